@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"sori/internal/archive"
+	"sori/internal/seal"
+)
+
+// archiveFlags are shared by every command that opens an archive.
+type archiveFlags struct {
+	dir            string
+	user           string
+	passphraseFile string
+}
+
+func (f *archiveFlags) register(fs *flag.FlagSet, e *env) {
+	fs.StringVar(&f.dir, "archive", e.getenv("SORI_ARCHIVE"), "archive directory (default $SORI_ARCHIVE)")
+	fs.StringVar(&f.user, "user", e.getenv("SORI_USER"), "act as this user (default $SORI_USER, else the first admin)")
+	fs.StringVar(&f.passphraseFile, "passphrase-file", "", "read the passphrase from the first line of this file")
+}
+
+func (f *archiveFlags) needDir() error {
+	if f.dir == "" {
+		return usagef("no archive: pass --archive DIR or set SORI_ARCHIVE")
+	}
+	return nil
+}
+
+// passphrase finds the passphrase: --passphrase-file, else $SORI_PASSPHRASE,
+// else a no-echo prompt when standard input is a terminal.
+func (f *archiveFlags) passphrase(e *env, prompt string, confirm bool) (string, error) {
+	if f.passphraseFile != "" {
+		b, err := os.ReadFile(f.passphraseFile)
+		if err != nil {
+			return "", usagef("--passphrase-file: %v", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		return strings.TrimRight(line, "\r"), nil
+	}
+	if p := e.getenv("SORI_PASSPHRASE"); p != "" {
+		return p, nil
+	}
+	if !e.stdinTTY || e.readPassword == nil {
+		return "", usagef("no passphrase: use --passphrase-file F or SORI_PASSPHRASE when not on a terminal")
+	}
+	p, err := e.readPassword(prompt)
+	if err != nil {
+		return "", err
+	}
+	if confirm {
+		again, err := e.readPassword("Repeat the passphrase: ")
+		if err != nil {
+			return "", err
+		}
+		if again != p {
+			return "", usagef("the passphrases differ")
+		}
+	}
+	return p, nil
+}
+
+// open unlocks the archive named by the flags.
+func (f *archiveFlags) open(ctx context.Context, e *env) (*archive.Archive, error) {
+	if err := f.needDir(); err != nil {
+		return nil, err
+	}
+	if !archive.IsArchive(f.dir) {
+		return nil, fmt.Errorf("%s is not a sori archive (run 'sori init --archive %s' to create one)", f.dir, f.dir)
+	}
+	who := "the first admin"
+	if f.user != "" {
+		who = f.user
+	}
+	p, err := f.passphrase(e, fmt.Sprintf("Passphrase for %s: ", who), false)
+	if err != nil {
+		return nil, err
+	}
+	return archive.Open(ctx, f.dir, f.user, p, archive.Options{Logger: e.log})
+}
+
+// testWorkFactor reads the test-only knob SORI_TEST_KDF_LOGN, which lowers
+// the scrypt cost of new user keys so that test suites run fast. It is never
+// needed in real use, and sori says so loudly when it is set.
+func testWorkFactor(e *env) (int, error) {
+	s := e.getenv("SORI_TEST_KDF_LOGN")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < seal.MinWorkFactor || n > seal.DefaultWorkFactor {
+		return 0, usagef("SORI_TEST_KDF_LOGN=%q: want %d..%d", s, seal.MinWorkFactor, seal.DefaultWorkFactor)
+	}
+	if n < seal.DefaultWorkFactor {
+		fmt.Fprintf(e.stderr, "sori: WARNING: SORI_TEST_KDF_LOGN=%d weakens the passphrase protection of new keys; for tests only\n", n)
+	}
+	return n, nil
+}

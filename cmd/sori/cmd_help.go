@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+)
+
+var helpCmd = &command{
+	name:    "help",
+	summary: "show help for sori or one command",
+	usage: `
+Usage: sori help [COMMAND]
+
+Examples:
+  sori help
+  sori help add
+`,
+	run: runHelp,
+}
+
+const overview = `sori (소리, "voice") — an encrypted, evidence-grade archive for survivor testimony.
+
+Usage: sori COMMAND [flags] [args]
+
+Commands:
+`
+
+const overviewTail = `
+Flags shared by commands that open an archive:
+  --archive DIR          the archive (default $SORI_ARCHIVE)
+  --user NAME            act as this user (default $SORI_USER, else the first admin)
+  --passphrase-file F    read the passphrase from F's first line; else
+                         $SORI_PASSPHRASE; else a no-echo prompt on a terminal
+
+Exit status: 0 ok · 1 failure or findings · 2 usage or invalid input · 3 locked
+(wrong passphrase, unknown user) or forbidden.
+
+Run 'sori help COMMAND' for a command's flags and examples; docs/cli.md is the
+full contract.
+`
+
+func runHelp(ctx context.Context, e *env, args []string) error {
+	switch len(args) {
+	case 0:
+		printOverview(e.stdout)
+		return nil
+	case 1:
+		c := lookup(args[0])
+		if c == nil {
+			return usagef("unknown command %q", args[0])
+		}
+		printUsage(e.stdout, c)
+		return nil
+	}
+	return usagef("give at most one command")
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"sori/internal/archive"
+)
+
+var lsCmd = &command{
+	name:    "ls",
+	summary: "list items",
+	usage: `
+Usage: sori ls [--json]
+
+Lists every item with its current record, one per line, in intake order:
+  ID<TAB>KIND<TAB>LANG<TAB>SIZE<TAB>VERSION<TAB>TITLE
+LANG is "-" when unknown; SIZE is in bytes; VERSION is the current record
+version. With --json, one object per line with the current record's fields.
+
+Examples:
+  sori ls
+  sori ls --json | jq -r 'select(.lang=="ko") | .id'
+`,
+	run: runLs,
+}
+
+// itemJSON is the JSON shape of an item's current state (ls, show).
+type itemJSON struct {
+	ID            string `json:"id"`
+	SHA256        string `json:"sha256"`
+	Size          int64  `json:"size"`
+	Version       int    `json:"version"`
+	Title         string `json:"title"`
+	Lang          string `json:"lang"`
+	Kind          string `json:"kind"`
+	Witness       string `json:"witness,omitempty"`
+	TranslationOf string `json:"translation_of,omitempty"`
+	Note          string `json:"note,omitempty"`
+	Filename      string `json:"filename,omitempty"`
+}
+
+func runLs(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var asJSON bool
+	fs := newFlags("ls")
+	f.register(fs, e)
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	enc := json.NewEncoder(e.stdout)
+	return a.List(ctx, func(l archive.Listed) error {
+		r := l.Record
+		if asJSON {
+			j := itemJSON{ID: l.ID.String(), SHA256: l.SHA256.String(), Size: l.Size, Version: l.Version,
+				Title: r.Title, Lang: r.Lang, Kind: string(r.Kind), Witness: r.Witness, Note: r.Note, Filename: r.Filename}
+			if r.TranslationOf != nil {
+				j.TranslationOf = r.TranslationOf.String()
+			}
+			return enc.Encode(j)
+		}
+		lang := r.Lang
+		if lang == "" {
+			lang = "-"
+		}
+		_, err := fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%d\t%d\t%s\n", l.ID, r.Kind, lang, l.Size, l.Version, oneLine(r.Title))
+		return err
+	})
+}
+
+// oneLine keeps a value on one output line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\n", " ", "\r", " ", "\t", " ").Replace(s)
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"sori/internal/archive"
+)
+
+var showCmd = &command{
+	name:    "show",
+	summary: "show an item's metadata and version history",
+	usage: `
+Usage: sori show [--json] ID
+
+Shows an item — its SHA-256, size, when and by whom it was added — and
+every version of its record, newest first. ID is the full ID or a unique
+prefix of at least 6 hex digits. Each record is checked against its digest.
+
+With --json: {"id","sha256","size","added","added_by","versions":[…]},
+versions oldest first, each with all record fields and its digest.
+
+Examples:
+  sori show 3fa4c2
+  sori show --json 3fa4c2d0e1b2a3f4c5d6e7f8a9b0c1d2
+`,
+	run: runShow,
+}
+
+func runShow(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var asJSON bool
+	fs := newFlags("show")
+	f.register(fs, e)
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give exactly one item ID")
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	info, err := a.Show(ctx, rest[0])
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	printItem(e.stdout, info)
+	return nil
+}
+
+func printItem(w io.Writer, info archive.ItemInfo) {
+	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	fmt.Fprintf(w, "item      %s\n", info.ID)
+	fmt.Fprintf(w, "sha256    %s\n", info.SHA256)
+	fmt.Fprintf(w, "size      %d bytes (%s)\n", info.Size, human(info.Size))
+	fmt.Fprintf(w, "added     %s by %s\n", ts(info.Added), info.AddedBy)
+	for i := len(info.Versions) - 1; i >= 0; i-- {
+		v := info.Versions[i]
+		cur := ""
+		if i == len(info.Versions)-1 {
+			cur = " (current)"
+		}
+		fmt.Fprintf(w, "\nversion %d%s  %s by %s\n", v.Version, cur, ts(v.Time), v.ActorName)
+		row := func(k, val string) {
+			if val != "" {
+				fmt.Fprintf(w, "  %-15s %s\n", k, oneLine(val))
+			}
+		}
+		row("title", v.Title)
+		row("kind", string(v.Kind))
+		row("lang", v.Lang)
+		row("witness", v.Witness)
+		if v.TranslationOf != nil {
+			row("translation of", v.TranslationOf.String())
+		}
+		row("file name", v.Filename)
+		row("note", v.Note)
+		row("digest", v.Digest.String())
+	}
+}

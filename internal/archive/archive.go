@@ -1,0 +1,377 @@
+// Package archive is the one door to a sori archive: every caller (CLI,
+// HTTP, tests) goes through it. It unlocks the archive as a user, opens the
+// metadata database and the blob store, runs intake, and — as later issues
+// land — appends custody entries and enforces roles, here and nowhere else.
+//
+// On-disk layout (docs/format.md):
+//
+//	DIR/sori.json          plain: format name and version, archive ID, locator of the first admin
+//	DIR/keys/<loc>.user    the user's key pair, age scrypt-encrypted under their passphrase
+//	DIR/keys/<loc>.ring    the archive keys granted to that user, age-encrypted to their key
+//	DIR/meta.db (-wal …)   metadata, encrypted page by page (adiantum)
+//	DIR/blobs/             packs of age-encrypted items (blob/local)
+package archive
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"sori/internal/blob"
+	"sori/internal/blob/local"
+	"sori/internal/evidence"
+	"sori/internal/seal"
+	"sori/internal/store"
+)
+
+// FormatVersion is the archive layout version written to sori.json.
+const FormatVersion = 1
+
+const (
+	configFile = "sori.json"
+	keysDir    = "keys"
+	dbFile     = "meta.db"
+	blobsDir   = "blobs"
+)
+
+// Roles. Only admin exists until the protection issue adds the others.
+const RoleAdmin = "admin"
+
+// MinPassphrase is the shortest passphrase accepted for a new user key.
+const MinPassphrase = 8
+
+type config struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	ID      string `json:"id"`
+	Admin   string `json:"admin"` // locator of the first admin's key files
+}
+
+// Archive is an unlocked, open archive. It is safe for concurrent use.
+type Archive struct {
+	dir   string
+	cfg   config
+	key   *seal.UserKey
+	ring  *seal.Keyring
+	db    *store.DB
+	blobs *local.Store
+	me    store.User
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// Options tune Init and Open. The zero value is production use.
+type Options struct {
+	// WorkFactor is the scrypt work factor (log2 N) for a new user key; 0
+	// means seal.DefaultWorkFactor. Lower values are for tests only.
+	WorkFactor int
+	// Logger receives operational events (never secrets or content); nil
+	// discards them.
+	Logger *slog.Logger
+	// Now overrides the clock (tests).
+	Now func() time.Time
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (o Options) clock() func() time.Time {
+	if o.Now != nil {
+		return o.Now
+	}
+	return time.Now
+}
+
+// Init creates a new archive in dir (which must not exist or be empty) with
+// user as its first admin, whose key is sealed under passphrase.
+func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Archive, error) {
+	user, err := CheckUserName(user)
+	if err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(passphrase) < MinPassphrase {
+		return nil, fmt.Errorf("%w: passphrase must have at least %d characters", evidence.ErrInvalid, MinPassphrase)
+	}
+	wf := opt.WorkFactor
+	if wf == 0 {
+		wf = seal.DefaultWorkFactor
+	}
+	if err := prepareEmptyDir(dir); err != nil {
+		return nil, err
+	}
+	var idb [16]byte
+	rand.Read(idb[:])
+	cfg := config{Format: "sori-archive", Version: FormatVersion, ID: hex.EncodeToString(idb[:])}
+	cfg.Admin = locator(cfg.ID, user)
+
+	key, err := seal.NewUserKey()
+	if err != nil {
+		return nil, err
+	}
+	ring, err := seal.NewKeyring()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, keysDir), 0o700); err != nil {
+		return nil, err
+	}
+	if err := writeUserKeys(dir, cfg.Admin, key, ring, passphrase, wf); err != nil {
+		return nil, err
+	}
+	db, err := store.Create(ctx, filepath.Join(dir, dbFile), ring.DB)
+	if err != nil {
+		return nil, err
+	}
+	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, log: opt.logger(), now: opt.clock()}
+	a.me = store.User{ID: key.KeyID(), Name: user, Role: RoleAdmin, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: a.now()}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	defer tx.Rollback()
+	if err := tx.InsertUser(ctx, a.me); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := tx.SetMeta(ctx, "archive_id", cfg.ID); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.blobs, err = local.Open(filepath.Join(dir, blobsDir)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// sori.json last: its presence marks a finished init.
+	cj, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := writeFileAtomic(filepath.Join(dir, configFile), append(cj, '\n')); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.log.Info("archive created", "format", FormatVersion, "work_factor", wf)
+	return a, nil
+}
+
+// Open unlocks the archive in dir as user ("" means the first admin) with
+// passphrase. A wrong passphrase or unknown user gives an error wrapping
+// evidence.ErrLocked and changes nothing.
+func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Archive, error) {
+	cfg, err := readConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	loc := cfg.Admin
+	display := "the first admin"
+	if user != "" {
+		if user, err = CheckUserName(user); err != nil {
+			return nil, err
+		}
+		loc = locator(cfg.ID, user)
+		display = fmt.Sprintf("user %q", user)
+	}
+	sealed, err := os.ReadFile(filepath.Join(dir, keysDir, loc+".user"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: no %s in this archive", evidence.ErrLocked, display)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+	}
+	key, err := seal.OpenUserKey(sealed, passphrase)
+	if errors.Is(err, seal.ErrWrongPassphrase) {
+		return nil, fmt.Errorf("%w: wrong passphrase for %s", evidence.ErrLocked, display)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sealedRing, err := os.ReadFile(filepath.Join(dir, keysDir, loc+".ring"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: keyring of %s: %v", evidence.ErrDamaged, display, err)
+	}
+	ring, err := seal.OpenKeyring(sealedRing, key)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, filepath.Join(dir, dbFile), ring.DB)
+	if err != nil {
+		return nil, err
+	}
+	if id, err := db.Meta(ctx, "archive_id"); err != nil || id != cfg.ID {
+		db.Close()
+		if err == nil {
+			err = fmt.Errorf("%w: database belongs to another archive", evidence.ErrDamaged)
+		}
+		return nil, err
+	}
+	me, err := db.UserByID(ctx, key.KeyID())
+	if err != nil {
+		db.Close()
+		if errors.Is(err, evidence.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %s is not a member of this archive", evidence.ErrLocked, display)
+		}
+		return nil, err
+	}
+	bs, err := local.Open(filepath.Join(dir, blobsDir))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, blobs: bs, me: me, log: opt.logger(), now: opt.clock()}
+	return a, nil
+}
+
+// Close releases the archive. Keys are dropped with it.
+func (a *Archive) Close() error { return a.db.Close() }
+
+// Dir is the archive directory.
+func (a *Archive) Dir() string { return a.dir }
+
+// ID is the archive's random identifier.
+func (a *Archive) ID() string { return a.cfg.ID }
+
+// User is the acting user.
+func (a *Archive) User() store.User { return a.me }
+
+// Blobs exposes the blob store to verification code in this module.
+func (a *Archive) Blobs() blob.Store { return a.blobs }
+
+// IsArchive reports whether dir holds a finished archive.
+func IsArchive(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, configFile))
+	return err == nil
+}
+
+func readConfig(dir string) (config, error) {
+	var cfg config
+	b, err := os.ReadFile(filepath.Join(dir, configFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(dir); serr != nil {
+			return cfg, fmt.Errorf("%w: no archive at %s", evidence.ErrNotFound, dir)
+		}
+		return cfg, fmt.Errorf("%w: %s is not a sori archive (no %s; was init interrupted?)", evidence.ErrNotFound, dir, configFile)
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil || cfg.Format != "sori-archive" {
+		return cfg, fmt.Errorf("%w: %s is not a sori archive configuration", evidence.ErrDamaged, configFile)
+	}
+	if cfg.Version != FormatVersion {
+		return cfg, fmt.Errorf("%w: archive format version %d (this sori reads %d)", evidence.ErrDamaged, cfg.Version, FormatVersion)
+	}
+	if len(cfg.ID) != 32 || len(cfg.Admin) != 32 {
+		return cfg, fmt.Errorf("%w: %s: bad archive ID or admin locator", evidence.ErrDamaged, configFile)
+	}
+	return cfg, nil
+}
+
+// locator names a user's key files. It is a hash of the archive ID and the
+// user name, so a directory listing shows no names (someone who guesses a
+// name can confirm it; user names are handles, not witness data).
+func locator(archiveID, user string) string {
+	h := sha256.Sum256([]byte("sori user locator v1\x00" + archiveID + "\x00" + user))
+	return hex.EncodeToString(h[:16])
+}
+
+// CheckUserName validates and normalizes (NFC) a user name.
+func CheckUserName(s string) (string, error) {
+	s = norm.NFC.String(strings.TrimSpace(s))
+	if s == "" {
+		return "", fmt.Errorf("%w: empty user name", evidence.ErrInvalid)
+	}
+	if len(s) > 64 || !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '/' }) >= 0 {
+		return "", fmt.Errorf("%w: user name %q: up to 64 printable characters", evidence.ErrInvalid, s)
+	}
+	return s, nil
+}
+
+func writeUserKeys(dir, loc string, key *seal.UserKey, ring *seal.Keyring, passphrase string, wf int) error {
+	sealedKey, err := key.Seal(passphrase, wf)
+	if err != nil {
+		return err
+	}
+	sealedRing, err := ring.SealTo(key.Recipient())
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, keysDir, loc+".ring"), sealedRing); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, keysDir, loc+".user"), sealedKey)
+}
+
+func prepareEmptyDir(dir string) error {
+	if dir == "" {
+		return fmt.Errorf("%w: no archive directory given (--archive or SORI_ARCHIVE)", evidence.ErrInvalid)
+	}
+	f, err := os.Open(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.IsDir() {
+		return fmt.Errorf("%w: %s exists and is not a directory", evidence.ErrExists, dir)
+	}
+	if _, err := f.Readdirnames(1); err != io.EOF {
+		return fmt.Errorf("%w: %s is not empty; sori init needs a new or empty directory", evidence.ErrExists, dir)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to path via a temporary file, fsync and
+// rename, then fsyncs the directory.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

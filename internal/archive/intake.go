@@ -1,0 +1,523 @@
+package archive
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sori/internal/blob"
+	"sori/internal/evidence"
+	"sori/internal/store"
+)
+
+// Stdin is the path that makes Add read standard input.
+const Stdin = "-"
+
+// AddOptions describe the items of one Add call.
+type AddOptions struct {
+	Title         string // applies to a single file only; otherwise file names are titles
+	Lang          string
+	Kind          string // "" guesses from the file name
+	Witness       string // pseudonym
+	TranslationOf string // ID or unique prefix of the item this translates
+	Note          string
+	// Progress, if set, is called now and then (from any goroutine, never
+	// concurrently) with plaintext bytes read so far and in all.
+	Progress func(done, total int64)
+	// Stdin is read for the path "-" (default os.Stdin).
+	Stdin io.Reader
+	// StdinName, if set, is recorded as the file name of the item read from
+	// standard input (and used to guess its kind).
+	StdinName string
+}
+
+// Added reports one path of an Add call.
+type Added struct {
+	Path      string
+	ID        evidence.ID
+	SHA256    evidence.Digest
+	Size      int64
+	Duplicate bool  // the same bytes were already an item: nothing new was stored
+	Err       error // this path failed; nothing was added for it
+}
+
+// Tuning of intake. Packs gather many items into one stored object so that
+// thousands of small files cost a few fsyncs, not thousands.
+const (
+	packTarget  = 64 << 20               // close a pack once it holds this much
+	packMaxAge  = 300 * time.Millisecond // … or once it has been open this long
+	readBufSize = 256 << 10
+)
+
+type source struct {
+	idx  int
+	path string
+	size int64 // from stat; -1 for stdin
+}
+
+// pending is an item written to a pack, waiting for its pack and its
+// database row to become durable.
+type pending struct {
+	src      source
+	sum      evidence.Digest
+	id       evidence.ID
+	size     int64
+	off, len int64
+}
+
+// message from a worker to the committer: either a finished pack with its
+// items or a result that needs no commit.
+type message struct {
+	pack   string
+	items  []pending
+	result *Added
+	idx    int
+}
+
+// Add stores the files at paths (directories recursively, "-" for standard
+// input) as items. emit is called once per file, in the order of paths (a
+// directory's files sorted by name), only after that file's item is durable
+// in the blob store and the database. If emit returns an error, Add stops
+// and returns it. Add returns an error wrapping evidence.ErrInvalid or
+// ErrNotFound, having changed nothing, when the options or paths are bad.
+// Per-file failures are reported through emit (Added.Err), and then Add's
+// error is nil: already stored items stay stored.
+func (a *Archive) Add(ctx context.Context, paths []string, opt AddOptions, emit func(Added) error) error {
+	tmpl, err := a.recordTemplate(ctx, opt)
+	if err != nil {
+		return err
+	}
+	srcs, err := expand(paths)
+	if err != nil {
+		return err
+	}
+	if opt.Title != "" && len(srcs) != 1 {
+		return fmt.Errorf("%w: --title applies to a single file; %d files given (directories use file names)", evidence.ErrInvalid, len(srcs))
+	}
+	if opt.Stdin == nil {
+		opt.Stdin = os.Stdin
+	}
+	var total int64
+	for _, s := range srcs {
+		total += max(s.size, 0)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan source, 64)
+	msgs := make(chan message, 64)
+	go func() {
+		defer close(jobs)
+		for _, s := range srcs {
+			select {
+			case jobs <- s:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	prog := newProgress(opt.Progress, total)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, stdin: opt.Stdin, prog: prog, buf: make([]byte, readBufSize)}
+			w.run()
+		}()
+	}
+	go func() { wg.Wait(); close(msgs) }()
+
+	err = a.commitLoop(ctx, len(srcs), msgs, tmpl, filepath.Base(opt.StdinName), emit)
+	if err != nil {
+		cancel()
+		for range msgs { // let workers finish and abort their packs
+		}
+	}
+	prog.finish()
+	return err
+}
+
+// recordTemplate validates the options once, before anything is stored.
+func (a *Archive) recordTemplate(ctx context.Context, opt AddOptions) (evidence.ItemRecord, error) {
+	r := evidence.ItemRecord{V: evidence.RecordVersion, Title: opt.Title, Lang: opt.Lang, Witness: opt.Witness, Note: opt.Note, Kind: evidence.Document}
+	if opt.Kind != "" {
+		k, err := evidence.ParseKind(opt.Kind)
+		if err != nil {
+			return r, err
+		}
+		r.Kind = k
+	}
+	if opt.TranslationOf != "" {
+		id, err := a.Resolve(ctx, opt.TranslationOf)
+		if err != nil {
+			return r, fmt.Errorf("--translation-of: %w", err)
+		}
+		r.TranslationOf = &id
+	}
+	if err := r.Validate(); err != nil {
+		return r, err
+	}
+	if opt.Kind == "" {
+		r.Kind = ""
+	}
+	return r, nil
+}
+
+// expand turns the argument list into files, checking that each exists.
+func expand(paths []string) ([]source, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%w: nothing to add: give files, directories or - for standard input", evidence.ErrInvalid)
+	}
+	var out []source
+	stdin := false
+	for _, p := range paths {
+		if p == Stdin {
+			if stdin {
+				return nil, fmt.Errorf("%w: standard input (-) given twice", evidence.ErrInvalid)
+			}
+			stdin = true
+			out = append(out, source{path: p, size: -1})
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", evidence.ErrNotFound, p, errors.Unwrap(err))
+		}
+		switch {
+		case st.Mode().IsRegular():
+			out = append(out, source{path: p, size: st.Size()})
+		case st.IsDir():
+			var files []source
+			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if d.Type().IsRegular() {
+					info, err := d.Info()
+					if err != nil {
+						return err
+					}
+					files = append(files, source{path: path, size: info.Size()})
+				}
+				return nil // symlinks, devices and sockets inside directories are skipped
+			})
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", evidence.ErrInvalid, err)
+			}
+			sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+			out = append(out, files...)
+		default:
+			return nil, fmt.Errorf("%w: %s is not a regular file or directory", evidence.ErrInvalid, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no files found under %v", evidence.ErrInvalid, paths)
+	}
+	for i := range out {
+		out[i].idx = i
+	}
+	return out, nil
+}
+
+type worker struct {
+	a     *Archive
+	ctx   context.Context
+	jobs  <-chan source
+	out   chan<- message
+	stdin io.Reader
+	prog  *progress
+	buf   []byte
+
+	pack   blob.Writer
+	name   string
+	off    int64
+	opened time.Time
+	items  []pending
+}
+
+func (w *worker) run() {
+	defer w.flush()
+	for s := range w.jobs {
+		if err := w.ctx.Err(); err != nil {
+			w.fail(s, err)
+			continue
+		}
+		if w.duplicate(s) {
+			continue
+		}
+		p, err := w.store(s)
+		if err != nil {
+			w.fail(s, err)
+		} else {
+			w.items = append(w.items, p)
+		}
+		if w.off >= packTarget || time.Since(w.opened) >= packMaxAge || len(w.jobs) == 0 {
+			w.flush()
+		}
+	}
+}
+
+func (w *worker) fail(s source, err error) {
+	w.out <- message{idx: s.idx, result: &Added{Path: s.path, Err: err}}
+}
+
+// duplicate handles a file whose size equals an existing item's: it hashes
+// the file first and, if the bytes are already stored, reports the existing
+// item without writing anything. Other files take the one-pass path.
+func (w *worker) duplicate(s source) bool {
+	if s.size < 0 {
+		return false
+	}
+	exists, err := w.a.db.SizeExists(w.ctx, s.size)
+	if err != nil || !exists {
+		return false
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return false // the store path reports the error
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, f, w.buf)
+	if err != nil || n != s.size {
+		return false
+	}
+	var sum evidence.Digest
+	h.Sum(sum[:0])
+	id := w.a.ring.ItemID(sum)
+	if _, err := w.a.db.Item(w.ctx, id); err != nil {
+		return false
+	}
+	w.prog.add(n)
+	w.out <- message{idx: s.idx, result: &Added{Path: s.path, ID: id, SHA256: sum, Size: n, Duplicate: true}}
+	return true
+}
+
+// store streams one file into the worker's open pack: one pass that hashes
+// the plaintext and encrypts it.
+func (w *worker) store(s source) (pending, error) {
+	var r io.Reader
+	if s.path == Stdin {
+		r = w.stdin
+	} else {
+		f, err := os.Open(s.path)
+		if err != nil {
+			return pending{}, err
+		}
+		defer f.Close()
+		r = f
+	}
+	if w.pack == nil {
+		var nb [16]byte
+		rand.Read(nb[:])
+		w.name = hex.EncodeToString(nb[:])
+		pw, err := w.a.blobs.Create(w.ctx, w.name)
+		if err != nil {
+			return pending{}, err
+		}
+		w.pack, w.off, w.opened = pw, 0, time.Now()
+	}
+	start := w.off
+	cw := &countWriter{w: w.pack, n: &w.off}
+	enc, err := w.a.ring.EncryptItem(cw, w.a.ring.CurrentGen())
+	if err != nil {
+		return pending{}, err
+	}
+	h := sha256.New()
+	var size int64
+	for {
+		if err := w.ctx.Err(); err != nil {
+			return pending{}, err // the partial stream stays in the pack, unreferenced
+		}
+		n, rerr := r.Read(w.buf)
+		if n > 0 {
+			h.Write(w.buf[:n])
+			if _, err := enc.Write(w.buf[:n]); err != nil {
+				return pending{}, err
+			}
+			size += int64(n)
+			w.prog.add(int64(n))
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return pending{}, rerr
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return pending{}, err
+	}
+	var sum evidence.Digest
+	h.Sum(sum[:0])
+	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start}, nil
+}
+
+// flush makes the open pack durable and hands its items to the committer.
+func (w *worker) flush() {
+	if w.pack == nil {
+		return
+	}
+	pack, items := w.pack, w.items
+	w.pack, w.items = nil, nil
+	if len(items) == 0 {
+		pack.Abort()
+		return
+	}
+	if err := pack.Commit(); err != nil {
+		for _, p := range items {
+			w.fail(p.src, fmt.Errorf("storing pack: %w", err))
+		}
+		return
+	}
+	w.out <- message{pack: w.name, items: items}
+}
+
+type countWriter struct {
+	w io.Writer
+	n *int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// commitLoop records finished packs in the database and emits results in
+// input order.
+func (a *Archive) commitLoop(ctx context.Context, n int, msgs <-chan message, tmpl evidence.ItemRecord, stdinName string, emit func(Added) error) error {
+	done := make(map[int]Added)
+	next := 0
+	for m := range msgs {
+		if m.result != nil {
+			done[m.idx] = *m.result
+		} else {
+			for idx, r := range a.commitPack(ctx, m, tmpl, stdinName) {
+				done[idx] = r
+			}
+		}
+		for ; next < n; next++ {
+			r, ok := done[next]
+			if !ok {
+				break
+			}
+			delete(done, next)
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+	}
+	if next < n && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemRecord, stdinName string) map[int]Added {
+	out := make(map[int]Added, len(m.items))
+	failAll := func(err error) map[int]Added {
+		for _, p := range m.items {
+			out[p.src.idx] = Added{Path: p.src.path, Err: err}
+		}
+		return out
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return failAll(err)
+	}
+	defer tx.Rollback()
+	now := a.now()
+	for _, p := range m.items {
+		salt := make([]byte, 32)
+		rand.Read(salt)
+		inserted, err := tx.InsertItem(ctx, store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
+			KeyGen: a.ring.CurrentGen(), Salt: salt, CreatedAt: now, CreatedBy: a.me.ID})
+		if err != nil {
+			return failAll(err)
+		}
+		out[p.src.idx] = Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted}
+		if !inserted {
+			continue
+		}
+		rec := tmpl
+		rec.Item, rec.Version, rec.Time, rec.Actor = p.id, 1, now, a.me.ID
+		if p.src.path == Stdin {
+			rec.Filename = stdinName
+			if rec.Title == "" {
+				rec.Title = cmp.Or(stdinName, "standard input")
+			}
+		} else {
+			rec.Filename = filepath.Base(p.src.path)
+			if rec.Title == "" {
+				rec.Title = rec.Filename
+			}
+		}
+		if rec.Kind == "" {
+			rec.Kind = evidence.KindFromName(rec.Filename)
+		}
+		if err := rec.Validate(); err != nil {
+			out[p.src.idx] = Added{Path: p.src.path, Err: err}
+			return failAll(err)
+		}
+		body := rec.Marshal()
+		if err := tx.InsertVersion(ctx, store.Version{Item: p.id, Version: 1, Record: body, Digest: evidence.Sum(body), CreatedAt: now, Actor: a.me.ID}); err != nil {
+			return failAll(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return failAll(err)
+	}
+	a.log.Debug("pack committed", "items", len(m.items))
+	return out
+}
+
+// progress throttles calls to the caller's progress function.
+type progress struct {
+	fn    func(done, total int64)
+	total int64
+	done  atomic.Int64
+	mu    sync.Mutex
+	last  time.Time
+}
+
+func newProgress(fn func(done, total int64), total int64) *progress {
+	return &progress{fn: fn, total: total}
+}
+
+func (p *progress) add(n int64) {
+	d := p.done.Add(n)
+	if p.fn == nil {
+		return
+	}
+	if !p.mu.TryLock() {
+		return
+	}
+	defer p.mu.Unlock()
+	if time.Since(p.last) >= 100*time.Millisecond {
+		p.last = time.Now()
+		p.fn(d, p.total)
+	}
+}
+
+func (p *progress) finish() {
+	if p.fn != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.fn(p.done.Load(), p.total)
+	}
+}

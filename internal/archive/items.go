@@ -1,0 +1,247 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+
+	"sori/internal/evidence"
+	"sori/internal/store"
+)
+
+// Resolve turns a full ID or a unique prefix into an item ID.
+func (a *Archive) Resolve(ctx context.Context, s string) (evidence.ID, error) {
+	p, err := evidence.CheckPrefix(s)
+	if err != nil {
+		return evidence.ID{}, err
+	}
+	return a.db.ResolvePrefix(ctx, p)
+}
+
+// ItemInfo is an item with its record versions, oldest first.
+type ItemInfo struct {
+	ID       evidence.ID         `json:"id"`
+	SHA256   evidence.Digest     `json:"sha256"`
+	Size     int64               `json:"size"`
+	Added    time.Time           `json:"added"`
+	AddedBy  string              `json:"added_by"`
+	Versions []VersionInfo       `json:"versions"`
+	Current  evidence.ItemRecord `json:"-"`
+}
+
+// VersionInfo is one record version as shown to users.
+type VersionInfo struct {
+	evidence.ItemRecord
+	ActorName string          `json:"actor_name"`
+	Digest    evidence.Digest `json:"digest"`
+}
+
+// Show returns an item and all its record versions. Each stored record is
+// checked against its digest; a mismatch is reported as tampering.
+func (a *Archive) Show(ctx context.Context, ref string) (ItemInfo, error) {
+	id, err := a.Resolve(ctx, ref)
+	if err != nil {
+		return ItemInfo{}, err
+	}
+	it, err := a.db.Item(ctx, id)
+	if err != nil {
+		return ItemInfo{}, err
+	}
+	vs, err := a.db.Versions(ctx, id)
+	if err != nil {
+		return ItemInfo{}, err
+	}
+	if len(vs) == 0 {
+		return ItemInfo{}, fmt.Errorf("%w: item %s has no record", evidence.ErrDamaged, id)
+	}
+	names := a.userNames(ctx)
+	info := ItemInfo{ID: it.ID, SHA256: it.SHA256, Size: it.Size, Added: it.CreatedAt, AddedBy: names(it.CreatedBy)}
+	for _, v := range vs {
+		rec, err := decodeVersion(v)
+		if err != nil {
+			return ItemInfo{}, err
+		}
+		info.Versions = append(info.Versions, VersionInfo{ItemRecord: rec, ActorName: names(rec.Actor), Digest: v.Digest})
+		info.Current = rec
+	}
+	return info, nil
+}
+
+func decodeVersion(v store.Version) (evidence.ItemRecord, error) {
+	if evidence.Sum(v.Record) != v.Digest {
+		return evidence.ItemRecord{}, fmt.Errorf("%w: item %s version %d: record does not match its digest", evidence.ErrTampered, v.Item, v.Version)
+	}
+	rec, err := evidence.UnmarshalItemRecord(v.Record)
+	if err != nil {
+		return rec, err
+	}
+	if rec.Item != v.Item || rec.Version != v.Version {
+		return rec, fmt.Errorf("%w: item %s version %d: record names another item or version", evidence.ErrTampered, v.Item, v.Version)
+	}
+	return rec, nil
+}
+
+// userNames returns a lookup from key ID to user name (the key ID itself
+// when unknown).
+func (a *Archive) userNames(ctx context.Context) func(string) string {
+	m := map[string]string{}
+	if us, err := a.db.Users(ctx); err == nil {
+		for _, u := range us {
+			m[u.ID] = u.Name
+		}
+	}
+	return func(id string) string {
+		if n, ok := m[id]; ok {
+			return n
+		}
+		return id
+	}
+}
+
+// Listed is one line of List: an item and its current record.
+type Listed struct {
+	ID      evidence.ID         `json:"id"`
+	SHA256  evidence.Digest     `json:"sha256"`
+	Size    int64               `json:"size"`
+	Version int                 `json:"version"`
+	Record  evidence.ItemRecord `json:"-"`
+}
+
+// List calls fn for every item with its current record, in intake order.
+func (a *Archive) List(ctx context.Context, fn func(Listed) error) error {
+	return a.db.EachLatest(ctx, func(it store.Item, v store.Version) error {
+		rec, err := decodeVersion(v)
+		if err != nil {
+			return err
+		}
+		return fn(Listed{ID: it.ID, SHA256: it.SHA256, Size: it.Size, Version: v.Version, Record: rec})
+	})
+}
+
+// Open returns the original bytes of an item. The reader authenticates
+// every chunk as it goes and, at the end, checks size and SHA-256 against
+// the item row; any mismatch is an error wrapping evidence.ErrTampered.
+// Bytes already returned before an error are authentic.
+func (a *Archive) Open(ctx context.Context, ref string) (io.ReadCloser, store.Item, error) {
+	id, err := a.Resolve(ctx, ref)
+	if err != nil {
+		return nil, store.Item{}, err
+	}
+	it, err := a.db.Item(ctx, id)
+	if err != nil {
+		return nil, it, err
+	}
+	rc, err := a.openItem(ctx, it)
+	return rc, it, err
+}
+
+func (a *Archive) openItem(ctx context.Context, it store.Item) (io.ReadCloser, error) {
+	raw, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
+	if err != nil {
+		return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
+	}
+	plain, err := a.ring.DecryptItem(raw)
+	if err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("item %s: %w", it.ID, err)
+	}
+	return &checkedReader{r: plain, c: raw, h: sha256.New(), it: it}, nil
+}
+
+type checkedReader struct {
+	r  io.Reader
+	c  io.Closer
+	h  hash.Hash
+	n  int64
+	it store.Item
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	if c.n > c.it.Size {
+		return n, fmt.Errorf("%w: item %s: longer than recorded", evidence.ErrTampered, c.it.ID)
+	}
+	if errors.Is(err, io.EOF) {
+		var sum evidence.Digest
+		c.h.Sum(sum[:0])
+		if c.n != c.it.Size || sum != c.it.SHA256 {
+			return n, fmt.Errorf("%w: item %s: content does not match its recorded SHA-256", evidence.ErrTampered, c.it.ID)
+		}
+	} else if err != nil {
+		err = fmt.Errorf("item %s: %w", c.it.ID, err)
+	}
+	return n, err
+}
+
+func (c *checkedReader) Close() error { return c.c.Close() }
+
+// Edit describes a metadata change; nil fields stay as they are.
+type Edit struct {
+	Title, Lang, Kind, Witness, Note *string
+}
+
+// Edit writes a new immutable version of an item's record with the given
+// changes. If nothing would change, it writes nothing and reports
+// changed=false with the current version.
+func (a *Archive) Edit(ctx context.Context, ref string, e Edit) (version int, changed bool, err error) {
+	id, err := a.Resolve(ctx, ref)
+	if err != nil {
+		return 0, false, err
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback()
+	cur, err := tx.LatestVersion(ctx, id)
+	if err != nil {
+		return 0, false, err
+	}
+	old, err := decodeVersion(cur)
+	if err != nil {
+		return 0, false, err
+	}
+	rec := old
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&rec.Title, e.Title)
+	set(&rec.Lang, e.Lang)
+	set(&rec.Witness, e.Witness)
+	set(&rec.Note, e.Note)
+	if e.Kind != nil {
+		k, err := evidence.ParseKind(*e.Kind)
+		if err != nil {
+			return 0, false, err
+		}
+		rec.Kind = k
+	}
+	if err := rec.Validate(); err != nil {
+		return 0, false, err
+	}
+	if rec.Title == "" {
+		return 0, false, fmt.Errorf("%w: title cannot be empty", evidence.ErrInvalid)
+	}
+	if string(rec.Marshal()) == string(old.Marshal()) {
+		return old.Version, false, nil
+	}
+	prev := cur.Digest
+	now := a.now()
+	rec.Version, rec.Prev, rec.Time, rec.Actor = old.Version+1, &prev, now, a.me.ID
+	body := rec.Marshal()
+	if err := tx.InsertVersion(ctx, store.Version{Item: id, Version: rec.Version, Record: body, Digest: evidence.Sum(body), CreatedAt: now, Actor: a.me.ID}); err != nil {
+		return 0, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, err
+	}
+	return rec.Version, true, nil
+}

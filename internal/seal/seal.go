@@ -1,0 +1,267 @@
+// Package seal holds sori's keys and every use of them: passphrase-protected
+// user keys, the keyring of archive keys granted to a user, and the age
+// encryption of evidence. It is the only package that imports filippo.io/age
+// (an architecture test guards this).
+//
+// Key hierarchy (docs/format.md "keys"):
+//
+//	passphrase ─scrypt─► user key (age X25519 identity + Ed25519 signing key)
+//	user key ─X25519─► keyring (database key, ID key, content keys)
+//	content key ─XChaCha20-Poly1305─► each item's age file key ("sori-content" stanza)
+//
+// Every secret lives in memory only while an archive is open. Nothing here
+// logs, and no error message contains key material.
+package seal
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"filippo.io/age"
+
+	"sori/internal/evidence"
+)
+
+// DefaultWorkFactor is the scrypt work factor (log2 N, with r=8, p=1)
+// protecting user keys: 2^17 is OWASP's recommended minimum for scrypt
+// (Password Storage Cheat Sheet), 128 MiB of memory and ~0.4 s here per
+// unlock. age's CLI default is 18; Seal accepts up to 22.
+const DefaultWorkFactor = 17
+
+// MinWorkFactor is the lowest work factor accepted. Values below
+// DefaultWorkFactor are for tests only.
+const MinWorkFactor = 10
+
+// ErrWrongPassphrase: the passphrase does not open the user key.
+var ErrWrongPassphrase = fmt.Errorf("%w: wrong passphrase", evidence.ErrLocked)
+
+// UserKey is one user's secret key pair.
+type UserKey struct {
+	id   *age.X25519Identity
+	sign ed25519.PrivateKey
+}
+
+// NewUserKey generates a user key.
+func NewUserKey() (*UserKey, error) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return nil, err
+	}
+	_, sign, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return &UserKey{id: id, sign: sign}, nil
+}
+
+// Recipient is the public half that keyrings are encrypted to ("age1…").
+func (k *UserKey) Recipient() string { return k.id.Recipient().String() }
+
+// SigningPublic is the Ed25519 public key.
+func (k *UserKey) SigningPublic() ed25519.PublicKey { return k.sign.Public().(ed25519.PublicKey) }
+
+// KeyID is a short public identifier of the user key: the first 16 bytes of
+// SHA-256 of the recipient string, in hex. It is what records name as actor.
+func (k *UserKey) KeyID() string { return KeyID(k.Recipient()) }
+
+// KeyID computes the key ID for a recipient string.
+func KeyID(recipient string) string {
+	h := sha256.Sum256([]byte(recipient))
+	return hex.EncodeToString(h[:16])
+}
+
+// Sign signs msg with the user's Ed25519 key.
+func (k *UserKey) Sign(msg []byte) []byte { return ed25519.Sign(k.sign, msg) }
+
+const userKeyHeader = "# sori user key v1"
+
+// Seal encrypts the user key under a passphrase with age's scrypt recipient,
+// so stock `age -d` can open it too. The plaintext is three lines: a header,
+// the age identity, and the base64 Ed25519 seed.
+func (k *UserKey) Seal(passphrase string, workFactor int) ([]byte, error) {
+	if passphrase == "" {
+		return nil, fmt.Errorf("%w: empty passphrase", evidence.ErrInvalid)
+	}
+	if workFactor < MinWorkFactor || workFactor > 22 {
+		return nil, fmt.Errorf("%w: scrypt work factor %d out of range", evidence.ErrInvalid, workFactor)
+	}
+	r, err := age.NewScryptRecipient(passphrase)
+	if err != nil {
+		return nil, err
+	}
+	r.SetWorkFactor(workFactor)
+	plain := userKeyHeader + "\n" + k.id.String() + "\n" + base64.StdEncoding.EncodeToString(k.sign.Seed()) + "\n"
+	return encryptBytes([]byte(plain), r)
+}
+
+// OpenUserKey decrypts a sealed user key. A wrong passphrase gives
+// ErrWrongPassphrase; anything else malformed gives evidence.ErrDamaged.
+func OpenUserKey(sealed []byte, passphrase string) (*UserKey, error) {
+	id, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		return nil, ErrWrongPassphrase // empty passphrase
+	}
+	plain, err := decryptBytes(sealed, id)
+	if err != nil {
+		var noMatch *age.NoIdentityMatchError
+		if errors.As(err, &noMatch) {
+			return nil, ErrWrongPassphrase
+		}
+		return nil, fmt.Errorf("%w: user key file: %v", evidence.ErrDamaged, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(plain)), "\n")
+	if len(lines) != 3 || lines[0] != userKeyHeader {
+		return nil, fmt.Errorf("%w: user key file: unexpected contents", evidence.ErrDamaged)
+	}
+	xid, err := age.ParseX25519Identity(lines[1])
+	if err != nil {
+		return nil, fmt.Errorf("%w: user key file: bad identity", evidence.ErrDamaged)
+	}
+	seed, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("%w: user key file: bad signing key", evidence.ErrDamaged)
+	}
+	return &UserKey{id: xid, sign: ed25519.NewKeyFromSeed(seed)}, nil
+}
+
+// Keyring is the set of archive keys granted to a user.
+type Keyring struct {
+	// DB is the key of the encrypted metadata database.
+	DB [32]byte
+	// IDKey derives item IDs from content digests (so that the same bytes
+	// give the same item, and an ID reveals nothing about the bytes).
+	IDKey [32]byte
+	// Content holds the symmetric content keys by generation; new items are
+	// encrypted under the newest.
+	Content map[int][32]byte
+}
+
+// NewKeyring generates a fresh keyring with content generation 1.
+func NewKeyring() (*Keyring, error) {
+	k := &Keyring{Content: map[int][32]byte{}}
+	rand.Read(k.DB[:])
+	rand.Read(k.IDKey[:])
+	var c [32]byte
+	rand.Read(c[:])
+	k.Content[1] = c
+	return k, nil
+}
+
+// CurrentGen is the newest content generation.
+func (k *Keyring) CurrentGen() int {
+	g := 0
+	for n := range k.Content {
+		g = max(g, n)
+	}
+	return g
+}
+
+// ItemID derives the ID of the item whose plaintext has SHA-256 sum.
+func (k *Keyring) ItemID(sum evidence.Digest) evidence.ID {
+	m := hmac.New(sha256.New, k.IDKey[:])
+	m.Write([]byte("sori item id v1\x00"))
+	m.Write(sum[:])
+	var id evidence.ID
+	copy(id[:], m.Sum(nil))
+	return id
+}
+
+type keyringJSON struct {
+	V       int               `json:"v"`
+	DB      string            `json:"db"`
+	IDKey   string            `json:"id_key"`
+	Content map[string]string `json:"content"`
+}
+
+// SealTo encrypts the keyring to a user's recipient string.
+func (k *Keyring) SealTo(recipient string) ([]byte, error) {
+	r, err := age.ParseX25519Recipient(recipient)
+	if err != nil {
+		return nil, fmt.Errorf("%w: recipient: %v", evidence.ErrInvalid, err)
+	}
+	j := keyringJSON{V: 1, DB: hex.EncodeToString(k.DB[:]), IDKey: hex.EncodeToString(k.IDKey[:]), Content: map[string]string{}}
+	for g, c := range k.Content {
+		j.Content[fmt.Sprint(g)] = hex.EncodeToString(c[:])
+	}
+	plain, err := json.Marshal(j)
+	if err != nil {
+		return nil, err
+	}
+	return encryptBytes(plain, r)
+}
+
+// OpenKeyring decrypts a keyring with the user's key.
+func OpenKeyring(sealed []byte, k *UserKey) (*Keyring, error) {
+	plain, err := decryptBytes(sealed, k.id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: keyring: %v", evidence.ErrDamaged, err)
+	}
+	var j keyringJSON
+	if err := json.Unmarshal(plain, &j); err != nil || j.V != 1 {
+		return nil, fmt.Errorf("%w: keyring: unexpected contents", evidence.ErrDamaged)
+	}
+	ring := &Keyring{Content: map[int][32]byte{}}
+	if err := decodeHex32(j.DB, &ring.DB); err != nil {
+		return nil, err
+	}
+	if err := decodeHex32(j.IDKey, &ring.IDKey); err != nil {
+		return nil, err
+	}
+	for g, s := range j.Content {
+		var n int
+		if _, err := fmt.Sscan(g, &n); err != nil || n < 1 {
+			return nil, fmt.Errorf("%w: keyring: bad generation", evidence.ErrDamaged)
+		}
+		var c [32]byte
+		if err := decodeHex32(s, &c); err != nil {
+			return nil, err
+		}
+		ring.Content[n] = c
+	}
+	if len(ring.Content) == 0 {
+		return nil, fmt.Errorf("%w: keyring: no content key", evidence.ErrDamaged)
+	}
+	return ring, nil
+}
+
+func decodeHex32(s string, dst *[32]byte) error {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		return fmt.Errorf("%w: keyring: bad key", evidence.ErrDamaged)
+	}
+	copy(dst[:], b)
+	return nil
+}
+
+func encryptBytes(plain []byte, r age.Recipient) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(plain); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decryptBytes(sealed []byte, id age.Identity) ([]byte, error) {
+	r, err := age.Decrypt(bytes.NewReader(sealed), id)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.LimitReader(r, 1<<20))
+}

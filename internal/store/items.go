@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"sori/internal/evidence"
+)
+
+// Item is an evidence file as stored: immutable once inserted.
+type Item struct {
+	ID        evidence.ID
+	SHA256    evidence.Digest
+	Size      int64
+	Pack      string
+	Off, Len  int64
+	KeyGen    int
+	Salt      []byte
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// Version is one immutable record version.
+type Version struct {
+	Item      evidence.ID
+	Version   int
+	Record    []byte // canonical evidence.ItemRecord
+	Digest    evidence.Digest
+	CreatedAt time.Time
+	Actor     string
+}
+
+// Tx is a write transaction. Everything done through one Tx commits or
+// vanishes together; later, custody entries join the same transaction.
+type Tx struct {
+	tx *sql.Tx
+}
+
+// Begin starts a write transaction.
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	return &Tx{tx: tx}, nil
+}
+
+// Commit makes the transaction durable.
+func (t *Tx) Commit() error { return damaged(t.tx.Commit()) }
+
+// Rollback abandons the transaction; after Commit it does nothing.
+func (t *Tx) Rollback() error {
+	err := t.tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+const timeFormat = time.RFC3339Nano
+
+// InsertItem inserts it unless an item with its ID exists. It reports
+// whether the row was inserted.
+func (t *Tx) InsertItem(ctx context.Context, it Item) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO items (id, sha256, size, pack, off, len, key_gen, salt, created_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		it.ID.String(), it.SHA256[:], it.Size, it.Pack, it.Off, it.Len, it.KeyGen, it.Salt,
+		it.CreatedAt.UTC().Format(timeFormat), it.CreatedBy)
+	if err != nil {
+		return false, damaged(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// InsertVersion appends a record version. Version numbers are dense and
+// start at 1; inserting an existing number fails with evidence.ErrExists.
+func (t *Tx) InsertVersion(ctx context.Context, v Version) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO item_versions (item_id, version, record, digest, created_at, actor)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		v.Item.String(), v.Version, v.Record, v.Digest[:], v.CreatedAt.UTC().Format(timeFormat), v.Actor)
+	if isConstraint(err) {
+		return fmt.Errorf("%w: version %d of item %s", evidence.ErrExists, v.Version, v.Item)
+	}
+	return damaged(err)
+}
+
+// Item reads one item (ErrNotFound if absent).
+func (db *DB) Item(ctx context.Context, id evidence.ID) (Item, error) {
+	return scanItem(db.sql.QueryRowContext(ctx, `SELECT `+itemCols+` FROM items WHERE id = ?`, id.String()))
+}
+
+// Item reads one item inside the transaction.
+func (t *Tx) Item(ctx context.Context, id evidence.ID) (Item, error) {
+	return scanItem(t.tx.QueryRowContext(ctx, `SELECT `+itemCols+` FROM items WHERE id = ?`, id.String()))
+}
+
+// ResolvePrefix finds the one item whose ID starts with prefix (already
+// checked by evidence.CheckPrefix). It fails with ErrNotFound when none
+// does and ErrInvalid when several do.
+func (db *DB) ResolvePrefix(ctx context.Context, prefix string) (evidence.ID, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT id FROM items WHERE id >= ? AND id < ? ORDER BY id LIMIT 2`, prefix, prefix+"g")
+	if err != nil {
+		return evidence.ID{}, damaged(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return evidence.ID{}, damaged(err)
+		}
+		ids = append(ids, s)
+	}
+	if err := rows.Err(); err != nil {
+		return evidence.ID{}, damaged(err)
+	}
+	switch len(ids) {
+	case 0:
+		return evidence.ID{}, fmt.Errorf("%w: no item %s", evidence.ErrNotFound, prefix)
+	case 1:
+		return evidence.ParseID(ids[0])
+	}
+	return evidence.ID{}, fmt.Errorf("%w: %s matches more than one item; give more digits", evidence.ErrInvalid, prefix)
+}
+
+const itemCols = `id, sha256, size, pack, off, len, key_gen, salt, created_at, created_by`
+
+type scanner interface{ Scan(...any) error }
+
+func scanItem(row scanner) (Item, error) {
+	var it Item
+	var id, created string
+	var sum []byte
+	err := row.Scan(&id, &sum, &it.Size, &it.Pack, &it.Off, &it.Len, &it.KeyGen, &it.Salt, &created, &it.CreatedBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, fmt.Errorf("%w: no such item", evidence.ErrNotFound)
+	}
+	if err != nil {
+		return it, damaged(err)
+	}
+	if it.ID, err = evidence.ParseID(id); err != nil {
+		return it, fmt.Errorf("%w: item row: %v", evidence.ErrDamaged, err)
+	}
+	if len(sum) != len(it.SHA256) {
+		return it, fmt.Errorf("%w: item %s: bad digest length", evidence.ErrDamaged, id)
+	}
+	copy(it.SHA256[:], sum)
+	if it.CreatedAt, err = time.Parse(timeFormat, created); err != nil {
+		return it, fmt.Errorf("%w: item %s: bad time", evidence.ErrDamaged, id)
+	}
+	return it, nil
+}
+
+// Versions lists an item's record versions, oldest first.
+func (db *DB) Versions(ctx context.Context, id evidence.ID) ([]Version, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+versionCols+` FROM item_versions WHERE item_id = ? ORDER BY version`, id.String())
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer rows.Close()
+	var vs []Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, damaged(rows.Err())
+}
+
+// LatestVersion returns an item's newest record version inside tx.
+func (t *Tx) LatestVersion(ctx context.Context, id evidence.ID) (Version, error) {
+	v, err := scanVersion(t.tx.QueryRowContext(ctx, `SELECT `+versionCols+` FROM item_versions WHERE item_id = ? ORDER BY version DESC LIMIT 1`, id.String()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("%w: item %s has no record", evidence.ErrNotFound, id)
+	}
+	return v, err
+}
+
+const versionCols = `item_id, version, record, digest, created_at, actor`
+
+func scanVersion(row scanner) (Version, error) {
+	var v Version
+	var id, created string
+	var digest []byte
+	err := row.Scan(&id, &v.Version, &v.Record, &digest, &created, &v.Actor)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return v, err
+		}
+		return v, damaged(err)
+	}
+	if v.Item, err = evidence.ParseID(id); err != nil {
+		return v, fmt.Errorf("%w: version row: %v", evidence.ErrDamaged, err)
+	}
+	if len(digest) != len(v.Digest) {
+		return v, fmt.Errorf("%w: item %s version %d: bad digest length", evidence.ErrDamaged, id, v.Version)
+	}
+	copy(v.Digest[:], digest)
+	if v.CreatedAt, err = time.Parse(timeFormat, created); err != nil {
+		return v, fmt.Errorf("%w: item %s version %d: bad time", evidence.ErrDamaged, id, v.Version)
+	}
+	return v, nil
+}
+
+// EachLatest calls fn for every item with its newest record version, in
+// order of intake (then ID). It stops at fn's first error.
+func (db *DB) EachLatest(ctx context.Context, fn func(Item, Version) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT i.id, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.salt, i.created_at, i.created_by,
+			v.item_id, v.version, v.record, v.digest, v.created_at, v.actor
+		FROM items i JOIN item_versions v ON v.item_id = i.id
+		WHERE v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)
+		ORDER BY i.created_at, i.id`)
+	if err != nil {
+		return damaged(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			it                    Item
+			v                     Version
+			id, created, vid, vct string
+			sum, digest           []byte
+		)
+		if err := rows.Scan(&id, &sum, &it.Size, &it.Pack, &it.Off, &it.Len, &it.KeyGen, &it.Salt, &created, &it.CreatedBy,
+			&vid, &v.Version, &v.Record, &digest, &vct, &v.Actor); err != nil {
+			return damaged(err)
+		}
+		if it.ID, err = evidence.ParseID(id); err != nil || len(sum) != 32 || len(digest) != 32 {
+			return fmt.Errorf("%w: item row %q", evidence.ErrDamaged, id)
+		}
+		copy(it.SHA256[:], sum)
+		copy(v.Digest[:], digest)
+		v.Item = it.ID
+		it.CreatedAt, _ = time.Parse(timeFormat, created)
+		v.CreatedAt, _ = time.Parse(timeFormat, vct)
+		if err := fn(it, v); err != nil {
+			return err
+		}
+	}
+	return damaged(rows.Err())
+}
+
+func isConstraint(err error) bool {
+	var se *sqlite3.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.CONSTRAINT
+}
+
+// SizeExists reports whether any item has exactly size plaintext bytes (a
+// cheap test before hashing a file that might be a duplicate).
+func (db *DB) SizeExists(ctx context.Context, size int64) (bool, error) {
+	var one int
+	err := db.sql.QueryRowContext(ctx, `SELECT 1 FROM items WHERE size = ? LIMIT 1`, size).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, damaged(err)
+}

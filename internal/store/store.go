@@ -1,0 +1,197 @@
+// Package store keeps sori's metadata: users, items and their immutable
+// record versions, in an SQLite database encrypted page by page with the
+// adiantum VFS (github.com/ncruces/go-sqlite3, no cgo).
+//
+// The database is ciphertext at rest but not authenticated: a changed page
+// is not noticed by SQLite. Integrity of records comes from their digests
+// (and, with the custody log, from signed checkpoints), which verify
+// re-derives. Rows in items and item_versions are never updated or deleted:
+// triggers refuse it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/driver"
+	_ "github.com/ncruces/go-sqlite3/vfs/adiantum" // registers the encrypting VFS
+
+	"sori/internal/evidence"
+)
+
+// SchemaVersion is the version of the schema this package writes and reads.
+const SchemaVersion = 1
+
+// DB is an open metadata database.
+type DB struct {
+	sql *sql.DB
+}
+
+// Create makes a new encrypted database at path under key. It refuses to
+// overwrite an existing file.
+func Create(ctx context.Context, path string, key [32]byte) (*DB, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("%w: %s", evidence.ErrExists, path)
+	}
+	db, err := open(path, key, true)
+	if err != nil {
+		return nil, err
+	}
+	err = db.migrate(ctx)
+	if err == nil {
+		// Only the owner may read the (encrypted) file; -wal and -shm inherit this mode.
+		err = os.Chmod(path, 0o600)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Open opens an existing database. A wrong key, a truncated or corrupt file
+// gives an error wrapping evidence.ErrDamaged.
+func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%w: metadata database: %v", evidence.ErrDamaged, err)
+	}
+	db, err := open(path, key, false)
+	if err != nil {
+		return nil, err
+	}
+	var v string
+	err = db.sql.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&v)
+	if err != nil {
+		db.Close()
+		return nil, damaged(err)
+	}
+	if v != fmt.Sprint(SchemaVersion) {
+		db.Close()
+		return nil, fmt.Errorf("%w: metadata schema version %s (this sori reads %d)", evidence.ErrDamaged, v, SchemaVersion)
+	}
+	return db, nil
+}
+
+func open(path string, key [32]byte, create bool) (*DB, error) {
+	mode := "rw"
+	if create {
+		mode = "rwc"
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?vfs=adiantum&mode=" + mode + "&_txlock=immediate"
+	hexkey := hex.EncodeToString(key[:])
+	sdb, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
+		// The key must be the first PRAGMA; it never appears in the DSN.
+		for _, p := range []string{
+			"PRAGMA hexkey='" + hexkey + "'",
+			"PRAGMA busy_timeout=60000",
+			"PRAGMA journal_mode=WAL",
+			"PRAGMA synchronous=FULL", // a committed transaction survives power loss
+			"PRAGMA foreign_keys=ON",
+			"PRAGMA temp_store=MEMORY", // no temporary files on disk
+		} {
+			if err := c.Exec(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, damaged(err)
+	}
+	return &DB{sql: sdb}, nil
+}
+
+// damaged classifies SQLite's complaints about an unreadable file.
+func damaged(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.NOTADB, sqlite3.CORRUPT, sqlite3.IOERR, sqlite3.CANTOPEN, sqlite3.FORMAT, sqlite3.RANGE:
+			return fmt.Errorf("%w: metadata database unreadable (%v)", evidence.ErrDamaged, err)
+		}
+	}
+	if strings.Contains(err.Error(), "no such table") {
+		return fmt.Errorf("%w: metadata database unreadable (%v)", evidence.ErrDamaged, err)
+	}
+	return err
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+func (db *DB) migrate(ctx context.Context) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+const schema = `
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+	id         TEXT PRIMARY KEY,          -- key ID (seal.KeyID of recipient)
+	name       TEXT NOT NULL UNIQUE,
+	role       TEXT NOT NULL,
+	recipient  TEXT NOT NULL,             -- age1… public key keyrings are sealed to
+	sign_pub   BLOB NOT NULL,             -- Ed25519 public key
+	created_at TEXT NOT NULL,
+	created_by TEXT
+) STRICT;
+
+CREATE TABLE items (
+	id         TEXT PRIMARY KEY,          -- keyed hash of the content digest
+	sha256     BLOB NOT NULL,             -- SHA-256 of the plaintext
+	size       INTEGER NOT NULL,          -- plaintext bytes
+	pack       TEXT NOT NULL,             -- blob store object holding the age file
+	off        INTEGER NOT NULL,          -- where the age file starts in the pack
+	len        INTEGER NOT NULL,          -- its length in bytes
+	key_gen    INTEGER NOT NULL,          -- content key generation
+	salt       BLOB NOT NULL,             -- custody leaf salt (never leaves the archive unencrypted)
+	created_at TEXT NOT NULL,
+	created_by TEXT NOT NULL REFERENCES users(id)
+) STRICT;
+
+CREATE TABLE item_versions (
+	item_id    TEXT NOT NULL REFERENCES items(id),
+	version    INTEGER NOT NULL CHECK (version >= 1),
+	record     BLOB NOT NULL,             -- canonical JSON (evidence.ItemRecord)
+	digest     BLOB NOT NULL,             -- SHA-256 of record
+	created_at TEXT NOT NULL,
+	actor      TEXT NOT NULL REFERENCES users(id),
+	PRIMARY KEY (item_id, version)
+) STRICT;
+
+CREATE INDEX items_pack ON items (pack);
+CREATE INDEX items_size ON items (size);
+
+CREATE TRIGGER items_no_update BEFORE UPDATE ON items
+BEGIN SELECT RAISE(ABORT, 'items are immutable'); END;
+CREATE TRIGGER items_no_delete BEFORE DELETE ON items
+BEGIN SELECT RAISE(ABORT, 'items are immutable'); END;
+CREATE TRIGGER versions_no_update BEFORE UPDATE ON item_versions
+BEGIN SELECT RAISE(ABORT, 'record versions are immutable'); END;
+CREATE TRIGGER versions_no_delete BEFORE DELETE ON item_versions
+BEGIN SELECT RAISE(ABORT, 'record versions are immutable'); END;
+`
