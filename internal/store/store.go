@@ -26,6 +26,9 @@ import (
 	"sori/internal/evidence"
 )
 
+// pageSize is SQLite's default page size, which adiantum's blocks match.
+const pageSize = 4096
+
 // SchemaVersion is the version of the schema this package writes and reads.
 const SchemaVersion = 1
 
@@ -59,8 +62,14 @@ func Create(ctx context.Context, path string, key [32]byte) (*DB, error) {
 // Open opens an existing database. A wrong key, a truncated or corrupt file
 // gives an error wrapping evidence.ErrDamaged.
 func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
-	if _, err := os.Stat(path); err != nil {
+	st, err := os.Stat(path)
+	if err != nil {
 		return nil, fmt.Errorf("%w: metadata database: %v", evidence.ErrDamaged, err)
+	}
+	// SQLite would take an empty or shorter-than-a-page file for a new
+	// database and write to it; a real one is never that small.
+	if st.Size() < pageSize {
+		return nil, fmt.Errorf("%w: metadata database truncated to %d bytes", evidence.ErrDamaged, st.Size())
 	}
 	db, err := open(path, key, false)
 	if err != nil {
@@ -88,14 +97,20 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 	hexkey := hex.EncodeToString(key[:])
 	sdb, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
 		// The key must be the first PRAGMA; it never appears in the DSN.
-		for _, p := range []string{
+		pragmas := []string{
 			"PRAGMA hexkey='" + hexkey + "'",
 			"PRAGMA busy_timeout=60000",
-			"PRAGMA journal_mode=WAL",
+		}
+		if create {
+			// WAL mode is recorded in the file; existing databases keep it
+			// without a write.
+			pragmas = append(pragmas, "PRAGMA journal_mode=WAL")
+		}
+		for _, p := range append(pragmas,
 			"PRAGMA synchronous=FULL", // a committed transaction survives power loss
 			"PRAGMA foreign_keys=ON",
 			"PRAGMA temp_store=MEMORY", // no temporary files on disk
-		} {
+		) {
 			if err := c.Exec(p); err != nil {
 				return err
 			}
@@ -113,10 +128,8 @@ func damaged(err error) error {
 	if err == nil {
 		return nil
 	}
-	var se *sqlite3.Error
-	if errors.As(err, &se) {
-		switch se.Code() {
-		case sqlite3.NOTADB, sqlite3.CORRUPT, sqlite3.IOERR, sqlite3.CANTOPEN, sqlite3.FORMAT, sqlite3.RANGE:
+	for _, code := range []sqlite3.ErrorCode{sqlite3.NOTADB, sqlite3.CORRUPT, sqlite3.IOERR, sqlite3.CANTOPEN, sqlite3.FORMAT, sqlite3.RANGE} {
+		if errors.Is(err, code) {
 			return fmt.Errorf("%w: metadata database unreadable (%v)", evidence.ErrDamaged, err)
 		}
 	}

@@ -1,0 +1,183 @@
+package main
+
+// Helpers for end-to-end tests that drive the real sori binary: it is built
+// once per test run (lazily, by the first test that needs it) and removed by
+// TestMain when the run ends.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"sori/internal/archive"
+)
+
+// testPassphrase unlocks every archive the end-to-end tests create.
+const testPassphrase = "e2e-test-passphrase"
+
+var built struct {
+	once sync.Once
+	dir  string // holds the binary; removed by TestMain
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// goTool is the go command of the toolchain running the tests, so the binary
+// under test is built by the same Go as the tests themselves.
+func goTool() string {
+	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if runtime.GOOS == "windows" {
+		p += ".exe"
+	}
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return "go"
+}
+
+// soriBinary returns the path of the sori binary, building it on first use.
+// It is an ordinary build, never a race-enabled one, even when the tests
+// run with -race: the end-to-end tests measure the program as shipped.
+func soriBinary(t testing.TB) string {
+	t.Helper()
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "sori-e2e-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		bin := filepath.Join(dir, "sori")
+		if runtime.GOOS == "windows" {
+			bin += ".exe"
+		}
+		cmd := exec.Command(goTool(), "build", "-race=false", "-o", bin, "./")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatalf("building sori: %v", built.err)
+	}
+	return built.bin
+}
+
+// testArchive is an archive in a temporary directory, created with sori
+// init, for driving the binary against.
+type testArchive struct {
+	bin  string
+	dir  string
+	pass string
+}
+
+// newTestArchive builds sori if needed and runs `sori init` in a fresh
+// t.TempDir().
+func newTestArchive(t testing.TB) *testArchive {
+	t.Helper()
+	ta := &testArchive{bin: soriBinary(t), dir: filepath.Join(t.TempDir(), "archive"), pass: testPassphrase}
+	if _, stderr, code := ta.run(t, nil, "init", "--user", "tester"); code != exitOK {
+		t.Fatalf("sori init: exit %d\n%s", code, stderr)
+	}
+	return ta
+}
+
+// env is the whole environment of a sori process: nothing is inherited from
+// the test's own environment.
+func (ta *testArchive) env() []string {
+	return []string{
+		"SORI_PASSPHRASE=" + ta.pass,
+		"SORI_TEST_KDF_LOGN=10",
+		"SORI_ARCHIVE=" + ta.dir,
+	}
+}
+
+// command prepares sori with args against the archive; the caller starts it.
+func (ta *testArchive) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, ta.bin, args...)
+	cmd.Env = ta.env()
+	cmd.Dir = filepath.Dir(ta.dir)
+	return cmd
+}
+
+// run runs sori with args to completion, with stdin as its standard input
+// (nil: none), and returns its output and exit code. Failing to start or a
+// death by signal fails the test.
+func (ta *testArchive) run(t testing.TB, stdin io.Reader, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := ta.command(t.Context(), args...)
+	cmd.Stdin = stdin
+	cmd.Stdout = &out
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ee.Exited():
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("sori %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), errb.String(), code
+}
+
+// mustRun is run for commands that must succeed; it returns standard output.
+func (ta *testArchive) mustRun(t testing.TB, stdin io.Reader, args ...string) string {
+	t.Helper()
+	out, stderr, code := ta.run(t, stdin, args...)
+	if code != exitOK {
+		t.Fatalf("sori %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
+	}
+	return out
+}
+
+// open unlocks the archive in-process, for checks that bypass the CLI. The
+// archive is closed when the test ends.
+func (ta *testArchive) open(t testing.TB) *archive.Archive {
+	t.Helper()
+	a, err := archive.Open(t.Context(), ta.dir, "", ta.pass, archive.Options{})
+	if err != nil {
+		t.Fatalf("opening the archive: %v", err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// itemDigest streams item ref out of a and returns the hex SHA-256 and size
+// of its bytes. The archive's own checks (chunk authentication, recorded
+// size and digest) also apply.
+func itemDigest(ctx context.Context, a *archive.Archive, ref string) (sum string, size int64, err error) {
+	rc, _, err := a.Open(ctx, ref)
+	if err != nil {
+		return "", 0, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sori/internal/evidence"
+)
+
+func newDB(t *testing.T) (*DB, string, [32]byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	key := [32]byte{1, 2, 3}
+	db, err := Create(context.Background(), path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, path, key
+}
+
+func TestRowsAreImmutable(t *testing.T) {
+	db, _, _ := newDB(t)
+	ctx := context.Background()
+	tx, _ := db.Begin(ctx)
+	u := User{ID: "u1", Name: "kim", Role: "admin", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}
+	if err := tx.InsertUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	id := evidence.NewID()
+	it := Item{ID: id, Size: 3, Pack: "p", KeyGen: 1, Salt: []byte{9}, CreatedAt: time.Now(), CreatedBy: "u1"}
+	if ok, err := tx.InsertItem(ctx, it); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if ok, err := tx.InsertItem(ctx, it); ok || err != nil {
+		t.Fatalf("second insert of the same item: inserted=%v err=%v", ok, err)
+	}
+	v := Version{Item: id, Version: 1, Record: []byte("{}"), Digest: evidence.Sum([]byte("{}")), CreatedAt: time.Now(), Actor: "u1"}
+	if err := tx.InsertVersion(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.InsertVersion(ctx, v); !errors.Is(err, evidence.ErrExists) {
+		t.Errorf("duplicate version: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE items SET size = 4`,
+		`DELETE FROM items`,
+		`UPDATE item_versions SET record = x'00'`,
+		`DELETE FROM item_versions`,
+	} {
+		if _, err := db.sql.ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "immutable") {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+}
+
+func TestWrongKeyAndDamage(t *testing.T) {
+	db, path, key := newDB(t)
+	db.Close()
+	ctx := context.Background()
+	if _, err := Open(ctx, path, [32]byte{9}); !errors.Is(err, evidence.ErrDamaged) {
+		t.Errorf("wrong key: %v", err)
+	}
+	db2, err := Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db2.Close()
+	if _, err := Create(ctx, path, key); !errors.Is(err, evidence.ErrExists) {
+		t.Errorf("create over existing: %v", err)
+	}
+	if _, err := Open(ctx, filepath.Join(t.TempDir(), "none.db"), key); !errors.Is(err, evidence.ErrDamaged) {
+		t.Errorf("missing file: %v", err)
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("database mode %v", st.Mode().Perm())
+	}
+}
