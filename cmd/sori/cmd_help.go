@@ -39,6 +39,10 @@ full contract.
 `
 
 func runHelp(ctx context.Context, e *env, args []string) error {
+	args, err := parse(newFlags("help"), args)
+	if err != nil {
+		return err
+	}
 	switch len(args) {
 	case 0:
 		printOverview(e.stdout)

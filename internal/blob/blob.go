@@ -53,7 +53,8 @@ type Store interface {
 
 	// Open returns a reader for length bytes of the object starting at off.
 	// length < 0 means "to the end". It fails with ErrNotFound when the object
-	// does not exist and ErrRange when off or off+length lies past its end.
+	// does not exist (checked first), and ErrRange when off is negative or
+	// off or off+length lies past its end (or overflows).
 	// The reader MAY return an error mid-way (e.g. I/O failure); callers that
 	// need integrity authenticate what they read.
 	Open(ctx context.Context, name string, off, length int64) (io.ReadCloser, error)
@@ -71,17 +72,20 @@ type Store interface {
 	Remove(ctx context.Context, name string) error
 }
 
-// Writer receives the bytes of an object being created.
+// Writer receives the bytes of an object being created. It is used by one
+// goroutine at a time; Write after Commit or Abort fails.
 type Writer interface {
 	io.Writer
-	// Commit makes the object durable and then visible under its name,
-	// atomically. After Commit returns nil the object survives a crash or
-	// power loss. After an error nothing is visible under the name (unless
-	// the error is ErrExists, in which case the earlier object is untouched).
-	// Commit or Abort must be called exactly once.
+	// Commit makes the object's bytes durable, then makes it visible under
+	// its name atomically, then makes the name durable. After Commit returns
+	// nil the object survives a crash or power loss; at no instant is a
+	// partial object visible. After an error nothing is visible under the
+	// name (unless the error is ErrExists, in which case the earlier object
+	// is untouched). Commit is called at most once.
 	Commit() error
-	// Abort discards everything written. It is safe to call after Commit
-	// (it then does nothing) so that `defer w.Abort()` is always correct.
+	// Abort discards everything written. It may be called any number of
+	// times and does nothing after Commit (successful or not), so that
+	// `defer w.Abort()` is always correct.
 	Abort() error
 }
 
