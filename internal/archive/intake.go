@@ -256,10 +256,11 @@ func (w *worker) run() {
 			w.fail(s, err)
 			continue
 		}
-		if w.duplicate(s) {
+		small, dup := w.duplicate(s)
+		if dup {
 			continue
 		}
-		p, err := w.store(s)
+		p, err := w.store(s, small)
 		if err != nil {
 			w.fail(s, err)
 		} else {
@@ -275,45 +276,63 @@ func (w *worker) fail(s source, err error) {
 	w.out <- message{idx: s.idx, result: &Added{Path: s.path, Err: err}}
 }
 
-// duplicate handles a file whose size equals an existing item's: it hashes
-// the file first and, if the bytes are already stored, reports the existing
-// item without writing anything. Other files take the one-pass path.
-func (w *worker) duplicate(s source) bool {
+// duplicate reports a file whose bytes are already an item, without
+// storing anything. Small files are read whole into the worker's buffer
+// (which store then encrypts from, so each file is still read once); a
+// large file is hashed in a first pass only when an item of exactly its
+// size exists. It returns the small file's bytes when they are new.
+func (w *worker) duplicate(s source) (small []byte, dup bool) {
 	if s.size < 0 {
-		return false
-	}
-	exists, err := w.a.db.SizeExists(w.ctx, s.size)
-	if err != nil || !exists {
-		return false
+		return nil, false
 	}
 	f, err := os.Open(s.path)
 	if err != nil {
-		return false // the store path reports the error
+		return nil, false // store reports the error
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.CopyBuffer(h, f, w.buf)
-	if err != nil || n != s.size {
-		return false
-	}
 	var sum evidence.Digest
-	h.Sum(sum[:0])
+	var n int64
+	if s.size <= int64(len(w.buf)) {
+		m, err := io.ReadFull(f, w.buf[:s.size])
+		if err != nil {
+			return nil, false
+		}
+		var one [1]byte
+		if extra, _ := f.Read(one[:]); extra > 0 {
+			return nil, false // the file grew: take the streaming path
+		}
+		small, n = w.buf[:m], int64(m)
+		sum = sha256.Sum256(small)
+	} else {
+		if exists, err := w.a.db.SizeExists(w.ctx, s.size); err != nil || !exists {
+			return nil, false
+		}
+		h := sha256.New()
+		if n, err = io.CopyBuffer(h, f, w.buf); err != nil {
+			return nil, false
+		}
+		h.Sum(sum[:0])
+	}
 	id := w.a.ring.ItemID(sum)
 	if _, err := w.a.db.Item(w.ctx, id); err != nil {
-		return false
+		return small, false
 	}
 	w.prog.add(n)
 	w.out <- message{idx: s.idx, result: &Added{Path: s.path, ID: id, SHA256: sum, Size: n, Duplicate: true}}
-	return true
+	return nil, true
 }
 
 // store streams one file into the worker's open pack: one pass that hashes
-// the plaintext and encrypts it.
-func (w *worker) store(s source) (pending, error) {
+// the plaintext and encrypts it. small, if not nil, is the whole file,
+// already read.
+func (w *worker) store(s source, small []byte) (pending, error) {
 	var r io.Reader
-	if s.path == Stdin {
+	switch {
+	case small != nil:
+		// already read; the loop below runs once without reading
+	case s.path == Stdin:
 		r = w.stdin
-	} else {
+	default:
 		f, err := os.Open(s.path)
 		if err != nil {
 			return pending{}, err
@@ -343,7 +362,13 @@ func (w *worker) store(s source) (pending, error) {
 		if err := w.ctx.Err(); err != nil {
 			return pending{}, err // the partial stream stays in the pack, unreferenced
 		}
-		n, rerr := r.Read(w.buf)
+		var n int
+		var rerr error
+		if small != nil {
+			n, rerr = copy(w.buf, small), io.EOF // small is w.buf[:len(small)]
+		} else {
+			n, rerr = r.Read(w.buf)
+		}
 		if n > 0 {
 			h.Write(w.buf[:n])
 			if _, err := enc.Write(w.buf[:n]); err != nil {
