@@ -51,6 +51,10 @@ const (
 // Roles. Only admin exists until the protection issue adds the others.
 const RoleAdmin = "admin"
 
+// staleTemp is the age after which an unfinished pack file is taken to be
+// left over from a killed process.
+const staleTemp = 6 * time.Hour
+
 // MinPassphrase is the shortest passphrase accepted for a new user key.
 const MinPassphrase = 8
 
@@ -238,6 +242,12 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		return nil, err
 	}
 	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, blobs: bs, me: me, log: opt.logger(), now: opt.clock()}
+	// Packs a killed process was writing are ciphertext nobody references.
+	if n, err := bs.CleanTemp(staleTemp); err != nil {
+		a.log.Warn("cleaning stale pack files", "err", err)
+	} else if n > 0 {
+		a.log.Debug("removed stale pack files", "count", n)
+	}
 	return a, nil
 }
 

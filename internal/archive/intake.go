@@ -461,6 +461,9 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 		}
 		return out
 	}
+	// Items whose pack is durable are committed even when the caller has
+	// been interrupted: the work is done and the user is told about it.
+	ctx = context.WithoutCancel(ctx)
 	tx, err := a.db.Begin(ctx)
 	if err != nil {
 		return failAll(err)
