@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -5,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -26,12 +30,26 @@ import (
 
 // TestCrashSafety kills `sori add` of many files with SIGKILL at random
 // moments, again and again on one archive, and checks after each kill that
-// the archive opens and that every item the killed process had printed is
-// intact: listed, and its stored bytes hash to the printed SHA-256, which is
-// that of the original file.
+// the archive opens and lists every item printed so far, and that every item
+// the killed process had printed is intact: its stored bytes hash to the
+// printed SHA-256, which is that of the original file. At the end every item
+// in the archive is read back, and adding the whole corpus again without a
+// kill must succeed with one item per distinct content.
+//
+// Half the kills come after a random delay: up to 400 ms, or, once runs have
+// finished, up to a little more than the longest run over files only seen
+// so far (plus the trickle time when standard input is read, see below).
+// The other half come a random 0 to 1 ms after the first output arrives. sori is fast
+// and commits a pack only every 300 ms or when it runs out of files, so a
+// run over a directory of small files prints its lines in one or two bursts
+// at the end; a delay alone rarely lands between them, a kill triggered by
+// the first burst often does. In a quarter of the trials sori also reads
+// standard input, which the test trickles in over 50 to 350 ms, so that
+// kills land while an item streams in from a pipe.
 //
 // SORI_TEST_CRASH_TRIALS raises the number of kills (default and minimum
-// 50); SORI_TEST_CRASH_SEED replays a run (the seed is logged).
+// 50); SORI_TEST_CRASH_SEED replays the corpus and the kill plan (the seed
+// is logged), though not the timing of the machine.
 func TestCrashSafety(t *testing.T) {
 	trials := 50
 	if s := os.Getenv("SORI_TEST_CRASH_TRIALS"); s != "" {
@@ -55,11 +73,13 @@ func TestCrashSafety(t *testing.T) {
 	start := time.Now()
 	ta := newTestArchive(t)
 	c := &crashCorpus{root: t.TempDir(), rng: rng, files: map[string]corpusFile{}}
-	v := &crashVerifier{ta: ta, corpus: c, printed: map[string]addRecord{}, idOf: map[string]string{}}
+	v := &crashVerifier{ta: ta, corpus: c, printed: map[string]addRecord{}, idOf: map[string]string{}, inArchive: map[string]bool{}}
 
 	var st crashStats
 	var dirs []string
+	var genTime, runTime, checkTime time.Duration
 	for i := range trials {
+		t0 := time.Now()
 		// Most trials add a new directory (with a few copies of earlier
 		// files among new ones); some add an earlier directory again, whose
 		// items are then partly duplicates and partly new.
@@ -70,79 +90,78 @@ func TestCrashSafety(t *testing.T) {
 			dir = c.newDir(t, i)
 			dirs = append(dirs, dir)
 		}
-		delay := time.Duration(rng.Int64N(int64(400 * time.Millisecond)))
-		res := killAdd(t, ta, dir, delay)
+		var in *stdinFeed
+		if rng.IntN(4) == 0 {
+			in = c.newStdin(t, i)
+		}
+		plan := killPlan{onOutput: rng.IntN(2) == 0}
+		if plan.onOutput {
+			plan.delay = time.Duration(rng.Int64N(int64(time.Millisecond)))
+		} else {
+			limit := 400 * time.Millisecond
+			if st.plainMax > 0 {
+				limit = max(st.plainMax*5/4, 50*time.Millisecond)
+			}
+			if in != nil {
+				limit += in.over
+			}
+			plan.delay = time.Duration(rng.Int64N(int64(limit)))
+		}
+		t1 := time.Now()
+		res := killAdd(t, ta, dir, in, plan)
 		st.record(res)
+		t2 := time.Now()
 		v.check(t, i, res)
 		if t.Failed() {
-			t.Fatalf("trial %d (%s, kill after %v) failed; seed %d", i, filepath.Base(dir), delay, seed)
+			t.Fatalf("trial %d (%s, stdin %v, %s) failed; seed %d", i, filepath.Base(dir), in != nil, plan, seed)
 		}
-		if (i+1)%10 == 0 {
-			v.checkAll(t)
-		}
+		genTime += t1.Sub(t0)
+		runTime += t2.Sub(t1)
+		checkTime += time.Since(t2)
 	}
-	killed := time.Since(start)
-	t.Logf("%d trials in %v: %d killed before any output, %d killed during output (%d of them after the last line), %d finished before the kill",
-		trials, killed.Round(time.Millisecond), st.before, st.during, st.duringAll, st.after)
-	t.Logf("lines printed by killed processes: %d; in all: %d (%d duplicates); time to first line %v..%v, full runs %v..%v",
-		st.killedLines, st.lines, st.dups, st.firstMin, st.firstMax, st.fullMin, st.fullMax)
+	t.Logf("%d trials in %v (generating files %v, running sori add %v, checking %v)", trials,
+		time.Since(start).Round(time.Millisecond), genTime.Round(time.Millisecond), runTime.Round(time.Millisecond), checkTime.Round(time.Millisecond))
+	t.Logf("kills: %d before any output, %d between output lines, %d after the last line but before exit, %d after sori add had finished; %d planned on output; %d trials read stdin",
+		st.before, st.during, st.afterLast, st.after, st.onOutput, st.stdin)
+	t.Logf("lines: %d printed by killed runs, %d in all (%d duplicates); first line after %v..%v; finished runs took %v..%v",
+		st.killedLines, st.lines, st.dups, st.firstMin.Round(time.Millisecond), st.firstMax.Round(time.Millisecond),
+		st.ranMin.Round(time.Millisecond), st.ranMax.Round(time.Millisecond))
 	if st.before == 0 || st.during == 0 {
-		t.Errorf("the kills did not spread over the run: %d before output, %d during", st.before, st.during)
+		t.Errorf("the kills did not spread over the runs: %d before any output, %d between lines", st.before, st.during)
 	}
 
 	// Every item in the archive, printed or not, must be intact.
+	t3 := time.Now()
 	listed := v.checkAll(t)
 	tmps, _ := os.ReadDir(filepath.Join(ta.dir, "blobs", "tmp"))
-	t.Logf("archive after the kills: %d items listed, %d printed, %d leftover files in blobs/tmp", listed, len(v.printed), len(tmps))
+	t.Logf("after the kills: %d items listed, %d of them printed, all intact (read back in %v); %d files left in blobs/tmp",
+		listed, len(v.printed), time.Since(t3).Round(time.Millisecond), len(tmps))
 
 	// Adding everything again, uninterrupted, must succeed and leave exactly
 	// one item per distinct content.
-	args := append([]string{"add", "--json"}, dirs...)
-	out := ta.mustRun(t, nil, args...)
+	t4 := time.Now()
+	all := slices.Clip(dirs)
+	if st.stdin > 0 {
+		all = append(all, filepath.Join(c.root, "stdin"))
+	}
+	out := ta.mustRun(t, nil, append([]string{"add", "--json"}, all...)...)
 	recs, partial := parseAddLines([]byte(out))
 	if partial != "" {
-		t.Fatalf("partial output line %q", partial)
+		t.Fatalf("sori add printed an invalid line %q", partial)
 	}
-	v.checkRecords(t, recs)
+	if len(recs) != len(c.files) {
+		t.Errorf("sori add of the whole corpus printed %d lines for %d files", len(recs), len(c.files))
+	}
+	v.checkRecords(t, recs, all, nil)
 	distinct := map[string]bool{}
-	for _, d := range dirs {
-		for p, f := range c.files {
-			if filepath.Dir(p) == d {
-				distinct[f.sum] = true
-			}
-		}
+	for _, f := range c.files {
+		distinct[f.sum] = true
 	}
-	if listed = v.checkAll(t); listed != len(distinct) {
-		t.Errorf("after adding the whole corpus again: %d items listed, want %d (one per distinct content)", listed, len(distinct))
+	if got := len(v.ls(t)); got != len(distinct) {
+		t.Errorf("after adding the whole corpus again: %d items listed, want %d (one per distinct content)", got, len(distinct))
 	}
-	t.Logf("final uninterrupted add of %d files: %d items, total test time %v", len(recs), listed, time.Since(start).Round(time.Millisecond))
-}
-
-// addRecord is one line of `sori add --json`.
-type addRecord struct {
-	ID        string `json:"id"`
-	SHA256    string `json:"sha256"`
-	Path      string `json:"path"`
-	Size      int64  `json:"size"`
-	Duplicate bool   `json:"duplicate"`
-}
-
-// parseAddLines parses complete JSON lines; an unterminated last line is
-// returned as partial.
-func parseAddLines(b []byte) (recs []addRecord, partial string) {
-	for len(b) > 0 {
-		line, rest, ok := bytes.Cut(b, []byte("\n"))
-		if !ok {
-			return recs, string(b)
-		}
-		var r addRecord
-		if err := json.Unmarshal(line, &r); err != nil {
-			return recs, string(line)
-		}
-		recs = append(recs, r)
-		b = rest
-	}
-	return recs, ""
+	t.Logf("uninterrupted add of all %d files: %d items (%v); test total %v",
+		len(recs), len(distinct), time.Since(t4).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
 // corpusFile is what the test knows of a file it generated.
@@ -155,11 +174,11 @@ type corpusFile struct {
 type crashCorpus struct {
 	root  string
 	rng   *rand.Rand
-	files map[string]corpusFile
-	paths []string // in creation order, for picking copies
+	files map[string]corpusFile // by path
+	paths []string              // in creation order, for picking copies
 }
 
-// newDir writes the directory of trial i: 40 to 200 files, mostly small,
+// newDir writes the directory of trial i: 20 to 150 files, mostly small,
 // some empty, about one in twenty a copy of an earlier file, and in one
 // trial out of three a file of 1 to 8 MiB.
 func (c *crashCorpus) newDir(t *testing.T, i int) string {
@@ -168,7 +187,7 @@ func (c *crashCorpus) newDir(t *testing.T, i int) string {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	n := 40 + c.rng.IntN(161)
+	n := 20 + c.rng.IntN(131)
 	big := -1
 	if c.rng.IntN(3) == 0 {
 		big = c.rng.IntN(n)
@@ -201,10 +220,7 @@ func (c *crashCorpus) writeFile(t *testing.T, path string, size int64) {
 	t.Helper()
 	var seed [32]byte
 	for k := range 4 {
-		v := c.rng.Uint64()
-		for b := range 8 {
-			seed[k*8+b] = byte(v >> (8 * b))
-		}
+		binary.LittleEndian.PutUint64(seed[k*8:], c.rng.Uint64())
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -241,34 +257,86 @@ func (c *crashCorpus) add(path string, f corpusFile) {
 	c.paths = append(c.paths, path)
 }
 
+// stdinFeed is a stream the test writes to sori's standard input slowly.
+type stdinFeed struct {
+	data []byte
+	file corpusFile
+	over time.Duration // spread over about this long
+}
+
+// newStdin makes the standard input of trial i: up to 1 MiB, trickled over
+// 50 to 350 ms. The same bytes go into the corpus as stdin/tNNN.bin, so the
+// final uninterrupted add meets them too.
+func (c *crashCorpus) newStdin(t *testing.T, i int) *stdinFeed {
+	t.Helper()
+	dir := filepath.Join(c.root, "stdin")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, fmt.Sprintf("t%03d.bin", i))
+	c.writeFile(t, p, c.rng.Int64N(1<<20+1))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := 50*time.Millisecond + time.Duration(c.rng.Int64N(int64(300*time.Millisecond)))
+	return &stdinFeed{data: data, file: c.files[p], over: over}
+}
+
+// killPlan says when to kill: delay after the start, or, if onOutput, delay
+// after the first output.
+type killPlan struct {
+	delay    time.Duration
+	onOutput bool
+}
+
+func (p killPlan) String() string {
+	if p.onOutput {
+		return fmt.Sprintf("kill %v after the first output", p.delay)
+	}
+	return fmt.Sprintf("kill after %v", p.delay)
+}
+
 // addResult is what one killed (or finished) `sori add` did.
 type addResult struct {
 	dir       string
-	delay     time.Duration
+	stdin     *stdinFeed
+	plan      killPlan
 	killed    bool // died of the SIGKILL; otherwise it exited by itself, with status 0
-	files     int  // files in dir
+	items     int  // files in dir, plus standard input
 	recs      []addRecord
-	firstLine time.Duration // after start; 0 without output
+	firstLine time.Duration // after the start; 0 without output
 	ran       time.Duration // start to exit
 }
 
-// killAdd starts `sori add --json dir`, collects its output lines as they
-// arrive, and kills it with SIGKILL after delay unless it has finished.
-func killAdd(t *testing.T, ta *testArchive, dir string, delay time.Duration) addResult {
+// killAdd starts `sori add --json dir` (with "-" too if in is set, and then
+// trickles in into its standard input), collects its output as it comes,
+// and kills it with SIGKILL as planned unless it has finished by then.
+func killAdd(t *testing.T, ta *testArchive, dir string, in *stdinFeed, plan killPlan) addResult {
 	t.Helper()
-	res := addResult{dir: dir, delay: delay}
+	res := addResult{dir: dir, stdin: in, plan: plan}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.files = len(entries)
-
-	cmd := ta.command(context.Background(), "add", "--json", dir)
+	res.items = len(entries)
+	args := []string{"add", "--json", dir}
+	if in != nil {
+		args = append(args, "-")
+		res.items++
+	}
+	cmd := ta.command(context.Background(), args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
+	}
+	var stdin io.WriteCloser
+	if in != nil {
+		if stdin, err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var (
 		mu      sync.Mutex
@@ -277,6 +345,8 @@ func killAdd(t *testing.T, ta *testArchive, dir string, delay time.Duration) add
 		readErr error
 	)
 	eof := make(chan struct{})
+	output := make(chan struct{}) // closed on the first output
+	fed := make(chan struct{})
 	begin := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -289,6 +359,7 @@ func killAdd(t *testing.T, ta *testArchive, dir string, delay time.Duration) add
 			mu.Lock()
 			if n > 0 && first == 0 {
 				first = time.Since(begin)
+				close(output)
 			}
 			out = append(out, buf[:n]...)
 			if err != nil && err != io.EOF {
@@ -300,19 +371,42 @@ func killAdd(t *testing.T, ta *testArchive, dir string, delay time.Duration) add
 			}
 		}
 	}()
-	timer := time.NewTimer(delay)
+	go func() {
+		defer close(fed)
+		if in == nil {
+			return
+		}
+		defer stdin.Close()
+		const steps = 16
+		chunk := max(1, (len(in.data)+steps-1)/steps)
+		for off := 0; off < len(in.data); off += chunk {
+			time.Sleep(in.over / steps)
+			if _, err := stdin.Write(in.data[off:min(off+chunk, len(in.data))]); err != nil {
+				return // killed
+			}
+		}
+	}()
+	var timer <-chan time.Time
+	var firstOutput <-chan struct{}
+	if plan.onOutput {
+		firstOutput = output
+	} else {
+		timer = time.After(plan.delay)
+	}
 	select {
-	case <-timer.C:
-		// Killing a process that has just exited but not been waited for
-		// is harmless; Wait tells which happened.
-		_ = cmd.Process.Kill()
+	case <-timer:
+	case <-firstOutput:
+		time.Sleep(plan.delay)
 	case <-eof:
 		// Standard output closed: the process is exiting by itself.
-		timer.Stop()
 	}
+	// Killing a process that has exited but not yet been waited for is
+	// harmless; Wait tells which happened.
+	_ = cmd.Process.Kill()
 	<-eof
 	werr := cmd.Wait()
 	res.ran = time.Since(begin)
+	<-fed
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -324,31 +418,39 @@ func killAdd(t *testing.T, ta *testArchive, dir string, delay time.Duration) add
 	case ws.Signaled() && ws.Signal() == syscall.SIGKILL:
 		res.killed = true
 	case werr != nil:
-		t.Errorf("sori add %s, not killed: %v\n%s", dir, werr, stderr.Bytes())
+		t.Errorf("sori %s, not killed: %v\n%s", strings.Join(args, " "), werr, stderr.Bytes())
 	}
 	var partial string
 	res.recs, partial = parseAddLines(out)
 	if partial != "" {
 		// A line is written with one write(2) of less than PIPE_BUF
 		// bytes, so a kill cannot tear it.
-		t.Errorf("sori add %s printed an incomplete or invalid line %q", dir, partial)
+		t.Errorf("sori %s printed an incomplete or invalid line %q", strings.Join(args, " "), partial)
 	}
 	res.firstLine = first
-	if !res.killed && len(res.recs) != res.files {
-		t.Errorf("sori add %s finished with %d lines for %d files\n%s", dir, len(res.recs), res.files, stderr.Bytes())
+	if !res.killed && len(res.recs) != res.items {
+		t.Errorf("sori %s finished with %d lines for %d items\n%s", strings.Join(args, " "), len(res.recs), res.items, stderr.Bytes())
 	}
 	return res
 }
 
 // crashStats counts where the kills landed.
 type crashStats struct {
-	before, during, duringAll, after int
+	before, during, afterLast, after int
+	stdin, onOutput                  int // trials that read standard input, kills planned on output
 	lines, killedLines, dups         int
-	firstMin, firstMax               time.Duration
-	fullMin, fullMax                 time.Duration
+	firstMin, firstMax               time.Duration // time to the first line
+	ranMin, ranMax                   time.Duration // runs that finished before the kill
+	plainMax                         time.Duration // … of those that did not read standard input
 }
 
 func (s *crashStats) record(r addResult) {
+	if r.stdin != nil {
+		s.stdin++
+	}
+	if r.plan.onOutput {
+		s.onOutput++
+	}
 	s.lines += len(r.recs)
 	for _, rec := range r.recs {
 		if rec.Duplicate {
@@ -358,15 +460,18 @@ func (s *crashStats) record(r addResult) {
 	switch {
 	case !r.killed:
 		s.after++
-		s.fullMin, s.fullMax = minMax(s.fullMin, s.fullMax, r.ran)
+		s.ranMin, s.ranMax = minMax(s.ranMin, s.ranMax, r.ran)
+		if r.stdin == nil {
+			s.plainMax = max(s.plainMax, r.ran)
+		}
 	case len(r.recs) == 0:
 		s.before++
+	case len(r.recs) == r.items:
+		s.afterLast++
+		s.killedLines += len(r.recs)
 	default:
 		s.during++
 		s.killedLines += len(r.recs)
-		if len(r.recs) == r.files {
-			s.duringAll++
-		}
 	}
 	if r.firstLine > 0 {
 		s.firstMin, s.firstMax = minMax(s.firstMin, s.firstMax, r.firstLine)
@@ -380,31 +485,36 @@ func minMax(lo, hi, d time.Duration) (time.Duration, time.Duration) {
 	return lo, max(hi, d)
 }
 
-// crashVerifier holds everything sori has printed so far and checks it
-// against the archive and the corpus.
+// crashVerifier holds what sori has printed and listed so far and checks
+// it against the archive and the corpus.
 type crashVerifier struct {
-	ta      *testArchive
-	corpus  *crashCorpus
-	printed map[string]addRecord // by ID, as first printed
-	idOf    map[string]string    // SHA-256 → ID
+	ta        *testArchive
+	corpus    *crashCorpus
+	printed   map[string]addRecord // by ID, as first printed
+	idOf      map[string]string    // SHA-256 → ID, as printed
+	inArchive map[string]bool      // SHA-256s listed by the last sori ls
 }
 
 // check verifies one trial: its lines describe the files they name, the
 // archive opens and lists every ID printed so far, and the items this trial
-// printed are intact (in-process, and one of them through `sori cat`).
+// printed are intact (read in-process, and one of them with `sori cat`).
 func (v *crashVerifier) check(t *testing.T, trial int, r addResult) {
 	t.Helper()
-	v.checkRecords(t, r.recs)
-	ids := v.ls(t)
-	for id := range v.printed {
-		if !ids[id] {
-			t.Errorf("trial %d: printed item %s (%s) is not listed", trial, id, v.printed[id].Path)
+	var stdin *corpusFile
+	if r.stdin != nil {
+		stdin = &r.stdin.file
+	}
+	v.checkRecords(t, r.recs, []string{r.dir}, stdin)
+	listed := v.ls(t)
+	for id, rec := range v.printed {
+		if !listed[id] {
+			t.Errorf("trial %d: printed item %s (%s) is not listed", trial, id, rec.Path)
 		}
 	}
 	if len(r.recs) == 0 {
 		return
 	}
-	a := v.open(t)
+	a := v.ta.open(t)
 	defer a.Close()
 	for _, rec := range r.recs {
 		v.checkItem(t, a, rec.ID, rec.SHA256, rec.Size)
@@ -421,16 +531,26 @@ func (v *crashVerifier) check(t *testing.T, trial int, r addResult) {
 	}
 }
 
-// checkRecords compares printed lines with the corpus and with what was
-// printed before.
-func (v *crashVerifier) checkRecords(t *testing.T, recs []addRecord) {
+// checkRecords compares the lines printed by one run of sori add over dirs
+// (and standard input, if stdin is set) with the corpus, with what was
+// printed before, and with what the archive held before the run, which the
+// duplicate flags must reflect.
+func (v *crashVerifier) checkRecords(t *testing.T, recs []addRecord, dirs []string, stdin *corpusFile) {
 	t.Helper()
-	seenBefore := make(map[string]bool, len(v.idOf))
-	for sum := range v.idOf {
-		seenBefore[sum] = true
+	copies := map[string]int{} // SHA-256 → inputs of the run with these bytes
+	for p, f := range v.corpus.files {
+		if slices.Contains(dirs, filepath.Dir(p)) {
+			copies[f.sum]++
+		}
+	}
+	if stdin != nil {
+		copies[stdin.sum]++
 	}
 	for _, rec := range recs {
 		f, ok := v.corpus.files[rec.Path]
+		if rec.Path == archive.Stdin && stdin != nil {
+			f, ok = *stdin, true
+		}
 		switch {
 		case !ok:
 			t.Errorf("printed a path the test did not create: %+v", rec)
@@ -439,10 +559,13 @@ func (v *crashVerifier) checkRecords(t *testing.T, recs []addRecord) {
 			t.Errorf("%s: printed sha256 %s size %d, the file has %s size %d", rec.Path, rec.SHA256, rec.Size, f.sum, f.size)
 		}
 		if id, ok := v.idOf[rec.SHA256]; ok && id != rec.ID {
-			t.Errorf("%s: same content printed as item %s and as %s", rec.Path, id, rec.ID)
+			t.Errorf("%s: the same bytes were printed as item %s and as %s", rec.Path, id, rec.ID)
 		}
-		if seenBefore[rec.SHA256] && !rec.Duplicate {
-			t.Errorf("%s: item %s was printed by an earlier run but now is not reported as a duplicate", rec.Path, rec.ID)
+		if v.inArchive[rec.SHA256] && !rec.Duplicate {
+			t.Errorf("%s: item %s was in the archive before this run, but is not reported as a duplicate", rec.Path, rec.ID)
+		}
+		if rec.Duplicate && !v.inArchive[rec.SHA256] && copies[rec.SHA256] < 2 {
+			t.Errorf("%s: reported as a duplicate of %s, which was not in the archive", rec.Path, rec.ID)
 		}
 		v.idOf[rec.SHA256] = rec.ID
 		if _, ok := v.printed[rec.ID]; !ok {
@@ -451,15 +574,17 @@ func (v *crashVerifier) checkRecords(t *testing.T, recs []addRecord) {
 	}
 }
 
-// ls runs `sori ls --json`, which must succeed, and returns the listed IDs.
+// ls runs `sori ls --json`, which must succeed, remembers the listed
+// SHA-256s and returns the listed IDs.
 func (v *crashVerifier) ls(t *testing.T) map[string]bool {
 	t.Helper()
 	out := v.ta.mustRun(t, nil, "ls", "--json")
 	ids := map[string]bool{}
-	dec := json.NewDecoder(bytes.NewReader([]byte(out)))
+	dec := json.NewDecoder(strings.NewReader(out))
 	for {
 		var it struct {
-			ID string `json:"id"`
+			ID     string `json:"id"`
+			SHA256 string `json:"sha256"`
 		}
 		if err := dec.Decode(&it); errors.Is(err, io.EOF) {
 			return ids
@@ -467,16 +592,8 @@ func (v *crashVerifier) ls(t *testing.T) map[string]bool {
 			t.Fatalf("sori ls --json: %v\n%s", err, out)
 		}
 		ids[it.ID] = true
+		v.inArchive[it.SHA256] = true
 	}
-}
-
-func (v *crashVerifier) open(t *testing.T) *archive.Archive {
-	t.Helper()
-	a, err := archive.Open(t.Context(), v.ta.dir, "", v.ta.pass, archive.Options{})
-	if err != nil {
-		t.Fatalf("the archive does not open after a kill: %v", err)
-	}
-	return a
 }
 
 func (v *crashVerifier) checkItem(t *testing.T, a *archive.Archive, id, sum string, size int64) {
@@ -496,7 +613,7 @@ func (v *crashVerifier) checkItem(t *testing.T, a *archive.Archive, id, sum stri
 // and returns how many items are listed.
 func (v *crashVerifier) checkAll(t *testing.T) int {
 	t.Helper()
-	a := v.open(t)
+	a := v.ta.open(t)
 	defer a.Close()
 	listed := map[string]archive.Listed{}
 	if err := a.List(t.Context(), func(l archive.Listed) error {

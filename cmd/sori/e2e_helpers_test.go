@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,18 +42,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goTool is the go command of the toolchain running the tests, so the binary
-// under test is built by the same Go as the tests themselves.
-func goTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if runtime.GOOS == "windows" {
-		p += ".exe"
-	}
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return "go"
-}
+// goTool is the go command on PATH (go test runs with the toolchain's bin
+// directory there in every supported set-up).
+func goTool() string { return "go" }
 
 // soriBinary returns the path of the sori binary, building it on first use.
 // It is an ordinary build, never a race-enabled one, even when the tests
@@ -154,14 +146,14 @@ func (ta *testArchive) mustRun(t testing.TB, stdin io.Reader, args ...string) st
 }
 
 // open unlocks the archive in-process, for checks that bypass the CLI. The
-// archive is closed when the test ends.
+// caller closes it (before running sori against the archive again, so that
+// each run finds it as a fresh process would).
 func (ta *testArchive) open(t testing.TB) *archive.Archive {
 	t.Helper()
 	a, err := archive.Open(t.Context(), ta.dir, "", ta.pass, archive.Options{})
 	if err != nil {
-		t.Fatalf("opening the archive: %v", err)
+		t.Fatalf("opening the archive in-process: %v", err)
 	}
-	t.Cleanup(func() { a.Close() })
 	return a
 }
 
@@ -180,4 +172,31 @@ func itemDigest(ctx context.Context, a *archive.Archive, ref string) (sum string
 		return "", n, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// addRecord is one line of `sori add --json`.
+type addRecord struct {
+	ID        string `json:"id"`
+	SHA256    string `json:"sha256"`
+	Path      string `json:"path"`
+	Size      int64  `json:"size"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+// parseAddLines parses complete JSON lines; an unterminated last line is
+// returned as partial.
+func parseAddLines(b []byte) (recs []addRecord, partial string) {
+	for len(b) > 0 {
+		line, rest, ok := bytes.Cut(b, []byte("\n"))
+		if !ok {
+			return recs, string(b)
+		}
+		var r addRecord
+		if err := json.Unmarshal(line, &r); err != nil {
+			return recs, string(line)
+		}
+		recs = append(recs, r)
+		b = rest
+	}
+	return recs, ""
 }

@@ -52,7 +52,7 @@ func TestBrowserRuns(t *testing.T) {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir="+t.TempDir(),
-		"--dump-dom", "data:text/html,<p id=x>소리</p>").Output()
+		"--dump-dom", "data:text/html;charset=utf-8,<p id=x>%EC%86%8C%EB%A6%AC</p>").Output()
 	if err != nil {
 		t.Fatalf("%s: %v", bin, err)
 	}
