@@ -61,7 +61,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.Close()
 	ids := map[string]string{} // demo file → item ID
-	var first, firstKo string
+	var first, firstEn string
 	for _, d := range demo.Docs() {
 		data, err := demo.FS.ReadFile(d.File)
 		if err != nil {
@@ -82,24 +82,28 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		if first == "" {
 			first = ids[d.File]
 		}
-		if firstKo == "" && d.TranslationOf != "" {
-			firstKo = ids[d.File]
+		if firstEn == "" && d.TranslationOf != "" {
+			firstEn = ids[d.File]
 		}
 	}
-	fmt.Fprintf(e.stdout, `Built a demo archive of %d synthetic items at
-  %s
-Every witness, person and story in it is invented.
-
-Try (from a source checkout, write "go run ./cmd/sori" for "sori"):
-  export SORI_ARCHIVE=%s
-  export SORI_PASSPHRASE='%s'
-  sori ls                          # the items: ID, kind, language, size, version, title
-  sori show %s                 # metadata and version history
-  sori cat %s                  # the original Korean transcript, byte for byte
-  sori show %s                 # its English translation, linked to the original
-  sori edit %s --note "checked"   # a new record version; the old one stays
-  sori add --lang en some-file.txt # add your own file (encrypted at rest)
-  sori help                        # every command
-`, len(ids), dir, dir, demoPassphrase, first[:8], first[:8], firstKo[:8], first[:8])
+	fmt.Fprintf(e.stdout, "Built a demo archive of %d synthetic items at\n  %s\nEvery witness, person and story in it is invented.\n\n", len(ids), dir)
+	fmt.Fprintf(e.stdout, "Try (from a source checkout, write \"go run ./cmd/sori\" for \"sori\"):\n")
+	for _, l := range [][2]string{
+		{"export SORI_ARCHIVE=" + dir, ""},
+		{"export SORI_PASSPHRASE='" + demoPassphrase + "'", ""},
+		{"sori ls", "the items: ID, kind, language, size, version, title"},
+		{"sori show " + first[:8], "metadata and version history"},
+		{"sori cat " + first[:8], "the original Korean transcript, byte for byte"},
+		{"sori show " + firstEn[:8], "its English translation, linked to the original"},
+		{"sori edit " + first[:8] + " --note checked", "a new record version; the old one stays"},
+		{"sori add --lang en FILE", "add your own file (encrypted at rest)"},
+		{"sori help", "every command"},
+	} {
+		if l[1] == "" {
+			fmt.Fprintf(e.stdout, "  %s\n", l[0])
+		} else {
+			fmt.Fprintf(e.stdout, "  %-36s # %s\n", l[0], l[1])
+		}
+	}
 	return nil
 }
