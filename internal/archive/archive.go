@@ -33,6 +33,7 @@ import (
 
 	"sori/internal/blob"
 	"sori/internal/blob/local"
+	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/seal"
 	"sori/internal/store"
@@ -62,7 +63,17 @@ type config struct {
 	Format  string `json:"format"`
 	Version int    `json:"version"`
 	ID      string `json:"id"`
-	Admin   string `json:"admin"` // locator of the first admin's key files
+	Admin   string `json:"admin"`   // locator of the first admin's key files
+	LogKey  string `json:"log_key"` // public key of the custody checkpoints (signed-note verifier)
+	Sum     string `json:"sum"`     // checksum of the fields above, to tell damage from a wrong passphrase
+}
+
+// checksum of the other fields: the first 16 bytes of SHA-256, hex.
+func (c config) checksum() string {
+	c.Sum = ""
+	b, _ := json.Marshal(c)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:16])
 }
 
 // Archive is an unlocked, open archive. It is safe for concurrent use.
@@ -76,6 +87,8 @@ type Archive struct {
 	me    store.User
 	log   *slog.Logger
 	now   func() time.Time
+	// stateDir holds what sori keeps outside archives (checkpoint pins).
+	stateDir string
 }
 
 // Options tune Init and Open. The zero value is production use.
@@ -88,6 +101,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Now overrides the clock (tests).
 	Now func() time.Time
+	// StateDir is where sori keeps, outside the archive, the newest
+	// checkpoint it has seen of each archive, and refuses an archive that
+	// does not extend it (rollback). "" disables the check.
+	StateDir string
+	// NoPinCheck opens an archive even if it fails the pin check, for
+	// verification, which reports the failure itself.
+	NoPinCheck bool
 }
 
 func (o Options) logger() *slog.Logger {
@@ -125,6 +145,12 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	rand.Read(idb[:])
 	cfg := config{Format: "sori-archive", Version: FormatVersion, ID: hex.EncodeToString(idb[:])}
 	cfg.Admin = locator(cfg.ID, user)
+	skey, vkey, err := custody.NewLogKey(custody.Origin(cfg.ID))
+	if err != nil {
+		return nil, err
+	}
+	cfg.LogKey = vkey
+	cfg.Sum = cfg.checksum()
 
 	key, err := seal.NewUserKey()
 	if err != nil {
@@ -134,6 +160,7 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	if err != nil {
 		return nil, err
 	}
+	ring.Log = skey
 	if err := os.MkdirAll(filepath.Join(dir, keysDir), 0o700); err != nil {
 		return nil, err
 	}
@@ -144,23 +171,11 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	if err != nil {
 		return nil, err
 	}
-	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, log: opt.logger(), now: opt.clock()}
-	a.me = store.User{ID: key.KeyID(), Name: user, Role: RoleAdmin, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: a.now()}
-	tx, err := db.Begin(ctx)
+	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir}
+	now := a.now()
+	a.me = store.User{ID: key.KeyID(), Name: user, Role: RoleAdmin, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: now}
+	cp, err := a.initRecords(ctx, now)
 	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	defer tx.Rollback()
-	if err := tx.InsertUser(ctx, a.me); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := tx.SetMeta(ctx, "archive_id", cfg.ID); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -174,8 +189,37 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		db.Close()
 		return nil, err
 	}
+	a.pin(cp)
 	a.log.Info("archive created", "format", FormatVersion, "work_factor", wf)
 	return a, nil
+}
+
+// initRecords writes the first user, the archive ID and the first custody
+// entry in one transaction.
+func (a *Archive) initRecords(ctx context.Context, now time.Time) (custody.Checkpoint, error) {
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return custody.Checkpoint{}, err
+	}
+	defer tx.Rollback()
+	if err := tx.InsertUser(ctx, a.me); err != nil {
+		return custody.Checkpoint{}, err
+	}
+	if err := tx.SetMeta(ctx, "archive_id", a.cfg.ID); err != nil {
+		return custody.Checkpoint{}, err
+	}
+	l, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return custody.Checkpoint{}, err
+	}
+	if err := l.append(ctx, custody.KindInit, a.cfg.ID, 0, userDigest(a.me), evidence.Digest{}); err != nil {
+		return custody.Checkpoint{}, err
+	}
+	cp, err := l.seal(ctx)
+	if err != nil {
+		return cp, err
+	}
+	return cp, tx.Commit()
 }
 
 // Open unlocks the archive in dir as user ("" means the first admin) with
@@ -241,7 +285,18 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		db.Close()
 		return nil, err
 	}
-	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, blobs: bs, me: me, log: opt.logger(), now: opt.clock()}
+	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, blobs: bs, me: me, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir}
+	if err := a.checkPin(ctx); err != nil && !opt.NoPinCheck {
+		db.Close()
+		return nil, err
+	}
+	if cp, err := a.Checkpoint(ctx); err == nil {
+		if size, err := db.TreeSize(ctx); err == nil && size == cp.Size {
+			if err := custody.Consistent(cp, size, db.HashReader(ctx)); err == nil {
+				a.pin(cp)
+			}
+		}
+	}
 	// Packs a killed process was writing are ciphertext nobody references.
 	if n, err := bs.CleanTemp(staleTemp); err != nil {
 		a.log.Warn("cleaning stale pack files", "err", err)
@@ -290,8 +345,11 @@ func readConfig(dir string) (config, error) {
 	if cfg.Version != FormatVersion {
 		return cfg, fmt.Errorf("%w: archive format version %d (this sori reads %d)", evidence.ErrDamaged, cfg.Version, FormatVersion)
 	}
-	if len(cfg.ID) != 32 || len(cfg.Admin) != 32 {
-		return cfg, fmt.Errorf("%w: %s: bad archive ID or admin locator", evidence.ErrDamaged, configFile)
+	if len(cfg.ID) != 32 || len(cfg.Admin) != 32 || cfg.LogKey == "" {
+		return cfg, fmt.Errorf("%w: %s: bad archive ID, admin locator or log key", evidence.ErrDamaged, configFile)
+	}
+	if cfg.Sum != cfg.checksum() {
+		return cfg, fmt.Errorf("%w: %s does not match its checksum: the file was altered or damaged", evidence.ErrDamaged, configFile)
 	}
 	return cfg, nil
 }

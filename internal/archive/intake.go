@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"sori/internal/blob"
+	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/store"
 )
@@ -470,11 +471,13 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 	}
 	defer tx.Rollback()
 	now := a.now()
+	log, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return failAll(err)
+	}
 	for _, p := range m.items {
-		salt := make([]byte, 32)
-		rand.Read(salt)
 		inserted, err := tx.InsertItem(ctx, store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
-			KeyGen: a.ring.CurrentGen(), Salt: salt, CreatedAt: now, CreatedBy: a.me.ID})
+			KeyGen: a.ring.CurrentGen(), CreatedAt: now, CreatedBy: a.me.ID})
 		if err != nil {
 			return failAll(err)
 		}
@@ -503,13 +506,22 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 			return failAll(err)
 		}
 		body := rec.Marshal()
-		if err := tx.InsertVersion(ctx, store.Version{Item: p.id, Version: 1, Record: body, Digest: evidence.Sum(body), CreatedAt: now, Actor: a.me.ID}); err != nil {
+		digest := evidence.Sum(body)
+		if err := tx.InsertVersion(ctx, store.Version{Item: p.id, Version: 1, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
 			return failAll(err)
 		}
+		if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
+			return failAll(err)
+		}
+	}
+	cp, err := log.seal(ctx)
+	if err != nil {
+		return failAll(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return failAll(err)
 	}
+	a.pin(cp)
 	a.log.Debug("pack committed", "items", len(m.items))
 	return out
 }

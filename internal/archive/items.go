@@ -9,6 +9,7 @@ import (
 	"io"
 	"time"
 
+	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/store"
 )
@@ -237,11 +238,28 @@ func (a *Archive) Edit(ctx context.Context, ref string, e Edit) (version int, ch
 	now := a.now()
 	rec.Version, rec.Prev, rec.Time, rec.Actor = old.Version+1, &prev, now, a.me.ID
 	body := rec.Marshal()
-	if err := tx.InsertVersion(ctx, store.Version{Item: id, Version: rec.Version, Record: body, Digest: evidence.Sum(body), CreatedAt: now, Actor: a.me.ID}); err != nil {
+	digest := evidence.Sum(body)
+	if err := tx.InsertVersion(ctx, store.Version{Item: id, Version: rec.Version, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
+		return 0, false, err
+	}
+	it, err := tx.Item(ctx, id)
+	if err != nil {
+		return 0, false, err
+	}
+	log, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return 0, false, err
+	}
+	if err := log.append(ctx, custody.KindVersion, id.String(), rec.Version, digest, it.SHA256); err != nil {
+		return 0, false, err
+	}
+	cp, err := log.seal(ctx)
+	if err != nil {
 		return 0, false, err
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, false, err
 	}
+	a.pin(cp)
 	return rec.Version, true, nil
 }

@@ -144,6 +144,9 @@ type Keyring struct {
 	// Content holds the symmetric content keys by generation; new items are
 	// encrypted under the newest.
 	Content map[int][32]byte
+	// Log is the secret key (signed-note form) that signs the archive's
+	// custody checkpoints; empty for users who may not write.
+	Log string
 }
 
 // NewKeyring generates a fresh keyring with content generation 1.
@@ -181,6 +184,7 @@ type keyringJSON struct {
 	DB      string            `json:"db"`
 	IDKey   string            `json:"id_key"`
 	Content map[string]string `json:"content"`
+	Log     string            `json:"log,omitempty"`
 }
 
 // SealTo encrypts the keyring to a user's recipient string.
@@ -189,7 +193,7 @@ func (k *Keyring) SealTo(recipient string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: recipient: %v", evidence.ErrInvalid, err)
 	}
-	j := keyringJSON{V: 1, DB: hex.EncodeToString(k.DB[:]), IDKey: hex.EncodeToString(k.IDKey[:]), Content: map[string]string{}}
+	j := keyringJSON{V: 1, DB: hex.EncodeToString(k.DB[:]), IDKey: hex.EncodeToString(k.IDKey[:]), Content: map[string]string{}, Log: k.Log}
 	for g, c := range k.Content {
 		j.Content[fmt.Sprint(g)] = hex.EncodeToString(c[:])
 	}
@@ -210,7 +214,7 @@ func OpenKeyring(sealed []byte, k *UserKey) (*Keyring, error) {
 	if err := json.Unmarshal(plain, &j); err != nil || j.V != 1 {
 		return nil, fmt.Errorf("%w: keyring: unexpected contents", evidence.ErrDamaged)
 	}
-	ring := &Keyring{Content: map[int][32]byte{}}
+	ring := &Keyring{Content: map[int][32]byte{}, Log: j.Log}
 	if err := decodeHex32(j.DB, &ring.DB); err != nil {
 		return nil, err
 	}

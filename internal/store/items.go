@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"sori/internal/evidence"
 )
@@ -20,7 +21,6 @@ type Item struct {
 	Pack      string
 	Off, Len  int64
 	KeyGen    int
-	Salt      []byte
 	CreatedAt time.Time
 	CreatedBy string
 }
@@ -38,7 +38,26 @@ type Version struct {
 // Tx is a write transaction. Everything done through one Tx commits or
 // vanishes together; later, custody entries join the same transaction.
 type Tx struct {
-	tx *sql.Tx
+	tx     *sql.Tx
+	stmts  map[string]*sql.Stmt
+	recent map[int64]tlog.Hash // tree hashes read or written in this transaction
+}
+
+// stmt returns a statement prepared once per transaction: batches insert
+// thousands of rows, and preparing costs more than executing.
+func (t *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := t.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = s
+	return s, nil
 }
 
 // Begin starts a write transaction.
@@ -67,9 +86,12 @@ const timeFormat = time.RFC3339Nano
 // InsertItem inserts it unless an item with its ID exists. It reports
 // whether the row was inserted.
 func (t *Tx) InsertItem(ctx context.Context, it Item) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO items (id, sha256, size, pack, off, len, key_gen, salt, created_at, created_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		it.ID.String(), it.SHA256[:], it.Size, it.Pack, it.Off, it.Len, it.KeyGen, it.Salt,
+	ins, err := t.stmt(ctx, `INSERT INTO items (id, sha256, size, pack, off, len, key_gen, created_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return false, err
+	}
+	res, err := ins.ExecContext(ctx, it.ID.String(), it.SHA256[:], it.Size, it.Pack, it.Off, it.Len, it.KeyGen,
 		it.CreatedAt.UTC().Format(timeFormat), it.CreatedBy)
 	if err != nil {
 		return false, damaged(err)
@@ -81,9 +103,12 @@ func (t *Tx) InsertItem(ctx context.Context, it Item) (bool, error) {
 // InsertVersion appends a record version. Version numbers are dense and
 // start at 1; inserting an existing number fails with evidence.ErrExists.
 func (t *Tx) InsertVersion(ctx context.Context, v Version) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO item_versions (item_id, version, record, digest, created_at, actor)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		v.Item.String(), v.Version, v.Record, v.Digest[:], v.CreatedAt.UTC().Format(timeFormat), v.Actor)
+	ins, err := t.stmt(ctx, `INSERT INTO item_versions (item_id, version, record, digest, created_at, actor)
+		VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	_, err = ins.ExecContext(ctx, v.Item.String(), v.Version, v.Record, v.Digest[:], v.CreatedAt.UTC().Format(timeFormat), v.Actor)
 	if isConstraint(err) {
 		return fmt.Errorf("%w: version %d of item %s", evidence.ErrExists, v.Version, v.Item)
 	}
@@ -129,7 +154,7 @@ func (db *DB) ResolvePrefix(ctx context.Context, prefix string) (evidence.ID, er
 	return evidence.ID{}, fmt.Errorf("%w: %s matches more than one item; give more digits", evidence.ErrInvalid, prefix)
 }
 
-const itemCols = `id, sha256, size, pack, off, len, key_gen, salt, created_at, created_by`
+const itemCols = `id, sha256, size, pack, off, len, key_gen, created_at, created_by`
 
 type scanner interface{ Scan(...any) error }
 
@@ -137,7 +162,7 @@ func scanItem(row scanner) (Item, error) {
 	var it Item
 	var id, created string
 	var sum []byte
-	err := row.Scan(&id, &sum, &it.Size, &it.Pack, &it.Off, &it.Len, &it.KeyGen, &it.Salt, &created, &it.CreatedBy)
+	err := row.Scan(&id, &sum, &it.Size, &it.Pack, &it.Off, &it.Len, &it.KeyGen, &created, &it.CreatedBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return it, fmt.Errorf("%w: no such item", evidence.ErrNotFound)
 	}
@@ -213,7 +238,7 @@ func scanVersion(row scanner) (Version, error) {
 // EachLatest calls fn for every item with its newest record version, in
 // order of intake (then ID). It stops at fn's first error.
 func (db *DB) EachLatest(ctx context.Context, fn func(Item, Version) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT i.id, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.salt, i.created_at, i.created_by,
+	rows, err := db.sql.QueryContext(ctx, `SELECT i.id, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.created_at, i.created_by,
 			v.item_id, v.version, v.record, v.digest, v.created_at, v.actor
 		FROM items i JOIN item_versions v ON v.item_id = i.id
 		WHERE v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)
@@ -229,7 +254,7 @@ func (db *DB) EachLatest(ctx context.Context, fn func(Item, Version) error) erro
 			id, created, vid, vct string
 			sum, digest           []byte
 		)
-		if err := rows.Scan(&id, &sum, &it.Size, &it.Pack, &it.Off, &it.Len, &it.KeyGen, &it.Salt, &created, &it.CreatedBy,
+		if err := rows.Scan(&id, &sum, &it.Size, &it.Pack, &it.Off, &it.Len, &it.KeyGen, &created, &it.CreatedBy,
 			&vid, &v.Version, &v.Record, &digest, &vct, &v.Actor); err != nil {
 			return damaged(err)
 		}

@@ -181,7 +181,6 @@ CREATE TABLE items (
 	off        INTEGER NOT NULL,          -- where the age file starts in the pack
 	len        INTEGER NOT NULL,          -- its length in bytes
 	key_gen    INTEGER NOT NULL,          -- content key generation
-	salt       BLOB NOT NULL,             -- custody leaf salt (never leaves the archive unencrypted)
 	created_at TEXT NOT NULL,
 	created_by TEXT NOT NULL REFERENCES users(id)
 ) STRICT;
@@ -196,6 +195,28 @@ CREATE TABLE item_versions (
 	PRIMARY KEY (item_id, version)
 ) STRICT;
 
+CREATE TABLE custody (
+	seq     INTEGER PRIMARY KEY CHECK (seq >= 0), -- leaf index in the Merkle tree
+	kind    TEXT NOT NULL,
+	object  TEXT NOT NULL,
+	entry   BLOB NOT NULL,             -- canonical JSON (custody.Entry)
+	sig     BLOB NOT NULL,             -- the actor's Ed25519 signature of the entry
+	salt    BLOB NOT NULL,             -- leaf salt, revealed only in exports
+	content BLOB NOT NULL              -- SHA-256 of the item's plaintext, or 32 zero bytes
+) STRICT;
+
+CREATE TABLE tlog_hashes (
+	idx  INTEGER PRIMARY KEY,          -- tlog.StoredHashIndex
+	hash BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE checkpoints (
+	size       INTEGER PRIMARY KEY,    -- tree size it signs
+	note       BLOB NOT NULL,          -- C2SP signed checkpoint
+	created_at TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX custody_object ON custody (object, seq);
 CREATE INDEX items_pack ON items (pack);
 CREATE INDEX items_size ON items (size);
 
@@ -207,4 +228,16 @@ CREATE TRIGGER versions_no_update BEFORE UPDATE ON item_versions
 BEGIN SELECT RAISE(ABORT, 'record versions are immutable'); END;
 CREATE TRIGGER versions_no_delete BEFORE DELETE ON item_versions
 BEGIN SELECT RAISE(ABORT, 'record versions are immutable'); END;
+CREATE TRIGGER custody_no_update BEFORE UPDATE ON custody
+BEGIN SELECT RAISE(ABORT, 'custody entries are immutable'); END;
+CREATE TRIGGER custody_no_delete BEFORE DELETE ON custody
+BEGIN SELECT RAISE(ABORT, 'custody entries are immutable'); END;
+CREATE TRIGGER hashes_no_update BEFORE UPDATE ON tlog_hashes
+BEGIN SELECT RAISE(ABORT, 'tree hashes are immutable'); END;
+CREATE TRIGGER hashes_no_delete BEFORE DELETE ON tlog_hashes
+BEGIN SELECT RAISE(ABORT, 'tree hashes are immutable'); END;
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
 `

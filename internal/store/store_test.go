@@ -33,7 +33,7 @@ func TestRowsAreImmutable(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := evidence.NewID()
-	it := Item{ID: id, Size: 3, Pack: "p", KeyGen: 1, Salt: []byte{9}, CreatedAt: time.Now(), CreatedBy: "u1"}
+	it := Item{ID: id, Size: 3, Pack: "p", KeyGen: 1, CreatedAt: time.Now(), CreatedBy: "u1"}
 	if ok, err := tx.InsertItem(ctx, it); !ok || err != nil {
 		t.Fatal(ok, err)
 	}

@@ -1,0 +1,168 @@
+package archive
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/store"
+)
+
+// logger appends custody entries inside one transaction and seals the tree
+// with a signed checkpoint before the transaction commits, so that a change
+// and its custody record are durable together or not at all.
+type logger struct {
+	a    *Archive
+	tx   *store.Tx
+	size int64
+	now  time.Time
+}
+
+func (a *Archive) newLogger(ctx context.Context, tx *store.Tx, now time.Time) (*logger, error) {
+	n, err := tx.TreeSize(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &logger{a: a, tx: tx, size: n, now: now}, nil
+}
+
+// append signs and stores one entry. content is the SHA-256 of the file the
+// entry is about (zero when none).
+func (l *logger) append(ctx context.Context, kind, object string, version int, digest, content evidence.Digest) error {
+	e := custody.Entry{V: custody.EntryVersion, Seq: l.size, Kind: kind, Time: l.now, Actor: l.a.key.KeyID(),
+		Object: object, Version: version, Digest: digest}
+	salt := make([]byte, custody.SaltSize)
+	rand.Read(salt)
+	row := store.CustodyRow{Seq: l.size, Kind: kind, Object: object, Entry: e.Marshal(), Sig: l.a.key.Sign(e.SignedMessage()),
+		Salt: salt, Content: content}
+	if err := l.tx.AppendCustody(ctx, row, custody.LeafData(salt, content, e.Sum())); err != nil {
+		return err
+	}
+	l.size++
+	return nil
+}
+
+// seal signs a checkpoint of the tree as it now stands in the transaction.
+func (l *logger) seal(ctx context.Context) (custody.Checkpoint, error) {
+	if l.a.ring.Log == "" {
+		return custody.Checkpoint{}, fmt.Errorf("%w: this user holds no log key and cannot record changes", evidence.ErrForbidden)
+	}
+	h, err := tlog.TreeHash(l.size, l.tx.HashReader(ctx))
+	if err != nil {
+		return custody.Checkpoint{}, err
+	}
+	cp, err := custody.SignCheckpoint(l.a.ring.Log, custody.Origin(l.a.cfg.ID), l.size, h)
+	if err != nil {
+		return cp, err
+	}
+	return cp, l.tx.InsertCheckpoint(ctx, cp.Size, cp.Note, l.now)
+}
+
+// userDigest commits to a user's public record (not their name).
+func userDigest(u store.User) evidence.Digest {
+	b, _ := json.Marshal(struct {
+		ID        string `json:"id"`
+		Role      string `json:"role"`
+		Recipient string `json:"recipient"`
+		SignPub   []byte `json:"sign_pub"`
+	}{u.ID, u.Role, u.Recipient, u.SignPub})
+	return evidence.Sum(b)
+}
+
+// The pin: sori keeps the newest checkpoint it has seen of each archive
+// outside the archive (Options.StateDir), and refuses an archive whose log
+// does not extend it — an older copy swapped in, or a different archive
+// under the same ID.
+
+const pinHeader = "sori checkpoint pin v1\n"
+
+func (a *Archive) pinPath() string {
+	if a.stateDir == "" {
+		return ""
+	}
+	return filepath.Join(a.stateDir, "checkpoints", a.cfg.ID)
+}
+
+// checkPin compares the archive with the pinned checkpoint.
+func (a *Archive) checkPin(ctx context.Context) error {
+	p := a.pinPath()
+	if p == "" {
+		return nil
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rest, ok := strings.CutPrefix(string(b), pinHeader)
+	vkey, note, ok2 := strings.Cut(rest, "\n")
+	if !ok || !ok2 {
+		return fmt.Errorf("%w: checkpoint pin %s is malformed", evidence.ErrDamaged, p)
+	}
+	if vkey != a.cfg.LogKey {
+		return fmt.Errorf("%w: this archive's log key differs from the one sori saw before for archive %s: it was replaced (pin: %s)", evidence.ErrTampered, a.cfg.ID, p)
+	}
+	cp, err := custody.OpenCheckpoint([]byte(note), custody.Origin(a.cfg.ID), vkey)
+	if err != nil {
+		return fmt.Errorf("checkpoint pin %s: %w", p, err)
+	}
+	size, err := a.db.TreeSize(ctx)
+	if err != nil {
+		return err
+	}
+	if err := custody.Consistent(cp, size, a.db.HashReader(ctx)); err != nil {
+		return fmt.Errorf("%w (compared with the checkpoint pinned in %s; if you restored an older backup on purpose, move that file away)", err, p)
+	}
+	return nil
+}
+
+// pin records cp as the newest checkpoint seen, if it is newer.
+func (a *Archive) pin(cp custody.Checkpoint) {
+	p := a.pinPath()
+	if p == "" {
+		return
+	}
+	if old, err := os.ReadFile(p); err == nil {
+		if rest, ok := strings.CutPrefix(string(old), pinHeader); ok {
+			if _, note, ok := strings.Cut(rest, "\n"); ok {
+				if prev, err := custody.OpenCheckpoint([]byte(note), custody.Origin(a.cfg.ID), a.cfg.LogKey); err == nil && prev.Size >= cp.Size {
+					return
+				}
+			}
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		a.log.Warn("cannot keep the checkpoint pin", "err", err)
+		return
+	}
+	if err := writeFileAtomic(p, []byte(pinHeader+a.cfg.LogKey+"\n"+string(cp.Note))); err != nil {
+		a.log.Warn("cannot keep the checkpoint pin", "err", err)
+	}
+}
+
+// Checkpoint returns the archive's newest signed checkpoint.
+func (a *Archive) Checkpoint(ctx context.Context) (custody.Checkpoint, error) {
+	_, note, err := a.db.LatestCheckpoint(ctx)
+	if err != nil {
+		return custody.Checkpoint{}, err
+	}
+	return custody.OpenCheckpoint(note, custody.Origin(a.cfg.ID), a.cfg.LogKey)
+}
+
+// LogKey is the public verifier key of the archive's checkpoints.
+func (a *Archive) LogKey() string { return a.cfg.LogKey }
+
+// Origin is the checkpoint origin line of the archive.
+func (a *Archive) Origin() string { return custody.Origin(a.cfg.ID) }
