@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -81,7 +82,32 @@ func (f *archiveFlags) open(ctx context.Context, e *env) (*archive.Archive, erro
 	if err != nil {
 		return nil, err
 	}
-	return archive.Open(ctx, f.dir, f.user, p, archive.Options{Logger: e.log})
+	return archive.Open(ctx, f.dir, f.user, p, archiveOptions(e))
+}
+
+// archiveOptions are the options every command opens archives with.
+func archiveOptions(e *env) archive.Options {
+	return archive.Options{Logger: e.log, StateDir: stateDir(e)}
+}
+
+// stateDir is where sori keeps what must live outside archives: the newest
+// checkpoint seen of each (rollback detection). $SORI_STATE_DIR, else the
+// user's configuration directory.
+func stateDir(e *env) string {
+	if d := e.getenv("SORI_STATE_DIR"); d != "" {
+		return d
+	}
+	home := e.getenv("XDG_CONFIG_HOME")
+	if home == "" {
+		if h := e.getenv("HOME"); h != "" {
+			home = filepath.Join(h, ".config")
+		}
+	}
+	if home == "" {
+		fmt.Fprintln(e.stderr, "sori: WARNING: no HOME or SORI_STATE_DIR: checkpoints are not kept outside the archive, so a rolled-back archive would go unnoticed")
+		return ""
+	}
+	return filepath.Join(home, "sori")
 }
 
 // testWorkFactor reads the test-only knob SORI_TEST_KDF_LOGN, which lowers

@@ -55,7 +55,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := archive.Init(ctx, dir, "demo", demoPassphrase, archive.Options{WorkFactor: wf, Logger: e.log})
+	a, err := archive.Init(ctx, dir, "demo", demoPassphrase, archive.Options{WorkFactor: wf, Logger: e.log, StateDir: stateDir(e)})
 	if err != nil {
 		return err
 	}

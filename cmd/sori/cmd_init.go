@@ -51,7 +51,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := archive.Init(ctx, f.dir, f.user, p, archive.Options{WorkFactor: wf, Logger: e.log})
+	a, err := archive.Init(ctx, f.dir, f.user, p, archive.Options{WorkFactor: wf, Logger: e.log, StateDir: stateDir(e)})
 	if err != nil {
 		return err
 	}

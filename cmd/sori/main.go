@@ -50,7 +50,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		initCmd, addCmd, lsCmd, showCmd, catCmd, editCmd, demoCmd, helpCmd,
+		initCmd, addCmd, lsCmd, showCmd, catCmd, editCmd, logCmd, checkpointCmd, verifyCmd, demoCmd, helpCmd,
 	}
 }
 
@@ -69,6 +69,15 @@ type usageError struct{ msg string }
 func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// exitError carries an explicit exit code (e.g. verify's 2, "could not run").
+type exitError struct {
+	code int
+	err  error
+}
+
+func (x exitError) Error() string { return x.err.Error() }
+func (x exitError) Unwrap() error { return x.err }
 
 // errSilent is returned when the command has already told the user
 // everything (e.g. per-file failures) and only the exit code remains.
@@ -132,7 +141,11 @@ func report(e *env, c *command, err error) int {
 	}
 	code := exitFail
 	var ue usageError
+	var xe exitError
 	switch {
+	case errors.As(err, &xe) && !errors.Is(err, evidence.ErrLocked):
+		fmt.Fprintf(e.stderr, "sori %s: %v\n", c.name, err)
+		return xe.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "sori %s: %v\nrun 'sori help %s' for usage\n", c.name, err, c.name)
 		return exitUsage
@@ -189,7 +202,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 func printOverview(w io.Writer) {
 	fmt.Fprint(w, overview)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, overviewTail)
 }

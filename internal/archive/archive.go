@@ -246,6 +246,9 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
 	}
+	if err := checkKeyFile(dir, loc+".user", sealed); err != nil {
+		return nil, err
+	}
 	key, err := seal.OpenUserKey(sealed, passphrase)
 	if errors.Is(err, seal.ErrWrongPassphrase) {
 		return nil, fmt.Errorf("%w: wrong passphrase for %s", evidence.ErrLocked, display)
@@ -256,6 +259,9 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	sealedRing, err := os.ReadFile(filepath.Join(dir, keysDir, loc+".ring"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: keyring of %s: %v", evidence.ErrDamaged, display, err)
+	}
+	if err := checkKeyFile(dir, loc+".ring", sealedRing); err != nil {
+		return nil, err
 	}
 	ring, err := seal.OpenKeyring(sealedRing, key)
 	if err != nil {
@@ -386,7 +392,49 @@ func writeUserKeys(dir, loc string, key *seal.UserKey, ring *seal.Keyring, passp
 	if err := writeFileAtomic(filepath.Join(dir, keysDir, loc+".ring"), sealedRing); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, keysDir, loc+".user"), sealedKey)
+	if err := writeFileAtomic(filepath.Join(dir, keysDir, loc+".user"), sealedKey); err != nil {
+		return err
+	}
+	return writeKeySums(dir)
+}
+
+// keys/SUMS lists the SHA-256 of every key file (sha256sum format), so that
+// a damaged key file is reported as damage, not as a wrong passphrase.
+const keySums = "SUMS"
+
+func writeKeySums(dir string) error {
+	des, err := os.ReadDir(filepath.Join(dir, keysDir))
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, de := range des {
+		name := de.Name()
+		if name == keySums || strings.HasPrefix(name, ".") || !de.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, keysDir, name))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%x  %s\n", sha256.Sum256(data), name)
+	}
+	return writeFileAtomic(filepath.Join(dir, keysDir, keySums), []byte(b.String()))
+}
+
+// checkKeyFile compares a key file's bytes with keys/SUMS.
+func checkKeyFile(dir, name string, data []byte) error {
+	sums, err := os.ReadFile(filepath.Join(dir, keysDir, keySums))
+	if err != nil {
+		return fmt.Errorf("%w: %s/%s: %v", evidence.ErrDamaged, keysDir, keySums, err)
+	}
+	want := fmt.Sprintf("%x  %s", sha256.Sum256(data), name)
+	for _, line := range strings.Split(string(sums), "\n") {
+		if line == want {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: key file %s/%s does not match %s/%s: it was altered or damaged", evidence.ErrDamaged, keysDir, name, keysDir, keySums)
 }
 
 func prepareEmptyDir(dir string) error {

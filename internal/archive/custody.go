@@ -166,3 +166,42 @@ func (a *Archive) LogKey() string { return a.cfg.LogKey }
 
 // Origin is the checkpoint origin line of the archive.
 func (a *Archive) Origin() string { return custody.Origin(a.cfg.ID) }
+
+// LogEntry is a custody entry as shown to users.
+type LogEntry struct {
+	Seq         int64           `json:"seq"`
+	Time        time.Time       `json:"time"`
+	ActorName   string          `json:"actor"`
+	Actor       string          `json:"actor_key"`
+	Kind        string          `json:"kind"`
+	Object      string          `json:"object"`
+	Version     int             `json:"version,omitempty"`
+	Digest      evidence.Digest `json:"digest"`
+	SignatureOK bool            `json:"signature_ok"`
+}
+
+// Log calls fn for the custody entries about object (an item ID; "" for
+// the whole archive), oldest first, each with its signature checked.
+func (a *Archive) Log(ctx context.Context, object string, fn func(LogEntry) error) error {
+	users, err := a.db.Users(ctx)
+	if err != nil {
+		return err
+	}
+	byID := map[string]store.User{}
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	return a.db.EachCustody(ctx, object, func(r store.CustodyRow) error {
+		e, err := custody.Unmarshal(r.Entry)
+		if err != nil {
+			return fmt.Errorf("custody entry %d: %w", r.Seq, err)
+		}
+		u, ok := byID[e.Actor]
+		name := e.Actor
+		if ok {
+			name = u.Name
+		}
+		return fn(LogEntry{Seq: r.Seq, Time: e.Time, ActorName: name, Actor: e.Actor, Kind: e.Kind, Object: e.Object,
+			Version: e.Version, Digest: e.Digest, SignatureOK: ok && e.Verify(u.SignPub, r.Sig)})
+	})
+}

@@ -288,3 +288,106 @@ func (db *DB) SizeExists(ctx context.Context, size int64) (bool, error) {
 	}
 	return err == nil, damaged(err)
 }
+
+// EachItem calls fn for every item row, in ID order.
+func (db *DB) EachItem(ctx context.Context, fn func(Item) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+itemCols+` FROM items ORDER BY id`)
+	if err != nil {
+		return damaged(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	return damaged(rows.Err())
+}
+
+// EachVersion calls fn for every record version, by item then version.
+func (db *DB) EachVersion(ctx context.Context, fn func(Version) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+versionCols+` FROM item_versions ORDER BY item_id, version`)
+	if err != nil {
+		return damaged(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return damaged(rows.Err())
+}
+
+// IntegrityCheck runs SQLite's own consistency check of the database file
+// (quick: PRAGMA quick_check) and returns its complaints (none when sound).
+func (db *DB) IntegrityCheck(ctx context.Context, quick bool) ([]string, error) {
+	q := `PRAGMA integrity_check`
+	if quick {
+		q = `PRAGMA quick_check`
+	}
+	rows, err := db.sql.QueryContext(ctx, q)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, damaged(err)
+		}
+		if s != "ok" {
+			out = append(out, s)
+		}
+	}
+	return out, damaged(rows.Err())
+}
+
+// EachStoredHash calls fn for every stored tree hash in index order.
+func (db *DB) EachStoredHash(ctx context.Context, fn func(idx int64, h []byte) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT idx, hash FROM tlog_hashes ORDER BY idx`)
+	if err != nil {
+		return damaged(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var h []byte
+		if err := rows.Scan(&idx, &h); err != nil {
+			return damaged(err)
+		}
+		if err := fn(idx, h); err != nil {
+			return err
+		}
+	}
+	return damaged(rows.Err())
+}
+
+// EachCheckpoint calls fn for every stored checkpoint, oldest first.
+func (db *DB) EachCheckpoint(ctx context.Context, fn func(size int64, note []byte) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT size, note FROM checkpoints ORDER BY size`)
+	if err != nil {
+		return damaged(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var size int64
+		var note []byte
+		if err := rows.Scan(&size, &note); err != nil {
+			return damaged(err)
+		}
+		if err := fn(size, note); err != nil {
+			return err
+		}
+	}
+	return damaged(rows.Err())
+}

@@ -1,0 +1,174 @@
+package archive
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/store"
+)
+
+// Export is everything a court bundle needs to prove, without sori, that
+// its items are what the archive holds, with their custody: the entries
+// with their salts (so an outsider can recompute each leaf), an inclusion
+// proof of every entry in one signed checkpoint, the actors' public
+// signing keys and the log's public key.
+type Export struct {
+	ID         string             // bundle ID (random), the object of the export entry
+	Origin     string             // checkpoint origin
+	LogKey     string             // the log's verifier key (signed-note form)
+	Checkpoint custody.Checkpoint // covers every entry below, the export's own included
+	Items      []ExportItem
+	Entry      ExportEntry            // the export's own custody entry
+	Actors     map[string]ExportActor // by key ID: everyone who signed an entry here
+	Digest     evidence.Digest        // what the export entry's digest commits to (see ExportManifest)
+	Manifest   []byte                 // canonical JSON the digest is of
+}
+
+// ExportItem is one item of an export.
+type ExportItem struct {
+	Item     store.Item
+	Versions []store.Version // oldest first; Record is the canonical record
+	Entries  []ExportEntry   // its custody entries, oldest first
+}
+
+// ExportEntry is a custody entry with what an outsider needs to check it.
+type ExportEntry struct {
+	Seq       int64
+	Entry     []byte // canonical custody.Entry
+	Signature []byte
+	Salt      []byte
+	Content   evidence.Digest
+	LeafData  []byte // custody.LeafData(Salt, Content, SHA-256(Entry))
+	Proof     []byte // C2SP tlog-proof of Seq in Checkpoint
+}
+
+// ExportActor is a signer's public identity.
+type ExportActor struct {
+	Name    string
+	SignPub []byte // Ed25519
+}
+
+// exportManifest is what the export entry's digest commits to.
+type exportManifest struct {
+	V         int      `json:"v"`
+	Bundle    string   `json:"bundle"`
+	Items     []string `json:"items"` // sorted
+	Recipient string   `json:"recipient,omitempty"`
+}
+
+// Export records an export of the items refs (IDs or unique prefixes) to
+// recipient ("" for plaintext) as a custody entry, seals the log, and
+// returns what the bundle needs. The plaintext is read separately through
+// Inspect().OpenItem.
+func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (*Export, error) {
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("%w: name the items to export", evidence.ErrInvalid)
+	}
+	seen := map[evidence.ID]bool{}
+	var ids []evidence.ID
+	for _, r := range refs {
+		id, err := a.Resolve(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
+	bundle := evidence.NewID().String()
+	m := exportManifest{V: 1, Bundle: bundle, Recipient: recipient}
+	for _, id := range ids {
+		m.Items = append(m.Items, id.String())
+	}
+	manifest, _ := json.Marshal(m)
+	digest := evidence.Sum(manifest)
+
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	now := a.now()
+	l, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return nil, err
+	}
+	exportSeq := l.size
+	if err := l.append(ctx, custody.KindExport, bundle, 0, digest, evidence.Digest{}); err != nil {
+		return nil, err
+	}
+	cp, err := l.seal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	a.pin(cp)
+
+	x := &Export{ID: bundle, Origin: a.Origin(), LogKey: a.cfg.LogKey, Checkpoint: cp, Actors: map[string]ExportActor{},
+		Digest: digest, Manifest: manifest}
+	users, err := a.db.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]store.User{}
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	hr := a.db.HashReader(ctx)
+	entry := func(r store.CustodyRow) (ExportEntry, error) {
+		leaf := custody.LeafData(r.Salt, r.Content, evidence.Sum(r.Entry))
+		p, err := tlog.ProveRecord(cp.Size, r.Seq, hr)
+		if err != nil {
+			return ExportEntry{}, fmt.Errorf("%w: proof of entry %d: %v", evidence.ErrTampered, r.Seq, err)
+		}
+		e, err := custody.Unmarshal(r.Entry)
+		if err != nil {
+			return ExportEntry{}, err
+		}
+		if u, ok := byID[e.Actor]; ok {
+			x.Actors[e.Actor] = ExportActor{Name: u.Name, SignPub: u.SignPub}
+		}
+		return ExportEntry{Seq: r.Seq, Entry: r.Entry, Signature: r.Sig, Salt: r.Salt, Content: r.Content, LeafData: leaf,
+			Proof: custody.MarshalProof(r.Seq, p, cp, nil)}, nil
+	}
+	for _, id := range ids {
+		it, err := a.db.Item(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		vs, err := a.db.Versions(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		xi := ExportItem{Item: it, Versions: vs}
+		err = a.db.EachCustody(ctx, id.String(), func(r store.CustodyRow) error {
+			e, err := entry(r)
+			xi.Entries = append(xi.Entries, e)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		x.Items = append(x.Items, xi)
+	}
+	err = a.db.EachCustody(ctx, bundle, func(r store.CustodyRow) error {
+		if r.Seq == exportSeq {
+			x.Entry, err = entry(r)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}

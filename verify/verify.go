@@ -1,0 +1,494 @@
+// Package verify checks a sori archive, or an exported bundle, and reports
+// every finding. The CLI (`sori verify`, `sori verify-bundle`) and the tests
+// are thin layers over it.
+//
+// A full check of an archive decrypts and re-hashes every item, recomputes
+// every record digest and custody leaf, rebuilds the Merkle tree from the
+// leaves and compares it, hash by hash, with the stored tree, checks every
+// entry's signature and every stored checkpoint, and compares the log with
+// checkpoints kept outside the archive (the pin, witness files), which is
+// what catches an older copy swapped in. A quick check does the structural
+// and checkpoint parts only.
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"sync"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"sori/internal/archive"
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/store"
+)
+
+// Finding is one problem found.
+type Finding struct {
+	Kind   string `json:"kind"`   // what is wrong (see the Kind constants)
+	Object string `json:"object"` // the item, entry, file or hash concerned
+	Detail string `json:"detail"`
+	Hint   string `json:"hint"`
+}
+
+func (f Finding) String() string {
+	s := fmt.Sprintf("%s %s: %s", f.Kind, f.Object, f.Detail)
+	if f.Hint != "" {
+		s += " (" + f.Hint + ")"
+	}
+	return s
+}
+
+// Kinds of finding.
+const (
+	KindUnreadable = "unreadable" // the archive or part of it cannot be read at all
+	KindDatabase   = "database"   // SQLite's own consistency check failed
+	KindContent    = "content"    // an item's bytes are missing, altered or truncated
+	KindRecord     = "record"     // a record version does not match its digest or chain
+	KindEntry      = "entry"      // a custody entry is malformed or does not match its record
+	KindSignature  = "signature"  // a custody entry's signature does not verify
+	KindTree       = "tree"       // a stored tree hash differs from the one rebuilt from the leaves
+	KindCheckpoint = "checkpoint" // a checkpoint is unsigned, forged or does not match the tree
+	KindRollback   = "rollback"   // the log does not extend a checkpoint seen earlier
+	KindMissing    = "missing"    // something the log or records promise is absent
+	KindUser       = "user"       // a user row is inconsistent
+)
+
+const hintTamper = "the archive may have been altered; keep a copy as it is"
+
+// Report is the outcome of a verification.
+type Report struct {
+	Mode       string    `json:"mode"` // "full" or "quick"
+	Items      int64     `json:"items"`
+	Versions   int64     `json:"versions"`
+	Entries    int64     `json:"entries"`
+	Bytes      int64     `json:"bytes"` // plaintext bytes re-hashed
+	TreeSize   int64     `json:"tree_size"`
+	Checkpoint string    `json:"checkpoint,omitempty"` // "size hash" of the newest checkpoint
+	Findings   []Finding `json:"findings"`
+	// Notes are observations that are not faults (e.g. unreferenced packs
+	// left by an interrupted intake).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// OK reports whether nothing was found.
+func (r *Report) OK() bool { return len(r.Findings) == 0 }
+
+func (r *Report) add(kind, object, hint, format string, a ...any) {
+	r.Findings = append(r.Findings, Finding{Kind: kind, Object: object, Detail: fmt.Sprintf(format, a...), Hint: hint})
+}
+
+// Options tune Archive.
+type Options struct {
+	Quick bool
+	// Witnessed are checkpoints kept outside the archive (a witness file's
+	// contents, see ParseWitnessFile); the log must extend every one.
+	Witnessed [][]byte
+	// Progress, if set, is called with plaintext bytes checked so far.
+	Progress func(done, total int64)
+}
+
+// Archive verifies an open archive. It returns an error only when it could
+// not run at all; everything wrong with the archive is a Finding.
+func Archive(ctx context.Context, a *archive.Archive, opt Options) (*Report, error) {
+	v := &verifier{a: a, in: a.Inspect(), r: &Report{Mode: "full"}, opt: opt}
+	if opt.Quick {
+		v.r.Mode = "quick"
+	}
+	err := v.run(ctx)
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		v.r.add(KindUnreadable, "archive", hintTamper, "%v", err)
+	}
+	sort.SliceStable(v.r.Findings, func(i, j int) bool { return v.r.Findings[i].Kind < v.r.Findings[j].Kind })
+	return v.r, nil
+}
+
+type verifier struct {
+	a   *archive.Archive
+	in  archive.Inspector
+	r   *Report
+	opt Options
+
+	users    map[string]ed25519.PublicKey
+	items    map[evidence.ID]store.Item
+	versions map[evidence.ID][]store.Version
+}
+
+func (v *verifier) run(ctx context.Context) error {
+	problems, err := v.in.IntegrityCheck(ctx, v.opt.Quick)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		v.r.add(KindDatabase, "meta.db", hintTamper, "%s", p)
+	}
+	if err := v.loadUsers(ctx); err != nil {
+		return err
+	}
+	size, err := v.in.TreeSize(ctx)
+	if err != nil {
+		return err
+	}
+	v.r.TreeSize = size
+	if v.opt.Quick {
+		if err := v.checkCheckpoints(ctx, size, v.in.HashReader(ctx)); err != nil {
+			return err
+		}
+		return v.checkExternal(ctx, size, v.in.HashReader(ctx))
+	}
+	if err := v.loadRecords(ctx); err != nil {
+		return err
+	}
+	rebuilt, err := v.checkEntries(ctx, size)
+	if err != nil {
+		return err
+	}
+	if err := v.checkTree(ctx, rebuilt); err != nil {
+		return err
+	}
+	// Checkpoints are checked against the tree rebuilt from the leaves.
+	if err := v.checkCheckpoints(ctx, size, rebuilt); err != nil {
+		return err
+	}
+	if err := v.checkExternal(ctx, size, rebuilt); err != nil {
+		return err
+	}
+	return v.checkContent(ctx)
+}
+
+func (v *verifier) loadUsers(ctx context.Context) error {
+	users, err := v.in.Users(ctx)
+	if err != nil {
+		return err
+	}
+	v.users = map[string]ed25519.PublicKey{}
+	for _, u := range users {
+		if archiveKeyID(u.Recipient) != u.ID {
+			v.r.add(KindUser, u.ID, hintTamper, "user key ID does not match the user's public key")
+		}
+		v.users[u.ID] = u.SignPub
+	}
+	return nil
+}
+
+// checkCheckpoints verifies every stored checkpoint's signature and that it
+// matches the tree read through r; the newest must cover the whole log.
+func (v *verifier) checkCheckpoints(ctx context.Context, size int64, r tlog.HashReader) error {
+	origin, vkey := v.a.Origin(), v.a.LogKey()
+	var newest custody.Checkpoint
+	n := 0
+	err := v.in.Checkpoints(ctx, func(sz int64, note []byte) error {
+		n++
+		cp, err := custody.OpenCheckpoint(note, origin, vkey)
+		if err != nil {
+			v.r.add(KindCheckpoint, fmt.Sprintf("checkpoint@%d", sz), hintTamper, "%v", err)
+			return nil
+		}
+		if cp.Size != sz {
+			v.r.add(KindCheckpoint, fmt.Sprintf("checkpoint@%d", sz), hintTamper, "stored under size %d but signs size %d", sz, cp.Size)
+			return nil
+		}
+		if cp.Size > size {
+			v.r.add(KindCheckpoint, fmt.Sprintf("checkpoint@%d", sz), hintTamper, "signs %d entries but the log has %d: entries were removed", cp.Size, size)
+			return nil
+		}
+		if err := custody.Consistent(cp, size, r); err != nil {
+			v.r.add(KindCheckpoint, fmt.Sprintf("checkpoint@%d", sz), hintTamper, "%v", err)
+		}
+		if cp.Size >= newest.Size {
+			newest = cp
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		v.r.add(KindMissing, "checkpoints", hintTamper, "the archive holds no checkpoint")
+	} else if newest.Size != size {
+		v.r.add(KindCheckpoint, "checkpoint", hintTamper, "the newest valid checkpoint covers %d entries but the log has %d", newest.Size, size)
+	}
+	if newest.Note != nil {
+		v.r.Checkpoint = fmt.Sprintf("%d %s", newest.Size, newest.Hash)
+	}
+	return nil
+}
+
+// checkExternal compares the log with the checkpoints kept outside the
+// archive: the pin and the witnessed checkpoints.
+func (v *verifier) checkExternal(ctx context.Context, size int64, r tlog.HashReader) error {
+	origin, vkey := v.a.Origin(), v.a.LogKey()
+	if err := v.in.CheckPin(ctx); err != nil {
+		v.r.add(KindRollback, v.in.PinPath(), "an older copy of the archive, or another archive, is in this place", "%v", err)
+	}
+	for i, w := range v.opt.Witnessed {
+		cp, err := custody.OpenCheckpoint(w, origin, vkey)
+		if err != nil {
+			v.r.add(KindRollback, fmt.Sprintf("witness#%d", i+1), "the witnessed checkpoint is not this archive's, or was altered", "%v", err)
+			continue
+		}
+		if err := custody.Consistent(cp, size, r); err != nil {
+			v.r.add(KindRollback, fmt.Sprintf("witness#%d", i+1), "an older copy of the archive is in this place", "%v", err)
+		}
+	}
+	return nil
+}
+
+func (v *verifier) loadRecords(ctx context.Context) error {
+	v.items = map[evidence.ID]store.Item{}
+	v.versions = map[evidence.ID][]store.Version{}
+	if err := v.in.Items(ctx, func(it store.Item) error {
+		v.items[it.ID] = it
+		v.r.Items++
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := v.in.Versions(ctx, func(ver store.Version) error {
+		v.versions[ver.Item] = append(v.versions[ver.Item], ver)
+		v.r.Versions++
+		return nil
+	}); err != nil {
+		return err
+	}
+	for id, vs := range v.versions {
+		if _, ok := v.items[id]; !ok {
+			v.r.add(KindMissing, id.String(), hintTamper, "record versions of an item that does not exist")
+		}
+		var prev *evidence.Digest
+		for i, ver := range vs {
+			obj := fmt.Sprintf("%s v%d", id, ver.Version)
+			if ver.Version != i+1 {
+				v.r.add(KindRecord, obj, hintTamper, "versions are not numbered 1, 2, 3 …")
+			}
+			if evidence.Sum(ver.Record) != ver.Digest {
+				v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
+			}
+			rec, err := evidence.UnmarshalItemRecord(ver.Record)
+			switch {
+			case err != nil:
+				v.r.add(KindRecord, obj, hintTamper, "%v", err)
+			case rec.Item != id || rec.Version != ver.Version:
+				v.r.add(KindRecord, obj, hintTamper, "record names item %s version %d", rec.Item, rec.Version)
+			case (prev == nil) != (rec.Prev == nil) || (prev != nil && *prev != *rec.Prev):
+				v.r.add(KindRecord, obj, hintTamper, "record does not chain to the digest of the version before")
+			}
+			d := ver.Digest
+			prev = &d
+		}
+	}
+	for id := range v.items {
+		if len(v.versions[id]) == 0 {
+			v.r.add(KindMissing, id.String(), hintTamper, "item has no record")
+		}
+	}
+	return nil
+}
+
+// checkEntries checks each custody entry and rebuilds the tree from the
+// leaves; it returns a reader over the rebuilt hashes.
+func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReader, error) {
+	hashes := make([]tlog.Hash, 0, tlog.StoredHashCount(size))
+	mem := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			if x < 0 || x >= int64(len(hashes)) {
+				return nil, fmt.Errorf("tree hash %d not rebuilt", x)
+			}
+			out[i] = hashes[x]
+		}
+		return out, nil
+	})
+	logged := map[string]bool{} // "item vN" covered by an entry
+	next := int64(0)
+	err := v.in.Custody(ctx, "", func(row store.CustodyRow) error {
+		obj := fmt.Sprintf("entry %d", row.Seq)
+		if row.Seq != next {
+			v.r.add(KindMissing, obj, hintTamper, "custody entries %d..%d are missing", next, row.Seq-1)
+			return errStopTree
+		}
+		next++
+		v.r.Entries++
+		e, err := custody.Unmarshal(row.Entry)
+		switch {
+		case err != nil:
+			v.r.add(KindEntry, obj, hintTamper, "%v", err)
+		case e.Seq != row.Seq || e.Kind != row.Kind || e.Object != row.Object:
+			v.r.add(KindEntry, obj, hintTamper, "entry body disagrees with its row")
+		default:
+			pub, ok := v.users[e.Actor]
+			if !ok {
+				v.r.add(KindSignature, obj, hintTamper, "signed by unknown key %s", e.Actor)
+			} else if !e.Verify(pub, row.Sig) {
+				v.r.add(KindSignature, obj, hintTamper, "signature does not verify")
+			}
+			v.checkEntryRecord(e, row, logged)
+		}
+		if len(row.Salt) != custody.SaltSize {
+			v.r.add(KindEntry, obj, hintTamper, "leaf salt has %d bytes", len(row.Salt))
+		}
+		leaf := custody.LeafData(row.Salt, row.Content, evidence.Sum(row.Entry))
+		add, err := tlog.StoredHashes(row.Seq, leaf, mem)
+		if err != nil {
+			return err
+		}
+		hashes = append(hashes, add...)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopTree) {
+		return nil, err
+	}
+	if next != size {
+		v.r.add(KindMissing, "custody", hintTamper, "%d entries readable of %d", next, size)
+	}
+	for id, vs := range v.versions {
+		for _, ver := range vs {
+			if !logged[fmt.Sprintf("%s v%d", id, ver.Version)] {
+				v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, ver.Version), hintTamper, "record version has no custody entry")
+			}
+		}
+	}
+	return mem, nil
+}
+
+var errStopTree = errors.New("tree cannot be rebuilt past a gap")
+
+// checkEntryRecord ties intake and version entries to the records.
+func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow, logged map[string]bool) {
+	if e.Kind != custody.KindIntake && e.Kind != custody.KindVersion {
+		return
+	}
+	obj := fmt.Sprintf("entry %d", e.Seq)
+	id, err := evidence.ParseID(e.Object)
+	if err != nil {
+		v.r.add(KindEntry, obj, hintTamper, "object %q is not an item ID", e.Object)
+		return
+	}
+	it, ok := v.items[id]
+	if !ok {
+		v.r.add(KindMissing, id.String(), hintTamper, "custody entry %d records an item that is not in the archive", e.Seq)
+		return
+	}
+	if row.Content != it.SHA256 {
+		v.r.add(KindEntry, obj, hintTamper, "committed content digest differs from item %s's SHA-256", id)
+	}
+	vs := v.versions[id]
+	if e.Version < 1 || e.Version > len(vs) {
+		v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, e.Version), hintTamper, "custody entry %d records a version that is not in the archive", e.Seq)
+		return
+	}
+	if vs[e.Version-1].Digest != e.Digest {
+		v.r.add(KindEntry, obj, hintTamper, "records a different digest for %s v%d than the stored record", id, e.Version)
+	}
+	logged[fmt.Sprintf("%s v%d", id, e.Version)] = true
+}
+
+// checkTree compares every stored tree hash with the rebuilt one.
+func (v *verifier) checkTree(ctx context.Context, rebuilt tlog.HashReader) error {
+	want := tlog.StoredHashCount(v.r.Entries)
+	var seen int64
+	err := v.in.StoredHashes(ctx, func(idx int64, h []byte) error {
+		seen++
+		if idx >= want {
+			v.r.add(KindTree, fmt.Sprintf("hash %d", idx), hintTamper, "stored hash beyond the rebuilt tree")
+			return nil
+		}
+		got, err := rebuilt.ReadHashes([]int64{idx})
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(got[0][:], h) {
+			v.r.add(KindTree, fmt.Sprintf("hash %d", idx), hintTamper, "stored tree hash differs from the one rebuilt from the entries")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if seen != want {
+		v.r.add(KindTree, "tree", hintTamper, "%d tree hashes stored, %d expected", seen, want)
+	}
+	return nil
+}
+
+// checkContent decrypts and re-hashes every item (in parallel).
+func (v *verifier) checkContent(ctx context.Context) error {
+	ids := make([]evidence.ID, 0, len(v.items))
+	var total int64
+	for id, it := range v.items {
+		ids = append(ids, id)
+		total += it.Size
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		return v.items[ids[i]].Pack+fmt.Sprint(v.items[ids[i]].Off) < v.items[ids[j]].Pack+fmt.Sprint(v.items[ids[j]].Off)
+	})
+	var mu sync.Mutex
+	var done int64
+	jobs := make(chan evidence.ID)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 256<<10)
+			for id := range jobs {
+				it := v.items[id]
+				n, err := v.hashItem(ctx, it, buf)
+				mu.Lock()
+				done += n
+				if err != nil && ctx.Err() == nil {
+					v.r.add(KindContent, id.String(), hintTamper, "%v", err)
+				}
+				if v.opt.Progress != nil {
+					v.opt.Progress(done, total)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, id := range ids {
+		select {
+		case jobs <- id:
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	v.r.Bytes = done
+	referenced := map[string]bool{}
+	for _, it := range v.items {
+		referenced[it.Pack] = true
+	}
+	orphans := 0
+	if err := v.in.Packs(ctx, func(name string, _ int64) error {
+		if !referenced[name] {
+			orphans++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if orphans > 0 {
+		v.r.Notes = append(v.r.Notes, fmt.Sprintf("%d pack(s) hold no item (left by an interrupted intake; harmless ciphertext)", orphans))
+	}
+	return ctx.Err()
+}
+
+func (v *verifier) hashItem(ctx context.Context, it store.Item, buf []byte) (int64, error) {
+	rc, err := v.in.OpenItem(ctx, it)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	return io.CopyBuffer(io.Discard, rc, buf)
+}
