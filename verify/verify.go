@@ -76,12 +76,16 @@ type Report struct {
 	// Notes are observations that are not faults (e.g. unreferenced packs
 	// left by an interrupted intake).
 	Notes []string `json:"notes,omitempty"`
+
+	mu sync.Mutex // guards Findings while checks run in parallel
 }
 
 // OK reports whether nothing was found.
 func (r *Report) OK() bool { return len(r.Findings) == 0 }
 
 func (r *Report) add(kind, object, hint, format string, a ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.Findings = append(r.Findings, Finding{Kind: kind, Object: object, Detail: fmt.Sprintf(format, a...), Hint: hint})
 }
 
@@ -149,8 +153,13 @@ func (v *verifier) run(ctx context.Context) error {
 	if err := v.loadRecords(ctx); err != nil {
 		return err
 	}
+	// Re-hashing the content (I/O and decryption) runs beside the log
+	// checks (signatures: CPU); each uses every core it can get.
+	contentErr := make(chan error, 1)
+	go func() { contentErr <- v.checkContent(ctx) }()
 	rebuilt, err := v.checkEntries(ctx, size)
 	if err != nil {
+		<-contentErr
 		return err
 	}
 	if err := v.checkTree(ctx, rebuilt); err != nil {
@@ -161,9 +170,10 @@ func (v *verifier) run(ctx context.Context) error {
 		return err
 	}
 	if err := v.checkExternal(ctx, size, rebuilt); err != nil {
+		<-contentErr
 		return err
 	}
-	return v.checkContent(ctx)
+	return <-contentErr
 }
 
 func (v *verifier) loadUsers(ctx context.Context) error {
@@ -311,6 +321,27 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 	})
 	logged := map[string]bool{} // "item vN" covered by an entry
 	next := int64(0)
+	type sigJob struct {
+		e   custody.Entry
+		sig []byte
+		obj string
+	}
+	sigs := make(chan sigJob, 256)
+	var sigWG sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		sigWG.Add(1)
+		go func() {
+			defer sigWG.Done()
+			for j := range sigs {
+				pub, ok := v.users[j.e.Actor]
+				if !ok {
+					v.r.add(KindSignature, j.obj, hintTamper, "signed by unknown key %s", j.e.Actor)
+				} else if !j.e.Verify(pub, j.sig) {
+					v.r.add(KindSignature, j.obj, hintTamper, "signature does not verify")
+				}
+			}
+		}()
+	}
 	err := v.in.Custody(ctx, "", func(row store.CustodyRow) error {
 		obj := fmt.Sprintf("entry %d", row.Seq)
 		if row.Seq != next {
@@ -326,12 +357,7 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		case e.Seq != row.Seq || e.Kind != row.Kind || e.Object != row.Object:
 			v.r.add(KindEntry, obj, hintTamper, "entry body disagrees with its row")
 		default:
-			pub, ok := v.users[e.Actor]
-			if !ok {
-				v.r.add(KindSignature, obj, hintTamper, "signed by unknown key %s", e.Actor)
-			} else if !e.Verify(pub, row.Sig) {
-				v.r.add(KindSignature, obj, hintTamper, "signature does not verify")
-			}
+			sigs <- sigJob{e, row.Sig, obj}
 			v.checkEntryRecord(e, row, logged)
 		}
 		if len(row.Salt) != custody.SaltSize {
@@ -345,6 +371,8 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		hashes = append(hashes, add...)
 		return nil
 	})
+	close(sigs)
+	sigWG.Wait()
 	if err != nil && !errors.Is(err, errStopTree) {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"sori/internal/archive"
@@ -90,6 +91,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Re-hashing allocates a chunk buffer per item and little else lives
+	// long: fewer collections save ~5% of a full verify.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	opt := archiveOptions(e)
 	opt.NoPinCheck = true // verify reports a failed pin check as a finding
 	a, err := archive.Open(ctx, f.dir, f.user, p, opt)
