@@ -25,6 +25,7 @@ func newCLI(t *testing.T) *cli {
 		"SORI_ARCHIVE":       dir,
 		"SORI_PASSPHRASE":    "a passphrase for tests",
 		"SORI_TEST_KDF_LOGN": "10",
+		"SORI_STATE_DIR":     t.TempDir(),
 	}}
 }
 

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"sori/internal/archive"
+	"sori/verify"
 )
 
 // TestCrashSafety kills `sori add` of many files with SIGKILL at random
@@ -625,6 +626,11 @@ func (v *crashVerifier) checkAll(t *testing.T) int {
 	for _, id := range slices.Sorted(maps.Keys(listed)) {
 		l := listed[id]
 		v.checkItem(t, a, id, l.SHA256.String(), l.Size)
+	}
+	// Whatever instant the kills hit, the archive must pass a full verify:
+	// every item's custody entry, tree hash and checkpoint committed with it.
+	if r, err := verify.Archive(t.Context(), a, verify.Options{}); err != nil || !r.OK() {
+		t.Errorf("sori verify after the kills: err=%v findings=%v", err, r.Findings)
 	}
 	for _, id := range slices.Sorted(maps.Keys(v.printed)) {
 		rec := v.printed[id]

@@ -79,16 +79,17 @@ func soriBinary(t testing.TB) string {
 // testArchive is an archive in a temporary directory, created with sori
 // init, for driving the binary against.
 type testArchive struct {
-	bin  string
-	dir  string
-	pass string
+	bin   string
+	dir   string
+	state string // SORI_STATE_DIR: the checkpoint pin lives outside the archive
+	pass  string
 }
 
 // newTestArchive builds sori if needed and runs `sori init` in a fresh
 // t.TempDir().
 func newTestArchive(t testing.TB) *testArchive {
 	t.Helper()
-	ta := &testArchive{bin: soriBinary(t), dir: filepath.Join(t.TempDir(), "archive"), pass: testPassphrase}
+	ta := &testArchive{bin: soriBinary(t), dir: filepath.Join(t.TempDir(), "archive"), state: t.TempDir(), pass: testPassphrase}
 	if _, stderr, code := ta.run(t, nil, "init", "--user", "tester"); code != exitOK {
 		t.Fatalf("sori init: exit %d\n%s", code, stderr)
 	}
@@ -102,6 +103,7 @@ func (ta *testArchive) env() []string {
 		"SORI_PASSPHRASE=" + ta.pass,
 		"SORI_TEST_KDF_LOGN=10",
 		"SORI_ARCHIVE=" + ta.dir,
+		"SORI_STATE_DIR=" + ta.state,
 	}
 }
 
@@ -150,7 +152,7 @@ func (ta *testArchive) mustRun(t testing.TB, stdin io.Reader, args ...string) st
 // each run finds it as a fresh process would).
 func (ta *testArchive) open(t testing.TB) *archive.Archive {
 	t.Helper()
-	a, err := archive.Open(t.Context(), ta.dir, "", ta.pass, archive.Options{})
+	a, err := archive.Open(t.Context(), ta.dir, "", ta.pass, archive.Options{StateDir: ta.state})
 	if err != nil {
 		t.Fatalf("opening the archive in-process: %v", err)
 	}
