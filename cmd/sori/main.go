@@ -50,7 +50,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		initCmd, addCmd, lsCmd, showCmd, catCmd, editCmd, logCmd, checkpointCmd, verifyCmd, demoCmd, helpCmd,
+		initCmd, addCmd, lsCmd, showCmd, catCmd, editCmd, logCmd, checkpointCmd, verifyCmd, exportCmd, verifyBundleCmd, demoCmd, helpCmd,
 	}
 }
 

@@ -162,13 +162,18 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (
 		x.Items = append(x.Items, xi)
 	}
 	err = a.db.EachCustody(ctx, bundle, func(r store.CustodyRow) error {
-		if r.Seq == exportSeq {
-			x.Entry, err = entry(r)
+		if r.Seq != exportSeq {
+			return nil
 		}
+		e, err := entry(r)
+		x.Entry = e
 		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if x.Entry.Entry == nil {
+		return nil, fmt.Errorf("%w: the export's own custody entry %d is missing", evidence.ErrTampered, exportSeq)
 	}
 	return x, nil
 }

@@ -1,7 +1,9 @@
 package custody
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -49,6 +51,9 @@ func SignCheckpoint(skey, origin string, size int64, hash tlog.Hash) (Checkpoint
 // OpenCheckpoint verifies a signed checkpoint against the log's verifier
 // key and origin. Any failure wraps evidence.ErrTampered.
 func OpenCheckpoint(msg []byte, origin, vkey string) (Checkpoint, error) {
+	if err := strictSignatures(msg); err != nil {
+		return Checkpoint{}, err
+	}
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("%w: log verifier key: %v", evidence.ErrTampered, err)
@@ -100,6 +105,11 @@ func CheckProof(b []byte, leafData []byte, origin, vkey string) (Checkpoint, int
 	if err := p.Unmarshal(b); err != nil {
 		return Checkpoint{}, 0, fmt.Errorf("%w: tlog-proof: %v", evidence.ErrTampered, err)
 	}
+	// The parser ignores the unused bits of base64's last digit; a proof
+	// must be exactly the bytes its fields encode to.
+	if !bytes.Equal(p.Marshal(), b) {
+		return Checkpoint{}, 0, fmt.Errorf("%w: tlog-proof is not in canonical form", evidence.ErrTampered)
+	}
 	cp, err := OpenCheckpoint(p.Checkpoint, origin, vkey)
 	if err != nil {
 		return cp, 0, err
@@ -115,6 +125,25 @@ func CheckProof(b []byte, leafData []byte, origin, vkey string) (Checkpoint, int
 		return cp, 0, fmt.Errorf("%w: tlog-proof: %v", evidence.ErrTampered, err)
 	}
 	return cp, int64(p.Index), nil
+}
+
+// strictSignatures refuses signature lines whose base64 is not canonical
+// (note.Open ignores unused trailing bits, so a changed byte could pass).
+func strictSignatures(msg []byte) error {
+	_, sigs, ok := bytes.Cut(msg, []byte("\n\n"))
+	if !ok {
+		return fmt.Errorf("%w: checkpoint has no signature block", evidence.ErrTampered)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(string(sigs), "\n"), "\n") {
+		i := strings.LastIndexByte(line, ' ')
+		if !strings.HasPrefix(line, "— ") || i < 0 {
+			return fmt.Errorf("%w: malformed checkpoint signature line", evidence.ErrTampered)
+		}
+		if _, err := base64.StdEncoding.Strict().DecodeString(line[i+1:]); err != nil {
+			return fmt.Errorf("%w: checkpoint signature is not canonical base64", evidence.ErrTampered)
+		}
+	}
+	return nil
 }
 
 // ErrNoCheckpoint: no checkpoint has been recorded.

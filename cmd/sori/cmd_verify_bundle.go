@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"sori/verify"
+)
+
+var verifyBundleCmd = &command{
+	name:    "verify-bundle",
+	summary: "check a court bundle offline and report every finding",
+	usage: `
+Usage: sori verify-bundle [--json] [--log-key K | --log-key-file F] DIR
+
+Checks the court bundle in DIR (written by 'sori export') without any
+archive or passphrase: the BagIt manifests (every file hashes right, none
+missing, none added), the checkpoint's signature, each custody entry's
+signature, its salted leaf and its inclusion proof against the checkpoint,
+that the entries match every record version and the item's SHA-256, that
+plaintext originals hash to it, and the export's own entry. Originals
+encrypted to a recipient are not decrypted (a note says so).
+
+Without --log-key the bundle is checked against its own data/log-key.txt,
+which shows it is intact, not whose log it came from. Give the archive's
+log key as you obtained it independently (e.g. 'sori checkpoint --key' run
+by the archive, a published checkpoint) to check that too.
+
+Every finding is printed on its own line: KIND<TAB>OBJECT<TAB>DETAIL<TAB>HINT.
+Kinds: bag, proof, checkpoint, entry, signature, record, content, missing.
+With --json, one report object:
+{"mode":"bundle","items","versions","entries","bytes","tree_size","checkpoint",
+ "findings":[{"kind","object","detail","hint"}],"notes":[…]}.
+
+  --log-key K       the log verifier key you trust (NAME+HASH+KEY)
+  --log-key-file F  read it from the first line of F
+  --json            JSON output
+
+Exit status: 0 clean, 1 findings, 2 could not run.
+
+Examples:
+  sori verify-bundle /media/usb/bundle-2026-11
+  sori verify-bundle --log-key-file published-log-key.txt bundle
+  sori verify-bundle --json bundle
+`,
+	run: runVerifyBundle,
+}
+
+func runVerifyBundle(ctx context.Context, e *env, args []string) error {
+	var key, keyFile string
+	var asJSON bool
+	fs := newFlags("verify-bundle")
+	fs.StringVar(&key, "log-key", "", "")
+	fs.StringVar(&keyFile, "log-key-file", "", "")
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give exactly one bundle directory")
+	}
+	if key != "" && keyFile != "" {
+		return usagef("give --log-key or --log-key-file, not both")
+	}
+	if keyFile != "" {
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			return usagef("--log-key-file: %v", err)
+		}
+		line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+		key = strings.TrimSpace(line)
+		if key == "" {
+			return usagef("--log-key-file %s is empty", keyFile)
+		}
+	}
+	report, err := verify.Bundle(rest[0], verify.BundleOptions{LogKey: key})
+	if err != nil {
+		return exitError{exitUsage, fmt.Errorf("could not run: %w", err)}
+	}
+	if asJSON {
+		if report.Findings == nil {
+			report.Findings = []verify.Finding{}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		for _, fd := range report.Findings {
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%s\n", fd.Kind, fd.Object, oneLine(fd.Detail), fd.Hint)
+		}
+		for _, n := range report.Notes {
+			fmt.Fprintf(e.stderr, "note: %s\n", n)
+		}
+		verdict := "OK"
+		if !report.OK() {
+			verdict = fmt.Sprintf("%d finding(s)", len(report.Findings))
+		}
+		trust := "its own log key"
+		if key != "" {
+			trust = "the log key given"
+		}
+		fmt.Fprintf(e.stderr, "sori verify-bundle: %s — %d items, %d versions, %d custody entries, %s re-hashed; checkpoint %s, against %s\n",
+			verdict, report.Items, report.Versions, report.Entries, human(report.Bytes), report.Checkpoint, trust)
+	}
+	if !report.OK() {
+		return errSilent
+	}
+	return nil
+}

@@ -1,0 +1,395 @@
+package bundle
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sori/internal/archive"
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/seal"
+	"sori/internal/store"
+)
+
+// CheckDir reports whether dir can receive a bundle: it must not exist, or
+// be an empty directory. Callers check before archive.Export, which records
+// the export in the custody log, so that a bundle that cannot be written is
+// not logged as exported.
+func CheckDir(dir string) error {
+	if dir == "" {
+		return fmt.Errorf("%w: no bundle directory given", evidence.ErrInvalid)
+	}
+	f, err := os.Open(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Dir(filepath.Clean(dir))); err != nil {
+			return fmt.Errorf("bundle directory %s: %w", dir, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.IsDir() {
+		return fmt.Errorf("%w: %s exists and is not a directory", evidence.ErrExists, dir)
+	}
+	if _, err := f.Readdirnames(1); err != io.EOF {
+		return fmt.Errorf("%w: %s is not empty; a bundle needs a new or empty directory", evidence.ErrExists, dir)
+	}
+	return nil
+}
+
+// Write writes the export x as a bag in dir, reading each item's plaintext
+// through open (which must authenticate it, as archive.Inspector.OpenItem
+// does). With a recipient ("age1…"), originals are written only as age
+// files encrypted to it, and no plaintext of theirs touches the disk.
+//
+// The bag is assembled in a hidden temporary directory beside dir and
+// renamed into place once complete and synced, so a failed or interrupted
+// export leaves no partial bag at dir (an interrupted one may leave the
+// hidden ".<dir>.partial-*" directory, which Write removes on failure).
+// dir must not exist or be empty. Directories are created 0700 and files
+// 0600: a plaintext bag is as sensitive as the testimony in it.
+func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), dir, recipient string) (err error) {
+	if err := CheckDir(dir); err != nil {
+		return err
+	}
+	if recipient != "" {
+		if err := seal.CheckRecipient(recipient); err != nil {
+			return err
+		}
+	}
+	if len(x.Items) == 0 || len(x.Entry.Entry) == 0 || len(x.Checkpoint.Note) == 0 {
+		return fmt.Errorf("%w: incomplete export", evidence.ErrInvalid)
+	}
+	exportEntry, err := custody.Unmarshal(x.Entry.Entry)
+	if err != nil {
+		return err
+	}
+	dir = filepath.Clean(dir)
+	parent := filepath.Dir(dir)
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".partial-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	w := &writer{root: tmp, sums: map[string][]byte{}}
+	if err := w.payload(ctx, x, open, recipient); err != nil {
+		return err
+	}
+	info := []string{
+		"Source-Organization: sori archive",
+		"Bagging-Date: " + exportEntry.Time.UTC().Format("2006-01-02"),
+		"External-Identifier: " + x.ID,
+		fmt.Sprintf("External-Description: sori court bundle of %d item(s) with their custody, proven against a checkpoint of %d entries of %s", len(x.Items), x.Checkpoint.Size, x.Origin),
+		fmt.Sprintf("Payload-Oxum: %d.%d", w.octets, len(w.sums)),
+		"Bag-Software-Agent: sori",
+		fmt.Sprintf("%s: %d", InfoVersion, Version),
+		InfoOrigin + ": " + x.Origin,
+	}
+	payload := w.manifest("data/")
+	if err := w.bytes(BagItFile, []byte(BagItText)); err != nil {
+		return err
+	}
+	if err := w.bytes(BagInfoFile, []byte(strings.Join(info, "\n")+"\n")); err != nil {
+		return err
+	}
+	if err := w.bytes(ManifestFile, payload); err != nil {
+		return err
+	}
+	tags := map[string][]byte{}
+	for _, p := range []string{BagItFile, BagInfoFile, ManifestFile} {
+		tags[p] = w.sums[p]
+	}
+	if err := w.bytes(TagManifestFile, manifestText(tags)); err != nil {
+		return err
+	}
+	if err := syncTree(tmp); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: %s is not empty; a bundle needs a new or empty directory", evidence.ErrExists, dir)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return syncDir(parent)
+}
+
+// payload writes everything under data/.
+func (w *writer) payload(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), recipient string) error {
+	if err := w.bytes(ReadmeFile, []byte(readme)); err != nil {
+		return err
+	}
+	if err := w.bytes(LogKeyFile, []byte(x.LogKey+"\n")); err != nil {
+		return err
+	}
+	if err := w.bytes(CheckpointFile, x.Checkpoint.Note); err != nil {
+		return err
+	}
+	if err := w.bytes(ConsentFile, []byte(consentPlaceholder)); err != nil {
+		return err
+	}
+	if err := w.bytes(ExportManifestFile, x.Manifest); err != nil {
+		return err
+	}
+	if err := w.entry(x, x.Entry, ExportEntryFile, ExportProofFile); err != nil {
+		return err
+	}
+	for _, xi := range x.Items {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := w.item(ctx, x, xi, open, recipient); err != nil {
+			return fmt.Errorf("item %s: %w", xi.Item.ID, err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) item(ctx context.Context, x *archive.Export, xi archive.ExportItem, open func(store.Item) (io.ReadCloser, error), recipient string) error {
+	d := path.Join(ItemsDir, xi.Item.ID.String())
+	m := Metadata{V: 1, Item: xi.Item.ID, SHA256: xi.Item.SHA256, Size: xi.Item.Size, Original: OriginalFile}
+	if recipient != "" {
+		m.Original, m.EncryptedTo = OriginalAgeFile, recipient
+	}
+	for _, v := range xi.Versions {
+		m.Versions = append(m.Versions, MetadataVersion{Version: v.Version, Record: string(v.Record), Digest: v.Digest,
+			CreatedAt: v.CreatedAt.UTC(), Actor: v.Actor})
+	}
+	if err := w.json(path.Join(d, MetadataFile), m); err != nil {
+		return err
+	}
+	for _, e := range xi.Entries {
+		name := path.Join(d, CustodyDir, strconv.FormatInt(e.Seq, 10))
+		if err := w.entry(x, e, name+".json", name+ProofExt); err != nil {
+			return err
+		}
+	}
+	rc, err := open(xi.Item)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	// Hash the plaintext as it passes, whatever it is written as: the bag
+	// must hold what the archive recorded, checked here as well as by open.
+	h := sha256.New()
+	src := io.TeeReader(&ctxReader{ctx, rc}, h)
+	var n int64
+	err = w.file(path.Join(d, m.Original), func(f io.Writer) error {
+		if recipient == "" {
+			c, err := io.Copy(f, src)
+			n = c
+			return err
+		}
+		enc, err := seal.EncryptTo(f, recipient)
+		if err != nil {
+			return err
+		}
+		c, err := io.Copy(enc, src)
+		n = c
+		if err != nil {
+			return err
+		}
+		return enc.Close()
+	})
+	if err != nil {
+		return err
+	}
+	if n != xi.Item.Size || !equalSum(h, xi.Item.SHA256) {
+		return fmt.Errorf("%w: plaintext does not match the recorded SHA-256 and size", evidence.ErrTampered)
+	}
+	return nil
+}
+
+// entry writes one custody entry and its proof.
+func (w *writer) entry(x *archive.Export, e archive.ExportEntry, name, proofName string) error {
+	ce, err := custody.Unmarshal(e.Entry)
+	if err != nil {
+		return fmt.Errorf("custody entry %d: %w", e.Seq, err)
+	}
+	actor, ok := x.Actors[ce.Actor]
+	if !ok {
+		return fmt.Errorf("%w: custody entry %d: no public key for its actor %s", evidence.ErrDamaged, e.Seq, ce.Actor)
+	}
+	ef := EntryFile{V: 1, Seq: e.Seq, Entry: string(e.Entry), Signature: e.Signature, Actor: ce.Actor, ActorName: actor.Name,
+		ActorKey: actor.SignPub, Salt: hex.EncodeToString(e.Salt), Content: e.Content, LeafData: hex.EncodeToString(e.LeafData),
+		Proof: path.Base(proofName)}
+	if err := w.json(name, ef); err != nil {
+		return err
+	}
+	return w.bytes(proofName, e.Proof)
+}
+
+// writer creates the files of a bag and remembers their SHA-256.
+type writer struct {
+	root   string
+	sums   map[string][]byte // by bag path
+	octets int64             // payload bytes
+}
+
+func (w *writer) file(name string, fill func(io.Writer) error) error {
+	p := filepath.Join(w.root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(f, h)}
+	if err := fill(cw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	w.sums[name] = h.Sum(nil)
+	if strings.HasPrefix(name, "data/") {
+		w.octets += cw.n
+	}
+	return nil
+}
+
+func (w *writer) bytes(name string, b []byte) error {
+	return w.file(name, func(f io.Writer) error { _, err := f.Write(b); return err })
+}
+
+func (w *writer) json(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return w.bytes(name, append(b, '\n'))
+}
+
+// manifest returns the manifest of the files under prefix.
+func (w *writer) manifest(prefix string) []byte {
+	m := map[string][]byte{}
+	for p, s := range w.sums {
+		if strings.HasPrefix(p, prefix) {
+			m[p] = s
+		}
+	}
+	return manifestText(m)
+}
+
+// manifestText formats a BagIt manifest: "<hex>  <path>" per line, sorted
+// by path (the layout `sha256sum -c` reads). sori's paths never need the
+// percent-encoding RFC 8493 prescribes for CR, LF and "%".
+func manifestText(sums map[string][]byte) []byte {
+	paths := make([]string, 0, len(sums))
+	for p := range sums {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var b strings.Builder
+	for _, p := range paths {
+		fmt.Fprintf(&b, "%x  %s\n", sums[p], p)
+	}
+	return []byte(b.String())
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func equalSum(h hash.Hash, d evidence.Digest) bool {
+	var got evidence.Digest
+	h.Sum(got[:0])
+	return got == d
+}
+
+// syncTree fsyncs every directory of the bag (files were synced when
+// written), so that the rename publishes a durable bag.
+func syncTree(root string) error {
+	return filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		return syncDir(p)
+	})
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+const consentPlaceholder = `Consent records
+
+This bundle format reserves data/consent/ for the witnesses' consent
+records (what each witness agreed to, and any withdrawal). sori does not
+yet keep them; they arrive with the witness-protection work. Until then,
+consent is documented outside sori, and this file is a placeholder.
+`
+
+const readme = `sori court bundle
+
+This is a BagIt bag (RFC 8493) exported from a sori evidence archive. It holds
+items (data/items/<id>/original, or original.age when encrypted to a
+recipient with age), every version of their metadata, their chain-of-custody
+entries, and for each entry a proof (c2sp.org/tlog-proof) that it is in the
+archive's tamper-evident log, as of the signed checkpoint data/checkpoint.txt
+made by the log key data/log-key.txt.
+
+To check it without sori:
+  1. sha256sum -c tagmanifest-sha256.txt && sha256sum -c manifest-sha256.txt
+     (and no file under data/ is missing from manifest-sha256.txt);
+  2. compare data/log-key.txt with the log key you obtained independently;
+  3. verify each entry and proof as described in sori's docs/bundle.md
+     ("Verifying without sori"), which gives every byte layout.
+With sori: sori verify-bundle --log-key-file KEYFILE THIS-DIRECTORY
+
+If originals are age files, decrypt with the recipient's identity
+(age -d -i key.txt original.age > original) and compare its SHA-256 with
+"sha256" in metadata.json.
+`

@@ -1,0 +1,102 @@
+// Package bundle writes court bundles: BagIt (RFC 8493) bags holding
+// exported items, their record versions, their custody entries with the
+// salts that let an outsider recompute each Merkle leaf, a C2SP tlog-proof
+// of every entry against one signed checkpoint, and the log's public key.
+//
+// docs/bundle.md is the contract for the layout and explains how to verify
+// a bundle without sori; verify.Bundle checks one, and verify/independent
+// follows docs/bundle.md to the letter. The types here are the JSON files
+// of a bundle (format version 1).
+package bundle
+
+import (
+	"time"
+
+	"sori/internal/evidence"
+)
+
+// Version is the bundle format version, written to bag-info.txt as
+// Sori-Bundle-Version. Readers refuse versions they do not know.
+const Version = 1
+
+// Files and directories of a bag, relative to its root, with forward
+// slashes (as in the manifests).
+const (
+	BagItFile       = "bagit.txt"
+	BagInfoFile     = "bag-info.txt"
+	ManifestFile    = "manifest-sha256.txt"
+	TagManifestFile = "tagmanifest-sha256.txt"
+
+	ReadmeFile     = "data/README.txt"
+	LogKeyFile     = "data/log-key.txt"
+	CheckpointFile = "data/checkpoint.txt"
+	ConsentFile    = "data/consent/README.txt"
+
+	ExportManifestFile = "data/export/manifest.json" // exactly the bytes the export entry's digest is of
+	ExportEntryFile    = "data/export/entry.json"    // an EntryFile
+	ExportProofFile    = "data/export/entry.tlog-proof"
+
+	ItemsDir = "data/items" // one directory per item, named by item ID
+
+	// Inside an item directory:
+	OriginalFile    = "original"     // the plaintext, byte for byte
+	OriginalAgeFile = "original.age" // or the plaintext encrypted to the recipient
+	MetadataFile    = "metadata.json"
+	CustodyDir      = "custody" // <seq>.json (EntryFile) and <seq>.tlog-proof
+	ProofExt        = ".tlog-proof"
+)
+
+// BagItText is the exact content of bagit.txt.
+const BagItText = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+
+// Bag-info labels sori writes besides the standard ones.
+const (
+	InfoVersion = "Sori-Bundle-Version"
+	InfoOrigin  = "Sori-Log-Origin"
+)
+
+// AgeHeader starts every age file (the age v1 format).
+const AgeHeader = "age-encryption.org/v1\n"
+
+// Metadata is data/items/<id>/metadata.json.
+type Metadata struct {
+	V        int             `json:"v"` // 1
+	Item     evidence.ID     `json:"item"`
+	SHA256   evidence.Digest `json:"sha256"` // of the plaintext original
+	Size     int64           `json:"size"`   // of the plaintext original
+	Original string          `json:"original"`
+	// EncryptedTo is the age recipient original.age is encrypted to.
+	EncryptedTo string            `json:"encrypted_to,omitempty"`
+	Versions    []MetadataVersion `json:"versions"` // oldest first
+}
+
+// MetadataVersion is one record version of an item.
+type MetadataVersion struct {
+	Version int `json:"version"`
+	// Record is the canonical record, exactly the bytes Digest is the
+	// SHA-256 of (docs/format.md "Item record").
+	Record    string          `json:"record"`
+	Digest    evidence.Digest `json:"digest"`
+	CreatedAt time.Time       `json:"created_at"`
+	Actor     string          `json:"actor"` // user key ID
+}
+
+// EntryFile is a custody entry as a bundle holds it: custody/<seq>.json
+// of an item, and data/export/entry.json.
+type EntryFile struct {
+	V   int   `json:"v"` // 1
+	Seq int64 `json:"seq"`
+	// Entry is the canonical custody entry, exactly the bytes that were
+	// signed and committed to the leaf.
+	Entry     string `json:"entry"`
+	Signature []byte `json:"signature"` // Ed25519, base64
+	Actor     string `json:"actor"`     // user key ID, as in the entry
+	ActorName string `json:"actor_name,omitempty"`
+	ActorKey  []byte `json:"actor_public_key"` // Ed25519, base64
+	// Salt (32 bytes), Content (SHA-256 of the item's plaintext, or zero)
+	// and LeafData are hex.
+	Salt     string          `json:"salt"`
+	Content  evidence.Digest `json:"content"`
+	LeafData string          `json:"leaf_data"`
+	Proof    string          `json:"proof"` // name of the tlog-proof file beside this one
+}

@@ -1,0 +1,425 @@
+package independent
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Check verifies the bundle in dir by docs/bundle.md, steps 1 to 7, and
+// returns every problem found (none: the bundle passes). trustedKey, if
+// not empty, is the log key obtained independently (step 2). It returns an
+// error only if dir cannot be read at all.
+func Check(dir, trustedKey string) ([]string, error) {
+	c := &checker{dir: dir, files: map[string]bool{}, expected: map[string]bool{}}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if !d.IsDir() {
+			c.files[filepath.ToSlash(rel)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.step1()
+	c.step2(trustedKey)
+	c.step3()
+	items := c.itemDirs()
+	for _, id := range items {
+		c.step5(id)
+	}
+	c.step6(items)
+	c.step7()
+	return c.problems, nil
+}
+
+type checker struct {
+	dir      string
+	files    map[string]bool // every file, by its path in the bag
+	expected map[string]bool // files under data/ that the layout names
+	problems []string
+
+	key        LogKey
+	keyOK      bool
+	cpNote     []byte
+	cp         Checkpoint
+	cpOK       bool
+	bundleID   string
+	recipients map[string]bool // encrypted_to of every item
+}
+
+func (c *checker) fail(format string, a ...any) {
+	c.problems = append(c.problems, fmt.Sprintf(format, a...))
+}
+
+func (c *checker) read(name string) []byte {
+	b, err := os.ReadFile(filepath.Join(c.dir, filepath.FromSlash(name)))
+	if err != nil {
+		c.fail("%s: cannot read: %v", name, err)
+		return nil
+	}
+	return b
+}
+
+var manifestLine = regexp.MustCompile(`^([0-9a-f]{64})  (.+)$`)
+
+// step1 checks bagit.txt, both manifests, and bag-info's version.
+func (c *checker) step1() {
+	if b := c.read("bagit.txt"); string(b) != "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n" {
+		c.fail("bagit.txt: not the BagIt 1.0 declaration")
+	}
+	for _, m := range []string{"tagmanifest-sha256.txt", "manifest-sha256.txt"} {
+		payload := m == "manifest-sha256.txt"
+		listed := map[string]bool{}
+		b := c.read(m)
+		for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			g := manifestLine.FindStringSubmatch(line)
+			if g == nil || listed[g[2]] || !fs.ValidPath(g[2]) {
+				c.fail("%s: bad line %q", m, line)
+				continue
+			}
+			listed[g[2]] = true
+			if !c.files[g[2]] {
+				c.fail("%s: %s is missing", m, g[2])
+				continue
+			}
+			if sum, _ := fileSHA256(filepath.Join(c.dir, filepath.FromSlash(g[2]))); sum != g[1] {
+				c.fail("%s: %s: FAILED", m, g[2])
+			}
+		}
+		for f := range c.files {
+			inData := strings.HasPrefix(f, "data/")
+			if payload == inData && f != "tagmanifest-sha256.txt" && !listed[f] {
+				c.fail("%s does not list %s", m, f)
+			}
+			if payload != inData && listed[f] {
+				c.fail("%s lists %s, which belongs in the other manifest", m, f)
+			}
+		}
+	}
+	info := map[string]string{}
+	for _, line := range strings.Split(string(c.read("bag-info.txt")), "\n") {
+		if label, value, ok := strings.Cut(line, ": "); ok {
+			info[label] = value
+		}
+	}
+	c.bundleID = info["External-Identifier"]
+	if info["Sori-Bundle-Version"] != "1" {
+		c.fail("bag-info.txt: Sori-Bundle-Version is not 1")
+	}
+}
+
+// step2 reads and checks the log key.
+func (c *checker) step2(trusted string) {
+	c.expected["data/log-key.txt"] = true
+	s := strings.TrimSuffix(string(c.read("data/log-key.txt")), "\n")
+	if trusted != "" {
+		if s != trusted {
+			c.fail("data/log-key.txt is not the log key you trust")
+		}
+		s = trusted
+	}
+	var err error
+	if c.key, err = ParseLogKey(s); err != nil {
+		c.fail("log key: %v", err)
+		return
+	}
+	c.keyOK = true
+}
+
+// step3 checks the checkpoint.
+func (c *checker) step3() {
+	c.expected["data/checkpoint.txt"] = true
+	c.cpNote = c.read("data/checkpoint.txt")
+	if !c.keyOK {
+		return
+	}
+	var err error
+	if c.cp, err = OpenCheckpoint(c.cpNote, c.key); err != nil {
+		c.fail("data/checkpoint.txt: %v", err)
+		return
+	}
+	c.cpOK = true
+}
+
+// entryFile is an entry file's fields (docs/bundle.md, Layout).
+type entryFile struct {
+	Seq       int64  `json:"seq"`
+	Entry     string `json:"entry"`
+	Signature string `json:"signature"`
+	Actor     string `json:"actor"`
+	ActorKey  string `json:"actor_public_key"`
+	Salt      string `json:"salt"`
+	Content   string `json:"content"`
+	LeafData  string `json:"leaf_data"`
+	Proof     string `json:"proof"`
+}
+
+// entry is the parsed E.
+type entry struct {
+	Seq     int64  `json:"seq"`
+	Kind    string `json:"kind"`
+	Actor   string `json:"actor"`
+	Object  string `json:"object"`
+	Version int    `json:"version"`
+	Digest  string `json:"digest"`
+}
+
+// step4 checks one entry file and its proof; it returns the entry, the
+// file's content digest, and whether the file could be read at all.
+func (c *checker) step4(name string) (entry, string, bool) {
+	c.expected[name] = true
+	var f entryFile
+	var e entry
+	if err := json.Unmarshal(c.read(name), &f); err != nil {
+		c.fail("%s: %v", name, err)
+		return e, "", false
+	}
+	E := []byte(f.Entry)
+	// 4.1
+	if err := json.Unmarshal(E, &e); err != nil {
+		c.fail("%s: entry: %v", name, err)
+		return e, "", false
+	}
+	if e.Seq != f.Seq || e.Actor != f.Actor {
+		c.fail("%s: entry and file disagree on seq or actor", name)
+	}
+	// 4.2
+	pub, err1 := base64.StdEncoding.DecodeString(f.ActorKey)
+	sig, err2 := base64.StdEncoding.DecodeString(f.Signature)
+	msg := append([]byte("sori custody entry v1\n"), E...)
+	if err1 != nil || err2 != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, sig) {
+		c.fail("%s: the actor's signature does not verify", name)
+	}
+	// 4.3
+	salt, err1 := hex.DecodeString(f.Salt)
+	content, err2 := hex.DecodeString(f.Content)
+	if err1 != nil || err2 != nil || len(salt) != 32 || len(content) != 32 {
+		c.fail("%s: salt or content is not 32 bytes of hex", name)
+	}
+	leaf := LeafData(salt, content, E)
+	if hex.EncodeToString(leaf[:]) != f.LeafData {
+		c.fail("%s: leaf_data differs from the recomputed leaf", name)
+	}
+	// 4.4 – 4.6
+	if f.Proof == "" || f.Proof != path.Base(f.Proof) {
+		c.fail("%s: proof is not a file name", name)
+		return e, f.Content, true
+	}
+	pname := path.Join(path.Dir(name), f.Proof)
+	c.expected[pname] = true
+	if !c.keyOK {
+		return e, f.Content, true
+	}
+	p, _, err := CheckProof(c.read(pname), leaf[:], c.key)
+	switch {
+	case err != nil:
+		c.fail("%s: %v", pname, err)
+	case p.Index != uint64(e.Seq):
+		c.fail("%s: proves index %d, not the entry's seq %d", pname, p.Index, e.Seq)
+	case !bytes.Equal(p.Checkpoint, c.cpNote):
+		c.fail("%s: its checkpoint is not data/checkpoint.txt", pname)
+	}
+	return e, f.Content, true
+}
+
+// metadata is metadata.json (docs/bundle.md, Layout).
+type metadata struct {
+	Item        string `json:"item"`
+	SHA256      string `json:"sha256"`
+	Size        int64  `json:"size"`
+	Original    string `json:"original"`
+	EncryptedTo string `json:"encrypted_to"`
+	Versions    []struct {
+		Version int    `json:"version"`
+		Record  string `json:"record"`
+		Digest  string `json:"digest"`
+	} `json:"versions"`
+}
+
+// record is the part of an item record step 5.1 reads.
+type record struct {
+	Item    string  `json:"item"`
+	Version int     `json:"version"`
+	Prev    *string `json:"prev"`
+}
+
+// step5 checks one item: records, entries, original.
+func (c *checker) step5(id string) {
+	dir := "data/items/" + id + "/"
+	c.expected[dir+"metadata.json"] = true
+	var m metadata
+	if err := json.Unmarshal(c.read(dir+"metadata.json"), &m); err != nil {
+		c.fail("%smetadata.json: %v", dir, err)
+		return
+	}
+	// 5.1
+	if m.Item != id {
+		c.fail("%smetadata.json: item is %q", dir, m.Item)
+	}
+	if len(m.Versions) == 0 {
+		c.fail("%smetadata.json: no versions", dir)
+	}
+	prev := ""
+	for i, v := range m.Versions {
+		sum := sha256.Sum256([]byte(v.Record))
+		var r record
+		err := json.Unmarshal([]byte(v.Record), &r)
+		switch {
+		case v.Version != i+1:
+			c.fail("%smetadata.json: versions are not numbered 1, 2, 3", dir)
+		case hex.EncodeToString(sum[:]) != v.Digest:
+			c.fail("%smetadata.json: version %d: record does not match its digest", dir, v.Version)
+		case err != nil || r.Item != id || r.Version != v.Version:
+			c.fail("%smetadata.json: version %d: record does not name this item and version", dir, v.Version)
+		case (i == 0) != (r.Prev == nil) || (r.Prev != nil && *r.Prev != prev):
+			c.fail("%smetadata.json: version %d: prev is not the digest of the version before", dir, v.Version)
+		}
+		prev = v.Digest
+	}
+	// 5.2
+	logged := map[int]bool{}
+	for f := range c.files {
+		s, ok := strings.CutPrefix(f, dir+"custody/")
+		if !ok || !strings.HasSuffix(s, ".json") {
+			continue
+		}
+		e, content, ok := c.step4(f)
+		if !ok {
+			continue
+		}
+		if strconv.FormatInt(e.Seq, 10)+".json" != s {
+			c.fail("%s: entry seq %d differs from the file name", f, e.Seq)
+		}
+		if e.Object != id {
+			c.fail("%s: object is %q, not the item", f, e.Object)
+		}
+		if e.Kind != "intake" && e.Kind != "version" {
+			continue
+		}
+		if (e.Kind == "intake") != (e.Version == 1) || e.Version < 1 || e.Version > len(m.Versions) ||
+			e.Digest != m.Versions[e.Version-1].Digest || content != m.SHA256 {
+			c.fail("%s: does not match version %d of the item or its sha256", f, e.Version)
+			continue
+		}
+		logged[e.Version] = true
+	}
+	for _, v := range m.Versions {
+		if !logged[v.Version] {
+			c.fail("%smetadata.json: version %d has no custody entry", dir, v.Version)
+		}
+	}
+	// 5.3
+	plain, sealed := c.files[dir+"original"], c.files[dir+"original.age"]
+	switch {
+	case plain == sealed:
+		c.fail("%s: not exactly one of original and original.age", dir)
+	case plain && (m.Original != "original" || m.EncryptedTo != ""):
+		c.fail("%smetadata.json does not describe a plaintext original", dir)
+	case sealed && (m.Original != "original.age" || m.EncryptedTo == ""):
+		c.fail("%smetadata.json does not describe an encrypted original", dir)
+	case plain:
+		c.expected[dir+"original"] = true
+		sum, size := fileSHA256(filepath.Join(c.dir, filepath.FromSlash(dir+"original")))
+		if sum != m.SHA256 || size != m.Size {
+			c.fail("%soriginal: SHA-256 or size is not the item's", dir)
+		}
+	default:
+		c.expected[dir+"original.age"] = true
+		if !bytes.HasPrefix(c.read(dir+"original.age"), []byte("age-encryption.org/v1\n")) {
+			c.fail("%soriginal.age: not an age file", dir)
+		}
+	}
+	if c.recipients == nil {
+		c.recipients = map[string]bool{}
+	}
+	c.recipients[m.EncryptedTo] = true
+}
+
+// step6 checks the export entry and manifest.
+func (c *checker) step6(items []string) {
+	c.expected["data/export/manifest.json"] = true
+	mb := c.read("data/export/manifest.json")
+	e, content, ok := c.step4("data/export/entry.json")
+	var m struct {
+		Bundle    string   `json:"bundle"`
+		Items     []string `json:"items"`
+		Recipient string   `json:"recipient"`
+	}
+	if err := json.Unmarshal(mb, &m); err != nil {
+		c.fail("data/export/manifest.json: %v", err)
+		return
+	}
+	sum := sha256.Sum256(mb)
+	if ok && (e.Kind != "export" || e.Object != c.bundleID || content != strings.Repeat("0", 64) ||
+		e.Digest != hex.EncodeToString(sum[:]) || !c.cpOK || uint64(e.Seq) != c.cp.Size-1) {
+		c.fail("data/export/entry.json: not the export of this bundle as the newest entry of the checkpoint")
+	}
+	if m.Bundle != c.bundleID || strings.Join(m.Items, ",") != strings.Join(items, ",") {
+		c.fail("data/export/manifest.json: bundle or items differ from the bag")
+	}
+	for r := range c.recipients {
+		if r != m.Recipient {
+			c.fail("data/export/manifest.json: recipient %q, but an item is encrypted to %q", m.Recipient, r)
+		}
+	}
+}
+
+// step7 refuses files the layout does not name.
+func (c *checker) step7() {
+	c.expected["data/README.txt"] = true
+	c.expected["data/consent/README.txt"] = true
+	for f := range c.files {
+		if strings.HasPrefix(f, "data/") && !c.expected[f] {
+			c.fail("%s: not part of a bundle", f)
+		}
+	}
+}
+
+func (c *checker) itemDirs() []string {
+	seen := map[string]bool{}
+	for f := range c.files {
+		if rest, ok := strings.CutPrefix(f, "data/items/"); ok {
+			if id, _, ok := strings.Cut(rest, "/"); ok {
+				seen[id] = true
+			}
+		}
+	}
+	var ids []string
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func fileSHA256(p string) (string, int64) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", -1
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", -1
+	}
+	return hex.EncodeToString(h.Sum(nil)), n
+}
