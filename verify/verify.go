@@ -27,6 +27,7 @@ import (
 	"sori/internal/archive"
 	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/internal/model"
 	"sori/internal/store"
 )
 
@@ -126,6 +127,7 @@ type verifier struct {
 	users    map[string]ed25519.PublicKey
 	items    map[evidence.ID]store.Item
 	versions map[evidence.ID][]store.Version
+	records  map[evidence.ID][]store.RecordRow
 }
 
 func (v *verifier) run(ctx context.Context) error {
@@ -302,6 +304,43 @@ func (v *verifier) loadRecords(ctx context.Context) error {
 			v.r.add(KindMissing, id.String(), hintTamper, "item has no record")
 		}
 	}
+	return v.loadModelRecords(ctx)
+}
+
+// loadModelRecords checks every version of every model record (testimony,
+// event, person, …): digest, canonical form, numbering and chain.
+func (v *verifier) loadModelRecords(ctx context.Context) error {
+	v.records = map[evidence.ID][]store.RecordRow{}
+	if err := v.in.Records(ctx, func(row store.RecordRow) error {
+		v.records[row.ID] = append(v.records[row.ID], row)
+		v.r.Versions++
+		return nil
+	}); err != nil {
+		return err
+	}
+	for id, rows := range v.records {
+		var prev *evidence.Digest
+		for i, row := range rows {
+			obj := fmt.Sprintf("%s v%d", id, row.Version)
+			if row.Version != i+1 {
+				v.r.add(KindRecord, obj, hintTamper, "versions are not numbered 1, 2, 3 …")
+			}
+			if evidence.Sum(row.Record) != row.Digest {
+				v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
+			}
+			rec, err := model.Unmarshal(row.Record)
+			switch {
+			case err != nil:
+				v.r.add(KindRecord, obj, hintTamper, "%v", err)
+			case rec.ID != id || rec.Version != row.Version || rec.Kind != row.Kind || rec.Kind != rows[0].Kind:
+				v.r.add(KindRecord, obj, hintTamper, "record names another record, version or kind")
+			case (prev == nil) != (rec.Prev == nil) || (prev != nil && *prev != *rec.Prev):
+				v.r.add(KindRecord, obj, hintTamper, "record does not chain to the digest of the version before")
+			}
+			d := row.Digest
+			prev = &d
+		}
+	}
 	return nil
 }
 
@@ -386,6 +425,13 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 			}
 		}
 	}
+	for id, rows := range v.records {
+		for _, row := range rows {
+			if !logged[fmt.Sprintf("%s v%d", id, row.Version)] {
+				v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, row.Version), hintTamper, "record version has no custody entry")
+			}
+		}
+	}
 	return mem, nil
 }
 
@@ -393,10 +439,27 @@ var errStopTree = errors.New("tree cannot be rebuilt past a gap")
 
 // checkEntryRecord ties intake and version entries to the records.
 func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow, logged map[string]bool) {
+	obj := fmt.Sprintf("entry %d", e.Seq)
+	if e.Kind == custody.KindRecord {
+		id, err := evidence.ParseID(e.Object)
+		if err != nil {
+			v.r.add(KindEntry, obj, hintTamper, "object %q is not a record ID", e.Object)
+			return
+		}
+		rows := v.records[id]
+		if e.Version < 1 || e.Version > len(rows) {
+			v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, e.Version), hintTamper, "custody entry %d records a record version that is not in the archive", e.Seq)
+			return
+		}
+		if rows[e.Version-1].Digest != e.Digest {
+			v.r.add(KindEntry, obj, hintTamper, "records a different digest for %s v%d than the stored record", id, e.Version)
+		}
+		logged[fmt.Sprintf("%s v%d", id, e.Version)] = true
+		return
+	}
 	if e.Kind != custody.KindIntake && e.Kind != custody.KindVersion {
 		return
 	}
-	obj := fmt.Sprintf("entry %d", e.Seq)
 	id, err := evidence.ParseID(e.Object)
 	if err != nil {
 		v.r.add(KindEntry, obj, hintTamper, "object %q is not an item ID", e.Object)

@@ -74,3 +74,8 @@ func (i Inspector) CheckPin(ctx context.Context) error { return i.a.checkPin(ctx
 
 // PinPath is where the pin is kept ("" when disabled).
 func (i Inspector) PinPath() string { return i.a.pinPath() }
+
+// Records calls fn for every version of every model record.
+func (i Inspector) Records(ctx context.Context, fn func(store.RecordRow) error) error {
+	return i.a.db.EachRecord(ctx, "", false, fn)
+}

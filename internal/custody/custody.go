@@ -44,6 +44,7 @@ const (
 	KindGrant    = "grant"    // a user was given keys (object: user key ID)
 	KindRevoke   = "revoke"   // a user's keys were withdrawn
 	KindWithdraw = "withdraw" // consent withdrawn: material made unrecoverable
+	KindRecord   = "record"   // a model record version (object: record ID; digest: that version)
 )
 
 // Entry is one custody entry. Its canonical encoding (Marshal) is signed by

@@ -216,6 +216,18 @@ CREATE TABLE checkpoints (
 	created_at TEXT NOT NULL
 ) STRICT;
 
+CREATE TABLE records (
+	id         TEXT NOT NULL,             -- random record ID
+	version    INTEGER NOT NULL CHECK (version >= 1),
+	kind       TEXT NOT NULL,             -- model kind: testimony, event, act, …
+	record     BLOB NOT NULL,             -- canonical JSON (model.Record)
+	digest     BLOB NOT NULL,             -- SHA-256 of record
+	created_at TEXT NOT NULL,
+	actor      TEXT NOT NULL REFERENCES users(id),
+	PRIMARY KEY (id, version)
+) STRICT;
+
+CREATE INDEX records_kind ON records (kind, id);
 CREATE INDEX custody_object ON custody (object, seq);
 CREATE INDEX items_pack ON items (pack);
 CREATE INDEX items_size ON items (size);
@@ -228,6 +240,10 @@ CREATE TRIGGER versions_no_update BEFORE UPDATE ON item_versions
 BEGIN SELECT RAISE(ABORT, 'record versions are immutable'); END;
 CREATE TRIGGER versions_no_delete BEFORE DELETE ON item_versions
 BEGIN SELECT RAISE(ABORT, 'record versions are immutable'); END;
+CREATE TRIGGER records_no_update BEFORE UPDATE ON records
+BEGIN SELECT RAISE(ABORT, 'records are immutable'); END;
+CREATE TRIGGER records_no_delete BEFORE DELETE ON records
+BEGIN SELECT RAISE(ABORT, 'records are immutable'); END;
 CREATE TRIGGER custody_no_update BEFORE UPDATE ON custody
 BEGIN SELECT RAISE(ABORT, 'custody entries are immutable'); END;
 CREATE TRIGGER custody_no_delete BEFORE DELETE ON custody

@@ -1,0 +1,271 @@
+package archive
+
+import (
+	"context"
+
+	"fmt"
+	"time"
+
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/model"
+	"sori/internal/store"
+)
+
+// roleKinds says which kinds of record each reference role may point to.
+var roleKinds = map[string][]string{
+	"event":       {model.KindEvent},
+	"victim":      {model.KindPerson},
+	"act":         {model.KindAct},
+	"perpetrator": {model.KindPerson},
+	"source":      {model.KindTestimony, model.KindPerson},
+	"target":      {model.KindEvent, model.KindAct, model.KindPerson, model.KindPlace, model.KindInvolvement, model.KindInformation, model.KindTestimony},
+}
+
+// AddRecords validates bodies and stores each as version 1 of a new
+// record, all in one transaction with their custody entries: all or
+// nothing. A body's references may point to records earlier in the same
+// call (pass IDs from NewRecordIDs). It returns the new IDs in order.
+func (a *Archive) AddRecords(ctx context.Context, bodies []model.Body, ids []evidence.ID) ([]evidence.ID, error) {
+	if ids == nil {
+		ids = NewRecordIDs(len(bodies))
+	}
+	if len(ids) != len(bodies) {
+		return nil, fmt.Errorf("%w: %d IDs for %d records", evidence.ErrInvalid, len(ids), len(bodies))
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	now := a.now()
+	log, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return nil, err
+	}
+	for i, b := range bodies {
+		if err := a.writeRecord(ctx, tx, log, ids[i], 1, nil, b, now); err != nil {
+			if len(bodies) > 1 {
+				return nil, fmt.Errorf("record %d: %w", i+1, err)
+			}
+			return nil, err
+		}
+	}
+	cp, err := log.seal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	a.pin(cp)
+	return ids, nil
+}
+
+// NewRecordIDs returns n fresh record IDs.
+func NewRecordIDs(n int) []evidence.ID {
+	ids := make([]evidence.ID, n)
+	for i := range ids {
+		ids[i] = evidence.NewID()
+	}
+	return ids
+}
+
+// AddRecord stores one new record and returns its ID.
+func (a *Archive) AddRecord(ctx context.Context, b model.Body) (evidence.ID, error) {
+	ids, err := a.AddRecords(ctx, []model.Body{b}, nil)
+	if err != nil {
+		return evidence.ID{}, err
+	}
+	return ids[0], nil
+}
+
+// UpdateRecord writes a new version of record ref with body b (of the same
+// kind). If nothing would change it writes nothing and reports false.
+func (a *Archive) UpdateRecord(ctx context.Context, ref string, b model.Body) (int, bool, error) {
+	id, err := a.resolveRecord(ctx, ref)
+	if err != nil {
+		return 0, false, err
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback()
+	cur, err := tx.LatestRecord(ctx, id)
+	if err != nil {
+		return 0, false, err
+	}
+	old, err := decodeRecordRow(cur)
+	if err != nil {
+		return 0, false, err
+	}
+	if old.Kind != b.Kind() {
+		return 0, false, fmt.Errorf("%w: record %s is a %s, not a %s", evidence.ErrInvalid, id, old.Kind, b.Kind())
+	}
+	if string(model.EncodeBody(b)) == string(old.Body) {
+		return old.Version, false, nil
+	}
+	now := a.now()
+	log, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return 0, false, err
+	}
+	prev := cur.Digest
+	if err := a.writeRecord(ctx, tx, log, id, old.Version+1, &prev, b, now); err != nil {
+		return 0, false, err
+	}
+	cp, err := log.seal(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, err
+	}
+	a.pin(cp)
+	return old.Version + 1, true, nil
+}
+
+func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id evidence.ID, version int, prev *evidence.Digest, b model.Body, now time.Time) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if err := a.checkRefs(ctx, tx, b); err != nil {
+		return err
+	}
+	r := model.Record{V: model.RecordVersion, Kind: b.Kind(), ID: id, Version: version, Prev: prev, Time: now, Actor: a.me.ID, Body: model.EncodeBody(b)}
+	body := r.Marshal()
+	digest := evidence.Sum(body)
+	if err := tx.InsertRecord(ctx, store.RecordRow{ID: id, Version: version, Kind: r.Kind, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
+		return err
+	}
+	return log.append(ctx, custody.KindRecord, id.String(), version, digest, evidence.Digest{})
+}
+
+// checkRefs makes sure every reference points to something of the right kind.
+func (a *Archive) checkRefs(ctx context.Context, tx *store.Tx, b model.Body) error {
+	for _, r := range b.Refs() {
+		if r.Item {
+			it, err := tx.Item(ctx, r.ID)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", r.Role, r.ID, err)
+			}
+			if an, ok := b.(*model.Annotation); ok && int64(an.End) > it.Size {
+				return fmt.Errorf("%w: span %d:%d lies beyond the end of item %s (%d bytes)", evidence.ErrInvalid, an.Start, an.End, r.ID, it.Size)
+			}
+			continue
+		}
+		kind, err := tx.RecordKind(ctx, r.ID)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", r.Role, r.ID, err)
+		}
+		ok := false
+		for _, k := range roleKinds[r.Role] {
+			ok = ok || k == kind
+		}
+		if !ok {
+			return fmt.Errorf("%w: %s %s is a %s record", evidence.ErrInvalid, r.Role, r.ID, kind)
+		}
+	}
+	return nil
+}
+
+func (a *Archive) resolveRecord(ctx context.Context, ref string) (evidence.ID, error) {
+	id, item, err := a.ResolveAny(ctx, ref)
+	if err != nil {
+		return id, err
+	}
+	if item {
+		return id, fmt.Errorf("%w: %s is an evidence item, not a record", evidence.ErrInvalid, id)
+	}
+	return id, nil
+}
+
+// ResolveAny turns an ID or unique prefix into the ID of an item or a
+// record, saying which.
+func (a *Archive) ResolveAny(ctx context.Context, s string) (evidence.ID, bool, error) {
+	p, err := evidence.CheckPrefix(s)
+	if err != nil {
+		return evidence.ID{}, false, err
+	}
+	return a.db.ResolveAny(ctx, p)
+}
+
+// RecordInfo is a record with all its versions, oldest first.
+type RecordInfo struct {
+	ID       evidence.ID         `json:"id"`
+	Kind     string              `json:"kind"`
+	Versions []RecordVersionInfo `json:"versions"`
+	Current  model.Body          `json:"-"`
+}
+
+// RecordVersionInfo is one version as shown to users.
+type RecordVersionInfo struct {
+	Version   int              `json:"version"`
+	Prev      *evidence.Digest `json:"prev,omitempty"`
+	Time      time.Time        `json:"time"`
+	ActorName string           `json:"actor"`
+	Digest    evidence.Digest  `json:"digest"`
+	Body      model.Body       `json:"body"`
+}
+
+// Record returns a record and all its versions, each checked against its
+// digest.
+func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
+	id, err := a.resolveRecord(ctx, ref)
+	if err != nil {
+		return RecordInfo{}, err
+	}
+	rows, err := a.db.RecordVersions(ctx, id)
+	if err != nil {
+		return RecordInfo{}, err
+	}
+	if len(rows) == 0 {
+		return RecordInfo{}, fmt.Errorf("%w: no record %s", evidence.ErrNotFound, id)
+	}
+	names := a.userNames(ctx)
+	info := RecordInfo{ID: id, Kind: rows[0].Kind}
+	for _, row := range rows {
+		r, err := decodeRecordRow(row)
+		if err != nil {
+			return info, err
+		}
+		b, err := model.DecodeBody(r)
+		if err != nil {
+			return info, fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+		}
+		info.Versions = append(info.Versions, RecordVersionInfo{Version: r.Version, Prev: r.Prev, Time: r.Time, ActorName: names(r.Actor), Digest: row.Digest, Body: b})
+		info.Current = b
+	}
+	return info, nil
+}
+
+// Records calls fn with the current version of every record of kind ("" for
+// all), oldest first.
+func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID, model.Body) error) error {
+	return a.db.EachRecord(ctx, kind, true, func(row store.RecordRow) error {
+		r, err := decodeRecordRow(row)
+		if err != nil {
+			return err
+		}
+		b, err := model.DecodeBody(r)
+		if err != nil {
+			return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+		}
+		return fn(r.ID, b)
+	})
+}
+
+func decodeRecordRow(row store.RecordRow) (model.Record, error) {
+	if evidence.Sum(row.Record) != row.Digest {
+		return model.Record{}, fmt.Errorf("%w: record %s version %d does not match its digest", evidence.ErrTampered, row.ID, row.Version)
+	}
+	r, err := model.Unmarshal(row.Record)
+	if err != nil {
+		return r, err
+	}
+	if r.ID != row.ID || r.Version != row.Version || r.Kind != row.Kind {
+		return r, fmt.Errorf("%w: record %s version %d names another record", evidence.ErrTampered, row.ID, row.Version)
+	}
+	return r, nil
+}
