@@ -77,6 +77,7 @@ type pending struct {
 	id       evidence.ID
 	size     int64
 	off, len int64
+	text     string // the plaintext, if it is text to index (see textCapture)
 }
 
 // message from a worker to the committer: either a finished pack with its
@@ -358,6 +359,7 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 		return pending{}, err
 	}
 	h := sha256.New()
+	var text textCapture
 	var size int64
 	for {
 		if err := w.ctx.Err(); err != nil {
@@ -372,6 +374,7 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 		}
 		if n > 0 {
 			h.Write(w.buf[:n])
+			text.Write(w.buf[:n])
 			if _, err := enc.Write(w.buf[:n]); err != nil {
 				return pending{}, err
 			}
@@ -390,7 +393,7 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 	}
 	var sum evidence.Digest
 	h.Sum(sum[:0])
-	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start}, nil
+	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start, text: text.Text()}, nil
 }
 
 // flush makes the open pack durable and hands its items to the committer.
@@ -511,6 +514,9 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 			return failAll(err)
 		}
 		if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
+			return failAll(err)
+		}
+		if err := tx.IndexDoc(ctx, itemDoc(rec), paragraphs(p.text)); err != nil {
 			return failAll(err)
 		}
 	}

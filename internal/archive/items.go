@@ -253,6 +253,9 @@ func (a *Archive) Edit(ctx context.Context, ref string, e Edit) (version int, ch
 	if err := log.append(ctx, custody.KindVersion, id.String(), rec.Version, digest, it.SHA256); err != nil {
 		return 0, false, err
 	}
+	if err := tx.IndexDoc(ctx, itemDoc(rec), nil); err != nil {
+		return 0, false, err
+	}
 	cp, err := log.seal(ctx)
 	if err != nil {
 		return 0, false, err

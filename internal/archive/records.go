@@ -139,7 +139,11 @@ func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id
 	if err := tx.InsertRecord(ctx, store.RecordRow{ID: id, Version: version, Kind: r.Kind, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
 		return err
 	}
-	return log.append(ctx, custody.KindRecord, id.String(), version, digest, evidence.Digest{})
+	if err := log.append(ctx, custody.KindRecord, id.String(), version, digest, evidence.Digest{}); err != nil {
+		return err
+	}
+	doc, parts := recordDoc(id, b)
+	return tx.IndexDoc(ctx, doc, parts)
 }
 
 // checkRefs makes sure every reference points to something of the right kind.

@@ -115,7 +115,7 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 				return err
 			}
 		}
-		return nil
+		return registerTokenizer(c)
 	})
 	if err != nil {
 		return nil, damaged(err)
@@ -148,7 +148,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
+	if _, err := tx.ExecContext(ctx, schema+searchSchema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion)); err != nil {
