@@ -21,12 +21,15 @@ import (
 // A personal name is also searched by its name keys, so that it is found in
 // either script and any romanization:
 //
-//   - a Hangul term that SplitName accepts (2–6 syllables) whose surname
-//     is listed (박철민), or a listed Hangul surname followed by a term of
-//     1–4 syllables (박 철민);
+//   - a Hangul term of 3–6 syllables that SplitName accepts and whose
+//     surname is listed (박철민), or a listed Hangul surname followed by a
+//     term of 1–4 syllables (박 철민, 김 혁); a two-syllable term is too
+//     often an ordinary word (강을, 이것);
 //   - 2–4 romanized terms whose first or last is a listed surname spelling
-//     (Pak Chol Min, Kim Jong-il, Yeonmi Park), or one hyphenated romanized
-//     term (Chol-min), with 2–5 syllables in all.
+//     (Pak Chol Min, Kim Jong-il, Yeonmi Park; for a two-syllable name the
+//     spelling must have three letters or more, so "Kim Hyuk" is a name and
+//     "I got" is not), or one hyphenated romanized term (Chol-min), with 2–5
+//     syllables in all.
 //
 // Such a term becomes (plain OR "~name" OR "~reversed"), where the reversed
 // order puts the surname at the other end, to find given-name-first text:
@@ -126,7 +129,7 @@ var errStop = errors.New("stop")
 func nameAt(terms []queryTerm, i int) (int, []string) {
 	t := terms[i]
 	if allSyllables(t.text) && !strings.Contains(t.text, " ") {
-		if sur, given, ok := SplitName(t.text); ok && isHangulSurname(sur) {
+		if sur, given, ok := SplitName(t.text); ok && isHangulSurname(sur) && utf8.RuneCountInString(t.text) >= 3 {
 			return 1, []string{t.text, given + " " + sur}
 		}
 		if isHangulSurname(t.text) && i+1 < len(terms) && !terms[i+1].quoted {
@@ -186,7 +189,11 @@ func latinName(parts []string) ([]string, bool) {
 	if syllables < 2 || syllables > 5 {
 		return nil, false
 	}
-	isSur := func(p string) bool { return len(SurnamesSpelled(p)) > 0 }
+	// A two-syllable name needs a surname spelling of three letters or
+	// more: "Kim Hyuk" is searched as a name, "I got" and "go on" are not.
+	isSur := func(p string) bool {
+		return len(SurnamesSpelled(p)) > 0 && (syllables > 2 || len(foldLatin(p)) >= 3)
+	}
 	n := len(parts)
 	whole := strings.Join(parts, " ")
 	switch {

@@ -152,7 +152,12 @@ func TestRomanizeName(t *testing.T) {
 }
 
 // publicFigures is the table of reference/korean.md §1.3: Hangul, strict
-// RR, MR, DPRK/KCNA practice, and spellings seen in print.
+// RR, MR, DPRK/KCNA practice, and spellings seen in print. The RR, MR and
+// DPRK columns are rule applications, which TestPublicFigureRomanization
+// checks our rules reproduce; the seen column is sourced or general
+// knowledge as marked there ([S]/[G]), and TestSameNamePublicFigures checks
+// that each seen spelling matches the Hangul. "kangch'ŏrhwan" is ICU's BGN
+// output quoted in §1.3.
 var publicFigures = []struct {
 	hangul           string
 	rr, mr, mrHyphen string
@@ -208,5 +213,34 @@ func TestASCII(t *testing.T) {
 func TestSystemString(t *testing.T) {
 	if RR.String() != "RR" || MR.String() != "MR" || DPRK.String() != "DPRK" || System(7).String() != "System(7)" {
 		t.Error("System.String")
+	}
+}
+
+// TestSurnameColumns checks the RR, MR and DPRK columns of the surname table
+// (reference/korean.md §1.4; its DPRK column is marked "rule-derived")
+// against the rules as implemented. Exceptions are listed with the reason.
+func TestSurnameColumns(t *testing.T) {
+	exceptions := map[string]string{
+		// The DPRK spelling depends on the Hanja, which Hangul does not show:
+		// 柳 and 劉 are 류 in the North, 兪 stays 유; 梁 is 량, 楊 양.
+		"유 DPRK": "Ryu",
+		"양 DPRK": "Ryang",
+	}
+	for _, s := range Surnames() {
+		for sys, want := range map[System]string{RR: s.RR, MR: s.MR, DPRK: s.DPRK} {
+			got := capitalize(surnameText(s.Hangul, sys))
+			if sys == DPRK {
+				got = ASCII(got)
+			}
+			if ex, ok := exceptions[s.Hangul+" "+sys.String()]; ok {
+				if want != ex {
+					t.Errorf("%s %v: table %q, exception %q", s.Hangul, sys, want, ex)
+				}
+				continue
+			}
+			if got != want {
+				t.Errorf("%s %v: table %q, rules give %q", s.Hangul, sys, want, got)
+			}
+		}
 	}
 }

@@ -301,12 +301,12 @@ func (t *tokenizer) ideograph(r rune, s, e int) {
 	if t.mode == modeKeys {
 		return
 	}
-	if !(r >= 0xF900 && r <= 0xFAFF || r >= 0x2F800 && r <= 0x2FA1F || r >= 0xFF65 && r <= 0xFF9F) {
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	if norm.NFKC.Properties(buf[:n]).Decomposition() == nil {
 		t.emit(t.text[s:e], s, e, false) // already NFKC
 		return
 	}
-	var buf [utf8.UTFMax]byte
-	n := utf8.EncodeRune(buf[:], r)
 	t.scratch = norm.NFKC.Append(t.scratch[:0], buf[:n]...)
 	for _, d := range string(t.scratch) {
 		if !unicode.IsMark(d) && !unicode.IsSpace(d) {

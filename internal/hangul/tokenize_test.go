@@ -228,6 +228,13 @@ func TestMatchExpr(t *testing.T) {
 		{"~kim*", `"kim"`},
 		{"NOT OR AND", `"NOT" AND "OR" AND "AND"`},
 		{"torture Yodok", `"torture" AND "Yodok"`},
+		// Two syllables: too often ordinary words.
+		{"강을 건넜다", `"강을" AND "건넜다"`},
+		{"김혁", `"김혁"`},
+		{"김 혁", `("김 혁" OR "~김 혁" OR "~혁 김")`},
+		{"KIM Hyuk", `("KIM Hyuk" OR "~KIM Hyuk" OR "~Hyuk KIM")`},
+		{"I got", `"I" AND "got"`},
+		{"go on", `"go" AND "on"`},
 	}
 	for _, tc := range tests {
 		if got := MatchExpr(tc.in); got != tc.want {
@@ -302,7 +309,12 @@ func relates(tok, span string) string {
 	}
 	tr := []rune(tok)
 	if IsSyllable(tr[0]) || IsJamo(tr[0]) {
-		sr := []rune(Normalize(span))
+		var sr []rune // combining marks are ignored
+		for _, r := range Normalize(span) {
+			if !unicode.IsMark(r) {
+				sr = append(sr, r)
+			}
+		}
 		if len(sr) != len(tr) {
 			return fmt.Sprintf("span normalizes to %q", string(sr))
 		}
@@ -313,9 +325,9 @@ func relates(tok, span string) string {
 		}
 		return ""
 	}
-	if isIdeo(tr[0]) {
-		if !strings.Contains(norm.NFKC.String(span), tok) {
-			return "ideograph not in span"
+	if isIdeo([]rune(span)[0]) {
+		if len(tr) != 1 || !strings.Contains(norm.NFKC.String(span), tok) {
+			return "not a character of the span's NFKC form"
 		}
 		return ""
 	}
