@@ -22,7 +22,7 @@ SEQ is the entry's index in the Merkle tree; KIND is init, intake, version,
 export, grant, revoke or withdraw; VERSION is the record version ("-" if
 none); DIGEST is the record's SHA-256. Each entry's signature is checked as
 it is listed. With --json, one object per line:
-  {"seq","time","actor","actor_key","kind","object","version","digest","signature_ok"}
+  {"seq","time","actor","actor_name","kind","object","version","digest","signature_ok"}
 
 Examples:
   sori log

@@ -4,25 +4,36 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"sori/internal/archive"
+	"sori/internal/evidence"
+	"sori/internal/model"
 )
 
 var lsCmd = &command{
 	name:    "ls",
-	summary: "list items",
+	summary: "list items, or the records of one kind",
 	usage: `
-Usage: sori ls [--json]
+Usage: sori ls [--kind K] [--json]
 
 Lists every item with its current record, one per line, in intake order:
   ID<TAB>KIND<TAB>LANG<TAB>SIZE<TAB>VERSION<TAB>TITLE
 LANG is "-" when unknown; SIZE is in bytes; VERSION is the current record
 version. With --json, one object per line with the current record's fields.
 
+--kind K lists the records of kind K instead (testimony, event, act,
+involvement, person, place, information, annotation; "item" is the
+default), oldest first, each in its current version:
+  ID<TAB>KIND<TAB>SUMMARY
+SUMMARY is a one-line description for people (names, title, date, codes,
+12-digit ID prefixes). With --json: {"id","kind","body":{…}} per line.
+
 Examples:
   sori ls
   sori ls --json | jq -r 'select(.lang=="ko") | .id'
+  sori ls --kind person
 `,
 	run: runLs,
 }
@@ -45,9 +56,11 @@ type itemJSON struct {
 func runLs(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
 	var asJSON bool
+	var kind string
 	fs := newFlags("ls")
 	f.register(fs, e)
 	fs.BoolVar(&asJSON, "json", false, "")
+	fs.StringVar(&kind, "kind", "item", "")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -55,12 +68,24 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
+	if kind != "item" && !slices.Contains(model.Kinds, kind) {
+		return usagef("--kind %q: want item or one of %s", kind, strings.Join(model.Kinds, ", "))
+	}
 	a, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	enc := json.NewEncoder(e.stdout)
+	if kind != "item" {
+		return a.Records(ctx, kind, func(id evidence.ID, b model.Body) error {
+			if asJSON {
+				return enc.Encode(map[string]any{"id": id.String(), "kind": kind, "body": b})
+			}
+			_, err := fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", id, kind, oneLine(recordSummary(b)))
+			return err
+		})
+	}
 	return a.List(ctx, func(l archive.Listed) error {
 		r := l.Record
 		if asJSON {

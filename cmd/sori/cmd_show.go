@@ -12,7 +12,7 @@ import (
 
 var showCmd = &command{
 	name:    "show",
-	summary: "show an item's metadata and version history",
+	summary: "show an item or a record, with its version history",
 	usage: `
 Usage: sori show [--json] ID
 
@@ -23,9 +23,18 @@ prefix of at least 6 hex digits. Each record is checked against its digest.
 With --json: {"id","sha256","size","added","added_by","versions":[…]},
 versions oldest first, each with all record fields and its digest.
 
+ID may also name a model record (testimony, event, act, involvement,
+person, place, information, annotation): then its kind and every version,
+newest first, with its fields (vocabulary codes with their English label,
+gazetteer codes with the place's names) and digest. With --json:
+{"id","kind","versions":[{"version","prev"?,"time","actor","actor_name","digest","body"}]},
+oldest first; "actor" is the user's key ID, "actor_name" their name, and
+"body" the record's fields.
+
 Examples:
   sori show 3fa4c2
   sori show --json 3fa4c2d0e1b2a3f4c5d6e7f8a9b0c1d2
+  sori show 7c1d2e            (an event)
 `,
 	run: runShow,
 }
@@ -41,14 +50,21 @@ func runShow(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(rest) != 1 {
-		return usagef("give exactly one item ID")
+		return usagef("give exactly one ID")
 	}
 	a, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	info, err := a.Show(ctx, rest[0])
+	id, item, err := a.ResolveAny(ctx, rest[0])
+	if err != nil {
+		return err
+	}
+	if !item {
+		return showRecord(ctx, e, a, id.String(), asJSON)
+	}
+	info, err := a.Show(ctx, id.String())
 	if err != nil {
 		return err
 	}
@@ -90,4 +106,19 @@ func printItem(w io.Writer, info archive.ItemInfo) {
 		row("note", v.Note)
 		row("digest", v.Digest.String())
 	}
+}
+
+// showRecord is 'sori show' for a model record.
+func showRecord(ctx context.Context, e *env, a *archive.Archive, id string, asJSON bool) error {
+	info, err := a.Record(ctx, id)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	printRecord(e.stdout, info)
+	return nil
 }

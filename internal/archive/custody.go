@@ -171,8 +171,8 @@ func (a *Archive) Origin() string { return custody.Origin(a.cfg.ID) }
 type LogEntry struct {
 	Seq         int64           `json:"seq"`
 	Time        time.Time       `json:"time"`
-	ActorName   string          `json:"actor"`
-	Actor       string          `json:"actor_key"`
+	Actor       string          `json:"actor"`      // key ID
+	ActorName   string          `json:"actor_name"` // the user's name
 	Kind        string          `json:"kind"`
 	Object      string          `json:"object"`
 	Version     int             `json:"version,omitempty"`

@@ -208,7 +208,8 @@ type RecordVersionInfo struct {
 	Version   int              `json:"version"`
 	Prev      *evidence.Digest `json:"prev,omitempty"`
 	Time      time.Time        `json:"time"`
-	ActorName string           `json:"actor"`
+	Actor     string           `json:"actor"`      // key ID, as in item versions
+	ActorName string           `json:"actor_name"` // the user's name
 	Digest    evidence.Digest  `json:"digest"`
 	Body      model.Body       `json:"body"`
 }
@@ -238,7 +239,7 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 		if err != nil {
 			return info, fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
 		}
-		info.Versions = append(info.Versions, RecordVersionInfo{Version: r.Version, Prev: r.Prev, Time: r.Time, ActorName: names(r.Actor), Digest: row.Digest, Body: b})
+		info.Versions = append(info.Versions, RecordVersionInfo{Version: r.Version, Prev: r.Prev, Time: r.Time, Actor: r.Actor, ActorName: names(r.Actor), Digest: row.Digest, Body: b})
 		info.Current = b
 	}
 	return info, nil

@@ -43,7 +43,7 @@ func TestRecords(t *testing.T) {
 
 	// Wrong references and vocabulary codes are refused, and change nothing.
 	bad := []model.Body{
-		&model.Act{Event: officer, Violation: "detention.torture.interrogation"},                            // a person is not an event
+		&model.Act{Event: officer, Violation: "detention.torture.interrogation"},              // a person is not an event
 		&model.Act{Event: event, Violation: "no.such.code"},                                   // unknown term
 		&model.Involvement{Act: act, Perpetrator: evidence.NewID(), Degree: "violent.direct"}, // unknown person
 		&model.Annotation{Item: item, Start: 0, End: 1 << 20, Target: event},                  // span past the end

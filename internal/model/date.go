@@ -92,9 +92,9 @@ func (d Date) String() string {
 	return s
 }
 
-// Validate checks a decoded date.
+// Validate checks a decoded date. The zero Date means unknown.
 func (d Date) Validate() error {
-	if d.Precision == "unknown" && d.From == "" && d.To == "" && !d.Approx {
+	if (d.Precision == "unknown" || d.Precision == "") && d.From == "" && d.To == "" && !d.Approx {
 		return nil
 	}
 	p, err := ParseDate(d.String())

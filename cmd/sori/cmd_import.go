@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"sori/internal/importer"
+)
+
+var importCmd = &command{
+	name:    "import",
+	summary: "add many records from a JSON or CSV file, all or nothing",
+	usage: `
+Usage: sori import [--format json|csv] [--check] [--json] FILE
+
+Adds every record in FILE — testimonies, events, acts, involvements,
+persons, places, information and annotations — in one transaction: either
+all are stored, with their custody entries, or none is. The format follows
+the extension (.json, .csv) unless --format says; "-" reads standard input
+(with --format). docs/import.md describes both formats; in short:
+
+  JSON: an array of objects, each {"kind": "…", "ref": "name"?, …fields}
+  CSV:  a header row of field names including kind (and ref), one record
+        per row, list elements separated by ";"
+
+Fields are the record's body fields (the flags of 'sori KIND add'), and
+take what the flags take: vocabulary labels in English or Korean, place
+names in any spelling, dates like ~1997-03. A reference is "@name" (the
+record with that ref, anywhere in the file), or the full ID or a unique
+prefix of an existing item or record.
+
+Problems are reported one per line, each with its line number
+(FILE: line N: FIELD: what is wrong), up to 20; then nothing is stored.
+On success prints "N records imported"; with --json one object
+{"ids":[…],"refs":{"name":"id",…}}, the IDs in file order. --check does
+everything but store, and prints "N records OK".
+
+Exit status: 0 imported, 1 failure, 2 invalid input (nothing stored), 3 locked.
+
+Examples:
+  sori import survey-2024.json
+  sori import --check persons.csv
+  jq -c '…' export.json | sori import --format json -
+`,
+	run: runImport,
+}
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var format string
+	var check, asJSON bool
+	fs := newFlags("import")
+	f.register(fs, e)
+	fs.StringVar(&format, "format", "", "")
+	fs.BoolVar(&check, "check", false, "")
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give exactly one file (or - for standard input)")
+	}
+	name := rest[0]
+	switch format {
+	case "", "json", "csv":
+	default:
+		return usagef("--format %q: want json or csv", format)
+	}
+	if name == "-" && format == "" {
+		return usagef("reading standard input needs --format json or csv")
+	}
+	data, err := readImport(e, name)
+	if err != nil {
+		return err
+	}
+	recs, err := importer.Parse(name, format, data)
+	if err != nil {
+		return importProblems(e, name, err)
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p, err := importer.Build(ctx, recs, archiveResolver{a})
+	if err != nil {
+		return importProblems(e, name, err)
+	}
+	if check {
+		_, err = fmt.Fprintf(e.stdout, "%d records OK\n", len(p.Bodies))
+		return err
+	}
+	bodies, ids := p.Ordered()
+	if _, err := a.AddRecords(ctx, bodies, ids); err != nil {
+		return fmt.Errorf("%s: nothing imported: %w", name, err)
+	}
+	if asJSON {
+		refs := map[string]string{}
+		for k, id := range p.Refs {
+			refs[k] = id.String()
+		}
+		out := struct {
+			IDs  []string          `json:"ids"`
+			Refs map[string]string `json:"refs"`
+		}{Refs: refs}
+		for _, id := range p.IDs {
+			out.IDs = append(out.IDs, id.String())
+		}
+		return json.NewEncoder(e.stdout).Encode(out)
+	}
+	_, err = fmt.Fprintf(e.stdout, "%d records imported\n", len(p.Bodies))
+	return err
+}
+
+// readImport reads FILE or standard input, at most importer.MaxSize bytes.
+func readImport(e *env, name string) ([]byte, error) {
+	var r io.Reader = e.stdin
+	if name != "-" {
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		defer fh.Close()
+		r = fh
+	}
+	b, err := io.ReadAll(io.LimitReader(r, importer.MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > importer.MaxSize {
+		return nil, usagef("%s is larger than %d MiB; split it", name, importer.MaxSize>>20)
+	}
+	return b, nil
+}
+
+// importProblems reports the problems with an import file, one per line,
+// and gives exit 2; an error that is not about the file is returned as is.
+func importProblems(e *env, name string, err error) error {
+	var one *importer.Error
+	var many importer.Errors
+	switch {
+	case errors.As(err, &many):
+	case errors.As(err, &one):
+		many = importer.Errors{one}
+	default:
+		return err
+	}
+	for _, p := range many {
+		fmt.Fprintf(e.stderr, "sori import: %s: %v\n", name, p)
+	}
+	return exitError{exitUsage, fmt.Errorf("%s: nothing imported (%d %s)", name, len(many), plural(len(many), "problem", "problems"))}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
