@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -34,6 +33,7 @@ import (
 	"sori/internal/blob"
 	"sori/internal/blob/local"
 	"sori/internal/custody"
+	"sori/internal/durable"
 	"sori/internal/evidence"
 	"sori/internal/seal"
 	"sori/internal/store"
@@ -441,53 +441,11 @@ func prepareEmptyDir(dir string) error {
 	if dir == "" {
 		return fmt.Errorf("%w: no archive directory given (--archive or SORI_ARCHIVE)", evidence.ErrInvalid)
 	}
-	f, err := os.Open(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return os.MkdirAll(dir, 0o700)
-	}
-	if err != nil {
+	exists, err := durable.CheckNewOrEmpty(dir, "archive")
+	if err != nil || exists {
 		return err
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.IsDir() {
-		return fmt.Errorf("%w: %s exists and is not a directory", evidence.ErrExists, dir)
-	}
-	if _, err := f.Readdirnames(1); err != io.EOF {
-		return fmt.Errorf("%w: %s is not empty; sori init needs a new or empty directory", evidence.ErrExists, dir)
-	}
-	return nil
+	return os.MkdirAll(dir, 0o700)
 }
 
-// writeFileAtomic writes data to path via a temporary file, fsync and
-// rename, then fsyncs the directory.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+func writeFileAtomic(path string, data []byte) error { return durable.WriteFile(path, data, 0o600) }

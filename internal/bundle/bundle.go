@@ -18,6 +18,7 @@ import (
 
 	"sori/internal/archive"
 	"sori/internal/custody"
+	"sori/internal/durable"
 	"sori/internal/evidence"
 	"sori/internal/seal"
 	"sori/internal/store"
@@ -28,25 +29,12 @@ import (
 // the export in the custody log, so that a bundle that cannot be written is
 // not logged as exported.
 func CheckDir(dir string) error {
-	if dir == "" {
-		return fmt.Errorf("%w: no bundle directory given", evidence.ErrInvalid)
-	}
-	f, err := os.Open(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		if _, err := os.Stat(filepath.Dir(filepath.Clean(dir))); err != nil {
-			return fmt.Errorf("bundle directory %s: %w", dir, err)
-		}
-		return nil
-	}
-	if err != nil {
+	exists, err := durable.CheckNewOrEmpty(dir, "bundle")
+	if err != nil || exists {
 		return err
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.IsDir() {
-		return fmt.Errorf("%w: %s exists and is not a directory", evidence.ErrExists, dir)
-	}
-	if _, err := f.Readdirnames(1); err != io.EOF {
-		return fmt.Errorf("%w: %s is not empty; a bundle needs a new or empty directory", evidence.ErrExists, dir)
+	if _, err := os.Stat(filepath.Dir(filepath.Clean(dir))); err != nil {
+		return fmt.Errorf("bundle directory %s: %w", dir, err)
 	}
 	return nil
 }
@@ -132,7 +120,7 @@ func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.Rea
 	if err := os.Rename(tmp, dir); err != nil {
 		return err
 	}
-	return syncDir(parent)
+	return durable.SyncDir(parent)
 }
 
 // payload writes everything under data/.
@@ -351,17 +339,8 @@ func syncTree(root string) error {
 		if err != nil || !d.IsDir() {
 			return err
 		}
-		return syncDir(p)
+		return durable.SyncDir(p)
 	})
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 const consentPlaceholder = `Consent records

@@ -25,13 +25,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"sori/internal/blob"
+	"sori/internal/durable"
 )
 
 const (
@@ -66,7 +65,7 @@ func Open(dir string) (*Store, error) {
 		}
 		// Make dir's own entry durable, so later commits are not lost
 		// with it.
-		if err := syncDir(filepath.Dir(dir)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(dir)); err != nil {
 			return nil, fmt.Errorf("local: create store: %w", err)
 		}
 	case err != nil:
@@ -101,7 +100,7 @@ func (s *Store) ensureShard(name string) (string, error) {
 	if err := os.Mkdir(dir, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", err
 	}
-	if err := syncDir(s.root); err != nil {
+	if err := durable.SyncDir(s.root); err != nil {
 		return "", err
 	}
 	s.shards[shard] = true
@@ -274,7 +273,7 @@ func (s *Store) Remove(ctx context.Context, name string) error {
 	} else if err != nil {
 		return fmt.Errorf("local: remove %s: %w", name, err)
 	}
-	if err := syncDir(filepath.Dir(p)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(p)); err != nil {
 		return fmt.Errorf("local: remove %s: %w", name, err)
 	}
 	return nil
@@ -381,7 +380,7 @@ func (w *writer) commit() error {
 	// The object is published. A leftover temporary name is harmless
 	// (CleanTemp removes it), so a failure to remove it is not reported.
 	_ = os.Remove(w.f.Name())
-	if err := syncDir(shard); err != nil {
+	if err := durable.SyncDir(shard); err != nil {
 		// The link may not survive a crash: withdraw it so that an error
 		// still means nothing is visible.
 		_ = os.Remove(final)
@@ -413,25 +412,4 @@ func (w *writer) discard() error {
 		return err
 	}
 	return nil
-}
-
-// syncDir makes the entries of directory dir durable. File systems that
-// cannot sync a directory (EINVAL, ENOTSUP) and Windows, where directories
-// cannot be opened for syncing, are accepted as they are.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
-		err = nil
-	}
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
