@@ -251,7 +251,14 @@ func (t *tokenizer) flushRun() {
 		}
 	case modeQuery:
 		if n == 1 {
-			t.emit(t.syl1(canon(0), syls[0]), syls[0].s, syls[0].e, false)
+			// The syllable as written (inside words it is indexed as is)
+			// or in its southern form (how a word-initial one is indexed):
+			// 리 finds 관리소 and 리학연 (indexed 이학연).
+			u := syls[0]
+			t.emit(t.syl1(u.r, u), u.s, u.e, false)
+			if c := canon(0); c != u.r {
+				t.emit(string(c), u.s, u.e, true)
+			}
 			return
 		}
 		for i := 0; i+1 < n; i++ {

@@ -405,3 +405,19 @@ func BenchmarkTokenizeQuery(b *testing.B) {
 		_ = TokenizeQuery(MatchExpr("김정일 Pak Chol Min 요덕수용소"), func(string, int, int, bool) error { return nil })
 	}
 }
+
+func TestQueryOneSyllableBothForms(t *testing.T) {
+	var got []string
+	TokenizeQuery("리", func(tok string, s, e int, co bool) error {
+		if co {
+			tok = "+" + tok
+		}
+		got = append(got, tok)
+		return nil
+	})
+	// 리 as written (inside words, e.g. 관리소) and in its southern form (how
+	// a word-initial 리, e.g. 리학연, is indexed).
+	if strings.Join(got, " ") != "리 +이" {
+		t.Errorf("TokenizeQuery(리) = %v", got)
+	}
+}
