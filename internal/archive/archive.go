@@ -89,6 +89,9 @@ type Archive struct {
 	now   func() time.Time
 	// stateDir holds what sori keeps outside archives (checkpoint pins).
 	stateDir string
+	// pinFrozen: the pin check failed (opened with NoPinCheck); the pin is
+	// never rewritten in this session.
+	pinFrozen bool
 }
 
 // Options tune Init and Open. The zero value is production use.
@@ -292,9 +295,14 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		return nil, err
 	}
 	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, blobs: bs, me: me, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir}
-	if err := a.checkPin(ctx); err != nil && !opt.NoPinCheck {
-		db.Close()
-		return nil, err
+	if err := a.checkPin(ctx); err != nil {
+		if !opt.NoPinCheck {
+			db.Close()
+			return nil, err
+		}
+		// The pin disagrees with this archive: leave it exactly as found,
+		// as evidence, for whoever examines the disagreement.
+		a.pinFrozen = true
 	}
 	if cp, err := a.Checkpoint(ctx); err == nil {
 		if size, err := db.TreeSize(ctx); err == nil && size == cp.Size {

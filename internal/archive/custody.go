@@ -128,8 +128,18 @@ func (a *Archive) checkPin(ctx context.Context) error {
 	return nil
 }
 
-// pin records cp as the newest checkpoint seen, if it is newer.
+// pin records cp as the newest checkpoint seen, right after the commit it
+// seals: if a later crash or damage silently drops committed transactions
+// (a WAL frame that fails its checksum is discarded by SQLite), the archive
+// no longer extends the pin and the loss is reported.
 func (a *Archive) pin(cp custody.Checkpoint) {
+	if !a.pinFrozen {
+		a.writePin(cp)
+	}
+}
+
+// writePin records cp in the pin file, if it is newer than what is there.
+func (a *Archive) writePin(cp custody.Checkpoint) {
 	p := a.pinPath()
 	if p == "" {
 		return
