@@ -66,9 +66,7 @@ func TestSameNamePublicFigures(t *testing.T) {
 			}
 		}
 		for _, f := range forms {
-			if strings.HasPrefix(f, "Ms ") {
-				f = strings.TrimPrefix(f, "Ms ") // titles are not part of names
-			}
+			f = strings.TrimPrefix(f, "Ms ") // titles are not part of names
 			if !SameName(p.hangul, f) {
 				t.Errorf("SameName(%s, %q) = false", p.hangul, f)
 			}
