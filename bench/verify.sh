@@ -4,10 +4,11 @@
 # against the floor, `sha256sum` over the same original files, in one run
 # with a warm page cache for both. Prints each run, the medians, the
 # throughputs and the speed of sori verify relative to sha256sum (goal:
-# at least 0.8). Then the intake rates of 1 KB items, from the Go
-# benchmarks in internal/archive/rate_bench_test.go: atomic (one item per
-# transaction and checkpoint) and batched (5,000 items in one add; goal:
-# at least 5,000 items/s).
+# at least 0.8). Then the intake rates of 1 KB items, binary and text (text
+# is also indexed for search), from the Go benchmarks in
+# internal/archive/rate_bench_test.go: atomic (one item per transaction and
+# checkpoint) and batched (5,000 items in one add; goal: at least 5,000
+# items/s).
 #
 #   bench/verify.sh [-n RUNS] [-w WORKDIR] [-a ATOMIC_ITEMS] [-b BATCHES]
 #
@@ -85,15 +86,19 @@ printf 'median of %d: sori verify %.2f s (%.0f MiB/s)   sha256sum %.2f s (%.0f M
 printf 'speed of sori verify relative to sha256sum: %.2f (goal >= 0.8)\n' "$(echo "$mh / $ms" | bc -l)"
 
 # Intake rates (in-process: N separate `sori add` processes would measure
-# the key derivation, not intake).
-rate() { # BENCHMARK BENCHTIME
-	go test -run '^$' -bench "^$1\$" -benchtime "$2" -count 3 ./internal/archive |
-		tee -a "$work/rates.out" | awk '/items\/s/ {for (i = 1; i < NF; i++) if ($(i+1) == "items/s") print $i}'
-}
+# the key derivation, not intake), binary items and text items (which are
+# also indexed for search).
 echo "go test -run '^\$' -bench '^BenchmarkAtomicIntake\$' -benchtime ${atomic}x -count 3 ./internal/archive"
-mapfile -t at < <(rate BenchmarkAtomicIntake "${atomic}x")
+go test -run '^$' -bench '^BenchmarkAtomicIntake$' -benchtime "${atomic}x" -count 3 ./internal/archive > "$work/rates.out"
 echo "go test -run '^\$' -bench '^BenchmarkBatchedIntake\$' -benchtime ${batches}x -count 3 ./internal/archive"
-mapfile -t bt < <(rate BenchmarkBatchedIntake "${batches}x")
+go test -run '^$' -bench '^BenchmarkBatchedIntake$' -benchtime "${batches}x" -count 3 ./internal/archive >> "$work/rates.out"
 grep '^Benchmark' "$work/rates.out"
-printf 'intake of 1 KB items, median of 3: atomic %.0f items/s   batched %.0f items/s (goal >= 5000)\n' \
-	"$(median "${at[@]}")" "$(median "${bt[@]}")"
+rates() { # BENCHMARK/KIND: the items/s figures
+	awk -v name="$1" '$1 ~ "^"name"-" {for (i = 1; i < NF; i++) if ($(i+1) == "items/s") print $i}' "$work/rates.out"
+}
+for kind in binary text; do
+	mapfile -t at < <(rates "BenchmarkAtomicIntake/$kind")
+	mapfile -t bt < <(rates "BenchmarkBatchedIntake/$kind")
+	printf 'intake of 1 KB %s items, median of 3: atomic %.0f items/s   batched %.0f items/s (goal >= 5000)\n' \
+		"$kind" "$(median "${at[@]}")" "$(median "${bt[@]}")"
+done

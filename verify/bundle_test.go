@@ -436,7 +436,7 @@ func TestBundleRecipient(t *testing.T) {
 	}
 	for _, p := range bagFiles(t, dir) {
 		b := readBagFile(t, dir, p)
-		if bytes.Contains(b, []byte("두만강")) || bytes.Contains(b, []byte("1998")) {
+		if bytes.Contains(b, []byte("두만강")) || bytes.Contains(b, []byte("얼음이 얼기 전")) {
 			t.Errorf("%s holds plaintext of the testimony", p)
 		}
 		if strings.HasSuffix(p, "/original") {

@@ -13,6 +13,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -66,6 +67,13 @@ type config struct {
 	Admin   string `json:"admin"`   // locator of the first admin's key files
 	LogKey  string `json:"log_key"` // public key of the custody checkpoints (signed-note verifier)
 	Sum     string `json:"sum"`     // checksum of the fields above, to tell damage from a wrong passphrase
+}
+
+// marshalConfig is the exact form of sori.json; readConfig requires it byte
+// for byte, so that no change to the file goes unnoticed.
+func marshalConfig(cfg config) []byte {
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	return append(b, '\n')
 }
 
 // checksum of the other fields: the first 16 bytes of SHA-256, hex.
@@ -187,8 +195,7 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		return nil, err
 	}
 	// sori.json last: its presence marks a finished init.
-	cj, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := writeFileAtomic(filepath.Join(dir, configFile), append(cj, '\n')); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, configFile), marshalConfig(cfg)); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -234,7 +241,7 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		return nil, err
 	}
 	loc := cfg.Admin
-	display := "the first admin"
+	display := "the archive's first admin"
 	if user != "" {
 		if user, err = CheckUserName(user); err != nil {
 			return nil, err
@@ -244,6 +251,9 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	}
 	sealed, err := os.ReadFile(filepath.Join(dir, keysDir, loc+".user"))
 	if errors.Is(err, os.ErrNotExist) {
+		if listedKeyFile(dir, loc+".user") {
+			return nil, fmt.Errorf("%w: the key file of %s (%s/%s.user) is missing though %s/%s lists it", evidence.ErrDamaged, display, keysDir, loc, keysDir, keySums)
+		}
 		return nil, fmt.Errorf("%w: no %s in this archive", evidence.ErrLocked, display)
 	}
 	if err != nil {
@@ -362,7 +372,7 @@ func readConfig(dir string) (config, error) {
 	if len(cfg.ID) != 32 || len(cfg.Admin) != 32 || cfg.LogKey == "" {
 		return cfg, fmt.Errorf("%w: %s: bad archive ID, admin locator or log key", evidence.ErrDamaged, configFile)
 	}
-	if cfg.Sum != cfg.checksum() {
+	if cfg.Sum != cfg.checksum() || !bytes.Equal(b, marshalConfig(cfg)) {
 		return cfg, fmt.Errorf("%w: %s does not match its checksum: the file was altered or damaged", evidence.ErrDamaged, configFile)
 	}
 	return cfg, nil
@@ -428,6 +438,12 @@ func writeKeySums(dir string) error {
 		fmt.Fprintf(&b, "%x  %s\n", sha256.Sum256(data), name)
 	}
 	return writeFileAtomic(filepath.Join(dir, keysDir, keySums), []byte(b.String()))
+}
+
+// listedKeyFile reports whether keys/SUMS lists name.
+func listedKeyFile(dir, name string) bool {
+	sums, err := os.ReadFile(filepath.Join(dir, keysDir, keySums))
+	return err == nil && strings.Contains(string(sums), "  "+name+"\n")
 }
 
 // checkKeyFile compares a key file's bytes with keys/SUMS.

@@ -327,29 +327,44 @@ func (db *DB) EachVersion(ctx context.Context, fn func(Version) error) error {
 	return damaged(rows.Err())
 }
 
-// IntegrityCheck runs SQLite's own consistency check of the database file
-// (quick: PRAGMA quick_check) and returns its complaints (none when sound).
+// checkedTables are the tables whose storage IntegrityCheck examines: every
+// table, the FTS5 index's shadow tables included, checked as b-trees. The
+// FTS5 table itself is left out: its own check re-tokenizes every document
+// (18 s instead of 0.6 s on a 190 MiB database), and it is derived data.
+var checkedTables = []string{"meta", "users", "items", "item_versions", "custody", "tlog_hashes", "checkpoints", "records",
+	"search_docs", "search_data", "search_idx", "search_content", "search_docsize", "search_config"}
+
+// IntegrityCheck runs SQLite's own consistency check of the database's
+// tables (quick: PRAGMA quick_check) and returns its complaints (none when
+// sound).
 func (db *DB) IntegrityCheck(ctx context.Context, quick bool) ([]string, error) {
-	q := `PRAGMA integrity_check`
+	pragma := "integrity_check"
 	if quick {
-		q = `PRAGMA quick_check`
+		pragma = "quick_check"
 	}
-	rows, err := db.sql.QueryContext(ctx, q)
-	if err != nil {
-		return nil, damaged(err)
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+	for _, table := range checkedTables {
+		rows, err := db.sql.QueryContext(ctx, `PRAGMA `+pragma+`(`+table+`)`)
+		if err != nil {
 			return nil, damaged(err)
 		}
-		if s != "ok" {
-			out = append(out, s)
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return nil, damaged(err)
+			}
+			if s != "ok" {
+				out = append(out, s)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, damaged(err)
 		}
 	}
-	return out, damaged(rows.Err())
+	return out, nil
 }
 
 // EachStoredHash calls fn for every stored tree hash in index order.
