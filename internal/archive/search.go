@@ -57,10 +57,17 @@ func looksLikeText(b []byte, partial bool) bool {
 	return utf8.Valid(b) && !strings.ContainsRune(string(b), 0)
 }
 
-// paragraphs splits text into the parts the index holds: one per non-empty
-// line, long lines cut at a space near 4 KiB.
+// partTarget is the size the index's text parts are gathered to: each
+// part costs a row insert, so one row per line (transcripts are mostly
+// short lines) made indexing dominate intake; ~2 KiB parts keep snippets
+// local and ranking per passage.
+const partTarget = 2048
+
+// paragraphs splits text into the parts the index holds: consecutive
+// non-empty lines gathered up to about partTarget bytes, a long line cut
+// at a space near 4 KiB.
 func paragraphs(text string) []string {
-	var out []string
+	var lines []string
 	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		for len(line) > 4096 {
@@ -71,12 +78,27 @@ func paragraphs(text string) []string {
 					cut--
 				}
 			}
-			out = append(out, line[:cut])
+			lines = append(lines, line[:cut])
 			line = strings.TrimSpace(line[cut:])
 		}
 		if line != "" {
-			out = append(out, line)
+			lines = append(lines, line)
 		}
+	}
+	var out []string
+	var b strings.Builder
+	for _, l := range lines {
+		if b.Len() > 0 && b.Len()+len(l) > partTarget {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
 	}
 	if len(out) >= 1<<16-2 { // keep within the index's parts per document
 		tail := strings.Join(out[1<<16-3:], "\n")
