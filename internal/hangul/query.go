@@ -178,8 +178,15 @@ func latinName(parts []string) ([]string, bool) {
 		}) >= 0 {
 			return nil, false
 		}
-		for _, w := range words {
-			ks := latinWordKeys(w, "")
+		for j, w := range words {
+			// The word after a hyphen conditions this one, as in Tokenize
+			// and NameKeys: a final voiced before a vowel ("Sig-ae", MR and
+			// ALA-LC for 식애) is a syllable only when a vowel follows.
+			next := ""
+			if j+1 < len(words) {
+				next = words[j+1]
+			}
+			ks := latinWordKeys(w, next)
 			if ks == nil {
 				return nil, false
 			}
