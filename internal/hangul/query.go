@@ -174,7 +174,7 @@ func latinName(parts []string) ([]string, bool) {
 	for _, p := range parts {
 		words := strings.FieldsFunc(foldLatin(p), func(r rune) bool { return r < 'a' || r > 'z' })
 		if len(words) == 0 || strings.IndexFunc(p, func(r rune) bool {
-			return !unicode.IsLetter(r) && r != '-' && !isApostrophe(r) && !unicode.IsMark(r)
+			return !unicode.IsLetter(r) && !isHyphen(r) && !isApostrophe(r) && !unicode.IsMark(r)
 		}) >= 0 {
 			return nil, false
 		}
@@ -205,7 +205,7 @@ func latinName(parts []string) ([]string, bool) {
 	whole := strings.Join(parts, " ")
 	switch {
 	case n == 1:
-		if strings.Contains(parts[0], "-") {
+		if strings.ContainsFunc(parts[0], isHyphen) {
 			return []string{whole}, true
 		}
 		return nil, false

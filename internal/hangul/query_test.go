@@ -126,7 +126,7 @@ func TestNameQueryLiaison(t *testing.T) {
 		hangul string
 		extra  []string
 	}{
-		{"윤식애", []string{"Yun Sig-ae", "Yun Sik-ae", "Yoon Sikae", "Yun Sigae", "Sig-ae Yun", "YUN Sig-Ae"}},
+		{"윤식애", []string{"Yun Sig-ae", "Yun Sik-ae", "Yoon Sikae", "Yun Sigae", "Sig-ae Yun", "YUN Sig-Ae", "Yun Sig\u2010ae"}},
 		{"최복영", []string{"Ch'oe Pog-yŏng", "Ch’oe Pog-yŏng", "Choe Pog-yong", "Choi Bok-young", "Choe Bok-yeong", "Pog-yŏng Ch'oe"}},
 		{"김국원", []string{"Kim Kug-wŏn", "Kim Kug-won", "Gim Guk-won"}},
 		{"이덕우", []string{"Yi Tŏg-u", "Lee Deok-u", "Ri Tog-u"}},
@@ -143,6 +143,7 @@ func TestNameQueryLiaison(t *testing.T) {
 		"Yun Sig-ae":        `("Yun Sig-ae" OR "~Yun Sig-ae" OR "~Sig-ae Yun")`,
 		"Ch'oe Pog-yŏng 탈북": `("Ch'oe Pog-yŏng" OR "~Ch'oe Pog-yŏng" OR "~Pog-yŏng Ch'oe") AND "탈북"`,
 		"Sig-ae":            `("Sig-ae" OR "~Sig-ae")`,
+		"Kim Jong\u2010il":  "(\"Kim Jong\u2010il\" OR \"~Kim Jong\u2010il\" OR \"~Jong\u2010il Kim\")",
 	} {
 		if got := MatchExpr(q); got != want {
 			t.Errorf("MatchExpr(%q)\n got %s\nwant %s", q, got, want)
@@ -175,7 +176,7 @@ func TestNameQueryPublicFigures(t *testing.T) {
 		hangul string
 		extra  []string
 	}{
-		{"김정일", []string{"Kim Chŏng-il", "Kim Ch'ŏng-il"}},
+		{"김정일", []string{"Kim Chŏng-il", "Kim Ch'ŏng-il", "Kim Jong\u2011il"}},
 		{"강철환", []string{"Kang Ch'ŏl-hwan", "KANG Chol-hwan"}},
 		{"리설주", []string{"Ri Sol Ju", "Ri Sŏl-ju", "RI Sol-Ju", "Yi Sŏl-chu"}},
 		{"김정은", []string{"Kim Jong Un", "Kim Jong-un"}},

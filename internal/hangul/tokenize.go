@@ -403,7 +403,7 @@ func isWordStart(s string) bool {
 // after a hyphen, or "".
 func (t *tokenizer) hyphenNext(end int) string {
 	r, n := utf8.DecodeRuneInString(t.text[end:])
-	if r != '-' && r != '\u2010' && r != '\u2011' {
+	if !isHyphen(r) {
 		return ""
 	}
 	rest := t.text[end+n:]
@@ -419,6 +419,11 @@ func (t *tokenizer) hyphenNext(end int) string {
 	}
 	return ""
 }
+
+// isHyphen reports whether r joins the syllables of a romanized name
+// ("Jong-il"): the hyphen-minus, U+2010 HYPHEN or U+2011 NON-BREAKING
+// HYPHEN.
+func isHyphen(r rune) bool { return r == '-' || r == '\u2010' || r == '\u2011' }
 
 func (t *tokenizer) flushWord() {
 	if len(t.word) == 0 {
