@@ -338,8 +338,13 @@ func RomanizeName(name string, sys System, opt NameOptions) (string, error) {
 	case sys == MR || opt.Joined:
 		pieces := wordPieces(gs, sys)
 		if opt.Hyphen {
+			// The hyphen replaces MR's separating apostrophe (Sŏn'gil →
+			// Sŏn-gil); the apostrophe of an aspirate carried over
+			// before a vowel stays (빛이 Pich'-i).
 			for i := range pieces {
-				pieces[i] = strings.TrimSuffix(pieces[i], "'")
+				if strings.HasSuffix(pieces[i], "n'") {
+					pieces[i] = strings.TrimSuffix(pieces[i], "'")
+				}
 			}
 		}
 		g = strings.Join(pieces, sep(opt.Hyphen))

@@ -120,6 +120,12 @@ func TestRomanizeName(t *testing.T) {
 		{"김리나", MR, opt{Hyphen: true}, "Kim Ri-na"},
 		{"최란", MR, opt{}, "Ch'oe Ran"},
 		{"리철진", MR, opt{}, "Yi Ch'ŏlchin"}, // MR: ㅈ after ㄹ stays ch
+		// The hyphen replaces the separating apostrophe, not an aspirate's.
+		{"김선길", MR, opt{}, "Kim Sŏn'gil"},
+		{"김선길", MR, opt{Hyphen: true}, "Kim Sŏn-gil"},
+		{"김빛이", MR, opt{}, "Kim Pich'i"},
+		{"김빛이", MR, opt{Hyphen: true}, "Kim Pich'-i"},
+		{"김빛이", MR, opt{Hyphen: true, ASCII: true}, "Kim Pich-i"},
 		// Two-syllable surnames (§1.4 rows 48–52).
 		{"남궁민", RR, opt{}, "Namgung Min"},
 		{"남궁민", DPRK, opt{}, "Namgung Min"}, // §1.4 has "Nam'gung": no rule asks for the apostrophe
