@@ -86,6 +86,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			firstEn = ids[d.File]
 		}
 	}
+	if _, err := a.IndexPending(ctx, nil); err != nil {
+		return fmt.Errorf("demo: indexing for search: %w", err)
+	}
 	fmt.Fprintf(e.stdout, "Built a demo archive of %d synthetic items at\n  %s\nEvery witness, person and story in it is invented.\n\n", len(ids), dir)
 	fmt.Fprintf(e.stdout, "Try (from a source checkout, write \"go run ./cmd/sori\" for \"sori\"):\n")
 	for _, l := range [][2]string{
@@ -96,6 +99,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		{"sori cat " + first[:8], "the original Korean transcript, byte for byte"},
 		{"sori show " + firstEn[:8], "its English translation, linked to the original"},
 		{"sori edit " + first[:8] + " --note checked", "a new record version; the old one stays"},
+		{"sori search 두만강", "Korean search in the encrypted index"},
+		{"sori search \"Pyon Kyong Chol\"", "a name across scripts: finds 편경철 and P'yŏn Kyŏng-ch'ŏl"},
+		{"sori verify", "re-hash everything, check the custody log"},
 		{"sori add --lang en FILE", "add your own file (encrypted at rest)"},
 		{"sori help", "every command"},
 	} {

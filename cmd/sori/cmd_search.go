@@ -103,6 +103,11 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	// Text added since the last search is indexed first (Search would do it
+	// too, silently); here a terminal sees the progress.
+	if _, err := a.IndexPending(ctx, indexProgress(e)); err != nil {
+		return err
+	}
 	w := bufio.NewWriter(e.stdout)
 	defer w.Flush()
 	enc := json.NewEncoder(w)

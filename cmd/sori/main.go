@@ -50,7 +50,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		initCmd, addCmd, lsCmd, showCmd, catCmd, editCmd, searchCmd, logCmd, checkpointCmd, verifyCmd, exportCmd, verifyBundleCmd, demoCmd,
+		initCmd, addCmd, lsCmd, showCmd, catCmd, editCmd, searchCmd, indexCmd, logCmd, checkpointCmd, verifyCmd, exportCmd, verifyBundleCmd, demoCmd,
 		testimonyCmd, eventCmd, actCmd, involvementCmd, personCmd, placeCmd, infoCmd, annotateCmd, importCmd, vocabCmd, genCmd,
 		helpCmd,
 	}

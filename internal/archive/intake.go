@@ -77,7 +77,7 @@ type pending struct {
 	id       evidence.ID
 	size     int64
 	off, len int64
-	text     string // the plaintext, if it is text to index (see textCapture)
+	isText   bool // UTF-8 text to be indexed for search (see textCheck)
 }
 
 // message from a worker to the committer: either a finished pack with its
@@ -359,7 +359,7 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 		return pending{}, err
 	}
 	h := sha256.New()
-	var text textCapture
+	var text textCheck
 	var size int64
 	for {
 		if err := w.ctx.Err(); err != nil {
@@ -393,7 +393,7 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 	}
 	var sum evidence.Digest
 	h.Sum(sum[:0])
-	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start, text: text.Text()}, nil
+	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start, isText: text.Text()}, nil
 }
 
 // flush makes the open pack durable and hands its items to the committer.
@@ -516,8 +516,15 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 		if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
 			return failAll(err)
 		}
-		if err := tx.IndexDoc(ctx, itemDoc(rec), paragraphs(p.text)); err != nil {
+		// The title is searchable at once; the text is queued and indexed
+		// by IndexPending (sori index, or the next search).
+		if err := tx.IndexDoc(ctx, itemDoc(rec), nil); err != nil {
 			return failAll(err)
+		}
+		if p.isText {
+			if err := tx.QueueText(ctx, p.id.String()); err != nil {
+				return failAll(err)
+			}
 		}
 	}
 	cp, err := log.seal(ctx)

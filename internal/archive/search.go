@@ -1,15 +1,21 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"sori/internal/evidence"
 	"sori/internal/hangul"
 	"sori/internal/model"
 	"sori/internal/store"
+	"sori/internal/textindex"
 	"sori/internal/vocab"
 )
 
@@ -17,44 +23,53 @@ import (
 // Longer text files are stored whole but indexed by title only.
 const maxIndexText = 8 << 20
 
-// textCapture keeps the plaintext of an item as it streams past, as long
-// as it looks like UTF-8 text and is not too long, for the search index.
-type textCapture struct {
-	buf  []byte
-	dead bool
+// textCheck decides, as an item streams past, whether it is UTF-8 text
+// without NUL bytes and short enough (maxIndexText) to index for search.
+// It keeps only the bytes of a rune cut between two chunks.
+type textCheck struct {
+	n     int64
+	carry []byte
+	buf   []byte
+	dead  bool
 }
 
-func (c *textCapture) Write(p []byte) {
+func (c *textCheck) Write(p []byte) {
 	if c.dead {
 		return
 	}
-	if len(c.buf)+len(p) > maxIndexText {
-		c.buf, c.dead = nil, true
+	c.n += int64(len(p))
+	if c.n > maxIndexText || bytes.IndexByte(p, 0) >= 0 {
+		c.dead = true
 		return
 	}
-	c.buf = append(c.buf, p...)
-	// Judge early so binary files are dropped after their first chunk.
-	if len(c.buf) <= len(p) && !looksLikeText(c.buf, true) {
-		c.buf, c.dead = nil, true
+	b := p
+	if len(c.carry) > 0 {
+		c.buf = append(append(c.buf[:0], c.carry...), p...)
+		b = c.buf
 	}
-}
-
-func (c *textCapture) Text() string {
-	if c.dead || !looksLikeText(c.buf, false) {
-		return ""
-	}
-	return string(c.buf)
-}
-
-// looksLikeText: valid UTF-8 without NUL bytes (a rune cut at the end of a
-// first chunk is allowed).
-func looksLikeText(b []byte, partial bool) bool {
-	if partial {
-		for i := 0; i < 3 && len(b) > 0 && !utf8.Valid(b); i++ {
-			b = b[:len(b)-1]
+	// Hold back a rune cut at the end of the chunk.
+	cut := len(b)
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				cut = i
+			}
+			break
 		}
 	}
-	return utf8.Valid(b) && !strings.ContainsRune(string(b), 0)
+	if !utf8.Valid(b[:cut]) {
+		c.dead = true
+		return
+	}
+	c.carry = append(c.carry[:0], b[cut:]...)
+}
+
+// Text reports whether everything written was text to index.
+func (c *textCheck) Text() bool { return !c.dead && len(c.carry) == 0 }
+
+// looksLikeText: valid UTF-8 without NUL bytes.
+func looksLikeText(b []byte) bool {
+	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
 }
 
 // partTarget is the size the index's text parts are gathered to: each
@@ -184,6 +199,7 @@ type SearchOptions struct {
 	From, To   int    // years, inclusive; 0 = open
 	Limit      int    // default 20
 	Open, Shut string // snippet highlight markers
+	NoSnippets bool   // leave snippets empty (counting, benchmarks)
 }
 
 // Search finds items and records matching query (Korean, English or
@@ -191,12 +207,15 @@ type SearchOptions struct {
 // document with a snippet of its best part. Results pass through the same
 // access check as every read.
 func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) ([]store.Hit, error) {
+	if _, err := a.IndexPending(ctx, nil); err != nil {
+		return nil, err
+	}
 	expr := hangul.MatchExpr(query)
 	if expr == "" {
 		return nil, fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
 	}
 	q := store.SearchQuery{Match: expr, Kind: opt.Kind, From: opt.From, To: opt.To, Limit: opt.Limit, Open: opt.Open, Shut: opt.Shut,
-		Allow: a.canRead}
+		Allow: a.canRead, Text: a.partText(ctx), NoSnippets: opt.NoSnippets}
 	if opt.Violation != "" {
 		v, err := vocab.Get(vocab.Violations)
 		if err != nil {
@@ -214,6 +233,133 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 		q.Place = placeCodes([]string{opt.Place})[0]
 	}
 	return a.db.Search(ctx, q)
+}
+
+// partText returns the text of a document's index part n (from 1), for
+// snippets: an item's text is decrypted from its blob (and checked), a
+// record's is its current body. The index keeps no copy of the text.
+func (a *Archive) partText(ctx context.Context) func(doc string, n int) (string, error) {
+	return func(doc string, n int) (string, error) {
+		id, err := evidence.ParseID(doc)
+		if err != nil {
+			return "", err
+		}
+		var text string
+		if it, err := a.db.Item(ctx, id); err == nil {
+			if text, err = a.itemText(ctx, it); err != nil {
+				return "", err
+			}
+		} else {
+			info, err := a.Record(ctx, doc)
+			if err != nil {
+				return "", err
+			}
+			text = info.Current.Text()
+		}
+		parts := paragraphs(text)
+		if n < 1 || n > len(parts) {
+			return "", nil
+		}
+		return parts[n-1], nil
+	}
+}
+
+// itemText returns an item's plaintext if it is text to index, else "".
+func (a *Archive) itemText(ctx context.Context, it store.Item) (string, error) {
+	if it.Size > maxIndexText {
+		return "", nil
+	}
+	rc, err := a.openItem(ctx, it)
+	if err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(rc)
+	if cerr := rc.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	if !looksLikeText(b) {
+		return "", nil
+	}
+	return string(b), nil
+}
+
+// indexBatchBytes is how much item text one IndexPending transaction
+// indexes: larger batches mean fewer, larger segments.
+const indexBatchBytes = 32 << 20
+
+// IndexPending indexes the text of items queued by intake, in batches of
+// about indexBatchBytes, tokenizing on every core, each batch in one
+// transaction. It returns how many items it indexed. progress, if not
+// nil, is called after each batch with the items done and the total.
+// An item whose text cannot be read is indexed by its title only and
+// logged (by ID); sori verify reports the damage.
+func (a *Archive) IndexPending(ctx context.Context, progress func(done, total int)) (int, error) {
+	done := 0
+	for {
+		docs, left, err := a.db.Pending(ctx, 4096)
+		if err != nil || len(docs) == 0 {
+			return done, err
+		}
+		total := done + left
+		var batch []store.Item
+		var size int64
+		for _, d := range docs {
+			id, err := evidence.ParseID(d)
+			if err != nil {
+				return done, fmt.Errorf("%w: search queue: %v", evidence.ErrDamaged, err)
+			}
+			it, err := a.db.Item(ctx, id)
+			if err != nil {
+				return done, err
+			}
+			if len(batch) > 0 && size+it.Size > indexBatchBytes {
+				break
+			}
+			batch = append(batch, it)
+			size += it.Size
+		}
+		texts := make([]*textindex.Doc, len(batch))
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(batch); i = int(next.Add(1) - 1) {
+					t, err := a.itemText(ctx, batch[i])
+					if err != nil {
+						a.log.Warn("item text unreadable; indexed by title only", "item", batch[i].ID.String(), "err", err)
+						continue
+					}
+					if t != "" {
+						texts[i] = store.AnalyzeText(paragraphs(t))
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		tx, err := a.db.Begin(ctx)
+		if err != nil {
+			return done, err
+		}
+		for i, it := range batch {
+			if err := tx.AttachText(ctx, it.ID.String(), texts[i]); err != nil {
+				tx.Rollback()
+				return done, err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return done, err
+		}
+		done += len(batch)
+		if progress != nil {
+			progress(done, total)
+		}
+	}
 }
 
 // canRead is the access check every read of a document passes. Until roles

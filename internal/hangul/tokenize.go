@@ -3,6 +3,7 @@ package hangul
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -107,7 +108,6 @@ type tokenizer struct {
 	wS, wE       int
 	wRaw, wAlpha bool
 	scratch      []byte
-	cache        map[wordNext][][]keyID
 }
 
 type wordNext struct{ w, next string }
@@ -467,13 +467,39 @@ func (t *tokenizer) emitKeys(keys [][]keyID, s, e int, firstColocated bool) {
 
 func (t *tokenizer) wordKeys(w, next string) [][]keyID {
 	ck := wordNext{w, next}
-	if ks, ok := t.cache[ck]; ok {
-		return ks
+	ks, ok := sharedKeys.get(ck)
+	if !ok {
+		ks = latinWordKeys(w, next)
+		sharedKeys.put(ck, ks)
 	}
-	ks := latinWordKeys(w, next)
-	if t.cache == nil {
-		t.cache = map[wordNext][][]keyID{}
-	}
-	t.cache[ck] = ks
 	return ks
+}
+
+// sharedKeys remembers the keys of words across Tokenize calls: the index
+// tokenizes a document passage by passage, and segmenting a word costs
+// far more than looking it up. The slices are shared and never modified.
+// It stops growing at keyCacheMax words (a fixed vocabulary is what
+// repeats; the rest are computed each time).
+var sharedKeys = keyCache{m: map[wordNext][][]keyID{}}
+
+const keyCacheMax = 1 << 17
+
+type keyCache struct {
+	mu sync.RWMutex
+	m  map[wordNext][][]keyID
+}
+
+func (c *keyCache) get(k wordNext) ([][]keyID, bool) {
+	c.mu.RLock()
+	ks, ok := c.m[k]
+	c.mu.RUnlock()
+	return ks, ok
+}
+
+func (c *keyCache) put(k wordNext, ks [][]keyID) {
+	c.mu.Lock()
+	if len(c.m) < keyCacheMax {
+		c.m[wordNext{strings.Clone(k.w), k.next}] = ks
+	}
+	c.mu.Unlock()
 }

@@ -1,70 +1,71 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
-	"github.com/ncruces/go-sqlite3"
-	"github.com/ncruces/go-sqlite3/ext/fts5"
-
 	"sori/internal/evidence"
-	"sori/internal/hangul"
+	"sori/internal/textindex"
 )
 
-// The search index is an FTS5 table inside the encrypted database (a
-// plaintext index beside encrypted blobs would undo the encryption),
-// tokenized by internal/hangul: Hangul as syllable unigrams with co-located
-// bigrams and name keys, Latin case- and diacritic-folded. It is derived
-// data: rebuilt, never evidence, so it is updated in place.
+// The search index lives inside the encrypted database (a plaintext index
+// beside encrypted blobs would undo the encryption). It is an inverted
+// index of internal/textindex: each committed transaction that indexes
+// documents adds one segment, a row per term with its posting list, and
+// segments are merged eight at a time into the next level, so a term is
+// read from a few rows however many transactions wrote it. The index is
+// derived data — rebuilt, never evidence — so it is updated in place.
 //
 // Each document (an item or a record) has a row in search_docs with what
-// filters need, and up to maxParts rows in search: part 0 holds the title
-// and names, parts 1… the paragraphs of its text. A part's rowid is
-// doc seq << partBits | part, so a document's rows are one rowid range.
-
-const (
-	partBits = 16
-	maxParts = 1<<partBits - 1
-)
-
-// registerTokenizer makes the "sori" FTS5 tokenizer available on c.
-func registerTokenizer(c *sqlite3.Conn) error {
-	return fts5.RegisterCustom(c, func(api *fts5.API) error {
-		return api.CreateTokenizer("sori", func([]string) (fts5.Tokenizer, error) { return tokenizer{}, nil })
-	})
-}
-
-type tokenizer struct{}
-
-func (tokenizer) Tokenize(flags fts5.TokenizeFlag, text, _ string, cb fts5.TokenCallback) error {
-	emit := func(tok string, start, end int, colocated bool) error {
-		var f fts5.TokenFlag
-		if colocated {
-			f = fts5.TOKEN_COLOCATED
-		}
-		return cb(f, tok, start, end)
-	}
-	if flags&fts5.TOKENIZE_QUERY != 0 {
-		return hangul.TokenizeQuery(text, emit)
-	}
-	return hangul.Tokenize(text, emit)
-}
+// filters need. Its title is one index row and its text paragraphs others:
+// the title row is tgen<<16 and the paragraphs gen<<16 | n (n from 1), where
+// tgen and gen are generations taken from one counter when the document is
+// (re)indexed. A re-indexed document takes new generations; the old rows'
+// postings are dead (no document names their generation), skipped by
+// queries and dropped when their segment is merged.
 
 const searchSchema = `
 CREATE TABLE search_docs (
-	seq        INTEGER PRIMARY KEY,
-	doc        TEXT NOT NULL UNIQUE,     -- item or record ID
-	kind       TEXT NOT NULL,            -- item kind or record kind
+	doc        TEXT PRIMARY KEY,          -- item or record ID
+	kind       TEXT NOT NULL,             -- item kind or record kind
 	title      TEXT NOT NULL,
 	year_from  INTEGER NOT NULL DEFAULT 0, -- 0: unknown
 	year_to    INTEGER NOT NULL DEFAULT 0,
 	places     TEXT NOT NULL DEFAULT '',   -- ' code code ' for filters
-	violations TEXT NOT NULL DEFAULT ''
+	violations TEXT NOT NULL DEFAULT '',
+	tgen       INTEGER NOT NULL UNIQUE,    -- generation of the title row
+	gen        INTEGER NOT NULL,           -- generation of the text rows (0: none)
+	lens       BLOB NOT NULL               -- uvarint lengths: title row, then each text row
 ) STRICT;
-CREATE VIRTUAL TABLE search USING fts5(text, tokenize = 'sori');
+CREATE TABLE search_segs (
+	seg    INTEGER PRIMARY KEY,
+	level  INTEGER NOT NULL,
+	lo     INTEGER NOT NULL,  -- generations it holds: lo … hi
+	hi     INTEGER NOT NULL
+) STRICT;
+CREATE TABLE search_terms (
+	term BLOB NOT NULL,
+	seg  INTEGER NOT NULL,
+	list BLOB NOT NULL,       -- textindex posting list
+	PRIMARY KEY (term, seg)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE search_dead (gen INTEGER PRIMARY KEY) STRICT;  -- replaced generations not yet merged away
+CREATE TABLE search_pending (doc TEXT PRIMARY KEY) STRICT; -- items whose text is yet to be indexed
+CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+INSERT INTO search_state (key, value) VALUES ('next_gen', 1), ('next_seg', 1), ('version', 0);
 `
+
+// searchTables are the tables of the index, for the integrity check.
+var searchTables = []string{"search_docs", "search_segs", "search_terms", "search_dead", "search_pending", "search_state"}
+
+// mergeFanIn is how many segments of one level are merged into one.
+const mergeFanIn = 8
 
 // SearchDoc is what the index knows of a document besides its text.
 type SearchDoc struct {
@@ -84,40 +85,385 @@ func spaced(codes []string) string {
 	return " " + strings.Join(codes, " ") + " "
 }
 
-// IndexDoc (re)indexes a document: its metadata, its title part and, when
-// parts is not nil, its text parts (paragraphs). With parts nil the text
-// already indexed is kept.
-func (t *Tx) IndexDoc(ctx context.Context, d SearchDoc, parts []string) error {
-	var seq int64
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO search_docs (doc, kind, title, year_from, year_to, places, violations) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (doc) DO UPDATE SET kind = excluded.kind, title = excluded.title, year_from = excluded.year_from,
-			year_to = excluded.year_to, places = excluded.places, violations = excluded.violations
-		RETURNING seq`, d.Doc, d.Kind, d.Title, d.YearFrom, d.YearTo, spaced(d.Places), spaced(d.Violations)).Scan(&seq)
+// AnalyzeText tokenizes a document's text parts (paragraphs) for IndexText.
+// It needs no database, so callers run it in parallel.
+func AnalyzeText(parts []string) *textindex.Doc {
+	if len(parts) > maxParts {
+		parts = parts[:maxParts]
+	}
+	return textindex.Analyze(append([]string{""}, parts...)) // row 0 is the title's
+}
+
+// maxParts is the most text rows a document has.
+const maxParts = 1<<16 - 1
+
+// searchBatch is what a transaction adds to the index.
+type searchBatch struct {
+	b        *textindex.Builder
+	next     int64 // next generation
+	lo       int64 // first generation taken
+	dead     []int64
+	nextSeg  int64
+	modified bool
+}
+
+func (t *Tx) searchState(ctx context.Context) (*searchBatch, error) {
+	if t.search != nil {
+		return t.search, nil
+	}
+	s := &searchBatch{b: textindex.NewBuilder()}
+	rows, err := t.tx.QueryContext(ctx, `SELECT key, value FROM search_state`)
 	if err != nil {
-		return damaged(err)
+		return nil, damaged(err)
 	}
-	lo, hi := seq<<partBits, seq<<partBits|maxParts
-	del := `DELETE FROM search WHERE rowid = ?`
-	args := []any{lo}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v int64
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, damaged(err)
+		}
+		switch k {
+		case "next_gen":
+			s.next = v
+		case "next_seg":
+			s.nextSeg = v
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, damaged(err)
+	}
+	if s.next < 1 || s.nextSeg < 1 {
+		return nil, fmt.Errorf("%w: search index state missing", evidence.ErrDamaged)
+	}
+	s.lo = s.next
+	t.search = s
+	return s, nil
+}
+
+// IndexDoc (re)indexes a document: its metadata, its title and, when parts
+// is not nil, its text parts (paragraphs). With parts nil the text already
+// indexed is kept.
+func (t *Tx) IndexDoc(ctx context.Context, d SearchDoc, parts []string) error {
+	var text *textindex.Doc
 	if parts != nil {
-		del = `DELETE FROM search WHERE rowid BETWEEN ? AND ?`
-		args = append(args, hi)
+		text = AnalyzeText(parts)
 	}
-	if _, err := t.tx.ExecContext(ctx, del, args...); err != nil {
-		return damaged(err)
-	}
-	ins, err := t.stmt(ctx, `INSERT INTO search (rowid, text) VALUES (?, ?)`)
+	return t.IndexText(ctx, d, text)
+}
+
+// IndexText is IndexDoc with the text already analysed (AnalyzeText); text
+// nil keeps the text already indexed.
+func (t *Tx) IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) error {
+	s, err := t.searchState(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := ins.ExecContext(ctx, lo, d.Title); err != nil {
+	var oldT, oldGen int64
+	var oldLens []byte
+	err = t.tx.QueryRowContext(ctx, `SELECT tgen, gen, lens FROM search_docs WHERE doc = ?`, d.Doc).Scan(&oldT, &oldGen, &oldLens)
+	exists := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return damaged(err)
 	}
-	for i, p := range parts {
-		if i+1 > maxParts {
-			break // the splitter never makes this many
+	tgen := s.next
+	s.next++
+	title := textindex.Analyze([]string{d.Title})
+	s.b.Add(uint64(tgen), title)
+	lens := binary.AppendUvarint(nil, uint64(title.Lens[0]))
+	gen := int64(0)
+	switch {
+	case text != nil && len(text.Lens) > 1:
+		gen = s.next
+		s.next++
+		s.b.Add(uint64(gen), text)
+		for _, n := range text.Lens[1:] {
+			lens = binary.AppendUvarint(lens, uint64(n))
 		}
-		if _, err := ins.ExecContext(ctx, lo+int64(i+1), p); err != nil {
+	case text == nil && exists:
+		gen = oldGen // keep the text rows
+		if _, n := binary.Uvarint(oldLens); n > 0 {
+			lens = append(lens, oldLens[n:]...)
+		}
+	}
+	if exists {
+		s.dead = append(s.dead, oldT)
+		if oldGen != 0 && oldGen != gen {
+			s.dead = append(s.dead, oldGen)
+		}
+	}
+	if s.next > textindex.MaxRow>>16 {
+		return fmt.Errorf("%w: search index generations exhausted", evidence.ErrDamaged)
+	}
+	ins, err := t.stmt(ctx, `INSERT INTO search_docs (doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (doc) DO UPDATE SET kind = excluded.kind, title = excluded.title, year_from = excluded.year_from,
+			year_to = excluded.year_to, places = excluded.places, violations = excluded.violations,
+			tgen = excluded.tgen, gen = excluded.gen, lens = excluded.lens`)
+	if err != nil {
+		return err
+	}
+	if _, err := ins.ExecContext(ctx, d.Doc, d.Kind, d.Title, d.YearFrom, d.YearTo, spaced(d.Places), spaced(d.Violations), tgen, gen, lens); err != nil {
+		return damaged(err)
+	}
+	s.modified = true
+	return nil
+}
+
+// QueueText records that doc's text is to be indexed later (IndexPending
+// in the archive): intake stores and commits items without waiting for
+// the tokenizer.
+func (t *Tx) QueueText(ctx context.Context, doc string) error {
+	ins, err := t.stmt(ctx, `INSERT OR IGNORE INTO search_pending (doc) VALUES (?)`)
+	if err != nil {
+		return err
+	}
+	_, err = ins.ExecContext(ctx, doc)
+	return damaged(err)
+}
+
+// AttachText indexes the text of a document already in the index (its
+// title and metadata stay) and takes it off the queue.
+func (t *Tx) AttachText(ctx context.Context, doc string, text *textindex.Doc) error {
+	s, err := t.searchState(ctx)
+	if err != nil {
+		return err
+	}
+	var oldGen int64
+	var oldLens []byte
+	if err := t.tx.QueryRowContext(ctx, `SELECT gen, lens FROM search_docs WHERE doc = ?`, doc).Scan(&oldGen, &oldLens); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s is not in the search index", evidence.ErrNotFound, doc)
+		}
+		return damaged(err)
+	}
+	tl, n := binary.Uvarint(oldLens)
+	if n <= 0 {
+		return fmt.Errorf("%w: search index: lengths of %s", evidence.ErrDamaged, doc)
+	}
+	lens := binary.AppendUvarint(nil, tl)
+	gen := int64(0)
+	if text != nil && len(text.Lens) > 1 {
+		gen = s.next
+		s.next++
+		s.b.Add(uint64(gen), text)
+		for _, n := range text.Lens[1:] {
+			lens = binary.AppendUvarint(lens, uint64(n))
+		}
+	}
+	if oldGen != 0 {
+		s.dead = append(s.dead, oldGen)
+	}
+	upd, err := t.stmt(ctx, `UPDATE search_docs SET gen = ?, lens = ? WHERE doc = ?`)
+	if err != nil {
+		return err
+	}
+	if _, err := upd.ExecContext(ctx, gen, lens, doc); err != nil {
+		return damaged(err)
+	}
+	del, err := t.stmt(ctx, `DELETE FROM search_pending WHERE doc = ?`)
+	if err != nil {
+		return err
+	}
+	if _, err := del.ExecContext(ctx, doc); err != nil {
+		return damaged(err)
+	}
+	s.modified = true
+	return nil
+}
+
+// Pending returns up to limit documents whose text waits to be indexed,
+// and how many wait in all.
+func (db *DB) Pending(ctx context.Context, limit int) ([]string, int, error) {
+	var total int
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM search_pending`).Scan(&total); err != nil {
+		return nil, 0, damaged(err)
+	}
+	if total == 0 {
+		return nil, 0, nil
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT doc FROM search_pending ORDER BY doc LIMIT ?`, limit)
+	if err != nil {
+		return nil, 0, damaged(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, 0, damaged(err)
+		}
+		out = append(out, d)
+	}
+	return out, total, damaged(rows.Err())
+}
+
+// flushSearch writes what the transaction indexed as a new segment and
+// merges segments where a level is full. Commit calls it.
+func (t *Tx) flushSearch(ctx context.Context) error {
+	s := t.search
+	if s == nil || !s.modified {
+		return nil
+	}
+	if s.b.Len() > 0 {
+		seg := s.nextSeg
+		s.nextSeg++
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES (?, 0, ?, ?)`, seg, s.lo, s.next-1); err != nil {
+			return damaged(err)
+		}
+		ins, err := t.stmt(ctx, `INSERT INTO search_terms (term, seg, list) VALUES (?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		err = s.b.Each(func(term string, list []byte) error {
+			_, err := ins.ExecContext(ctx, []byte(term), seg, list)
+			return damaged(err)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(s.dead) > 0 {
+		ins, err := t.stmt(ctx, `INSERT OR IGNORE INTO search_dead (gen) VALUES (?)`)
+		if err != nil {
+			return err
+		}
+		for _, g := range s.dead {
+			if _, err := ins.ExecContext(ctx, g); err != nil {
+				return damaged(err)
+			}
+		}
+	}
+	if err := t.mergeSegments(ctx, s); err != nil {
+		return err
+	}
+	_, err := t.tx.ExecContext(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN ? WHEN 'next_seg' THEN ? ELSE value + 1 END`,
+		s.next, s.nextSeg)
+	return damaged(err)
+}
+
+type segInfo struct{ seg, level, lo, hi int64 }
+
+// mergeSegments merges the newest segments while mergeFanIn of them share
+// a level. Levels never increase from older to newer segments, so the
+// segments of the lowest level are always the newest, contiguous ones.
+func (t *Tx) mergeSegments(ctx context.Context, s *searchBatch) error {
+	for {
+		rows, err := t.tx.QueryContext(ctx, `SELECT seg, level, lo, hi FROM search_segs ORDER BY seg DESC LIMIT ?`, mergeFanIn)
+		if err != nil {
+			return damaged(err)
+		}
+		var segs []segInfo
+		for rows.Next() {
+			var g segInfo
+			if err := rows.Scan(&g.seg, &g.level, &g.lo, &g.hi); err != nil {
+				rows.Close()
+				return damaged(err)
+			}
+			segs = append(segs, g)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return damaged(err)
+		}
+		if len(segs) < mergeFanIn || segs[len(segs)-1].level != segs[0].level {
+			return nil
+		}
+		slices.Reverse(segs) // oldest first
+		if err := t.merge(ctx, segs); err != nil {
+			return err
+		}
+	}
+}
+
+// merge replaces segs (consecutive, oldest first) by one segment one level
+// up, numbered as the newest of them, without the dead generations.
+func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
+	first, last := segs[0], segs[len(segs)-1]
+	dead := map[uint64]bool{}
+	rows, err := t.tx.QueryContext(ctx, `SELECT gen FROM search_dead WHERE gen BETWEEN ? AND ?`, first.lo, last.hi)
+	if err != nil {
+		return damaged(err)
+	}
+	for rows.Next() {
+		var g int64
+		if err := rows.Scan(&g); err != nil {
+			rows.Close()
+			return damaged(err)
+		}
+		dead[uint64(g)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return damaged(err)
+	}
+	live := func(row uint64) bool { return !dead[row>>16] }
+	rows, err = t.tx.QueryContext(ctx, `SELECT term, list FROM search_terms WHERE seg BETWEEN ? AND ? ORDER BY term, seg`, first.seg, last.seg)
+	if err != nil {
+		return damaged(err)
+	}
+	type merged struct {
+		term []byte
+		list []byte
+	}
+	var out []merged
+	var term []byte
+	var lists [][]byte
+	emit := func() error {
+		if term == nil {
+			return nil
+		}
+		l, err := textindex.Merge(lists, live)
+		if err != nil {
+			return fmt.Errorf("%w: search index term %q: %v", evidence.ErrDamaged, term, err)
+		}
+		if l != nil {
+			out = append(out, merged{term, l})
+		}
+		return nil
+	}
+	for rows.Next() {
+		var tm, l []byte
+		if err := rows.Scan(&tm, &l); err != nil {
+			rows.Close()
+			return damaged(err)
+		}
+		if !bytes.Equal(tm, term) {
+			if err := emit(); err != nil {
+				rows.Close()
+				return err
+			}
+			term, lists = tm, nil
+		}
+		lists = append(lists, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return damaged(err)
+	}
+	if err := emit(); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM search_terms WHERE seg BETWEEN ? AND ?`,
+		`DELETE FROM search_segs WHERE seg BETWEEN ? AND ?`,
+	} {
+		if _, err := t.tx.ExecContext(ctx, q, first.seg, last.seg); err != nil {
+			return damaged(err)
+		}
+	}
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM search_dead WHERE gen BETWEEN ? AND ?`, first.lo, last.hi); err != nil {
+		return damaged(err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES (?, ?, ?, ?)`, last.seg, first.level+1, first.lo, last.hi); err != nil {
+		return damaged(err)
+	}
+	ins, err := t.stmt(ctx, `INSERT INTO search_terms (term, seg, list) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	for _, m := range out {
+		if _, err := ins.ExecContext(ctx, m.term, last.seg, m.list); err != nil {
 			return damaged(err)
 		}
 	}
@@ -126,7 +472,7 @@ func (t *Tx) IndexDoc(ctx context.Context, d SearchDoc, parts []string) error {
 
 // SearchQuery is a query against the index.
 type SearchQuery struct {
-	Match      string // FTS5 MATCH expression (hangul.MatchExpr)
+	Match      string // MATCH expression (hangul.MatchExpr)
 	Kind       string
 	Violation  string // vocabulary code, or prefix of one ("detention" matches detention.*)
 	Place      string
@@ -136,6 +482,11 @@ type SearchQuery struct {
 	// Allow is asked about each document before it is returned (access
 	// control); nil allows all.
 	Allow func(doc string) bool
+	// Text returns the text of part n (from 1) of a document, for its
+	// snippet; nil, or an error, leaves text parts without a snippet.
+	Text func(doc string, part int) (string, error)
+	// NoSnippets leaves every snippet empty (for callers that only count).
+	NoSnippets bool
 }
 
 // Hit is one document found, with its best-ranked part's snippet.
@@ -145,7 +496,157 @@ type Hit struct {
 	Title   string  `json:"title"`
 	Snippet string  `json:"snippet"`
 	Part    int     `json:"part"`  // 0 title, n ≥ 1 the nth paragraph
-	Score   float64 `json:"score"` // BM25 (lower is better, as SQLite reports it)
+	Score   float64 `json:"score"` // BM25, negated: lower is better
+}
+
+// docInfo is a document as the query cache holds it.
+type docInfo struct {
+	doc, kind, title   string
+	yearFrom, yearTo   int
+	places, violations string
+	tgen, gen          int64
+	lens               []uint32 // title row, then text rows
+}
+
+// searchCache holds every document's row for queries, reloaded when the
+// index's version changes (any process's commit that indexed something).
+type searchCache struct {
+	version int64
+	docs    []docInfo
+	byGen   map[int64]int32 // generation → document
+	rows    int
+	avgLen  float64
+}
+
+func (c *searchCache) Len(row uint64) int {
+	i, ok := c.byGen[int64(row>>16)]
+	if !ok {
+		return -1
+	}
+	d := &c.docs[i]
+	part := int(row & 0xffff)
+	if int64(row>>16) == d.tgen {
+		if part == 0 {
+			return int(d.lens[0])
+		}
+		return -1
+	}
+	if part == 0 || part >= len(d.lens) {
+		return -1
+	}
+	return int(d.lens[part])
+}
+
+func (c *searchCache) Rows() int       { return c.rows }
+func (c *searchCache) AvgLen() float64 { return c.avgLen }
+
+// searchCache returns the cache for the index's current version.
+func (db *DB) searchCache(ctx context.Context) (*searchCache, error) {
+	var version int64
+	if err := db.sql.QueryRowContext(ctx, `SELECT value FROM search_state WHERE key = 'version'`).Scan(&version); err != nil {
+		return nil, damaged(err)
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.cache != nil && db.cache.version == version {
+		return db.cache, nil
+	}
+	c := &searchCache{version: version, byGen: map[int64]int32{}}
+	rows, err := db.sql.QueryContext(ctx, `SELECT doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens FROM search_docs`)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer rows.Close()
+	total := 0
+	for rows.Next() {
+		var d docInfo
+		var lens []byte
+		if err := rows.Scan(&d.doc, &d.kind, &d.title, &d.yearFrom, &d.yearTo, &d.places, &d.violations, &d.tgen, &d.gen, &lens); err != nil {
+			return nil, damaged(err)
+		}
+		for len(lens) > 0 {
+			n, k := binary.Uvarint(lens)
+			if k <= 0 || n > textindex.MaxPos+1 {
+				return nil, fmt.Errorf("%w: search index: lengths of %s", evidence.ErrDamaged, d.doc)
+			}
+			d.lens = append(d.lens, uint32(n))
+			total += int(n)
+			lens = lens[k:]
+		}
+		if len(d.lens) == 0 {
+			return nil, fmt.Errorf("%w: search index: lengths of %s", evidence.ErrDamaged, d.doc)
+		}
+		c.rows += len(d.lens)
+		c.byGen[d.tgen] = int32(len(c.docs))
+		if d.gen != 0 {
+			c.byGen[d.gen] = int32(len(c.docs))
+		}
+		c.docs = append(c.docs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, damaged(err)
+	}
+	if c.rows > 0 {
+		c.avgLen = float64(total) / float64(c.rows)
+	}
+	db.cache = c
+	return c, nil
+}
+
+// source reads posting lists for textindex.Eval.
+type source struct {
+	ctx           context.Context
+	exact, range_ *sql.Stmt
+}
+
+func (s source) Lists(a textindex.Alt) ([][]byte, error) {
+	var rows *sql.Rows
+	var err error
+	if a.Prefix {
+		rows, err = s.range_.QueryContext(s.ctx, []byte(a.Term), prefixEnd(a.Term))
+	} else {
+		rows, err = s.exact.QueryContext(s.ctx, []byte(a.Term))
+	}
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var l []byte
+		if err := rows.Scan(&l); err != nil {
+			return nil, damaged(err)
+		}
+		out = append(out, l)
+	}
+	return out, damaged(rows.Err())
+}
+
+// prefixEnd is the least byte string greater than every string with prefix p.
+func prefixEnd(p string) []byte {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return b[:i+1]
+		}
+	}
+	return nil // every string: the caller's range is open (never for a non-empty term)
+}
+
+func (db *DB) searchStmts(ctx context.Context) (source, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.exact == nil {
+		var err error
+		if db.exact, err = db.sql.PrepareContext(ctx, `SELECT list FROM search_terms WHERE term = ? ORDER BY seg`); err != nil {
+			return source{}, damaged(err)
+		}
+		if db.prefix, err = db.sql.PrepareContext(ctx, `SELECT list FROM search_terms WHERE term >= ? AND term < ? ORDER BY term, seg`); err != nil {
+			return source{}, damaged(err)
+		}
+	}
+	return source{ctx, db.exact, db.prefix}, nil
 }
 
 // Search runs q and returns at most q.Limit documents, best first.
@@ -153,55 +654,92 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 	if strings.TrimSpace(q.Match) == "" {
 		return nil, fmt.Errorf("%w: empty query", evidence.ErrInvalid)
 	}
-	where := []string{"search MATCH ?"}
-	args := []any{q.Open, q.Shut, q.Match}
-	if q.Kind != "" {
-		where = append(where, "d.kind = ?")
-		args = append(args, q.Kind)
-	}
-	if q.Violation != "" {
-		where = append(where, "(instr(d.violations, ?) > 0 OR instr(d.violations, ?) > 0)")
-		args = append(args, " "+q.Violation+" ", " "+q.Violation+".")
-	}
-	if q.Place != "" {
-		where = append(where, "instr(d.places, ?) > 0")
-		args = append(args, " "+q.Place+" ")
-	}
-	if q.From != 0 {
-		where = append(where, "d.year_to >= ? AND d.year_to != 0")
-		args = append(args, q.From)
-	}
-	if q.To != 0 {
-		where = append(where, "d.year_from <= ? AND d.year_from != 0")
-		args = append(args, q.To)
-	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT d.doc, d.kind, d.title, snippet(search, 0, ?, ?, '…', 16), search.rowid & `+fmt.Sprint(maxParts)+`, rank
-		FROM search JOIN search_docs d ON d.seq = (search.rowid >> `+fmt.Sprint(partBits)+`)
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY rank`, args...)
+	cq, err := textindex.Compile(q.Match)
 	if err != nil {
-		var se *sqlite3.Error
-		if errors.As(err, &se) && se.Code() == sqlite3.ERROR {
-			return nil, fmt.Errorf("%w: query: %v", evidence.ErrInvalid, err)
-		}
-		return nil, damaged(err)
+		return nil, fmt.Errorf("%w: query: %v", evidence.ErrInvalid, err)
 	}
-	defer rows.Close()
+	cache, err := db.searchCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	src, err := db.searchStmts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	matches, err := textindex.Eval(cq, src, cache)
+	if err != nil {
+		if errors.Is(err, textindex.ErrCorrupt) {
+			return nil, fmt.Errorf("%w: search index: %v", evidence.ErrDamaged, err)
+		}
+		return nil, err
+	}
+	slices.SortStableFunc(matches, func(a, b textindex.Match) int {
+		switch {
+		case a.Score < b.Score:
+			return -1
+		case a.Score > b.Score:
+			return 1
+		}
+		return 0
+	})
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 20
 	}
-	seen := map[string]bool{}
+	seen := map[int32]bool{}
 	var hits []Hit
-	for rows.Next() && len(hits) < limit {
-		var h Hit
-		if err := rows.Scan(&h.Doc, &h.Kind, &h.Title, &h.Snippet, &h.Part, &h.Score); err != nil {
-			return nil, damaged(err)
+	for _, m := range matches {
+		if len(hits) >= limit {
+			break
 		}
-		if seen[h.Doc] || (q.Allow != nil && !q.Allow(h.Doc)) {
+		i := cache.byGen[int64(m.Row>>16)]
+		if seen[i] {
 			continue
 		}
-		seen[h.Doc] = true
+		d := &cache.docs[i]
+		if !q.matches(d) {
+			continue
+		}
+		seen[i] = true
+		if q.Allow != nil && !q.Allow(d.doc) {
+			continue
+		}
+		h := Hit{Doc: d.doc, Kind: d.kind, Title: d.title, Part: int(m.Row & 0xffff), Score: m.Score}
+		if !q.NoSnippets {
+			text := d.title
+			if h.Part > 0 {
+				text = ""
+				if q.Text != nil {
+					text, _ = q.Text(d.doc, h.Part) // a snippet is a courtesy: the hit stands without it
+				}
+			}
+			h.Snippet = textindex.Snippet(cq, text, q.Open, q.Shut, "…", snippetWidth)
+		}
 		hits = append(hits, h)
 	}
-	return hits, damaged(rows.Err())
+	return hits, nil
 }
+
+// matches applies the query's filters to a document.
+func (q *SearchQuery) matches(d *docInfo) bool {
+	if q.Kind != "" && d.kind != q.Kind {
+		return false
+	}
+	if q.Violation != "" && !strings.Contains(d.violations, " "+q.Violation+" ") && !strings.Contains(d.violations, " "+q.Violation+".") {
+		return false
+	}
+	if q.Place != "" && !strings.Contains(d.places, " "+q.Place+" ") {
+		return false
+	}
+	if q.From != 0 && (d.yearTo == 0 || d.yearTo < q.From) {
+		return false
+	}
+	if q.To != 0 && (d.yearFrom == 0 || d.yearFrom > q.To) {
+		return false
+	}
+	return true
+}
+
+// snippetWidth is how many positions a snippet spans: a Hangul syllable or
+// a Latin word each take one.
+const snippetWidth = 24

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
@@ -30,11 +31,15 @@ import (
 const pageSize = 4096
 
 // SchemaVersion is the version of the schema this package writes and reads.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // DB is an open metadata database.
 type DB struct {
 	sql *sql.DB
+
+	mu            sync.Mutex
+	cache         *searchCache // documents of the search index, for queries
+	exact, prefix *sql.Stmt    // posting-list reads
 }
 
 // Create makes a new encrypted database at path under key. It refuses to
@@ -110,12 +115,13 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 			"PRAGMA synchronous=FULL", // a committed transaction survives power loss
 			"PRAGMA foreign_keys=ON",
 			"PRAGMA temp_store=MEMORY", // no temporary files on disk
+			"PRAGMA cache_size=-65536", // 64 MiB of (decrypted) pages: the search index reads many
 		) {
 			if err := c.Exec(p); err != nil {
 				return err
 			}
 		}
-		return registerTokenizer(c)
+		return nil
 	})
 	if err != nil {
 		return nil, damaged(err)
@@ -140,7 +146,17 @@ func damaged(err error) error {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.mu.Lock()
+	for _, s := range []*sql.Stmt{db.exact, db.prefix} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	db.exact, db.prefix, db.cache = nil, nil, nil
+	db.mu.Unlock()
+	return db.sql.Close()
+}
 
 func (db *DB) migrate(ctx context.Context) error {
 	tx, err := db.sql.BeginTx(ctx, nil)

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+var indexCmd = &command{
+	name:    "index",
+	summary: "index the text of newly added items for search",
+	usage: `
+Usage: sori index [--json]
+
+sori add stores and commits items without waiting for the search index:
+each new item is searchable by its title at once, and its text is queued.
+sori index tokenizes the queued text on every core and adds it to the
+(encrypted) index, in batches of about 32 MiB of text, each batch in one
+transaction; an interrupted run keeps the batches it finished. sori search
+does the same before it answers, so this command is only needed to do the
+work at a time of your choosing (after a large add, from a script).
+
+Prints one line: the number of items indexed
+  indexed N items
+(--json: {"indexed":N}). A progress line is drawn on stderr when it is a
+terminal and many items wait.
+
+Examples:
+  sori add recordings/ transcripts/ && sori index
+`,
+	run: runIndex,
+}
+
+func runIndex(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var asJSON bool
+	fs := newFlags("index")
+	f.register(fs, e)
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.IndexPending(ctx, indexProgress(e))
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(map[string]int{"indexed": n})
+	}
+	_, err = fmt.Fprintf(e.stdout, "indexed %d items\n", n)
+	return err
+}
+
+// indexProgress reports indexing batches on a terminal's stderr.
+func indexProgress(e *env) func(done, total int) {
+	if !e.stderrTTY {
+		return nil
+	}
+	return func(done, total int) {
+		if done < total {
+			fmt.Fprintf(e.stderr, "\rindexing text for search: %d of %d items ", done, total)
+		} else if total > 0 {
+			fmt.Fprintf(e.stderr, "\rindexing text for search: %d of %d items, done\n", done, total)
+		}
+	}
+}

@@ -1,0 +1,179 @@
+// Package textindex is sori's full-text index: an inverted index of the
+// tokens internal/hangul produces, with positions, evaluated in Go. It
+// holds no storage of its own: the store keeps its posting lists as rows
+// of the encrypted database (so the index is ciphertext at rest like
+// everything else) and hands them back through Source when a query runs.
+//
+// # Tokens
+//
+// The index keeps fewer tokens than hangul.Tokenize emits, and queries make
+// up the difference, so that a query means exactly what it would mean over
+// Tokenize's full stream:
+//
+//   - Inside a Hangul run a position holds the bigram that starts there,
+//     and only the run's last syllable is kept as a unigram (두만강 → 두만,
+//     만강, 강). A one-syllable query term is looked up as a prefix: 강
+//     finds the unigram 강 and every bigram that starts with it.
+//   - A Hangul syllable's name key ("~bak" for 박) is not stored: a key
+//     query term is expanded to the syllables that have that key (and
+//     their southern forms, which is how a run's first syllable is stored),
+//     each looked up as a prefix, plus the key itself, which romanized words
+//     keep (Pak → ~bak).
+//
+// That is about one token per Hangul syllable instead of three.
+//
+// # Occurrences
+//
+// A row is one passage of a document (the store numbers them). An
+// occurrence is row<<16 | position, so a posting list is a sorted list of
+// uint64, stored as uvarint deltas. Positions past MaxPos are not indexed.
+package textindex
+
+import (
+	"unicode/utf8"
+
+	"sori/internal/hangul"
+)
+
+// MaxPos is the last position of a row that is indexed.
+const MaxPos = 1<<16 - 2
+
+// MaxRow is the largest row number an occurrence can hold.
+const MaxRow = 1<<48 - 1
+
+// Doc is the analysed text of some rows of one document: every term with
+// its occurrences, relative to the document's first row (row 0), and the
+// length in positions of each row.
+type Doc struct {
+	Lens  []uint32
+	terms []string
+	start []int32 // terms[i] occurs at occ[start[i]:start[i+1]]
+	occ   []uint64
+}
+
+// Each calls fn for every term with its occurrences, ascending.
+func (d *Doc) Each(fn func(term string, occs []uint64)) {
+	for i, t := range d.terms {
+		fn(t, d.occ[d.start[i]:d.start[i+1]])
+	}
+}
+
+// Analyze tokenizes parts, the text of rows 0, 1, … of a document. It is
+// safe to call from many goroutines at once.
+func Analyze(parts []string) *Doc {
+	d := &Doc{Lens: make([]uint32, len(parts))}
+	ids := make(map[string]int32)
+	type occ struct {
+		id int32
+		o  uint64
+	}
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	flat := make([]occ, 0, size/2)
+	var counts []int32
+	for i, p := range parts {
+		base := uint64(i) << 16
+		d.Lens[i] = uint32(Tokens(p, func(term string, pos, _, _ int) {
+			id, ok := ids[term]
+			if !ok {
+				id = int32(len(d.terms))
+				ids[term] = id
+				d.terms = append(d.terms, term)
+				counts = append(counts, 0)
+			}
+			counts[id]++
+			flat = append(flat, occ{id, base | uint64(pos)})
+		}))
+	}
+	// Counting sort by term; each term's occurrences stay in text order.
+	d.start = make([]int32, len(d.terms)+1)
+	for i, n := range counts {
+		d.start[i+1] = d.start[i] + n
+	}
+	next := counts // reused as each term's next slot
+	copy(next, d.start)
+	d.occ = make([]uint64, len(flat))
+	for _, f := range flat {
+		d.occ[next[f.id]] = f.o
+		next[f.id]++
+	}
+	return d
+}
+
+// Tokens calls fn for every token the index keeps of text, with its
+// position and byte span, and returns the number of positions (at most
+// MaxPos+1).
+func Tokens(text string, fn func(term string, pos, start, end int)) int {
+	g := grouper{fn: fn, pos: -1}
+	_ = hangul.Tokenize(text, g.token)
+	g.flush()
+	return g.pos + 1
+}
+
+type tok struct {
+	s    string
+	b, e int
+}
+
+// grouper gathers the tokens of one position and keeps what the index
+// stores (see the package documentation).
+type grouper struct {
+	fn    func(term string, pos, start, end int)
+	group []tok
+	pos   int
+}
+
+func (g *grouper) token(s string, b, e int, colocated bool) error {
+	if !colocated {
+		g.flush()
+		if g.pos >= MaxPos {
+			return errFull
+		}
+		g.pos++
+	}
+	g.group = append(g.group, tok{s, b, e})
+	return nil
+}
+
+func (g *grouper) flush() {
+	grp := g.group
+	if len(grp) == 0 {
+		return
+	}
+	g.group = grp[:0]
+	if isSyllables(grp[0].s, 1) {
+		keep := grp[0]
+		for _, t := range grp[1:] {
+			if isSyllables(t.s, 2) {
+				keep = t
+				break
+			}
+		}
+		g.fn(keep.s, g.pos, keep.b, keep.e)
+		return
+	}
+	for _, t := range grp {
+		g.fn(t.s, g.pos, t.b, t.e)
+	}
+}
+
+type fullError struct{}
+
+func (fullError) Error() string { return "row full" }
+
+var errFull error = fullError{}
+
+// isSyllables reports whether s is exactly n Hangul syllables.
+func isSyllables(s string, n int) bool {
+	if len(s) != 3*n {
+		return false
+	}
+	for _, r := range s {
+		if !hangul.IsSyllable(r) {
+			return false
+		}
+	}
+	return utf8.RuneCountInString(s) == n
+}

@@ -1,0 +1,52 @@
+package textindex
+
+import (
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Mem is a Source held in memory: segments of encoded lists. It is what
+// tests and tools use; the store keeps the same lists in its database.
+type Mem struct {
+	segs []map[string][]byte
+}
+
+// AddSegment stores what b gathered as the newest segment.
+func (m *Mem) AddSegment(b *Builder) {
+	seg := make(map[string][]byte, b.Len())
+	_ = b.Each(func(term string, l []byte) error {
+		seg[term] = slices.Clone(l)
+		return nil
+	})
+	m.segs = append(m.segs, seg)
+}
+
+// Lists implements Source.
+func (m *Mem) Lists(a Alt) ([][]byte, error) {
+	var out [][]byte
+	if !a.Prefix {
+		for _, s := range m.segs {
+			if l, ok := s[a.Term]; ok {
+				out = append(out, l)
+			}
+		}
+		return out, nil
+	}
+	terms := map[string]bool{}
+	for _, s := range m.segs {
+		for t := range s {
+			if strings.HasPrefix(t, a.Term) {
+				terms[t] = true
+			}
+		}
+	}
+	for _, t := range slices.Sorted(maps.Keys(terms)) {
+		for _, s := range m.segs {
+			if l, ok := s[t]; ok {
+				out = append(out, l)
+			}
+		}
+	}
+	return out, nil
+}

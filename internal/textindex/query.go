@@ -1,0 +1,440 @@
+package textindex
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"sori/internal/hangul"
+)
+
+// Alt is one term that may stand at a position of a phrase: the term
+// itself or, with Prefix, any term that begins with it.
+type Alt struct {
+	Term   string
+	Prefix bool
+}
+
+// Phrase is a sequence of positions, each a set of alternatives.
+type Phrase [][]Alt
+
+// Query is a conjunction of groups, each a disjunction of phrases: what
+// hangul.MatchExpr writes.
+type Query [][]Phrase
+
+// Compile parses a MATCH expression of the form hangul.MatchExpr writes —
+// "strings", ( "a" OR "b" ) groups, joined by AND (or by nothing) — and
+// tokenizes each string with hangul.TokenizeQuery into a phrase.
+func Compile(expr string) (Query, error) {
+	p := parser{s: expr}
+	var q Query
+	for {
+		p.space()
+		if p.eof() {
+			break
+		}
+		if p.word("AND") {
+			continue
+		}
+		var g []Phrase
+		if p.s[p.i] == '(' {
+			p.i++
+			for {
+				p.space()
+				if p.eof() {
+					return nil, fmt.Errorf("unclosed ( in %q", expr)
+				}
+				if p.s[p.i] == ')' {
+					p.i++
+					break
+				}
+				if p.word("OR") {
+					continue
+				}
+				s, err := p.str()
+				if err != nil {
+					return nil, err
+				}
+				if ph := compilePhrase(s); len(ph) > 0 {
+					g = append(g, ph)
+				}
+			}
+		} else {
+			s, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			if ph := compilePhrase(s); len(ph) > 0 {
+				g = append(g, ph)
+			}
+		}
+		if len(g) > 0 {
+			q = append(q, g)
+		}
+	}
+	if len(q) == 0 {
+		return nil, fmt.Errorf("nothing to search for in %q", expr)
+	}
+	return q, nil
+}
+
+type parser struct {
+	s string
+	i int
+}
+
+func (p *parser) eof() bool { return p.i >= len(p.s) }
+
+func (p *parser) space() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\n') {
+		p.i++
+	}
+}
+
+func (p *parser) word(w string) bool {
+	if strings.HasPrefix(p.s[p.i:], w) {
+		rest := p.s[p.i+len(w):]
+		if rest == "" || rest[0] == ' ' || rest[0] == '"' || rest[0] == '(' {
+			p.i += len(w)
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) str() (string, error) {
+	if p.s[p.i] != '"' {
+		return "", fmt.Errorf("expected a quoted string at byte %d of %q", p.i, p.s)
+	}
+	var b strings.Builder
+	for j := p.i + 1; j < len(p.s); j++ {
+		if p.s[j] == '"' {
+			if j+1 < len(p.s) && p.s[j+1] == '"' {
+				b.WriteByte('"')
+				j++
+				continue
+			}
+			p.i = j + 1
+			return b.String(), nil
+		}
+		b.WriteByte(p.s[j])
+	}
+	return "", fmt.Errorf("unclosed string in %q", p.s)
+}
+
+// compilePhrase tokenizes one query string into a phrase.
+func compilePhrase(s string) Phrase {
+	var ph Phrase
+	_ = hangul.TokenizeQuery(s, func(tok string, _, _ int, colocated bool) error {
+		if !colocated || len(ph) == 0 {
+			ph = append(ph, nil)
+		}
+		at := &ph[len(ph)-1]
+		for _, a := range alternatives(tok) {
+			if !slices.Contains(*at, a) {
+				*at = append(*at, a)
+			}
+		}
+		return nil
+	})
+	return ph
+}
+
+// alternatives are the index terms that stand for one query token.
+func alternatives(tok string) []Alt {
+	if key, ok := strings.CutPrefix(tok, hangul.KeyPrefix); ok {
+		alts := []Alt{{Term: tok}}
+		for _, r := range keySyllables()[key] {
+			alts = append(alts, Alt{Term: string(r), Prefix: true})
+		}
+		return alts
+	}
+	if isSyllables(tok, 1) {
+		return []Alt{{Term: tok, Prefix: true}}
+	}
+	return []Alt{{Term: tok}}
+}
+
+// keySyllables maps a name key to every syllable with that key and the
+// southern form of each (how a run's first syllable is indexed).
+var keySyllables = sync.OnceValue(func() map[string][]rune {
+	m := make(map[string][]rune)
+	for r := rune(0xAC00); r <= 0xD7A3; r++ {
+		k := hangul.SyllableKey(r)
+		if k == "" {
+			continue
+		}
+		m[k] = append(m[k], r)
+		if s := hangul.SouthInitial(r); s != r && !slices.Contains(m[k], s) {
+			m[k] = append(m[k], s)
+		}
+	}
+	return m
+})
+
+// Source gives the index's stored posting lists.
+type Source interface {
+	// Lists returns the encoded posting lists of term (Prefix: of every
+	// term that begins with it), at most one per term and segment, each
+	// term's lists in segment order.
+	Lists(a Alt) ([][]byte, error)
+}
+
+// Stats describes the live rows, for liveness and BM25.
+type Stats interface {
+	// Len is the row's length in positions, or -1 if it is not live.
+	Len(row uint64) int
+	// Rows and AvgLen describe all live rows.
+	Rows() int
+	AvgLen() float64
+}
+
+// Match is a live row that satisfies a query, with its BM25 score
+// (negated, as SQLite's FTS5 reports it: lower is better).
+type Match struct {
+	Row   uint64
+	Score float64
+}
+
+// BM25 parameters, as FTS5's bm25() uses them.
+const (
+	k1 = 1.2
+	b  = 0.75
+)
+
+// Eval returns every live row that matches q, in row order.
+func Eval(q Query, src Source, st Stats) ([]Match, error) {
+	var acc []Match
+	for gi, g := range q {
+		var grp []Match
+		for _, ph := range g {
+			hits, err := phraseRows(ph, src, st)
+			if err != nil {
+				return nil, err
+			}
+			grp = union(grp, score(hits, st))
+		}
+		if gi == 0 {
+			acc = grp
+		} else {
+			acc = intersect(acc, grp)
+		}
+		if len(acc) == 0 {
+			return nil, nil
+		}
+	}
+	return acc, nil
+}
+
+// rowTF is a row and how often a phrase occurs in it.
+type rowTF struct {
+	row uint64
+	tf  int
+}
+
+// phraseRows finds the live rows where ph occurs, with its frequency.
+func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
+	cols := make([][]uint64, len(ph))
+	for i, alts := range ph {
+		var err error
+		if cols[i], err = occurrences(alts, src); err != nil {
+			return nil, err
+		}
+		if len(cols[i]) == 0 {
+			return nil, nil
+		}
+	}
+	var out []rowTF
+	next := make([]int, len(cols))
+	liveRow, live := uint64(1<<63), false
+	for _, o := range cols[0] {
+		ok := true
+		for i := 1; i < len(cols) && ok; i++ {
+			want := o + uint64(i)
+			c := cols[i]
+			j := next[i]
+			for j < len(c) && c[j] < want {
+				j++
+			}
+			next[i] = j
+			ok = j < len(c) && c[j] == want && (want>>16 == o>>16)
+		}
+		if !ok {
+			continue
+		}
+		row := o >> 16
+		if row != liveRow {
+			liveRow, live = row, st.Len(row) >= 0
+		}
+		if !live {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].row == row {
+			out[n-1].tf++
+		} else {
+			out = append(out, rowTF{row, 1})
+		}
+	}
+	return out, nil
+}
+
+// occurrences is the sorted union of the occurrences of alts.
+func occurrences(alts []Alt, src Source) ([]uint64, error) {
+	var all []uint64
+	lists := 0
+	for _, a := range alts {
+		ls, err := src.Lists(a)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range ls {
+			if all, err = DecodeList(all, l); err != nil {
+				return nil, err
+			}
+			lists++
+		}
+	}
+	if lists > 1 {
+		slices.Sort(all)
+		all = slices.Compact(all)
+	}
+	return all, nil
+}
+
+// score turns a phrase's rows into BM25 contributions.
+func score(hits []rowTF, st Stats) []Match {
+	if len(hits) == 0 {
+		return nil
+	}
+	n, N := float64(len(hits)), float64(st.Rows())
+	idf := math.Log((N - n + 0.5) / (n + 0.5))
+	if idf <= 0 {
+		idf = 1e-6
+	}
+	avg := st.AvgLen()
+	if avg <= 0 {
+		avg = 1
+	}
+	out := make([]Match, len(hits))
+	for i, h := range hits {
+		tf, dl := float64(h.tf), float64(st.Len(h.row))
+		out[i] = Match{Row: h.row, Score: -idf * tf * (k1 + 1) / (tf + k1*(1-b+b*dl/avg))}
+	}
+	return out
+}
+
+// union merges two row-sorted lists, adding the scores of rows in both.
+func union(a, c []Match) []Match {
+	if len(a) == 0 {
+		return c
+	}
+	out := make([]Match, 0, max(len(a), len(c)))
+	i, j := 0, 0
+	for i < len(a) && j < len(c) {
+		switch {
+		case a[i].Row < c[j].Row:
+			out = append(out, a[i])
+			i++
+		case a[i].Row > c[j].Row:
+			out = append(out, c[j])
+			j++
+		default:
+			out = append(out, Match{a[i].Row, a[i].Score + c[j].Score})
+			i++
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, c[j:]...)
+}
+
+// intersect keeps the rows in both, adding their scores.
+func intersect(a, c []Match) []Match {
+	var out []Match
+	i, j := 0, 0
+	for i < len(a) && j < len(c) {
+		switch {
+		case a[i].Row < c[j].Row:
+			i++
+		case a[i].Row > c[j].Row:
+			j++
+		default:
+			out = append(out, Match{a[i].Row, a[i].Score + c[j].Score})
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// Highlights returns the byte spans of text (one row) that q's phrases
+// match, in order, for a snippet: a prefix alternative highlights only the
+// syllable it names.
+func Highlights(q Query, text string) [][2]int {
+	type at struct {
+		terms []tok
+	}
+	var poss []at
+	Tokens(text, func(term string, pos, s, e int) {
+		for len(poss) <= pos {
+			poss = append(poss, at{})
+		}
+		poss[pos].terms = append(poss[pos].terms, tok{term, s, e})
+	})
+	var spans [][2]int
+	for _, g := range q {
+		for _, ph := range g {
+			for p := range poss {
+				if p+len(ph) > len(poss) {
+					break
+				}
+				var sp [2]int
+				ok := true
+				for i, alts := range ph {
+					s, e, hit := matchAt(alts, poss[p+i].terms)
+					if !hit {
+						ok = false
+						break
+					}
+					if i == 0 {
+						sp = [2]int{s, e}
+					}
+					sp[0], sp[1] = min(sp[0], s), max(sp[1], e)
+				}
+				if ok {
+					spans = append(spans, sp) // the whole phrase: [P'yŏn Kyŏng-ch'ŏl]
+				}
+			}
+		}
+	}
+	slices.SortFunc(spans, func(x, y [2]int) int { return x[0] - y[0] })
+	// Join overlapping spans.
+	var out [][2]int
+	for _, s := range spans {
+		if n := len(out); n > 0 && s[0] <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], s[1])
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func matchAt(alts []Alt, terms []tok) (int, int, bool) {
+	for _, a := range alts {
+		for _, t := range terms {
+			if a.Prefix && strings.HasPrefix(t.s, a.Term) {
+				// The syllable's own bytes: a bigram's first syllable.
+				_, n := utf8.DecodeRuneInString(t.s)
+				return t.b, min(t.e, t.b+n), true
+			}
+			if t.s == a.Term {
+				return t.b, t.e, true
+			}
+		}
+	}
+	return 0, 0, false
+}

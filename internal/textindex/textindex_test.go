@@ -1,0 +1,374 @@
+package textindex
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"sori/internal/hangul"
+)
+
+// stats is a Stats over fixed rows.
+type stats map[uint64]int
+
+func (s stats) Len(row uint64) int {
+	if n, ok := s[row]; ok {
+		return n
+	}
+	return -1
+}
+func (s stats) Rows() int { return len(s) }
+func (s stats) AvgLen() float64 {
+	t := 0
+	for _, n := range s {
+		t += n
+	}
+	return float64(t) / float64(max(1, len(s)))
+}
+
+// index builds a Mem of docs (one row each, rows 1…), in segments of segSize.
+func index(docs []string, segSize int) (*Mem, stats) {
+	m := &Mem{}
+	st := stats{}
+	b := NewBuilder()
+	for i, d := range docs {
+		row := uint64(i + 1)
+		a := Analyze([]string{d})
+		b.Add(row>>16, shift(a, row&0xffff))
+		st[row] = int(a.Lens[0])
+		if b.Rows() == segSize {
+			m.AddSegment(b)
+			b = NewBuilder()
+		}
+	}
+	if b.Rows() > 0 {
+		m.AddSegment(b)
+	}
+	return m, st
+}
+
+// shift moves a one-row Doc to row r within its base.
+func shift(d *Doc, r uint64) *Doc {
+	out := &Doc{Lens: d.Lens, terms: d.terms, start: d.start}
+	for _, o := range d.occ {
+		out.occ = append(out.occ, o+r<<16)
+	}
+	return out
+}
+
+// reference evaluates expr over hangul.Tokenize's full token stream, the
+// way FTS5 matches phrases with co-located tokens: a query position
+// matches a document position if one of its tokens is there.
+func reference(t *testing.T, expr string, docs []string) []uint64 {
+	t.Helper()
+	var out []uint64
+	groups := parseRef(t, expr)
+	for i, d := range docs {
+		var poss []map[string]bool
+		_ = hangul.Tokenize(d, func(tok string, _, _ int, co bool) error {
+			if !co || len(poss) == 0 {
+				poss = append(poss, map[string]bool{})
+			}
+			poss[len(poss)-1][tok] = true
+			return nil
+		})
+		all := true
+		for _, g := range groups {
+			any := false
+			for _, ph := range g {
+				if phraseIn(ph, poss) {
+					any = true
+				}
+			}
+			all = all && any
+		}
+		if all {
+			out = append(out, uint64(i+1))
+		}
+	}
+	return out
+}
+
+func phraseIn(ph [][]string, poss []map[string]bool) bool {
+	for p := 0; p+len(ph) <= len(poss); p++ {
+		ok := true
+		for i, alts := range ph {
+			hit := false
+			for _, a := range alts {
+				hit = hit || poss[p+i][a]
+			}
+			if !hit {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// parseRef compiles expr with the raw tokens of TokenizeQuery.
+func parseRef(t *testing.T, expr string) [][][][]string {
+	q, err := Compile(expr) // only for its structure: re-tokenize below
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = q
+	var groups [][][][]string
+	for _, gs := range strings.Split(expr, " AND ") {
+		gs = strings.TrimSuffix(strings.TrimPrefix(gs, "("), ")")
+		var g [][][]string
+		for _, s := range strings.Split(gs, " OR ") {
+			s = strings.ReplaceAll(strings.Trim(s, `"`), `""`, `"`)
+			var ph [][]string
+			_ = hangul.TokenizeQuery(s, func(tok string, _, _ int, co bool) error {
+				if !co || len(ph) == 0 {
+					ph = append(ph, nil)
+				}
+				ph[len(ph)-1] = append(ph[len(ph)-1], tok)
+				return nil
+			})
+			if len(ph) > 0 {
+				g = append(g, ph)
+			}
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+var docs = []string{
+	"두만강을 건너 중국으로 갔다.",
+	"조선로동당 간부였던 리란길은 1997년에 탈출했다.",
+	"이란길 씨는 요덕에서 풀려났다.",
+	"Lee Ran-gil was released from Yodok in 1998.",
+	"Ri Ran Gil later testified about the camp.",
+	"그는 관리소에서 3년을 보냈다. 노동단련대",
+	"녀성들은 강을 건넜다. 강",
+	"김정일 시대의 배급은 끊겼다.",
+	"Kim Jong-il and Kim Jongil and Kim Chŏng-il.",
+	"The train reached CHŎNGJIN at dawn; Ch'oe's brother was forcibly returned.",
+	"박철민 씨와 Pak Ch'ŏl-min, Park Cheol-min.",
+	"ㅋㅋ 金日成 강제송환 됐다",
+	"요덕 관리소 근처의 Tumen river",
+}
+
+func TestEvalMatchesFullTokenStream(t *testing.T) {
+	queries := []string{"강", "두만강", "로동", "노동", "리", "로", "녀성", "여성", "요덕 관리소", "관리소", "Tumen", "chongjin",
+		`"forcibly returned"`, "김정일", "Kim Jong-il", "박철민", "Pak Chol Min", "리란길", "Lee Ran-gil", "이란길", "ㅋ", "金",
+		"강제송환", "ch'oe", "건너 중국", "1998", "released", "란길", "시대의 배급"}
+	for _, segSize := range []int{1, 3, 100} {
+		m, st := index(docs, segSize)
+		for _, q := range queries {
+			expr := hangul.MatchExpr(q)
+			cq, err := Compile(expr)
+			if err != nil {
+				t.Fatalf("Compile(%q): %v", expr, err)
+			}
+			got, err := Eval(cq, m, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rows []uint64
+			for _, g := range got {
+				rows = append(rows, g.Row)
+			}
+			want := reference(t, expr, docs)
+			keys := strings.Contains(expr, hangul.KeyPrefix)
+			missing := slices.DeleteFunc(slices.Clone(want), func(r uint64) bool { return slices.Contains(rows, r) })
+			if len(missing) > 0 || !keys && !slices.Equal(rows, want) {
+				t.Errorf("seg %d: %q (%s): rows %v, full token stream %v", segSize, q, expr, rows, want)
+			}
+			if len(want) == 0 && q != "ch'oe" {
+				t.Errorf("%q matches nothing: a useless test query", q)
+			}
+		}
+	}
+}
+
+// TestEvalRandom compares Eval with the reference on generated text.
+func TestEvalRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := []string{"강", "두만강", "로동", "노동", "리", "관리소", "요덕", "녀성", "여성", "배급", "탈출", "Kim", "Pak", "Jong-il",
+		"chol", "min", "camp", "river", "김정일", "박철민", "이", "의", "에서", "조선로동당"}
+	var docs []string
+	for range 300 {
+		var b strings.Builder
+		for j := range 3 + rng.IntN(12) {
+			if j > 0 && rng.IntN(3) > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(words[rng.IntN(len(words))])
+		}
+		docs = append(docs, b.String())
+	}
+	m, st := index(docs, 37)
+	for i := range 300 {
+		n := 1 + i%3
+		var parts []string
+		for range n {
+			parts = append(parts, words[rng.IntN(len(words))])
+		}
+		q := strings.Join(parts, " ")
+		if i%4 == 0 {
+			q = strings.Join(parts, "")
+		}
+		expr := hangul.MatchExpr(q)
+		if expr == "" {
+			continue
+		}
+		cq, err := Compile(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Eval(cq, m, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []uint64
+		for _, g := range got {
+			rows = append(rows, g.Row)
+		}
+		want := reference(t, expr, docs)
+		missing := slices.DeleteFunc(slices.Clone(want), func(r uint64) bool { return slices.Contains(rows, r) })
+		if len(missing) > 0 || !strings.Contains(expr, hangul.KeyPrefix) && !slices.Equal(rows, want) {
+			t.Fatalf("%q (%s): %d rows, reference %d; missing %v", q, expr, len(rows), len(want), missing)
+		}
+	}
+}
+
+func TestDeadRowsAndMerge(t *testing.T) {
+	m, st := index(docs, 2)
+	q, _ := Compile(hangul.MatchExpr("강"))
+	before, _ := Eval(q, m, st)
+	delete(st, 7) // row 7 (녀성들은 강을 …) is no longer live
+	after, _ := Eval(q, m, st)
+	if len(after) != len(before)-1 || slices.ContainsFunc(after, func(x Match) bool { return x.Row == 7 }) {
+		t.Fatalf("dead row still found: before %v after %v", before, after)
+	}
+	// Merging every segment, dropping the dead row, changes nothing else.
+	merged := map[string][]byte{}
+	terms := map[string]bool{}
+	for _, s := range m.segs {
+		for t := range s {
+			terms[t] = true
+		}
+	}
+	for term := range terms {
+		var ls [][]byte
+		for _, s := range m.segs {
+			if l, ok := s[term]; ok {
+				ls = append(ls, l)
+			}
+		}
+		out, err := Merge(ls, func(row uint64) bool { return st.Len(row) >= 0 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != nil {
+			merged[term] = out
+		}
+	}
+	m2 := &Mem{segs: []map[string][]byte{merged}}
+	again, _ := Eval(q, m2, st)
+	if !slices.Equal(again, after) {
+		t.Fatalf("after merge %v, before %v", again, after)
+	}
+	// Out-of-order segments are refused.
+	if _, err := Merge([][]byte{m.segs[1]["강"], m.segs[0]["강"]}, nil); err == nil && m.segs[1]["강"] != nil && m.segs[0]["강"] != nil {
+		t.Error("Merge accepted segments out of order")
+	}
+}
+
+func TestScoresRankDenserRowsFirst(t *testing.T) {
+	docs := []string{"강 강 강 강", "강 산 들 바다 하늘 구름 바람 비 눈 꽃", "산"}
+	m, st := index(docs, 10)
+	q, _ := Compile(hangul.MatchExpr("강"))
+	got, _ := Eval(q, m, st)
+	if len(got) != 2 || got[0].Score >= got[1].Score || got[0].Score >= 0 {
+		t.Fatalf("scores %v: the row with four 강 should score lowest (best), all negative", got)
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	text := "첫째 줄이다. 그는 두만강을 건너 중국으로 갔다. 그 뒤에 오랫동안 소식이 없었고 다시 요덕에서 만났다 그리고 또 다른 이야기가 이어졌다."
+	q, _ := Compile(hangul.MatchExpr("두만강"))
+	s := Snippet(q, text, "[", "]", "…", 6)
+	if !strings.Contains(s, "[두만강]") || !strings.HasSuffix(s, "…") {
+		t.Errorf("Snippet = %q", s)
+	}
+	q, _ = Compile(hangul.MatchExpr("강"))
+	if s := Snippet(q, "강을 건넜다", "[", "]", "…", 16); s != "[강]을 건넜다" {
+		t.Errorf("one-syllable snippet = %q", s)
+	}
+	q, _ = Compile(hangul.MatchExpr("Kim Jong-il"))
+	if s := Snippet(q, "He met 김정일 once.", "<", ">", "…", 16); !strings.Contains(s, "<김정일>") {
+		t.Errorf("name snippet = %q", s)
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	for _, e := range []string{"", `"unclosed`, `("a" OR`, `bare`, "AND"} {
+		if _, err := Compile(e); err == nil {
+			t.Errorf("Compile(%q) accepted", e)
+		}
+	}
+}
+
+func TestDecodeListCorrupt(t *testing.T) {
+	good, _ := AppendList(nil, 0, []uint64{5, 9, 1 << 40})
+	if got, err := DecodeList(nil, good); err != nil || fmt.Sprint(got) != "[5 9 1099511627776]" {
+		t.Fatalf("DecodeList = %v, %v", got, err)
+	}
+	for _, bad := range [][]byte{{0x80}, {5, 0}, append(good, 0xff)} {
+		if _, err := DecodeList(nil, bad); err == nil {
+			t.Errorf("DecodeList(%x) accepted", bad)
+		}
+	}
+}
+
+func FuzzAnalyze(f *testing.F) {
+	for _, d := range docs {
+		f.Add(d, "강")
+	}
+	f.Fuzz(func(t *testing.T, text, query string) {
+		d := Analyze([]string{text})
+		d.Each(func(term string, occs []uint64) {
+			if term == "" || !slices.IsSorted(occs) {
+				t.Fatalf("term %q occurrences %v", term, occs)
+			}
+			for _, o := range occs {
+				if o&0xffff >= uint64(d.Lens[0]) {
+					t.Fatalf("position %d past length %d", o&0xffff, d.Lens[0])
+				}
+			}
+		})
+		if expr := hangul.MatchExpr(query); expr != "" {
+			q, err := Compile(expr)
+			if err != nil {
+				t.Fatalf("Compile(MatchExpr(%q)) = %v", query, err)
+			}
+			for _, s := range Highlights(q, text) {
+				if s[0] < 0 || s[1] > len(text) || s[0] >= s[1] {
+					t.Fatalf("span %v of %d bytes", s, len(text))
+				}
+			}
+			_ = Snippet(q, text, "<", ">", "…", 16)
+		}
+	})
+}
+
+func FuzzDecodeList(f *testing.F) {
+	good, _ := AppendList(nil, 0, []uint64{5, 9, 1 << 40})
+	f.Add(good)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		occs, err := DecodeList(nil, b)
+		if err == nil && !slices.IsSorted(occs) {
+			t.Fatalf("DecodeList(%x) = %v, not sorted", b, occs)
+		}
+	})
+}
