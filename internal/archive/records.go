@@ -143,7 +143,16 @@ func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id
 		return err
 	}
 	doc, parts := recordDoc(id, b)
-	return tx.IndexDoc(ctx, doc, parts)
+	if err := tx.IndexDoc(ctx, doc, parts); err != nil {
+		return err
+	}
+	if an, ok := b.(*model.Annotation); ok {
+		return tx.LinkAnnotation(ctx, id.String(), an.Item.String(), an.Target.String())
+	}
+	if version > 1 {
+		return tx.RefreshLinked(ctx, id.String()) // items annotated with it follow its filters
+	}
+	return nil
 }
 
 // checkRefs makes sure every reference points to something of the right kind.

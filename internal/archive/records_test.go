@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"sori/internal/evidence"
@@ -80,5 +81,71 @@ func TestRecords(t *testing.T) {
 	}
 	if _, err := a.Record(ctx, item.String()); !errors.Is(err, evidence.ErrInvalid) {
 		t.Errorf("an item as a record: %v", err)
+	}
+}
+
+// TestAnnotatedItemInheritsFilters: a transcript annotated with an event
+// is found by the event's violation, place and date, and follows the event
+// when it changes; an item without annotations is not.
+func TestAnnotatedItemInheritsFilters(t *testing.T) {
+	a := newArchive(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	annotated, plain := filepath.Join(dir, "a.ko.txt"), filepath.Join(dir, "b.ko.txt")
+	writeFile(t, annotated, []byte("두만강을 건넜다. 보위부에서 조사를 받았다.\n"))
+	writeFile(t, plain, []byte("두만강 근처의 마을.\n"))
+	items := addAll(t, a, []string{annotated, plain}, AddOptions{Lang: "ko"})
+	d, _ := model.ParseDate("1998")
+	event, err := a.AddRecord(ctx, &model.Event{Title: "Interrogation", Date: d, Places: []string{"musan"}, Violations: []string{"detention.torture.interrogation"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddRecord(ctx, &model.Annotation{Item: items[0].ID, Start: 0, End: 9, Target: event}); err != nil {
+		t.Fatal(err)
+	}
+	found := func(opt SearchOptions) []string {
+		t.Helper()
+		hits, err := a.Search(ctx, "두만강", opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.Doc)
+		}
+		return out
+	}
+	one := []string{items[0].ID.String()}
+	for name, opt := range map[string]SearchOptions{
+		"violation":         {Violation: "detention"},
+		"place (gazetteer)": {Place: "musan"},
+		"place (Hangul)":    {Place: "무산"},
+		"years":             {From: 1997, To: 1999},
+	} {
+		if got := found(opt); !slices.Equal(got, one) {
+			t.Errorf("%s: found %v, want only the annotated transcript %v", name, got, one)
+		}
+	}
+	if got := found(SearchOptions{From: 2005}); len(got) != 0 {
+		t.Errorf("from 2005: found %v", got)
+	}
+	// The event moves to 2008 and another place; the transcript follows.
+	d2, _ := model.ParseDate("2008")
+	if _, _, err := a.UpdateRecord(ctx, event.String(), &model.Event{Title: "Interrogation", Date: d2, Places: []string{"hyesan"}, Violations: []string{"detention.torture.interrogation"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := found(SearchOptions{From: 2005, Place: "hyesan"}); !slices.Equal(got, one) {
+		t.Errorf("after the event changed: found %v", got)
+	}
+	if got := found(SearchOptions{Place: "musan"}); len(got) != 0 {
+		t.Errorf("old place still matches: %v", got)
+	}
+	// Editing the item's title keeps what it inherits.
+	title := "Interview, session 2"
+	if _, _, err := a.Edit(ctx, items[0].ID.String(), Edit{Title: &title}); err != nil {
+		t.Fatal(err)
+	}
+	if got := found(SearchOptions{Place: "hyesan"}); !slices.Equal(got, one) {
+		t.Errorf("after a title edit: found %v", got)
 	}
 }

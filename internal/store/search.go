@@ -57,12 +57,19 @@ CREATE TABLE search_terms (
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE search_dead (gen INTEGER PRIMARY KEY) STRICT;  -- replaced generations not yet merged away
 CREATE TABLE search_pending (doc TEXT PRIMARY KEY) STRICT; -- items whose text is yet to be indexed
+CREATE TABLE search_links (                  -- annotations: an item inherits its targets' filters
+	annotation TEXT PRIMARY KEY,
+	item       TEXT NOT NULL,
+	target     TEXT NOT NULL
+) STRICT;
+CREATE INDEX search_links_item ON search_links (item);
+CREATE INDEX search_links_target ON search_links (target);
 CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
 INSERT INTO search_state (key, value) VALUES ('next_gen', 1), ('next_seg', 1), ('version', 0);
 `
 
 // searchTables are the tables of the index, for the integrity check.
-var searchTables = []string{"search_docs", "search_segs", "search_terms", "search_dead", "search_pending", "search_state"}
+var searchTables = []string{"search_docs", "search_segs", "search_terms", "search_dead", "search_pending", "search_links", "search_state"}
 
 // mergeFanIn is how many segments of one level are merged into one.
 const mergeFanIn = 8
@@ -207,6 +214,16 @@ func (t *Tx) IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) er
 		return damaged(err)
 	}
 	s.modified = true
+	if exists {
+		// An annotated item keeps the filters it inherits.
+		var linked int
+		if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM search_links WHERE item = ?`, d.Doc).Scan(&linked); err != nil {
+			return damaged(err)
+		}
+		if linked > 0 {
+			return t.refreshItem(ctx, d.Doc)
+		}
+	}
 	return nil
 }
 
@@ -267,6 +284,97 @@ func (t *Tx) AttachText(ctx context.Context, doc string, text *textindex.Doc) er
 	}
 	if _, err := del.ExecContext(ctx, doc); err != nil {
 		return damaged(err)
+	}
+	s.modified = true
+	return nil
+}
+
+// LinkAnnotation records (or moves) annotation's link from item to target,
+// and refreshes the filters of the items concerned: an item annotated with
+// an event, act or place is found by that record's violations, places and
+// dates (sori search --violation … finds the transcript too).
+func (t *Tx) LinkAnnotation(ctx context.Context, annotation, item, target string) error {
+	var oldItem string
+	err := t.tx.QueryRowContext(ctx, `SELECT item FROM search_links WHERE annotation = ?`, annotation).Scan(&oldItem)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return damaged(err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO search_links (annotation, item, target) VALUES (?, ?, ?)
+		ON CONFLICT (annotation) DO UPDATE SET item = excluded.item, target = excluded.target`, annotation, item, target); err != nil {
+		return damaged(err)
+	}
+	if oldItem != "" && oldItem != item {
+		if err := t.refreshItem(ctx, oldItem); err != nil {
+			return err
+		}
+	}
+	return t.refreshItem(ctx, item)
+}
+
+// RefreshLinked refreshes the filters of every item annotated with target,
+// after target's own filters changed.
+func (t *Tx) RefreshLinked(ctx context.Context, target string) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT DISTINCT item FROM search_links WHERE target = ?`, target)
+	if err != nil {
+		return damaged(err)
+	}
+	var items []string
+	for rows.Next() {
+		var it string
+		if err := rows.Scan(&it); err != nil {
+			rows.Close()
+			return damaged(err)
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return damaged(err)
+	}
+	for _, it := range items {
+		if err := t.refreshItem(ctx, it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshItem sets an item's filters to the union of its annotation
+// targets' (items have none of their own).
+func (t *Tx) refreshItem(ctx context.Context, item string) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT d.places, d.violations, d.year_from, d.year_to
+		FROM search_links l JOIN search_docs d ON d.doc = l.target WHERE l.item = ?`, item)
+	if err != nil {
+		return damaged(err)
+	}
+	var places, violations []string
+	from, to := 0, 0
+	for rows.Next() {
+		var p, v string
+		var f, e int
+		if err := rows.Scan(&p, &v, &f, &e); err != nil {
+			rows.Close()
+			return damaged(err)
+		}
+		places, violations = append(places, strings.Fields(p)...), append(violations, strings.Fields(v)...)
+		if f != 0 && (from == 0 || f < from) {
+			from = f
+		}
+		to = max(to, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return damaged(err)
+	}
+	slices.Sort(places)
+	slices.Sort(violations)
+	if _, err := t.tx.ExecContext(ctx, `UPDATE search_docs SET places = ?, violations = ?, year_from = ?, year_to = ? WHERE doc = ?`,
+		spaced(slices.Compact(places)), spaced(slices.Compact(violations)), from, to, item); err != nil {
+		return damaged(err)
+	}
+	s, err := t.searchState(ctx)
+	if err != nil {
+		return err
 	}
 	s.modified = true
 	return nil
