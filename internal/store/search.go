@@ -7,8 +7,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"sori/internal/evidence"
 	"sori/internal/textindex"
@@ -812,20 +815,35 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 		if q.Allow != nil && !q.Allow(d.doc) {
 			continue
 		}
-		h := Hit{Doc: d.doc, Kind: d.kind, Title: d.title, Part: int(m.Row & 0xffff), Score: m.Score}
-		if !q.NoSnippets {
-			text := d.title
-			if h.Part > 0 {
-				text = ""
-				if q.Text != nil {
-					text, _ = q.Text(d.doc, h.Part) // a snippet is a courtesy: the hit stands without it
-				}
-			}
-			h.Snippet = textindex.Snippet(cq, text, q.Open, q.Shut, "…", snippetWidth)
-		}
-		hits = append(hits, h)
+		hits = append(hits, Hit{Doc: d.doc, Kind: d.kind, Title: d.title, Part: int(m.Row & 0xffff), Score: m.Score})
+	}
+	if !q.NoSnippets {
+		snippets(ctx, cq, q, hits)
 	}
 	return hits, nil
+}
+
+// snippets fills in the hits' snippets, on every core: a text part's
+// snippet needs its item decrypted and the passage tokenized.
+func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(hits)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(hits) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				h := &hits[i]
+				text := h.Title
+				if h.Part > 0 {
+					text = ""
+					if q.Text != nil {
+						text, _ = q.Text(h.Doc, h.Part) // a snippet is a courtesy: the hit stands without it
+					}
+				}
+				h.Snippet = textindex.Snippet(cq, text, q.Open, q.Shut, "…", snippetWidth)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // matches applies the query's filters to a document.

@@ -374,27 +374,40 @@ func intersect(a, c []Match) []Match {
 // match, in order, for a snippet: a prefix alternative highlights only the
 // syllable it names.
 func Highlights(q Query, text string) [][2]int {
-	type at struct {
-		terms []tok
-	}
-	var poss []at
+	return analyzeRow(q, text).spans
+}
+
+// row is one row's positions (byte extent of each) and q's matches in it.
+type row struct {
+	starts, ends []int
+	spans        [][2]int
+}
+
+// analyzeRow tokenizes text once for Snippet: the positions' byte extents
+// and the spans q matches.
+func analyzeRow(q Query, text string) row {
+	var r row
+	var terms [][]tok
 	Tokens(text, func(term string, pos, s, e int) {
-		for len(poss) <= pos {
-			poss = append(poss, at{})
+		if pos == len(r.starts) {
+			r.starts, r.ends = append(r.starts, s), append(r.ends, e)
+			terms = append(terms, nil)
+		} else {
+			r.ends[pos] = max(r.ends[pos], e)
 		}
-		poss[pos].terms = append(poss[pos].terms, tok{term, s, e})
+		terms[pos] = append(terms[pos], tok{term, s, e})
 	})
 	var spans [][2]int
 	for _, g := range q {
 		for _, ph := range g {
-			for p := range poss {
-				if p+len(ph) > len(poss) {
+			for p := range terms {
+				if p+len(ph) > len(terms) {
 					break
 				}
 				var sp [2]int
 				ok := true
 				for i, alts := range ph {
-					s, e, hit := matchAt(alts, poss[p+i].terms)
+					s, e, hit := matchAt(alts, terms[p+i])
 					if !hit {
 						ok = false
 						break
@@ -412,15 +425,14 @@ func Highlights(q Query, text string) [][2]int {
 	}
 	slices.SortFunc(spans, func(x, y [2]int) int { return x[0] - y[0] })
 	// Join overlapping spans.
-	var out [][2]int
 	for _, s := range spans {
-		if n := len(out); n > 0 && s[0] <= out[n-1][1] {
-			out[n-1][1] = max(out[n-1][1], s[1])
+		if n := len(r.spans); n > 0 && s[0] <= r.spans[n-1][1] {
+			r.spans[n-1][1] = max(r.spans[n-1][1], s[1])
 			continue
 		}
-		out = append(out, s)
+		r.spans = append(r.spans, s)
 	}
-	return out
+	return r
 }
 
 func matchAt(alts []Alt, terms []tok) (int, int, bool) {

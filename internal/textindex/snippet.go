@@ -9,16 +9,8 @@ import (
 // around the spans that match q, marks the matched spans with open and
 // shut, and puts ellipsis where the passage is cut.
 func Snippet(q Query, text, open, shut, ellipsis string, width int) string {
-	spans := Highlights(q, text)
-	var starts []int // byte start of each position
-	var ends []int
-	Tokens(text, func(_ string, pos, s, e int) {
-		if pos == len(starts) {
-			starts, ends = append(starts, s), append(ends, e)
-		} else {
-			ends[pos] = max(ends[pos], e)
-		}
-	})
+	r := analyzeRow(q, text)
+	spans, starts, ends := r.spans, r.starts, r.ends
 	if len(starts) == 0 {
 		return ""
 	}
