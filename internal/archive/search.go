@@ -191,6 +191,9 @@ type SearchOptions struct {
 // document with a snippet of its best part. Results pass through the same
 // access check as every read.
 func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) ([]store.Hit, error) {
+	if err := a.allow(OpSearch); err != nil {
+		return nil, err
+	}
 	expr := hangul.MatchExpr(query)
 	if expr == "" {
 		return nil, fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
