@@ -3,6 +3,9 @@ package archive
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -121,4 +124,29 @@ func (i Inspector) Records(ctx context.Context, fn func(store.RecordRow) error) 
 		return err
 	}
 	return i.a.db.EachRecord(ctx, "", false, fn)
+}
+
+// KeyFiles returns the contents of every file in the keys directory, by
+// name (keys/SUMS included): sealed key pairs and keyrings, ciphertext to
+// anyone without the passphrases.
+func (i Inspector) KeyFiles(ctx context.Context) (map[string][]byte, error) {
+	if err := i.a.allow(OpVerify); err != nil {
+		return nil, err
+	}
+	des, err := os.ReadDir(filepath.Join(i.a.dir, keysDir))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, de := range des {
+		if !de.Type().IsRegular() || strings.HasPrefix(de.Name(), ".") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(i.a.dir, keysDir, de.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out[de.Name()] = b
+	}
+	return out, nil
 }

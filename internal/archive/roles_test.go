@@ -161,6 +161,10 @@ var calls = map[string]call{
 		return a.Inspect().Packs(t.Context(), func(string, int64) error { return nil })
 	}},
 	"Inspector.CheckPin": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error { return a.Inspect().CheckPin(t.Context()) }},
+	"Inspector.KeyFiles": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Inspect().KeyFiles(t.Context())
+		return err
+	}},
 	"Inspector.Records": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return each(func(fn func(store.RecordRow) error) error { return a.Inspect().Records(t.Context(), fn) })
 	}},
