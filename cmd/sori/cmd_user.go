@@ -38,8 +38,8 @@ already taken, or once used by a removed user, exits 1.
 
 'rm' removes NAME: their key files are deleted, a signed "revoke" entry is
 logged, and a new content key is given to the remaining users only, so
-nothing added from now on can be read with NAME's old keys. The last admin
-cannot be removed (exit 2).
+nothing added from now on can be read with NAME's old keys. An admin cannot
+remove themselves (exit 2; another admin can), so the last admin stays.
 
 Exit status: 0 ok, 1 failure, 2 invalid input (nothing changed), 3 locked or
 not an admin.

@@ -106,7 +106,7 @@ func TestUserCommands(t *testing.T) {
 	c.as("lee", leePass)
 	second := c.ok("add", file("c.txt", "증언 셋"))[:32]
 	c.as("kim", kimPass)
-	c.want(2, "last admin", "user", "rm", "kim")
+	c.want(2, "cannot remove themselves", "user", "rm", "kim")
 	c.want(1, "no user", "user", "rm", "nobody")
 	if out := c.ok("user", "rm", "lee"); out != "removed user lee\n" {
 		t.Errorf("user rm: %q", out)

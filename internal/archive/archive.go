@@ -260,6 +260,9 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		if listedKeyFile(dir, loc+".user") {
 			return nil, fmt.Errorf("%w: the key file of %s (%s/%s.user) is missing though %s/%s lists it", evidence.ErrDamaged, display, keysDir, loc, keysDir, keySums)
 		}
+		if user == "" {
+			return nil, fmt.Errorf("%w: the archive's first admin has no key files here (removed?); name a user with --user or SORI_USER", evidence.ErrLocked)
+		}
 		return nil, fmt.Errorf("%w: no %s in this archive", evidence.ErrLocked, display)
 	}
 	if err != nil {

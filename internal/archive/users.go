@@ -152,7 +152,9 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 // Archive value, which keeps the keys it was opened with: open the archive
 // again before adding items.
 //
-// Removing the last admin is refused (evidence.ErrInvalid).
+// Removing oneself is refused (evidence.ErrInvalid): the session would go
+// on with the removed role. So is removing the last admin, which that rule
+// already prevents while only admins may remove.
 func (a *Archive) RemoveUser(ctx context.Context, name string) error {
 	if err := a.allow(OpUserRemove); err != nil {
 		return err
@@ -182,7 +184,11 @@ func (a *Archive) RemoveUser(ctx context.Context, name string) error {
 	if target == nil {
 		return fmt.Errorf("%w: no user %q in this archive", evidence.ErrNotFound, name)
 	}
-	if admins == 0 {
+	if target.ID == a.me.ID {
+		// This session would go on acting with the removed user's role.
+		return fmt.Errorf("%w: a user cannot remove themselves; another admin can", evidence.ErrInvalid)
+	}
+	if admins == 0 { // cannot happen while only admins remove and not themselves; kept as the rule
 		return fmt.Errorf("%w: %q is the last admin; add another admin first", evidence.ErrInvalid, name)
 	}
 	if err := a.currentKeys(ctx, tx); err != nil {

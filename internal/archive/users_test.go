@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"sori/internal/evidence"
@@ -171,7 +172,7 @@ func TestUserChangesRefused(t *testing.T) {
 		}
 	}
 	if err := adm.RemoveUser(ctx, "investigator-kim"); !errors.Is(err, evidence.ErrInvalid) {
-		t.Errorf("removing the last admin: %v", err)
+		t.Errorf("the last admin removing themselves: %v", err)
 	}
 	if err := adm.RemoveUser(ctx, "nobody"); !errors.Is(err, evidence.ErrNotFound) {
 		t.Errorf("removing an unknown user: %v", err)
@@ -314,5 +315,32 @@ func TestInterruptedRemoval(t *testing.T) {
 	id := addAll(t, adm, []string{p}, AddOptions{})[0].ID
 	if it, _ := adm.db.Item(context.Background(), id); it.KeyGen != 1 {
 		t.Errorf("item under generation %d", it.KeyGen)
+	}
+}
+
+// TestFirstAdminRemoved: a second admin may remove the first (not
+// themselves); opening without a user name then says what to do.
+func TestFirstAdminRemoved(t *testing.T) {
+	ctx := context.Background()
+	adm := newArchive(t)
+	if _, err := adm.AddUser(ctx, "admin-park", RoleAdmin, testPass); err != nil {
+		t.Fatal(err)
+	}
+	park, err := openAs(t, adm.dir, "admin-park", testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := park.RemoveUser(ctx, "admin-park"); !errors.Is(err, evidence.ErrInvalid) {
+		t.Errorf("removing oneself: %v", err)
+	}
+	if err := park.RemoveUser(ctx, "investigator-kim"); err != nil {
+		t.Fatal(err)
+	}
+	adm.Close()
+	if _, err := openAs(t, adm.dir, "", testPass); !errors.Is(err, evidence.ErrLocked) || !strings.Contains(err.Error(), "--user") {
+		t.Errorf("opening as the removed first admin: %v", err)
+	}
+	if err := park.RemoveUser(ctx, "admin-park"); !errors.Is(err, evidence.ErrInvalid) {
+		t.Errorf("the last admin removing themselves: %v", err)
 	}
 }
