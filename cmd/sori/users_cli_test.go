@@ -146,3 +146,63 @@ func TestUserCommands(t *testing.T) {
 		t.Errorf("verify after user changes:\n%s%s", out, errs)
 	}
 }
+
+// TestUsersBinary runs user add, passwd and rm through the built binary, as
+// a script would, then checks that sori verify is clean and that no file of
+// the archive holds a user name or passphrase in the clear.
+func TestUsersBinary(t *testing.T) {
+	ta := newTestArchive(t)
+	const name, pass, pass2 = "investigator-hwang-binary", "hwang's first passphrase", "hwang's second passphrase"
+	runAs := func(extra []string, args ...string) (string, string, int) {
+		t.Helper()
+		var out, errb strings.Builder
+		cmd := ta.command(t.Context(), args...)
+		cmd.Env = append(cmd.Env, extra...)
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if err != nil {
+			code = cmd.ProcessState.ExitCode()
+			if code < 0 {
+				t.Fatalf("sori %s: %v", strings.Join(args, " "), err)
+			}
+		}
+		return out.String(), errb.String(), code
+	}
+	if _, errs, code := runAs([]string{"SORI_NEW_PASSPHRASE=" + pass}, "user", "add", name, "--role", "investigator"); code != 0 {
+		t.Fatalf("user add: exit %d %s", code, errs)
+	}
+	as := []string{"SORI_USER=" + name, "SORI_PASSPHRASE=" + pass}
+	src := filepath.Join(t.TempDir(), "statement.txt")
+	os.WriteFile(src, []byte("증언: 1997년 겨울"), 0o600)
+	if _, errs, code := runAs(as, "add", src); code != 0 {
+		t.Fatalf("add as the investigator: exit %d %s", code, errs)
+	}
+	if _, errs, code := runAs(append(as, "SORI_NEW_PASSPHRASE="+pass2), "passwd"); code != 0 {
+		t.Fatalf("passwd: exit %d %s", code, errs)
+	}
+	if _, _, code := runAs(as, "ls"); code != 3 {
+		t.Errorf("old passphrase after passwd: exit %d, want 3", code)
+	}
+	if _, errs, code := runAs(nil, "user", "rm", name); code != 0 {
+		t.Fatalf("user rm: exit %d %s", code, errs)
+	}
+	if _, _, code := runAs([]string{"SORI_USER=" + name, "SORI_PASSPHRASE=" + pass2}, "ls"); code != 3 {
+		t.Errorf("removed user: exit %d, want 3", code)
+	}
+	if out, errs, code := runAs(nil, "verify"); code != 0 || out != "" {
+		t.Errorf("verify after user changes: exit %d\n%s%s", code, out, errs)
+	}
+	filepath.WalkDir(ta.dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		for _, s := range []string{name, pass, pass2, testPassphrase, "tester"} {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s holds %q in the clear", p, s)
+			}
+		}
+		return nil
+	})
+}
