@@ -125,6 +125,8 @@ type verifier struct {
 	opt Options
 
 	users    map[string]ed25519.PublicKey
+	userRows map[string]store.User // by key ID
+	replay   userReplay
 	items    map[evidence.ID]store.Item
 	versions map[evidence.ID][]store.Version
 	records  map[evidence.ID][]store.RecordRow
@@ -141,6 +143,11 @@ func (v *verifier) run(ctx context.Context) error {
 	if err := v.loadUsers(ctx); err != nil {
 		return err
 	}
+	files, err := v.in.KeyFiles(ctx)
+	if err != nil {
+		return err
+	}
+	v.checkKeyFiles(files)
 	size, err := v.in.TreeSize(ctx)
 	if err != nil {
 		return err
@@ -164,6 +171,7 @@ func (v *verifier) run(ctx context.Context) error {
 		<-contentErr
 		return err
 	}
+	v.checkUserRows()
 	if err := v.checkTree(ctx, rebuilt); err != nil {
 		return err
 	}
@@ -184,7 +192,10 @@ func (v *verifier) loadUsers(ctx context.Context) error {
 		return err
 	}
 	v.users = map[string]ed25519.PublicKey{}
+	v.userRows = map[string]store.User{}
+	v.replay = userReplay{granted: map[string]string{}}
 	for _, u := range users {
+		v.userRows[u.ID] = u
 		if archiveKeyID(u.Recipient) != u.ID {
 			v.r.add(KindUser, u.ID, hintTamper, "user key ID does not match the user's public key")
 		}
@@ -398,6 +409,7 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		default:
 			sigs <- sigJob{e, row.Sig, obj}
 			v.checkEntryRecord(e, row, logged)
+			v.replayUsers(e)
 		}
 		if len(row.Salt) != custody.SaltSize {
 			v.r.add(KindEntry, obj, hintTamper, "leaf salt has %d bytes", len(row.Salt))

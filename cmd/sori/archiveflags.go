@@ -68,6 +68,11 @@ func (f *archiveFlags) passphrase(e *env, prompt string, confirm bool) (string, 
 
 // open unlocks the archive named by the flags.
 func (f *archiveFlags) open(ctx context.Context, e *env) (*archive.Archive, error) {
+	return f.openWith(ctx, e, archiveOptions(e))
+}
+
+// openWith is open with other options (a work factor for new keys).
+func (f *archiveFlags) openWith(ctx context.Context, e *env, opt archive.Options) (*archive.Archive, error) {
 	if err := f.needDir(); err != nil {
 		return nil, err
 	}
@@ -82,7 +87,18 @@ func (f *archiveFlags) open(ctx context.Context, e *env) (*archive.Archive, erro
 	if err != nil {
 		return nil, err
 	}
-	return archive.Open(ctx, f.dir, f.user, p, archiveOptions(e))
+	return f.openPass(ctx, opt, p)
+}
+
+// openPass opens the archive with a passphrase already read.
+func (f *archiveFlags) openPass(ctx context.Context, opt archive.Options, passphrase string) (*archive.Archive, error) {
+	if err := f.needDir(); err != nil {
+		return nil, err
+	}
+	if !archive.IsArchive(f.dir) {
+		return nil, fmt.Errorf("%s is not a sori archive (run 'sori init --archive %s' to create one)", f.dir, f.dir)
+	}
+	return archive.Open(ctx, f.dir, f.user, passphrase, opt)
 }
 
 // archiveOptions are the options every command opens archives with.

@@ -32,7 +32,8 @@ Flags shared by commands that open an archive:
                          $SORI_PASSPHRASE; else a no-echo prompt on a terminal
 
 Exit status: 0 ok · 1 failure or findings · 2 usage or invalid input · 3 locked
-(wrong passphrase, unknown user) or forbidden.
+(wrong passphrase, unknown or removed user) or forbidden (the user's role
+does not allow it; docs/roles.md).
 
 Run 'sori help COMMAND' for a command's flags and examples; docs/cli.md is the
 full contract.

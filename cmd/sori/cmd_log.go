@@ -13,20 +13,23 @@ var logCmd = &command{
 	name:    "log",
 	summary: "show the custody history of an item or of the archive",
 	usage: `
-Usage: sori log [--json] [ID]
+Usage: sori log [--json] [--actor NAME] [ID]
 
 Lists custody entries — who did what, when — oldest first: of item ID (full
-ID or unique prefix), or of the whole archive. One line per entry:
+ID or unique prefix), or of the whole archive; --actor NAME keeps only the
+entries NAME signed (what NAME did). One line per entry:
   SEQ<TAB>TIME<TAB>ACTOR<TAB>KIND<TAB>OBJECT<TAB>VERSION<TAB>DIGEST
 SEQ is the entry's index in the Merkle tree; KIND is init, intake, version,
-export, grant, revoke or withdraw; VERSION is the record version ("-" if
-none); DIGEST is the record's SHA-256. Each entry's signature is checked as
+record, export, grant (a user added; OBJECT is their key ID), revoke (a user
+removed) or withdraw; VERSION is the record version ("-" if none); DIGEST is
+the record's SHA-256. Each entry's signature is checked as
 it is listed. With --json, one object per line:
   {"seq","time","actor","actor_name","kind","object","version","digest","signature_ok"}
 
 Examples:
   sori log
   sori log 3fa4c2
+  sori log --actor lee
 `,
 	run: runLog,
 }
@@ -36,10 +39,17 @@ func runLog(ctx context.Context, e *env, args []string) error {
 	var asJSON bool
 	fs := newFlags("log")
 	f.register(fs, e)
+	var actor string
 	fs.BoolVar(&asJSON, "json", false, "")
+	fs.StringVar(&actor, "actor", "", "")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if actor != "" {
+		if actor, err = archive.CheckUserName(actor); err != nil {
+			return err
+		}
 	}
 	if len(rest) > 1 {
 		return usagef("give at most one item ID")
@@ -60,6 +70,9 @@ func runLog(ctx context.Context, e *env, args []string) error {
 	enc := json.NewEncoder(e.stdout)
 	bad := 0
 	err = a.Log(ctx, ref, func(l archive.LogEntry) error {
+		if actor != "" && l.ActorName != actor {
+			return nil
+		}
 		if !l.SignatureOK {
 			bad++
 		}

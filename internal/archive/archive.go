@@ -50,9 +50,6 @@ const (
 	blobsDir   = "blobs"
 )
 
-// Roles. Only admin exists until the protection issue adds the others.
-const RoleAdmin = "admin"
-
 // staleTemp is the age after which an unfinished pack file is taken to be
 // left over from a killed process.
 const staleTemp = 6 * time.Hour
@@ -100,12 +97,15 @@ type Archive struct {
 	// pinFrozen: the pin check failed (opened with NoPinCheck); the pin is
 	// never rewritten in this session.
 	pinFrozen bool
+	// workFactor seals the keys of users this session adds, or re-seals.
+	workFactor int
 }
 
 // Options tune Init and Open. The zero value is production use.
 type Options struct {
-	// WorkFactor is the scrypt work factor (log2 N) for a new user key; 0
-	// means seal.DefaultWorkFactor. Lower values are for tests only.
+	// WorkFactor is the scrypt work factor (log2 N) for new user keys and
+	// changed passphrases; 0 means seal.DefaultWorkFactor. Lower values are
+	// for tests only.
 	WorkFactor int
 	// Logger receives operational events (never secrets or content); nil
 	// discards them.
@@ -128,6 +128,13 @@ func (o Options) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+func (o Options) workFactor() int {
+	if o.WorkFactor != 0 {
+		return o.WorkFactor
+	}
+	return seal.DefaultWorkFactor
+}
+
 func (o Options) clock() func() time.Time {
 	if o.Now != nil {
 		return o.Now
@@ -145,10 +152,7 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	if utf8.RuneCountInString(passphrase) < MinPassphrase {
 		return nil, fmt.Errorf("%w: passphrase must have at least %d characters", evidence.ErrInvalid, MinPassphrase)
 	}
-	wf := opt.WorkFactor
-	if wf == 0 {
-		wf = seal.DefaultWorkFactor
-	}
+	wf := opt.workFactor()
 	if err := prepareEmptyDir(dir); err != nil {
 		return nil, err
 	}
@@ -182,9 +186,11 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	if err != nil {
 		return nil, err
 	}
-	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir}
+	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir, workFactor: wf}
 	now := a.now()
-	a.me = store.User{ID: key.KeyID(), Name: user, Role: RoleAdmin, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: now}
+	// The first admin also holds protection: someone must be able to open
+	// the identity vault, and grant it on.
+	a.me = store.User{ID: key.KeyID(), Name: user, Role: RoleAdmin + "," + RoleProtection, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: now}
 	cp, err := a.initRecords(ctx, now)
 	if err != nil {
 		db.Close()
@@ -254,6 +260,9 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		if listedKeyFile(dir, loc+".user") {
 			return nil, fmt.Errorf("%w: the key file of %s (%s/%s.user) is missing though %s/%s lists it", evidence.ErrDamaged, display, keysDir, loc, keysDir, keySums)
 		}
+		if user == "" {
+			return nil, fmt.Errorf("%w: the archive's first admin has no key files here (removed?); name a user with --user or SORI_USER", evidence.ErrLocked)
+		}
 		return nil, fmt.Errorf("%w: no %s in this archive", evidence.ErrLocked, display)
 	}
 	if err != nil {
@@ -304,7 +313,12 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		db.Close()
 		return nil, err
 	}
-	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, blobs: bs, me: me, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir}
+	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, blobs: bs, me: me, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir,
+		workFactor: opt.workFactor()}
+	if err := a.checkMember(ctx, display); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := a.checkPin(ctx); err != nil {
 		if !opt.NoPinCheck {
 			db.Close()

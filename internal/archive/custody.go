@@ -164,6 +164,9 @@ func (a *Archive) writePin(cp custody.Checkpoint) {
 
 // Checkpoint returns the archive's newest signed checkpoint.
 func (a *Archive) Checkpoint(ctx context.Context) (custody.Checkpoint, error) {
+	if err := a.allow(OpCheckpoint); err != nil {
+		return custody.Checkpoint{}, err
+	}
 	_, note, err := a.db.LatestCheckpoint(ctx)
 	if err != nil {
 		return custody.Checkpoint{}, err
@@ -193,6 +196,9 @@ type LogEntry struct {
 // Log calls fn for the custody entries about object (an item ID; "" for
 // the whole archive), oldest first, each with its signature checked.
 func (a *Archive) Log(ctx context.Context, object string, fn func(LogEntry) error) error {
+	if err := a.allow(OpLog); err != nil {
+		return err
+	}
 	users, err := a.db.Users(ctx)
 	if err != nil {
 		return err

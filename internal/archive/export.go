@@ -67,6 +67,9 @@ type exportManifest struct {
 // returns what the bundle needs. The plaintext is read separately through
 // Inspect().OpenItem.
 func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (*Export, error) {
+	if err := a.allow(OpExport); err != nil {
+		return nil, err
+	}
 	if len(refs) == 0 {
 		return nil, fmt.Errorf("%w: name the items to export", evidence.ErrInvalid)
 	}

@@ -98,6 +98,9 @@ type message struct {
 // Per-file failures are reported through emit (Added.Err), and then Add's
 // error is nil: already stored items stay stored.
 func (a *Archive) Add(ctx context.Context, paths []string, opt AddOptions, emit func(Added) error) error {
+	if err := a.allow(OpAdd); err != nil {
+		return err
+	}
 	tmpl, err := a.recordTemplate(ctx, opt)
 	if err != nil {
 		return err

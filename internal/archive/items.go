@@ -16,6 +16,9 @@ import (
 
 // Resolve turns a full ID or a unique prefix into an item ID.
 func (a *Archive) Resolve(ctx context.Context, s string) (evidence.ID, error) {
+	if err := a.allow(OpShow); err != nil {
+		return evidence.ID{}, err
+	}
 	p, err := evidence.CheckPrefix(s)
 	if err != nil {
 		return evidence.ID{}, err
@@ -44,6 +47,9 @@ type VersionInfo struct {
 // Show returns an item and all its record versions. Each stored record is
 // checked against its digest; a mismatch is reported as tampering.
 func (a *Archive) Show(ctx context.Context, ref string) (ItemInfo, error) {
+	if err := a.allow(OpShow); err != nil {
+		return ItemInfo{}, err
+	}
 	id, err := a.Resolve(ctx, ref)
 	if err != nil {
 		return ItemInfo{}, err
@@ -114,6 +120,9 @@ type Listed struct {
 
 // List calls fn for every item with its current record, in intake order.
 func (a *Archive) List(ctx context.Context, fn func(Listed) error) error {
+	if err := a.allow(OpList); err != nil {
+		return err
+	}
 	return a.db.EachLatest(ctx, func(it store.Item, v store.Version) error {
 		rec, err := decodeVersion(v)
 		if err != nil {
@@ -128,6 +137,9 @@ func (a *Archive) List(ctx context.Context, fn func(Listed) error) error {
 // the item row; any mismatch is an error wrapping evidence.ErrTampered.
 // Bytes already returned before an error are authentic.
 func (a *Archive) Open(ctx context.Context, ref string) (io.ReadCloser, store.Item, error) {
+	if err := a.allow(OpCat); err != nil {
+		return nil, store.Item{}, err
+	}
 	id, err := a.Resolve(ctx, ref)
 	if err != nil {
 		return nil, store.Item{}, err
@@ -191,6 +203,9 @@ type Edit struct {
 // changes. If nothing would change, it writes nothing and reports
 // changed=false with the current version.
 func (a *Archive) Edit(ctx context.Context, ref string, e Edit) (version int, changed bool, err error) {
+	if err := a.allow(OpEdit); err != nil {
+		return 0, false, err
+	}
 	id, err := a.Resolve(ctx, ref)
 	if err != nil {
 		return 0, false, err

@@ -27,6 +27,9 @@ var roleKinds = map[string][]string{
 // nothing. A body's references may point to records earlier in the same
 // call (pass IDs from NewRecordIDs). It returns the new IDs in order.
 func (a *Archive) AddRecords(ctx context.Context, bodies []model.Body, ids []evidence.ID) ([]evidence.ID, error) {
+	if err := a.allow(OpRecordAdd); err != nil {
+		return nil, err
+	}
 	if ids == nil {
 		ids = NewRecordIDs(len(bodies))
 	}
@@ -73,6 +76,9 @@ func NewRecordIDs(n int) []evidence.ID {
 
 // AddRecord stores one new record and returns its ID.
 func (a *Archive) AddRecord(ctx context.Context, b model.Body) (evidence.ID, error) {
+	if err := a.allow(OpRecordAdd); err != nil {
+		return evidence.ID{}, err
+	}
 	ids, err := a.AddRecords(ctx, []model.Body{b}, nil)
 	if err != nil {
 		return evidence.ID{}, err
@@ -83,6 +89,9 @@ func (a *Archive) AddRecord(ctx context.Context, b model.Body) (evidence.ID, err
 // UpdateRecord writes a new version of record ref with body b (of the same
 // kind). If nothing would change it writes nothing and reports false.
 func (a *Archive) UpdateRecord(ctx context.Context, ref string, b model.Body) (int, bool, error) {
+	if err := a.allow(OpRecordEdit); err != nil {
+		return 0, false, err
+	}
 	id, err := a.resolveRecord(ctx, ref)
 	if err != nil {
 		return 0, false, err
@@ -197,6 +206,9 @@ func (a *Archive) resolveRecord(ctx context.Context, ref string) (evidence.ID, e
 // ResolveAny turns an ID or unique prefix into the ID of an item or a
 // record, saying which.
 func (a *Archive) ResolveAny(ctx context.Context, s string) (evidence.ID, bool, error) {
+	if err := a.allow(OpShow); err != nil {
+		return evidence.ID{}, false, err
+	}
 	p, err := evidence.CheckPrefix(s)
 	if err != nil {
 		return evidence.ID{}, false, err
@@ -226,6 +238,9 @@ type RecordVersionInfo struct {
 // Record returns a record and all its versions, each checked against its
 // digest.
 func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
+	if err := a.allow(OpShow); err != nil {
+		return RecordInfo{}, err
+	}
 	id, err := a.resolveRecord(ctx, ref)
 	if err != nil {
 		return RecordInfo{}, err
@@ -257,6 +272,9 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 // Records calls fn with the current version of every record of kind ("" for
 // all), oldest first.
 func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID, model.Body) error) error {
+	if err := a.allow(OpList); err != nil {
+		return err
+	}
 	return a.db.EachRecord(ctx, kind, true, func(row store.RecordRow) error {
 		r, err := decodeRecordRow(row)
 		if err != nil {

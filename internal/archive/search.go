@@ -207,6 +207,9 @@ type SearchOptions struct {
 // document with a snippet of its best part. Results pass through the same
 // access check as every read.
 func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) ([]store.Hit, error) {
+	if err := a.allow(OpSearch); err != nil {
+		return nil, err
+	}
 	if _, err := a.IndexPending(ctx, nil); err != nil {
 		return nil, err
 	}
@@ -297,6 +300,10 @@ const indexBatchBytes = 32 << 20
 // An item whose text cannot be read is indexed by its title only and
 // logged (by ID); sori verify reports the damage.
 func (a *Archive) IndexPending(ctx context.Context, progress func(done, total int)) (int, error) {
+	// Whoever may search may bring the (derived) index up to date first.
+	if err := a.allow(OpSearch); err != nil {
+		return 0, err
+	}
 	done := 0
 	for {
 		docs, left, err := a.db.Pending(ctx, 4096)

@@ -30,7 +30,9 @@ import (
 // spellings, case and diacritics, a person's Hangul and romanized names,
 // hyphen and space variants).
 
-var updateGolden = flag.Bool("update", false, "rewrite testdata/search-golden.txt")
+// updateGolden is the package's -update flag (roles_test.go): it also rewrites
+// testdata/search-golden.txt.
+var updateGolden = update
 
 const (
 	goldenSeed       = 20261124

@@ -139,7 +139,8 @@ type Keyring struct {
 	// DB is the key of the encrypted metadata database.
 	DB [32]byte
 	// IDKey derives item IDs from content digests (so that the same bytes
-	// give the same item, and an ID reveals nothing about the bytes).
+	// give the same item, and an ID reveals nothing about the bytes). All
+	// zero for users whose role may not add evidence (see HasIDKey).
 	IDKey [32]byte
 	// Content holds the symmetric content keys by generation; new items are
 	// encrypted under the newest.
@@ -179,10 +180,76 @@ func (k *Keyring) ItemID(sum evidence.Digest) evidence.ID {
 	return id
 }
 
+// HasIDKey reports whether the keyring holds the item ID key (only users
+// who may add evidence do).
+func (k *Keyring) HasIDKey() bool { return k.IDKey != [32]byte{} }
+
+// Grant is what a keyring given to a user holds beyond the database key
+// and the content keys, which every member needs to read.
+type Grant struct {
+	IDKey bool // may add evidence: derives item IDs
+	Log   bool // may record changes: signs custody checkpoints
+}
+
+// Subset returns a copy of k with only what g grants, and the content keys
+// of generations up to maxGen (all of them if maxGen is 0). It fails with
+// evidence.ErrForbidden if k lacks a key that g asks for: a user can only
+// pass on keys they hold.
+func (k *Keyring) Subset(g Grant, maxGen int) (*Keyring, error) {
+	out := &Keyring{DB: k.DB, Content: map[int][32]byte{}}
+	if g.IDKey {
+		if !k.HasIDKey() {
+			return nil, fmt.Errorf("%w: the granting keyring holds no item ID key", evidence.ErrForbidden)
+		}
+		out.IDKey = k.IDKey
+	}
+	if g.Log {
+		if k.Log == "" {
+			return nil, fmt.Errorf("%w: the granting keyring holds no log key", evidence.ErrForbidden)
+		}
+		out.Log = k.Log
+	}
+	for gen, c := range k.Content {
+		if maxGen == 0 || gen <= maxGen {
+			out.Content[gen] = c
+		}
+	}
+	if len(out.Content) == 0 {
+		return nil, fmt.Errorf("%w: no content key up to generation %d", evidence.ErrLocked, maxGen)
+	}
+	return out, nil
+}
+
+// NewContentGen returns a copy of k with a fresh content key of the next
+// generation, and that generation. New items are encrypted under it;
+// whoever is not given the new keyring cannot read them, while the older
+// generations still read older items.
+func (k *Keyring) NewContentGen() (*Keyring, int) {
+	out := &Keyring{DB: k.DB, IDKey: k.IDKey, Log: k.Log, Content: map[int][32]byte{}}
+	for gen, c := range k.Content {
+		out.Content[gen] = c
+	}
+	gen := k.CurrentGen() + 1
+	var c [32]byte
+	rand.Read(c[:])
+	out.Content[gen] = c
+	return out, gen
+}
+
+// DropGensAbove removes content keys of generations above gen (left in a
+// keyring by a user removal that did not complete).
+func (k *Keyring) DropGensAbove(gen int) {
+	for g := range k.Content {
+		if g > gen {
+			delete(k.Content, g)
+		}
+	}
+}
+
 type keyringJSON struct {
 	V       int               `json:"v"`
 	DB      string            `json:"db"`
-	IDKey   string            `json:"id_key"`
+	IDKey   string            `json:"id_key,omitempty"`
 	Content map[string]string `json:"content"`
 	Log     string            `json:"log,omitempty"`
 }
@@ -193,7 +260,10 @@ func (k *Keyring) SealTo(recipient string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: recipient: %v", evidence.ErrInvalid, err)
 	}
-	j := keyringJSON{V: 1, DB: hex.EncodeToString(k.DB[:]), IDKey: hex.EncodeToString(k.IDKey[:]), Content: map[string]string{}, Log: k.Log}
+	j := keyringJSON{V: 1, DB: hex.EncodeToString(k.DB[:]), Content: map[string]string{}, Log: k.Log}
+	if k.HasIDKey() {
+		j.IDKey = hex.EncodeToString(k.IDKey[:])
+	}
 	for g, c := range k.Content {
 		j.Content[fmt.Sprint(g)] = hex.EncodeToString(c[:])
 	}
@@ -218,8 +288,10 @@ func OpenKeyring(sealed []byte, k *UserKey) (*Keyring, error) {
 	if err := decodeHex32(j.DB, &ring.DB); err != nil {
 		return nil, err
 	}
-	if err := decodeHex32(j.IDKey, &ring.IDKey); err != nil {
-		return nil, err
+	if j.IDKey != "" {
+		if err := decodeHex32(j.IDKey, &ring.IDKey); err != nil {
+			return nil, err
+		}
 	}
 	for g, s := range j.Content {
 		var n int

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"sori/internal/archive"
+)
+
+var userCmd = &command{
+	name:    "user",
+	summary: "add, list or remove the archive's users (admin)",
+	usage: `
+Usage: sori user add NAME --role ROLE[,ROLE...] [--new-passphrase-file F] [--json]
+       sori user ls [--json]
+       sori user rm NAME
+
+Roles: admin, protection, investigator, analyst, reader (docs/roles.md has
+what each may do). Only an admin may run these; --user, --passphrase-file
+and SORI_PASSPHRASE are the admin's own.
+
+'add' creates NAME's key, sealed under NAME's passphrase — from
+--new-passphrase-file F (first line), else $SORI_NEW_PASSPHRASE, else a
+no-echo prompt (asked twice) — and a keyring holding the archive keys the
+role needs. The grant is a signed custody entry. Prints
+  NAME<TAB>ROLES<TAB>KEY-ID
+(--json: {"name","id","roles","removed","created","created_by"}). A name
+already taken, or once used by a removed user, exits 1.
+
+'ls' prints one line per user, removed ones included (ROLES is "removed"):
+  NAME<TAB>ROLES<TAB>KEY-ID<TAB>ADDED<TAB>ADDED-BY
+(ADDED-BY is "-" for the first admin; --json: one object per line as above).
+
+'rm' removes NAME: their key files are deleted, a signed "revoke" entry is
+logged, and a new content key is given to the remaining users only, so
+nothing added from now on can be read with NAME's old keys. An admin cannot
+remove themselves (exit 2; another admin can), so the last admin stays.
+
+Exit status: 0 ok, 1 failure, 2 invalid input (nothing changed), 3 locked or
+not an admin.
+
+Examples:
+  sori user add lee --role investigator
+  SORI_NEW_PASSPHRASE=... sori user add choi --role reader --json
+  sori user ls
+  sori user rm lee
+`,
+	run: runUser,
+}
+
+func runUser(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("give a subcommand: add, ls or rm")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		return flag.ErrHelp
+	case "add":
+		return runUserAdd(ctx, e, args[1:])
+	case "ls":
+		return runUserLs(ctx, e, args[1:])
+	case "rm":
+		return runUserRm(ctx, e, args[1:])
+	}
+	return usagef("unknown subcommand %q: want add, ls or rm", args[0])
+}
+
+func runUserAdd(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var role, passFile string
+	var asJSON bool
+	fs := newFlags("user add")
+	f.register(fs, e)
+	fs.StringVar(&role, "role", "", "")
+	fs.StringVar(&passFile, "new-passphrase-file", "", "")
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give one user name")
+	}
+	if role == "" {
+		return usagef("give the new user's role: --role %s", strings.Join(archive.Roles(), "|"))
+	}
+	name, err := archive.CheckUserName(rest[0])
+	if err != nil {
+		return err
+	}
+	if role, err = archive.ParseRoles(role); err != nil {
+		return err
+	}
+	wf, err := testWorkFactor(e)
+	if err != nil {
+		return err
+	}
+	opt := archiveOptions(e)
+	opt.WorkFactor = wf
+	a, err := f.openWith(ctx, e, opt)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	pass, err := newPassphrase(e, passFile, name)
+	if err != nil {
+		return err
+	}
+	u, err := a.AddUser(ctx, name, role, pass)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(u)
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", u.Name, strings.Join(u.Roles, ","), u.ID)
+	return err
+}
+
+func runUserLs(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var asJSON bool
+	fs := newFlags("user ls")
+	f.register(fs, e)
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	us, err := a.Users(ctx)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	for _, u := range us {
+		if asJSON {
+			if err := enc.Encode(u); err != nil {
+				return err
+			}
+			continue
+		}
+		roles := strings.Join(u.Roles, ",")
+		if u.Removed {
+			roles = "removed"
+		}
+		by := u.CreatedBy
+		if by == "" {
+			by = "-"
+		}
+		if _, err := fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%s\t%s\n", u.Name, roles, u.ID, u.Created.UTC().Format(time.RFC3339), by); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runUserRm(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	fs := newFlags("user rm")
+	f.register(fs, e)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give one user name")
+	}
+	name, err := archive.CheckUserName(rest[0])
+	if err != nil {
+		return err
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.RemoveUser(ctx, name); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "removed user %s\n", name)
+	return err
+}
+
+// newPassphrase finds a new passphrase for user: --new-passphrase-file,
+// else $SORI_NEW_PASSPHRASE, else a no-echo prompt, asked twice.
+func newPassphrase(e *env, file, user string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", usagef("--new-passphrase-file: %v", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		return strings.TrimRight(line, "\r"), nil
+	}
+	if p := e.getenv("SORI_NEW_PASSPHRASE"); p != "" {
+		return p, nil
+	}
+	if !e.stdinTTY || e.readPassword == nil {
+		return "", usagef("no new passphrase: use --new-passphrase-file F or SORI_NEW_PASSPHRASE when not on a terminal")
+	}
+	p, err := e.readPassword(fmt.Sprintf("New passphrase for %s: ", user))
+	if err != nil {
+		return "", err
+	}
+	again, err := e.readPassword("Repeat the new passphrase: ")
+	if err != nil {
+		return "", err
+	}
+	if again != p {
+		return "", usagef("the passphrases differ")
+	}
+	return p, nil
+}

@@ -1,0 +1,168 @@
+package archive
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"sori/internal/evidence"
+	"sori/internal/seal"
+)
+
+// Roles. A user holds one or more (the first admin of an archive holds
+// admin and protection); what each allows is the matrix below, the one
+// place roles are enforced. docs/roles.md shows the same matrix, and a test
+// holds the two together.
+const (
+	RoleAdmin        = "admin"        // everything, including users
+	RoleProtection   = "protection"   // what investigators do; later, the identity vault
+	RoleInvestigator = "investigator" // intake, edits, records, export, reading
+	RoleAnalyst      = "analyst"      // records and annotations, reading; no intake, no export
+	RoleReader       = "reader"       // reading only
+)
+
+// roleRemoved is the role of a removed user. It allows nothing; the row
+// stays so that the entries the user signed can still be checked.
+const roleRemoved = "removed"
+
+// Roles returns the roles in the order of the matrix.
+func Roles() []string {
+	return []string{RoleAdmin, RoleProtection, RoleInvestigator, RoleAnalyst, RoleReader}
+}
+
+// Op is an operation on an archive, as the role matrix knows it. Every
+// exported method of Archive and Inspector that touches the archive's
+// contents checks one, first thing, with allow.
+type Op int
+
+const (
+	OpList       Op = iota // list items or records (ls)
+	OpShow                 // an item's or a record's metadata and versions; resolving IDs (show)
+	OpCat                  // an item's original bytes (cat)
+	OpSearch               // search
+	OpLog                  // custody entries (log)
+	OpCheckpoint           // the signed checkpoint (checkpoint)
+	OpVerify               // the verification view of every stored row and byte (verify)
+	OpAdd                  // intake of evidence (add)
+	OpEdit                 // a new version of an item's record (edit)
+	OpRecordAdd            // new model records: testimony, event, …, annotation (import too)
+	OpRecordEdit           // a new version of a model record
+	OpExport               // a court bundle (export)
+	OpUserList             // the users and their roles (user ls)
+	OpUserAdd              // a new user, granted the keys of their role (user add)
+	OpUserRemove           // remove a user, revoking their keys (user rm)
+	OpPasswd               // change one's own passphrase (passwd)
+	opCount
+)
+
+var opNames = [opCount]string{
+	OpList: "list", OpShow: "show", OpCat: "cat", OpSearch: "search", OpLog: "log", OpCheckpoint: "checkpoint",
+	OpVerify: "verify", OpAdd: "add", OpEdit: "edit", OpRecordAdd: "record-add", OpRecordEdit: "record-edit",
+	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
+}
+
+func (o Op) String() string {
+	if o < 0 || o >= opCount || opNames[o] == "" {
+		return fmt.Sprintf("op(%d)", int(o))
+	}
+	return opNames[o]
+}
+
+// Ops returns every operation, in matrix order.
+func Ops() []Op {
+	ops := make([]Op, opCount)
+	for i := range ops {
+		ops[i] = Op(i)
+	}
+	return ops
+}
+
+var (
+	everyone = []string{RoleAdmin, RoleProtection, RoleInvestigator, RoleAnalyst, RoleReader}
+	writers  = []string{RoleAdmin, RoleProtection, RoleInvestigator, RoleAnalyst}
+	intake   = []string{RoleAdmin, RoleProtection, RoleInvestigator}
+	admins   = []string{RoleAdmin}
+)
+
+// matrix lists, for each operation, the roles that may perform it. A row
+// left out is nobody; the matrix test fails on it.
+var matrix = [opCount][]string{
+	OpList:       everyone,
+	OpShow:       everyone,
+	OpCat:        everyone,
+	OpSearch:     everyone,
+	OpLog:        everyone,
+	OpCheckpoint: everyone,
+	OpVerify:     everyone,
+	OpAdd:        intake,
+	OpEdit:       intake,
+	OpRecordAdd:  writers,
+	OpRecordEdit: writers,
+	OpExport:     intake,
+	OpUserList:   admins,
+	OpUserAdd:    admins,
+	OpUserRemove: admins,
+	OpPasswd:     everyone,
+}
+
+// Permits reports whether a user holding roles (as stored: comma-separated)
+// may perform op.
+func Permits(roles string, op Op) bool {
+	if op < 0 || op >= opCount {
+		return false
+	}
+	for _, r := range strings.Split(roles, ",") {
+		if slices.Contains(matrix[op], r) {
+			return true
+		}
+	}
+	return false
+}
+
+// allow is the role check: every exported operation calls it first. The
+// error wraps evidence.ErrForbidden (exit code 3).
+func (a *Archive) allow(op Op) error {
+	if Permits(a.me.Role, op) {
+		return nil
+	}
+	if a.me.Role == roleRemoved {
+		return fmt.Errorf("%w: this user was removed from the archive", evidence.ErrForbidden)
+	}
+	return fmt.Errorf("%w: role %s may not %s (see docs/roles.md)", evidence.ErrForbidden, a.me.Role, op)
+}
+
+// ParseRoles checks a comma-separated list of roles and returns it in
+// canonical form (matrix order, no repeats): what the users table stores.
+func ParseRoles(s string) (string, error) {
+	var have []string
+	for _, r := range strings.Split(s, ",") {
+		r = strings.ToLower(strings.TrimSpace(r))
+		if !slices.Contains(Roles(), r) {
+			return "", fmt.Errorf("%w: unknown role %q (one of %s)", evidence.ErrInvalid, r, strings.Join(Roles(), ", "))
+		}
+		have = append(have, r)
+	}
+	var out []string
+	for _, r := range Roles() {
+		if slices.Contains(have, r) {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, ","), nil
+}
+
+// grantFor is which archive keys a user holding roles is given, beyond the
+// database and content keys every member reads with: the item ID key to
+// those who may add evidence, the log key to those who may record changes.
+// (The identity vault's key, when it lands, goes to protection alone.)
+func grantFor(roles string) seal.Grant {
+	g := seal.Grant{IDKey: Permits(roles, OpAdd)}
+	for _, op := range writeOps {
+		g.Log = g.Log || Permits(roles, op)
+	}
+	return g
+}
+
+// writeOps are the operations that append custody entries, and so sign
+// checkpoints with the log key.
+var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove}

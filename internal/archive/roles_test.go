@@ -1,0 +1,361 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"sori/internal/evidence"
+	"sori/internal/model"
+	"sori/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/roles.md and testdata/search-golden.txt from the code")
+
+// roleFixture is an archive with an item, a record, and one user per role
+// (plus users for the removal operation to remove), all with testPass.
+type roleFixture struct {
+	dir   string
+	item  string // item ID
+	event string // record ID
+	src   string // directory for files to add
+	n     int    // makes names and contents unique
+}
+
+func roleUser(role string) string { return "user-" + role }
+
+func newRoleFixture(t *testing.T) *roleFixture {
+	t.Helper()
+	ctx := context.Background()
+	a := newArchive(t)
+	f := &roleFixture{dir: a.dir, src: t.TempDir()}
+	p := filepath.Join(f.src, "fixture.ko.txt")
+	writeFile(t, p, []byte(koSentence))
+	f.item = addAll(t, a, []string{p}, AddOptions{Lang: "ko"})[0].ID.String()
+	ev, err := a.AddRecord(ctx, &model.Event{Title: "Interrogation after repatriation"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.event = ev.String()
+	for _, r := range Roles() {
+		if _, err := a.AddUser(ctx, roleUser(r), r, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+	return f
+}
+
+func (f *roleFixture) open(t *testing.T, user string) *Archive {
+	t.Helper()
+	a, err := Open(context.Background(), f.dir, user, testPass, Options{WorkFactor: 10})
+	if err != nil {
+		t.Fatalf("open as %s: %v", user, err)
+	}
+	return a
+}
+
+func (f *roleFixture) unique() int { f.n++; return f.n }
+
+// call is one exported method, called with arguments that succeed when the
+// role allows it.
+type call struct {
+	op  Op
+	run func(t *testing.T, f *roleFixture, a *Archive) error
+}
+
+func each[T any](fn func(func(T) error) error) error { return fn(func(T) error { return nil }) }
+
+// calls names every exported method of Archive and Inspector that checks
+// a role, with the operation it checks.
+var calls = map[string]call{
+	"Archive.List": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return each(func(fn func(Listed) error) error { return a.List(t.Context(), fn) })
+	}},
+	"Archive.Records": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.Records(t.Context(), "", func(evidence.ID, model.Body) error { return nil })
+	}},
+	"Archive.Resolve": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Resolve(t.Context(), f.item[:8])
+		return err
+	}},
+	"Archive.ResolveAny": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, _, err := a.ResolveAny(t.Context(), f.event[:8])
+		return err
+	}},
+	"Archive.Show": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Show(t.Context(), f.item)
+		return err
+	}},
+	"Archive.Record": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Record(t.Context(), f.event)
+		return err
+	}},
+	"Archive.Open": {OpCat, func(t *testing.T, f *roleFixture, a *Archive) error {
+		rc, _, err := a.Open(t.Context(), f.item)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = io.Copy(io.Discard, rc)
+		return err
+	}},
+	"Archive.IndexPending": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.IndexPending(t.Context(), nil)
+		return err
+	}},
+	"Archive.Search": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Search(t.Context(), "두만강", SearchOptions{})
+		return err
+	}},
+	"Archive.Log": {OpLog, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return each(func(fn func(LogEntry) error) error { return a.Log(t.Context(), "", fn) })
+	}},
+	"Archive.Checkpoint": {OpCheckpoint, func(t *testing.T, f *roleFixture, a *Archive) error { _, err := a.Checkpoint(t.Context()); return err }},
+	"Inspector.Items": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return each(func(fn func(store.Item) error) error { return a.Inspect().Items(t.Context(), fn) })
+	}},
+	"Inspector.Versions": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return each(func(fn func(store.Version) error) error { return a.Inspect().Versions(t.Context(), fn) })
+	}},
+	"Inspector.Custody": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return each(func(fn func(store.CustodyRow) error) error { return a.Inspect().Custody(t.Context(), "", fn) })
+	}},
+	"Inspector.Users": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Inspect().Users(t.Context())
+		return err
+	}},
+	"Inspector.StoredHashes": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.Inspect().StoredHashes(t.Context(), func(int64, []byte) error { return nil })
+	}},
+	"Inspector.TreeSize": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Inspect().TreeSize(t.Context())
+		return err
+	}},
+	"Inspector.Checkpoints": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.Inspect().Checkpoints(t.Context(), func(int64, []byte) error { return nil })
+	}},
+	"Inspector.IntegrityCheck": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Inspect().IntegrityCheck(t.Context(), true)
+		return err
+	}},
+	"Inspector.OpenItem": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		id, _ := evidence.ParseID(f.item)
+		it, err := a.db.Item(t.Context(), id)
+		if err != nil {
+			return err
+		}
+		rc, err := a.Inspect().OpenItem(t.Context(), it)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = io.Copy(io.Discard, rc)
+		return err
+	}},
+	"Inspector.Packs": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.Inspect().Packs(t.Context(), func(string, int64) error { return nil })
+	}},
+	"Inspector.CheckPin": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error { return a.Inspect().CheckPin(t.Context()) }},
+	"Inspector.KeyFiles": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Inspect().KeyFiles(t.Context())
+		return err
+	}},
+	"Inspector.Records": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return each(func(fn func(store.RecordRow) error) error { return a.Inspect().Records(t.Context(), fn) })
+	}},
+	"Archive.Add": {OpAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		p := filepath.Join(f.src, fmt.Sprintf("new-%d.txt", f.unique()))
+		writeFile(t, p, []byte(p))
+		return a.Add(t.Context(), []string{p}, AddOptions{}, func(r Added) error { return r.Err })
+	}},
+	"Archive.Edit": {OpEdit, func(t *testing.T, f *roleFixture, a *Archive) error {
+		title := fmt.Sprintf("title %d", f.unique())
+		_, _, err := a.Edit(t.Context(), f.item, Edit{Title: &title})
+		return err
+	}},
+	"Archive.AddRecords": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.AddRecords(t.Context(), []model.Body{&model.Person{Names: []string{"Pak Chol-min"}}}, nil)
+		return err
+	}},
+	"Archive.AddRecord": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		ev, _ := evidence.ParseID(f.event)
+		id, _ := evidence.ParseID(f.item)
+		_, err := a.AddRecord(t.Context(), &model.Annotation{Item: id, Start: 0, End: 3, Target: ev})
+		return err
+	}},
+	"Archive.UpdateRecord": {OpRecordEdit, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, _, err := a.UpdateRecord(t.Context(), f.event, &model.Event{Title: fmt.Sprintf("event %d", f.unique())})
+		return err
+	}},
+	"Archive.Export": {OpExport, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Export(t.Context(), []string{f.item}, "")
+		return err
+	}},
+	"Archive.Users": {OpUserList, func(t *testing.T, f *roleFixture, a *Archive) error { _, err := a.Users(t.Context()); return err }},
+	"Archive.AddUser": {OpUserAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.AddUser(t.Context(), fmt.Sprintf("added-%d", f.unique()), RoleReader, testPass)
+		return err
+	}},
+	"Archive.RemoveUser": {OpUserRemove, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// The user to remove is added by the first admin, in its own session.
+		victim := fmt.Sprintf("victim-%d", f.unique())
+		adm := f.open(t, "")
+		_, err := adm.AddUser(t.Context(), victim, RoleReader, testPass)
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.RemoveUser(t.Context(), victim)
+	}},
+	"Archive.ChangePassphrase": {OpPasswd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.ChangePassphrase(t.Context(), testPass, testPass)
+	}},
+}
+
+// notOperations are exported methods that check no role: accessors of
+// public facts about the archive or of the session itself.
+var notOperations = []string{
+	"Archive.Close", "Archive.Dir", "Archive.ID", "Archive.User", "Archive.LogKey", "Archive.Origin",
+	"Archive.Blobs",   // the blob store holds ciphertext only
+	"Archive.Inspect", // every Inspector method checks OpVerify
+	"Inspector.HashReader", "Inspector.PinPath",
+}
+
+// TestRoleMatrix calls every exported operation as a user of every role,
+// through the archive's methods — the entry point the CLI and the HTTP
+// layer use — and checks that exactly what the matrix allows succeeds and
+// everything else is refused as forbidden, having changed nothing that
+// the next call would notice. It fails if an exported method, or an
+// operation, has no row here, and if docs/roles.md disagrees with the code.
+func TestRoleMatrix(t *testing.T) {
+	// Every exported method is a known operation or a known accessor.
+	for _, typ := range []reflect.Type{reflect.TypeFor[*Archive](), reflect.TypeFor[Inspector]()} {
+		for k := range typ.NumMethod() {
+			m := typ.Method(k)
+			name := strings.TrimPrefix(typ.String(), "*archive.")
+			name = strings.TrimPrefix(name, "archive.") + "." + m.Name
+			if _, ok := calls[name]; !ok && !slices.Contains(notOperations, name) {
+				t.Errorf("%s is exported but has no row in the role matrix test: give it an Op, an allow() call and a row in calls", name)
+			}
+		}
+	}
+	// Every operation has a matrix row and is exercised by some method.
+	for _, op := range Ops() {
+		if len(matrix[op]) == 0 {
+			t.Errorf("operation %s has no row in the matrix (roles.go)", op)
+		}
+		found := false
+		for _, c := range calls {
+			found = found || c.op == op
+		}
+		if !found {
+			t.Errorf("operation %s is called by no method in the test", op)
+		}
+	}
+	checkRolesDoc(t)
+	if t.Failed() {
+		return
+	}
+
+	f := newRoleFixture(t)
+	names := make([]string, 0, len(calls))
+	for n := range calls {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, role := range Roles() {
+		for _, name := range names {
+			c := calls[name]
+			a := f.open(t, roleUser(role))
+			if a.me.Role != role {
+				t.Fatalf("%s holds %q", roleUser(role), a.me.Role)
+			}
+			err := c.run(t, f, a)
+			a.Close()
+			want := Permits(role, c.op)
+			switch {
+			case want && err != nil:
+				t.Errorf("%s as %s (%s, allowed): %v", name, role, c.op, err)
+			case !want && !errors.Is(err, evidence.ErrForbidden):
+				t.Errorf("%s as %s (%s, not allowed): got %v, want forbidden", name, role, c.op, err)
+			}
+		}
+	}
+	// The first admin holds admin and protection.
+	a := f.open(t, "")
+	defer a.Close()
+	if a.me.Role != "admin,protection" {
+		t.Errorf("first admin holds %q", a.me.Role)
+	}
+}
+
+// checkRolesDoc compares the matrix table in docs/roles.md with the code
+// (-update rewrites it).
+func checkRolesDoc(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "roles.md")
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- matrix: generated by TestRoleMatrix -update -->\n", "<!-- end matrix -->\n"
+	i, j := strings.Index(string(doc), begin), strings.Index(string(doc), end)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no matrix markers", path)
+	}
+	var b strings.Builder
+	b.WriteString("| operation |")
+	for _, r := range Roles() {
+		b.WriteString(" " + r + " |")
+	}
+	b.WriteString("\n| --- |" + strings.Repeat(" :-: |", len(Roles())) + "\n")
+	for _, op := range Ops() {
+		fmt.Fprintf(&b, "| `%s` |", op)
+		for _, r := range Roles() {
+			if Permits(r, op) {
+				b.WriteString(" ✓ |")
+			} else {
+				b.WriteString(" – |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	want := b.String()
+	got := string(doc[i+len(begin) : j])
+	if got == want {
+		return
+	}
+	if *update {
+		out := string(doc[:i+len(begin)]) + want + string(doc[j:])
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("docs/roles.md's matrix differs from the code (go test -run TestRoleMatrix -update rewrites it); want:\n%s", want)
+}
+
+// TestParseRoles covers the role list users are added with.
+func TestParseRoles(t *testing.T) {
+	for in, want := range map[string]string{"reader": "reader", "Protection, admin": "admin,protection", "analyst,analyst": "analyst"} {
+		if got, err := ParseRoles(in); err != nil || got != want {
+			t.Errorf("ParseRoles(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "root", "removed", "reader,", "admin;reader"} {
+		if _, err := ParseRoles(bad); !errors.Is(err, evidence.ErrInvalid) {
+			t.Errorf("ParseRoles(%q): %v", bad, err)
+		}
+	}
+	if slices.Contains(Roles(), roleRemoved) {
+		t.Error("the removed role must not be a role one can be given")
+	}
+}

@@ -1,0 +1,387 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/seal"
+	"sori/internal/store"
+)
+
+// UserInfo is a user as listed.
+type UserInfo struct {
+	Name      string    `json:"name"`
+	ID        string    `json:"id"` // key ID: what records and custody entries name as actor
+	Roles     []string  `json:"roles"`
+	Removed   bool      `json:"removed"`
+	Created   time.Time `json:"created"`
+	CreatedBy string    `json:"created_by,omitempty"` // name of the admin who added them; "" for the first admin
+}
+
+func userInfo(u store.User, names func(string) string) UserInfo {
+	info := UserInfo{Name: u.Name, ID: u.ID, Created: u.CreatedAt, Roles: []string{}}
+	if u.CreatedBy != "" {
+		info.CreatedBy = names(u.CreatedBy)
+	}
+	if u.Role == roleRemoved {
+		info.Removed = true
+	} else {
+		info.Roles = strings.Split(u.Role, ",")
+	}
+	return info
+}
+
+// Users lists the archive's users by name, removed ones included.
+func (a *Archive) Users(ctx context.Context) ([]UserInfo, error) {
+	if err := a.allow(OpUserList); err != nil {
+		return nil, err
+	}
+	us, err := a.db.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := a.userNames(ctx)
+	out := make([]UserInfo, 0, len(us))
+	for _, u := range us {
+		out = append(out, userInfo(u, names))
+	}
+	return out, nil
+}
+
+// AddUser creates user name holding roles (comma-separated, see
+// ParseRoles), with a new key pair sealed under passphrase and a keyring of
+// the archive keys those roles need. The user row and a signed "grant"
+// custody entry are committed in one transaction; the key files are written
+// while that transaction holds the database's write lock. A taken name
+// (removed users' included: a name stays tied to one key) gives
+// evidence.ErrExists; bad input, evidence.ErrInvalid; nothing is changed.
+func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (UserInfo, error) {
+	if err := a.allow(OpUserAdd); err != nil {
+		return UserInfo{}, err
+	}
+	name, err := CheckUserName(name)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	if roles, err = ParseRoles(roles); err != nil {
+		return UserInfo{}, err
+	}
+	if err := checkNewPassphrase(passphrase); err != nil {
+		return UserInfo{}, err
+	}
+	if _, err := a.db.UserByName(ctx, name); err == nil {
+		return UserInfo{}, fmt.Errorf("%w: user %q (names of removed users are not reused)", evidence.ErrExists, name)
+	} else if !errors.Is(err, evidence.ErrNotFound) {
+		return UserInfo{}, err
+	}
+	key, err := seal.NewUserKey()
+	if err != nil {
+		return UserInfo{}, err
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	defer tx.Rollback()
+	if err := a.currentKeys(ctx, tx); err != nil {
+		return UserInfo{}, err
+	}
+	ring, err := a.ring.Subset(grantFor(roles), 0)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	now := a.now()
+	u := store.User{ID: key.KeyID(), Name: name, Role: roles, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: now, CreatedBy: a.me.ID}
+	if err := tx.InsertUser(ctx, u); err != nil {
+		return UserInfo{}, err
+	}
+	l, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	if err := l.append(ctx, custody.KindGrant, u.ID, 0, userDigest(u), evidence.Digest{}); err != nil {
+		return UserInfo{}, err
+	}
+	cp, err := l.seal(ctx)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	sealedKey, err := key.Seal(passphrase, a.workFactor)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	sealedRing, err := ring.SealTo(u.Recipient)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	loc := locator(a.cfg.ID, name)
+	if err := writeKeyFiles(a.dir, map[string][]byte{loc + ".ring": sealedRing, loc + ".user": sealedKey}); err != nil {
+		a.dropKeyFiles(loc)
+		return UserInfo{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		// Key files without a user row open nothing; take them away again.
+		a.dropKeyFiles(loc)
+		return UserInfo{}, err
+	}
+	a.pin(cp)
+	a.log.Info("user added", "roles", roles)
+	return userInfo(u, a.userNames(ctx)), nil
+}
+
+// RemoveUser removes user name: their role becomes "removed" (the row
+// stays, so that what they signed can still be checked), a signed "revoke"
+// custody entry is appended, and their key files are deleted.
+//
+// Content stored afterwards must not be readable with the keyring the
+// removed user had (they may have kept a copy): the removal starts a new
+// content key generation, wrapped into the keyrings of the remaining users
+// only. The older generations stay in those keyrings and still read older
+// items. The database records the new generation and from then on refuses
+// items under an older one, so a session opened before the removal cannot
+// go on storing items the removed user could read; that includes this
+// Archive value, which keeps the keys it was opened with: open the archive
+// again before adding items.
+//
+// Removing oneself is refused (evidence.ErrInvalid): the session would go
+// on with the removed role. So is removing the last admin, which that rule
+// already prevents while only admins may remove.
+func (a *Archive) RemoveUser(ctx context.Context, name string) error {
+	if err := a.allow(OpUserRemove); err != nil {
+		return err
+	}
+	name, err := CheckUserName(name)
+	if err != nil {
+		return err
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	users, err := tx.Users(ctx)
+	if err != nil {
+		return err
+	}
+	var target *store.User
+	admins := 0
+	for i, u := range users {
+		if u.Name == name && u.Role != roleRemoved {
+			target = &users[i]
+		} else if Permits(u.Role, OpUserAdd) {
+			admins++
+		}
+	}
+	if target == nil {
+		return fmt.Errorf("%w: no user %q in this archive", evidence.ErrNotFound, name)
+	}
+	if target.ID == a.me.ID {
+		// This session would go on acting with the removed user's role.
+		return fmt.Errorf("%w: a user cannot remove themselves; another admin can", evidence.ErrInvalid)
+	}
+	if admins == 0 { // cannot happen while only admins remove and not themselves; kept as the rule
+		return fmt.Errorf("%w: %q is the last admin; add another admin first", evidence.ErrInvalid, name)
+	}
+	if err := a.currentKeys(ctx, tx); err != nil {
+		return err
+	}
+	next, gen := a.ring.NewContentGen()
+	rings := map[string][]byte{}
+	for _, u := range users {
+		if u.Role == roleRemoved || u.ID == target.ID {
+			continue
+		}
+		ring, err := next.Subset(grantFor(u.Role), 0)
+		if err != nil {
+			return err
+		}
+		sealed, err := ring.SealTo(u.Recipient)
+		if err != nil {
+			return err
+		}
+		rings[locator(a.cfg.ID, u.Name)+".ring"] = sealed
+	}
+	removed := *target
+	removed.Role = roleRemoved
+	if err := tx.SetUserRole(ctx, removed.ID, removed.Role); err != nil {
+		return err
+	}
+	if err := tx.SetContentGen(ctx, gen); err != nil {
+		return err
+	}
+	now := a.now()
+	l, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return err
+	}
+	if err := l.append(ctx, custody.KindRevoke, removed.ID, 0, userDigest(removed), evidence.Digest{}); err != nil {
+		return err
+	}
+	cp, err := l.seal(ctx)
+	if err != nil {
+		return err
+	}
+	// The remaining users' keyrings gain the new generation before the
+	// database names it; if the commit does not happen, the unused
+	// generation is dropped from them on open (see currentKeys).
+	if err := writeKeyFiles(a.dir, rings); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	a.pin(cp)
+	a.dropKeyFiles(locator(a.cfg.ID, name))
+	a.log.Info("user removed", "content_gen", gen)
+	return nil
+}
+
+// ChangePassphrase seals the acting user's key under a new passphrase,
+// once old opens the key file as it is on disk (else evidence.ErrLocked).
+// The key itself, and so the user's key ID, stay the same. The file is
+// replaced atomically and keys/SUMS lists, until the change is complete,
+// both the old and the new file, so an interruption leaves one of the two
+// passphrases working.
+func (a *Archive) ChangePassphrase(ctx context.Context, old, passphrase string) error {
+	if err := a.allow(OpPasswd); err != nil {
+		return err
+	}
+	if err := checkNewPassphrase(passphrase); err != nil {
+		return err
+	}
+	name := locator(a.cfg.ID, a.me.Name) + ".user"
+	sealed, err := os.ReadFile(filepath.Join(a.dir, keysDir, name))
+	if err != nil {
+		return fmt.Errorf("%w: own key file: %v", evidence.ErrDamaged, err)
+	}
+	if err := checkKeyFile(a.dir, name, sealed); err != nil {
+		return err
+	}
+	k, err := seal.OpenUserKey(sealed, old)
+	if errors.Is(err, seal.ErrWrongPassphrase) {
+		return fmt.Errorf("%w: the current passphrase is wrong", evidence.ErrLocked)
+	}
+	if err != nil {
+		return err
+	}
+	if k.KeyID() != a.key.KeyID() {
+		return fmt.Errorf("%w: the key file was replaced since the archive was opened", evidence.ErrLocked)
+	}
+	resealed, err := k.Seal(passphrase, a.workFactor)
+	if err != nil {
+		return err
+	}
+	if err := writeKeyFiles(a.dir, map[string][]byte{name: resealed}); err != nil {
+		return err
+	}
+	a.log.Info("passphrase changed")
+	return nil
+}
+
+func checkNewPassphrase(p string) error {
+	if utf8.RuneCountInString(p) < MinPassphrase {
+		return fmt.Errorf("%w: passphrase must have at least %d characters", evidence.ErrInvalid, MinPassphrase)
+	}
+	return nil
+}
+
+// currentKeys makes sure this session's keys are the archive's current
+// ones: a user removal since the archive was opened started a content
+// generation this session does not hold. Called inside the transaction
+// (which holds the write lock) of a user change.
+func (a *Archive) currentKeys(ctx context.Context, tx *store.Tx) error {
+	v, err := tx.Meta(ctx, "content_gen")
+	if err != nil {
+		return err
+	}
+	if v == "" {
+		v = "1"
+	}
+	if v != fmt.Sprint(a.ring.CurrentGen()) {
+		return fmt.Errorf("%w: the archive's keys changed since it was opened (a user was removed); open it again", evidence.ErrLocked)
+	}
+	return nil
+}
+
+// checkMember is part of Open: a removed user is refused, and the keyring
+// is brought to the archive's content generation (a generation above it
+// was left by a removal that did not commit; one missing means this
+// keyring was not updated by a removal, which should not happen).
+func (a *Archive) checkMember(ctx context.Context, display string) error {
+	if a.me.Role == roleRemoved {
+		return fmt.Errorf("%w: %s was removed from this archive", evidence.ErrLocked, display)
+	}
+	gen, err := a.db.ContentGen(ctx)
+	if err != nil {
+		return err
+	}
+	a.ring.DropGensAbove(gen)
+	if a.ring.CurrentGen() != gen {
+		return fmt.Errorf("%w: the keyring of %s lacks the current content key (generation %d); an admin can remove and add the user again", evidence.ErrLocked, display, gen)
+	}
+	return nil
+}
+
+// writeKeyFiles replaces key files atomically, one by one, with keys/SUMS
+// listing both the old and the new contents while they are written and only
+// the new ones after, so that at every moment each file matches a line.
+func writeKeyFiles(dir string, files map[string][]byte) error {
+	if err := writeKeySumsWith(dir, files, ""); err != nil {
+		return err
+	}
+	for name, data := range files {
+		if err := writeFileAtomic(filepath.Join(dir, keysDir, name), data); err != nil {
+			return err
+		}
+	}
+	return writeKeySums(dir)
+}
+
+// dropKeyFiles deletes a user's key files: first from keys/SUMS, then from
+// the directory (an interruption leaves unlisted files, which open nothing).
+func (a *Archive) dropKeyFiles(loc string) {
+	if err := writeKeySumsWith(a.dir, nil, loc); err != nil {
+		a.log.Warn("updating key sums", "err", err)
+		return
+	}
+	for _, ext := range []string{".user", ".ring"} {
+		if err := os.Remove(filepath.Join(a.dir, keysDir, loc+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			a.log.Warn("removing a key file", "err", err)
+		}
+	}
+}
+
+// writeKeySumsWith writes keys/SUMS for the files in keys/ plus pending
+// (name → contents about to be written), leaving out the files of locator
+// drop.
+func writeKeySumsWith(dir string, pending map[string][]byte, drop string) error {
+	des, err := os.ReadDir(filepath.Join(dir, keysDir))
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, de := range des {
+		name := de.Name()
+		if name == keySums || strings.HasPrefix(name, ".") || !de.Type().IsRegular() || (drop != "" && strings.HasPrefix(name, drop+".")) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, keysDir, name))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%x  %s\n", sha256.Sum256(data), name)
+	}
+	for name, data := range pending {
+		fmt.Fprintf(&b, "%x  %s\n", sha256.Sum256(data), name)
+	}
+	return writeFileAtomic(filepath.Join(dir, keysDir, keySums), []byte(b.String()))
+}

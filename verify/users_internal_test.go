@@ -1,0 +1,53 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/store"
+)
+
+// TestReplayUsers feeds the user replay a log no sori writes: a grant by a
+// non-admin, an entry signed after a removal, an item stored under the
+// generation before a removal, a role the log never granted.
+func TestReplayUsers(t *testing.T) {
+	adm := store.User{ID: "a1", Role: "admin,protection", Recipient: "age1admin", SignPub: []byte{1}}
+	rdr := store.User{ID: "r1", Role: "reader", Recipient: "age1reader", SignPub: []byte{2}}
+	gone := store.User{ID: "g1", Role: roleRemoved, Recipient: "age1gone", SignPub: []byte{3}}
+	item := evidence.NewID()
+	v := &verifier{r: &Report{}, replay: userReplay{granted: map[string]string{}},
+		userRows: map[string]store.User{adm.ID: adm, rdr.ID: rdr, gone.ID: gone},
+		items:    map[evidence.ID]store.Item{item: {ID: item, KeyGen: 1}}}
+	seq := int64(0)
+	entry := func(kind, actor, object string, d evidence.Digest) {
+		v.replayUsers(custody.Entry{V: 1, Seq: seq, Kind: kind, Time: time.Now(), Actor: actor, Object: object, Digest: d})
+		seq++
+	}
+	entry(custody.KindInit, adm.ID, "archive", publicUserDigest(adm, adm.Role))
+	entry(custody.KindGrant, adm.ID, rdr.ID, publicUserDigest(rdr, "investigator")) // the row now says reader
+	entry(custody.KindGrant, rdr.ID, gone.ID, publicUserDigest(gone, "analyst"))    // not an admin
+	entry(custody.KindRevoke, adm.ID, gone.ID, publicUserDigest(gone, roleRemoved))
+	entry(custody.KindRecord, gone.ID, evidence.NewID().String(), evidence.Digest{}) // after removal
+	entry(custody.KindIntake, adm.ID, item.String(), evidence.Digest{})              // generation 1 after a removal
+	v.checkUserRows()
+	text := ""
+	for _, f := range v.r.Findings {
+		text += f.String() + "\n"
+	}
+	for _, want := range []string{
+		"who is not an admin",
+		"after their removal",
+		"content key generation 1; after 1 user removals it should be 2",
+		`user row holds role "reader" but the custody log gives "investigator"`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no finding %q in:\n%s", want, text)
+		}
+	}
+	if len(v.r.Findings) != 4 {
+		t.Errorf("%d findings, want 4:\n%s", len(v.r.Findings), text)
+	}
+}
