@@ -125,7 +125,11 @@ func (t *Tx) InsertVersion(ctx context.Context, v Version) error {
 
 // Item reads one item (ErrNotFound if absent).
 func (db *DB) Item(ctx context.Context, id evidence.ID) (Item, error) {
-	return scanItem(db.sql.QueryRowContext(ctx, `SELECT `+itemCols+` FROM items WHERE id = ?`, id.String()))
+	s, err := db.stmt(ctx, `SELECT `+itemCols+` FROM items WHERE id = ?`)
+	if err != nil {
+		return Item{}, err
+	}
+	return scanItem(s.QueryRowContext(ctx, id.String()))
 }
 
 // Item reads one item inside the transaction.
@@ -290,7 +294,11 @@ func isConstraint(err error) bool {
 // cheap test before hashing a file that might be a duplicate).
 func (db *DB) SizeExists(ctx context.Context, size int64) (bool, error) {
 	var one int
-	err := db.sql.QueryRowContext(ctx, `SELECT 1 FROM items WHERE size = ? LIMIT 1`, size).Scan(&one)
+	s, err := db.stmt(ctx, `SELECT 1 FROM items WHERE size = ? LIMIT 1`)
+	if err != nil {
+		return false, err
+	}
+	err = s.QueryRowContext(ctx, size).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -387,7 +387,11 @@ func (t *Tx) refreshItem(ctx context.Context, item string) error {
 // and how many wait in all.
 func (db *DB) Pending(ctx context.Context, limit int) ([]string, int, error) {
 	var total int
-	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM search_pending`).Scan(&total); err != nil {
+	cs, err := db.stmt(ctx, `SELECT count(*) FROM search_pending`)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := cs.QueryRowContext(ctx).Scan(&total); err != nil {
 		return nil, 0, damaged(err)
 	}
 	if total == 0 {
@@ -654,7 +658,11 @@ func (c *searchCache) AvgLen() float64 { return c.avgLen }
 // searchCache returns the cache for the index's current version.
 func (db *DB) searchCache(ctx context.Context) (*searchCache, error) {
 	var version int64
-	if err := db.sql.QueryRowContext(ctx, `SELECT value FROM search_state WHERE key = 'version'`).Scan(&version); err != nil {
+	vs, err := db.stmt(ctx, `SELECT value FROM search_state WHERE key = 'version'`)
+	if err != nil {
+		return nil, err
+	}
+	if err := vs.QueryRowContext(ctx).Scan(&version); err != nil {
 		return nil, damaged(err)
 	}
 	db.mu.Lock()

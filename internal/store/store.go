@@ -40,6 +40,27 @@ type DB struct {
 	mu            sync.Mutex
 	cache         *searchCache // documents of the search index, for queries
 	exact, prefix *sql.Stmt    // posting-list reads
+	prepared      map[string]*sql.Stmt
+}
+
+// stmt returns a statement prepared once per database for a query run
+// often outside transactions (an item lookup per search hit, per file
+// added): preparing costs more than running it.
+func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if s, ok := db.prepared[query]; ok {
+		return s, nil
+	}
+	s, err := db.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	if db.prepared == nil {
+		db.prepared = map[string]*sql.Stmt{}
+	}
+	db.prepared[query] = s
+	return s, nil
 }
 
 // Create makes a new encrypted database at path under key. It refuses to
@@ -153,7 +174,10 @@ func (db *DB) Close() error {
 			s.Close()
 		}
 	}
-	db.exact, db.prefix, db.cache = nil, nil, nil
+	for _, s := range db.prepared {
+		s.Close()
+	}
+	db.exact, db.prefix, db.cache, db.prepared = nil, nil, nil, nil
 	db.mu.Unlock()
 	return db.sql.Close()
 }
