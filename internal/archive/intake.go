@@ -77,7 +77,6 @@ type pending struct {
 	id       evidence.ID
 	size     int64
 	off, len int64
-	isText   bool // UTF-8 text to be indexed for search (see textCheck)
 }
 
 // message from a worker to the committer: either a finished pack with its
@@ -362,7 +361,6 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 		return pending{}, err
 	}
 	h := sha256.New()
-	var text textCheck
 	var size int64
 	for {
 		if err := w.ctx.Err(); err != nil {
@@ -377,7 +375,6 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 		}
 		if n > 0 {
 			h.Write(w.buf[:n])
-			text.Write(w.buf[:n])
 			if _, err := enc.Write(w.buf[:n]); err != nil {
 				return pending{}, err
 			}
@@ -396,7 +393,7 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 	}
 	var sum evidence.Digest
 	h.Sum(sum[:0])
-	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start, isText: text.Text()}, nil
+	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start}, nil
 }
 
 // flush makes the open pack durable and hands its items to the committer.
@@ -519,16 +516,8 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 		if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
 			return failAll(err)
 		}
-		// The title is searchable at once; the text is queued and indexed
-		// by IndexPending (sori index, or the next search).
-		if err := tx.IndexDoc(ctx, itemDoc(rec), nil); err != nil {
-			return failAll(err)
-		}
-		if p.isText {
-			if err := tx.QueueText(ctx, p.id.String()); err != nil {
-				return failAll(err)
-			}
-		}
+		// Nothing here for search: IndexPending (sori index, or the next
+		// search) indexes items added since it last ran.
 	}
 	cp, err := log.seal(ctx)
 	if err != nil {

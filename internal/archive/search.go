@@ -3,6 +3,7 @@ package archive
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -22,50 +23,6 @@ import (
 // maxIndexText is the most text of one item that is indexed for search.
 // Longer text files are stored whole but indexed by title only.
 const maxIndexText = 8 << 20
-
-// textCheck decides, as an item streams past, whether it is UTF-8 text
-// without NUL bytes and short enough (maxIndexText) to index for search.
-// It keeps only the bytes of a rune cut between two chunks.
-type textCheck struct {
-	n     int64
-	carry []byte
-	buf   []byte
-	dead  bool
-}
-
-func (c *textCheck) Write(p []byte) {
-	if c.dead {
-		return
-	}
-	c.n += int64(len(p))
-	if c.n > maxIndexText || bytes.IndexByte(p, 0) >= 0 {
-		c.dead = true
-		return
-	}
-	b := p
-	if len(c.carry) > 0 {
-		c.buf = append(append(c.buf[:0], c.carry...), p...)
-		b = c.buf
-	}
-	// Hold back a rune cut at the end of the chunk.
-	cut := len(b)
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				cut = i
-			}
-			break
-		}
-	}
-	if !utf8.Valid(b[:cut]) {
-		c.dead = true
-		return
-	}
-	c.carry = append(c.carry[:0], b[cut:]...)
-}
-
-// Text reports whether everything written was text to index.
-func (c *textCheck) Text() bool { return !c.dead && len(c.carry) == 0 }
 
 // looksLikeText: valid UTF-8 without NUL bytes.
 func looksLikeText(b []byte) bool {
@@ -268,6 +225,8 @@ func (a *Archive) partText(ctx context.Context) func(doc string, n int) (string,
 }
 
 // itemText returns an item's plaintext if it is text to index, else "".
+// It decides from the first chunk whether the item is text, so a
+// recording costs one chunk's decryption, not the whole file's.
 func (a *Archive) itemText(ctx context.Context, it store.Item) (string, error) {
 	if it.Size > maxIndexText {
 		return "", nil
@@ -276,27 +235,61 @@ func (a *Archive) itemText(ctx context.Context, it store.Item) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := io.ReadAll(rc)
-	if cerr := rc.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	defer rc.Close()
+	head := make([]byte, min(it.Size, 64<<10))
+	n, err := io.ReadFull(rc, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return "", err
 	}
-	if !looksLikeText(b) {
+	if !looksLikeText(trimCutRune(head[:n])) {
 		return "", nil
 	}
-	return string(b), nil
+	var b strings.Builder
+	b.Grow(int(it.Size))
+	b.Write(head[:n])
+	if _, err := io.Copy(&b, rc); err != nil {
+		return "", err
+	}
+	if !looksLikeText([]byte(b.String())) {
+		return "", nil
+	}
+	return b.String(), nil
+}
+
+// trimCutRune drops a rune cut at the end of b.
+func trimCutRune(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
 }
 
 // indexBatchBytes is how much item text one IndexPending transaction
-// indexes: larger batches mean fewer, larger segments.
-const indexBatchBytes = 32 << 20
+// indexes: larger batches mean fewer, larger segments, and more memory.
+const indexBatchBytes = 24 << 20
 
-// IndexPending indexes the text of items queued by intake, in batches of
-// about indexBatchBytes, tokenizing on every core, each batch in one
-// transaction. It returns how many items it indexed. progress, if not
-// nil, is called after each batch with the items done and the total.
+// indexed is one item ready for the index.
+type indexed struct {
+	p     store.PendingItem
+	doc   store.SearchDoc
+	text  *textindex.Doc
+	bytes int64 // text analysed
+	err   error
+}
+
+// IndexPending indexes the items added since it last ran — titles, file
+// names and the text of text items. Intake leaves this to it (sori index,
+// or the next search), so adding files never waits for the tokenizer.
+// Items are decrypted and tokenized on every core while the previous batch
+// commits; each batch of about indexBatchBytes of text is one transaction,
+// which also moves the mark of what is indexed, so an interrupted run keeps
+// what it committed. It returns how many items it indexed; progress, if
+// not nil, is called after each batch with the items done and the total.
 // An item whose text cannot be read is indexed by its title only and
 // logged (by ID); sori verify reports the damage.
 func (a *Archive) IndexPending(ctx context.Context, progress func(done, total int)) (int, error) {
@@ -306,67 +299,131 @@ func (a *Archive) IndexPending(ctx context.Context, progress func(done, total in
 	}
 	done := 0
 	for {
-		docs, left, err := a.db.Pending(ctx, 4096)
-		if err != nil || len(docs) == 0 {
+		pend, left, err := a.db.PendingItems(ctx, 1<<16)
+		if err != nil || len(pend) == 0 {
 			return done, err
 		}
-		total := done + left
-		var batch []store.Item
-		var size int64
-		for _, d := range docs {
-			id, err := evidence.ParseID(d)
-			if err != nil {
-				return done, fmt.Errorf("%w: search queue: %v", evidence.ErrDamaged, err)
-			}
-			it, err := a.db.Item(ctx, id)
-			if err != nil {
-				return done, err
-			}
-			if len(batch) > 0 && size+it.Size > indexBatchBytes {
-				break
-			}
-			batch = append(batch, it)
-			size += it.Size
-		}
-		texts := make([]*textindex.Doc, len(batch))
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range runtime.GOMAXPROCS(0) {
-			wg.Go(func() {
-				for i := int(next.Add(1) - 1); i < len(batch); i = int(next.Add(1) - 1) {
-					t, err := a.itemText(ctx, batch[i])
-					if err != nil {
-						a.log.Warn("item text unreadable; indexed by title only", "item", batch[i].ID.String(), "err", err)
-						continue
-					}
-					if t != "" {
-						texts[i] = store.AnalyzeText(paragraphs(t))
-					}
-				}
-			})
-		}
-		wg.Wait()
-		if err := ctx.Err(); err != nil {
-			return done, err
-		}
-		tx, err := a.db.Begin(ctx)
+		n, err := a.indexItems(ctx, pend, done, done+left, progress)
+		done += n
 		if err != nil {
 			return done, err
 		}
-		for i, it := range batch {
-			if err := tx.AttachText(ctx, it.ID.String(), texts[i]); err != nil {
+	}
+}
+
+// indexItems indexes pend (in intake order); done and total are for
+// progress.
+func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done0, total int, progress func(done, total int)) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var err error
+	// Workers analyse items in any order; results are committed in intake
+	// order (the mark must only pass committed items). At most inflight
+	// results wait, which bounds memory.
+	workers := runtime.GOMAXPROCS(0)
+	inflight := make(chan struct{}, 64*workers)
+	results := make([]chan indexed, len(pend))
+	for i := range results {
+		results[i] = make(chan indexed, 1)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				select {
+				case inflight <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= len(pend) {
+					<-inflight
+					return
+				}
+				results[i] <- a.analyzeItem(ctx, pend[i])
+			}
+		})
+	}
+	defer func() { cancel(); wg.Wait() }()
+	done := 0
+	var tx *store.Tx
+	var size int64
+	commit := func(last store.PendingItem, n int) error {
+		if err := tx.MarkIndexed(ctx, last.Rowid); err != nil {
+			tx.Rollback()
+			return err
+		}
+		err := tx.Commit()
+		tx, size = nil, 0
+		if err != nil {
+			return err
+		}
+		done += n
+		if progress != nil {
+			progress(done0+done, total)
+		}
+		return nil
+	}
+	inTx := 0
+	for i := range pend {
+		var r indexed
+		select {
+		case r = <-results[i]:
+		case <-ctx.Done():
+			return done, ctx.Err()
+		}
+		<-inflight
+		if r.err != nil {
+			if tx != nil {
 				tx.Rollback()
+			}
+			return done, r.err
+		}
+		if tx == nil {
+			if tx, err = a.db.Begin(ctx); err != nil {
 				return done, err
 			}
 		}
-		if err := tx.Commit(); err != nil {
+		if err := tx.IndexText(ctx, r.doc, r.text); err != nil {
+			tx.Rollback()
 			return done, err
 		}
-		done += len(batch)
-		if progress != nil {
-			progress(done, total)
+		inTx++
+		size += r.bytes
+		if size >= indexBatchBytes || i == len(pend)-1 {
+			if err := commit(r.p, inTx); err != nil {
+				return done, err
+			}
+			inTx = 0
 		}
 	}
+	return done, nil
+}
+
+// analyzeItem reads an item's current record and, if it is text, its
+// plaintext, and tokenizes them for the index.
+func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem) indexed {
+	r := indexed{p: p}
+	v, err := a.db.LatestVersion(ctx, p.ID)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	rec, err := decodeVersion(v)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	r.doc = itemDoc(rec)
+	t, err := a.itemText(ctx, p.Item)
+	if err != nil {
+		a.log.Warn("item text unreadable; indexed by title only", "item", p.ID.String(), "err", err)
+		return r
+	}
+	if t != "" {
+		r.text, r.bytes = store.AnalyzeText(paragraphs(t)), int64(len(t))
+	}
+	return r
 }
 
 // canRead is the access check every read of a document passes. Until roles

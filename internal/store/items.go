@@ -221,6 +221,19 @@ func (t *Tx) LatestVersion(ctx context.Context, id evidence.ID) (Version, error)
 	return v, err
 }
 
+// LatestVersion returns an item's newest record version.
+func (db *DB) LatestVersion(ctx context.Context, id evidence.ID) (Version, error) {
+	q, err := db.stmt(ctx, `SELECT `+versionCols+` FROM item_versions WHERE item_id = ? ORDER BY version DESC LIMIT 1`)
+	if err != nil {
+		return Version{}, err
+	}
+	v, err := scanVersion(q.QueryRowContext(ctx, id.String()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("%w: item %s has no record", evidence.ErrNotFound, id)
+	}
+	return v, err
+}
+
 const versionCols = `item_id, version, record, digest, created_at, actor`
 
 func scanVersion(row scanner) (Version, error) {

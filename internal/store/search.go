@@ -59,7 +59,6 @@ CREATE TABLE search_terms (
 	PRIMARY KEY (term, seg)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE search_dead (gen INTEGER PRIMARY KEY) STRICT;  -- replaced generations not yet merged away
-CREATE TABLE search_pending (doc TEXT PRIMARY KEY) STRICT; -- items whose text is yet to be indexed
 CREATE TABLE search_links (                  -- annotations: an item inherits its targets' filters
 	annotation TEXT PRIMARY KEY,
 	item       TEXT NOT NULL,
@@ -68,11 +67,11 @@ CREATE TABLE search_links (                  -- annotations: an item inherits it
 CREATE INDEX search_links_item ON search_links (item);
 CREATE INDEX search_links_target ON search_links (target);
 CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
-INSERT INTO search_state (key, value) VALUES ('next_gen', 1), ('next_seg', 1), ('version', 0);
+INSERT INTO search_state (key, value) VALUES ('next_gen', 1), ('next_seg', 1), ('version', 0), ('items_indexed', 0);
 `
 
 // searchTables are the tables of the index, for the integrity check.
-var searchTables = []string{"search_docs", "search_segs", "search_terms", "search_dead", "search_pending", "search_links", "search_state"}
+var searchTables = []string{"search_docs", "search_segs", "search_terms", "search_dead", "search_links", "search_state"}
 
 // mergeFanIn is how many segments of one level are merged into one.
 const mergeFanIn = 8
@@ -217,78 +216,21 @@ func (t *Tx) IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) er
 		return damaged(err)
 	}
 	s.modified = true
-	if exists {
-		// An annotated item keeps the filters it inherits.
+	{
+		// An annotated item keeps the filters it inherits (its
+		// annotations may predate its first indexing).
+		q, err := t.stmt(ctx, `SELECT count(*) FROM search_links WHERE item = ?`)
+		if err != nil {
+			return err
+		}
 		var linked int
-		if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM search_links WHERE item = ?`, d.Doc).Scan(&linked); err != nil {
+		if err := q.QueryRowContext(ctx, d.Doc).Scan(&linked); err != nil {
 			return damaged(err)
 		}
 		if linked > 0 {
 			return t.refreshItem(ctx, d.Doc)
 		}
 	}
-	return nil
-}
-
-// QueueText records that doc's text is to be indexed later (IndexPending
-// in the archive): intake stores and commits items without waiting for
-// the tokenizer.
-func (t *Tx) QueueText(ctx context.Context, doc string) error {
-	ins, err := t.stmt(ctx, `INSERT OR IGNORE INTO search_pending (doc) VALUES (?)`)
-	if err != nil {
-		return err
-	}
-	_, err = ins.ExecContext(ctx, doc)
-	return damaged(err)
-}
-
-// AttachText indexes the text of a document already in the index (its
-// title and metadata stay) and takes it off the queue.
-func (t *Tx) AttachText(ctx context.Context, doc string, text *textindex.Doc) error {
-	s, err := t.searchState(ctx)
-	if err != nil {
-		return err
-	}
-	var oldGen int64
-	var oldLens []byte
-	if err := t.tx.QueryRowContext(ctx, `SELECT gen, lens FROM search_docs WHERE doc = ?`, doc).Scan(&oldGen, &oldLens); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: %s is not in the search index", evidence.ErrNotFound, doc)
-		}
-		return damaged(err)
-	}
-	tl, n := binary.Uvarint(oldLens)
-	if n <= 0 {
-		return fmt.Errorf("%w: search index: lengths of %s", evidence.ErrDamaged, doc)
-	}
-	lens := binary.AppendUvarint(nil, tl)
-	gen := int64(0)
-	if text != nil && len(text.Lens) > 1 {
-		gen = s.next
-		s.next++
-		s.b.Add(uint64(gen), text)
-		for _, n := range text.Lens[1:] {
-			lens = binary.AppendUvarint(lens, uint64(n))
-		}
-	}
-	if oldGen != 0 {
-		s.dead = append(s.dead, oldGen)
-	}
-	upd, err := t.stmt(ctx, `UPDATE search_docs SET gen = ?, lens = ? WHERE doc = ?`)
-	if err != nil {
-		return err
-	}
-	if _, err := upd.ExecContext(ctx, gen, lens, doc); err != nil {
-		return damaged(err)
-	}
-	del, err := t.stmt(ctx, `DELETE FROM search_pending WHERE doc = ?`)
-	if err != nil {
-		return err
-	}
-	if _, err := del.ExecContext(ctx, doc); err != nil {
-		return damaged(err)
-	}
-	s.modified = true
 	return nil
 }
 
@@ -383,11 +325,12 @@ func (t *Tx) refreshItem(ctx context.Context, item string) error {
 	return nil
 }
 
-// Pending returns up to limit documents whose text waits to be indexed,
-// and how many wait in all.
-func (db *DB) Pending(ctx context.Context, limit int) ([]string, int, error) {
+// PendingItems returns up to limit items not yet indexed, in intake order,
+// and how many there are in all. Intake writes nothing for search: an
+// item is pending while its rowid is above the mark MarkIndexed keeps.
+func (db *DB) PendingItems(ctx context.Context, limit int) ([]PendingItem, int, error) {
 	var total int
-	cs, err := db.stmt(ctx, `SELECT count(*) FROM search_pending`)
+	cs, err := db.stmt(ctx, `SELECT count(*) FROM items WHERE rowid > (SELECT value FROM search_state WHERE key = 'items_indexed')`)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -397,20 +340,47 @@ func (db *DB) Pending(ctx context.Context, limit int) ([]string, int, error) {
 	if total == 0 {
 		return nil, 0, nil
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT doc FROM search_pending ORDER BY doc LIMIT ?`, limit)
+	rows, err := db.sql.QueryContext(ctx, `SELECT rowid, `+itemCols+` FROM items
+		WHERE rowid > (SELECT value FROM search_state WHERE key = 'items_indexed') ORDER BY rowid LIMIT ?`, limit)
 	if err != nil {
 		return nil, 0, damaged(err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []PendingItem
 	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			return nil, 0, damaged(err)
+		var p PendingItem
+		var rs rowidScanner
+		rs.rows = rows
+		if p.Item, err = scanItem(&rs); err != nil {
+			return nil, 0, err
 		}
-		out = append(out, d)
+		p.Rowid = rs.rowid
+		out = append(out, p)
 	}
 	return out, total, damaged(rows.Err())
+}
+
+// PendingItem is an item waiting to be indexed.
+type PendingItem struct {
+	Item
+	Rowid int64
+}
+
+// rowidScanner scans a leading rowid column, then hands the rest to
+// scanItem.
+type rowidScanner struct {
+	rows  *sql.Rows
+	rowid int64
+}
+
+func (r *rowidScanner) Scan(dest ...any) error {
+	return r.rows.Scan(append([]any{&r.rowid}, dest...)...)
+}
+
+// MarkIndexed records that every item up to rowid has been indexed.
+func (t *Tx) MarkIndexed(ctx context.Context, rowid int64) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE search_state SET value = max(value, ?) WHERE key = 'items_indexed'`, rowid)
+	return damaged(err)
 }
 
 // flushSearch writes what the transaction indexed as a new segment and
@@ -452,8 +422,8 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 	if err := t.mergeSegments(ctx, s); err != nil {
 		return err
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN ? WHEN 'next_seg' THEN ? ELSE value + 1 END`,
-		s.next, s.nextSeg)
+	_, err := t.tx.ExecContext(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN ? WHEN 'next_seg' THEN ? ELSE value + 1 END
+		WHERE key IN ('next_gen', 'next_seg', 'version')`, s.next, s.nextSeg)
 	return damaged(err)
 }
 

@@ -145,44 +145,6 @@ func TestSearchRollbackLeavesNothing(t *testing.T) {
 	}
 }
 
-func TestSearchQueue(t *testing.T) {
-	db := testDB(t)
-	ctx := context.Background()
-	tx, _ := db.Begin(ctx)
-	if err := tx.IndexDoc(ctx, SearchDoc{Doc: "a", Kind: "transcript", Title: "t"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.QueueText(ctx, "a"); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	docs, n, err := db.Pending(ctx, 10)
-	if err != nil || n != 1 || !slices.Equal(docs, []string{"a"}) {
-		t.Fatalf("Pending = %v %d %v", docs, n, err)
-	}
-	if got := searchDocs(t, db, "두만강"); len(got) != 0 {
-		t.Fatalf("queued text found before indexing: %v", got)
-	}
-	tx, _ = db.Begin(ctx)
-	if err := tx.AttachText(ctx, "a", AnalyzeText([]string{"두만강"})); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if _, n, _ := db.Pending(ctx, 10); n != 0 {
-		t.Fatalf("%d still pending", n)
-	}
-	if got := searchDocs(t, db, "두만강"); !slices.Equal(got, []string{"a"}) {
-		t.Fatalf("after AttachText: %v", got)
-	}
-	if got := searchDocs(t, db, "t"); !slices.Equal(got, []string{"a"}) {
-		t.Fatalf("title lost: %v", got)
-	}
-}
-
 func testDB(t *testing.T) *DB {
 	db, _, _ := newDB(t)
 	return db

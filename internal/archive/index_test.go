@@ -1,0 +1,83 @@
+package archive
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestIndexPending: intake writes nothing for search; IndexPending (and
+// every search, first) indexes what was added since it last ran — titles,
+// file names and text — exactly once, and a binary item by its name only.
+func TestIndexPending(t *testing.T) {
+	a := newArchive(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.ko.txt"), []byte("두만강을 건넜다.\n"))
+	writeFile(t, filepath.Join(dir, "b.en.txt"), []byte("We crossed the Tumen at night.\n"))
+	bin := append([]byte("두만강 "), 0, 1, 2, 3)
+	writeFile(t, filepath.Join(dir, "tumen-photo.jpg"), bin)
+	added := addAll(t, a, []string{dir}, AddOptions{})
+	if _, n, err := a.db.PendingItems(ctx, 10); err != nil || n != 3 {
+		t.Fatalf("pending after add: %d, %v", n, err)
+	}
+	n, err := a.IndexPending(ctx, nil)
+	if err != nil || n != 3 {
+		t.Fatalf("IndexPending = %d, %v", n, err)
+	}
+	if n, err := a.IndexPending(ctx, nil); err != nil || n != 0 {
+		t.Fatalf("second IndexPending = %d, %v", n, err)
+	}
+	ids := func(q string) []string {
+		t.Helper()
+		hits, err := a.Search(ctx, q, SearchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.Doc)
+		}
+		slices.Sort(out)
+		return out
+	}
+	byPath := map[string]string{}
+	for _, r := range added {
+		byPath[filepath.Base(r.Path)] = r.ID.String()
+	}
+	if got := ids("두만강"); !slices.Equal(got, []string{byPath["a.ko.txt"]}) {
+		t.Errorf("두만강: %v (the binary item's bytes are not text and must not be indexed)", got)
+	}
+	if got := ids("tumen"); !slices.Equal(got, sorted(byPath["b.en.txt"], byPath["tumen-photo.jpg"])) {
+		t.Errorf("tumen: %v, want the English text and the photo by its name", got)
+	}
+	// A later add is pending until the next search, which finds it.
+	later := filepath.Join(t.TempDir(), "c.ko.txt")
+	if err := os.WriteFile(later, []byte("요덕 관리소\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := addAll(t, a, []string{later}, AddOptions{})[0].ID.String()
+	if got := ids("관리소"); !slices.Equal(got, []string{c}) {
+		t.Errorf("관리소 after a later add: %v", got)
+	}
+	// An edit before indexing: the index has the new title.
+	d := addAll(t, a, []string{writeTemp(t, "d.txt", "nothing here")}, AddOptions{})[0].ID.String()
+	title := "Interview with W-09"
+	if _, _, err := a.Edit(ctx, d, Edit{Title: &title}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids("W-09"); !slices.Equal(got, []string{d}) {
+		t.Errorf("edited title before indexing: %v", got)
+	}
+}
+
+func sorted(s ...string) []string { slices.Sort(s); return s }
+
+func writeTemp(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	writeFile(t, p, []byte(text))
+	return p
+}
