@@ -132,14 +132,32 @@ type verifier struct {
 	records  map[evidence.ID][]store.RecordRow
 }
 
-func (v *verifier) run(ctx context.Context) error {
-	problems, err := v.in.IntegrityCheck(ctx, v.opt.Quick)
-	if err != nil {
-		return err
+func (v *verifier) run(ctx context.Context) (err error) {
+	// SQLite's own check of every page runs beside everything else (it is
+	// one core's work on its own connection); its complaints come first in
+	// the report.
+	type checked struct {
+		problems []string
+		err      error
 	}
-	for _, p := range problems {
-		v.r.add(KindDatabase, "meta.db", hintTamper, "%s", p)
-	}
+	ic := make(chan checked, 1)
+	go func() {
+		p, err := v.in.IntegrityCheck(ctx, v.opt.Quick)
+		ic <- checked{p, err}
+	}()
+	defer func() {
+		c := <-ic
+		if err == nil {
+			err = c.err
+		}
+		var db []Finding
+		for _, p := range c.problems {
+			db = append(db, Finding{Kind: KindDatabase, Object: "meta.db", Detail: p, Hint: hintTamper})
+		}
+		v.r.mu.Lock()
+		v.r.Findings = append(db, v.r.Findings...)
+		v.r.mu.Unlock()
+	}()
 	if err := v.loadUsers(ctx); err != nil {
 		return err
 	}
