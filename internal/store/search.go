@@ -53,11 +53,12 @@ CREATE TABLE search_segs (
 	hi     INTEGER NOT NULL
 ) STRICT;
 CREATE TABLE search_terms (
-	term BLOB NOT NULL,
-	seg  INTEGER NOT NULL,
-	list BLOB NOT NULL,       -- textindex posting list
-	PRIMARY KEY (term, seg)
-) STRICT, WITHOUT ROWID;
+	term  BLOB NOT NULL,
+	seg   INTEGER NOT NULL,
+	chunk INTEGER NOT NULL,   -- 0, 1, …: a list is cut into chunks that fit a page
+	list  BLOB NOT NULL       -- the chunk's bytes of a textindex posting list
+) STRICT;
+CREATE UNIQUE INDEX search_terms_key ON search_terms (term, seg, chunk);
 CREATE TABLE search_dead (gen INTEGER PRIMARY KEY) STRICT;  -- replaced generations not yet merged away
 CREATE TABLE search_links (                  -- annotations: an item inherits its targets' filters
 	annotation TEXT PRIMARY KEY,
@@ -396,13 +397,8 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 		if _, err := t.tx.ExecContext(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES (?, 0, ?, ?)`, seg, s.lo, s.next-1); err != nil {
 			return damaged(err)
 		}
-		ins, err := t.stmt(ctx, `INSERT INTO search_terms (term, seg, list) VALUES (?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		err = s.b.Each(func(term string, list []byte) error {
-			_, err := ins.ExecContext(ctx, []byte(term), seg, list)
-			return damaged(err)
+		err := s.b.Each(func(term string, list []byte) error {
+			return t.insertList(ctx, []byte(term), seg, list)
 		})
 		if err != nil {
 			return err
@@ -425,6 +421,71 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 	_, err := t.tx.ExecContext(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN ? WHEN 'next_seg' THEN ? ELSE value + 1 END
 		WHERE key IN ('next_gen', 'next_seg', 'version')`, s.next, s.nextSeg)
 	return damaged(err)
+}
+
+// listChunk is the most bytes of a posting list one row holds. A row
+// that does not fit its page spills into overflow pages, which SQLite
+// reads past its page cache (and so decrypts again) on every query; rows
+// of a rowid table up to ~4 KiB stay on their page.
+const listChunk = 3800
+
+// insertList writes a term's list in segment seg as chunks.
+func (t *Tx) insertList(ctx context.Context, term []byte, seg int64, list []byte) error {
+	ins, err := t.stmt(ctx, `INSERT INTO search_terms (term, seg, chunk, list) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	for c := 0; len(list) > 0; c++ {
+		n := min(len(list), listChunk)
+		if _, err := ins.ExecContext(ctx, term, seg, c, list[:n]); err != nil {
+			return damaged(err)
+		}
+		list = list[n:]
+	}
+	return nil
+}
+
+// termList is one term's whole list in one segment.
+type termList struct {
+	term []byte
+	seg  int64
+	list []byte
+}
+
+// eachList reads rows of (term, seg, chunk, list) in index order, joins
+// each list's chunks (checking that none is missing) and calls fn with
+// each whole list.
+func eachList(rows *sql.Rows, fn func(termList) error) error {
+	defer rows.Close()
+	var cur termList
+	have := false
+	for rows.Next() {
+		var term, l []byte
+		var seg, chunk int64
+		if err := rows.Scan(&term, &seg, &chunk, &l); err != nil {
+			return damaged(err)
+		}
+		if have && cur.seg == seg && bytes.Equal(cur.term, term) && chunk > 0 {
+			cur.list = append(cur.list, l...)
+			continue
+		}
+		if chunk != 0 {
+			return fmt.Errorf("%w: search index term %q segment %d: chunk %d without its predecessors", evidence.ErrDamaged, term, seg, chunk)
+		}
+		if have {
+			if err := fn(cur); err != nil {
+				return err
+			}
+		}
+		cur, have = termList{term, seg, l}, true
+	}
+	if err := rows.Err(); err != nil {
+		return damaged(err)
+	}
+	if have {
+		return fn(cur)
+	}
+	return nil
 }
 
 type segInfo struct{ seg, level, lo, hi int64 }
@@ -483,7 +544,7 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 		return damaged(err)
 	}
 	live := func(row uint64) bool { return !dead[row>>16] }
-	rows, err = t.tx.QueryContext(ctx, `SELECT term, list FROM search_terms WHERE seg BETWEEN ? AND ? ORDER BY term, seg`, first.seg, last.seg)
+	rows, err = t.tx.QueryContext(ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE seg BETWEEN ? AND ? ORDER BY term, seg, chunk`, first.seg, last.seg)
 	if err != nil {
 		return damaged(err)
 	}
@@ -494,7 +555,7 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 	var out []merged
 	var term []byte
 	var lists [][]byte
-	emit := func() error {
+	flush := func() error {
 		if term == nil {
 			return nil
 		}
@@ -507,26 +568,20 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 		}
 		return nil
 	}
-	for rows.Next() {
-		var tm, l []byte
-		if err := rows.Scan(&tm, &l); err != nil {
-			rows.Close()
-			return damaged(err)
-		}
-		if !bytes.Equal(tm, term) {
-			if err := emit(); err != nil {
-				rows.Close()
+	err = eachList(rows, func(tl termList) error {
+		if !bytes.Equal(tl.term, term) {
+			if err := flush(); err != nil {
 				return err
 			}
-			term, lists = tm, nil
+			term, lists = tl.term, nil
 		}
-		lists = append(lists, l)
+		lists = append(lists, tl.list)
+		return nil
+	})
+	if err == nil {
+		err = flush()
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return damaged(err)
-	}
-	if err := emit(); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, q := range []string{
@@ -543,13 +598,9 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES (?, ?, ?, ?)`, last.seg, first.level+1, first.lo, last.hi); err != nil {
 		return damaged(err)
 	}
-	ins, err := t.stmt(ctx, `INSERT INTO search_terms (term, seg, list) VALUES (?, ?, ?)`)
-	if err != nil {
-		return err
-	}
 	for _, m := range out {
-		if _, err := ins.ExecContext(ctx, m.term, last.seg, m.list); err != nil {
-			return damaged(err)
+		if err := t.insertList(ctx, m.term, last.seg, m.list); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -699,16 +750,12 @@ func (s source) Lists(a textindex.Alt) ([][]byte, error) {
 	if err != nil {
 		return nil, damaged(err)
 	}
-	defer rows.Close()
 	var out [][]byte
-	for rows.Next() {
-		var l []byte
-		if err := rows.Scan(&l); err != nil {
-			return nil, damaged(err)
-		}
-		out = append(out, l)
-	}
-	return out, damaged(rows.Err())
+	err = eachList(rows, func(tl termList) error {
+		out = append(out, tl.list)
+		return nil
+	})
+	return out, err
 }
 
 // prefixEnd is the least byte string greater than every string with prefix p.
@@ -728,10 +775,10 @@ func (db *DB) searchStmts(ctx context.Context) (source, error) {
 	defer db.mu.Unlock()
 	if db.exact == nil {
 		var err error
-		if db.exact, err = db.sql.PrepareContext(ctx, `SELECT list FROM search_terms WHERE term = ? ORDER BY seg`); err != nil {
+		if db.exact, err = db.sql.PrepareContext(ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term = ? ORDER BY term, seg, chunk`); err != nil {
 			return source{}, damaged(err)
 		}
-		if db.prefix, err = db.sql.PrepareContext(ctx, `SELECT list FROM search_terms WHERE term >= ? AND term < ? ORDER BY term, seg`); err != nil {
+		if db.prefix, err = db.sql.PrepareContext(ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term >= ? AND term < ? ORDER BY term, seg, chunk`); err != nil {
 			return source{}, damaged(err)
 		}
 	}
@@ -762,11 +809,35 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 		}
 		return nil, err
 	}
-	slices.SortStableFunc(matches, func(a, b textindex.Match) int {
+	// The best row of each generation (a document's rows of one kind are
+	// consecutive), filtered; then those ranked: far fewer than the rows.
+	type cand struct {
+		doc   int32
+		row   uint64
+		score float64
+	}
+	var cands []cand
+	for j := 0; j < len(matches); {
+		g := matches[j].Row >> 16
+		best := j
+		k := j + 1
+		for ; k < len(matches) && matches[k].Row>>16 == g; k++ {
+			if matches[k].Score < matches[best].Score {
+				best = k
+			}
+		}
+		j = k
+		i, ok := cache.byGen[int64(g)]
+		if !ok || !q.matches(&cache.docs[i]) {
+			continue
+		}
+		cands = append(cands, cand{i, matches[best].Row, matches[best].Score})
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
 		switch {
-		case a.Score < b.Score:
+		case a.score < b.score:
 			return -1
-		case a.Score > b.Score:
+		case a.score > b.score:
 			return 1
 		}
 		return 0
@@ -777,23 +848,19 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 	}
 	seen := map[int32]bool{}
 	var hits []Hit
-	for _, m := range matches {
+	for _, c := range cands {
 		if len(hits) >= limit {
 			break
 		}
-		i := cache.byGen[int64(m.Row>>16)]
-		if seen[i] {
+		if seen[c.doc] {
 			continue
 		}
-		d := &cache.docs[i]
-		if !q.matches(d) {
-			continue
-		}
-		seen[i] = true
+		seen[c.doc] = true
+		d := &cache.docs[c.doc]
 		if q.Allow != nil && !q.Allow(d.doc) {
 			continue
 		}
-		hits = append(hits, Hit{Doc: d.doc, Kind: d.kind, Title: d.title, Part: int(m.Row & 0xffff), Score: m.Score})
+		hits = append(hits, Hit{Doc: d.doc, Kind: d.kind, Title: d.title, Part: int(c.row & 0xffff), Score: c.score})
 	}
 	if !q.NoSnippets {
 		snippets(ctx, cq, q, hits)

@@ -147,6 +147,10 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 	if err != nil {
 		return nil, damaged(err)
 	}
+	// Each connection has its own page cache of decrypted pages; a
+	// connection closed for being idle loses it, and a search's snippets
+	// use a connection per core.
+	sdb.SetMaxIdleConns(8)
 	return &DB{sql: sdb}, nil
 }
 

@@ -140,6 +140,44 @@ func compilePhrase(s string) Phrase {
 		}
 		return nil
 	})
+	return narrow(ph)
+}
+
+// maxPairs caps the bigrams narrow writes out for one position.
+const maxPairs = 512
+
+// narrow replaces, where a position of syllable prefixes (a name key's
+// syllables) is followed by another, the prefixes by the exact terms that
+// can stand there: each bigram x·y of a syllable x here and y next, and
+// the unigram x (x ending its run). A prefix would read and decode every
+// bigram that starts with x; inside a run the bigram at a position always
+// holds the next position's syllable, so the phrase matches the same rows.
+func narrow(ph Phrase) Phrase {
+	syllables := func(alts []Alt) (xs []string, rest []Alt) {
+		for _, a := range alts {
+			if a.Prefix && isSyllables(a.Term, 1) {
+				xs = append(xs, a.Term)
+			} else {
+				rest = append(rest, a)
+			}
+		}
+		return xs, rest
+	}
+	for i := 0; i+1 < len(ph); i++ {
+		xs, rest := syllables(ph[i])
+		ys, _ := syllables(ph[i+1])
+		if len(xs) == 0 || len(ys) == 0 || len(xs)*len(ys) > maxPairs {
+			continue
+		}
+		alts := rest
+		for _, x := range xs {
+			alts = append(alts, Alt{Term: x})
+			for _, y := range ys {
+				alts = append(alts, Alt{Term: x + y})
+			}
+		}
+		ph[i] = alts
+	}
 	return ph
 }
 
