@@ -274,15 +274,50 @@ type rowTF struct {
 }
 
 // phraseRows finds the live rows where ph occurs, with its frequency.
+//
+// Positions are decoded rarest first (by encoded size), each after the
+// first keeping only occurrences in rows every earlier one has, so that a
+// rare syllable next to a common one costs the common one's decoding but
+// not its sorting and merging.
 func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
-	cols := make([][]uint64, len(ph))
+	raw := make([][][]byte, len(ph))
+	size := make([]int, len(ph))
 	for i, alts := range ph {
-		var err error
-		if cols[i], err = occurrences(alts, src); err != nil {
+		for _, a := range alts {
+			ls, err := src.Lists(a)
+			if err != nil {
+				return nil, err
+			}
+			for _, l := range ls {
+				size[i] += len(l)
+			}
+			raw[i] = append(raw[i], ls...)
+		}
+		if size[i] == 0 {
+			return nil, nil
+		}
+	}
+	order := make([]int, len(ph))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return size[a] - size[b] })
+	cols := make([][]uint64, len(ph))
+	var rows []uint64 // rows every position decoded so far has; nil before the first
+	for k, i := range order {
+		occ, err := decodeIn(raw[i], rows, k > 0)
+		if err != nil {
 			return nil, err
 		}
-		if len(cols[i]) == 0 {
+		if len(occ) == 0 {
 			return nil, nil
+		}
+		cols[i] = occ
+		rows = rows[:0:0]
+		for _, o := range occ {
+			if r := o >> 16; len(rows) == 0 || rows[len(rows)-1] != r {
+				rows = append(rows, r)
+			}
 		}
 	}
 	var out []rowTF
@@ -319,23 +354,22 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	return out, nil
 }
 
-// occurrences is the sorted union of the occurrences of alts.
-func occurrences(alts []Alt, src Source) ([]uint64, error) {
+// decodeIn is the sorted union of the occurrences in lists; with filter,
+// only those in rows (sorted).
+func decodeIn(lists [][]byte, rows []uint64, filter bool) ([]uint64, error) {
 	var all []uint64
-	lists := 0
-	for _, a := range alts {
-		ls, err := src.Lists(a)
+	for _, l := range lists {
+		var err error
+		if filter {
+			all, err = DecodeListIn(all, l, rows)
+		} else {
+			all, err = DecodeList(all, l)
+		}
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range ls {
-			if all, err = DecodeList(all, l); err != nil {
-				return nil, err
-			}
-			lists++
-		}
 	}
-	if lists > 1 {
+	if len(lists) > 1 {
 		slices.Sort(all)
 		all = slices.Compact(all)
 	}

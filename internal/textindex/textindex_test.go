@@ -320,13 +320,48 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func TestDecodeListCorrupt(t *testing.T) {
-	good, _ := AppendList(nil, 0, []uint64{5, 9, 1 << 40})
+	good := AppendList(nil, []uint64{5, 9, 1 << 40})
 	if got, err := DecodeList(nil, good); err != nil || fmt.Sprint(got) != "[5 9 1099511627776]" {
 		t.Fatalf("DecodeList = %v, %v", got, err)
 	}
-	for _, bad := range [][]byte{{0x80}, {5, 0}, append(good, 0xff)} {
+	for _, bad := range [][]byte{{0x80}, {5, 0}, append(slices.Clone(good), 0xff), good[:len(good)-1], {5, 1, 0, 1, 0}} {
 		if _, err := DecodeList(nil, bad); err == nil {
 			t.Errorf("DecodeList(%x) accepted", bad)
+		}
+	}
+}
+
+// TestListBlocks: long lists span blocks; DecodeListIn returns exactly
+// the occurrences in the wanted rows, whether it skips blocks or not.
+func TestListBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var occs []uint64
+	o := uint64(1 << 16)
+	for range 5000 {
+		o += 1 + uint64(rng.IntN(3))<<16*uint64(rng.IntN(2)) + uint64(rng.IntN(5))
+		occs = append(occs, o)
+	}
+	l := AppendList(nil, occs)
+	got, err := DecodeList(nil, l)
+	if err != nil || !slices.Equal(got, occs) {
+		t.Fatalf("round trip: %d of %d, %v", len(got), len(occs), err)
+	}
+	for _, every := range []int{1, 7, 500} {
+		var rows []uint64
+		for i, o := range occs {
+			if r := o >> 16; i%every == 0 && (len(rows) == 0 || rows[len(rows)-1] != r) {
+				rows = append(rows, r)
+			}
+		}
+		var want []uint64
+		for _, o := range occs {
+			if _, ok := slices.BinarySearch(rows, o>>16); ok {
+				want = append(want, o)
+			}
+		}
+		got, err := DecodeListIn(nil, l, rows)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("every %d: %d occurrences, want %d (%v)", every, len(got), len(want), err)
 		}
 	}
 }
@@ -363,12 +398,22 @@ func FuzzAnalyze(f *testing.F) {
 }
 
 func FuzzDecodeList(f *testing.F) {
-	good, _ := AppendList(nil, 0, []uint64{5, 9, 1 << 40})
-	f.Add(good)
+	f.Add(AppendList(nil, []uint64{5, 9, 1 << 40}))
+	var long []uint64
+	for i := range 200 {
+		long = append(long, uint64(i)<<15+1)
+	}
+	f.Add(AppendList(nil, long))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		occs, err := DecodeList(nil, b)
-		if err == nil && !slices.IsSorted(occs) {
-			t.Fatalf("DecodeList(%x) = %v, not sorted", b, occs)
+		if err == nil && (!slices.IsSorted(occs) || len(slices.Compact(slices.Clone(occs))) != len(occs)) {
+			t.Fatalf("DecodeList(%x) = %v, not ascending", b, occs)
+		}
+		if err == nil && len(occs) > 0 {
+			in, err := DecodeListIn(nil, b, []uint64{occs[0] >> 16})
+			if err != nil || len(in) == 0 {
+				t.Fatalf("DecodeListIn of the first row: %v, %v", in, err)
+			}
 		}
 	})
 }
