@@ -10,7 +10,7 @@ var indexCmd = &command{
 	name:    "index",
 	summary: "index the text of newly added items for search",
 	usage: `
-Usage: sori index [--json]
+Usage: sori index [--rebuild] [--json]
 
 sori add stores and commits items without waiting for the search index.
 sori index adds the items added since it last ran — titles, file names and
@@ -20,6 +20,11 @@ one transaction; an interrupted run keeps the batches it finished. sori
 search does the same before it answers, so this command is only needed to
 do the work at a time of your choosing (after a large add, from a script).
 
+--rebuild empties the index and builds it again from every record and item
+(for an index a query reports as damaged, or after sori changes how it
+tokenizes). The index is derived data: rebuilding changes no evidence, record
+or custody entry.
+
 Prints one line: the number of items indexed
   indexed N items
 (--json: {"indexed":N}). A progress line is drawn on stderr when it is a
@@ -27,16 +32,18 @@ terminal and many items wait.
 
 Examples:
   sori add recordings/ transcripts/ && sori index
+  sori index --rebuild
 `,
 	run: runIndex,
 }
 
 func runIndex(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
-	var asJSON bool
+	var asJSON, rebuild bool
 	fs := newFlags("index")
 	f.register(fs, e)
 	fs.BoolVar(&asJSON, "json", false, "")
+	fs.BoolVar(&rebuild, "rebuild", false, "")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -49,7 +56,11 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	n, err := a.IndexPending(ctx, indexProgress(e))
+	index := a.IndexPending
+	if rebuild {
+		index = a.RebuildIndex
+	}
+	n, err := index(ctx, indexProgress(e))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"sori/internal/model"
 )
 
 // TestIndexPending: intake writes nothing for search; IndexPending (and
@@ -80,4 +82,50 @@ func writeTemp(t *testing.T, name, text string) string {
 	p := filepath.Join(t.TempDir(), name)
 	writeFile(t, p, []byte(text))
 	return p
+}
+
+// TestRebuildIndex: a rebuilt index finds what the incrementally built one
+// found, records and annotated items' filters included.
+func TestRebuildIndex(t *testing.T) {
+	a := newArchive(t)
+	ctx := context.Background()
+	item := addAll(t, a, []string{writeTemp(t, "a.ko.txt", "두만강을 건넜다.\n")}, AddOptions{})[0].ID
+	d, _ := model.ParseDate("1998")
+	event, err := a.AddRecord(ctx, &model.Event{Title: "Crossing the Tumen", Date: d, Places: []string{"musan"}, Violations: []string{"detention.torture.interrogation"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddRecord(ctx, &model.Annotation{Item: item, Start: 0, End: 9, Target: event}); err != nil {
+		t.Fatal(err)
+	}
+	docs := func(q string, opt SearchOptions) []string {
+		t.Helper()
+		hits, err := a.Search(ctx, q, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.Doc)
+		}
+		slices.Sort(out)
+		return out
+	}
+	queries := []struct {
+		q   string
+		opt SearchOptions
+	}{{"두만강", SearchOptions{}}, {"Tumen", SearchOptions{}}, {"두만강", SearchOptions{Place: "musan"}}, {"두만강", SearchOptions{From: 1990, To: 2000}}}
+	var before [][]string
+	for _, q := range queries {
+		before = append(before, docs(q.q, q.opt))
+	}
+	n, err := a.RebuildIndex(ctx, nil)
+	if err != nil || n != 1 {
+		t.Fatalf("RebuildIndex = %d, %v", n, err)
+	}
+	for i, q := range queries {
+		if got := docs(q.q, q.opt); !slices.Equal(got, before[i]) || len(got) == 0 {
+			t.Errorf("%q %+v after rebuild: %v, before %v", q.q, q.opt, got, before[i])
+		}
+	}
 }

@@ -112,6 +112,10 @@ var calls = map[string]call{
 		_, err := a.IndexPending(t.Context(), nil)
 		return err
 	}},
+	"Archive.RebuildIndex": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.RebuildIndex(t.Context(), nil)
+		return err
+	}},
 	"Archive.Search": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.Search(t.Context(), "두만강", SearchOptions{})
 		return err

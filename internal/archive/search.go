@@ -273,6 +273,54 @@ func trimCutRune(b []byte) []byte {
 // indexes: larger batches mean fewer, larger segments, and more memory.
 const indexBatchBytes = 24 << 20
 
+// RebuildIndex empties the search index and builds it again from every
+// record and item: for an index suspected of damage (queries report it),
+// or after a change to how text is tokenized. Records are indexed in the
+// same transaction as the emptying; items then as IndexPending does.
+func (a *Archive) RebuildIndex(ctx context.Context, progress func(done, total int)) (int, error) {
+	if err := a.allow(OpSearch); err != nil {
+		return 0, err
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	if err := tx.ClearSearch(ctx); err != nil {
+		return 0, err
+	}
+	var anns []*model.Annotation
+	var annIDs []evidence.ID
+	err = a.db.EachRecord(ctx, "", true, func(row store.RecordRow) error {
+		r, err := decodeRecordRow(row)
+		if err != nil {
+			return err
+		}
+		b, err := model.DecodeBody(r)
+		if err != nil {
+			return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+		}
+		doc, parts := recordDoc(r.ID, b)
+		if an, ok := b.(*model.Annotation); ok {
+			anns, annIDs = append(anns, an), append(annIDs, r.ID)
+		}
+		return tx.IndexDoc(ctx, doc, parts)
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Links once every target is indexed.
+	for i, an := range anns {
+		if err := tx.LinkAnnotation(ctx, annIDs[i].String(), an.Item.String(), an.Target.String()); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return a.IndexPending(ctx, progress)
+}
+
 // indexed is one item ready for the index.
 type indexed struct {
 	p     store.PendingItem

@@ -235,6 +235,24 @@ func (t *Tx) IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) er
 	return nil
 }
 
+// ClearSearch empties the search index, to be rebuilt from the items and
+// records (sori index --rebuild): every item becomes pending again.
+func (t *Tx) ClearSearch(ctx context.Context) error {
+	for _, q := range []string{
+		`DELETE FROM search_terms`, `DELETE FROM search_segs`, `DELETE FROM search_dead`, `DELETE FROM search_links`,
+		`DELETE FROM search_docs`, `UPDATE search_state SET value = 0 WHERE key = 'items_indexed'`,
+		`UPDATE search_state SET value = value + 1 WHERE key = 'version'`,
+	} {
+		if _, err := t.tx.ExecContext(ctx, q); err != nil {
+			return damaged(err)
+		}
+	}
+	if t.search != nil {
+		t.search = nil // generations and segments carry on from the counters
+	}
+	return nil
+}
+
 // LinkAnnotation records (or moves) annotation's link from item to target,
 // and refreshes the filters of the items concerned: an item annotated with
 // an event, act or place is found by that record's violations, places and

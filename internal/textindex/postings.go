@@ -9,8 +9,16 @@ import (
 // ErrCorrupt is returned for a posting list that does not decode.
 var ErrCorrupt = errors.New("textindex: corrupt posting list")
 
-// A posting list is a sequence of blocks of up to blockSize occurrences,
-// ascending across the whole list. A block is
+// A posting list is a sequence of superblocks of up to superSize blocks,
+// each block up to blockSize occurrences, ascending across the whole list.
+// A superblock is
+//
+//	uvarint(first - last of the previous superblock, or first)
+//	uvarint(last - first)
+//	uvarint(len(blocks))
+//	blocks
+//
+// and a block
 //
 //	uvarint(first - last of the previous block, or first)
 //	uvarint(count - 1)
@@ -18,16 +26,25 @@ var ErrCorrupt = errors.New("textindex: corrupt posting list")
 //	uvarint(len(body))
 //	body: uvarint deltas of the block's occurrences after the first
 //
-// so a reader that wants only some rows skips a block whose rows it does
-// not want without decoding it: a query's rarest term picks the rows, and
-// a common term's long list is then read a block here and there.
-const blockSize = 64
+// (a superblock's first block counts from the previous superblock's
+// last). A reader that wants only some rows skips a superblock, or a
+// block, whose rows it does not want without decoding it: a query's rarest
+// term picks the rows, and a common term's long list is then read a block
+// here and there.
+const (
+	blockSize = 64
+	superSize = 16
+)
 
-// encoder writes occurrences as blocks.
+// encoder writes occurrences as superblocks of blocks.
 type encoder struct {
 	buf     []byte
 	last    uint64 // last occurrence of the last sealed block
 	pending []uint64
+
+	sb            []byte // sealed blocks of the open superblock
+	sbN           int
+	sbFirst, sbLo uint64 // its first occurrence; the last before it
 }
 
 func (e *encoder) add(o uint64) {
@@ -47,17 +64,36 @@ func (e *encoder) seal() {
 	for i := 1; i < len(p); i++ {
 		body = binary.AppendUvarint(body, p[i]-p[i-1])
 	}
-	e.buf = binary.AppendUvarint(e.buf, first-e.last)
-	e.buf = binary.AppendUvarint(e.buf, uint64(len(p)-1))
-	e.buf = binary.AppendUvarint(e.buf, last-first)
-	e.buf = binary.AppendUvarint(e.buf, uint64(len(body)))
-	e.buf = append(e.buf, body...)
+	if e.sbN == 0 {
+		e.sbFirst, e.sbLo = first, e.last
+	}
+	e.sb = binary.AppendUvarint(e.sb, first-e.last)
+	e.sb = binary.AppendUvarint(e.sb, uint64(len(p)-1))
+	e.sb = binary.AppendUvarint(e.sb, last-first)
+	e.sb = binary.AppendUvarint(e.sb, uint64(len(body)))
+	e.sb = append(e.sb, body...)
 	e.last, e.pending = last, p[:0]
+	e.sbN++
+	if e.sbN == superSize {
+		e.sealSuper()
+	}
 }
 
-// bytes seals the open block and returns the list.
+func (e *encoder) sealSuper() {
+	if e.sbN == 0 {
+		return
+	}
+	e.buf = binary.AppendUvarint(e.buf, e.sbFirst-e.sbLo)
+	e.buf = binary.AppendUvarint(e.buf, e.last-e.sbFirst)
+	e.buf = binary.AppendUvarint(e.buf, uint64(len(e.sb)))
+	e.buf = append(e.buf, e.sb...)
+	e.sb, e.sbN = e.sb[:0], 0
+}
+
+// bytes seals the open block and superblock and returns the list.
 func (e *encoder) bytes() []byte {
 	e.seal()
+	e.sealSuper()
 	return e.buf
 }
 
@@ -70,46 +106,84 @@ func AppendList(dst []byte, occs []uint64) []byte {
 	return e.bytes()
 }
 
-// block is a block's header, read without its body.
-type block struct {
+// span is a superblock or block header, read without what it holds.
+type span struct {
 	first, last uint64
-	count       int
+	count       int // blocks: occurrences
 	body        []byte
 }
 
-// blocks calls fn with each block of b, in order; fn returns false to stop.
-func blocks(b []byte, fn func(block) bool) error {
+func uvarints(b []byte, h []uint64) (int, error) {
+	i := 0
+	for k := range h {
+		v, n := binary.Uvarint(b[i:])
+		if n <= 0 {
+			return 0, ErrCorrupt
+		}
+		h[k], i = v, i+n
+	}
+	return i, nil
+}
+
+// supers calls fn with each superblock of b; fn returns false to stop.
+func supers(b []byte, fn func(span) bool) error {
 	var prev uint64
-	for i, nblk := 0, 0; i < len(b); nblk++ {
+	for i, n := 0, 0; i < len(b); n++ {
+		var h [3]uint64
+		k, err := uvarints(b[i:], h[:])
+		if err != nil {
+			return err
+		}
+		i += k
+		if n > 0 && h[0] == 0 || prev+h[0] < prev || h[2] > uint64(len(b)-i) || h[2] == 0 {
+			return ErrCorrupt
+		}
+		sp := span{first: prev + h[0], body: b[i : i+int(h[2])]}
+		if sp.last = sp.first + h[1]; sp.last < sp.first {
+			return ErrCorrupt
+		}
+		i += int(h[2])
+		if !fn(sp) {
+			return nil
+		}
+		prev = sp.last
+	}
+	return nil
+}
+
+// blocks calls fn with each block of a superblock sp, which follows an
+// occurrence prev; fn returns false to stop.
+func (sp span) blocks(prev uint64, fn func(span) bool) error {
+	b := sp.body
+	for i, n := 0, 0; i < len(b); n++ {
 		var h [4]uint64
-		for k := range h {
-			v, n := binary.Uvarint(b[i:])
-			if n <= 0 {
-				return ErrCorrupt
-			}
-			h[k], i = v, i+n
+		k, err := uvarints(b[i:], h[:])
+		if err != nil {
+			return err
 		}
-		if nblk > 0 && h[0] == 0 || prev+h[0] < prev || h[1] >= blockSize || h[3] > uint64(len(b)-i) {
+		i += k
+		if n >= superSize || h[0] == 0 && prev != 0 || prev+h[0] < prev || h[1] >= blockSize || h[3] > uint64(len(b)-i) {
 			return ErrCorrupt
 		}
-		first := prev + h[0]
-		last := first + h[2]
-		if last < first {
+		blk := span{first: prev + h[0], count: int(h[1]) + 1, body: b[i : i+int(h[3])]}
+		if blk.last = blk.first + h[2]; blk.last < blk.first || n == 0 && blk.first != sp.first || blk.last > sp.last {
 			return ErrCorrupt
 		}
-		blk := block{first: first, last: last, count: int(h[1]) + 1, body: b[i : i+int(h[3])]}
 		i += int(h[3])
-		prev = last
+		prev = blk.last
 		if !fn(blk) {
 			return nil
 		}
+	}
+	if prev != sp.last {
+		return ErrCorrupt
 	}
 	return nil
 }
 
 // decode appends the block's occurrences to dst, checking that they
 // ascend and end at last.
-func (blk block) decode(dst []uint64) ([]uint64, error) {
+func (blk span) decode(dst []uint64) ([]uint64, error) {
 	o := blk.first
 	dst = append(dst, o)
 	b := blk.body
@@ -131,54 +205,69 @@ func (blk block) decode(dst []uint64) ([]uint64, error) {
 // DecodeList appends the occurrences of the encoded list b to dst.
 func DecodeList(dst []uint64, b []byte) ([]uint64, error) {
 	var err error
-	if berr := blocks(b, func(blk block) bool {
-		dst, err = blk.decode(dst)
+	var prev uint64
+	serr := supers(b, func(sp span) bool {
+		err = sp.blocks(prev, func(blk span) bool {
+			dst, err = blk.decode(dst)
+			return err == nil
+		})
+		prev = sp.last
 		return err == nil
-	}); berr != nil {
-		return dst, berr
-	}
-	return dst, err
+	})
+	return dst, errors.Join(serr, err)
 }
 
 // DecodeListIn appends the occurrences of b whose row (occurrence >> 16)
-// is in rows (ascending) to dst, skipping blocks that hold none of them.
+// is in rows (ascending) to dst, skipping superblocks and blocks that hold
+// none of them.
 func DecodeListIn(dst []uint64, b []byte, rows []uint64) ([]uint64, error) {
 	var err error
 	j := 0
 	var tmp []uint64
-	if berr := blocks(b, func(blk block) bool {
-		lo, hi := blk.first>>16, blk.last>>16
+	var prev uint64
+	// wants reports whether a row in [lo, hi] is wanted, moving j to the
+	// first wanted row ≥ lo; done when none is left.
+	wants := func(first, last uint64) (want, done bool) {
+		lo, hi := first>>16, last>>16
 		for j < len(rows) && rows[j] < lo {
 			j++
 		}
-		if j == len(rows) {
-			return false // no wanted row lies further on
-		}
-		if rows[j] > hi {
-			return true // none in this block
-		}
-		tmp, err = blk.decode(tmp[:0])
-		if err != nil {
+		return j < len(rows) && rows[j] <= hi, j == len(rows)
+	}
+	serr := supers(b, func(sp span) bool {
+		want, done := wants(sp.first, sp.last)
+		if done {
 			return false
 		}
-		k := j
-		for _, o := range tmp {
-			r := o >> 16
-			for k < len(rows) && rows[k] < r {
-				k++
-			}
-			if k == len(rows) {
-				break
-			}
-			if rows[k] == r {
-				dst = append(dst, o)
-			}
+		if want {
+			err = sp.blocks(prev, func(blk span) bool {
+				want, done := wants(blk.first, blk.last)
+				if done || !want {
+					return !done
+				}
+				if tmp, err = blk.decode(tmp[:0]); err != nil {
+					return false
+				}
+				k := j
+				for _, o := range tmp {
+					r := o >> 16
+					for k < len(rows) && rows[k] < r {
+						k++
+					}
+					if k == len(rows) {
+						break
+					}
+					if rows[k] == r {
+						dst = append(dst, o)
+					}
+				}
+				return true
+			})
 		}
-		return true
-	}); berr != nil {
-		return dst, berr
-	}
-	return dst, err
+		prev = sp.last
+		return err == nil
+	})
+	return dst, errors.Join(serr, err)
 }
 
 // Builder gathers the posting lists of a batch of documents (one segment).
