@@ -204,24 +204,24 @@ func (blk span) decode(dst []uint64) ([]uint64, error) {
 
 // DecodeList appends the occurrences of the encoded list b to dst.
 func DecodeList(dst []uint64, b []byte) ([]uint64, error) {
-	var err error
+	var derr, berr error
 	var prev uint64
 	serr := supers(b, func(sp span) bool {
-		err = sp.blocks(prev, func(blk span) bool {
-			dst, err = blk.decode(dst)
-			return err == nil
+		berr = sp.blocks(prev, func(blk span) bool {
+			dst, derr = blk.decode(dst)
+			return derr == nil
 		})
 		prev = sp.last
-		return err == nil
+		return berr == nil && derr == nil
 	})
-	return dst, errors.Join(serr, err)
+	return dst, errors.Join(serr, berr, derr)
 }
 
 // DecodeListIn appends the occurrences of b whose row (occurrence >> 16)
 // is in rows (ascending) to dst, skipping superblocks and blocks that hold
 // none of them.
 func DecodeListIn(dst []uint64, b []byte, rows []uint64) ([]uint64, error) {
-	var err error
+	var derr, berr error
 	j := 0
 	var tmp []uint64
 	var prev uint64
@@ -240,12 +240,12 @@ func DecodeListIn(dst []uint64, b []byte, rows []uint64) ([]uint64, error) {
 			return false
 		}
 		if want {
-			err = sp.blocks(prev, func(blk span) bool {
+			berr = sp.blocks(prev, func(blk span) bool {
 				want, done := wants(blk.first, blk.last)
 				if done || !want {
 					return !done
 				}
-				if tmp, err = blk.decode(tmp[:0]); err != nil {
+				if tmp, derr = blk.decode(tmp[:0]); derr != nil {
 					return false
 				}
 				k := j
@@ -265,9 +265,9 @@ func DecodeListIn(dst []uint64, b []byte, rows []uint64) ([]uint64, error) {
 			})
 		}
 		prev = sp.last
-		return err == nil
+		return berr == nil && derr == nil
 	})
-	return dst, errors.Join(serr, err)
+	return dst, errors.Join(serr, berr, derr)
 }
 
 // Builder gathers the posting lists of a batch of documents (one segment).
