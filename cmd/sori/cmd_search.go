@@ -37,6 +37,10 @@ How queries match:
 Filters: --kind (transcript, audio, …, event, person, …), --violation (a
 code or label from 'sori vocab violations'; a parent includes its children),
 --place (a gazetteer code or any spelling), --from/--to (years of the event).
+A transcript annotated with an event, act or place (sori annotate) is found
+by that record's violations, places and years too.
+
+Items added since the last search are indexed first (see 'sori index').
 
 --batch FILE answers one query per line of FILE (one unlock, for scripts and
 benchmarks): for each query, the line "# QUERY" then its hits (or with

@@ -231,7 +231,7 @@ func (a *Archive) itemText(ctx context.Context, it store.Item) (string, error) {
 	if it.Size > maxIndexText {
 		return "", nil
 	}
-	rc, err := a.openItem(ctx, it)
+	rc, err := a.openSmallItem(ctx, it)
 	if err != nil {
 		return "", err
 	}

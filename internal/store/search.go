@@ -754,6 +754,7 @@ func (db *DB) searchCache(ctx context.Context) (*searchCache, error) {
 // source reads posting lists for textindex.Eval.
 type source struct {
 	ctx           context.Context
+	db            *sql.DB
 	exact, range_ *sql.Stmt
 }
 
@@ -774,6 +775,35 @@ func (s source) Lists(a textindex.Alt) ([][]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ListsOf reads the lists of many exact terms in one query.
+func (s source) ListsOf(terms []string) ([][]byte, error) {
+	if len(terms) == 1 {
+		return s.Lists(textindex.Alt{Term: terms[0]})
+	}
+	var out [][]byte
+	for len(terms) > 0 {
+		n := min(len(terms), 500)
+		args := make([]any, n)
+		for i, t := range terms[:n] {
+			args[i] = []byte(t)
+		}
+		rows, err := s.db.QueryContext(s.ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term IN (?`+
+			strings.Repeat(", ?", n-1)+`) ORDER BY term, seg, chunk`, args...)
+		if err != nil {
+			return nil, damaged(err)
+		}
+		err = eachList(rows, func(tl termList) error {
+			out = append(out, tl.list)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		terms = terms[n:]
+	}
+	return out, nil
 }
 
 // prefixEnd is the least byte string greater than every string with prefix p.
@@ -800,7 +830,7 @@ func (db *DB) searchStmts(ctx context.Context) (source, error) {
 			return source{}, damaged(err)
 		}
 	}
-	return source{ctx, db.exact, db.prefix}, nil
+	return source{ctx, db.sql, db.exact, db.prefix}, nil
 }
 
 // Search runs q and returns at most q.Limit documents, best first.

@@ -50,3 +50,13 @@ func (m *Mem) Lists(a Alt) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// ListsOf implements Source.
+func (m *Mem) ListsOf(terms []string) ([][]byte, error) {
+	var out [][]byte
+	for _, t := range terms {
+		ls, _ := m.Lists(Alt{Term: t})
+		out = append(out, ls...)
+	}
+	return out, nil
+}

@@ -126,7 +126,44 @@ func (p *parser) str() (string, error) {
 }
 
 // compilePhrase tokenizes one query string into a phrase.
+//
+// In a plain string (not a name query), a position holding only name keys
+// follows a romanized word: "women" is the word and then the key of "men",
+// on the next position as documents have it. Matching the word already
+// puts those keys there, so such a position is a wildcard (no
+// alternatives): it keeps the positions aligned and reads no list — "men"
+// and its syllables are among the commonest terms.
 func compilePhrase(s string) Phrase {
+	ph := tokenPhrase(s)
+	if !strings.HasPrefix(s, hangul.KeyPrefix) {
+		for i, alts := range ph {
+			if i > 0 && onlyKeyExpansion(alts) {
+				ph[i] = nil
+			}
+		}
+	}
+	return narrow(ph)
+}
+
+// onlyKeyExpansion reports whether alts are what alternatives gives for
+// name keys: each key itself and its syllables as prefixes.
+func onlyKeyExpansion(alts []Alt) bool {
+	keys := 0
+	for _, a := range alts {
+		switch {
+		case !a.Prefix && strings.HasPrefix(a.Term, hangul.KeyPrefix):
+			keys++
+		case a.Prefix && isSyllables(a.Term, 1):
+		default:
+			return false
+		}
+	}
+	return keys > 0
+}
+
+// tokenPhrase tokenizes s with hangul.TokenizeQuery into positions of
+// alternatives.
+func tokenPhrase(s string) Phrase {
 	var ph Phrase
 	_ = hangul.TokenizeQuery(s, func(tok string, _, _ int, colocated bool) error {
 		if !colocated || len(ph) == 0 {
@@ -140,7 +177,7 @@ func compilePhrase(s string) Phrase {
 		}
 		return nil
 	})
-	return narrow(ph)
+	return ph
 }
 
 // maxPairs caps the bigrams narrow writes out for one position.
@@ -219,6 +256,10 @@ type Source interface {
 	// term that begins with it), at most one per term and segment, each
 	// term's lists in segment order.
 	Lists(a Alt) ([][]byte, error)
+	// ListsOf returns the lists of every one of terms (exact), as Lists
+	// would one by one: a name's position may stand for a hundred
+	// bigrams, most of which occur nowhere.
+	ListsOf(terms []string) ([][]byte, error)
 }
 
 // Stats describes the live rows, for liveness and BM25.
@@ -283,23 +324,40 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	raw := make([][][]byte, len(ph))
 	size := make([]int, len(ph))
 	for i, alts := range ph {
+		if alts == nil {
+			continue // a wildcard
+		}
+		var exact []string
 		for _, a := range alts {
+			if !a.Prefix {
+				exact = append(exact, a.Term)
+				continue
+			}
 			ls, err := src.Lists(a)
 			if err != nil {
 				return nil, err
 			}
-			for _, l := range ls {
-				size[i] += len(l)
+			raw[i] = append(raw[i], ls...)
+		}
+		if len(exact) > 0 {
+			ls, err := src.ListsOf(exact)
+			if err != nil {
+				return nil, err
 			}
 			raw[i] = append(raw[i], ls...)
+		}
+		for _, l := range raw[i] {
+			size[i] += len(l)
 		}
 		if size[i] == 0 {
 			return nil, nil
 		}
 	}
-	order := make([]int, len(ph))
-	for i := range order {
-		order[i] = i
+	var order []int
+	for i := range ph {
+		if ph[i] != nil {
+			order = append(order, i)
+		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return size[a] - size[b] })
 	cols := make([][]uint64, len(ph))
@@ -326,6 +384,11 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	for _, o := range cols[0] {
 		ok := true
 		for i := 1; i < len(cols) && ok; i++ {
+			if ph[i] == nil {
+				// A wildcard: any token, in the same row.
+				ok = (o+uint64(i))>>16 == o>>16
+				continue
+			}
 			want := o + uint64(i)
 			c := cols[i]
 			j := next[i]
@@ -479,6 +542,9 @@ func analyzeRow(q Query, text string) row {
 				var sp [2]int
 				ok := true
 				for i, alts := range ph {
+					if alts == nil {
+						continue // a wildcard
+					}
 					s, e, hit := matchAt(alts, terms[p+i])
 					if !hit {
 						ok = false
