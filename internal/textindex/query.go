@@ -58,18 +58,14 @@ func Compile(expr string) (Query, error) {
 				if err != nil {
 					return nil, err
 				}
-				if ph := compilePhrase(s); len(ph) > 0 {
-					g = append(g, ph)
-				}
+				g = append(g, compilePhrase(s)...)
 			}
 		} else {
 			s, err := p.str()
 			if err != nil {
 				return nil, err
 			}
-			if ph := compilePhrase(s); len(ph) > 0 {
-				g = append(g, ph)
-			}
+			g = append(g, compilePhrase(s)...)
 		}
 		if len(g) > 0 {
 			q = append(q, g)
@@ -125,7 +121,8 @@ func (p *parser) str() (string, error) {
 	return "", fmt.Errorf("unclosed string in %q", p.s)
 }
 
-// compilePhrase tokenizes one query string into a phrase.
+// compilePhrase tokenizes one query string into a phrase, or the phrases
+// that together match what it matches (see split).
 //
 // In a plain string (not a name query), a position holding only name keys
 // follows a romanized word: "women" is the word and then the key of "men",
@@ -133,8 +130,11 @@ func (p *parser) str() (string, error) {
 // puts those keys there, so such a position is a wildcard (no
 // alternatives): it keeps the positions aligned and reads no list — "men"
 // and its syllables are among the commonest terms.
-func compilePhrase(s string) Phrase {
+func compilePhrase(s string) []Phrase {
 	ph := tokenPhrase(s)
+	if len(ph) == 0 {
+		return nil
+	}
 	if !strings.HasPrefix(s, hangul.KeyPrefix) {
 		for i, alts := range ph {
 			if i > 0 && onlyKeyExpansion(alts) {
@@ -142,7 +142,49 @@ func compilePhrase(s string) Phrase {
 			}
 		}
 	}
-	return narrow(ph)
+	return split(narrow(ph))
+}
+
+// split divides a phrase whose last position is syllable prefixes (a
+// name's last syllable) after a narrowed position into two: one where the
+// position before is a bigram x·y, which already puts y — one of the
+// prefixes — on the last position, so the last is a wildcard; and one where
+// it is anything else (a unigram ending its run, a romanized key), which
+// keeps the last position. The first never reads the prefixes' long lists;
+// the second reads them only if its other positions find rows.
+func split(ph Phrase) []Phrase {
+	n := len(ph)
+	if n < 2 || ph[n-1] == nil || !slices.ContainsFunc(ph[n-1], func(a Alt) bool { return a.Prefix }) {
+		return []Phrase{ph}
+	}
+	var bigrams, rest []Alt
+	for _, a := range ph[n-2] {
+		if !a.Prefix && isSyllables(a.Term, 2) {
+			bigrams = append(bigrams, a)
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	if len(bigrams) == 0 {
+		return []Phrase{ph}
+	}
+	// Every bigram's second syllable must be one of the last position's
+	// prefixes, or the split would lose matches.
+	for _, bg := range bigrams {
+		_, size := utf8.DecodeRuneInString(bg.Term)
+		if !slices.Contains(ph[n-1], Alt{Term: bg.Term[size:], Prefix: true}) {
+			return []Phrase{ph}
+		}
+	}
+	a := slices.Clone(ph)
+	a[n-2], a[n-1] = bigrams, nil
+	out := []Phrase{a}
+	if len(rest) > 0 {
+		b := slices.Clone(ph)
+		b[n-2] = rest
+		out = append(out, b)
+	}
+	return out
 }
 
 // onlyKeyExpansion reports whether alts are what alternatives gives for
@@ -323,60 +365,86 @@ type rowTF struct {
 func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	raw := make([][][]byte, len(ph))
 	size := make([]int, len(ph))
-	for i, alts := range ph {
-		if alts == nil {
-			continue // a wildcard
-		}
+	fetch := func(i int) error {
 		var exact []string
-		for _, a := range alts {
+		for _, a := range ph[i] {
 			if !a.Prefix {
 				exact = append(exact, a.Term)
 				continue
 			}
 			ls, err := src.Lists(a)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			raw[i] = append(raw[i], ls...)
 		}
 		if len(exact) > 0 {
 			ls, err := src.ListsOf(exact)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			raw[i] = append(raw[i], ls...)
 		}
 		for _, l := range raw[i] {
 			size[i] += len(l)
 		}
+		return nil
+	}
+	// Positions of exact terms are read first and decoded rarest first;
+	// positions with prefixes (whose lists are long) only while rows remain.
+	var exactPos, prefixPos []int
+	for i, alts := range ph {
+		switch {
+		case alts == nil: // a wildcard
+		case slices.ContainsFunc(alts, func(a Alt) bool { return a.Prefix }):
+			prefixPos = append(prefixPos, i)
+		default:
+			exactPos = append(exactPos, i)
+		}
+	}
+	for _, i := range exactPos {
+		if err := fetch(i); err != nil {
+			return nil, err
+		}
 		if size[i] == 0 {
 			return nil, nil
 		}
 	}
-	var order []int
-	for i := range ph {
-		if ph[i] != nil {
-			order = append(order, i)
-		}
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return size[a] - size[b] })
+	slices.SortStableFunc(exactPos, func(a, b int) int { return size[a] - size[b] })
 	cols := make([][]uint64, len(ph))
-	var rows []uint64 // rows every position decoded so far has; nil before the first
-	for k, i := range order {
-		occ, err := decodeIn(raw[i], rows, k > 0)
-		if err != nil {
-			return nil, err
-		}
-		if len(occ) == 0 {
-			return nil, nil
-		}
-		cols[i] = occ
-		rows = rows[:0:0]
-		for _, o := range occ {
-			if r := o >> 16; len(rows) == 0 || rows[len(rows)-1] != r {
-				rows = append(rows, r)
+	var rows []uint64 // rows every position decoded so far has
+	k := 0
+	decode := func(order []int) (bool, error) {
+		for _, i := range order {
+			occ, err := decodeIn(raw[i], rows, k > 0)
+			if err != nil || len(occ) == 0 {
+				return false, err
+			}
+			cols[i] = occ
+			k++
+			rows = rows[:0:0]
+			for _, o := range occ {
+				if r := o >> 16; len(rows) == 0 || rows[len(rows)-1] != r {
+					rows = append(rows, r)
+				}
 			}
 		}
+		return true, nil
+	}
+	if ok, err := decode(exactPos); !ok {
+		return nil, err
+	}
+	for _, i := range prefixPos {
+		if err := fetch(i); err != nil {
+			return nil, err
+		}
+		if size[i] == 0 {
+			return nil, nil
+		}
+	}
+	slices.SortStableFunc(prefixPos, func(a, b int) int { return size[a] - size[b] })
+	if ok, err := decode(prefixPos); !ok {
+		return nil, err
 	}
 	var out []rowTF
 	next := make([]int, len(cols))
