@@ -184,9 +184,15 @@ func (v *verifier) run(ctx context.Context) (err error) {
 	// checks (signatures: CPU); each uses every core it can get.
 	contentErr := make(chan error, 1)
 	go func() { contentErr <- v.checkContent(ctx) }()
+	// Every return waits for the content check: it writes to the report.
+	contentDone := false
+	defer func() {
+		if !contentDone {
+			<-contentErr
+		}
+	}()
 	rebuilt, err := v.checkEntries(ctx, size)
 	if err != nil {
-		<-contentErr
 		return err
 	}
 	v.checkUserRows()
@@ -198,9 +204,9 @@ func (v *verifier) run(ctx context.Context) (err error) {
 		return err
 	}
 	if err := v.checkExternal(ctx, size, rebuilt); err != nil {
-		<-contentErr
 		return err
 	}
+	contentDone = true
 	return <-contentErr
 }
 

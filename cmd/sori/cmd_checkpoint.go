@@ -42,12 +42,8 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&out, "out", "", "")
 	fs.StringVar(&witness, "witness-file", "", "")
 	fs.BoolVar(&key, "key", false, "")
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	a, err := f.open(ctx, e)
 	if err != nil {

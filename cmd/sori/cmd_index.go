@@ -44,12 +44,8 @@ func runIndex(ctx context.Context, e *env, args []string) error {
 	f.register(fs, e)
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.BoolVar(&rebuild, "rebuild", false, "")
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	a, err := f.open(ctx, e)
 	if err != nil {

@@ -128,12 +128,8 @@ func runUserLs(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("user ls")
 	f.register(fs, e)
 	fs.BoolVar(&asJSON, "json", false, "")
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	a, err := f.open(ctx, e)
 	if err != nil {

@@ -176,6 +176,15 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
+// parseNone parses the flags of a command that takes no operands.
+func parseNone(fs *flag.FlagSet, args []string) error {
+	rest, err := parse(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = usagef("unexpected argument %q", rest[0])
+	}
+	return err
+}
+
 // parse parses args, allowing flags after positional arguments
 // (`sori show ID --json`). A lone "--" ends flag parsing.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {

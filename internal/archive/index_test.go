@@ -32,19 +32,7 @@ func TestIndexPending(t *testing.T) {
 	if n, err := a.IndexPending(ctx, nil); err != nil || n != 0 {
 		t.Fatalf("second IndexPending = %d, %v", n, err)
 	}
-	ids := func(q string) []string {
-		t.Helper()
-		hits, err := a.Search(ctx, q, SearchOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, h := range hits {
-			out = append(out, h.Doc)
-		}
-		slices.Sort(out)
-		return out
-	}
+	ids := func(q string) []string { t.Helper(); return searchIDs(t, a, q, SearchOptions{}) }
 	byPath := map[string]string{}
 	for _, r := range added {
 		byPath[filepath.Base(r.Path)] = r.ID.String()
@@ -77,6 +65,21 @@ func TestIndexPending(t *testing.T) {
 
 func sorted(s ...string) []string { slices.Sort(s); return s }
 
+// searchIDs returns the IDs of the documents q finds, sorted.
+func searchIDs(t *testing.T, a *Archive, q string, opt SearchOptions) []string {
+	t.Helper()
+	hits, err := a.Search(context.Background(), q, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.Doc)
+	}
+	slices.Sort(out)
+	return out
+}
+
 func writeTemp(t *testing.T, name, text string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -98,33 +101,20 @@ func TestRebuildIndex(t *testing.T) {
 	if _, err := a.AddRecord(ctx, &model.Annotation{Item: item, Start: 0, End: 9, Target: event}); err != nil {
 		t.Fatal(err)
 	}
-	docs := func(q string, opt SearchOptions) []string {
-		t.Helper()
-		hits, err := a.Search(ctx, q, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, h := range hits {
-			out = append(out, h.Doc)
-		}
-		slices.Sort(out)
-		return out
-	}
 	queries := []struct {
 		q   string
 		opt SearchOptions
 	}{{"두만강", SearchOptions{}}, {"Tumen", SearchOptions{}}, {"두만강", SearchOptions{Place: "musan"}}, {"두만강", SearchOptions{From: 1990, To: 2000}}}
 	var before [][]string
 	for _, q := range queries {
-		before = append(before, docs(q.q, q.opt))
+		before = append(before, searchIDs(t, a, q.q, q.opt))
 	}
 	n, err := a.RebuildIndex(ctx, nil)
 	if err != nil || n != 1 {
 		t.Fatalf("RebuildIndex = %d, %v", n, err)
 	}
 	for i, q := range queries {
-		if got := docs(q.q, q.opt); !slices.Equal(got, before[i]) || len(got) == 0 {
+		if got := searchIDs(t, a, q.q, q.opt); !slices.Equal(got, before[i]) || len(got) == 0 {
 			t.Errorf("%q %+v after rebuild: %v, before %v", q.q, q.opt, got, before[i])
 		}
 	}

@@ -275,6 +275,11 @@ func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID,
 	if err := a.allow(OpList); err != nil {
 		return err
 	}
+	return a.eachCurrent(ctx, kind, fn)
+}
+
+// eachCurrent is Records without the role check, for the archive's own use.
+func (a *Archive) eachCurrent(ctx context.Context, kind string, fn func(evidence.ID, model.Body) error) error {
 	return a.db.EachRecord(ctx, kind, true, func(row store.RecordRow) error {
 		r, err := decodeRecordRow(row)
 		if err != nil {

@@ -103,18 +103,7 @@ func TestAnnotatedItemInheritsFilters(t *testing.T) {
 	if _, err := a.AddRecord(ctx, &model.Annotation{Item: items[0].ID, Start: 0, End: 9, Target: event}); err != nil {
 		t.Fatal(err)
 	}
-	found := func(opt SearchOptions) []string {
-		t.Helper()
-		hits, err := a.Search(ctx, "두만강", opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, h := range hits {
-			out = append(out, h.Doc)
-		}
-		return out
-	}
+	found := func(opt SearchOptions) []string { t.Helper(); return searchIDs(t, a, "두만강", opt) }
 	one := []string{items[0].ID.String()}
 	for name, opt := range map[string]SearchOptions{
 		"violation":         {Violation: "detention"},

@@ -291,18 +291,10 @@ func (a *Archive) RebuildIndex(ctx context.Context, progress func(done, total in
 	}
 	var anns []*model.Annotation
 	var annIDs []evidence.ID
-	err = a.db.EachRecord(ctx, "", true, func(row store.RecordRow) error {
-		r, err := decodeRecordRow(row)
-		if err != nil {
-			return err
-		}
-		b, err := model.DecodeBody(r)
-		if err != nil {
-			return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
-		}
-		doc, parts := recordDoc(r.ID, b)
+	err = a.eachCurrent(ctx, "", func(id evidence.ID, b model.Body) error {
+		doc, parts := recordDoc(id, b)
 		if an, ok := b.(*model.Annotation); ok {
-			anns, annIDs = append(anns, an), append(annIDs, r.ID)
+			anns, annIDs = append(anns, an), append(annIDs, id)
 		}
 		return tx.IndexDoc(ctx, doc, parts)
 	})
