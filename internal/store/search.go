@@ -756,9 +756,23 @@ type source struct {
 	ctx           context.Context
 	db            *sql.DB
 	exact, range_ *sql.Stmt
+	// memo keeps what one query has read: a name's phrases (both orders,
+	// and their variants) ask for the same terms again.
+	memo map[textindex.Alt][][]byte
 }
 
 func (s source) Lists(a textindex.Alt) ([][]byte, error) {
+	if ls, ok := s.memo[a]; ok {
+		return ls, nil
+	}
+	ls, err := s.lists(a)
+	if err == nil {
+		s.memo[a] = ls
+	}
+	return ls, err
+}
+
+func (s source) lists(a textindex.Alt) ([][]byte, error) {
 	var rows *sql.Rows
 	var err error
 	if a.Prefix {
@@ -779,10 +793,20 @@ func (s source) Lists(a textindex.Alt) ([][]byte, error) {
 
 // ListsOf reads the lists of many exact terms in one query.
 func (s source) ListsOf(terms []string) ([][]byte, error) {
-	if len(terms) == 1 {
-		return s.Lists(textindex.Alt{Term: terms[0]})
-	}
 	var out [][]byte
+	var todo []string
+	for _, t := range terms {
+		if ls, ok := s.memo[textindex.Alt{Term: t}]; ok {
+			out = append(out, ls...)
+		} else {
+			todo = append(todo, t)
+		}
+	}
+	terms = todo
+	if len(terms) == 1 {
+		ls, err := s.Lists(textindex.Alt{Term: terms[0]})
+		return append(out, ls...), err
+	}
 	for len(terms) > 0 {
 		n := min(len(terms), 500)
 		args := make([]any, n)
@@ -794,12 +818,17 @@ func (s source) ListsOf(terms []string) ([][]byte, error) {
 		if err != nil {
 			return nil, damaged(err)
 		}
+		found := map[string][][]byte{}
 		err = eachList(rows, func(tl termList) error {
 			out = append(out, tl.list)
+			found[string(tl.term)] = append(found[string(tl.term)], tl.list)
 			return nil
 		})
 		if err != nil {
 			return nil, err
+		}
+		for _, t := range terms[:n] {
+			s.memo[textindex.Alt{Term: t}] = found[t] // nil: the term occurs nowhere
 		}
 		terms = terms[n:]
 	}
@@ -830,7 +859,7 @@ func (db *DB) searchStmts(ctx context.Context) (source, error) {
 			return source{}, damaged(err)
 		}
 	}
-	return source{ctx, db.sql, db.exact, db.prefix}, nil
+	return source{ctx, db.sql, db.exact, db.prefix, map[textindex.Alt][][]byte{}}, nil
 }
 
 // Search runs q and returns at most q.Limit documents, best first.
