@@ -20,6 +20,7 @@ import (
 	"io"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -152,7 +153,11 @@ func (v *verifier) run(ctx context.Context) (err error) {
 		}
 		var db []Finding
 		for _, p := range c.problems {
-			db = append(db, Finding{Kind: KindDatabase, Object: "meta.db", Detail: p, Hint: hintTamper})
+			hint := hintTamper
+			if t, _, ok := strings.Cut(strings.TrimPrefix(p, "table "), ":"); ok && store.SearchTable(t) {
+				hint = hintTamper + "; the damaged table holds only the search index, derived from the items and records, which are checked apart"
+			}
+			db = append(db, Finding{Kind: KindDatabase, Object: "meta.db", Detail: p, Hint: hint})
 		}
 		v.r.mu.Lock()
 		v.r.Findings = append(db, v.r.Findings...)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -371,28 +372,43 @@ func (db *DB) IntegrityCheck(ctx context.Context, quick bool) ([]string, error) 
 	}
 	var out []string
 	for _, table := range checkedTables {
-		rows, err := db.sql.QueryContext(ctx, `PRAGMA `+pragma+`(`+table+`)`)
+		problems, err := db.checkTable(ctx, pragma, table)
 		if err != nil {
-			return nil, damaged(err)
-		}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				rows.Close()
-				return nil, damaged(err)
+			if !errors.Is(err, evidence.ErrDamaged) {
+				return nil, err
 			}
-			if s != "ok" {
-				out = append(out, s)
-			}
+			// A page too damaged to check is a finding about this table;
+			// the others are still checked.
+			problems = []string{err.Error()}
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, damaged(err)
+		for _, p := range problems {
+			out = append(out, "table "+table+": "+p)
 		}
 	}
 	return out, nil
 }
+
+func (db *DB) checkTable(ctx context.Context, pragma, table string) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, `PRAGMA `+pragma+`(`+table+`)`)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, damaged(err)
+		}
+		if s != "ok" {
+			out = append(out, s)
+		}
+	}
+	return out, damaged(rows.Err())
+}
+
+// SearchTable reports whether a table holds only the (derived) search index.
+func SearchTable(name string) bool { return slices.Contains(searchTables, name) }
 
 // EachStoredHash calls fn for every stored tree hash in index order.
 func (db *DB) EachStoredHash(ctx context.Context, fn func(idx int64, h []byte) error) error {
