@@ -148,6 +148,11 @@ type Keyring struct {
 	// Log is the secret key (signed-note form) that signs the archive's
 	// custody checkpoints; empty for users who may not write.
 	Log string
+	// Vault is the identity vault key, all zero unless the user is a
+	// protection officer. It is not sealed with the keyring but in a file
+	// of its own (SealVaultKey), so that it is never rewritten, or needed,
+	// by those who rewrite keyrings.
+	Vault [32]byte
 }
 
 // NewKeyring generates a fresh keyring with content generation 1.
@@ -225,7 +230,7 @@ func (k *Keyring) Subset(g Grant, maxGen int) (*Keyring, error) {
 // whoever is not given the new keyring cannot read them, while the older
 // generations still read older items.
 func (k *Keyring) NewContentGen() (*Keyring, int) {
-	out := &Keyring{DB: k.DB, IDKey: k.IDKey, Log: k.Log, Content: map[int][32]byte{}}
+	out := &Keyring{DB: k.DB, IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, Content: map[int][32]byte{}}
 	for gen, c := range k.Content {
 		out.Content[gen] = c
 	}

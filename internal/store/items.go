@@ -358,7 +358,7 @@ func (db *DB) EachVersion(ctx context.Context, fn func(Version) error) error {
 
 // checkedTables are the tables whose storage IntegrityCheck examines: every
 // table, the search index's included.
-var checkedTables = append([]string{"meta", "users", "items", "item_versions", "custody", "tlog_hashes", "checkpoints", "records"},
+var checkedTables = append([]string{"meta", "users", "items", "item_versions", "custody", "tlog_hashes", "checkpoints", "records", "vault"},
 	searchTables...)
 
 // IntegrityCheck runs SQLite's own consistency check of the database's
