@@ -140,6 +140,15 @@ var calls = map[string]call{
 		_, err := a.Inspect().Users(t.Context())
 		return err
 	}},
+	"Inspector.Vault": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		rows, err := a.Inspect().Vault(t.Context())
+		for _, r := range rows {
+			if r.Wrapped != nil || r.Entry != nil {
+				t.Error("Inspector.Vault hands out sealed parts")
+			}
+		}
+		return err
+	}},
 	"Inspector.StoredHashes": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.Inspect().StoredHashes(t.Context(), func(int64, []byte) error { return nil })
 	}},
