@@ -283,7 +283,7 @@ func (a *Archive) OpenWitness(ctx context.Context, pseudonym string) (WitnessInf
 
 // WithdrawWitness records that a witness withdrew consent: the wrapped
 // witness key and the sealed entry are deleted (overwritten in the
-// database: secure_delete) and a signed "withdraw" custody entry, naming
+// database: secure_delete=ON for the transaction) and a signed "withdraw" custody entry, naming
 // only the entry's ID, is its tombstone, in one transaction. Then the
 // write-ahead log is emptied into the database so that the old pages do
 // not linger in it. No key anyone holds — the vault key included —
@@ -298,7 +298,7 @@ func (a *Archive) WithdrawWitness(ctx context.Context, pseudonym string) (Witnes
 	if err := a.vaultKey(); err != nil {
 		return WitnessInfo{}, err
 	}
-	tx, err := a.db.Begin(ctx)
+	tx, err := a.db.BeginShredding(ctx)
 	if err != nil {
 		return WitnessInfo{}, err
 	}

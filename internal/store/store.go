@@ -145,9 +145,10 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 			"PRAGMA synchronous=FULL", // a committed transaction survives power loss
 			"PRAGMA foreign_keys=ON",
 			"PRAGMA temp_store=MEMORY", // no temporary files on disk
-			// Deleted content is overwritten with zeros, not left in free
-			// space: a withdrawn witness's vault row must not linger.
-			"PRAGMA secure_delete=ON",
+			// Deleted content is overwritten with zeros where that costs
+			// no extra I/O; a withdrawal from the identity vault turns it
+			// fully on for its transaction (BeginShredding).
+			"PRAGMA secure_delete=FAST",
 			"PRAGMA cache_size=-65536", // 64 MiB of (decrypted) pages: the search index reads many
 		) {
 			if err := c.Exec(p); err != nil {

@@ -38,7 +38,10 @@ func TestWithdrawShreds(t *testing.T) {
 	if !pagesHold(t, path, key, wrapped[:32]) || !pagesHold(t, path, key, entry[4000:4032]) {
 		t.Fatal("the page scan does not see the row it should find")
 	}
-	tx, _ = db.Begin(ctx)
+	tx, err := db.BeginShredding(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := tx.InsertVault(ctx, r); !errors.Is(err, evidence.ErrExists) {
 		t.Errorf("second insert of W-17: %v", err)
 	}
