@@ -217,5 +217,8 @@ func (v *verifier) checkKeyFiles(files map[string][]byte) {
 				v.r.add(KindMissing, "keys/"+loc+ext, "the user cannot open the archive", "a member's key file is missing")
 			}
 		}
+		if _, ok := files[loc+".vault"]; !ok && len(listed[loc+".vault"]) == 0 && archive.Permits(u.Role, archive.OpVaultOpen) {
+			v.r.Notes = append(v.r.Notes, fmt.Sprintf("user %s is a protection officer without the identity vault key (keys/%s.vault): they cannot open the vault", u.ID, loc))
+		}
 	}
 }

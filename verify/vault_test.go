@@ -2,9 +2,14 @@ package verify_test
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"sori/internal/archive"
+	"sori/internal/evidence"
 	"sori/verify"
 )
 
@@ -77,5 +82,43 @@ func TestVaultTampered(t *testing.T) {
 			r := run(t, f.mustOpen(t, archive.Options{}), verify.Options{})
 			wantFinding(t, r, c.kind)
 		})
+	}
+}
+
+// TestVaultKeyFileMissing: a protection officer whose vault key file is
+// gone (and unlisted) is noted; one still listed in keys/SUMS is damage
+// they see on open.
+func TestVaultKeyFileMissing(t *testing.T) {
+	f := withVault(t).clone(t)
+	des, err := os.ReadDir(filepath.Join(f.dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct{ Admin string }
+	readJSON(t, filepath.Join(f.dir, "sori.json"), &cfg)
+	var victim string
+	for _, de := range des {
+		if strings.HasSuffix(de.Name(), ".vault") && !strings.HasPrefix(de.Name(), cfg.Admin) {
+			victim = de.Name()
+		}
+	}
+	if victim == "" {
+		t.Fatal("no vault key file of po-han")
+	}
+	os.Remove(filepath.Join(f.dir, "keys", victim))
+	if _, err := archive.Open(context.Background(), f.dir, "po-han", testPass, archive.Options{}); !errors.Is(err, evidence.ErrDamaged) {
+		t.Errorf("opening with a listed vault key file missing: %v", err)
+	}
+	sums := filepath.Join(f.dir, "keys", "SUMS")
+	var kept []string
+	for _, line := range strings.Split(string(readFile(t, sums)), "\n") {
+		if line != "" && !strings.HasSuffix(line, victim) {
+			kept = append(kept, line)
+		}
+	}
+	writeFile(t, sums, []byte(strings.Join(kept, "\n")+"\n"))
+	r := run(t, f.mustOpen(t, archive.Options{}), verify.Options{})
+	if !r.OK() || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "without the identity vault key") {
+		t.Errorf("report:\n%s", reportText(r))
 	}
 }
