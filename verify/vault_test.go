@@ -14,14 +14,17 @@ import (
 )
 
 // withVault is the test archive with a protection officer, three witnesses
-// (one opened, one withdrawn).
+// (one opened, one withdrawn), and a second officer removed (the vault key
+// replaced).
 func withVault(t *testing.T) fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := buildArchive(t).clone(t)
 	a := f.mustOpen(t, archive.Options{WorkFactor: 10})
-	if _, err := a.AddUser(ctx, "po-han", archive.RoleProtection, testPass); err != nil {
-		t.Fatal(err)
+	for _, n := range []string{"po-han", "po-lee"} {
+		if _, err := a.AddUser(ctx, n, archive.RoleProtection, testPass); err != nil {
+			t.Fatal(err)
+		}
 	}
 	a.Close()
 	po, err := archive.Open(ctx, f.dir, "po-han", testPass, archive.Options{WorkFactor: 10, StateDir: f.state})
@@ -44,6 +47,15 @@ func withVault(t *testing.T) fixture {
 	if _, err := po.WithdrawWitness(ctx, "W-18"); err != nil {
 		t.Fatal(err)
 	}
+	// Removing an officer replaces the vault key.
+	if err := po.RemoveUser(ctx, "po-lee"); !errors.Is(err, evidence.ErrForbidden) {
+		t.Fatalf("a protection officer removes a user: %v", err)
+	}
+	a = f.mustOpen(t, archive.Options{WorkFactor: 10})
+	if err := a.RemoveUser(ctx, "po-lee"); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
 	return f
 }
 

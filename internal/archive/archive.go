@@ -423,7 +423,7 @@ func writeUserKeys(dir, loc string, key *seal.UserKey, ring *seal.Keyring, passp
 		return err
 	}
 	if ring.HasVault() {
-		sealedVault, err := seal.SealVaultKey(ring.Vault, key.Recipient())
+		sealedVault, err := ring.SealVaultKey(key.Recipient())
 		if err != nil {
 			return err
 		}

@@ -107,7 +107,7 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 		if !a.ring.HasVault() {
 			return UserInfo{}, fmt.Errorf("%w: only a holder of the identity vault key (a protection officer) can give the protection role", evidence.ErrForbidden)
 		}
-		sealedVault, err := seal.SealVaultKey(a.ring.Vault, key.Recipient())
+		sealedVault, err := a.ring.SealVaultKey(key.Recipient())
 		if err != nil {
 			return UserInfo{}, err
 		}
@@ -209,6 +209,18 @@ func (a *Archive) RemoveUser(ctx context.Context, name string) error {
 		return err
 	}
 	next, gen := a.ring.NewContentGen()
+	// A protection officer's removal also replaces the vault key, when this
+	// session holds it: every active entry's witness key is re-wrapped
+	// under the new one, which only the remaining officers are given.
+	rotate := grantsVault(target.Role) && a.ring.HasVault()
+	if rotate {
+		next = next.RotateVault()
+		if err := a.rewrapVault(ctx, tx, next); err != nil {
+			return err
+		}
+	} else if grantsVault(target.Role) {
+		a.log.Warn("vault key not replaced: this session does not hold it (a protection officer can remove protection officers with rotation)")
+	}
 	rings := map[string][]byte{}
 	for _, u := range users {
 		if u.Role == roleRemoved || u.ID == target.ID {
@@ -223,6 +235,11 @@ func (a *Archive) RemoveUser(ctx context.Context, name string) error {
 			return err
 		}
 		rings[locator(a.cfg.ID, u.Name)+".ring"] = sealed
+		if rotate && grantsVault(u.Role) {
+			if rings[locator(a.cfg.ID, u.Name)+vaultFile], err = next.SealVaultKey(u.Recipient); err != nil {
+				return err
+			}
+		}
 	}
 	removed := *target
 	removed.Role = roleRemoved

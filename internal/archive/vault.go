@@ -177,6 +177,9 @@ func (a *Archive) AddWitness(ctx context.Context, w Witness) (WitnessInfo, error
 		return WitnessInfo{}, err
 	}
 	defer tx.Rollback()
+	if err := a.currentVaultKey(ctx, tx); err != nil {
+		return WitnessInfo{}, err
+	}
 	now := a.now()
 	row := store.VaultRow{Pseudonym: w.Pseudonym, ID: id, Wrapped: wrapped, Entry: sealed, CreatedAt: now, CreatedBy: a.me.ID}
 	if err := tx.InsertVault(ctx, row); err != nil {
@@ -343,10 +346,40 @@ func loadVaultKey(dir, loc string, key *seal.UserKey, ring *seal.Keyring) error 
 	if err := checkKeyFile(dir, name, sealed); err != nil {
 		return err
 	}
-	v, err := seal.OpenVaultKey(sealed, key)
+	return seal.OpenVaultKey(sealed, key, ring)
+}
+
+// currentVaultKey refuses to wrap new entries under a vault key replaced
+// since this session opened the archive (a protection officer was
+// removed): the removed officer holds the old one.
+func (a *Archive) currentVaultKey(ctx context.Context, tx *store.Tx) error {
+	id, err := tx.Meta(ctx, "vault_key")
 	if err != nil {
 		return err
 	}
-	ring.Vault = v
+	if id != "" && id != a.ring.VaultKeyID() {
+		return fmt.Errorf("%w: the identity vault key was replaced since the archive was opened (a protection officer was removed); open it again", evidence.ErrLocked)
+	}
 	return nil
+}
+
+// rewrapVault re-wraps every active entry's witness key under next's vault
+// key and records it as the one new entries must use. Part of a removal's
+// transaction; the new vault key files are written before it commits,
+// holding the earlier keys too, so an interrupted removal locks nobody out.
+func (a *Archive) rewrapVault(ctx context.Context, tx *store.Tx, next *seal.Keyring) error {
+	rows, err := tx.ActiveVault(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		wrapped, err := seal.RewrapWitness(a.ring, next, r.ID, r.Wrapped)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetVaultWrapped(ctx, r.Pseudonym, wrapped); err != nil {
+			return err
+		}
+	}
+	return tx.SetMeta(ctx, "vault_key", next.VaultKeyID())
 }

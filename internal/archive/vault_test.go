@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -281,5 +282,65 @@ func TestWithdrawUnrecoverable(t *testing.T) {
 	scanDir(t, adm.dir, [][]byte{wrapped, sealed, wrapped[:24], sealed[:24], sealed[len(sealed)-24:]})
 	if st, err := os.Stat(filepath.Join(adm.dir, dbFile+"-wal")); err == nil && st.Size() != 0 {
 		t.Errorf("the WAL holds %d bytes after the withdrawal", st.Size())
+	}
+}
+
+// TestVaultKeyRotation: removing a protection officer replaces the vault
+// key: the removed officer's copy opens no entry, the remaining officers
+// open all of them, and a session opened before the removal cannot add
+// entries under the old key.
+func TestVaultKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	adm := newArchive(t)
+	for _, n := range []string{"po-han", "po-lee"} {
+		if _, err := adm.AddUser(ctx, n, RoleProtection, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []Witness{vaultW17, vaultW18} {
+		if _, err := adm.AddWitness(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	han, err := openAs(t, adm.dir, "po-han", testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := han.ring // what the removed officer keeps
+	han.Close()
+	stale, err := openAs(t, adm.dir, "po-lee", testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := adm.RemoveUser(ctx, "po-han"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stale.AddWitness(ctx, Witness{Pseudonym: "W-40", Names: []string{"Jo Mi-rae"}}); !errors.Is(err, evidence.ErrLocked) {
+		t.Errorf("a session from before the rotation adds an entry: %v", err)
+	}
+	stale.Close()
+	rows, err := adm.db.VaultRows(ctx)
+	if err != nil || len(rows) != 2 {
+		t.Fatal(rows, err)
+	}
+	for _, r := range rows {
+		if _, err := kept.OpenWitness(r.ID, r.Wrapped, r.Entry); err == nil {
+			t.Errorf("the removed officer's vault key opens %s", r.Pseudonym)
+		}
+	}
+	for _, user := range []string{"", "po-lee"} {
+		a, err := openAs(t, adm.dir, user, testPass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"W-17", "W-18"} {
+			if _, w, err := a.OpenWitness(ctx, p); err != nil || w == nil {
+				t.Errorf("%q opens %s after the rotation: %v", user, p, err)
+			}
+		}
+		if _, err := a.AddWitness(ctx, Witness{Pseudonym: "W-4" + fmt.Sprint(len(user)), Names: []string{"Jo Mi-rae"}}); err != nil {
+			t.Errorf("%q adds after the rotation: %v", user, err)
+		}
+		a.Close()
 	}
 }

@@ -153,6 +153,10 @@ type Keyring struct {
 	// of its own (SealVaultKey), so that it is never rewritten, or needed,
 	// by those who rewrite keyrings.
 	Vault [32]byte
+	// VaultOld are earlier vault keys (replaced when a protection officer
+	// was removed), newest first: they still open entries a rotation that
+	// did not commit left wrapped under them.
+	VaultOld [][32]byte
 }
 
 // NewKeyring generates a fresh keyring with content generation 1.
@@ -230,7 +234,7 @@ func (k *Keyring) Subset(g Grant, maxGen int) (*Keyring, error) {
 // whoever is not given the new keyring cannot read them, while the older
 // generations still read older items.
 func (k *Keyring) NewContentGen() (*Keyring, int) {
-	out := &Keyring{DB: k.DB, IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, Content: map[int][32]byte{}}
+	out := &Keyring{DB: k.DB, IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
 	for gen, c := range k.Content {
 		out.Content[gen] = c
 	}

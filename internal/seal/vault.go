@@ -1,7 +1,9 @@
 package seal
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -42,30 +44,80 @@ func NewVaultKey() [32]byte {
 	return v
 }
 
-// SealVaultKey encrypts the vault key to a user's recipient string.
-func SealVaultKey(v [32]byte, recipient string) ([]byte, error) {
+// SealVaultKey encrypts the keyring's vault keys (the current one, then
+// the earlier ones) to a user's recipient string.
+func (k *Keyring) SealVaultKey(recipient string) ([]byte, error) {
+	if !k.HasVault() {
+		return nil, fmt.Errorf("%w: this keyring holds no identity vault key", evidence.ErrForbidden)
+	}
 	r, err := age.ParseX25519Recipient(recipient)
 	if err != nil {
 		return nil, fmt.Errorf("%w: recipient: %v", evidence.ErrInvalid, err)
 	}
-	return encryptBytes([]byte(vaultKeyHeader+"\n"+hex.EncodeToString(v[:])+"\n"), r)
+	plain := vaultKeyHeader + "\n" + hex.EncodeToString(k.Vault[:]) + "\n"
+	for _, old := range k.VaultOld {
+		plain += hex.EncodeToString(old[:]) + "\n"
+	}
+	return encryptBytes([]byte(plain), r)
 }
 
-// OpenVaultKey decrypts a sealed vault key with the user's key.
-func OpenVaultKey(sealed []byte, k *UserKey) ([32]byte, error) {
-	var v [32]byte
+// OpenVaultKey decrypts a sealed vault key file with the user's key into
+// ring (Vault and VaultOld).
+func OpenVaultKey(sealed []byte, k *UserKey, ring *Keyring) error {
 	plain, err := decryptBytes(sealed, k.id)
 	if err != nil {
-		return v, fmt.Errorf("%w: vault key file: %v", evidence.ErrDamaged, err)
+		return fmt.Errorf("%w: vault key file: %v", evidence.ErrDamaged, err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(plain)), "\n")
-	if len(lines) != 2 || lines[0] != vaultKeyHeader {
-		return v, fmt.Errorf("%w: vault key file: unexpected contents", evidence.ErrDamaged)
+	if len(lines) < 2 || lines[0] != vaultKeyHeader {
+		return fmt.Errorf("%w: vault key file: unexpected contents", evidence.ErrDamaged)
 	}
-	if err := decodeHex32(lines[1], &v); err != nil || v == [32]byte{} {
-		return [32]byte{}, fmt.Errorf("%w: vault key file: bad key", evidence.ErrDamaged)
+	keys := make([][32]byte, len(lines)-1)
+	for i, l := range lines[1:] {
+		if err := decodeHex32(l, &keys[i]); err != nil || keys[i] == [32]byte{} {
+			return fmt.Errorf("%w: vault key file: bad key", evidence.ErrDamaged)
+		}
 	}
-	return v, nil
+	ring.Vault, ring.VaultOld = keys[0], keys[1:]
+	return nil
+}
+
+// VaultKeyID is a public identifier of the current vault key (the
+// database records which one new entries must be wrapped under).
+func (k *Keyring) VaultKeyID() string {
+	h := hmac.New(sha256.New, k.Vault[:])
+	h.Write([]byte("sori vault key id v1"))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// RotateVault returns a copy of k with a fresh vault key, the current one
+// moving to VaultOld.
+func (k *Keyring) RotateVault() *Keyring {
+	out := *k
+	out.VaultOld = append([][32]byte{k.Vault}, k.VaultOld...)
+	out.Vault = NewVaultKey()
+	return &out
+}
+
+// RewrapWitness re-wraps an entry's witness key from whichever of from's
+// vault keys wrapped it to to's current vault key. The entry itself is not
+// touched.
+func RewrapWitness(from, to *Keyring, id string, wrapped []byte) ([]byte, error) {
+	wk, err := from.unwrap(id, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(wk)
+	return seal32(to.Vault, adWrap+id, wk)
+}
+
+func (k *Keyring) unwrap(id string, wrapped []byte) ([]byte, error) {
+	for _, v := range append([][32]byte{k.Vault}, k.VaultOld...) {
+		if wk, err := open32(v, adWrap+id, wrapped); err == nil && len(wk) == 32 {
+			return wk, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: vault entry %s: the witness key does not open", evidence.ErrDamaged, id)
 }
 
 // SealWitness encrypts a witness entry under a fresh key of its own, and
@@ -93,9 +145,9 @@ func (k *Keyring) OpenWitness(id string, wrapped, sealed []byte) ([]byte, error)
 	if !k.HasVault() {
 		return nil, fmt.Errorf("%w: this keyring holds no identity vault key (protection officers only)", evidence.ErrForbidden)
 	}
-	wk, err := open32(k.Vault, adWrap+id, wrapped)
-	if err != nil || len(wk) != 32 {
-		return nil, fmt.Errorf("%w: vault entry %s: the witness key does not open", evidence.ErrDamaged, id)
+	wk, err := k.unwrap(id, wrapped)
+	if err != nil {
+		return nil, err
 	}
 	defer clear(wk)
 	var key [32]byte

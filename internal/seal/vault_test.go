@@ -11,15 +11,16 @@ import (
 func TestVaultKeyFile(t *testing.T) {
 	k, _ := NewUserKey()
 	other, _ := NewUserKey()
-	v := NewVaultKey()
-	sealed, err := SealVaultKey(v, k.Recipient())
+	ring := (&Keyring{Vault: NewVaultKey()}).RotateVault()
+	sealed, err := ring.SealVaultKey(k.Recipient())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := OpenVaultKey(sealed, k); err != nil || got != v {
+	var got Keyring
+	if err := OpenVaultKey(sealed, k, &got); err != nil || got.Vault != ring.Vault || len(got.VaultOld) != 1 || got.VaultOld[0] != ring.VaultOld[0] {
 		t.Fatalf("round trip: %v", err)
 	}
-	if _, err := OpenVaultKey(sealed, other); !errors.Is(err, evidence.ErrDamaged) {
+	if err := OpenVaultKey(sealed, other, &got); !errors.Is(err, evidence.ErrDamaged) {
 		t.Errorf("another user's key opens the vault key file: %v", err)
 	}
 }
@@ -69,5 +70,29 @@ func TestWitnessSealing(t *testing.T) {
 	}
 	if sub, _ := full.Subset(Grant{IDKey: true, Log: false}, 0); sub.HasVault() {
 		t.Error("Subset passes the vault key on")
+	}
+}
+
+func TestVaultRotation(t *testing.T) {
+	old := &Keyring{Vault: NewVaultKey()}
+	wrapped, sealed, _ := old.SealWitness("e", []byte("x"))
+	next := old.RotateVault()
+	if next.Vault == old.Vault || next.VaultKeyID() == old.VaultKeyID() {
+		t.Fatal("rotation kept the key")
+	}
+	// Before the rewrap the new keyring still opens the entry (a rotation
+	// that did not commit), after it the old vault key does not.
+	if _, err := next.OpenWitness("e", wrapped, sealed); err != nil {
+		t.Fatal(err)
+	}
+	re, err := RewrapWitness(old, next, "e", wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.OpenWitness("e", re, sealed); !errors.Is(err, evidence.ErrDamaged) {
+		t.Errorf("the replaced vault key opens a rewrapped entry: %v", err)
+	}
+	if got, err := next.OpenWitness("e", re, sealed); err != nil || string(got) != "x" {
+		t.Errorf("rewrapped: %q %v", got, err)
 	}
 }

@@ -140,3 +140,34 @@ func scanVault(row scanner) (VaultRow, error) {
 func (t *Tx) Vault(ctx context.Context, pseudonym string) (VaultRow, error) {
 	return scanVault(t.tx.QueryRowContext(ctx, `SELECT `+vaultCols+` FROM vault WHERE pseudonym = ?`, pseudonym))
 }
+
+// ActiveVault lists the active entries inside the transaction.
+func (t *Tx) ActiveVault(ctx context.Context) ([]VaultRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+vaultCols+` FROM vault WHERE status = 'active' ORDER BY pseudonym`)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer rows.Close()
+	var out []VaultRow
+	for rows.Next() {
+		r, err := scanVault(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, damaged(rows.Err())
+}
+
+// SetVaultWrapped replaces an active entry's wrapped witness key (a new
+// vault key after a protection officer's removal).
+func (t *Tx) SetVaultWrapped(ctx context.Context, pseudonym string, wrapped []byte) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE vault SET wrapped = ? WHERE pseudonym = ? AND status = 'active'`, wrapped, pseudonym)
+	if err != nil {
+		return damaged(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("%w: no active witness %s", evidence.ErrNotFound, pseudonym)
+	}
+	return nil
+}
