@@ -8,6 +8,8 @@
 //	passphrase ─scrypt─► user key (age X25519 identity + Ed25519 signing key)
 //	user key ─X25519─► keyring (database key, ID key, content keys)
 //	content key ─XChaCha20-Poly1305─► each item's age file key ("sori-content" stanza)
+//	user key ─X25519─► vault key (protection officers; vault.go)
+//	vault key ─XChaCha20-Poly1305─► witness key ─XChaCha20-Poly1305─► vault entry
 //
 // Every secret lives in memory only while an archive is open. Nothing here
 // logs, and no error message contains key material.
