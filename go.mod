@@ -14,5 +14,5 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/term v0.47.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
-	lukechampine.com/adiantum v1.1.1 // indirect
+	lukechampine.com/adiantum v1.1.1
 )

@@ -195,7 +195,7 @@ func (v *verifier) checkKeyFiles(files map[string][]byte) {
 			matches = matches || s == sum
 		}
 		switch {
-		case ext != "user" && ext != "ring":
+		case ext != "user" && ext != "ring" && ext != "vault":
 			v.r.Notes = append(v.r.Notes, fmt.Sprintf("keys/%s is not a key file sori writes", name))
 		case !isUser:
 			v.r.Notes = append(v.r.Notes, fmt.Sprintf("keys/%s belongs to no user (left by an interrupted user add; harmless)", name))
@@ -203,6 +203,9 @@ func (v *verifier) checkKeyFiles(files map[string][]byte) {
 			v.r.Notes = append(v.r.Notes, fmt.Sprintf("keys/%s belongs to a removed user (left by an interrupted removal); it opens nothing and may be deleted", name))
 		case !matches:
 			v.r.add(KindUser, "keys/"+name, hintTamper, "key file does not match keys/SUMS")
+		case ext == "vault" && !archive.Permits(u.Role, archive.OpVaultOpen):
+			v.r.add(KindUser, "keys/"+name, "someone who is not a protection officer may hold the identity vault key",
+				"the identity vault key is sealed to user %s, whose role %q is not protection", u.ID, u.Role)
 		}
 	}
 	for loc, u := range byLoc {
@@ -213,6 +216,9 @@ func (v *verifier) checkKeyFiles(files map[string][]byte) {
 			if _, ok := files[loc+ext]; !ok && len(listed[loc+ext]) == 0 {
 				v.r.add(KindMissing, "keys/"+loc+ext, "the user cannot open the archive", "a member's key file is missing")
 			}
+		}
+		if _, ok := files[loc+".vault"]; !ok && len(listed[loc+".vault"]) == 0 && archive.Permits(u.Role, archive.OpVaultOpen) {
+			v.r.Notes = append(v.r.Notes, fmt.Sprintf("user %s is a protection officer without the identity vault key (keys/%s.vault): they cannot open the vault", u.ID, loc))
 		}
 	}
 }

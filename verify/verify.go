@@ -131,6 +131,9 @@ type verifier struct {
 	items    map[evidence.ID]store.Item
 	versions map[evidence.ID][]store.Version
 	records  map[evidence.ID][]store.RecordRow
+
+	vaultRows map[string]store.VaultRow // by entry ID
+	vault     map[string]*vaultState    // replayed from the log, by entry ID
 }
 
 func (v *verifier) run(ctx context.Context) (err error) {
@@ -185,6 +188,9 @@ func (v *verifier) run(ctx context.Context) (err error) {
 	if err := v.loadRecords(ctx); err != nil {
 		return err
 	}
+	if err := v.loadVault(ctx); err != nil {
+		return err
+	}
 	// Re-hashing the content (I/O and decryption) runs beside the log
 	// checks (signatures: CPU); each uses every core it can get.
 	contentErr := make(chan error, 1)
@@ -201,6 +207,7 @@ func (v *verifier) run(ctx context.Context) (err error) {
 		return err
 	}
 	v.checkUserRows()
+	v.checkVaultRows()
 	if err := v.checkTree(ctx, rebuilt); err != nil {
 		return err
 	}
@@ -438,6 +445,7 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		default:
 			sigs <- sigJob{e, row.Sig, obj}
 			v.checkEntryRecord(e, row, logged)
+			v.replayVault(e, v.replay.granted[e.Actor])
 			v.replayUsers(e)
 		}
 		if len(row.Salt) != custody.SaltSize {

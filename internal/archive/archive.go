@@ -8,6 +8,7 @@
 //	DIR/sori.json          plain: format name and version, archive ID, locator of the first admin
 //	DIR/keys/<loc>.user    the user's key pair, age scrypt-encrypted under their passphrase
 //	DIR/keys/<loc>.ring    the archive keys granted to that user, age-encrypted to their key
+//	DIR/keys/<loc>.vault   the identity vault key, age-encrypted to a protection officer's key
 //	DIR/meta.db (-wal …)   metadata, encrypted page by page (adiantum)
 //	DIR/blobs/             packs of age-encrypted items (blob/local)
 package archive
@@ -176,6 +177,7 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		return nil, err
 	}
 	ring.Log = skey
+	ring.Vault = seal.NewVaultKey()
 	if err := os.MkdirAll(filepath.Join(dir, keysDir), 0o700); err != nil {
 		return nil, err
 	}
@@ -287,6 +289,9 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	}
 	ring, err := seal.OpenKeyring(sealedRing, key)
 	if err != nil {
+		return nil, err
+	}
+	if err := loadVaultKey(dir, loc, key, ring); err != nil {
 		return nil, err
 	}
 	db, err := store.Open(ctx, filepath.Join(dir, dbFile), ring.DB)
@@ -416,6 +421,15 @@ func writeUserKeys(dir, loc string, key *seal.UserKey, ring *seal.Keyring, passp
 	sealedKey, err := key.Seal(passphrase, wf)
 	if err != nil {
 		return err
+	}
+	if ring.HasVault() {
+		sealedVault, err := ring.SealVaultKey(key.Recipient())
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(dir, keysDir, loc+vaultFile), sealedVault); err != nil {
+			return err
+		}
 	}
 	sealedRing, err := ring.SealTo(key.Recipient())
 	if err != nil {

@@ -54,6 +54,20 @@ func (i Inspector) Users(ctx context.Context) ([]store.User, error) {
 	return i.a.db.Users(ctx)
 }
 
+// Vault returns the identity vault's rows without their sealed parts
+// (Wrapped and Entry are nil): pseudonym, entry ID, status and times, which
+// verification compares with the custody log.
+func (i Inspector) Vault(ctx context.Context) ([]store.VaultRow, error) {
+	if err := i.a.allow(OpVerify); err != nil {
+		return nil, err
+	}
+	rows, err := i.a.db.VaultRows(ctx)
+	for k := range rows {
+		rows[k].Wrapped, rows[k].Entry = nil, nil
+	}
+	return rows, err
+}
+
 // StoredHashes calls fn for every stored tree hash.
 func (i Inspector) StoredHashes(ctx context.Context, fn func(int64, []byte) error) error {
 	if err := i.a.allow(OpVerify); err != nil {

@@ -15,7 +15,7 @@ import (
 // holds the two together.
 const (
 	RoleAdmin        = "admin"        // everything, including users
-	RoleProtection   = "protection"   // what investigators do; later, the identity vault
+	RoleProtection   = "protection"   // what investigators do, and alone, the identity vault
 	RoleInvestigator = "investigator" // intake, edits, records, export, reading
 	RoleAnalyst      = "analyst"      // records and annotations, reading; no intake, no export
 	RoleReader       = "reader"       // reading only
@@ -52,6 +52,9 @@ const (
 	OpUserAdd              // a new user, granted the keys of their role (user add)
 	OpUserRemove           // remove a user, revoking their keys (user rm)
 	OpPasswd               // change one's own passphrase (passwd)
+	OpVaultList            // the identity vault's pseudonyms and their status (witness ls)
+	OpVaultOpen            // decrypt a witness's true names and contact (witness show)
+	OpVaultWrite           // put a witness into the vault, or withdraw one (witness add, withdraw)
 	opCount
 )
 
@@ -59,6 +62,7 @@ var opNames = [opCount]string{
 	OpList: "list", OpShow: "show", OpCat: "cat", OpSearch: "search", OpLog: "log", OpCheckpoint: "checkpoint",
 	OpVerify: "verify", OpAdd: "add", OpEdit: "edit", OpRecordAdd: "record-add", OpRecordEdit: "record-edit",
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
+	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write",
 }
 
 func (o Op) String() string {
@@ -82,6 +86,9 @@ var (
 	writers  = []string{RoleAdmin, RoleProtection, RoleInvestigator, RoleAnalyst}
 	intake   = []string{RoleAdmin, RoleProtection, RoleInvestigator}
 	admins   = []string{RoleAdmin}
+	// protection alone opens the identity vault: an admin only if they
+	// also hold protection (the first admin does, until handing it over).
+	protection = []string{RoleProtection}
 )
 
 // matrix lists, for each operation, the roles that may perform it. A row
@@ -103,6 +110,9 @@ var matrix = [opCount][]string{
 	OpUserAdd:    admins,
 	OpUserRemove: admins,
 	OpPasswd:     everyone,
+	OpVaultList:  protection,
+	OpVaultOpen:  protection,
+	OpVaultWrite: protection,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)
@@ -154,7 +164,8 @@ func ParseRoles(s string) (string, error) {
 // grantFor is which archive keys a user holding roles is given, beyond the
 // database and content keys every member reads with: the item ID key to
 // those who may add evidence, the log key to those who may record changes.
-// (The identity vault's key, when it lands, goes to protection alone.)
+// The identity vault's key goes to protection alone (grantsVault); it is
+// sealed apart from the keyring.
 func grantFor(roles string) seal.Grant {
 	g := seal.Grant{IDKey: Permits(roles, OpAdd)}
 	for _, op := range writeOps {
@@ -163,6 +174,10 @@ func grantFor(roles string) seal.Grant {
 	return g
 }
 
+// grantsVault reports whether a user holding roles is given the identity
+// vault key.
+func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
+
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key.
-var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove}
+var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite}

@@ -45,6 +45,9 @@ func newRoleFixture(t *testing.T) *roleFixture {
 		t.Fatal(err)
 	}
 	f.event = ev.String()
+	if _, err := a.AddWitness(ctx, Witness{Pseudonym: "W-1", Names: []string{"Han Eun-byeol"}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range Roles() {
 		if _, err := a.AddUser(ctx, roleUser(r), r, testPass); err != nil {
 			t.Fatal(err)
@@ -137,6 +140,15 @@ var calls = map[string]call{
 		_, err := a.Inspect().Users(t.Context())
 		return err
 	}},
+	"Inspector.Vault": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		rows, err := a.Inspect().Vault(t.Context())
+		for _, r := range rows {
+			if r.Wrapped != nil || r.Entry != nil {
+				t.Error("Inspector.Vault hands out sealed parts")
+			}
+		}
+		return err
+	}},
 	"Inspector.StoredHashes": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.Inspect().StoredHashes(t.Context(), func(int64, []byte) error { return nil })
 	}},
@@ -219,6 +231,30 @@ var calls = map[string]call{
 			t.Fatal(err)
 		}
 		return a.RemoveUser(t.Context(), victim)
+	}},
+	"Archive.Witnesses": {OpVaultList, func(t *testing.T, f *roleFixture, a *Archive) error { _, err := a.Witnesses(t.Context()); return err }},
+	"Archive.OpenWitness": {OpVaultOpen, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, w, err := a.OpenWitness(t.Context(), "W-1")
+		if err == nil && (w == nil || w.Names[0] != "Han Eun-byeol") {
+			t.Errorf("OpenWitness: %+v", w)
+		}
+		return err
+	}},
+	"Archive.AddWitness": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.AddWitness(t.Context(), Witness{Pseudonym: fmt.Sprintf("W-%d", 100+f.unique()), Names: []string{"Ro Seon-hwa"}})
+		return err
+	}},
+	"Archive.WithdrawWitness": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// The witness to withdraw is added by the first admin, in its own session.
+		p := fmt.Sprintf("W-%d", 100+f.unique())
+		adm := f.open(t, "")
+		_, err := adm.AddWitness(t.Context(), Witness{Pseudonym: p, Names: []string{"Yun Ga-ram"}})
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.WithdrawWitness(t.Context(), p)
+		return err
 	}},
 	"Archive.ChangePassphrase": {OpPasswd, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.ChangePassphrase(t.Context(), testPass, testPass)

@@ -99,6 +99,20 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 	if err != nil {
 		return UserInfo{}, err
 	}
+	files := map[string][]byte{}
+	loc := locator(a.cfg.ID, name)
+	if grantsVault(roles) {
+		// A user can only pass on keys they hold: granting protection takes
+		// a protection officer's session.
+		if !a.ring.HasVault() {
+			return UserInfo{}, fmt.Errorf("%w: only a holder of the identity vault key (a protection officer) can give the protection role", evidence.ErrForbidden)
+		}
+		sealedVault, err := a.ring.SealVaultKey(key.Recipient())
+		if err != nil {
+			return UserInfo{}, err
+		}
+		files[loc+vaultFile] = sealedVault
+	}
 	now := a.now()
 	u := store.User{ID: key.KeyID(), Name: name, Role: roles, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: now, CreatedBy: a.me.ID}
 	if err := tx.InsertUser(ctx, u); err != nil {
@@ -123,8 +137,8 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 	if err != nil {
 		return UserInfo{}, err
 	}
-	loc := locator(a.cfg.ID, name)
-	if err := writeKeyFiles(a.dir, map[string][]byte{loc + ".ring": sealedRing, loc + ".user": sealedKey}); err != nil {
+	files[loc+".ring"], files[loc+".user"] = sealedRing, sealedKey
+	if err := writeKeyFiles(a.dir, files); err != nil {
 		a.dropKeyFiles(loc)
 		return UserInfo{}, err
 	}
@@ -195,6 +209,18 @@ func (a *Archive) RemoveUser(ctx context.Context, name string) error {
 		return err
 	}
 	next, gen := a.ring.NewContentGen()
+	// A protection officer's removal also replaces the vault key, when this
+	// session holds it: every active entry's witness key is re-wrapped
+	// under the new one, which only the remaining officers are given.
+	rotate := grantsVault(target.Role) && a.ring.HasVault()
+	if rotate {
+		next = next.RotateVault()
+		if err := a.rewrapVault(ctx, tx, next); err != nil {
+			return err
+		}
+	} else if grantsVault(target.Role) {
+		a.log.Warn("vault key not replaced: this session does not hold it (a protection officer can remove protection officers with rotation)")
+	}
 	rings := map[string][]byte{}
 	for _, u := range users {
 		if u.Role == roleRemoved || u.ID == target.ID {
@@ -209,6 +235,11 @@ func (a *Archive) RemoveUser(ctx context.Context, name string) error {
 			return err
 		}
 		rings[locator(a.cfg.ID, u.Name)+".ring"] = sealed
+		if rotate && grantsVault(u.Role) {
+			if rings[locator(a.cfg.ID, u.Name)+vaultFile], err = next.SealVaultKey(u.Recipient); err != nil {
+				return err
+			}
+		}
 	}
 	removed := *target
 	removed.Role = roleRemoved
@@ -353,7 +384,7 @@ func (a *Archive) dropKeyFiles(loc string) {
 		a.log.Warn("updating key sums", "err", err)
 		return
 	}
-	for _, ext := range []string{".user", ".ring"} {
+	for _, ext := range []string{".user", ".ring", vaultFile} {
 		if err := os.Remove(filepath.Join(a.dir, keysDir, loc+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			a.log.Warn("removing a key file", "err", err)
 		}

@@ -288,8 +288,8 @@ func TestUsersNothingReadableAtRest(t *testing.T) {
 		return nil
 	})
 	des, _ := os.ReadDir(filepath.Join(adm.dir, keysDir))
-	if len(des) != 5 { // SUMS and two files for each of the two remaining users
-		t.Errorf("keys/ holds %d files, want 5", len(des))
+	if len(des) != 6 { // SUMS, two files for each of the two remaining users, the admin's vault key
+		t.Errorf("keys/ holds %d files, want 6", len(des))
 	}
 }
 

@@ -37,14 +37,16 @@ const EntryVersion = 1
 
 // Kinds of custody entry.
 const (
-	KindInit     = "init"     // the archive was created (object: archive ID)
-	KindIntake   = "intake"   // an item was added (object: item ID; digest: record v1)
-	KindVersion  = "version"  // a new record version (object: item ID; digest: that version)
-	KindExport   = "export"   // items left the archive in a bundle (object: bundle ID)
-	KindGrant    = "grant"    // a user was given keys (object: user key ID)
-	KindRevoke   = "revoke"   // a user's keys were withdrawn
-	KindWithdraw = "withdraw" // consent withdrawn: material made unrecoverable
-	KindRecord   = "record"   // a model record version (object: record ID; digest: that version)
+	KindInit      = "init"       // the archive was created (object: archive ID)
+	KindIntake    = "intake"     // an item was added (object: item ID; digest: record v1)
+	KindVersion   = "version"    // a new record version (object: item ID; digest: that version)
+	KindExport    = "export"     // items left the archive in a bundle (object: bundle ID)
+	KindGrant     = "grant"      // a user was given keys (object: user key ID)
+	KindRevoke    = "revoke"     // a user's keys were withdrawn
+	KindWithdraw  = "withdraw"   // consent withdrawn: a witness's vault entry destroyed (object: vault entry ID)
+	KindWitness   = "witness"    // a witness entered the identity vault (object: vault entry ID)
+	KindVaultOpen = "vault-open" // a protection officer opened a witness's vault entry (object: vault entry ID)
+	KindRecord    = "record"     // a model record version (object: record ID; digest: that version)
 )
 
 // Entry is one custody entry. Its canonical encoding (Marshal) is signed by

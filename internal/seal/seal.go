@@ -8,6 +8,8 @@
 //	passphrase ─scrypt─► user key (age X25519 identity + Ed25519 signing key)
 //	user key ─X25519─► keyring (database key, ID key, content keys)
 //	content key ─XChaCha20-Poly1305─► each item's age file key ("sori-content" stanza)
+//	user key ─X25519─► vault key (protection officers; vault.go)
+//	vault key ─XChaCha20-Poly1305─► witness key ─XChaCha20-Poly1305─► vault entry
 //
 // Every secret lives in memory only while an archive is open. Nothing here
 // logs, and no error message contains key material.
@@ -148,6 +150,15 @@ type Keyring struct {
 	// Log is the secret key (signed-note form) that signs the archive's
 	// custody checkpoints; empty for users who may not write.
 	Log string
+	// Vault is the identity vault key, all zero unless the user is a
+	// protection officer. It is not sealed with the keyring but in a file
+	// of its own (SealVaultKey), so that it is never rewritten, or needed,
+	// by those who rewrite keyrings.
+	Vault [32]byte
+	// VaultOld are earlier vault keys (replaced when a protection officer
+	// was removed), newest first: they still open entries a rotation that
+	// did not commit left wrapped under them.
+	VaultOld [][32]byte
 }
 
 // NewKeyring generates a fresh keyring with content generation 1.
@@ -225,7 +236,7 @@ func (k *Keyring) Subset(g Grant, maxGen int) (*Keyring, error) {
 // whoever is not given the new keyring cannot read them, while the older
 // generations still read older items.
 func (k *Keyring) NewContentGen() (*Keyring, int) {
-	out := &Keyring{DB: k.DB, IDKey: k.IDKey, Log: k.Log, Content: map[int][32]byte{}}
+	out := &Keyring{DB: k.DB, IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
 	for gen, c := range k.Content {
 		out.Content[gen] = c
 	}

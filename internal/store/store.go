@@ -31,7 +31,7 @@ import (
 const pageSize = 4096
 
 // SchemaVersion is the version of the schema this package writes and reads.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // DB is an open metadata database.
 type DB struct {
@@ -107,6 +107,15 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		db.Close()
 		return nil, damaged(err)
 	}
+	if v == "2" {
+		// Version 3 adds the identity vault's table, empty.
+		err = db.migrate2to3(ctx)
+		v = fmt.Sprint(SchemaVersion)
+	}
+	if err != nil {
+		db.Close()
+		return nil, damaged(err)
+	}
 	if v != fmt.Sprint(SchemaVersion) {
 		db.Close()
 		return nil, fmt.Errorf("%w: metadata schema version %s (this sori reads %d)", evidence.ErrDamaged, v, SchemaVersion)
@@ -136,6 +145,10 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 			"PRAGMA synchronous=FULL", // a committed transaction survives power loss
 			"PRAGMA foreign_keys=ON",
 			"PRAGMA temp_store=MEMORY", // no temporary files on disk
+			// Deleted content is overwritten with zeros where that costs
+			// no extra I/O; a withdrawal from the identity vault turns it
+			// fully on for its transaction (BeginShredding).
+			"PRAGMA secure_delete=FAST",
 			"PRAGMA cache_size=-65536", // 64 MiB of (decrypted) pages: the search index reads many
 		) {
 			if err := c.Exec(p); err != nil {
@@ -186,13 +199,25 @@ func (db *DB) Close() error {
 	return db.sql.Close()
 }
 
+func (db *DB) migrate2to3(ctx context.Context) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, vaultSchema+`UPDATE meta SET value = '3' WHERE key = 'schema';`); err != nil {
+		return fmt.Errorf("schema 2 to 3: %w", err)
+	}
+	return tx.Commit()
+}
+
 func (db *DB) migrate(ctx context.Context) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, schema+searchSchema); err != nil {
+	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion)); err != nil {

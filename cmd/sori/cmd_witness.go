@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"sori/internal/archive"
+)
+
+var witnessCmd = &command{
+	name:    "witness",
+	summary: "the identity vault: who a witness really is (protection officers)",
+	usage: `
+Usage: sori witness add --pseudonym P --name NAME [--name NAME]... [--contact C] [--note N] [--json]
+       sori witness show P [--json]
+       sori witness ls [--json]
+       sori witness withdraw P [--json]
+
+The identity vault holds a witness's true names, contact and notes under
+keys only protection officers hold (docs/roles.md); everything else names
+the witness by pseudonym P (letters, digits, '-', '_', with a digit, e.g.
+W-17). Nothing from the vault is logged, indexed or repeated in an error
+message. Each entry is sealed under a key of its own.
+
+'add' stores a new entry and prints P<TAB>STATUS<TAB>ENTRY-ID. A pseudonym
+already in the vault, withdrawn ones included, exits 1.
+
+'show' decrypts P's entry and prints it; every opening is a signed custody
+entry ('sori log' shows who opened which entry ID, and when). A withdrawn
+witness shows its status only: nothing is left to open.
+
+'ls' prints one line per witness, pseudonym and status only:
+  P<TAB>STATUS<TAB>ENTRY-ID<TAB>ADDED<TAB>WITHDRAWN   (STATUS active|withdrawn; WITHDRAWN "-" if not)
+
+'withdraw' records that P withdrew consent: the entry and its key are
+destroyed (crypto-shredding: no key anyone holds recovers them), and a
+signed "withdraw" custody entry naming only the entry ID is its tombstone.
+It cannot be undone.
+
+--json prints {"pseudonym","id","status","added","added_by","withdrawn"}
+('show' adds "names","contact","note").
+
+Flags:
+  --pseudonym P        the witness's pseudonym (add)
+  --name NAME          a true name, as written: Hangul, romanizations (repeatable; at least one)
+  --contact C          how to reach the witness
+  --note N             family, circumstances, protection needs
+  --json               JSON output
+  plus --archive, --user, --passphrase-file (see 'sori help')
+
+A command line can be seen by other users of the machine and kept in shell
+history: run these on a machine you control, with history off.
+
+Exit status: 0 ok, 1 failure, 2 invalid input (nothing changed), 3 locked or
+not a protection officer.
+
+Examples:
+  sori witness add --pseudonym W-17 --name 림송화 --name "Rim Song-hwa" --contact "Signal +82 10-5555-0117"
+  sori witness show W-17
+  sori witness ls
+  sori witness withdraw W-17
+`,
+	run: runWitness,
+}
+
+func runWitness(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("give a subcommand: add, show, ls or withdraw")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		return flag.ErrHelp
+	case "add":
+		return runWitnessAdd(ctx, e, args[1:])
+	case "show":
+		return runWitnessOne(ctx, e, "show", args[1:])
+	case "ls":
+		return runWitnessLs(ctx, e, args[1:])
+	case "withdraw":
+		return runWitnessOne(ctx, e, "withdraw", args[1:])
+	}
+	return usagef("unknown subcommand: want add, show, ls or withdraw")
+}
+
+// witnessJSON is the --json form; Names, Contact and Note only for show.
+type witnessJSON struct {
+	archive.WitnessInfo
+	Names   []string `json:"names,omitempty"`
+	Contact string   `json:"contact,omitempty"`
+	Note    string   `json:"note,omitempty"`
+}
+
+func runWitnessAdd(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var w archive.Witness
+	var names multiFlag
+	var asJSON bool
+	fs := newFlags("witness add")
+	f.register(fs, e)
+	fs.StringVar(&w.Pseudonym, "pseudonym", "", "")
+	fs.Var(&names, "name", "")
+	fs.StringVar(&w.Contact, "contact", "", "")
+	fs.StringVar(&w.Note, "note", "", "")
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		// Not repeated: a stray argument may be half of an unquoted name.
+		return usagef("witness add takes no arguments, only flags (quote a name that has spaces)")
+	}
+	if w.Pseudonym == "" {
+		return usagef("give the witness's pseudonym: --pseudonym W-17")
+	}
+	if len(names) == 0 {
+		return usagef("give at least one --name")
+	}
+	w.Names = names
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	info, err := a.AddWitness(ctx, w)
+	if err != nil {
+		return err
+	}
+	return printWitness(e.stdout, info, nil, asJSON)
+}
+
+func runWitnessOne(ctx context.Context, e *env, sub string, args []string) error {
+	var f archiveFlags
+	var asJSON bool
+	fs := newFlags("witness " + sub)
+	f.register(fs, e)
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give one pseudonym")
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if sub == "withdraw" {
+		info, err := a.WithdrawWitness(ctx, rest[0])
+		if err != nil && info.ID == "" {
+			return err
+		}
+		if perr := printWitness(e.stdout, info, nil, asJSON); perr != nil {
+			return perr
+		}
+		return err // withdrawn, but the WAL was not emptied
+	}
+	info, w, err := a.OpenWitness(ctx, rest[0])
+	if err != nil {
+		return err
+	}
+	return printWitness(e.stdout, info, w, asJSON)
+}
+
+func runWitnessLs(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var asJSON bool
+	fs := newFlags("witness ls")
+	f.register(fs, e)
+	fs.BoolVar(&asJSON, "json", false, "")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) != 0 {
+		return usagef("witness ls takes no arguments")
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ws, err := a.Witnesses(ctx)
+	if err != nil {
+		return err
+	}
+	for _, info := range ws {
+		if asJSON {
+			if err := json.NewEncoder(e.stdout).Encode(info); err != nil {
+				return err
+			}
+			continue
+		}
+		withdrawn := "-"
+		if !info.Withdrawn.IsZero() {
+			withdrawn = info.Withdrawn.UTC().Format(time.RFC3339)
+		}
+		if _, err := fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%s\t%s\n", info.Pseudonym, info.Status, info.ID, info.Added.UTC().Format(time.RFC3339), withdrawn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printWitness prints an entry's public part and, for show, its contents.
+func printWitness(out io.Writer, info archive.WitnessInfo, w *archive.Witness, asJSON bool) error {
+	if asJSON {
+		j := witnessJSON{WitnessInfo: info}
+		if w != nil {
+			j.Names, j.Contact, j.Note = w.Names, w.Contact, w.Note
+		}
+		return json.NewEncoder(out).Encode(j)
+	}
+	if w == nil {
+		_, err := fmt.Fprintf(out, "%s\t%s\t%s\n", info.Pseudonym, info.Status, info.ID)
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "pseudonym: %s\nstatus:    %s\nentry:     %s\nadded:     %s by %s\n", info.Pseudonym, info.Status, info.ID, info.Added.UTC().Format(time.RFC3339), info.AddedBy)
+	for _, n := range w.Names {
+		fmt.Fprintf(&b, "name:      %s\n", n)
+	}
+	if w.Contact != "" {
+		fmt.Fprintf(&b, "contact:   %s\n", w.Contact)
+	}
+	if w.Note != "" {
+		fmt.Fprintf(&b, "note:      %s\n", strings.ReplaceAll(w.Note, "\n", "\n           "))
+	}
+	_, err := io.WriteString(out, b.String())
+	return err
+}
