@@ -211,6 +211,23 @@ const itemCols = `id, sha256, size, pack, off, len, key_gen, created_at, created
 
 type scanner interface{ Scan(...any) error }
 
+// collect scans every row a query returned (err: the query's error).
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, damaged(rows.Err())
+}
+
 func scanItem(row scanner) (Item, error) {
 	var it Item
 	var id, created string

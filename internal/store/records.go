@@ -76,19 +76,7 @@ func (t *Tx) RecordKind(ctx context.Context, id evidence.ID) (string, error) {
 // RecordVersions lists a record's versions, oldest first.
 func (db *DB) RecordVersions(ctx context.Context, id evidence.ID) ([]RecordRow, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+recordCols+` FROM records WHERE id = ? ORDER BY version`, id.String())
-	if err != nil {
-		return nil, damaged(err)
-	}
-	defer rows.Close()
-	var out []RecordRow
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, damaged(rows.Err())
+	return collect(rows, err, scanRecord)
 }
 
 // EachRecord calls fn for every record version (kind "" for all kinds),

@@ -127,19 +127,7 @@ func (db *DB) ContentGen(ctx context.Context) (int, error) {
 
 func queryUsers(ctx context.Context, q querier) ([]User, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
-	if err != nil {
-		return nil, damaged(err)
-	}
-	defer rows.Close()
-	var us []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		us = append(us, u)
-	}
-	return us, damaged(rows.Err())
+	return collect(rows, err, scanUser)
 }
 
 const userCols = `id, name, role, recipient, sign_pub, created_at, created_by`

@@ -81,19 +81,7 @@ func (db *DB) Vault(ctx context.Context, pseudonym string) (VaultRow, error) {
 // VaultRows lists the vault's entries by pseudonym.
 func (db *DB) VaultRows(ctx context.Context) ([]VaultRow, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+vaultCols+` FROM vault ORDER BY pseudonym`)
-	if err != nil {
-		return nil, damaged(err)
-	}
-	defer rows.Close()
-	var out []VaultRow
-	for rows.Next() {
-		r, err := scanVault(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, damaged(rows.Err())
+	return collect(rows, err, scanVault)
 }
 
 // TruncateWAL copies every committed page into the database file and
@@ -144,19 +132,7 @@ func (t *Tx) Vault(ctx context.Context, pseudonym string) (VaultRow, error) {
 // ActiveVault lists the active entries inside the transaction.
 func (t *Tx) ActiveVault(ctx context.Context) ([]VaultRow, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT `+vaultCols+` FROM vault WHERE status = 'active' ORDER BY pseudonym`)
-	if err != nil {
-		return nil, damaged(err)
-	}
-	defer rows.Close()
-	var out []VaultRow
-	for rows.Next() {
-		r, err := scanVault(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, damaged(rows.Err())
+	return collect(rows, err, scanVault)
 }
 
 // SetVaultWrapped replaces an active entry's wrapped witness key (a new
