@@ -153,6 +153,9 @@ func run(text string, from int, m mode, fn TokenFunc) error {
 			if len(t.word) > 0 {
 				t.wE, t.wRaw = i+size, false
 			}
+			// A mark between jamo blocks their composition, as in NFC
+			// (ᄀ + U+064B + ᅵ is not 기); the syllable run goes on.
+			t.comp.flush()
 		default:
 			t.flushAll()
 		}

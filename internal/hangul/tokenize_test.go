@@ -347,7 +347,7 @@ func FuzzTokenize(f *testing.F) {
 	for _, s := range []string{
 		"요덕수용소에서", "두만강을 건넜다", "Kim Jong-il's 金正日 로동당 W-0042 Ch'ŏl-min ㄱㅣㅁ ㅋㅋ",
 		norm.NFD.String("김정일"), "ㄷㅏㄹㄱㅣ", "\uFFA1\uFFDC", "가\u11A8\u0301", "Pak Chŏl Min", "ﬁŉ",
-		"~박철민", "O'Brien's", "\xff\xfe", "ᄀ\u1160ᅡ", "ㅗㅏㅇ",
+		"~박철민", "O'Brien's", "\xff\xfe", "ᄀ\u1160ᅡ", "ㅗㅏㅇ", "ᄀ\u064Bᅵ",
 	} {
 		f.Add(s)
 	}
