@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -164,27 +163,6 @@ func (a *Archive) openItem(ctx context.Context, it store.Item) (io.ReadCloser, e
 		return nil, fmt.Errorf("item %s: %w", it.ID, err)
 	}
 	return &checkedReader{r: plain, c: raw, h: sha256.New(), it: it}, nil
-}
-
-// openSmallItem is openItem for an item read whole: its stored bytes are
-// read in one call and decrypted from memory (system calls are dear on
-// some machines: a stream reader issues one per small read).
-func (a *Archive) openSmallItem(ctx context.Context, it store.Item) (io.ReadCloser, error) {
-	raw, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
-	if err != nil {
-		return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
-	}
-	buf := make([]byte, it.Len)
-	_, err = io.ReadFull(raw, buf)
-	raw.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
-	}
-	plain, err := a.ring.DecryptItem(bytes.NewReader(buf))
-	if err != nil {
-		return nil, fmt.Errorf("item %s: %w", it.ID, err)
-	}
-	return &checkedReader{r: plain, c: io.NopCloser(nil), h: sha256.New(), it: it}, nil
 }
 
 type checkedReader struct {

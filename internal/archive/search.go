@@ -3,7 +3,6 @@ package archive
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -231,29 +230,30 @@ func (a *Archive) itemText(ctx context.Context, it store.Item) (string, error) {
 	if it.Size > maxIndexText {
 		return "", nil
 	}
-	rc, err := a.openSmallItem(ctx, it)
+	rc, err := a.openItem(ctx, it)
 	if err != nil {
 		return "", err
 	}
 	defer rc.Close()
-	head := make([]byte, min(it.Size, 64<<10))
-	n, err := io.ReadFull(rc, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+	buf := make([]byte, it.Size)
+	n, err := io.ReadFull(rc, buf[:min(it.Size, 64<<10)])
+	if err != nil {
 		return "", err
 	}
-	if !looksLikeText(trimCutRune(head[:n])) {
+	if !looksLikeText(trimCutRune(buf[:n])) {
 		return "", nil
 	}
-	var b strings.Builder
-	b.Grow(int(it.Size))
-	b.Write(head[:n])
-	if _, err := io.Copy(&b, rc); err != nil {
+	if _, err := io.ReadFull(rc, buf[n:]); err != nil {
 		return "", err
 	}
-	if !looksLikeText([]byte(b.String())) {
+	// Reading to the end checks the size and SHA-256 against the item row.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return "", err
+	}
+	if !looksLikeText(buf) {
 		return "", nil
 	}
-	return b.String(), nil
+	return string(buf), nil
 }
 
 // trimCutRune drops a rune cut at the end of b.
@@ -289,12 +289,11 @@ func (a *Archive) RebuildIndex(ctx context.Context, progress func(done, total in
 	if err := tx.ClearSearch(ctx); err != nil {
 		return 0, err
 	}
-	var anns []*model.Annotation
-	var annIDs []evidence.ID
+	anns := map[evidence.ID]*model.Annotation{}
 	err = a.eachCurrent(ctx, "", func(id evidence.ID, b model.Body) error {
 		doc, parts := recordDoc(id, b)
 		if an, ok := b.(*model.Annotation); ok {
-			anns, annIDs = append(anns, an), append(annIDs, id)
+			anns[id] = an
 		}
 		return tx.IndexDoc(ctx, doc, parts)
 	})
@@ -302,8 +301,8 @@ func (a *Archive) RebuildIndex(ctx context.Context, progress func(done, total in
 		return 0, err
 	}
 	// Links once every target is indexed.
-	for i, an := range anns {
-		if err := tx.LinkAnnotation(ctx, annIDs[i].String(), an.Item.String(), an.Target.String()); err != nil {
+	for id, an := range anns {
+		if err := tx.LinkAnnotation(ctx, id.String(), an.Item.String(), an.Target.String()); err != nil {
 			return 0, err
 		}
 	}
@@ -386,25 +385,14 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done
 	}
 	defer func() { cancel(); wg.Wait() }()
 	done := 0
-	var tx *store.Tx
-	var size int64
-	commit := func(last store.PendingItem, n int) error {
-		if err := tx.MarkIndexed(ctx, last.Rowid); err != nil {
+	var tx *store.Tx // the open batch
+	defer func() {
+		if tx != nil {
 			tx.Rollback()
-			return err
 		}
-		err := tx.Commit()
-		tx, size = nil, 0
-		if err != nil {
-			return err
-		}
-		done += n
-		if progress != nil {
-			progress(done0+done, total)
-		}
-		return nil
-	}
-	inTx := 0
+	}()
+	var size int64 // its text
+	inTx := 0      // its items
 	for i := range pend {
 		var r indexed
 		select {
@@ -414,9 +402,6 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done
 		}
 		<-inflight
 		if r.err != nil {
-			if tx != nil {
-				tx.Rollback()
-			}
 			return done, r.err
 		}
 		if tx == nil {
@@ -425,16 +410,25 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done
 			}
 		}
 		if err := tx.IndexText(ctx, r.doc, r.text); err != nil {
-			tx.Rollback()
 			return done, err
 		}
 		inTx++
 		size += r.bytes
-		if size >= indexBatchBytes || i == len(pend)-1 {
-			if err := commit(r.p, inTx); err != nil {
-				return done, err
-			}
-			inTx = 0
+		if size < indexBatchBytes && i < len(pend)-1 {
+			continue
+		}
+		if err := tx.MarkIndexed(ctx, r.p.Rowid); err != nil {
+			return done, err
+		}
+		err := tx.Commit()
+		tx = nil
+		if err != nil {
+			return done, err
+		}
+		done += inTx
+		size, inTx = 0, 0
+		if progress != nil {
+			progress(done0+done, total)
 		}
 	}
 	return done, nil

@@ -217,20 +217,18 @@ func (t *Tx) IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) er
 		return damaged(err)
 	}
 	s.modified = true
-	{
-		// An annotated item keeps the filters it inherits (its
-		// annotations may predate its first indexing).
-		q, err := t.stmt(ctx, `SELECT count(*) FROM search_links WHERE item = ?`)
-		if err != nil {
-			return err
-		}
-		var linked int
-		if err := q.QueryRowContext(ctx, d.Doc).Scan(&linked); err != nil {
-			return damaged(err)
-		}
-		if linked > 0 {
-			return t.refreshItem(ctx, d.Doc)
-		}
+	// An annotated item keeps the filters it inherits (its annotations
+	// may predate its first indexing).
+	q, err := t.stmt(ctx, `SELECT count(*) FROM search_links WHERE item = ?`)
+	if err != nil {
+		return err
+	}
+	var linked int
+	if err := q.QueryRowContext(ctx, d.Doc).Scan(&linked); err != nil {
+		return damaged(err)
+	}
+	if linked > 0 {
+		return t.refreshItem(ctx, d.Doc)
 	}
 	return nil
 }
@@ -247,9 +245,7 @@ func (t *Tx) ClearSearch(ctx context.Context) error {
 			return damaged(err)
 		}
 	}
-	if t.search != nil {
-		t.search = nil // generations and segments carry on from the counters
-	}
+	t.search = nil // generations and segments carry on from the counters
 	return nil
 }
 
@@ -847,19 +843,16 @@ func prefixEnd(p string) []byte {
 	return nil // every string: the caller's range is open (never for a non-empty term)
 }
 
-func (db *DB) searchStmts(ctx context.Context) (source, error) {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if db.exact == nil {
-		var err error
-		if db.exact, err = db.sql.PrepareContext(ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term = ? ORDER BY term, seg, chunk`); err != nil {
-			return source{}, damaged(err)
-		}
-		if db.prefix, err = db.sql.PrepareContext(ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term >= ? AND term < ? ORDER BY term, seg, chunk`); err != nil {
-			return source{}, damaged(err)
-		}
+func (db *DB) searchSource(ctx context.Context) (source, error) {
+	exact, err := db.stmt(ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term = ? ORDER BY term, seg, chunk`)
+	if err != nil {
+		return source{}, err
 	}
-	return source{ctx, db.sql, db.exact, db.prefix, map[textindex.Alt][][]byte{}}, nil
+	prefix, err := db.stmt(ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term >= ? AND term < ? ORDER BY term, seg, chunk`)
+	if err != nil {
+		return source{}, err
+	}
+	return source{ctx, db.sql, exact, prefix, map[textindex.Alt][][]byte{}}, nil
 }
 
 // Search runs q and returns at most q.Limit documents, best first.
@@ -875,7 +868,7 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := db.searchStmts(ctx)
+	src, err := db.searchSource(ctx)
 	if err != nil {
 		return nil, err
 	}

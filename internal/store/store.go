@@ -37,10 +37,9 @@ const SchemaVersion = 3
 type DB struct {
 	sql *sql.DB
 
-	mu            sync.Mutex
-	cache         *searchCache // documents of the search index, for queries
-	exact, prefix *sql.Stmt    // posting-list reads
-	prepared      map[string]*sql.Stmt
+	mu       sync.Mutex
+	cache    *searchCache // documents of the search index, for queries
+	prepared map[string]*sql.Stmt
 }
 
 // stmt returns a statement prepared once per database for a query run
@@ -186,15 +185,10 @@ func damaged(err error) error {
 // Close closes the database.
 func (db *DB) Close() error {
 	db.mu.Lock()
-	for _, s := range []*sql.Stmt{db.exact, db.prefix} {
-		if s != nil {
-			s.Close()
-		}
-	}
 	for _, s := range db.prepared {
 		s.Close()
 	}
-	db.exact, db.prefix, db.cache, db.prepared = nil, nil, nil, nil
+	db.cache, db.prepared = nil, nil
 	db.mu.Unlock()
 	return db.sql.Close()
 }

@@ -30,6 +30,7 @@
 package textindex
 
 import (
+	"errors"
 	"unicode/utf8"
 
 	"sori/internal/hangul"
@@ -159,11 +160,8 @@ func (g *grouper) flush() {
 	}
 }
 
-type fullError struct{}
-
-func (fullError) Error() string { return "row full" }
-
-var errFull error = fullError{}
+// errFull stops the tokenizer once a row has MaxPos positions.
+var errFull = errors.New("row full")
 
 // isSyllables reports whether s is exactly n Hangul syllables.
 func isSyllables(s string, n int) bool {

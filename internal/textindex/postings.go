@@ -97,15 +97,6 @@ func (e *encoder) bytes() []byte {
 	return e.buf
 }
 
-// AppendList encodes occs (ascending, no duplicates) as a list.
-func AppendList(dst []byte, occs []uint64) []byte {
-	e := encoder{buf: dst}
-	for _, o := range occs {
-		e.add(o)
-	}
-	return e.bytes()
-}
-
 // span is a superblock or block header, read without what it holds.
 type span struct {
 	first, last uint64
@@ -274,7 +265,6 @@ func DecodeListIn(dst []uint64, b []byte, rows []uint64) ([]uint64, error) {
 // Documents must be added in ascending order of their generation.
 type Builder struct {
 	lists map[string]*encoder
-	rows  int
 }
 
 // NewBuilder returns an empty builder.
@@ -293,14 +283,10 @@ func (b *Builder) Add(gen uint64, d *Doc) {
 			e.add(o + off)
 		}
 	})
-	b.rows += len(d.Lens)
 }
 
 // Len is the number of distinct terms gathered.
 func (b *Builder) Len() int { return len(b.lists) }
-
-// Rows is the number of rows added.
-func (b *Builder) Rows() int { return b.rows }
 
 // Each calls fn for every term in ascending order with its encoded list.
 func (b *Builder) Each(fn func(term string, list []byte) error) error {

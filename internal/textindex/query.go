@@ -573,13 +573,6 @@ func intersect(a, c []Match) []Match {
 	return out
 }
 
-// Highlights returns the byte spans of text (one row) that q's phrases
-// match, in order, for a snippet: a prefix alternative highlights only the
-// syllable it names.
-func Highlights(q Query, text string) [][2]int {
-	return analyzeRow(q, text).spans
-}
-
 // row is one row's positions (byte extent of each) and q's matches in it.
 type row struct {
 	starts, ends []int
@@ -587,7 +580,8 @@ type row struct {
 }
 
 // analyzeRow tokenizes text once for Snippet: the positions' byte extents
-// and the spans q matches.
+// and the spans of text that q's phrases match, in order (a prefix
+// alternative covers only the syllable it names).
 func analyzeRow(q Query, text string) row {
 	var r row
 	var terms [][]tok

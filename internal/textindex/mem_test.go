@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Mem is a Source held in memory: segments of encoded lists. It is what
-// tests and tools use; the store keeps the same lists in its database.
+// Mem is a Source held in memory for tests: segments of encoded lists, as
+// the store keeps them in its database.
 type Mem struct {
 	segs []map[string][]byte
 }
@@ -59,4 +59,13 @@ func (m *Mem) ListsOf(terms []string) ([][]byte, error) {
 		out = append(out, ls...)
 	}
 	return out, nil
+}
+
+// AppendList encodes occs (ascending, no duplicates) as a list.
+func AppendList(dst []byte, occs []uint64) []byte {
+	e := encoder{buf: dst}
+	for _, o := range occs {
+		e.add(o)
+	}
+	return e.bytes()
 }
