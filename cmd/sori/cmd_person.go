@@ -32,6 +32,10 @@ Flags:
   --unit U             institution or unit, e.g. 회령시 보위부
   --counting-unit C    individual (default), group or unit
   --group              short for --counting-unit group
+  --protected          publication must not name this person (a victim,
+                       relative or source); --protected=false lifts it
+  --pseudonym P        what publication calls them instead, e.g. P-3
+                       (needs --protected; default: a numbered "Person N")
   --note N             free-text note
   --json               JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
@@ -63,6 +67,8 @@ var personKind = &recordKind{
 			fv.put("counting_unit", "--group", nil, false, "group")
 			return nil
 		})
+		fv.flag(fs, "protected", "protected")
+		fv.one(fs, "pseudonym", "pseudonym")
 		fv.one(fs, "note", "notes")
 	},
 }

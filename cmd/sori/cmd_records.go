@@ -74,6 +74,19 @@ func (fv *fieldValues) one(fs *flag.FlagSet, name, field string) {
 	fs.Func(name, "", func(s string) error { fv.put(field, "--"+name, nil, false, s); return nil })
 }
 
+// flag registers a boolean --flag for a Bool field: --flag sets it,
+// --flag=false clears it (on edit).
+func (fv *fieldValues) flag(fs *flag.FlagSet, name, field string) {
+	fs.BoolFunc(name, "", func(s string) error {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("want true or false")
+		}
+		fv.put(field, "--"+name, nil, false, strconv.FormatBool(b))
+		return nil
+	})
+}
+
 // many registers a repeatable --flag for a list field.
 func (fv *fieldValues) many(fs *flag.FlagSet, name, field string) {
 	fs.Func(name, "", func(s string) error { fv.put(field, "--"+name, nil, true, s); return nil })
@@ -264,6 +277,11 @@ func fieldText(f importer.Field, raw json.RawMessage) string {
 		return d.String()
 	case importer.Int, importer.Float:
 		return string(raw)
+	case importer.Bool:
+		if string(raw) == "true" {
+			return "yes"
+		}
+		return ""
 	}
 	var ss []string
 	if f.Type.List() {
@@ -312,7 +330,14 @@ func recordSummary(b model.Body) string {
 	case *model.Involvement:
 		return fmt.Sprintf("%s · act %s · perpetrator %s", b.Degree, short(b.Act), short(b.Perpetrator))
 	case *model.Person:
-		return strings.Join(append(append([]string{}, b.Names...), b.Aliases...), " / ")
+		s := strings.Join(append(append([]string{}, b.Names...), b.Aliases...), " / ")
+		if b.Protected {
+			s += " · protected"
+			if b.Pseudonym != "" {
+				s += " as " + b.Pseudonym
+			}
+		}
+		return s
 	case *model.Place:
 		s := b.Type + " · " + strings.Join(b.Names, " / ")
 		if b.Gazetteer != "" {
@@ -323,6 +348,14 @@ func recordSummary(b model.Body) string {
 		return fmt.Sprintf("%s%s · %s · source %s · event %s", dash(b.Reliability), dash(b.Credibility), b.Connection, short(b.Source), short(b.Event))
 	case *model.Annotation:
 		return fmt.Sprintf("item %s %d:%d → %s", short(b.Item), b.Start, b.End, short(b.Target))
+	case *model.Consent:
+		return fmt.Sprintf("%s · testimony %s", b.Scope, short(b.Testimony))
+	case *model.Redaction:
+		s := fmt.Sprintf("item %s %d:%d · %s", short(b.Item), b.Start, b.End, b.Reason)
+		if b.Withdrawn {
+			s += " · withdrawn"
+		}
+		return s
 	}
 	return ""
 }

@@ -19,6 +19,7 @@ var roleKinds = map[string][]string{
 	"act":         {model.KindAct},
 	"perpetrator": {model.KindPerson},
 	"source":      {model.KindTestimony, model.KindPerson},
+	"testimony":   {model.KindTestimony},
 	"target":      {model.KindEvent, model.KindAct, model.KindPerson, model.KindPlace, model.KindInvolvement, model.KindInformation, model.KindTestimony},
 }
 

@@ -259,6 +259,8 @@ func (c *conv) value() (any, error) {
 	switch c.f.Type {
 	case Int, Float:
 		return c.number()
+	case Bool:
+		return c.boolean()
 	case Date:
 		return c.date()
 	}
@@ -364,6 +366,32 @@ func (c *conv) list() ([]string, error) {
 		ss = c.v.Text
 	}
 	return slices.DeleteFunc(slices.Clone(ss), func(s string) bool { return strings.TrimSpace(s) == "" }), nil
+}
+
+// boolean returns a Bool field's value, nil when empty or false (bodies
+// omit false flags, so both spellings give the same canonical record).
+func (c *conv) boolean() (any, error) {
+	var s string
+	if c.v.JSON != nil {
+		s = string(bytes.TrimSpace(c.v.JSON))
+		if s != "true" && s != "false" && s != "null" {
+			return nil, c.fail("want true or false, not %s", s)
+		}
+	} else {
+		var ok bool
+		var err error
+		if s, ok, err = c.str(); err != nil || !ok {
+			return nil, err
+		}
+		s = strings.ToLower(strings.TrimSpace(s))
+	}
+	switch s {
+	case "true", "yes", "1":
+		return true, nil
+	case "false", "no", "0", "", "null":
+		return nil, nil
+	}
+	return nil, c.fail("%q: want true or false", s)
 }
 
 // number returns an Int or Float field's value, nil when empty.

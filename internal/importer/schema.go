@@ -25,10 +25,11 @@ const (
 	PlaceRef              // a gazetteer code or name, "@name" of a place record, or a place record's ID
 	PlaceRefs             // a list of PlaceRef
 	Gazetteer             // a gazetteer code or name
+	Bool                  // true or false (in CSV also yes/no, 1/0; empty is false)
 )
 
 var typeNames = [...]string{"text", "list of text", "integer", "number", "date", "term", "list of terms",
-	"record", "item", "list of items", "place", "list of places", "gazetteer place"}
+	"record", "item", "list of items", "place", "list of places", "gazetteer place", "true or false"}
 
 func (t Type) String() string { return typeNames[t] }
 
@@ -75,7 +76,8 @@ var fields = map[string][]Field{
 	},
 	model.KindPerson: {
 		{Name: "names", Type: Texts}, {Name: "aliases", Type: Texts}, {Name: "sex"},
-		{Name: "birth_year", Type: Int}, {Name: "counting_unit"}, {Name: "unit"}, {Name: "notes"},
+		{Name: "birth_year", Type: Int}, {Name: "counting_unit"}, {Name: "unit"},
+		{Name: "protected", Type: Bool}, {Name: "pseudonym"}, {Name: "notes"},
 	},
 	model.KindPlace: {
 		{Name: "names", Type: Texts}, {Name: "type", Type: Term, Vocab: vocab.PlaceTypes},
@@ -93,6 +95,18 @@ var fields = map[string][]Field{
 	model.KindAnnotation: {
 		{Name: "item", Type: ItemRef}, {Name: "start", Type: Int}, {Name: "end", Type: Int},
 		{Name: "target", Type: RecordRef, Kinds: anyRecord}, {Name: "note"},
+	},
+	model.KindConsent: {
+		{Name: "testimony", Type: RecordRef, Kinds: []string{model.KindTestimony}},
+		{Name: "scope", Type: Term, Vocab: vocab.ConsentScope},
+		{Name: "place_precision", Type: Term, Vocab: vocab.PlacePrecision},
+		{Name: "date_precision", Type: Term, Vocab: vocab.DatePrecision},
+		{Name: "no_audio", Type: Bool}, {Name: "no_video", Type: Bool}, {Name: "no_text", Type: Bool},
+		{Name: "given", Type: Date}, {Name: "notes"},
+	},
+	model.KindRedaction: {
+		{Name: "item", Type: ItemRef}, {Name: "start", Type: Int}, {Name: "end", Type: Int},
+		{Name: "reason"}, {Name: "withdrawn", Type: Bool},
 	},
 }
 

@@ -63,6 +63,8 @@ type Person struct {
 	BirthYear    int      `json:"birth_year,omitempty"`    // 0 when unknown
 	CountingUnit string   `json:"counting_unit,omitempty"` // individual (default), group, unit
 	Unit         string   `json:"unit,omitempty"`          // institution or unit, e.g. a county SSD office
+	Protected    bool     `json:"protected,omitempty"`     // a victim, relative or source whom publication must not name
+	Pseudonym    string   `json:"pseudonym,omitempty"`     // what publication calls a protected person, e.g. P-3
 	Notes        string   `json:"notes,omitempty"`
 }
 
@@ -100,6 +102,32 @@ type Annotation struct {
 	Note   string      `json:"note,omitempty"`
 }
 
+// Consent is what the witness of one testimony allows it to be used for.
+// A testimony has at most one consent record; a change is a new version.
+// Without one, a testimony is internal only.
+type Consent struct {
+	Testimony      evidence.ID `json:"testimony"`
+	Scope          string      `json:"scope"`                     // vocabulary consent_scope
+	PlacePrecision string      `json:"place_precision,omitempty"` // vocabulary place_precision; publication's default is province
+	DatePrecision  string      `json:"date_precision,omitempty"`  // vocabulary date_precision; publication's default is year
+	NoAudio        bool        `json:"no_audio,omitempty"`        // recordings of the voice are never exported or published
+	NoVideo        bool        `json:"no_video,omitempty"`        // nor video or images
+	NoText         bool        `json:"no_text,omitempty"`         // transcript text is never published, only the structured records
+	Given          Date        `json:"given"`                     // when the witness gave (or changed) it
+	Notes          string      `json:"notes,omitempty"`
+}
+
+// Redaction marks a span of a transcript item (byte offsets into its
+// original bytes, end exclusive) that publication replaces with a marker.
+// The original is never modified. Withdrawn, as a later version, lifts it.
+type Redaction struct {
+	Item      evidence.ID `json:"item"`
+	Start     int         `json:"start"`
+	End       int         `json:"end"`
+	Reason    string      `json:"reason"`
+	Withdrawn bool        `json:"withdrawn,omitempty"`
+}
+
 func (*Testimony) Kind() string   { return KindTestimony }
 func (*Event) Kind() string       { return KindEvent }
 func (*Act) Kind() string         { return KindAct }
@@ -108,6 +136,8 @@ func (*Person) Kind() string      { return KindPerson }
 func (*Place) Kind() string       { return KindPlace }
 func (*Information) Kind() string { return KindInformation }
 func (*Annotation) Kind() string  { return KindAnnotation }
+func (*Consent) Kind() string     { return KindConsent }
+func (*Redaction) Kind() string   { return KindRedaction }
 
 // Limits on free text, so hostile input cannot bloat the archive.
 const (
@@ -244,6 +274,12 @@ func (p *Person) Validate() error {
 	c.oneOf("counting unit", p.CountingUnit, "individual", "group", "unit")
 	c.text("unit", p.Unit, maxShort, false)
 	c.text("notes", p.Notes, maxLong, false)
+	if c.err == nil && p.Pseudonym != "" && !evidence.ValidPseudonym(p.Pseudonym) {
+		c.err = fmt.Errorf("%w: pseudonym %q: use a code such as P-3, never a name", evidence.ErrInvalid, p.Pseudonym)
+	}
+	if c.err == nil && p.Pseudonym != "" && !p.Protected {
+		c.err = fmt.Errorf("%w: a pseudonym is for a protected person (--protected)", evidence.ErrInvalid)
+	}
 	if c.err == nil && p.BirthYear != 0 && (p.BirthYear < 1850 || p.BirthYear > 2100) {
 		c.err = fmt.Errorf("%w: birth year %d", evidence.ErrInvalid, p.BirthYear)
 	}
@@ -302,6 +338,27 @@ func (a *Annotation) Validate() error {
 	return c.err
 }
 
+func (c *Consent) Validate() error {
+	var ch checker
+	ch.id("testimony", c.Testimony)
+	ch.term("scope", vocab.ConsentScope, c.Scope, true)
+	ch.term("place precision", vocab.PlacePrecision, c.PlacePrecision, false)
+	ch.term("date precision", vocab.DatePrecision, c.DatePrecision, false)
+	ch.date("given", c.Given)
+	ch.text("notes", c.Notes, maxLong, false)
+	return ch.err
+}
+
+func (r *Redaction) Validate() error {
+	var c checker
+	c.id("item", r.Item)
+	c.text("reason", r.Reason, maxShort, true)
+	if c.err == nil && (r.Start < 0 || r.End <= r.Start) {
+		c.err = fmt.Errorf("%w: span %d:%d: want START:END with 0 <= START < END", evidence.ErrInvalid, r.Start, r.End)
+	}
+	return c.err
+}
+
 func ref(role string, id *evidence.ID) []Ref {
 	if id == nil || id.IsZero() {
 		return nil
@@ -329,6 +386,8 @@ func (p *Place) Refs() []Ref  { return nil }
 func (i *Information) Refs() []Ref {
 	return append(ref("source", &i.Source), ref("event", &i.Event)...)
 }
+func (c *Consent) Refs() []Ref   { return ref("testimony", &c.Testimony) }
+func (r *Redaction) Refs() []Ref { return []Ref{{Role: "item", ID: r.Item, Item: true}} }
 func (a *Annotation) Refs() []Ref {
 	return append([]Ref{{Role: "item", ID: a.Item, Item: true}}, ref("target", &a.Target)...)
 }
@@ -343,6 +402,11 @@ func (p *Person) Text() string {
 func (p *Place) Text() string       { return join(append(append([]string{}, p.Names...), p.Notes)...) }
 func (i *Information) Text() string { return i.Notes }
 func (a *Annotation) Text() string  { return a.Note }
+
+// Consent and redaction records are not searched: what a witness agreed
+// to and why a span is withheld are not testimony.
+func (c *Consent) Text() string   { return "" }
+func (r *Redaction) Text() string { return "" }
 
 func join(parts ...string) string {
 	var b strings.Builder

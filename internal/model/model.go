@@ -2,8 +2,9 @@
 // Standard Formats: testimonies (interview sessions), events, acts (one
 // victim, one violation), involvements (a perpetrator in an act),
 // persons, places, information (which source tells about which event, how,
-// and how reliably) and annotations (a span of a transcript linked to a
-// record).
+// and how reliably), annotations (a span of a transcript linked to a
+// record), consent (what a witness allows their testimony to be used for)
+// and redactions (a span of a transcript never to be published).
 //
 // Every record is an immutable version in an envelope (Record) whose
 // canonical encoding is what its digest and custody entry cover. Bodies
@@ -34,10 +35,12 @@ const (
 	KindPlace       = "place"
 	KindInformation = "information"
 	KindAnnotation  = "annotation"
+	KindConsent     = "consent"
+	KindRedaction   = "redaction"
 )
 
 // Kinds lists every kind.
-var Kinds = []string{KindTestimony, KindEvent, KindAct, KindInvolvement, KindPerson, KindPlace, KindInformation, KindAnnotation}
+var Kinds = []string{KindTestimony, KindEvent, KindAct, KindInvolvement, KindPerson, KindPlace, KindInformation, KindAnnotation, KindConsent, KindRedaction}
 
 // Record is one immutable version of a model record.
 type Record struct {
@@ -116,6 +119,10 @@ func NewBody(kind string) (Body, error) {
 		return &Information{}, nil
 	case KindAnnotation:
 		return &Annotation{}, nil
+	case KindConsent:
+		return &Consent{}, nil
+	case KindRedaction:
+		return &Redaction{}, nil
 	}
 	return nil, fmt.Errorf("%w: record kind %q: want one of %v", evidence.ErrInvalid, kind, Kinds)
 }

@@ -3,7 +3,8 @@
 //
 // Each vocabulary (violations, crimes_against_humanity, facility_types,
 // place_types, source_connection, admiralty_source, admiralty_info,
-// violation_status, involvement_degree, perpetrator_types, date_precision)
+// violation_status, involvement_degree, perpetrator_types, date_precision,
+// consent_scope, place_precision)
 // is one file in data/ with a name, a version ("2026.1"), the sources it was
 // built from, and its terms. Every term has a stable ASCII code that records
 // store, an English and a Korean label (and the DPRK form where it differs),
@@ -59,6 +60,8 @@ const (
 	InvolvementDegree     = "involvement_degree"
 	PerpetratorTypes      = "perpetrator_types"
 	DatePrecision         = "date_precision"
+	ConsentScope          = "consent_scope"
+	PlacePrecision        = "place_precision"
 )
 
 // Bases of a term or place: where it comes from.

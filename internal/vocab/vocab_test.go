@@ -25,9 +25,9 @@ func mustSet(t testing.TB) *Set {
 
 // allVocabularies is every shipped vocabulary; a new file must be added here.
 var allVocabularies = []string{
-	AdmiraltyInfo, AdmiraltySource, CrimesAgainstHumanity, DatePrecision,
+	AdmiraltyInfo, AdmiraltySource, ConsentScope, CrimesAgainstHumanity, DatePrecision,
 	FacilityTypes, InvolvementDegree, PerpetratorTypes, PlaceTypes,
-	SourceConnection, ViolationStatus, Violations,
+	PlacePrecision, SourceConnection, ViolationStatus, Violations,
 }
 
 func TestShippedVocabularies(t *testing.T) {
@@ -205,6 +205,8 @@ func TestRequiredTerms(t *testing.T) {
 		AdmiraltySource:   {"A", "B", "C", "D", "E", "F"},
 		AdmiraltyInfo:     {"1", "2", "3", "4", "5", "6"},
 		DatePrecision:     {"day", "month", "year", "decade", "unknown"},
+		ConsentScope:      {"internal", "court", "anonymized", "named"},
+		PlacePrecision:    {"exact", "county", "province", "country", "none"},
 		SourceConnection:  {"direct", "indirect", "hearsay"},
 		ViolationStatus:   {"confirmed", "likely", "possible", "unlikely", "unknown"},
 		InvolvementDegree: {"violent.direct", "violent.ordered", "failure_to_protect"},
