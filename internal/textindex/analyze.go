@@ -14,11 +14,21 @@
 //     and only the run's last syllable is kept as a unigram (두만강 → 두만,
 //     만강, 강). A one-syllable query term is looked up as a prefix: 강
 //     finds the unigram 강 and every bigram that starts with it.
+//
 //   - A Hangul syllable's name key ("~bak" for 박) is not stored: a key
 //     query term is expanded to the syllables that have that key (and
 //     their southern forms, which is how a run's first syllable is stored),
 //     each looked up as a prefix, plus the key itself, which romanized words
 //     keep (Pak → ~bak).
+//
+//   - A romanized word's name keys are kept only where a name can stand:
+//     a word that begins with a capital letter (Pak, PARK, Ch'ŏl), and a
+//     word joined by a hyphen to such a word (the "min" of Chol-min), but
+//     not the pronoun "I" nor the article "A" ("I was"). English words keep
+//     their keys only at the start of a sentence, which keeps the key
+//     lists of common syllables ("~go", "~man", "~i") short. A name written
+//     all in lower case is still found by its spelling, but not by another
+//     romanization of it. See Keyed.
 //
 // That is about one token per Hangul syllable instead of three.
 //
@@ -31,6 +41,8 @@ package textindex
 
 import (
 	"errors"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"sori/internal/hangul"
@@ -107,7 +119,7 @@ func Analyze(parts []string) *Doc {
 // position and byte span, and returns the number of positions (at most
 // MaxPos+1).
 func Tokens(text string, fn func(term string, pos, start, end int)) int {
-	g := grouper{fn: fn, pos: -1}
+	g := grouper{fn: fn, pos: -1, text: text}
 	_ = hangul.Tokenize(text, g.token)
 	g.flush()
 	return g.pos + 1
@@ -122,6 +134,7 @@ type tok struct {
 // stores (see the package documentation).
 type grouper struct {
 	fn    func(term string, pos, start, end int)
+	text  string
 	group []tok
 	pos   int
 }
@@ -155,10 +168,72 @@ func (g *grouper) flush() {
 		g.fn(keep.s, g.pos, keep.b, keep.e)
 		return
 	}
+	keyed := -1 // unknown yet
 	for _, t := range grp {
+		if strings.HasPrefix(t.s, hangul.KeyPrefix) {
+			if keyed < 0 {
+				keyed = 0
+				if Keyed(g.text, t.b) {
+					keyed = 1
+				}
+			}
+			if keyed == 0 {
+				continue
+			}
+		}
 		g.fn(t.s, g.pos, t.b, t.e)
 	}
 }
+
+// Keyed reports whether the index keeps the name keys of the romanized
+// word that begins at byte start of text: whether the word begins with a
+// capital letter, or follows a hyphen that follows such a word, and is
+// not the one-letter "I" or "A" standing alone before a word in lower
+// case. Its positions are kept either way, so phrases line up whatever
+// the case.
+func Keyed(text string, start int) bool {
+	r, n := utf8.DecodeRuneInString(text[start:])
+	if unicode.IsUpper(r) {
+		next, nn := utf8.DecodeRuneInString(text[start+n:])
+		if (r != 'I' && r != 'A') || unicode.IsLetter(next) || unicode.IsMark(next) || isHyphen(next) {
+			return true
+		}
+		// A lone I or A is the pronoun or the article ("I was", "A
+		// guard") unless a capitalized word follows, as in the name
+		// I Cheol-eun (이철은 in Revised Romanization).
+		if next != ' ' {
+			return false
+		}
+		after, _ := utf8.DecodeRuneInString(text[start+n+nn:])
+		return unicode.IsUpper(after)
+	}
+	if start == 0 {
+		return false
+	}
+	h, hn := utf8.DecodeLastRuneInString(text[:start])
+	if !isHyphen(h) {
+		return false
+	}
+	// The word before the hyphen: its first letter.
+	i := start - hn
+	first := -1
+	for i > 0 {
+		r, n := utf8.DecodeLastRuneInString(text[:i])
+		if !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '\'' && r != '\u2019' && r != '\u02BC' {
+			break
+		}
+		i -= n
+		first = i
+	}
+	if first < 0 {
+		return false
+	}
+	r, _ = utf8.DecodeRuneInString(text[first:])
+	return unicode.IsUpper(r)
+}
+
+// isHyphen is hangul's hyphen: -, U+2010 or U+2011.
+func isHyphen(r rune) bool { return r == '-' || r == '\u2010' || r == '\u2011' }
 
 // errFull stops the tokenizer once a row has MaxPos positions.
 var errFull = errors.New("row full")

@@ -261,6 +261,57 @@ func DecodeListIn(dst []uint64, b []byte, rows []uint64) ([]uint64, error) {
 	return dst, errors.Join(serr, berr, derr)
 }
 
+// MarkList sets hit[j] for every targets[j] (ascending) that b holds,
+// decoding only the blocks whose range holds a target: the intersection
+// of a list with a few occurrences, without materializing the list.
+func MarkList(b []byte, targets []uint64, hit []bool) error {
+	var derr, berr error
+	j := 0
+	var tmp []uint64
+	var prev uint64
+	// wants reports whether a target lies in [first, last], moving j to
+	// the first target ≥ first; done when none is left.
+	wants := func(first, last uint64) (want, done bool) {
+		for j < len(targets) && targets[j] < first {
+			j++
+		}
+		return j < len(targets) && targets[j] <= last, j == len(targets)
+	}
+	serr := supers(b, func(sp span) bool {
+		want, done := wants(sp.first, sp.last)
+		if done {
+			return false
+		}
+		if want {
+			berr = sp.blocks(prev, func(blk span) bool {
+				want, done := wants(blk.first, blk.last)
+				if done || !want {
+					return !done
+				}
+				if tmp, derr = blk.decode(tmp[:0]); derr != nil {
+					return false
+				}
+				k := j
+				for _, o := range tmp {
+					for k < len(targets) && targets[k] < o {
+						k++
+					}
+					if k == len(targets) {
+						break
+					}
+					if targets[k] == o {
+						hit[k] = true
+					}
+				}
+				return true
+			})
+		}
+		prev = sp.last
+		return berr == nil && derr == nil
+	})
+	return errors.Join(serr, berr, derr)
+}
+
 // Builder gathers the posting lists of a batch of documents (one segment).
 // Documents must be added in ascending order of their generation.
 type Builder struct {

@@ -411,22 +411,23 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 		}
 	}
 	slices.SortStableFunc(exactPos, func(a, b int) int { return size[a] - size[b] })
-	cols := make([][]uint64, len(ph))
-	var rows []uint64 // rows every position decoded so far has
-	k := 0
+	// cand holds the phrase's possible starts (occurrences of its first
+	// position) that agree with every position decoded so far. The first
+	// position decoded is the rarest, decoded in full; each later one only
+	// where it can meet a candidate, and it only strikes candidates out.
+	var cand []uint64
+	first := true
 	decode := func(order []int) (bool, error) {
 		for _, i := range order {
-			occ, err := decodeIn(raw[i], rows, k > 0)
-			if err != nil || len(occ) == 0 {
-				return false, err
+			var err error
+			if first {
+				cand, err = startsOf(raw[i], i)
+				first = false
+			} else {
+				cand, err = keepStarts(cand, raw[i], i)
 			}
-			cols[i] = occ
-			k++
-			rows = rows[:0:0]
-			for _, o := range occ {
-				if r := o >> 16; len(rows) == 0 || rows[len(rows)-1] != r {
-					rows = append(rows, r)
-				}
+			if err != nil || len(cand) == 0 {
+				return false, err
 			}
 		}
 		return true, nil
@@ -447,29 +448,12 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 		return nil, err
 	}
 	var out []rowTF
-	next := make([]int, len(cols))
 	liveRow, live := uint64(1<<63), false
-	for _, o := range cols[0] {
-		ok := true
-		for i := 1; i < len(cols) && ok; i++ {
-			if ph[i] == nil {
-				// A wildcard: any token, in the same row.
-				ok = (o+uint64(i))>>16 == o>>16
-				continue
-			}
-			want := o + uint64(i)
-			c := cols[i]
-			j := next[i]
-			for j < len(c) && c[j] < want {
-				j++
-			}
-			next[i] = j
-			ok = j < len(c) && c[j] == want && (want>>16 == o>>16)
+	for _, s := range cand {
+		if int(s&0xFFFF)+len(ph)-1 > 0xFFFF {
+			continue // a wildcard at the end would fall past the row
 		}
-		if !ok {
-			continue
-		}
-		row := o >> 16
+		row := s >> 16
 		if row != liveRow {
 			liveRow, live = row, st.Len(row) >= 0
 		}
@@ -480,6 +464,51 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 			out[n-1].tf++
 		} else {
 			out = append(out, rowTF{row, 1})
+		}
+	}
+	return out, nil
+}
+
+// startsOf returns the phrase starts that position i's occurrences (the
+// union of lists) imply: each occurrence less i, where it is at least i
+// into its row. They are sorted and distinct.
+func startsOf(lists [][]byte, i int) ([]uint64, error) {
+	occ, err := decodeIn(lists, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	out := occ[:0]
+	for _, o := range occ {
+		if o&0xFFFF >= uint64(i) {
+			out = append(out, o-uint64(i))
+		}
+	}
+	return out, nil
+}
+
+// keepStarts keeps the starts in cand (sorted) at which position i holds
+// one of lists' terms: a start s stays if some list has s+i. Only the
+// blocks of the lists that hold some s+i are decoded, and nothing is
+// sorted.
+func keepStarts(cand []uint64, lists [][]byte, i int) ([]uint64, error) {
+	targets := make([]uint64, 0, len(cand))
+	idx := make([]int, 0, len(cand)) // targets[k] is cand[idx[k]] + i
+	for j, s := range cand {
+		if t := s + uint64(i); t>>16 == s>>16 {
+			targets = append(targets, t)
+			idx = append(idx, j)
+		}
+	}
+	hit := make([]bool, len(targets))
+	for _, l := range lists {
+		if err := MarkList(l, targets, hit); err != nil {
+			return nil, err
+		}
+	}
+	out := cand[:0]
+	for k, j := range idx {
+		if hit[k] {
+			out = append(out, cand[j])
 		}
 	}
 	return out, nil
@@ -586,6 +615,16 @@ func analyzeRow(q Query, text string) row {
 	var r row
 	var terms [][]tok
 	Tokens(text, func(term string, pos, s, e int) {
+		// A position the index keeps nothing at (the keys of a word in
+		// lower case) is empty, at the end of the one before.
+		for pos > len(r.starts) {
+			at := 0
+			if n := len(r.ends); n > 0 {
+				at = r.ends[n-1]
+			}
+			r.starts, r.ends = append(r.starts, at), append(r.ends, at)
+			terms = append(terms, nil)
+		}
 		if pos == len(r.starts) {
 			r.starts, r.ends = append(r.starts, s), append(r.ends, e)
 			terms = append(terms, nil)

@@ -67,11 +67,15 @@ func reference(t *testing.T, expr string, docs []string) []uint64 {
 	groups := parseRef(t, expr)
 	for i, d := range docs {
 		var poss []map[string]bool
-		_ = hangul.Tokenize(d, func(tok string, _, _ int, co bool) error {
+		_ = hangul.Tokenize(d, func(tok string, start, _ int, co bool) error {
 			if !co || len(poss) == 0 {
 				poss = append(poss, map[string]bool{})
 			}
-			poss[len(poss)-1][tok] = true
+			// The keys of romanized words the index does not key (lower
+			// case) are not there; their positions are.
+			if !strings.HasPrefix(tok, hangul.KeyPrefix) || hangul.IsSyllable([]rune(d[start:])[0]) || Keyed(d, start) {
+				poss[len(poss)-1][tok] = true
+			}
 			return nil
 		})
 		all := true
@@ -356,6 +360,26 @@ func TestListBlocks(t *testing.T) {
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("every %d: %d occurrences, want %d (%v)", every, len(got), len(want), err)
 		}
+		// MarkList: targets that are every every-th occurrence, each
+		// followed by one that is not in the list.
+		var targets []uint64
+		for i, o := range occs {
+			if i%every == 0 {
+				targets = append(targets, o)
+				if i+1 == len(occs) || occs[i+1] != o+1 {
+					targets = append(targets, o+1)
+				}
+			}
+		}
+		hit := make([]bool, len(targets))
+		if err := MarkList(l, targets, hit); err != nil {
+			t.Fatal(err)
+		}
+		for k, tg := range targets {
+			if _, in := slices.BinarySearch(occs, tg); hit[k] != in {
+				t.Errorf("every %d: MarkList says %d is %v in the list", every, tg, hit[k])
+			}
+		}
 	}
 }
 
@@ -407,6 +431,70 @@ func FuzzDecodeList(f *testing.F) {
 			if err != nil || len(in) == 0 {
 				t.Fatalf("DecodeListIn of the first row: %v, %v", in, err)
 			}
+			targets := []uint64{occs[0]}
+			if last := occs[len(occs)-1]; last != occs[0] {
+				targets = append(targets, last)
+			}
+			hit := make([]bool, len(targets))
+			if err := MarkList(b, targets, hit); err != nil || slices.Contains(hit, false) {
+				t.Fatalf("MarkList of the first and last occurrence: %v, %v", hit, err)
+			}
+		} else if err != nil {
+			_ = MarkList(b, []uint64{0, 1, 1 << 20}, make([]bool, 3)) // must not panic
 		}
 	})
+}
+
+func TestKeyed(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		word string // the word whose start is checked (first occurrence)
+		want bool
+	}{
+		{"Pak Chol-min", "Pak", true},
+		{"Pak Chol-min", "min", true},
+		{"PARK Cheol Min", "PARK", true},
+		{"Pak Ch'ŏl-min", "min", true},
+		{"Pak Ch\u2019ŏl-min", "min", true},
+		{"Kim Jong\u2011il", "il", true},
+		{"I Cheol-eun was there", "I", true},
+		{"Il-sŏng", "sŏng", true},
+		{"Il-sŏng", "Il", true},
+		{"A-yeong", "A", true},
+		{"I was taken", "I", false},
+		{"A guard came", "A", false},
+		{"I", "I", false},
+		{"the man said", "man", false},
+		{"co-operate", "operate", false},
+		{"co-operate", "co", false},
+		{"- min", "min", false},
+		{"Go home", "Go", true},
+		{"(Ko)", "Ko", true},
+	} {
+		i := strings.Index(c.text, c.word)
+		if got := Keyed(c.text, i); got != c.want {
+			t.Errorf("Keyed(%q at %q) = %v, want %v", c.text, c.word, got, c.want)
+		}
+	}
+}
+
+// TestLowerCaseKeepsPositions checks that a word whose keys the index drops
+// still takes its positions: a phrase across it finds the row whatever the
+// case of the word.
+func TestLowerCaseKeepsPositions(t *testing.T) {
+	docs := []string{"women and children", "Women and children", "the jongil camp", "the Jongil camp"}
+	m, st := index(docs, 10)
+	for _, q := range []string{`"women and children"`, `"jongil camp"`, `"the jongil"`} {
+		cq, err := Compile(hangul.MatchExpr(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Eval(cq, m, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Errorf("%s: %d rows, want 2 (both cases)", q, len(got))
+		}
+	}
 }
