@@ -518,6 +518,15 @@ func keepStarts(cand []uint64, lists [][]byte, i int) ([]uint64, error) {
 // only those in rows (sorted).
 func decodeIn(lists [][]byte, rows []uint64, filter bool) ([]uint64, error) {
 	var all []uint64
+	if !filter {
+		// An occurrence takes a byte and a half or more: room for the
+		// whole union at once saves growing it (and copying) many times.
+		n := 0
+		for _, l := range lists {
+			n += len(l)
+		}
+		all = make([]uint64, 0, n*2/3+16)
+	}
 	for _, l := range lists {
 		var err error
 		if filter {
@@ -613,52 +622,82 @@ type row struct {
 // alternative covers only the syllable it names).
 func analyzeRow(q Query, text string) row {
 	var r row
-	var terms [][]tok
+	// The tokens of every position, flat: position p's are
+	// toks[at[p]:at[p+1]].
+	guess := len(text)/2 + 8
+	toks := make([]tok, 0, guess)
+	at := make([]int32, 0, guess)
+	r.starts, r.ends = make([]int, 0, guess), make([]int, 0, guess)
 	Tokens(text, func(term string, pos, s, e int) {
 		// A position the index keeps nothing at (the keys of a word in
 		// lower case) is empty, at the end of the one before.
 		for pos > len(r.starts) {
-			at := 0
+			end := 0
 			if n := len(r.ends); n > 0 {
-				at = r.ends[n-1]
+				end = r.ends[n-1]
 			}
-			r.starts, r.ends = append(r.starts, at), append(r.ends, at)
-			terms = append(terms, nil)
+			r.starts, r.ends = append(r.starts, end), append(r.ends, end)
+			at = append(at, int32(len(toks)))
 		}
 		if pos == len(r.starts) {
 			r.starts, r.ends = append(r.starts, s), append(r.ends, e)
-			terms = append(terms, nil)
+			at = append(at, int32(len(toks)))
 		} else {
 			r.ends[pos] = max(r.ends[pos], e)
 		}
-		terms[pos] = append(terms[pos], tok{term, s, e})
+		toks = append(toks, tok{term, s, e})
 	})
-	var spans [][2]int
+	at = append(at, int32(len(toks)))
+	terms := func(p int) []tok { return toks[at[p]:at[p+1]] }
+	npos := len(r.starts)
+	// Every phrase's alternatives as sets, and the union of the first
+	// positions': most row positions start no phrase, and are passed over
+	// with one look.
+	var phrases []Phrase
+	var sets [][]altSet
+	var firsts []Alt
 	for _, g := range q {
 		for _, ph := range g {
-			for p := range terms {
-				if p+len(ph) > len(terms) {
+			ss := make([]altSet, len(ph))
+			for i, alts := range ph {
+				ss[i] = newAltSet(alts)
+			}
+			phrases, sets = append(phrases, ph), append(sets, ss)
+			firsts = append(firsts, ph[0]...)
+		}
+	}
+	first := newAltSet(firsts)
+	var spans [][2]int
+	for p := range npos {
+		if !first.maybe(terms(p)) {
+			continue
+		}
+		for k, ph := range phrases {
+			if p+len(ph) > npos {
+				continue
+			}
+			var sp [2]int
+			ok := true
+			for i, alts := range ph {
+				if alts == nil {
+					continue // a wildcard
+				}
+				if !sets[k][i].maybe(terms(p + i)) {
+					ok = false
 					break
 				}
-				var sp [2]int
-				ok := true
-				for i, alts := range ph {
-					if alts == nil {
-						continue // a wildcard
-					}
-					s, e, hit := matchAt(alts, terms[p+i])
-					if !hit {
-						ok = false
-						break
-					}
-					if i == 0 {
-						sp = [2]int{s, e}
-					}
-					sp[0], sp[1] = min(sp[0], s), max(sp[1], e)
+				s, e, hit := matchAt(alts, terms(p+i))
+				if !hit {
+					ok = false
+					break
 				}
-				if ok {
-					spans = append(spans, sp) // the whole phrase: [P'yŏn Kyŏng-ch'ŏl]
+				if i == 0 {
+					sp = [2]int{s, e}
 				}
+				sp[0], sp[1] = min(sp[0], s), max(sp[1], e)
+			}
+			if ok {
+				spans = append(spans, sp) // the whole phrase: [P'yŏn Kyŏng-ch'ŏl]
 			}
 		}
 	}
@@ -672,6 +711,44 @@ func analyzeRow(q Query, text string) row {
 		r.spans = append(r.spans, s)
 	}
 	return r
+}
+
+// altSet answers quickly whether one of a position's alternatives is
+// among a row position's tokens, so that matchAt (which also finds the
+// span, in the alternatives' order) runs only where one is.
+type altSet struct {
+	exact    map[string]bool
+	syllable map[string]bool // one-syllable prefixes, by their 3 bytes
+	prefix   []string        // other prefixes
+}
+
+func newAltSet(alts []Alt) altSet {
+	s := altSet{exact: make(map[string]bool, len(alts)), syllable: map[string]bool{}}
+	for _, a := range alts {
+		switch {
+		case !a.Prefix:
+			s.exact[a.Term] = true
+		case isSyllables(a.Term, 1):
+			s.syllable[a.Term] = true
+		default:
+			s.prefix = append(s.prefix, a.Term)
+		}
+	}
+	return s
+}
+
+func (s altSet) maybe(terms []tok) bool {
+	for _, t := range terms {
+		if s.exact[t.s] || len(t.s) >= 3 && len(s.syllable) > 0 && s.syllable[t.s[:3]] {
+			return true
+		}
+		for _, p := range s.prefix {
+			if strings.HasPrefix(t.s, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func matchAt(alts []Alt, terms []tok) (int, int, bool) {

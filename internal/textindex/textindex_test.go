@@ -498,3 +498,24 @@ func TestLowerCaseKeepsPositions(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSnippet cuts a snippet for a name query (many alternatives per
+// position) from a passage of about 2 KiB, the size the archive indexes.
+func BenchmarkSnippet(b *testing.B) {
+	var sb strings.Builder
+	for sb.Len() < 2048 {
+		sb.WriteString("그는 두만강을 건너 중국으로 갔다가 강제송환되어 보위부 구류장에서 조사를 받았다. ")
+	}
+	sb.WriteString("그때 박철민 씨를 만났다.")
+	text := sb.String()
+	q, err := Compile(hangul.MatchExpr("Park Cheol-min"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if s := Snippet(q, text, "<", ">", "…", 24); !strings.Contains(s, "<박철민>") {
+			b.Fatalf("snippet %q", s)
+		}
+	}
+}
