@@ -663,13 +663,13 @@ type docInfo struct {
 type searchCache struct {
 	version int64
 	docs    []docInfo
-	byGen   map[int64]int32 // generation → document
+	byGen   genIndex // generation → document
 	rows    int
 	avgLen  float64
 }
 
 func (c *searchCache) Len(row uint64) int {
-	i, ok := c.byGen[int64(row>>16)]
+	i, ok := c.byGen.get(int64(row >> 16))
 	if !ok {
 		return -1
 	}
@@ -685,6 +685,42 @@ func (c *searchCache) Len(row uint64) int {
 		return -1
 	}
 	return int(d.lens[part])
+}
+
+// genIndex maps a generation to its document. Generations are handed out
+// in sequence, so it is a dense table (Len is called for every matching
+// row of a query); a map only if the numbers are too sparse for one.
+type genIndex struct {
+	dense  []int32 // doc+1 by generation; 0: none
+	sparse map[int64]int32
+}
+
+func newGenIndex(m map[int64]int32) genIndex {
+	var top int64
+	for g := range m {
+		top = max(top, g)
+	}
+	if top > int64(8*len(m))+1<<20 {
+		return genIndex{sparse: m}
+	}
+	d := make([]int32, top+1)
+	for g, i := range m {
+		if g >= 0 {
+			d[g] = i + 1
+		}
+	}
+	return genIndex{dense: d}
+}
+
+func (x genIndex) get(g int64) (int32, bool) {
+	if x.sparse != nil {
+		i, ok := x.sparse[g]
+		return i, ok
+	}
+	if g < 0 || g >= int64(len(x.dense)) || x.dense[g] == 0 {
+		return 0, false
+	}
+	return x.dense[g] - 1, true
 }
 
 func (c *searchCache) Rows() int       { return c.rows }
@@ -705,7 +741,8 @@ func (db *DB) searchCache(ctx context.Context) (*searchCache, error) {
 	if db.cache != nil && db.cache.version == version {
 		return db.cache, nil
 	}
-	c := &searchCache{version: version, byGen: map[int64]int32{}}
+	c := &searchCache{version: version}
+	gens := map[int64]int32{}
 	rows, err := db.sql.QueryContext(ctx, `SELECT doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens FROM search_docs`)
 	if err != nil {
 		return nil, damaged(err)
@@ -731,15 +768,16 @@ func (db *DB) searchCache(ctx context.Context) (*searchCache, error) {
 			return nil, fmt.Errorf("%w: search index: lengths of %s", evidence.ErrDamaged, d.doc)
 		}
 		c.rows += len(d.lens)
-		c.byGen[d.tgen] = int32(len(c.docs))
+		gens[d.tgen] = int32(len(c.docs))
 		if d.gen != 0 {
-			c.byGen[d.gen] = int32(len(c.docs))
+			gens[d.gen] = int32(len(c.docs))
 		}
 		c.docs = append(c.docs, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, damaged(err)
 	}
+	c.byGen = newGenIndex(gens)
 	if c.rows > 0 {
 		c.avgLen = float64(total) / float64(c.rows)
 	}
@@ -897,7 +935,7 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 			}
 		}
 		j = k
-		i, ok := cache.byGen[int64(g)]
+		i, ok := cache.byGen.get(int64(g))
 		if !ok || !q.matches(&cache.docs[i]) {
 			continue
 		}
