@@ -90,8 +90,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in := a.Inspect()
-	open := func(it store.Item) (io.ReadCloser, error) { return in.OpenItem(ctx, it) }
+	open := func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }
 	if err := bundle.Write(ctx, x, open, out, recipient); err != nil {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
 	}
