@@ -73,6 +73,11 @@ func (a *Archive) ChangeRole(ctx context.Context, name, add, remove string) (Use
 	} else {
 		have = slices.DeleteFunc(have, func(r string) bool { return r == role })
 	}
+	if remove != "" {
+		if err := lastHolder(users, target, strings.Join(have, ",")); err != nil {
+			return UserInfo{}, false, err
+		}
+	}
 	if len(have) == 0 {
 		return UserInfo{}, false, fmt.Errorf("%w: %s holds no other role; give another first, or remove the user with 'sori user rm'", evidence.ErrInvalid, name)
 	}
@@ -82,11 +87,6 @@ func (a *Archive) ChangeRole(ctx context.Context, name, add, remove string) (Use
 	}
 	if roles == target.Role {
 		return userInfo(*target, a.userNames(ctx)), false, nil
-	}
-	if remove != "" {
-		if err := lastHolder(users, target, roles); err != nil {
-			return UserInfo{}, false, err
-		}
 	}
 	if err := a.currentKeys(ctx, tx); err != nil {
 		return UserInfo{}, false, err
