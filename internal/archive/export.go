@@ -177,8 +177,8 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (
 		}
 		x.Items = append(x.Items, xi)
 	}
-	for _, id := range consents {
-		xr, err := a.exportRecord(ctx, id, entry)
+	for _, c := range consents {
+		xr, err := a.exportRecord(ctx, c, entry)
 		if err != nil {
 			return nil, err
 		}

@@ -23,16 +23,18 @@ import (
 // and their custody entries: the consent records of the exported items'
 // testimonies.
 type ExportRecord struct {
-	ID       evidence.ID
-	Versions []store.RecordRow // oldest first; Record is the canonical record
-	Entries  []ExportEntry     // its custody entries, oldest first
+	ID        evidence.ID
+	Testimony evidence.ID       // the testimony it is the consent of
+	Items     []evidence.ID     // the exported items of that testimony, sorted
+	Versions  []store.RecordRow // oldest first; Record is the canonical record
+	Entries   []ExportEntry     // its custody entries, oldest first
 }
 
 // exportRefused checks every item of ids against the consent of its
-// testimony and returns the IDs of the consent records the bundle carries
-// (sorted, one per testimony with one). A refusal names every refused item
+// testimony and returns the consent records the bundle carries (by ID,
+// one per testimony with one, versions and entries not yet filled in). A refusal names every refused item
 // with its reason at once (evidence.ErrInvalid); nothing is logged.
-func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]evidence.ID, error) {
+func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]ExportRecord, error) {
 	v, err := a.readConsent(ctx)
 	if err != nil {
 		return nil, err
@@ -46,8 +48,8 @@ func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]evide
 		withdrawn[r.Pseudonym] = r.Withdrawn
 	}
 	var refused []string
-	var consents []evidence.ID
-	seen := map[evidence.ID]bool{}
+	var consents []ExportRecord
+	seen := map[evidence.ID]int{} // testimony → index in consents
 	for _, id := range ids {
 		vs, err := a.db.Versions(ctx, id)
 		if err != nil {
@@ -68,9 +70,14 @@ func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]evide
 			continue
 		}
 		c, recorded := v.of(t)
-		if recorded && !seen[t] {
-			seen[t] = true
-			consents = append(consents, v.consentID[t])
+		if recorded {
+			k, ok := seen[t]
+			if !ok {
+				k = len(consents)
+				seen[t] = k
+				consents = append(consents, ExportRecord{ID: v.consentID[t], Testimony: t})
+			}
+			consents[k].Items = append(consents[k].Items, id) // ids are sorted
 		}
 		var why []string
 		if tm := v.testimony[t]; tm != nil && withdrawn[tm.Witness] {
@@ -97,17 +104,17 @@ func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]evide
 		return nil, fmt.Errorf("%w: consent does not allow exporting %d item(s), nothing was exported:\n  %s\n(see 'sori consent show TESTIMONY'; 'sori consent set' records a change of consent)",
 			evidence.ErrInvalid, len(refused), strings.Join(refused, "\n  "))
 	}
-	slices.SortFunc(consents, func(x, y evidence.ID) int { return strings.Compare(x.String(), y.String()) })
+	slices.SortFunc(consents, func(x, y ExportRecord) int { return strings.Compare(x.ID.String(), y.ID.String()) })
 	return consents, nil
 }
 
 // exportRecord gathers a record's versions and custody entries for a bundle.
-func (a *Archive) exportRecord(ctx context.Context, id evidence.ID, entry func(store.CustodyRow) (ExportEntry, error)) (ExportRecord, error) {
+func (a *Archive) exportRecord(ctx context.Context, xr ExportRecord, entry func(store.CustodyRow) (ExportEntry, error)) (ExportRecord, error) {
+	id := xr.ID
 	rows, err := a.db.RecordVersions(ctx, id)
 	if err != nil {
 		return ExportRecord{}, err
 	}
-	xr := ExportRecord{ID: id}
 	for _, row := range rows {
 		r, err := decodeRecordRow(row)
 		if err != nil {
