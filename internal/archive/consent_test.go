@@ -124,6 +124,9 @@ func TestOneConsentPerTestimony(t *testing.T) {
 	if !errors.Is(err, evidence.ErrInvalid) || !strings.Contains(err.Error(), "sori consent set") {
 		t.Errorf("second consent record: %v", err)
 	}
+	if got := treeSize(t, f.a); got != n {
+		t.Errorf("a refused consent record appended %d entries", got-n)
+	}
 	// Two in one batch, for a testimony that has none yet.
 	t2, err := f.a.AddRecord(ctx, &model.Testimony{Title: "Interview 2", Witness: "W-18"})
 	if err != nil {
