@@ -67,7 +67,7 @@ func (c *checker) step8(id string, items []string) {
 		c.fail("%srecord.json: no items", dir)
 	}
 	for _, it := range m.Items {
-		if sort.SearchStrings(items, it) == len(items) || items[sort.SearchStrings(items, it)] != it {
+		if i := sort.SearchStrings(items, it); i == len(items) || items[i] != it {
 			c.fail("%srecord.json: item %s is not in the bundle", dir, it)
 		}
 	}
