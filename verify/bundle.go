@@ -44,7 +44,8 @@ type BundleOptions struct {
 // Bundle verifies a court bundle (docs/bundle.md) in dir without any
 // archive: the BagIt manifests, the checkpoint's signature, every custody
 // entry's signature, salted leaf and inclusion proof, the link from entries
-// to record versions and item SHA-256, the plaintext originals (age-encrypted
+// to record versions and item SHA-256, the consent records carried with
+// their entries and proofs, the plaintext originals (age-encrypted
 // ones cannot be hashed without the recipient's key: a note says so), and
 // the export entry. It returns an error only when it could not run at all;
 // everything wrong with the bundle is a Finding.
@@ -102,6 +103,9 @@ func (b *bagChecker) run() error {
 	b.checkExport(items)
 	for _, id := range items {
 		b.checkItem(id)
+	}
+	for _, id := range b.consentDirs() {
+		b.checkConsent(id, items)
 	}
 	b.used[bundle.ReadmeFile] = true
 	b.used[bundle.ConsentFile] = true

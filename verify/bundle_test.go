@@ -24,6 +24,8 @@ import (
 	"sori/internal/archive"
 	"sori/internal/bundle"
 	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/model"
 	"sori/internal/seal"
 	"sori/internal/store"
 	"sori/verify/independent"
@@ -68,16 +70,37 @@ func exportBag(t *testing.T, recipient string) (dir, logKey string) {
 	if _, _, err := a.Edit(ctx, ids["w17-ko.txt"], archive.Edit{Title: &title}); err != nil {
 		t.Fatal(err)
 	}
+	// The Korean transcript is a testimony's original and the photo its
+	// translation (of a sort): the bundle carries the testimony's consent
+	// record, in two versions.
+	ko, photo := mustID(t, ids["w17-ko.txt"]), mustID(t, ids["photo.bin"])
+	tid, err := a.AddRecord(ctx, &model.Testimony{Title: "Interview 1", Witness: "W-17", Original: &ko, Translations: []evidence.ID{photo}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []string{archive.ScopeInternal, archive.ScopeCourt} {
+		if _, _, _, err := a.SetConsent(ctx, &model.Consent{Testimony: tid, Scope: scope, NoAudio: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	x, err := a.Export(ctx, []string{ids["w17-ko.txt"], ids["photo.bin"], ids["empty.txt"]}, recipient)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir = filepath.Join(root, "bundle")
-	in := a.Inspect()
-	if err := bundle.Write(ctx, x, func(it store.Item) (io.ReadCloser, error) { return in.OpenItem(ctx, it) }, dir, recipient); err != nil {
+	if err := bundle.Write(ctx, x, func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }, dir, recipient); err != nil {
 		t.Fatal(err)
 	}
 	return dir, a.LogKey()
+}
+
+func mustID(t *testing.T, s string) evidence.ID {
+	t.Helper()
+	id, err := evidence.ParseID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // checkBoth runs verify.Bundle and the independent verifier.
@@ -202,7 +225,7 @@ func writeBagFile(t *testing.T, dir, name string, b []byte) {
 func TestBundleClean(t *testing.T) {
 	dir, key := exportBag(t, "")
 	r := requireClean(t, "fresh bundle", dir, "")
-	if r.Items != 3 || r.Versions != 4 || r.Entries != 5 || r.Bytes != int64(len(bagKorean))+70_000 || r.Checkpoint == "" {
+	if r.Items != 3 || r.Versions != 6 || r.Entries != 7 || r.Bytes != int64(len(bagKorean))+70_000 || r.Checkpoint == "" {
 		t.Errorf("report: %+v", r)
 	}
 	requireClean(t, "fresh bundle, pinned key", dir, key)
@@ -276,11 +299,53 @@ func TestBundleResealedTampering(t *testing.T) {
 		}
 		writeBagFile(t, bag, name, bytes.Replace(b, []byte(old), []byte(new), 1))
 	}
+	var consentDir string
+	for _, p := range bagFiles(t, dir) {
+		if strings.HasSuffix(p, "/"+bundle.ConsentRecord) {
+			consentDir = strings.TrimSuffix(p, "/"+bundle.ConsentRecord)
+		}
+	}
+	if consentDir == "" {
+		t.Fatal("the bag holds no consent record")
+	}
 	cases := []struct {
 		name string
 		kind string
 		edit func(bag string)
 	}{
+		{"consent scope altered, digest recomputed", KindEntry, func(bag string) {
+			var c bundle.ConsentFileJSON
+			editJSON(t, bag, consentDir+"/"+bundle.ConsentRecord, &c, func() {
+				v := &c.Versions[1]
+				v.Record = strings.Replace(v.Record, `"scope":"court"`, `"scope":"named"`, 1)
+				v.Digest = sha256.Sum256([]byte(v.Record))
+			})
+		}},
+		{"consent restriction dropped, digest recomputed", KindEntry, func(bag string) {
+			var c bundle.ConsentFileJSON
+			editJSON(t, bag, consentDir+"/"+bundle.ConsentRecord, &c, func() {
+				v := &c.Versions[1]
+				v.Record = strings.Replace(v.Record, `,"no_audio":true`, ``, 1)
+				v.Digest = sha256.Sum256([]byte(v.Record))
+			})
+		}},
+		{"consent version dropped", KindEntry, func(bag string) {
+			var c bundle.ConsentFileJSON
+			editJSON(t, bag, consentDir+"/"+bundle.ConsentRecord, &c, func() { c.Versions = c.Versions[1:] })
+		}},
+		{"consent names an item not in the bundle", KindMissing, func(bag string) {
+			var c bundle.ConsentFileJSON
+			editJSON(t, bag, consentDir+"/"+bundle.ConsentRecord, &c, func() { c.Items[0] = evidence.NewID() })
+		}},
+		{"consent about another testimony", KindRecord, func(bag string) {
+			var c bundle.ConsentFileJSON
+			editJSON(t, bag, consentDir+"/"+bundle.ConsentRecord, &c, func() { c.Testimony = evidence.NewID() })
+		}},
+		{"consent entry removed", KindMissing, func(bag string) {
+			f := custodyFile(bag, consentDir, 1)
+			os.Remove(filepath.Join(bag, f))
+			os.Remove(filepath.Join(bag, strings.TrimSuffix(f, ".json")+bundle.ProofExt))
+		}},
 		{"original altered", KindContent, func(bag string) {
 			replace(bag, koDir+"/original", "1998", "1999")
 		}},

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"sori/internal/archive"
@@ -48,6 +49,17 @@ func roleSets() []string {
 		out = append(out, strings.Join(set, ","))
 	}
 	return out
+}
+
+// roleSubset reports whether every role of a (comma-separated) is in b.
+func roleSubset(a, b string) bool {
+	have := strings.Split(b, ",")
+	for _, r := range strings.Split(a, ",") {
+		if !slices.Contains(have, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // committedRole finds the role whose public record of u has digest d.
@@ -107,13 +119,15 @@ func (v *verifier) replayUsers(e custody.Entry) {
 			v.r.add(KindMissing, e.Object, hintTamper, "custody entry %d grants a user who is not in the archive", e.Seq)
 			return
 		}
-		if _, dup := v.replay.granted[e.Object]; dup {
-			v.r.add(KindEntry, obj, hintTamper, "grants user %s a second time", e.Object)
-		}
 		got, ok := committedRole(u, e.Digest)
 		if !ok || got == roleRemoved {
 			v.r.add(KindEntry, obj, hintTamper, "the grant's digest does not match user %s's public record", e.Object)
 			got = u.Role
+		}
+		// A second grant to a member gives them a role (sori user role
+		// --add): it must keep every role they held.
+		if prev, dup := v.replay.granted[e.Object]; dup && (prev == roleRemoved || !roleSubset(prev, got)) {
+			v.r.add(KindEntry, obj, hintTamper, "grants user %s a second time", e.Object)
 		}
 		v.replay.granted[e.Object] = got
 	case custody.KindRevoke:
@@ -121,9 +135,21 @@ func (v *verifier) replayUsers(e custody.Entry) {
 			v.r.add(KindUser, obj, hintTamper, "a revocation signed by %s, who is not an admin", e.Actor)
 		}
 		u, ok := v.userRows[e.Object]
-		if prev, had := v.replay.granted[e.Object]; !ok || !had || prev == roleRemoved {
+		prev, had := v.replay.granted[e.Object]
+		if !ok || !had || prev == roleRemoved {
 			v.r.add(KindEntry, obj, hintTamper, "revokes user %s, who holds no grant", e.Object)
-		} else if publicUserDigest(u, roleRemoved) != e.Digest {
+			v.replay.granted[e.Object] = roleRemoved
+			v.replay.revokes++
+			return
+		}
+		// A revocation that leaves the user some of their roles takes one
+		// away (sori user role --rm); only a removal starts a content key
+		// generation.
+		if got, isRole := committedRole(u, e.Digest); isRole && got != roleRemoved && roleSubset(got, prev) && got != prev {
+			v.replay.granted[e.Object] = got
+			return
+		}
+		if publicUserDigest(u, roleRemoved) != e.Digest {
 			v.r.add(KindEntry, obj, hintTamper, "the revocation's digest does not match user %s's public record", e.Object)
 		}
 		v.replay.granted[e.Object] = roleRemoved

@@ -51,3 +51,36 @@ func TestReplayUsers(t *testing.T) {
 		t.Errorf("%d findings, want 4:\n%s", len(v.r.Findings), text)
 	}
 }
+
+// TestReplayRoleChanges: a second grant that keeps every role is a role
+// given, a revoke to a smaller set a role taken (no content generation);
+// a second grant that drops a role is a finding.
+func TestReplayRoleChanges(t *testing.T) {
+	adm := store.User{ID: "a1", Role: "admin", Recipient: "age1admin", SignPub: []byte{1}}
+	po := store.User{ID: "p1", Role: "protection,investigator", Recipient: "age1po", SignPub: []byte{2}}
+	odd := store.User{ID: "o1", Role: "reader", Recipient: "age1odd", SignPub: []byte{3}}
+	item := evidence.NewID()
+	v := &verifier{r: &Report{}, replay: userReplay{granted: map[string]string{}},
+		userRows: map[string]store.User{adm.ID: adm, po.ID: po, odd.ID: odd},
+		items:    map[evidence.ID]store.Item{item: {ID: item, KeyGen: 1}}}
+	seq := int64(0)
+	entry := func(kind, actor, object string, d evidence.Digest) {
+		v.replayUsers(custody.Entry{V: 1, Seq: seq, Kind: kind, Time: time.Now(), Actor: actor, Object: object, Digest: d})
+		seq++
+	}
+	entry(custody.KindInit, adm.ID, "archive", publicUserDigest(adm, "admin,protection"))
+	entry(custody.KindGrant, adm.ID, po.ID, publicUserDigest(po, "investigator"))
+	entry(custody.KindGrant, adm.ID, po.ID, publicUserDigest(po, "protection,investigator")) // role given
+	entry(custody.KindRevoke, adm.ID, adm.ID, publicUserDigest(adm, "admin"))                // role taken
+	entry(custody.KindGrant, adm.ID, odd.ID, publicUserDigest(odd, "analyst"))
+	entry(custody.KindGrant, adm.ID, odd.ID, publicUserDigest(odd, "reader")) // drops analyst: not a role given
+	entry(custody.KindIntake, po.ID, item.String(), evidence.Digest{})        // still generation 1
+	v.checkUserRows()
+	text := ""
+	for _, f := range v.r.Findings {
+		text += f.String() + "\n"
+	}
+	if len(v.r.Findings) != 1 || !strings.Contains(text, "grants user o1 a second time") {
+		t.Errorf("findings:\n%s", text)
+	}
+}

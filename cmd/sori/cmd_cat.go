@@ -18,6 +18,11 @@ If the stored data was altered or truncated, sori stops with exit status 1
 and a message naming the item; what was written before is authentic but
 incomplete.
 
+An item of a testimony (its original or a translation) is restricted: the
+read is recorded first as a signed "read" custody entry ('sori log --actor
+NAME' lists it), and if it cannot be recorded nothing is written (a reader
+holds no log key: exit 3).
+
 Examples:
   sori cat 3fa4c2 > interview1.ko.txt
   sori cat 3fa4c2 | sha256sum

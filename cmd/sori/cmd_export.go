@@ -25,6 +25,15 @@ every entry against one signed checkpoint, the log's public key, and
 SHA-256 manifests of it all. The export itself is recorded in the custody
 log first and is the newest entry of that checkpoint.
 
+Consent comes first: an item that is the original or a translation of a
+testimony is exported only when the testimony's consent allows court use
+('sori consent set TESTIMONY --scope court'; without a consent record a
+testimony is internal only), an audio item not under --no-audio, a video or
+image not under --no-video, and never once the witness was withdrawn from
+the identity vault. Otherwise every refused item is named with its reason,
+exit 2, and nothing is logged or written. The bundle carries the consent
+records of the items' testimonies, every version with its custody entries.
+
 A court or repository checks the bundle without sori (docs/bundle.md) or
 with 'sori verify-bundle DIR'. DIR must not exist or be empty; the bundle
 is written beside it and renamed into place only when complete.
@@ -90,8 +99,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in := a.Inspect()
-	open := func(it store.Item) (io.ReadCloser, error) { return in.OpenItem(ctx, it) }
+	open := func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }
 	if err := bundle.Write(ctx, x, open, out, recipient); err != nil {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
 	}

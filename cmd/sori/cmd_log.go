@@ -20,8 +20,10 @@ ID or unique prefix), or of the whole archive; --actor NAME keeps only the
 entries NAME signed (what NAME did). One line per entry:
   SEQ<TAB>TIME<TAB>ACTOR<TAB>KIND<TAB>OBJECT<TAB>VERSION<TAB>DIGEST
 SEQ is the entry's index in the Merkle tree; KIND is init, intake, version,
-record, export, grant (a user added; OBJECT is their key ID), revoke (a user
-removed) or withdraw; VERSION is the record version ("-" if none); DIGEST is
+record, export, grant (a user added or given a role; OBJECT is their key
+ID), revoke (a user removed or a role taken), read (the original of an item
+of a testimony was read: sori cat; OBJECT is the item), witness, vault-open
+or withdraw; VERSION is the record version ("-" if none); DIGEST is
 the record's SHA-256. Each entry's signature is checked as
 it is listed. With --json, one object per line:
   {"seq","time","actor","actor_name","kind","object","version","digest","signature_ok"}

@@ -14,11 +14,12 @@ import (
 
 var userCmd = &command{
 	name:    "user",
-	summary: "add, list or remove the archive's users (admin)",
+	summary: "add, list or remove the archive's users, or change their roles (admin)",
 	usage: `
 Usage: sori user add NAME --role ROLE[,ROLE...] [--new-passphrase-file F] [--json]
        sori user ls [--json]
        sori user rm NAME
+       sori user role NAME --add ROLE | --rm ROLE [--json]
 
 Roles: admin, protection, investigator, analyst, reader (docs/roles.md has
 what each may do). Only an admin may run these; --user, --passphrase-file
@@ -41,6 +42,19 @@ logged, and a new content key is given to the remaining users only, so
 nothing added from now on can be read with NAME's old keys. An admin cannot
 remove themselves (exit 2; another admin can), so the last admin stays.
 
+'role' gives NAME one more role (--add) or takes one away (--rm), with a
+signed custody entry ("grant" or "revoke", committing to the new roles),
+and seals NAME's keyring again with the keys the new roles need. Giving
+protection gives the identity vault key; taking it away replaces the vault
+key, as removing a protection officer does, so NAME cannot open entries
+added later even with a kept copy of their key file. Both take an admin who
+is also a protection officer (else exit 3). This is how the first admin
+hands the vault over: give protection to the new officer, then take it from
+yourself. The last admin and the last protection officer keep their role,
+and a user keeps at least one role (exit 2). Prints NAME<TAB>ROLES<TAB>KEY-ID
+(--json: the object 'add' prints, plus "changed"); a role already held, or
+not held for --rm, changes nothing (stderr says so).
+
 Exit status: 0 ok, 1 failure, 2 invalid input (nothing changed), 3 locked or
 not an admin.
 
@@ -49,13 +63,15 @@ Examples:
   SORI_NEW_PASSPHRASE=... sori user add choi --role reader --json
   sori user ls
   sori user rm lee
+  sori user role kim --add protection
+  sori user role admin --rm protection
 `,
 	run: runUser,
 }
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("give a subcommand: add, ls or rm")
+		return usagef("give a subcommand: add, ls, rm or role")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
@@ -66,8 +82,10 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return runUserLs(ctx, e, args[1:])
 	case "rm":
 		return runUserRm(ctx, e, args[1:])
+	case "role":
+		return runUserRole(ctx, e, args[1:])
 	}
-	return usagef("unknown subcommand %q: want add, ls or rm", args[0])
+	return usagef("unknown subcommand %q: want add, ls, rm or role", args[0])
 }
 
 func runUserAdd(ctx context.Context, e *env, args []string) error {
@@ -187,6 +205,61 @@ func runUserRm(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	_, err = fmt.Fprintf(e.stdout, "removed user %s\n", name)
+	return err
+}
+
+func runUserRole(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var add, rm string
+	var asJSON bool
+	fs := newFlags("user role")
+	f.register(fs, e)
+	fs.StringVar(&add, "add", "", "")
+	fs.StringVar(&rm, "rm", "", "")
+	fs.BoolVar(&asJSON, "json", false, "")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give one user name")
+	}
+	if (add == "") == (rm == "") {
+		return usagef("give one of --add ROLE or --rm ROLE")
+	}
+	name, err := archive.CheckUserName(rest[0])
+	if err != nil {
+		return err
+	}
+	for _, r := range []string{add, rm} {
+		if r == "" {
+			continue
+		}
+		if c, err := archive.ParseRoles(r); err != nil {
+			return err
+		} else if strings.Contains(c, ",") {
+			return usagef("one role at a time")
+		}
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, changed, err := a.ChangeRole(ctx, name, add, rm)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(struct {
+			archive.UserInfo
+			Changed bool `json:"changed"`
+		}{u, changed})
+	}
+	if !changed {
+		fmt.Fprintf(e.stderr, "sori user role: nothing changed; %s holds %s\n", u.Name, strings.Join(u.Roles, ","))
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", u.Name, strings.Join(u.Roles, ","), u.ID)
 	return err
 }
 

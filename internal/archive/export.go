@@ -24,10 +24,13 @@ type Export struct {
 	LogKey     string             // the log's verifier key (signed-note form)
 	Checkpoint custody.Checkpoint // covers every entry below, the export's own included
 	Items      []ExportItem
+	Consents   []ExportRecord         // the consent records of the items' testimonies, by ID
 	Entry      ExportEntry            // the export's own custody entry
 	Actors     map[string]ExportActor // by key ID: everyone who signed an entry here
 	Digest     evidence.Digest        // what the export entry's digest commits to (see ExportManifest)
 	Manifest   []byte                 // canonical JSON the digest is of
+
+	a *Archive // for Open
 }
 
 // ExportItem is one item of an export.
@@ -64,8 +67,11 @@ type exportManifest struct {
 
 // Export records an export of the items refs (IDs or unique prefixes) to
 // recipient ("" for plaintext) as a custody entry, seals the log, and
-// returns what the bundle needs. The plaintext is read separately through
-// Inspect().OpenItem.
+// returns what the bundle needs, the consent records of the items'
+// testimonies included. Items their testimony's consent does not allow to
+// leave are refused first, all named in one evidence.ErrInvalid error,
+// with nothing logged (see exportRefused). The plaintext is read separately through
+// Export.Open (the export entry records the read).
 func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (*Export, error) {
 	if err := a.allow(OpExport); err != nil {
 		return nil, err
@@ -86,6 +92,10 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
+	consents, err := a.exportRefused(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	bundle := evidence.NewID().String()
 	m := exportManifest{V: 1, Bundle: bundle, Recipient: recipient}
 	for _, id := range ids {
@@ -117,7 +127,7 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (
 	}
 	a.pin(cp)
 
-	x := &Export{ID: bundle, Origin: a.Origin(), LogKey: a.cfg.LogKey, Checkpoint: cp, Actors: map[string]ExportActor{},
+	x := &Export{a: a, ID: bundle, Origin: a.Origin(), LogKey: a.cfg.LogKey, Checkpoint: cp, Actors: map[string]ExportActor{},
 		Digest: digest, Manifest: manifest}
 	users, err := a.db.Users(ctx)
 	if err != nil {
@@ -155,6 +165,9 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (
 		}
 		xi := ExportItem{Item: it, Versions: vs}
 		err = a.db.EachCustody(ctx, id.String(), func(r store.CustodyRow) error {
+			if r.Kind != custody.KindIntake && r.Kind != custody.KindVersion {
+				return nil // reads are the archive's access log, not the item's custody
+			}
 			e, err := entry(r)
 			xi.Entries = append(xi.Entries, e)
 			return err
@@ -163,6 +176,13 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (
 			return nil, err
 		}
 		x.Items = append(x.Items, xi)
+	}
+	for _, c := range consents {
+		xr, err := a.exportRecord(ctx, c, entry)
+		if err != nil {
+			return nil, err
+		}
+		x.Consents = append(x.Consents, xr)
 	}
 	err = a.db.EachCustody(ctx, bundle, func(r store.CustodyRow) error {
 		if r.Seq != exportSeq {

@@ -105,12 +105,13 @@ func (i Inspector) IntegrityCheck(ctx context.Context, quick bool) ([]string, er
 
 // OpenItem returns the plaintext of it, authenticated chunk by chunk and
 // checked against its size and SHA-256 at the end (errors wrap
-// evidence.ErrTampered).
+// evidence.ErrTampered). Opening an item of a testimony is recorded first
+// as a "read" custody entry (see openAudited); verification uses HashItem.
 func (i Inspector) OpenItem(ctx context.Context, it store.Item) (io.ReadCloser, error) {
 	if err := i.a.allow(OpVerify); err != nil {
 		return nil, err
 	}
-	return i.a.openItem(ctx, it)
+	return i.a.openAudited(ctx, it)
 }
 
 // Packs calls fn for every object in the blob store.

@@ -135,7 +135,9 @@ func (a *Archive) List(ctx context.Context, fn func(Listed) error) error {
 // Open returns the original bytes of an item. The reader authenticates
 // every chunk as it goes and, at the end, checks size and SHA-256 against
 // the item row; any mismatch is an error wrapping evidence.ErrTampered.
-// Bytes already returned before an error are authentic.
+// Bytes already returned before an error are authentic. Opening an item
+// of a testimony is recorded first as a "read" custody entry; if that
+// cannot be written the item is not opened (see openAudited).
 func (a *Archive) Open(ctx context.Context, ref string) (io.ReadCloser, store.Item, error) {
 	if err := a.allow(OpCat); err != nil {
 		return nil, store.Item{}, err
@@ -148,7 +150,7 @@ func (a *Archive) Open(ctx context.Context, ref string) (io.ReadCloser, store.It
 	if err != nil {
 		return nil, it, err
 	}
-	rc, err := a.openItem(ctx, it)
+	rc, err := a.openAudited(ctx, it)
 	return rc, it, err
 }
 

@@ -143,6 +143,9 @@ func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id
 	if err := a.checkRefs(ctx, tx, b); err != nil {
 		return err
 	}
+	if err := a.checkOneConsent(ctx, tx, id, b); err != nil {
+		return err
+	}
 	r := model.Record{V: model.RecordVersion, Kind: b.Kind(), ID: id, Version: version, Prev: prev, Time: now, Actor: a.me.ID, Body: model.EncodeBody(b)}
 	body := r.Marshal()
 	digest := evidence.Sum(body)

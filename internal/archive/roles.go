@@ -55,6 +55,8 @@ const (
 	OpVaultList            // the identity vault's pseudonyms and their status (witness ls)
 	OpVaultOpen            // decrypt a witness's true names and contact (witness show)
 	OpVaultWrite           // put a witness into the vault, or withdraw one (witness add, withdraw)
+	OpConsent              // set a testimony's consent (consent set; consent records by any path)
+	OpUserRole             // give a user a role or take one away (user role)
 	opCount
 )
 
@@ -62,7 +64,8 @@ var opNames = [opCount]string{
 	OpList: "list", OpShow: "show", OpCat: "cat", OpSearch: "search", OpLog: "log", OpCheckpoint: "checkpoint",
 	OpVerify: "verify", OpAdd: "add", OpEdit: "edit", OpRecordAdd: "record-add", OpRecordEdit: "record-edit",
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
-	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write",
+	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
+	OpUserRole: "user-role",
 }
 
 func (o Op) String() string {
@@ -113,6 +116,8 @@ var matrix = [opCount][]string{
 	OpVaultList:  protection,
 	OpVaultOpen:  protection,
 	OpVaultWrite: protection,
+	OpConsent:    intake,
+	OpUserRole:   admins,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)
@@ -180,4 +185,4 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key.
-var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite}
+var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole}

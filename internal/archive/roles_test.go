@@ -26,6 +26,7 @@ type roleFixture struct {
 	dir   string
 	item  string // item ID
 	event string // record ID
+	testi string // testimony record ID
 	src   string // directory for files to add
 	n     int    // makes names and contents unique
 }
@@ -45,6 +46,11 @@ func newRoleFixture(t *testing.T) *roleFixture {
 		t.Fatal(err)
 	}
 	f.event = ev.String()
+	ti, err := a.AddRecord(ctx, &model.Testimony{Title: "Interview 1", Witness: "W-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.testi = ti.String()
 	if _, err := a.AddWitness(ctx, Witness{Pseudonym: "W-1", Names: []string{"Han Eun-byeol"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +220,45 @@ var calls = map[string]call{
 	}},
 	"Archive.Export": {OpExport, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.Export(t.Context(), []string{f.item}, "")
+		return err
+	}},
+	"Archive.Consent": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Consent(t.Context(), f.testi)
+		return err
+	}},
+	"Archive.SetConsent": {OpConsent, func(t *testing.T, f *roleFixture, a *Archive) error {
+		ti, _ := evidence.ParseID(f.testi)
+		_, _, changed, err := a.SetConsent(t.Context(), &model.Consent{Testimony: ti, Scope: ScopeCourt, Notes: fmt.Sprintf("note %d", f.unique())})
+		if err == nil && !changed {
+			t.Error("SetConsent changed nothing")
+		}
+		return err
+	}},
+	"Archive.ChangeRole": {OpUserRole, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// The user to change is added by the first admin, in its own session.
+		who := fmt.Sprintf("changed-%d", f.unique())
+		adm := f.open(t, "")
+		_, err := adm.AddUser(t.Context(), who, RoleReader, testPass)
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, changed, err := a.ChangeRole(t.Context(), who, RoleAnalyst, "")
+		if err == nil && !changed {
+			t.Error("ChangeRole changed nothing")
+		}
+		return err
+	}},
+	"Inspector.HashItem": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		id, _ := evidence.ParseID(f.item)
+		it, err := a.db.Item(t.Context(), id)
+		if err != nil {
+			return err
+		}
+		n, err := a.Inspect().HashItem(t.Context(), it, nil)
+		if err == nil && n != it.Size {
+			t.Errorf("HashItem read %d of %d bytes", n, it.Size)
+		}
 		return err
 	}},
 	"Archive.Users": {OpUserList, func(t *testing.T, f *roleFixture, a *Archive) error { _, err := a.Users(t.Context()); return err }},

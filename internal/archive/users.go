@@ -393,7 +393,7 @@ func (a *Archive) dropKeyFiles(loc string) {
 
 // writeKeySumsWith writes keys/SUMS for the files in keys/ plus pending
 // (name → contents about to be written), leaving out the files of locator
-// drop.
+// drop (or the one file named drop).
 func writeKeySumsWith(dir string, pending map[string][]byte, drop string) error {
 	des, err := os.ReadDir(filepath.Join(dir, keysDir))
 	if err != nil {
@@ -402,7 +402,7 @@ func writeKeySumsWith(dir string, pending map[string][]byte, drop string) error 
 	var b strings.Builder
 	for _, de := range des {
 		name := de.Name()
-		if name == keySums || strings.HasPrefix(name, ".") || !de.Type().IsRegular() || (drop != "" && strings.HasPrefix(name, drop+".")) {
+		if name == keySums || strings.HasPrefix(name, ".") || !de.Type().IsRegular() || (drop != "" && (strings.HasPrefix(name, drop+".") || name == drop)) {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, keysDir, name))

@@ -143,12 +143,37 @@ func (w *writer) payload(ctx context.Context, x *archive.Export, open func(store
 	if err := w.entry(x, x.Entry, ExportEntryFile, ExportProofFile); err != nil {
 		return err
 	}
+	for _, xc := range x.Consents {
+		if err := w.consent(x, xc); err != nil {
+			return fmt.Errorf("consent record %s: %w", xc.ID, err)
+		}
+	}
 	for _, xi := range x.Items {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := w.item(ctx, x, xi, open, recipient); err != nil {
 			return fmt.Errorf("item %s: %w", xi.Item.ID, err)
+		}
+	}
+	return nil
+}
+
+// consent writes one consent record with its versions and custody.
+func (w *writer) consent(x *archive.Export, xc archive.ExportRecord) error {
+	d := path.Join(ConsentDir, xc.ID.String())
+	c := ConsentFileJSON{V: 1, Record: xc.ID, Testimony: xc.Testimony, Items: xc.Items}
+	for _, v := range xc.Versions {
+		c.Versions = append(c.Versions, MetadataVersion{Version: v.Version, Record: string(v.Record), Digest: v.Digest,
+			CreatedAt: v.CreatedAt.UTC(), Actor: v.Actor})
+	}
+	if err := w.json(path.Join(d, ConsentRecord), c); err != nil {
+		return err
+	}
+	for _, e := range xc.Entries {
+		name := path.Join(d, CustodyDir, strconv.FormatInt(e.Seq, 10))
+		if err := w.entry(x, e, name+".json", name+ProofExt); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -345,10 +370,14 @@ func syncTree(root string) error {
 
 const consentPlaceholder = `Consent records
 
-This bundle format reserves data/consent/ for the witnesses' consent
-records (what each witness agreed to, and any withdrawal). sori does not
-yet keep them; they arrive with the witness-protection work. Until then,
-consent is documented outside sori, and this file is a placeholder.
+data/consent/<id>/ holds, for each testimony that an item of this bundle is
+the original or a translation of, the testimony's consent record: what the
+witness allowed it to be used for (scope: internal, court, anonymized or
+named; restrictions such as no_audio), in record.json with every version,
+and the record's custody entries with their inclusion proofs in custody/,
+checked like the items' (sori's docs/bundle.md, step 8). sori exports an
+item of a testimony only when its consent allows court use. A testimony
+without a consent record is internal only, so none of its items is here.
 `
 
 const readme = `sori court bundle

@@ -31,6 +31,7 @@ const (
 	LogKeyFile     = "data/log-key.txt"
 	CheckpointFile = "data/checkpoint.txt"
 	ConsentFile    = "data/consent/README.txt"
+	ConsentDir     = "data/consent" // one directory per consent record, named by its ID
 
 	ExportManifestFile = "data/export/manifest.json" // exactly the bytes the export entry's digest is of
 	ExportEntryFile    = "data/export/entry.json"    // an EntryFile
@@ -42,7 +43,8 @@ const (
 	OriginalFile    = "original"     // the plaintext, byte for byte
 	OriginalAgeFile = "original.age" // or the plaintext encrypted to the recipient
 	MetadataFile    = "metadata.json"
-	CustodyDir      = "custody" // <seq>.json (EntryFile) and <seq>.tlog-proof
+	ConsentRecord   = "record.json" // inside a consent directory (which has custody/ too)
+	CustodyDir      = "custody"     // <seq>.json (EntryFile) and <seq>.tlog-proof
 	ProofExt        = ".tlog-proof"
 )
 
@@ -99,4 +101,16 @@ type EntryFile struct {
 	Content  evidence.Digest `json:"content"`
 	LeafData string          `json:"leaf_data"`
 	Proof    string          `json:"proof"` // name of the tlog-proof file beside this one
+}
+
+// ConsentFileJSON is data/consent/<id>/record.json: a consent record of a
+// testimony that exported items belong to, with every version.
+type ConsentFileJSON struct {
+	V         int           `json:"v"` // 1
+	Record    evidence.ID   `json:"record"`
+	Testimony evidence.ID   `json:"testimony"` // what the current version is the consent of
+	Items     []evidence.ID `json:"items"`     // the bundle's items of that testimony, sorted
+	// Versions are the record's versions, oldest first; Record is the
+	// canonical model record (docs/format.md "Model records").
+	Versions []MetadataVersion `json:"versions"`
 }

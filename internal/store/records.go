@@ -82,12 +82,22 @@ func (db *DB) RecordVersions(ctx context.Context, id evidence.ID) ([]RecordRow, 
 // EachRecord calls fn for every record version (kind "" for all kinds),
 // by ID then version; latestOnly skips superseded versions.
 func (db *DB) EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(RecordRow) error) error {
+	return eachRecord(ctx, db.sql, kind, latestOnly, fn)
+}
+
+// EachRecord is DB.EachRecord inside tx: what the transaction sees,
+// its own writes included.
+func (t *Tx) EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(RecordRow) error) error {
+	return eachRecord(ctx, t.tx, kind, latestOnly, fn)
+}
+
+func eachRecord(ctx context.Context, db querier, kind string, latestOnly bool, fn func(RecordRow) error) error {
 	q := `SELECT ` + recordCols + ` FROM records r WHERE (? = '' OR kind = ?)`
 	if latestOnly {
 		q += ` AND version = (SELECT MAX(version) FROM records WHERE id = r.id)`
 	}
 	q += ` ORDER BY created_at, id, version`
-	rows, err := db.sql.QueryContext(ctx, q, kind, kind)
+	rows, err := db.QueryContext(ctx, q, kind, kind)
 	if err != nil {
 		return damaged(err)
 	}

@@ -19,7 +19,7 @@ import (
 	"strings"
 )
 
-// Check verifies the bundle in dir by docs/bundle.md, steps 1 to 7, and
+// Check verifies the bundle in dir by docs/bundle.md, steps 1 to 8, and
 // returns every problem found (none: the bundle passes). trustedKey, if
 // not empty, is the log key obtained independently (step 2). It returns an
 // error only if dir cannot be read at all.
@@ -46,6 +46,9 @@ func Check(dir, trustedKey string) ([]string, error) {
 		c.step5(id)
 	}
 	c.step6(items)
+	for _, id := range c.consentDirs() {
+		c.step8(id, items)
+	}
 	c.step7()
 	return c.problems, nil
 }

@@ -1,0 +1,134 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"sori/internal/evidence"
+	"sori/internal/model"
+	"sori/internal/store"
+)
+
+// What an export may carry (docs/roles.md, "Consent"): an item that is the
+// original or a translation of a testimony — as the testimony record says,
+// or as the item's own record says it translates such an item — leaves the
+// archive only when the testimony's consent allows court use, never as
+// audio under no_audio nor as video or image under no_video, and never
+// once its witness was withdrawn from the identity vault, whatever the
+// consent record says. Items of no testimony export as before.
+
+// ExportRecord is a model record carried in a bundle with every version
+// and their custody entries: the consent records of the exported items'
+// testimonies.
+type ExportRecord struct {
+	ID        evidence.ID
+	Testimony evidence.ID       // the testimony it is the consent of
+	Items     []evidence.ID     // the exported items of that testimony, sorted
+	Versions  []store.RecordRow // oldest first; Record is the canonical record
+	Entries   []ExportEntry     // its custody entries, oldest first
+}
+
+// exportRefused checks every item of ids against the consent of its
+// testimony and returns the consent records the bundle carries (by ID,
+// one per testimony with one, versions and entries not yet filled in). A refusal names every refused item
+// with its reason at once (evidence.ErrInvalid); nothing is logged.
+func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]ExportRecord, error) {
+	v, err := a.readConsent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.db.VaultRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	withdrawn := map[string]bool{}
+	for _, r := range rows {
+		withdrawn[r.Pseudonym] = r.Withdrawn
+	}
+	var refused []string
+	var consents []ExportRecord
+	seen := map[evidence.ID]int{} // testimony → index in consents
+	for _, id := range ids {
+		vs, err := a.db.Versions(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(vs) == 0 {
+			return nil, fmt.Errorf("%w: item %s has no record", evidence.ErrDamaged, id)
+		}
+		rec, err := decodeVersion(vs[len(vs)-1])
+		if err != nil {
+			return nil, err
+		}
+		t, ok := v.ofItem[id]
+		if !ok && rec.TranslationOf != nil {
+			t, ok = v.ofItem[*rec.TranslationOf]
+		}
+		if !ok {
+			continue
+		}
+		c, recorded := v.of(t)
+		if recorded {
+			k, ok := seen[t]
+			if !ok {
+				k = len(consents)
+				seen[t] = k
+				consents = append(consents, ExportRecord{ID: v.consentID[t], Testimony: t})
+			}
+			consents[k].Items = append(consents[k].Items, id) // ids are sorted
+		}
+		var why []string
+		if tm := v.testimony[t]; tm != nil && withdrawn[tm.Witness] {
+			why = append(why, fmt.Sprintf("its witness %s withdrew from the identity vault", tm.Witness))
+		}
+		if !ScopeAllows(c.Scope, ScopeCourt) {
+			s := "no consent is recorded (internal use only)"
+			if recorded {
+				s = fmt.Sprintf("its consent is %q", scopeLabel(c.Scope))
+			}
+			why = append(why, s+", and export needs court use")
+		}
+		if c.NoAudio && rec.Kind == evidence.Audio {
+			why = append(why, "its consent excludes audio")
+		}
+		if c.NoVideo && (rec.Kind == evidence.Video || rec.Kind == evidence.Image) {
+			why = append(why, "its consent excludes video and images")
+		}
+		if len(why) > 0 {
+			refused = append(refused, fmt.Sprintf("item %s (%s of testimony %s): %s", id, rec.Kind, t, strings.Join(why, "; ")))
+		}
+	}
+	if len(refused) > 0 {
+		return nil, fmt.Errorf("%w: consent does not allow exporting %d item(s), nothing was exported:\n  %s\n(see 'sori consent show TESTIMONY'; 'sori consent set' records a change of consent)",
+			evidence.ErrInvalid, len(refused), strings.Join(refused, "\n  "))
+	}
+	slices.SortFunc(consents, func(x, y ExportRecord) int { return strings.Compare(x.ID.String(), y.ID.String()) })
+	return consents, nil
+}
+
+// exportRecord gathers a record's versions and custody entries for a bundle.
+func (a *Archive) exportRecord(ctx context.Context, xr ExportRecord, entry func(store.CustodyRow) (ExportEntry, error)) (ExportRecord, error) {
+	id := xr.ID
+	rows, err := a.db.RecordVersions(ctx, id)
+	if err != nil {
+		return ExportRecord{}, err
+	}
+	for _, row := range rows {
+		r, err := decodeRecordRow(row)
+		if err != nil {
+			return xr, err
+		}
+		if r.Kind != model.KindConsent {
+			return xr, fmt.Errorf("%w: record %s is not a consent record", evidence.ErrTampered, id)
+		}
+		xr.Versions = append(xr.Versions, row)
+	}
+	err = a.db.EachCustody(ctx, id.String(), func(r store.CustodyRow) error {
+		e, err := entry(r)
+		xr.Entries = append(xr.Entries, e)
+		return err
+	})
+	return xr, err
+}

@@ -1,0 +1,123 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/store"
+)
+
+// Restricted reads (docs/roles.md, "Audit"): the original bytes of an item
+// that belongs to a testimony — its original or a translation, as the
+// testimony record says or as the item's own record says it translates
+// such an item — are testimony in full. Every read of them through Open or
+// Inspector.OpenItem is first recorded as a signed "read" custody entry,
+// in its own transaction; if the entry cannot be written (a role without
+// the log key, a full disk), the bytes are not returned. An export logs
+// itself instead (Export.Open). What is not logged: search snippets,
+// listing and showing metadata, and verification, which reads every item
+// only to hash it (Inspector.HashItem) and returns no byte.
+
+// testimonyOfItem returns the testimony an item belongs to, if any.
+func (a *Archive) testimonyOfItem(ctx context.Context, id evidence.ID) (evidence.ID, bool, error) {
+	v, err := a.readConsent(ctx)
+	if err != nil {
+		return evidence.ID{}, false, err
+	}
+	if t, ok := v.ofItem[id]; ok {
+		return t, true, nil
+	}
+	vs, err := a.db.Versions(ctx, id)
+	if err != nil || len(vs) == 0 {
+		return evidence.ID{}, false, err
+	}
+	rec, err := decodeVersion(vs[len(vs)-1])
+	if err != nil {
+		return evidence.ID{}, false, err
+	}
+	if rec.TranslationOf != nil {
+		if t, ok := v.ofItem[*rec.TranslationOf]; ok {
+			return t, true, nil
+		}
+	}
+	return evidence.ID{}, false, nil
+}
+
+// openAudited opens it's plaintext, recording the read first when the
+// item belongs to a testimony.
+func (a *Archive) openAudited(ctx context.Context, it store.Item) (io.ReadCloser, error) {
+	t, restricted, err := a.testimonyOfItem(ctx, it.ID)
+	if err != nil {
+		return nil, err
+	}
+	if restricted {
+		if err := a.logRead(ctx, it); err != nil {
+			return nil, fmt.Errorf("item %s belongs to testimony %s, and reading it is recorded in the custody log first: %w", it.ID, t, err)
+		}
+	}
+	return a.openItem(ctx, it)
+}
+
+// logRead appends the read entry of it in its own transaction.
+func (a *Archive) logRead(ctx context.Context, it store.Item) error {
+	if a.ring.Log == "" {
+		return fmt.Errorf("%w: role %s holds no log key, so its reads of testimony cannot be recorded (an investigator or analyst can read it)", evidence.ErrForbidden, a.me.Role)
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	l, err := a.newLogger(ctx, tx, a.now())
+	if err != nil {
+		return err
+	}
+	if err := l.append(ctx, custody.KindRead, it.ID.String(), 0, evidence.Digest{}, it.SHA256); err != nil {
+		return err
+	}
+	cp, err := l.seal(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	a.pin(cp)
+	a.log.Info("restricted item read", "item", it.ID.String())
+	return nil
+}
+
+// HashItem reads it's plaintext through to the end, authenticated and
+// checked against its size and SHA-256 as OpenItem does, and returns only
+// the number of bytes read: what verification needs, with no byte of the
+// plaintext handed out, and so not recorded as a read. buf is the copy
+// buffer (nil for a default one).
+func (i Inspector) HashItem(ctx context.Context, it store.Item, buf []byte) (int64, error) {
+	if err := i.a.allow(OpVerify); err != nil {
+		return 0, err
+	}
+	rc, err := i.a.openItem(ctx, it)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	return io.CopyBuffer(io.Discard, rc, buf)
+}
+
+// Open returns the plaintext of an item of the export, for the bundle.
+// The export's own custody entry records that it left the archive, so the
+// read is not recorded again. Items not in the export are refused.
+func (x *Export) Open(ctx context.Context, it store.Item) (io.ReadCloser, error) {
+	if x.a == nil {
+		return nil, fmt.Errorf("%w: not an export of this session", evidence.ErrInvalid)
+	}
+	for _, xi := range x.Items {
+		if xi.Item.ID == it.ID {
+			return x.a.openItem(ctx, xi.Item)
+		}
+	}
+	return nil, fmt.Errorf("%w: item %s is not part of export %s", evidence.ErrInvalid, it.ID, x.ID)
+}
