@@ -55,6 +55,8 @@ const (
 	OpVaultList            // the identity vault's pseudonyms and their status (witness ls)
 	OpVaultOpen            // decrypt a witness's true names and contact (witness show)
 	OpVaultWrite           // put a witness into the vault, or withdraw one (witness add, withdraw)
+	OpRedact               // mark a span of a transcript as never to be published, list or withdraw marks (redact)
+	OpPublish              // build a redacted public dataset of what consent allows (publish)
 	opCount
 )
 
@@ -63,6 +65,7 @@ var opNames = [opCount]string{
 	OpVerify: "verify", OpAdd: "add", OpEdit: "edit", OpRecordAdd: "record-add", OpRecordEdit: "record-edit",
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write",
+	OpRedact: "redact", OpPublish: "publish",
 }
 
 func (o Op) String() string {
@@ -113,6 +116,8 @@ var matrix = [opCount][]string{
 	OpVaultList:  protection,
 	OpVaultOpen:  protection,
 	OpVaultWrite: protection,
+	OpRedact:     writers,
+	OpPublish:    intake,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)
@@ -180,4 +185,4 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key.
-var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite}
+var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpRedact, OpPublish}

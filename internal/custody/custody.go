@@ -47,6 +47,7 @@ const (
 	KindWitness   = "witness"    // a witness entered the identity vault (object: vault entry ID)
 	KindVaultOpen = "vault-open" // a protection officer opened a witness's vault entry (object: vault entry ID)
 	KindRecord    = "record"     // a model record version (object: record ID; digest: that version)
+	KindPublish   = "publish"    // a redacted public dataset was published (object: publication ID; digest: its manifest)
 )
 
 // Entry is one custody entry. Its canonical encoding (Marshal) is signed by
