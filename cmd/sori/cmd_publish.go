@@ -60,9 +60,9 @@ Flags:
   --json               JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 
-Exit status: 0 ok, 1 failure, 2 invalid input (bad --format, DIR not
-empty: nothing written), 3 locked or not allowed (analysts and readers may
-not publish).
+Exit status: 0 ok, 1 failure (DIR exists and is not empty: nothing
+written), 2 invalid input (a bad --format), 3 locked or not allowed
+(analysts and readers may not publish).
 
 Examples:
   sori publish --out public-2026-12 --dry-run
