@@ -35,7 +35,7 @@ const (
 	pubTr1En = "Q: Who was taken?\nA: Pak Chol-min and Ri Yong-sun were taken in the spring of 1997 by Kim Song-chol of the county security office.\n"
 	pubTr2   = "질문: 재판 기록용 진술입니다. 한명순 씨가 목격했습니다.\n"
 	pubTr6   = "질문: 이 진술은 글로 공개하지 않습니다. Pak Chol-min.\n"
-	pubVill  = "삼봉리 3반"   // redacted by an active redaction
+	pubVill  = "삼봉리 3반"      // redacted by an active redaction
 	pubRain  = "그날은 비가 왔습니다" // its redaction is withdrawn: published
 )
 
