@@ -105,16 +105,16 @@ func FuzzApply(f *testing.F) {
 			t.Fatalf("invalid UTF-8 from %q", s)
 		}
 		merged := Merge(text, spans)
-		var kept []byte
 		at := 0
 		for i, m := range merged {
 			if m.Start < at || m.End <= m.Start || m.End > len(text) {
 				t.Fatalf("merged span %d %+v out of order or range", i, m)
 			}
-			kept = append(kept, text[at:m.Start]...)
+			if utf8.Valid(text) && (!utf8.RuneStart(text[m.Start]) || (m.End < len(text) && !utf8.RuneStart(text[m.End]))) {
+				t.Fatalf("merged span %d %+v splits a character", i, m)
+			}
 			at = m.End
 		}
-		kept = append(kept, text[at:]...)
 		var want strings.Builder
 		at = 0
 		for _, m := range merged {
