@@ -57,6 +57,8 @@ const (
 	OpVaultWrite           // put a witness into the vault, or withdraw one (witness add, withdraw)
 	OpConsent              // set a testimony's consent (consent set; consent records by any path)
 	OpUserRole             // give a user a role or take one away (user role)
+	OpRedact               // mark a span of a transcript as never to be published, list or withdraw marks (redact)
+	OpPublish              // build a redacted public dataset of what consent allows (publish)
 	opCount
 )
 
@@ -65,7 +67,7 @@ var opNames = [opCount]string{
 	OpVerify: "verify", OpAdd: "add", OpEdit: "edit", OpRecordAdd: "record-add", OpRecordEdit: "record-edit",
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
-	OpUserRole: "user-role",
+	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish",
 }
 
 func (o Op) String() string {
@@ -118,6 +120,8 @@ var matrix = [opCount][]string{
 	OpVaultWrite: protection,
 	OpConsent:    intake,
 	OpUserRole:   admins,
+	OpRedact:     writers,
+	OpPublish:    intake,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)
@@ -185,4 +189,4 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key.
-var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole}
+var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish}

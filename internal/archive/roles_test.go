@@ -301,6 +301,39 @@ var calls = map[string]call{
 		_, err = a.WithdrawWitness(t.Context(), p)
 		return err
 	}},
+	"Archive.AddRedaction": {OpRedact, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.AddRedaction(t.Context(), f.item, 0, 3, fmt.Sprintf("reason %d", f.unique()))
+		return err
+	}},
+	"Archive.Redactions": {OpRedact, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Redactions(t.Context(), f.item)
+		return err
+	}},
+	"Archive.WithdrawRedaction": {OpRedact, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// The redaction to withdraw is made by the first admin, in its own session.
+		adm := f.open(t, "")
+		r, err := adm.AddRedaction(t.Context(), f.item, 0, 3, fmt.Sprintf("reason %d", f.unique()))
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.WithdrawRedaction(t.Context(), r.ID.String())
+		return err
+	}},
+	"Archive.Publish": {OpPublish, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Publish(t.Context(), []string{"json"})
+		return err
+	}},
+	"Archive.RecordPublication": {OpPublish, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// The publication is built by the first admin, in its own session.
+		adm := f.open(t, "")
+		p, err := adm.Publish(t.Context(), []string{"json"})
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.RecordPublication(t.Context(), p)
+	}},
 	"Archive.ChangePassphrase": {OpPasswd, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.ChangePassphrase(t.Context(), testPass, testPass)
 	}},

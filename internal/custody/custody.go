@@ -48,6 +48,7 @@ const (
 	KindVaultOpen = "vault-open" // a protection officer opened a witness's vault entry (object: vault entry ID)
 	KindRecord    = "record"     // a model record version (object: record ID; digest: that version)
 	KindRead      = "read"       // the original bytes of an item of a testimony were read (object: item ID; content: its SHA-256)
+	KindPublish   = "publish"    // a redacted public dataset was published (object: publication ID; digest: its manifest)
 )
 
 // Entry is one custody entry. Its canonical encoding (Marshal) is signed by

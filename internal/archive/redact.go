@@ -1,0 +1,190 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"sori/internal/evidence"
+	"sori/internal/model"
+	"sori/internal/store"
+)
+
+// Redactions (docs/publish.md): an investigator marks a span of a
+// transcript that publication replaces with a marker. The mark is a model
+// record (model.Redaction) with its custody entry; the item is never
+// touched. Withdrawing a mark is a new version with Withdrawn set.
+
+// RedactionInfo is the current version of one redaction record.
+type RedactionInfo struct {
+	ID        evidence.ID `json:"id"`
+	Version   int         `json:"version"`
+	Item      evidence.ID `json:"item"`
+	Start     int         `json:"start"`
+	End       int         `json:"end"`
+	Reason    string      `json:"reason"`
+	Withdrawn bool        `json:"withdrawn"`
+}
+
+// maxRedactText is the largest item whose spans are checked and redacted:
+// a transcript, not a recording.
+const maxRedactText = 64 << 20
+
+// AddRedaction marks bytes start (inclusive) to end (exclusive) of the
+// text item ref as never to be published, for reason (which MUST NOT quote
+// the text it hides: it is listed by 'publish --dry-run'). The span must
+// lie within the item's bytes and on UTF-8 character boundaries. Bad input
+// is an error wrapping evidence.ErrInvalid and stores nothing.
+func (a *Archive) AddRedaction(ctx context.Context, ref string, start, end int, reason string) (RedactionInfo, error) {
+	if err := a.allow(OpRedact); err != nil {
+		return RedactionInfo{}, err
+	}
+	item, err := a.Resolve(ctx, ref)
+	if err != nil {
+		return RedactionInfo{}, err
+	}
+	r := &model.Redaction{Item: item, Start: start, End: end, Reason: reason}
+	ids, err := a.addRecords(ctx, []model.Body{r}, nil)
+	if err != nil {
+		return RedactionInfo{}, err
+	}
+	return RedactionInfo{ID: ids[0], Version: 1, Item: item, Start: start, End: end, Reason: reason}, nil
+}
+
+// Redactions lists the current version of every redaction record, of the
+// item ref only when ref is not "", in the order they were made.
+func (a *Archive) Redactions(ctx context.Context, ref string) ([]RedactionInfo, error) {
+	if err := a.allow(OpRedact); err != nil {
+		return nil, err
+	}
+	var item evidence.ID
+	if ref != "" {
+		id, err := a.Resolve(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		item = id
+	}
+	return a.redactions(ctx, item)
+}
+
+// redactions is Redactions without the role check; a zero item means all.
+func (a *Archive) redactions(ctx context.Context, item evidence.ID) ([]RedactionInfo, error) {
+	out := []RedactionInfo{}
+	err := a.db.EachRecord(ctx, model.KindRedaction, true, func(row store.RecordRow) error {
+		rec, err := decodeRecordRow(row)
+		if err != nil {
+			return err
+		}
+		b, err := model.DecodeBody(rec)
+		if err != nil {
+			return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+		}
+		r := b.(*model.Redaction)
+		if item.IsZero() || r.Item == item {
+			out = append(out, RedactionInfo{ID: rec.ID, Version: rec.Version, Item: r.Item, Start: r.Start, End: r.End, Reason: r.Reason, Withdrawn: r.Withdrawn})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// WithdrawRedaction lifts the redaction ref: a new version with Withdrawn
+// set, so that the mark and its withdrawal both stay in the custody log.
+// Withdrawing twice, or a record that is not a redaction, is invalid.
+func (a *Archive) WithdrawRedaction(ctx context.Context, ref string) (RedactionInfo, error) {
+	if err := a.allow(OpRedact); err != nil {
+		return RedactionInfo{}, err
+	}
+	id, err := a.resolveRecord(ctx, ref)
+	if err != nil {
+		return RedactionInfo{}, err
+	}
+	rows, err := a.db.RecordVersions(ctx, id)
+	if err != nil {
+		return RedactionInfo{}, err
+	}
+	if len(rows) == 0 {
+		return RedactionInfo{}, fmt.Errorf("%w: no record %s", evidence.ErrNotFound, id)
+	}
+	rec, err := decodeRecordRow(rows[len(rows)-1])
+	if err != nil {
+		return RedactionInfo{}, err
+	}
+	if rec.Kind != model.KindRedaction {
+		return RedactionInfo{}, fmt.Errorf("%w: %s is %s %s record, not a redaction", evidence.ErrInvalid, id, article(rec.Kind), rec.Kind)
+	}
+	b, err := model.DecodeBody(rec)
+	if err != nil {
+		return RedactionInfo{}, fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+	}
+	r := b.(*model.Redaction)
+	if r.Withdrawn {
+		return RedactionInfo{}, fmt.Errorf("%w: redaction %s is already withdrawn", evidence.ErrInvalid, id)
+	}
+	r.Withdrawn = true
+	v, _, err := a.updateRecord(ctx, id, r)
+	if err != nil {
+		return RedactionInfo{}, err
+	}
+	return RedactionInfo{ID: id, Version: v, Item: r.Item, Start: r.Start, End: r.End, Reason: r.Reason, Withdrawn: true}, nil
+}
+
+func article(word string) string {
+	if word != "" && (word[0] == 'a' || word[0] == 'e' || word[0] == 'i' || word[0] == 'o' || word[0] == 'u') {
+		return "an"
+	}
+	return "a"
+}
+
+// checkRedactionSpan makes sure a redaction's item is text and its span
+// lies within the item's bytes, on character boundaries. Its errors give
+// offsets only, never the text.
+func (a *Archive) checkRedactionSpan(ctx context.Context, tx *store.Tx, r *model.Redaction) error {
+	it, err := tx.Item(ctx, r.Item)
+	if err != nil {
+		return fmt.Errorf("item %s: %w", r.Item, err)
+	}
+	if int64(r.End) > it.Size {
+		return fmt.Errorf("%w: span %d:%d lies beyond the end of item %s (%d bytes)", evidence.ErrInvalid, r.Start, r.End, r.Item, it.Size)
+	}
+	v, err := tx.LatestVersion(ctx, r.Item)
+	if err != nil {
+		return err
+	}
+	rec, err := decodeVersion(v)
+	if err != nil {
+		return err
+	}
+	switch rec.Kind {
+	case evidence.Audio, evidence.Video, evidence.Image:
+		return fmt.Errorf("%w: item %s is %s item: only text can be redacted (its bytes are never published)", evidence.ErrInvalid, r.Item, article(string(rec.Kind))+" "+string(rec.Kind))
+	}
+	if it.Size > maxRedactText {
+		return fmt.Errorf("%w: item %s is larger than %d bytes: not a transcript", evidence.ErrInvalid, r.Item, maxRedactText)
+	}
+	b, err := a.itemBytes(ctx, it)
+	if err != nil {
+		return err
+	}
+	if !looksLikeText(b) {
+		return fmt.Errorf("%w: item %s is not UTF-8 text: only text can be redacted", evidence.ErrInvalid, r.Item)
+	}
+	for _, off := range []int{r.Start, r.End} {
+		if off < len(b) && !utf8.RuneStart(b[off]) {
+			return fmt.Errorf("%w: span %d:%d: offset %d splits a character of item %s (offsets count bytes: a Hangul syllable is 3)", evidence.ErrInvalid, r.Start, r.End, off, r.Item)
+		}
+	}
+	return nil
+}
+
+// itemBytes reads an item's original bytes, checked against its digest.
+func (a *Archive) itemBytes(ctx context.Context, it store.Item) ([]byte, error) {
+	rc, err := a.openItem(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
