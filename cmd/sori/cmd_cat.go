@@ -20,8 +20,8 @@ incomplete.
 
 An item of a testimony (its original or a translation) is restricted: the
 read is recorded first as a signed "read" custody entry ('sori log --actor
-NAME' lists it), and if it cannot be recorded nothing is written (a reader
-holds no log key: exit 3).
+NAME' lists it), and if it cannot be recorded nothing is written (a
+keyring without the log key: exit 3).
 
 Examples:
   sori cat 3fa4c2 > interview1.ko.txt

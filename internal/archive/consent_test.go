@@ -304,7 +304,7 @@ func TestReadAudit(t *testing.T) {
 	if r := reads(); len(r) != 4 || !strings.HasPrefix(r[3], ja.String()) {
 		t.Errorf("read of a translation by its record: %v", r)
 	}
-	// A reader has no log key: the read cannot be recorded, so it fails.
+	// A reader holds the log key for this: its read is recorded too.
 	if _, err := f.a.AddUser(ctx, "reader-choi", RoleReader, testPass); err != nil {
 		t.Fatal(err)
 	}
@@ -313,16 +313,21 @@ func TestReadAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rd.Close()
-	if _, _, err := rd.Open(ctx, f.original.String()); !errors.Is(err, evidence.ErrForbidden) {
-		t.Errorf("reader reads a testimony item: %v", err)
+	rc, _, err = rd.Open(ctx, f.original.String())
+	if err != nil {
+		t.Fatalf("reader reads a testimony item: %v", err)
+	}
+	rc.Close()
+	if r := reads(); len(r) != 5 || r[4] != f.original.String()+" reader-choi" {
+		t.Errorf("the reader's read: %v", r)
 	}
 	if rc, _, err := rd.Open(ctx, f.loose.String()); err != nil {
 		t.Errorf("reader reads a loose item: %v", err)
 	} else {
 		rc.Close()
 	}
-	if r := reads(); len(r) != 4 {
-		t.Errorf("the refused read was logged: %v", r)
+	if r := reads(); len(r) != 5 {
+		t.Errorf("a loose item's read was logged: %v", r)
 	}
 }
 

@@ -188,5 +188,6 @@ func grantFor(roles string) seal.Grant {
 func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 
 // writeOps are the operations that append custody entries, and so sign
-// checkpoints with the log key.
-var writeOps = []Op{OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish}
+// checkpoints with the log key. Reading a testimony's item in full (cat)
+// is one: the read is audited, so a reader too holds the log key.
+var writeOps = []Op{OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish}
