@@ -64,7 +64,7 @@ func (a *Archive) openAudited(ctx context.Context, it store.Item) (io.ReadCloser
 // logRead appends the read entry of it in its own transaction.
 func (a *Archive) logRead(ctx context.Context, it store.Item) error {
 	if a.ring.Log == "" {
-		return fmt.Errorf("%w: this keyring holds no log key, so its reads of testimony cannot be recorded (an admin can give the role again: 'sori user role')", evidence.ErrForbidden)
+		return fmt.Errorf("%w: this keyring holds no log key, so its reads of testimony cannot be recorded (a reader's keyring from before readers held it: an admin must add the user again)", evidence.ErrForbidden)
 	}
 	tx, err := a.db.Begin(ctx)
 	if err != nil {
