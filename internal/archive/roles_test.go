@@ -149,6 +149,13 @@ var calls = map[string]call{
 		}
 		return err
 	}},
+	"Inspector.VaultNameCounts": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		n, err := a.Inspect().VaultNameCounts(t.Context())
+		if err == nil && len(n) == 0 {
+			t.Error("VaultNameCounts: no entry has names")
+		}
+		return err
+	}},
 	"Inspector.StoredHashes": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.Inspect().StoredHashes(t.Context(), func(int64, []byte) error { return nil })
 	}},
@@ -200,6 +207,13 @@ var calls = map[string]call{
 	}},
 	"Archive.AddRecords": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.AddRecords(t.Context(), []model.Body{&model.Person{Names: []string{"Pak Chol-min"}}}, nil)
+		return err
+	}},
+	"Archive.CheckText": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		spans, err := a.CheckText(t.Context(), "Han Eun-byeol, 한은별")
+		if err == nil && len(spans) != 2 {
+			t.Errorf("CheckText found %v", spans)
+		}
 		return err
 	}},
 	"Archive.AddRecord": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
