@@ -216,6 +216,13 @@ var calls = map[string]call{
 		}
 		return err
 	}},
+	"Archive.CheckTexts": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		spans, err := a.CheckTexts(t.Context(), []string{"nobody", "Han Eun-byeol"})
+		if err == nil && (len(spans) != 2 || spans[0] != nil || len(spans[1]) != 1) {
+			t.Errorf("CheckTexts found %v", spans)
+		}
+		return err
+	}},
 	"Archive.AddRecord": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
 		ev, _ := evidence.ParseID(f.event)
 		id, _ := evidence.ParseID(f.item)
@@ -256,6 +263,10 @@ var calls = map[string]call{
 	}},
 	"Archive.AddWitness": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.AddWitness(t.Context(), Witness{Pseudonym: fmt.Sprintf("W-%d", 100+f.unique()), Names: []string{"Ro Seon-hwa"}})
+		return err
+	}},
+	"Archive.HashWitnessNames": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.HashWitnessNames(t.Context())
 		return err
 	}},
 	"Archive.WithdrawWitness": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
+	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/namenet"
 	"sori/internal/store"
@@ -186,7 +188,8 @@ func (g *nameGuard) Empty() bool { return g == nil || g.m.Empty() }
 
 // CheckText reports where text names a witness sealed in the identity
 // vault (see NameSpan), without saying which witness or what name: for
-// text about to be added as a record or an item. It needs no vault key.
+// text about to be added, or just added, as a record. It needs no vault
+// key, only the name-net key every role that writes holds.
 func (a *Archive) CheckText(ctx context.Context, text string) ([]NameSpan, error) {
 	if err := a.allow(OpRecordAdd); err != nil {
 		return nil, err
@@ -196,4 +199,106 @@ func (a *Archive) CheckText(ctx context.Context, text string) ([]NameSpan, error
 		return nil, err
 	}
 	return g.Find(text), nil
+}
+
+// CheckTexts is CheckText for many texts (an import's records): the
+// vault's hashes are loaded once. out[i] is nil where texts[i] names no one.
+func (a *Archive) CheckTexts(ctx context.Context, texts []string) ([][]NameSpan, error) {
+	if err := a.allow(OpRecordAdd); err != nil {
+		return nil, err
+	}
+	g, err := a.newNameGuard(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]NameSpan, len(texts))
+	if g.Empty() {
+		return out, nil
+	}
+	for i, t := range texts {
+		out[i] = g.Find(t)
+	}
+	return out, nil
+}
+
+// HashWitnessNames stores the safety net's hashes for every active vault
+// entry that has none (entries added before the safety net existed), and
+// returns how many it hashed. Each such entry is decrypted to read its
+// names, so each is recorded as an opening ("vault-open" custody entry,
+// naming only the entry ID), in the one transaction that stores the
+// hashes. An archive whose entries all have hashes changes nothing.
+func (a *Archive) HashWitnessNames(ctx context.Context) (int, error) {
+	if err := a.allow(OpVaultWrite); err != nil {
+		return 0, err
+	}
+	if err := a.vaultKey(); err != nil {
+		return 0, err
+	}
+	counts, err := a.db.VaultNameCounts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.ActiveVault(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var todo []store.VaultRow
+	for _, r := range rows {
+		if counts[r.ID] == 0 {
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) == 0 {
+		return 0, nil
+	}
+	nk, _, err := a.nameNetKey(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	now := a.now()
+	l, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range todo {
+		w, err := a.openEntry(r)
+		if err != nil {
+			return 0, err
+		}
+		if err := tx.InsertVaultNames(ctx, r.ID, vaultNameRows(nk, w.Names)); err != nil {
+			return 0, err
+		}
+		if err := l.append(ctx, custody.KindVaultOpen, r.ID, 0, vaultDigest(r.ID, r.Pseudonym), evidence.Digest{}); err != nil {
+			return 0, err
+		}
+	}
+	cp, err := l.seal(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	a.pin(cp)
+	a.log.Info("witness names hashed for the safety net", "entries", len(todo))
+	return len(todo), nil
+}
+
+// openEntry decrypts an active entry (the caller records the opening).
+func (a *Archive) openEntry(r store.VaultRow) (*Witness, error) {
+	plain, err := a.ring.OpenWitness(r.ID, r.Wrapped, r.Entry)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	var w Witness
+	if err := json.Unmarshal(plain, &w); err != nil || w.Pseudonym != r.Pseudonym {
+		return nil, fmt.Errorf("%w: vault entry %s: unexpected contents", evidence.ErrDamaged, r.ID)
+	}
+	return &w, nil
 }

@@ -241,3 +241,48 @@ func entryOf(t *testing.T, a *Archive, pseudonym string) string {
 	}
 	return r.ID
 }
+
+// TestHashWitnessNames: an entry stored before the safety net (no hashes)
+// gets them from a protection officer, with its opening recorded; then
+// nothing is left to do.
+func TestHashWitnessNames(t *testing.T) {
+	ctx := context.Background()
+	po := newArchive(t)
+	for _, w := range []Witness{vaultW17, vaultW19} {
+		if _, err := po.AddWitness(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := entryOf(t, po, "W-19")
+	tx, err := po.db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.DeleteVaultNames(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if spans, err := po.CheckText(ctx, "박철민은"); err != nil || spans != nil {
+		t.Fatalf("without hashes: %v, %v", spans, err)
+	}
+	before := 0
+	po.Log(ctx, "", func(e LogEntry) error { before++; return nil })
+	n, err := po.HashWitnessNames(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("HashWitnessNames = %d, %v", n, err)
+	}
+	var last LogEntry
+	after := 0
+	po.Log(ctx, "", func(e LogEntry) error { after++; last = e; return nil })
+	if after != before+1 || last.Kind != "vault-open" || last.Object != old {
+		t.Fatalf("custody: %d entries before, %d after, last %+v", before, after, last)
+	}
+	if spans, err := po.CheckText(ctx, "박철민은"); err != nil || len(spans) != 1 {
+		t.Fatalf("after hashing: %v, %v", spans, err)
+	}
+	if n, err := po.HashWitnessNames(ctx); err != nil || n != 0 {
+		t.Fatalf("second run = %d, %v", n, err)
+	}
+}

@@ -65,7 +65,7 @@ func (t *Tx) WithdrawVault(ctx context.Context, pseudonym string, now time.Time)
 	if r.Withdrawn {
 		return r, fmt.Errorf("%w: witness %s was withdrawn already", evidence.ErrInvalid, pseudonym)
 	}
-	if err := t.deleteVaultNames(ctx, r.ID); err != nil {
+	if err := t.DeleteVaultNames(ctx, r.ID); err != nil {
 		return r, err
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM vault WHERE pseudonym = ?`, pseudonym); err != nil {

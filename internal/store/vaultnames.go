@@ -59,9 +59,9 @@ func (t *Tx) InsertVaultNames(ctx context.Context, entry string, names []VaultNa
 	return nil
 }
 
-// deleteVaultNames deletes an entry's hashed forms (overwritten in place
+// DeleteVaultNames deletes an entry's hashed forms (overwritten in place
 // under secure_delete).
-func (t *Tx) deleteVaultNames(ctx context.Context, entry string) error {
+func (t *Tx) DeleteVaultNames(ctx context.Context, entry string) error {
 	_, err := t.tx.ExecContext(ctx, `DELETE FROM vault_names WHERE entry = ?`, entry)
 	return damaged(err)
 }
