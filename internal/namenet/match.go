@@ -54,7 +54,7 @@ func (m *Matcher) Find(text string) []Span {
 	if m.Empty() {
 		return nil
 	}
-	f := finder{m: m, text: text, mac: newMacer(m.key)}
+	f := finder{m: m, text: text, mac: newMacer(m.key), cache: map[winKey][]string{}}
 	f.scan()
 	return f.resolve()
 }
@@ -69,7 +69,8 @@ type finder struct {
 	found  []match
 	buf    []byte // hashDomain, then the form being tried
 	combos int
-	hashed int // forms hashed in all
+	cache  map[winKey][]string // labels found per window already tried
+	hashed int                 // forms hashed in all
 }
 
 type match struct {
@@ -151,12 +152,12 @@ func (f *finder) hangulWindows() {
 			if ss[j].latin || ss[j].nkeys() != 1 {
 				break
 			}
-			if j > i && ss[j].s != ss[j-1].e && !f.apart(i, j) {
+			if j > i && !f.adjacent(j-1, j) && !f.apart(i, j) {
 				break
 			}
 			seq = append(seq, f.keysOf(ss[j]))
 			if len(seq) >= minSyllables {
-				f.try(seq, int(ss[i].s), int(ss[j].e))
+				f.try(winKey{text: f.text[ss[i].s:ss[j].e], n: int(ss[j].e - ss[i].s)}, seq, int(ss[i].s), int(ss[j].e))
 			}
 		}
 		f.seq = seq
@@ -164,18 +165,18 @@ func (f *finder) hangulWindows() {
 }
 
 // apart reports whether syllables i..j-1 are a whole Hangul word of one or
-// two syllables followed by one space or tab before j.
+// two syllables followed by one space before syllable j (박 철민).
 func (f *finder) apart(i, j int) bool {
-	n := j - i
-	if n > 2 || ss(f, i-1, i) {
+	if j-i > 2 || f.adjacent(i-1, i) {
 		return false
 	}
 	gap := f.text[int(f.syls[j-1].e):int(f.syls[j].s)]
 	return gap == " " || gap == "\t" || gap == "\u00a0"
 }
 
-// ss reports whether syllables a and b are adjacent Hangul in one run.
-func ss(f *finder, a, b int) bool {
+// adjacent reports whether positions a and b are Hangul syllables next to
+// each other in one run.
+func (f *finder) adjacent(a, b int) bool {
 	if a < 0 || b >= len(f.syls) {
 		return false
 	}
@@ -228,10 +229,10 @@ func (f *finder) latinWindows() {
 			for _, x := range ss[words[a].at : w.at+w.n] {
 				seq = append(seq, f.keysOf(x))
 			}
-			f.try(seq, start, end)
+			f.try(f.latinKey(start, end, false), seq, start, end)
 			if b > a && len(hangul.SurnamesSpelled(ss[w.at].folded)) > 0 {
 				last := seq[len(seq)-w.n:]
-				f.try(append(slices.Clone(last), seq[:len(seq)-w.n]...), start, end)
+				f.try(f.latinKey(start, end, true), append(slices.Clone(last), seq[:len(seq)-w.n]...), start, end)
 			}
 		}
 	}
@@ -257,11 +258,45 @@ func (f *finder) joins(from, to int) bool {
 
 // try hashes every reading of seq (one key set per syllable) and records a
 // match over [s, e) for each one in the set. Windows with more than
-// maxCombos readings are tried only up to that many.
-func (f *finder) try(seq [][]string, s, e int) {
+// maxCombos readings are tried only up to that many. key names the window
+// for the cache: text that determines its readings.
+func (f *finder) try(key winKey, seq [][]string, s, e int) {
+	if labels, ok := f.cache[key]; ok {
+		for _, l := range labels {
+			f.found = append(f.found, match{Span{s, e, l}, l == LabelGiven})
+		}
+		return
+	}
 	f.combos = 0
 	f.buf = append(f.buf[:0], hashDomain...)
+	n := len(f.found)
 	f.tryFrom(seq, 0, s, e)
+	if f.cache != nil && len(f.cache) < maxCache {
+		var labels []string
+		for _, m := range f.found[n:] {
+			labels = append(labels, m.Label)
+		}
+		f.cache[key] = labels
+	}
+}
+
+// winKey is what a window's readings depend on: its text and, for a
+// romanized one, the few bytes after it (a hyphen and the next letter
+// condition the last syllable's keys), and whether it is read last word
+// first.
+type winKey struct {
+	text string // the window, then (romanized) up to 6 bytes after it
+	n    int    // the window's length in bytes
+	rev  bool
+}
+
+// maxCache bounds the windows one Find remembers: text repeats words and
+// names, and a romanized window costs a hash per reading.
+const maxCache = 1 << 16
+
+// latinKey is the cache key of the romanized window [s, e).
+func (f *finder) latinKey(s, e int, rev bool) winKey {
+	return winKey{f.text[s:min(len(f.text), e+6)], e - s, rev}
 }
 
 func (f *finder) tryFrom(seq [][]string, i, s, e int) {
