@@ -31,7 +31,8 @@ func (v *verifier) loadVault(ctx context.Context) error {
 		v.vaultRows[r.ID] = r
 	}
 	v.vault = map[string]*vaultState{}
-	return nil
+	v.vaultNames, err = v.in.VaultNameCounts(ctx)
+	return err
 }
 
 // replayVault is called for every entry, in log order, with the role the
@@ -86,6 +87,17 @@ func (v *verifier) checkVaultRows() {
 			} else {
 				v.r.add(KindEntry, "vault "+r.Pseudonym, hintTamper, "the custody log withdrew entry %s, but its row is active again", id)
 			}
+		}
+	}
+	// The safety net's name hashes belong to active entries only: a
+	// withdrawal deletes them with the entry.
+	for id, n := range v.vaultNames {
+		r, ok := v.vaultRows[id]
+		switch {
+		case !ok:
+			v.r.add(KindEntry, "vault entry "+id, hintTamper, "%d name hashes belong to no vault entry", n)
+		case r.Withdrawn:
+			v.r.add(KindEntry, "vault "+r.Pseudonym, hintTamper, "withdrawn, but %d hashes of its names remain (a withdrawal deletes them)", n)
 		}
 	}
 	for id := range v.vault {

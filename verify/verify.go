@@ -131,8 +131,9 @@ type verifier struct {
 	versions map[evidence.ID][]store.Version
 	records  map[evidence.ID][]store.RecordRow
 
-	vaultRows map[string]store.VaultRow // by entry ID
-	vault     map[string]*vaultState    // replayed from the log, by entry ID
+	vaultRows  map[string]store.VaultRow // by entry ID
+	vault      map[string]*vaultState    // replayed from the log, by entry ID
+	vaultNames map[string]int            // hashed name forms per entry ID
 }
 
 func (v *verifier) run(ctx context.Context) (err error) {

@@ -27,6 +27,17 @@ With --json, one object per line:
 A line is printed only when its item is durable: after an interruption,
 every printed item is intact. A progress bar is shown on a terminal.
 
+When the identity vault holds witnesses, each new text file is checked for
+their names in Hangul and any romanization (the vault is not opened: only
+keyed hashes of the names' forms are compared). Each match is a warning on
+stderr, which says where but never whose name or which:
+  sori add: warning: FILE: bytes 120:129 hold a name sealed in the identity
+  vault; mark it with 'sori redact ID --span 120:129 --reason sealed-name'
+  before any publication
+A given name alone is reported as "a given name … (a weaker match)". With
+--json the same spans are in "sealed_names": [{"start","end","label"}]
+(left out when none). The exit status does not change.
+
 Flags:
   --title T            title (a single file only)
   --lang L             language tag: ko, en, ko-KP, …
@@ -98,14 +109,19 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		} else {
 			added++
 		}
+		if len(r.Names) > 0 {
+			bar.clear()
+			warnSealedItem(e.stderr, "add", r.Path, r.ID, r.Names)
+		}
 		if asJSON {
 			return enc.Encode(struct {
-				ID        string `json:"id"`
-				SHA256    string `json:"sha256"`
-				Path      string `json:"path"`
-				Size      int64  `json:"size"`
-				Duplicate bool   `json:"duplicate"`
-			}{r.ID.String(), r.SHA256.String(), r.Path, r.Size, r.Duplicate})
+				ID          string             `json:"id"`
+				SHA256      string             `json:"sha256"`
+				Path        string             `json:"path"`
+				Size        int64              `json:"size"`
+				Duplicate   bool               `json:"duplicate"`
+				SealedNames []archive.NameSpan `json:"sealed_names,omitempty"`
+			}{r.ID.String(), r.SHA256.String(), r.Path, r.Size, r.Duplicate, r.Names})
 		}
 		_, err := fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", r.ID, r.SHA256, r.Path)
 		return err

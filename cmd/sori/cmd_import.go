@@ -96,9 +96,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	bodies, ids := p.Ordered()
-	if _, err := a.AddRecords(ctx, bodies, ids); err != nil {
+	stored, err := a.AddRecords(ctx, bodies, ids)
+	if err != nil {
 		return fmt.Errorf("%s: nothing imported: %w", name, err)
 	}
+	warnSealedRecords(ctx, a, e.stderr, "import", stored, bodies)
 	if asJSON {
 		refs := map[string]string{}
 		for k, id := range p.Refs {

@@ -159,6 +159,7 @@ func (k *recordKind) add(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnSealedRecords(ctx, a, e.stderr, k.cmd+" add", []evidence.ID{id}, p.Bodies[:1])
 	if asJSON {
 		return json.NewEncoder(e.stdout).Encode(map[string]string{"id": id.String(), "kind": k.kind})
 	}
@@ -207,6 +208,9 @@ func (k *recordKind) edit(ctx context.Context, e *env, args []string) error {
 	v, changed, err := a.UpdateRecord(ctx, info.ID.String(), p.Bodies[0])
 	if err != nil {
 		return err
+	}
+	if changed {
+		warnSealedRecords(ctx, a, e.stderr, k.cmd+" edit", []evidence.ID{info.ID}, p.Bodies[:1])
 	}
 	if asJSON {
 		return json.NewEncoder(e.stdout).Encode(map[string]any{"id": info.ID.String(), "version": v, "changed": changed})

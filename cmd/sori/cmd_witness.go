@@ -20,6 +20,7 @@ Usage: sori witness add --pseudonym P --name NAME [--name NAME]... [--contact C]
        sori witness show P [--json]
        sori witness ls [--json]
        sori witness withdraw P [--json]
+       sori witness rehash [--json]
 
 The identity vault holds a witness's true names, contact and notes under
 keys only protection officers hold (docs/roles.md); everything else names
@@ -41,6 +42,14 @@ witness shows its status only: nothing is left to open.
 destroyed (crypto-shredding: no key anyone holds recovers them), and a
 signed "withdraw" custody entry naming only the entry ID is its tombstone.
 It cannot be undone.
+
+'add' also stores, for the safety net, keyed hashes of the normalized forms
+of the names (never the names): they let 'sori add' and the record commands
+warn whoever adds text that names the witness, in Hangul or any
+romanization, without opening the vault. 'withdraw' deletes them with the
+entry. 'rehash' stores them for entries added before the safety net existed
+(each such entry is opened, and its opening recorded as for 'show'), and
+prints how many entries it hashed (--json: {"hashed":N}).
 
 --json prints {"pseudonym","id","status","added","added_by","withdrawn"}
 ('show' adds "names","contact","note").
@@ -70,7 +79,7 @@ Examples:
 
 func runWitness(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("give a subcommand: add, show, ls or withdraw")
+		return usagef("give a subcommand: add, show, ls, withdraw or rehash")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
@@ -83,8 +92,10 @@ func runWitness(ctx context.Context, e *env, args []string) error {
 		return runWitnessLs(ctx, e, args[1:])
 	case "withdraw":
 		return runWitnessOne(ctx, e, "withdraw", args[1:])
+	case "rehash":
+		return runWitnessRehash(ctx, e, args[1:])
 	}
-	return usagef("unknown subcommand: want add, show, ls or withdraw")
+	return usagef("unknown subcommand: want add, show, ls, withdraw or rehash")
 }
 
 // witnessJSON is the --json form; Names, Contact and Note only for show.
@@ -167,6 +178,33 @@ func runWitnessOne(ctx context.Context, e *env, sub string, args []string) error
 		return err
 	}
 	return printWitness(e.stdout, info, w, asJSON)
+}
+
+func runWitnessRehash(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	var asJSON bool
+	fs := newFlags("witness rehash")
+	f.register(fs, e)
+	fs.BoolVar(&asJSON, "json", false, "")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) != 0 {
+		return usagef("witness rehash takes no arguments")
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.HashWitnessNames(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(map[string]int{"hashed": n})
+	}
+	_, err = fmt.Fprintf(e.stdout, "%d entries hashed\n", n)
+	return err
 }
 
 func runWitnessLs(ctx context.Context, e *env, args []string) error {

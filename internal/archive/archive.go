@@ -226,6 +226,9 @@ func (a *Archive) initRecords(ctx context.Context, now time.Time) (custody.Check
 	if err := tx.SetMeta(ctx, "archive_id", a.cfg.ID); err != nil {
 		return custody.Checkpoint{}, err
 	}
+	if err := a.makeNameNetKey(ctx, tx); err != nil {
+		return custody.Checkpoint{}, err
+	}
 	l, err := a.newLogger(ctx, tx, now)
 	if err != nil {
 		return custody.Checkpoint{}, err

@@ -68,6 +68,15 @@ func (i Inspector) Vault(ctx context.Context) ([]store.VaultRow, error) {
 	return rows, err
 }
 
+// VaultNameCounts returns how many hashed name forms (the safety net's)
+// each vault entry has, by entry ID; entries with none are left out.
+func (i Inspector) VaultNameCounts(ctx context.Context) (map[string]int, error) {
+	if err := i.a.allow(OpVerify); err != nil {
+		return nil, err
+	}
+	return i.a.db.VaultNameCounts(ctx)
+}
+
 // StoredHashes calls fn for every stored tree hash.
 func (i Inspector) StoredHashes(ctx context.Context, fn func(int64, []byte) error) error {
 	if err := i.a.allow(OpVerify); err != nil {

@@ -53,6 +53,11 @@ type Added struct {
 	Size      int64
 	Duplicate bool  // the same bytes were already an item: nothing new was stored
 	Err       error // this path failed; nothing was added for it
+	// Names are where the new item's text holds a name sealed in the
+	// identity vault (which witness, or what name, is not said): mark them
+	// for redaction before any publication. Only new text items of up to
+	// maxIndexText bytes are checked, and only when the vault holds names.
+	Names []NameSpan
 }
 
 // Tuning of intake. Packs gather many items into one stored object so that
@@ -77,6 +82,7 @@ type pending struct {
 	id       evidence.ID
 	size     int64
 	off, len int64
+	names    []NameSpan // sealed names in its text
 }
 
 // message from a worker to the committer: either a finished pack with its
@@ -107,6 +113,13 @@ func (a *Archive) Add(ctx context.Context, paths []string, opt AddOptions, emit 
 	srcs, err := expand(paths)
 	if err != nil {
 		return err
+	}
+	guard, err := a.newNameGuard(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if guard.Empty() {
+		guard = nil // no names sealed: nothing read for it
 	}
 	if opt.Title != "" && len(srcs) != 1 {
 		return fmt.Errorf("%w: --title applies to a single file; %d files given (directories use file names)", evidence.ErrInvalid, len(srcs))
@@ -139,7 +152,7 @@ func (a *Archive) Add(ctx context.Context, paths []string, opt AddOptions, emit 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, stdin: opt.Stdin, prog: prog, buf: make([]byte, readBufSize)}
+			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, stdin: opt.Stdin, prog: prog, buf: make([]byte, readBufSize), guard: guard}
 			w.run()
 		}()
 	}
@@ -245,6 +258,8 @@ type worker struct {
 	stdin io.Reader
 	prog  *progress
 	buf   []byte
+	guard *nameGuard // nil: no names to look for
+	text  []byte     // a text file's plaintext, gathered for guard
 
 	pack   blob.Writer
 	name   string
@@ -362,6 +377,11 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 	}
 	h := sha256.New()
 	var size int64
+	// Text for the safety net is gathered only while it looks like text
+	// and fits the size the index would read; it is wiped after.
+	gather := w.guard != nil && (s.size < 0 || s.size <= maxIndexText)
+	w.text = w.text[:0]
+	defer func() { clear(w.text); w.text = w.text[:0] }()
 	for {
 		if err := w.ctx.Err(); err != nil {
 			return pending{}, err // the partial stream stays in the pack, unreferenced
@@ -374,6 +394,11 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 			n, rerr = r.Read(w.buf)
 		}
 		if n > 0 {
+			if gather {
+				if w.text = append(w.text, w.buf[:n]...); len(w.text) > maxIndexText || len(w.text) == n && !looksLikeText(trimCutRune(w.text)) {
+					gather = false
+				}
+			}
 			h.Write(w.buf[:n])
 			if _, err := enc.Write(w.buf[:n]); err != nil {
 				return pending{}, err
@@ -393,7 +418,11 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 	}
 	var sum evidence.Digest
 	h.Sum(sum[:0])
-	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start}, nil
+	var names []NameSpan
+	if gather && looksLikeText(w.text) {
+		names = w.guard.Find(string(w.text))
+	}
+	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start, names: names}, nil
 }
 
 // flush makes the open pack durable and hands its items to the committer.
@@ -484,7 +513,11 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 		if err != nil {
 			return failAll(err)
 		}
-		out[p.src.idx] = Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted}
+		r := Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted}
+		if inserted {
+			r.Names = p.names
+		}
+		out[p.src.idx] = r
 		if !inserted {
 			continue
 		}

@@ -1,9 +1,5 @@
-//go:build namenet
-
-// These tests need the sealed-name safety net (safetynet.go, internal/namenet),
-// which replaces nameguard_interim.go at merge; the lead deletes this build tag
-// then. The interim guard knows nothing of the identity vault, so they would
-// fail against it, as they should.
+// These tests check publication against the sealed-name safety net
+// (safetynet.go, internal/namenet): vault names in any romanization.
 
 package archive
 

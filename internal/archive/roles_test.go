@@ -155,6 +155,13 @@ var calls = map[string]call{
 		}
 		return err
 	}},
+	"Inspector.VaultNameCounts": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		n, err := a.Inspect().VaultNameCounts(t.Context())
+		if err == nil && len(n) == 0 {
+			t.Error("VaultNameCounts: no entry has names")
+		}
+		return err
+	}},
 	"Inspector.StoredHashes": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.Inspect().StoredHashes(t.Context(), func(int64, []byte) error { return nil })
 	}},
@@ -206,6 +213,20 @@ var calls = map[string]call{
 	}},
 	"Archive.AddRecords": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.AddRecords(t.Context(), []model.Body{&model.Person{Names: []string{"Pak Chol-min"}}}, nil)
+		return err
+	}},
+	"Archive.CheckText": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		spans, err := a.CheckText(t.Context(), "Han Eun-byeol, 한은별")
+		if err == nil && len(spans) != 2 {
+			t.Errorf("CheckText found %v", spans)
+		}
+		return err
+	}},
+	"Archive.CheckTexts": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		spans, err := a.CheckTexts(t.Context(), []string{"nobody", "Han Eun-byeol"})
+		if err == nil && (len(spans) != 2 || spans[0] != nil || len(spans[1]) != 1) {
+			t.Errorf("CheckTexts found %v", spans)
+		}
 		return err
 	}},
 	"Archive.AddRecord": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
@@ -287,6 +308,10 @@ var calls = map[string]call{
 	}},
 	"Archive.AddWitness": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.AddWitness(t.Context(), Witness{Pseudonym: fmt.Sprintf("W-%d", 100+f.unique()), Names: []string{"Ro Seon-hwa"}})
+		return err
+	}},
+	"Archive.HashWitnessNames": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.HashWitnessNames(t.Context())
 		return err
 	}},
 	"Archive.WithdrawWitness": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {

@@ -146,7 +146,9 @@ func (a *Archive) vaultKey() error {
 // AddWitness puts a witness into the identity vault under pseudonym
 // w.Pseudonym: the entry is sealed under a fresh key of its own, wrapped
 // under the vault key, and a signed "witness" custody entry (naming only
-// the entry's random ID) is committed with it. A pseudonym already in the
+// the entry's random ID) is committed with it, as are the keyed hashes of
+// the forms of its names for the safety net (safetynet.go; the name-net
+// key is made then if the archive has none yet). A pseudonym already in the
 // vault, withdrawn ones included, gives evidence.ErrExists; bad input
 // evidence.ErrInvalid; nothing is changed.
 func (a *Archive) AddWitness(ctx context.Context, w Witness) (WitnessInfo, error) {
@@ -183,6 +185,14 @@ func (a *Archive) AddWitness(ctx context.Context, w Witness) (WitnessInfo, error
 	now := a.now()
 	row := store.VaultRow{Pseudonym: w.Pseudonym, ID: id, Wrapped: wrapped, Entry: sealed, CreatedAt: now, CreatedBy: a.me.ID}
 	if err := tx.InsertVault(ctx, row); err != nil {
+		return WitnessInfo{}, err
+	}
+	// The safety net: hashes of the names' forms, never the names.
+	nk, _, err := a.nameNetKey(ctx, tx)
+	if err != nil {
+		return WitnessInfo{}, err
+	}
+	if err := tx.InsertVaultNames(ctx, id, vaultNameRows(nk, w.Names)); err != nil {
 		return WitnessInfo{}, err
 	}
 	cp, err := a.logVault(ctx, tx, now, custody.KindWitness, row)
@@ -285,7 +295,7 @@ func (a *Archive) OpenWitness(ctx context.Context, pseudonym string) (WitnessInf
 }
 
 // WithdrawWitness records that a witness withdrew consent: the wrapped
-// witness key and the sealed entry are deleted (overwritten in the
+// witness key, the sealed entry and its names' hashes are deleted (overwritten in the
 // database: secure_delete=ON for the transaction) and a signed "withdraw" custody entry, naming
 // only the entry's ID, is its tombstone, in one transaction. Then the
 // write-ahead log is emptied into the database so that the old pages do

@@ -96,3 +96,43 @@ func TestVaultRotation(t *testing.T) {
 		t.Errorf("rewrapped: %q %v", got, err)
 	}
 }
+
+func TestNameNetKey(t *testing.T) {
+	ring, err := NewKeyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ring.NewNameNetKey(); !errors.Is(err, evidence.ErrForbidden) {
+		t.Fatalf("without a log key: %v", err)
+	}
+	ring.Log = "PRIVATE+KEY+test+00000000+AAAA"
+	key, wrapped, err := ring.NewNameNetKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key == ([32]byte{}) || bytes.Contains(wrapped, key[:]) {
+		t.Fatal("the wrapped key holds the key")
+	}
+	got, err := ring.OpenNameNetKey(wrapped)
+	if err != nil || got != key {
+		t.Fatalf("OpenNameNetKey = %x, %v", got, err)
+	}
+	// A writer's subset keyring opens it; a reader's cannot.
+	w, _ := ring.Subset(Grant{Log: true}, 0)
+	if got, err := w.OpenNameNetKey(wrapped); err != nil || got != key {
+		t.Fatalf("writer: %v", err)
+	}
+	r, _ := ring.Subset(Grant{}, 0)
+	if _, err := r.OpenNameNetKey(wrapped); !errors.Is(err, evidence.ErrForbidden) {
+		t.Fatalf("reader: %v", err)
+	}
+	other := *ring
+	other.Log = "PRIVATE+KEY+test+00000000+BBBB"
+	if _, err := other.OpenNameNetKey(wrapped); !errors.Is(err, evidence.ErrDamaged) {
+		t.Fatalf("another log key: %v", err)
+	}
+	wrapped[len(wrapped)-1] ^= 1
+	if _, err := ring.OpenNameNetKey(wrapped); !errors.Is(err, evidence.ErrDamaged) {
+		t.Fatalf("tampered: %v", err)
+	}
+}

@@ -119,6 +119,11 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("%w: metadata schema version %s (this sori reads %d)", evidence.ErrDamaged, v, SchemaVersion)
 	}
+	// The sealed-name hashes' table came later, within version 3.
+	if err := db.ensureVaultNames(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -211,7 +216,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema); err != nil {
+	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion)); err != nil {

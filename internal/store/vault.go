@@ -53,7 +53,8 @@ func (t *Tx) InsertVault(ctx context.Context, r VaultRow) error {
 }
 
 // WithdrawVault deletes an active entry's row — its wrapped key and
-// sealed entry with it, overwritten in place (secure_delete) — and puts a
+// sealed entry with it, and its hashed names (vault_names), overwritten in
+// place (secure_delete) — and puts a
 // tombstone row in its stead. An unknown pseudonym gives
 // evidence.ErrNotFound, one withdrawn already evidence.ErrInvalid.
 func (t *Tx) WithdrawVault(ctx context.Context, pseudonym string, now time.Time) (VaultRow, error) {
@@ -63,6 +64,9 @@ func (t *Tx) WithdrawVault(ctx context.Context, pseudonym string, now time.Time)
 	}
 	if r.Withdrawn {
 		return r, fmt.Errorf("%w: witness %s was withdrawn already", evidence.ErrInvalid, pseudonym)
+	}
+	if err := t.DeleteVaultNames(ctx, r.ID); err != nil {
+		return r, err
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM vault WHERE pseudonym = ?`, pseudonym); err != nil {
 		return r, damaged(err)
