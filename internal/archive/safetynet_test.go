@@ -286,3 +286,50 @@ func TestHashWitnessNames(t *testing.T) {
 		t.Fatalf("second run = %d, %v", n, err)
 	}
 }
+
+// TestSearchKeepsSealedNamesOut: a transcript that names a sealed witness
+// (in Hangul and a romanization) is indexed without the name, and a
+// reader's search results show it nowhere: not found by the name, and
+// masked in the snippet of a hit on the words around it.
+func TestSearchKeepsSealedNamesOut(t *testing.T) {
+	ctx := context.Background()
+	po := newArchive(t)
+	if _, err := po.AddWitness(ctx, vaultW19); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := po.AddUser(ctx, "reader-oh", RoleReader, testPass); err != nil {
+		t.Fatal(err)
+	}
+	addText(t, po, "t.txt", "그날 박철민은 두만강을 건넜다. Later Park Cheol-min crossed the Tumen river.\n")
+	rd, err := openAs(t, po.dir, "reader-oh", testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	for _, q := range []string{"박철민", "Pak Chol-min", "Park Cheol-min", "철민"} {
+		hits, err := rd.Search(ctx, q, SearchOptions{Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 0 {
+			t.Errorf("search %q found the sealed name: %v", q, hits)
+		}
+	}
+	for _, q := range []string{"두만강", "Tumen river"} {
+		hits, err := rd.Search(ctx, q, SearchOptions{Limit: 20, Open: "[", Shut: "]"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 1 {
+			t.Fatalf("search %q: %d hits, want 1", q, len(hits))
+		}
+		for _, leak := range []string{"박철민", "철민", "Cheol", "Park"} {
+			if strings.Contains(hits[0].Snippet, leak) {
+				t.Errorf("search %q: snippet %q shows %q", q, hits[0].Snippet, leak)
+			}
+		}
+		if !strings.Contains(hits[0].Snippet, "[…]") {
+			t.Errorf("search %q: snippet %q does not mark the masked name", q, hits[0].Snippet)
+		}
+	}
+}

@@ -173,8 +173,17 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 	if expr == "" {
 		return nil, fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
 	}
+	guard, err := a.newNameGuard(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	text := a.partText(ctx)
 	q := store.SearchQuery{Match: expr, Kind: opt.Kind, From: opt.From, To: opt.To, Limit: opt.Limit, Open: opt.Open, Shut: opt.Shut,
-		Allow: a.canRead, Text: a.partText(ctx), NoSnippets: opt.NoSnippets}
+		Allow: a.canRead, NoSnippets: opt.NoSnippets,
+		Text: func(doc string, n int) (string, error) {
+			t, err := text(doc, n)
+			return maskNames(t, guard, "[…]"), err
+		}}
 	if opt.Violation != "" {
 		v, err := vocab.Get(vocab.Violations)
 		if err != nil {
@@ -353,8 +362,13 @@ func (a *Archive) IndexPending(ctx context.Context, progress func(done, total in
 // indexItems indexes pend (in intake order); done and total are for
 // progress.
 func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done0, total int, progress func(done, total int)) (int, error) {
+	// Names sealed in the identity vault are kept out of the index: their
+	// spans are blanked before the text is analysed.
+	guard, err := a.newNameGuard(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	var err error
 	// Workers analyse items in any order; results are committed in intake
 	// order (the mark must only pass committed items). At most inflight
 	// results wait, which bounds memory.
@@ -379,7 +393,7 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done
 					<-inflight
 					return
 				}
-				results[i] <- a.analyzeItem(ctx, pend[i])
+				results[i] <- a.analyzeItem(ctx, pend[i], guard)
 			}
 		})
 	}
@@ -436,7 +450,7 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done
 
 // analyzeItem reads an item's current record and, if it is text, its
 // plaintext, and tokenizes them for the index.
-func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem) indexed {
+func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem, guard *nameGuard) indexed {
 	r := indexed{p: p}
 	v, err := a.db.LatestVersion(ctx, p.ID)
 	if err != nil {
@@ -455,9 +469,32 @@ func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem) indexed 
 		return r
 	}
 	if t != "" {
+		t = maskNames(t, guard, " ")
 		r.text, r.bytes = store.AnalyzeText(paragraphs(t)), int64(len(t))
 	}
 	return r
+}
+
+// maskNames replaces every span of text that guard finds (a name sealed
+// in the identity vault) with repl: the index never holds a sealed name,
+// and a snippet never shows one.
+func maskNames(text string, guard *nameGuard, repl string) string {
+	if guard.Empty() {
+		return text
+	}
+	spans := guard.Find(text)
+	if len(spans) == 0 {
+		return text
+	}
+	var b strings.Builder
+	at := 0
+	for _, sp := range spans {
+		b.WriteString(text[at:sp.Start])
+		b.WriteString(repl)
+		at = sp.End
+	}
+	b.WriteString(text[at:])
+	return b.String()
 }
 
 // canRead is the access check every read of a document passes. Until roles
