@@ -22,10 +22,24 @@ import (
 // with a signed checkpoint before the transaction commits, so that a change
 // and its custody record are durable together or not at all.
 type logger struct {
-	a    *Archive
-	tx   *store.Tx
-	size int64
-	now  time.Time
+	a     *Archive
+	tx    *store.Tx
+	size  int64
+	now   time.Time
+	guard *nameGuard // loaded on first use: what records' index text must not hold
+}
+
+// nameGuard returns the safety net's guard for this transaction's records,
+// loading it once.
+func (l *logger) nameGuard(ctx context.Context) (*nameGuard, error) {
+	if l.guard == nil {
+		g, err := l.a.newNameGuard(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		l.guard = g
+	}
+	return l.guard, nil
 }
 
 func (a *Archive) newLogger(ctx context.Context, tx *store.Tx, now time.Time) (*logger, error) {

@@ -173,6 +173,14 @@ func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id
 		return err
 	}
 	doc, parts := recordDoc(id, b)
+	guard, err := log.nameGuard(ctx)
+	if err != nil {
+		return err
+	}
+	doc.Title = maskNames(doc.Title, guard, "[…]")
+	for i := range parts {
+		parts[i] = maskNames(parts[i], guard, " ")
+	}
 	if err := tx.IndexDoc(ctx, doc, parts); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sori/internal/model"
 	"strings"
 	"testing"
 
@@ -330,6 +331,32 @@ func TestSearchKeepsSealedNamesOut(t *testing.T) {
 		}
 		if !strings.Contains(hits[0].Snippet, "[…]") {
 			t.Errorf("search %q: snippet %q does not mark the masked name", q, hits[0].Snippet)
+		}
+	}
+}
+
+// TestRecordIndexKeepsSealedNamesOut: a person record written with a
+// sealed witness's name is not found by that name (nor after a rebuild).
+func TestRecordIndexKeepsSealedNamesOut(t *testing.T) {
+	ctx := context.Background()
+	po := newArchive(t)
+	if _, err := po.AddWitness(ctx, vaultW19); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := po.AddRecord(ctx, &model.Person{Names: []string{"Park Cheol-min"}, Notes: "brother of the guard at Onsong"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, rebuild := range []bool{false, true} {
+		if rebuild {
+			if _, err := po.RebuildIndex(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if hits, err := po.Search(ctx, "박철민", SearchOptions{Limit: 5}); err != nil || len(hits) != 0 {
+			t.Errorf("rebuild %v: search by the sealed name: %v, %v", rebuild, hits, err)
+		}
+		if hits, err := po.Search(ctx, "Onsong", SearchOptions{Limit: 5}); err != nil || len(hits) != 1 {
+			t.Errorf("rebuild %v: search by the note: %v, %v", rebuild, hits, err)
 		}
 	}
 }

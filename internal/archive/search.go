@@ -298,9 +298,17 @@ func (a *Archive) RebuildIndex(ctx context.Context, progress func(done, total in
 	if err := tx.ClearSearch(ctx); err != nil {
 		return 0, err
 	}
+	guard, err := a.newNameGuard(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
 	anns := map[evidence.ID]*model.Annotation{}
 	err = a.eachCurrent(ctx, "", func(id evidence.ID, b model.Body) error {
 		doc, parts := recordDoc(id, b)
+		doc.Title = maskNames(doc.Title, guard, "[…]")
+		for i := range parts {
+			parts[i] = maskNames(parts[i], guard, " ")
+		}
 		if an, ok := b.(*model.Annotation); ok {
 			anns[id] = an
 		}
@@ -468,6 +476,7 @@ func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem, guard *n
 		a.log.Warn("item text unreadable; indexed by title only", "item", p.ID.String(), "err", err)
 		return r
 	}
+	r.doc.Title = maskNames(r.doc.Title, guard, "[…]")
 	if t != "" {
 		t = maskNames(t, guard, " ")
 		r.text, r.bytes = store.AnalyzeText(paragraphs(t)), int64(len(t))
