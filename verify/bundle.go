@@ -121,6 +121,25 @@ func (b *bagChecker) run() error {
 }
 
 // listFiles records every regular file of the bag; anything else is a finding.
+// custodySeqs returns the custody directory of dir (with its slash) and
+// the sequence numbers of the entries in it, ascending. Files that are not
+// SEQ.json are left to the check that everything belongs to the bundle.
+func (b *bagChecker) custodySeqs(dir string) (string, []int64) {
+	var seqs []int64
+	prefix := dir + "/" + bundle.CustodyDir + "/"
+	for p := range b.files {
+		if s, ok := strings.CutPrefix(p, prefix); ok && strings.HasSuffix(s, ".json") {
+			n, err := strconv.ParseInt(strings.TrimSuffix(s, ".json"), 10, 64)
+			if err != nil || n < 0 || strconv.FormatInt(n, 10)+".json" != s {
+				continue
+			}
+			seqs = append(seqs, n)
+		}
+	}
+	slices.Sort(seqs)
+	return prefix, seqs
+}
+
 func (b *bagChecker) listFiles() error {
 	b.files = map[string]int64{}
 	return filepath.WalkDir(b.root, func(p string, d fs.DirEntry, err error) error {
@@ -377,18 +396,7 @@ func (b *bagChecker) checkItem(name string) {
 	b.checkVersions(mpath, id, m.Versions)
 
 	// Custody entries, in sequence order.
-	var seqs []int64
-	prefix := dir + "/" + bundle.CustodyDir + "/"
-	for p := range b.files {
-		if s, ok := strings.CutPrefix(p, prefix); ok && strings.HasSuffix(s, ".json") {
-			n, err := strconv.ParseInt(strings.TrimSuffix(s, ".json"), 10, 64)
-			if err != nil || n < 0 || strconv.FormatInt(n, 10)+".json" != s {
-				continue // reported as not part of a bundle
-			}
-			seqs = append(seqs, n)
-		}
-	}
-	slices.Sort(seqs)
+	prefix, seqs := b.custodySeqs(dir)
 	logged := map[int]bool{}
 	for _, seq := range seqs {
 		epath := prefix + strconv.FormatInt(seq, 10) + ".json"

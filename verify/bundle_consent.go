@@ -100,18 +100,7 @@ func (b *bagChecker) checkConsent(name string, items []string) {
 		prev = &d
 	}
 
-	var seqs []int64
-	prefix := dir + "/" + bundle.CustodyDir + "/"
-	for p := range b.files {
-		if s, ok := strings.CutPrefix(p, prefix); ok && strings.HasSuffix(s, ".json") {
-			n, err := strconv.ParseInt(strings.TrimSuffix(s, ".json"), 10, 64)
-			if err != nil || n < 0 || strconv.FormatInt(n, 10)+".json" != s {
-				continue // reported as not part of a bundle
-			}
-			seqs = append(seqs, n)
-		}
-	}
-	slices.Sort(seqs)
+	prefix, seqs := b.custodySeqs(dir)
 	logged := map[int]bool{}
 	for _, seq := range seqs {
 		epath := prefix + strconv.FormatInt(seq, 10) + ".json"
