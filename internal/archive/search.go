@@ -173,16 +173,18 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 	if expr == "" {
 		return nil, fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
 	}
-	guard, err := a.newNameGuard(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
 	text := a.partText(ctx)
+	// The safety net's guard is loaded only if a snippet is cut, once.
+	guard := sync.OnceValues(func() (*nameGuard, error) { return a.newNameGuard(ctx, nil) })
 	q := store.SearchQuery{Match: expr, Kind: opt.Kind, From: opt.From, To: opt.To, Limit: opt.Limit, Open: opt.Open, Shut: opt.Shut,
 		Allow: a.canRead, NoSnippets: opt.NoSnippets,
 		Text: func(doc string, n int) (string, error) {
+			g, err := guard()
+			if err != nil {
+				return "", err // no snippet rather than one that may show a sealed name
+			}
 			t, err := text(doc, n)
-			return maskNames(t, guard, "[…]"), err
+			return maskNames(t, g, "[…]"), err
 		}}
 	if opt.Violation != "" {
 		v, err := vocab.Get(vocab.Violations)
