@@ -208,59 +208,6 @@ func DecodeList(dst []uint64, b []byte) ([]uint64, error) {
 	return dst, errors.Join(serr, berr, derr)
 }
 
-// DecodeListIn appends the occurrences of b whose row (occurrence >> 16)
-// is in rows (ascending) to dst, skipping superblocks and blocks that hold
-// none of them.
-func DecodeListIn(dst []uint64, b []byte, rows []uint64) ([]uint64, error) {
-	var derr, berr error
-	j := 0
-	var tmp []uint64
-	var prev uint64
-	// wants reports whether a row in [lo, hi] is wanted, moving j to the
-	// first wanted row ≥ lo; done when none is left.
-	wants := func(first, last uint64) (want, done bool) {
-		lo, hi := first>>16, last>>16
-		for j < len(rows) && rows[j] < lo {
-			j++
-		}
-		return j < len(rows) && rows[j] <= hi, j == len(rows)
-	}
-	serr := supers(b, func(sp span) bool {
-		want, done := wants(sp.first, sp.last)
-		if done {
-			return false
-		}
-		if want {
-			berr = sp.blocks(prev, func(blk span) bool {
-				want, done := wants(blk.first, blk.last)
-				if done || !want {
-					return !done
-				}
-				if tmp, derr = blk.decode(tmp[:0]); derr != nil {
-					return false
-				}
-				k := j
-				for _, o := range tmp {
-					r := o >> 16
-					for k < len(rows) && rows[k] < r {
-						k++
-					}
-					if k == len(rows) {
-						break
-					}
-					if rows[k] == r {
-						dst = append(dst, o)
-					}
-				}
-				return true
-			})
-		}
-		prev = sp.last
-		return berr == nil && derr == nil
-	})
-	return dst, errors.Join(serr, berr, derr)
-}
-
 // MarkList sets hit[j] for every targets[j] (ascending) that b holds,
 // decoding only the blocks whose range holds a target: the intersection
 // of a list with a few occurrences, without materializing the list.

@@ -473,7 +473,7 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 // union of lists) imply: each occurrence less i, where it is at least i
 // into its row. They are sorted and distinct.
 func startsOf(lists [][]byte, i int) ([]uint64, error) {
-	occ, err := decodeIn(lists, nil, false)
+	occ, err := unionOf(lists)
 	if err != nil {
 		return nil, err
 	}
@@ -514,27 +514,18 @@ func keepStarts(cand []uint64, lists [][]byte, i int) ([]uint64, error) {
 	return out, nil
 }
 
-// decodeIn is the sorted union of the occurrences in lists; with filter,
-// only those in rows (sorted).
-func decodeIn(lists [][]byte, rows []uint64, filter bool) ([]uint64, error) {
-	var all []uint64
-	if !filter {
-		// An occurrence takes a byte and a half or more: room for the
-		// whole union at once saves growing it (and copying) many times.
-		n := 0
-		for _, l := range lists {
-			n += len(l)
-		}
-		all = make([]uint64, 0, n*2/3+16)
+// unionOf is the sorted union of the occurrences in lists.
+func unionOf(lists [][]byte) ([]uint64, error) {
+	// An occurrence takes a byte and a half or more: room for the whole
+	// union at once saves growing it (and copying) many times.
+	n := 0
+	for _, l := range lists {
+		n += len(l)
 	}
+	all := make([]uint64, 0, n*2/3+16)
 	for _, l := range lists {
 		var err error
-		if filter {
-			all, err = DecodeListIn(all, l, rows)
-		} else {
-			all, err = DecodeList(all, l)
-		}
-		if err != nil {
+		if all, err = DecodeList(all, l); err != nil {
 			return nil, err
 		}
 	}

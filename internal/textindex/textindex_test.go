@@ -328,8 +328,8 @@ func TestDecodeListCorrupt(t *testing.T) {
 	}
 }
 
-// TestListBlocks: long lists span blocks; DecodeListIn returns exactly
-// the occurrences in the wanted rows, whether it skips blocks or not.
+// TestListBlocks: long lists span blocks; MarkList finds exactly the
+// targets the list holds, whether it skips blocks or not.
 func TestListBlocks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var occs []uint64
@@ -344,22 +344,6 @@ func TestListBlocks(t *testing.T) {
 		t.Fatalf("round trip: %d of %d, %v", len(got), len(occs), err)
 	}
 	for _, every := range []int{1, 7, 500} {
-		var rows []uint64
-		for i, o := range occs {
-			if r := o >> 16; i%every == 0 && (len(rows) == 0 || rows[len(rows)-1] != r) {
-				rows = append(rows, r)
-			}
-		}
-		var want []uint64
-		for _, o := range occs {
-			if _, ok := slices.BinarySearch(rows, o>>16); ok {
-				want = append(want, o)
-			}
-		}
-		got, err := DecodeListIn(nil, l, rows)
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("every %d: %d occurrences, want %d (%v)", every, len(got), len(want), err)
-		}
 		// MarkList: targets that are every every-th occurrence, each
 		// followed by one that is not in the list.
 		var targets []uint64
@@ -427,10 +411,6 @@ func FuzzDecodeList(f *testing.F) {
 			t.Fatalf("DecodeList(%x) = %v, not ascending", b, occs)
 		}
 		if err == nil && len(occs) > 0 {
-			in, err := DecodeListIn(nil, b, []uint64{occs[0] >> 16})
-			if err != nil || len(in) == 0 {
-				t.Fatalf("DecodeListIn of the first row: %v, %v", in, err)
-			}
 			targets := []uint64{occs[0]}
 			if last := occs[len(occs)-1]; last != occs[0] {
 				targets = append(targets, last)
