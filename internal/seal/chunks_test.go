@@ -1,0 +1,104 @@
+package seal
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"sori/internal/evidence"
+)
+
+// decryptChunks runs DecryptItemChunks over ct and returns the plaintext.
+func decryptChunks(ring *Keyring, ct []byte) ([]byte, error) {
+	var out []byte
+	buf := make([]byte, ChunkBufferSize)
+	n, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), buf, func(p []byte) error {
+		out = append(out, p...)
+		return nil
+	})
+	if err == nil && n != int64(len(out)) {
+		return nil, errors.New("returned length differs from the bytes passed on")
+	}
+	return out, err
+}
+
+func TestDecryptItemChunks(t *testing.T) {
+	ring := fixedKeyring()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, size := range []int{0, 1, 100, 4000, plainChunk - 1, plainChunk, plainChunk + 1, 2 * plainChunk, 3*plainChunk + 17} {
+		plain := make([]byte, size)
+		for i := range plain {
+			plain[i] = byte(rng.Uint32())
+		}
+		ct := encryptItem(t, ring, plain)
+		got, err := decryptChunks(ring, ct)
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("size %d: round trip: %v", size, err)
+		}
+		for range 20 {
+			bad := bytes.Clone(ct)
+			bad[rng.IntN(len(bad))] ^= byte(1 + rng.IntN(255))
+			if _, err := decryptChunks(ring, bad); !errors.Is(err, evidence.ErrTampered) {
+				t.Errorf("size %d: a flipped byte gave %v", size, err)
+			}
+		}
+		for _, n := range []int{0, 1, len(ct) / 2, len(ct) - 1, len(ct) - 16} {
+			if _, err := decryptChunks(ring, ct[:n]); !errors.Is(err, evidence.ErrTampered) {
+				t.Errorf("size %d: truncated to %d: %v", size, n, err)
+			}
+		}
+		if _, err := decryptChunks(ring, append(bytes.Clone(ct), 0)); !errors.Is(err, evidence.ErrTampered) {
+			t.Errorf("size %d: one byte appended: %v", size, err)
+		}
+	}
+	// A keyring without the item's content key is locked out, not told
+	// that the item was tampered with.
+	ct := encryptItem(t, ring, []byte("testimony"))
+	other := &Keyring{Content: map[int][32]byte{2: {9}}}
+	if _, err := decryptChunks(other, ct); !errors.Is(err, evidence.ErrLocked) {
+		t.Errorf("foreign keyring: %v", err)
+	}
+	if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), make([]byte, 100), nil); err == nil {
+		t.Error("a buffer smaller than ChunkBufferSize was accepted")
+	}
+	// An error from fn stops the decryption and is returned as it is.
+	stop := errors.New("stop")
+	if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), make([]byte, ChunkBufferSize), func([]byte) error { return stop }); err != stop {
+		t.Errorf("fn's error came back as %v", err)
+	}
+}
+
+// FuzzDecryptItemChunks checks that the in-place decryption accepts exactly
+// what age's reader (DecryptItem) accepts, with the same plaintext.
+func FuzzDecryptItemChunks(f *testing.F) {
+	ring := fixedKeyring()
+	for _, n := range []int{0, 9, plainChunk, plainChunk + 3} {
+		var buf bytes.Buffer
+		w, _ := ring.EncryptItem(&buf, 1)
+		w.Write(bytes.Repeat([]byte("증"), n/3))
+		w.Close()
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte("age-encryption.org/v1\n-> sori-content 1\nAAAA\n--- AAAA\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := decryptChunks(ring, b)
+		want, werr := func() ([]byte, error) {
+			r, err := ring.DecryptItem(bytes.NewReader(b))
+			if err != nil {
+				return nil, err
+			}
+			return io.ReadAll(r)
+		}()
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("in place: %v; age's reader: %v", err, werr)
+		}
+		if err == nil && !bytes.Equal(got, want) {
+			t.Fatal("the two decryptions differ")
+		}
+		if err != nil && !errors.Is(err, evidence.ErrTampered) && !errors.Is(err, evidence.ErrLocked) {
+			t.Fatalf("unclassified error: %v", err)
+		}
+	})
+}
