@@ -427,9 +427,21 @@ func (db *DB) IntegrityCheck(ctx context.Context, quick bool) ([]string, error) 
 	if quick {
 		pragma = "quick_check"
 	}
+	// The check reads every page once: on its own connection with a small
+	// page cache it reuses the same few megabytes instead of filling 64 MiB
+	// of fresh memory (a third of its time, measured).
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size=-4096"); err != nil {
+		return nil, damaged(err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), pragmaCacheSize)
 	var out []string
 	for _, table := range checkedTables {
-		problems, err := db.checkTable(ctx, pragma, table)
+		problems, err := checkTable(ctx, conn, pragma, table)
 		if err != nil {
 			if !errors.Is(err, evidence.ErrDamaged) {
 				return nil, err
@@ -445,8 +457,8 @@ func (db *DB) IntegrityCheck(ctx context.Context, quick bool) ([]string, error) 
 	return out, nil
 }
 
-func (db *DB) checkTable(ctx context.Context, pragma, table string) ([]string, error) {
-	rows, err := db.sql.QueryContext(ctx, `PRAGMA `+pragma+`(`+table+`)`)
+func checkTable(ctx context.Context, conn *sql.Conn, pragma, table string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `PRAGMA `+pragma+`(`+table+`)`)
 	if err != nil {
 		return nil, damaged(err)
 	}

@@ -153,7 +153,7 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 			// no extra I/O; a withdrawal from the identity vault turns it
 			// fully on for its transaction (BeginShredding).
 			"PRAGMA secure_delete=FAST",
-			"PRAGMA cache_size=-65536", // 64 MiB of (decrypted) pages: the search index reads many
+			pragmaCacheSize,
 		) {
 			if err := c.Exec(p); err != nil {
 				return err
@@ -170,6 +170,10 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 	sdb.SetMaxIdleConns(8)
 	return &DB{sql: sdb}, nil
 }
+
+// pragmaCacheSize sets a connection's page cache: 64 MiB of (decrypted)
+// pages, as the search index reads many.
+const pragmaCacheSize = "PRAGMA cache_size=-65536"
 
 // damaged classifies SQLite's complaints about an unreadable file.
 func damaged(err error) error {
