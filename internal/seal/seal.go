@@ -109,11 +109,10 @@ func (k *UserKey) Seal(passphrase string, workFactor int) ([]byte, error) {
 // OpenUserKey decrypts a sealed user key. A wrong passphrase gives
 // ErrWrongPassphrase; anything else malformed gives evidence.ErrDamaged.
 func OpenUserKey(sealed []byte, passphrase string) (*UserKey, error) {
-	id, err := age.NewScryptIdentity(passphrase)
-	if err != nil {
-		return nil, ErrWrongPassphrase // empty passphrase
+	if passphrase == "" {
+		return nil, ErrWrongPassphrase
 	}
-	plain, err := decryptBytes(sealed, id)
+	plain, err := decryptBytes(sealed, scryptIdentity{[]byte(passphrase)})
 	if err != nil {
 		var noMatch *age.NoIdentityMatchError
 		if errors.As(err, &noMatch) {
