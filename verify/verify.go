@@ -13,11 +13,13 @@ package verify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -569,9 +571,13 @@ func (v *verifier) checkContent(ctx context.Context) error {
 		ids = append(ids, id)
 		total += it.Size
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		return v.items[ids[i]].Pack+fmt.Sprint(v.items[ids[i]].Off) < v.items[ids[j]].Pack+fmt.Sprint(v.items[ids[j]].Off)
+	// In storage order, so each pack is read from its start to its end.
+	slices.SortFunc(ids, func(a, b evidence.ID) int {
+		x, y := v.items[a], v.items[b]
+		return cmp.Or(strings.Compare(x.Pack, y.Pack), cmp.Compare(x.Off, y.Off))
 	})
+	hasher := v.in.NewItemHasher()
+	defer hasher.Close()
 	var mu sync.Mutex
 	var done int64
 	jobs := make(chan evidence.ID)
@@ -583,7 +589,7 @@ func (v *verifier) checkContent(ctx context.Context) error {
 			buf := make([]byte, 256<<10)
 			for id := range jobs {
 				it := v.items[id]
-				n, err := v.hashItem(ctx, it, buf)
+				n, err := hasher.Hash(ctx, it, buf)
 				mu.Lock()
 				done += n
 				if err != nil && ctx.Err() == nil {
@@ -622,8 +628,4 @@ func (v *verifier) checkContent(ctx context.Context) error {
 		v.r.Notes = append(v.r.Notes, fmt.Sprintf("%d pack(s) hold no item (left by an interrupted intake; harmless ciphertext)", orphans))
 	}
 	return ctx.Err()
-}
-
-func (v *verifier) hashItem(ctx context.Context, it store.Item, buf []byte) (int64, error) {
-	return v.in.HashItem(ctx, it, buf)
 }

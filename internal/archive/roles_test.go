@@ -282,6 +282,20 @@ var calls = map[string]call{
 		}
 		return err
 	}},
+	"Inspector.NewItemHasher": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		id, _ := evidence.ParseID(f.item)
+		it, err := a.db.Item(t.Context(), id)
+		if err != nil {
+			return err
+		}
+		h := a.Inspect().NewItemHasher()
+		defer h.Close()
+		n, err := h.Hash(t.Context(), it, nil)
+		if err == nil && n != it.Size {
+			t.Errorf("ItemHasher.Hash read %d of %d bytes", n, it.Size)
+		}
+		return err
+	}},
 	"Archive.Users": {OpUserList, func(t *testing.T, f *roleFixture, a *Archive) error { _, err := a.Users(t.Context()); return err }},
 	"Archive.AddUser": {OpUserAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.AddUser(t.Context(), fmt.Sprintf("added-%d", f.unique()), RoleReader, testPass)

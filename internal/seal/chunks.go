@@ -3,11 +3,14 @@ package seal
 import (
 	"bytes"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"filippo.io/age"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -65,7 +68,7 @@ func (k *Keyring) DecryptItemChunks(src io.Reader, size int64, buf []byte, fn fu
 		return 0, tampered("header cut short or too long")
 	}
 	hdr := head[:end+1+eol+1]
-	fileKey, err := age.DecryptHeader(hdr, contentIdentity{k})
+	fileKey, err := k.headerFileKey(hdr)
 	if err != nil {
 		if errors.Is(err, evidence.ErrLocked) {
 			return 0, err
@@ -117,4 +120,75 @@ func (k *Keyring) DecryptItemChunks(src io.Reader, size int64, buf []byte, fn fu
 
 func tampered(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", evidence.ErrTampered, fmt.Sprintf(format, a...))
+}
+
+// headerFileKey returns the file key of an item's header, checked against
+// its MAC. A header in the exact form sori writes (one sori-content stanza,
+// canonical base64 lines) is read here, without the allocations of age's
+// parser, which cost a tenth of a full verification; anything else, and
+// anything that does not authenticate here, goes to age.DecryptHeader,
+// whose verdict stands.
+func (k *Keyring) headerFileKey(hdr []byte) ([]byte, error) {
+	if fk, ok := k.contentHeader(hdr); ok {
+		return fk, nil
+	}
+	return age.DecryptHeader(hdr, contentIdentity{k})
+}
+
+const contentIntro = "age-encryption.org/v1\n-> " + contentStanza + " "
+
+// contentHeader reads "age-encryption.org/v1", one "-> sori-content GEN"
+// stanza whose body is canonical base64 (full 64-column lines, then one
+// shorter line, possibly empty) and the "--- MAC" line; it reports false
+// for any other form, or when the MAC does not match.
+func (k *Keyring) contentHeader(hdr []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(hdr, []byte(contentIntro))
+	if !ok {
+		return nil, false
+	}
+	arg, rest, ok := bytes.Cut(rest, []byte("\n"))
+	if !ok {
+		return nil, false
+	}
+	gen, err := strconv.Atoi(string(arg))
+	if err != nil || strconv.Itoa(gen) != string(arg) {
+		return nil, false
+	}
+	var b64 []byte
+	for {
+		line, after, ok := bytes.Cut(rest, []byte("\n"))
+		if !ok || len(line) > 64 {
+			return nil, false
+		}
+		b64, rest = append(b64, line...), after
+		if len(line) < 64 {
+			break
+		}
+	}
+	macLine, ok := bytes.CutPrefix(rest, []byte("--- "))
+	if !ok || len(macLine) != 44 || macLine[43] != '\n' {
+		return nil, false
+	}
+	body, err := base64.RawStdEncoding.Strict().DecodeString(string(b64))
+	if err != nil {
+		return nil, false
+	}
+	var mac [32]byte
+	if n, err := base64.RawStdEncoding.Strict().Decode(mac[:], macLine[:43]); err != nil || n != 32 {
+		return nil, false
+	}
+	fileKey, err := contentIdentity{k}.Unwrap([]*age.Stanza{{Type: contentStanza, Args: []string{string(arg)}, Body: body}})
+	if err != nil {
+		return nil, false
+	}
+	macKey, err := hkdf.Key(sha256.New, fileKey, nil, "header", 32)
+	if err != nil {
+		return nil, false
+	}
+	h := hmac.New(sha256.New, macKey)
+	h.Write(hdr[:len(hdr)-len(macLine)-1]) // through "---"
+	if !hmac.Equal(h.Sum(nil), mac[:]) {
+		return nil, false
+	}
+	return fileKey, true
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+
+	"filippo.io/age"
 	"testing"
 
 	"sori/internal/evidence"
@@ -101,4 +103,27 @@ func FuzzDecryptItemChunks(f *testing.F) {
 			t.Fatalf("unclassified error: %v", err)
 		}
 	})
+}
+
+// TestContentHeaderFastPath checks that sori's own headers are read by the
+// fast path, to the key age finds, and that altered ones are left to age.
+func TestContentHeaderFastPath(t *testing.T) {
+	ring := fixedKeyring()
+	for _, size := range []int{0, 5, 70000} {
+		ct := encryptItem(t, ring, bytes.Repeat([]byte{'x'}, size))
+		end := bytes.Index(ct, []byte("\n--- ")) + 1
+		hdr := ct[:end+bytes.IndexByte(ct[end:], '\n')+1]
+		got, ok := ring.contentHeader(hdr)
+		want, err := age.DecryptHeader(hdr, contentIdentity{ring})
+		if !ok || err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("size %d: fast path ok=%v, age: %v", size, ok, err)
+		}
+		for i := range hdr {
+			bad := bytes.Clone(hdr)
+			bad[i] ^= 0x01
+			if _, ok := ring.contentHeader(bad); ok {
+				t.Errorf("size %d: header with byte %d flipped read as authentic", size, i)
+			}
+		}
+	}
 }
