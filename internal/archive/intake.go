@@ -285,7 +285,12 @@ func (w *worker) run() {
 		} else {
 			w.items = append(w.items, p)
 		}
-		if w.off >= packTarget || time.Since(w.opened) >= packMaxAge || len(w.jobs) == 0 {
+		// A pack is not flushed just because the queue is momentarily
+		// empty: on two cores the goroutine filling it is often not
+		// running, and flushing then made packs of ~50 items, each with
+		// its own fsyncs and commit (batched intake ran at half speed).
+		// The queue's end flushes (defer above), and so does age.
+		if w.off >= packTarget || time.Since(w.opened) >= packMaxAge {
 			w.flush()
 		}
 	}
