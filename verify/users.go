@@ -109,6 +109,10 @@ func (v *verifier) replayUsers(e custody.Entry) {
 		v.r.add(KindUser, obj, hintTamper, "signed by user %s after their removal", e.Actor)
 		return
 	}
+	// Grants and revocations have their own, more precise check below.
+	if e.Kind != custody.KindGrant && e.Kind != custody.KindRevoke && !archive.EntryPermitted(role, e.Kind, v.recordKind(e)) {
+		v.r.add(KindUser, obj, hintTamper, "a %s entry signed by %s, whose role %q at the time may not make one", e.Kind, e.Actor, role)
+	}
 	switch e.Kind {
 	case custody.KindGrant:
 		if !archive.Permits(role, archive.OpUserAdd) {
@@ -164,6 +168,20 @@ func (v *verifier) replayUsers(e custody.Entry) {
 				"stored under content key generation %d; after %d user removals it should be %d", it.KeyGen, v.replay.revokes, 1+v.replay.revokes)
 		}
 	}
+}
+
+// recordKind is the kind of the record a record entry is about ("" for
+// other entries, or a record not in the archive, which checkEntryRecord
+// reports).
+func (v *verifier) recordKind(e custody.Entry) string {
+	if e.Kind != custody.KindRecord {
+		return ""
+	}
+	id, err := evidence.ParseID(e.Object)
+	if err != nil || len(v.records[id]) == 0 {
+		return ""
+	}
+	return v.records[id][0].Kind
 }
 
 // checkUserRows compares every user row with what the log granted.

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,51 @@ func TestReplayUsers(t *testing.T) {
 	}
 	if len(v.r.Findings) != 4 {
 		t.Errorf("%d findings, want 4:\n%s", len(v.r.Findings), text)
+	}
+}
+
+// TestReplayEntryRoles: each entry is checked against what its signer's
+// role allowed when they signed it.
+func TestReplayEntryRoles(t *testing.T) {
+	adm := store.User{ID: "a1", Role: "admin,protection", Recipient: "age1admin", SignPub: []byte{1}}
+	an := store.User{ID: "n1", Role: "analyst", Recipient: "age1analyst", SignPub: []byte{2}}
+	rd := store.User{ID: "r1", Role: "reader", Recipient: "age1reader", SignPub: []byte{3}}
+	consent, other := evidence.NewID(), evidence.NewID()
+	v := &verifier{r: &Report{}, replay: userReplay{granted: map[string]string{}},
+		userRows: map[string]store.User{adm.ID: adm, an.ID: an, rd.ID: rd},
+		records: map[evidence.ID][]store.RecordRow{
+			consent: {{ID: consent, Version: 1, Kind: "consent"}},
+			other:   {{ID: other, Version: 1, Kind: "event"}},
+		}}
+	seq := int64(0)
+	entry := func(kind, actor, object string, d evidence.Digest) {
+		v.replayUsers(custody.Entry{V: 1, Seq: seq, Kind: kind, Time: time.Now(), Actor: actor, Object: object, Digest: d})
+		seq++
+	}
+	entry(custody.KindInit, adm.ID, "archive", publicUserDigest(adm, adm.Role))
+	entry(custody.KindGrant, adm.ID, an.ID, publicUserDigest(an, an.Role))
+	entry(custody.KindGrant, adm.ID, rd.ID, publicUserDigest(rd, rd.Role))
+	// Allowed: an analyst's event record, a reader's audited read, the
+	// admin's intake and vault entry.
+	entry(custody.KindRecord, an.ID, other.String(), evidence.Digest{})
+	entry(custody.KindRead, rd.ID, evidence.NewID().String(), evidence.Digest{})
+	entry(custody.KindIntake, adm.ID, evidence.NewID().String(), evidence.Digest{})
+	entry(custody.KindWitness, adm.ID, "w1", evidence.Digest{})
+	if len(v.r.Findings) != 0 {
+		t.Fatalf("allowed entries gave findings: %v", v.r.Findings)
+	}
+	// Not allowed: intake and consent by an analyst, a record and a vault
+	// entry by a reader.
+	entry(custody.KindIntake, an.ID, evidence.NewID().String(), evidence.Digest{})
+	entry(custody.KindRecord, an.ID, consent.String(), evidence.Digest{})
+	entry(custody.KindRecord, rd.ID, other.String(), evidence.Digest{})
+	entry(custody.KindVaultOpen, rd.ID, "w1", evidence.Digest{})
+	var got []string
+	for _, f := range v.r.Findings {
+		got = append(got, f.Object)
+	}
+	if want := []string{"entry 7", "entry 8", "entry 9", "entry 10"}; !slices.Equal(got, want) {
+		t.Errorf("findings on %v, want %v: %v", got, want, v.r.Findings)
 	}
 }
 

@@ -53,6 +53,9 @@ func (a *Archive) newLogger(ctx context.Context, tx *store.Tx, now time.Time) (*
 // append signs and stores one entry. content is the SHA-256 of the file the
 // entry is about (zero when none).
 func (l *logger) append(ctx context.Context, kind, object string, version int, digest, content evidence.Digest) error {
+	if !EntryPermitted(l.a.me.Role, kind, "") {
+		return fmt.Errorf("%w: role %s may not sign a %q custody entry", evidence.ErrForbidden, l.a.me.Role, kind)
+	}
 	e := custody.Entry{V: custody.EntryVersion, Seq: l.size, Kind: kind, Time: l.now, Actor: l.a.key.KeyID(),
 		Object: object, Version: version, Digest: digest}
 	salt := make([]byte, custody.SaltSize)

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/internal/model"
 	"sori/internal/seal"
 )
 
@@ -191,3 +193,40 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 // checkpoints with the log key. Reading a testimony's item in full (cat)
 // is one: the read is audited, so a reader too holds the log key.
 var writeOps = []Op{OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish}
+
+// entryOps are, for each kind of custody entry, the operations that append
+// it: a user may sign an entry of a kind only if their role allows one of
+// them. The archive refuses to append any other (logger.append), and
+// verification checks every entry against its signer's role at the time
+// (verify/users.go), so a member who writes to the database behind sori's
+// back cannot pass off an entry their role could not have made.
+var entryOps = map[string][]Op{
+	custody.KindInit:      {OpUserAdd}, // the first admin
+	custody.KindIntake:    {OpAdd},
+	custody.KindVersion:   {OpEdit},
+	custody.KindExport:    {OpExport},
+	custody.KindGrant:     {OpUserAdd, OpUserRole},
+	custody.KindRevoke:    {OpUserRemove, OpUserRole},
+	custody.KindWitness:   {OpVaultWrite},
+	custody.KindWithdraw:  {OpVaultWrite},
+	custody.KindVaultOpen: {OpVaultOpen, OpVaultWrite},
+	custody.KindRecord:    {OpRecordAdd, OpRecordEdit, OpRedact, OpConsent},
+	custody.KindRead:      {OpCat},
+	custody.KindPublish:   {OpPublish},
+}
+
+// EntryPermitted reports whether a user holding roles may sign a custody
+// entry of kind; for a record entry, recordKind is the record's kind (""
+// when unknown): a consent record takes the consent operation.
+func EntryPermitted(roles, kind, recordKind string) bool {
+	ops := entryOps[kind]
+	if kind == custody.KindRecord && recordKind == model.KindConsent {
+		ops = []Op{OpConsent}
+	}
+	for _, op := range ops {
+		if Permits(roles, op) {
+			return true
+		}
+	}
+	return false
+}

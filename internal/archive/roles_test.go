@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/model"
 	"sori/internal/store"
@@ -514,5 +515,41 @@ func TestParseRoles(t *testing.T) {
 	}
 	if slices.Contains(Roles(), roleRemoved) {
 		t.Error("the removed role must not be a role one can be given")
+	}
+}
+
+// TestLoggerRefusesEntriesBeyondRole: the logger itself refuses to sign an
+// entry kind the user's role cannot make, whatever code path asks.
+func TestLoggerRefusesEntriesBeyondRole(t *testing.T) {
+	f := newRoleFixture(t)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		role, kind string
+		ok         bool
+	}{
+		{RoleReader, custody.KindRead, true},
+		{RoleReader, custody.KindIntake, false},
+		{RoleReader, custody.KindRecord, false},
+		{RoleAnalyst, custody.KindRecord, true},
+		{RoleAnalyst, custody.KindExport, false},
+		{RoleInvestigator, custody.KindWitness, false},
+		{RoleProtection, custody.KindWitness, true},
+		{RoleInvestigator, custody.KindGrant, false},
+	} {
+		a := f.open(t, roleUser(tc.role))
+		tx, err := a.db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := a.newLogger(ctx, tx, a.now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = l.append(ctx, tc.kind, "object", 0, evidence.Digest{}, evidence.Digest{})
+		if tc.ok && err != nil || !tc.ok && !errors.Is(err, evidence.ErrForbidden) {
+			t.Errorf("%s signing %s: %v", tc.role, tc.kind, err)
+		}
+		tx.Rollback() // nothing is committed either way
+		a.Close()
 	}
 }
