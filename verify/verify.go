@@ -410,9 +410,10 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 	logged := map[string]bool{} // "item vN" covered by an entry
 	next := int64(0)
 	type sigJob struct {
-		e   custody.Entry
-		sig []byte
-		obj string
+		e     custody.Entry
+		entry []byte // e, canonically encoded (custody.Unmarshal checked)
+		sig   []byte
+		obj   string
 	}
 	sigs := make(chan sigJob, 256)
 	var sigWG sync.WaitGroup
@@ -424,7 +425,7 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 				pub, ok := v.users[j.e.Actor]
 				if !ok {
 					v.r.add(KindSignature, j.obj, hintTamper, "signed by unknown key %s", j.e.Actor)
-				} else if !j.e.Verify(pub, j.sig) {
+				} else if !custody.VerifyEncoded(pub, j.entry, j.sig) {
 					v.r.add(KindSignature, j.obj, hintTamper, "signature does not verify")
 				}
 			}
@@ -445,7 +446,7 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		case e.Seq != row.Seq || e.Kind != row.Kind || e.Object != row.Object:
 			v.r.add(KindEntry, obj, hintTamper, "entry body disagrees with its row")
 		default:
-			sigs <- sigJob{e, row.Sig, obj}
+			sigs <- sigJob{e, row.Entry, row.Sig, obj}
 			v.checkEntryRecord(e, row, logged)
 			v.replayVault(e, v.replay.granted[e.Actor])
 			v.replayUsers(e)

@@ -101,6 +101,14 @@ func (e Entry) Verify(pub ed25519.PublicKey, sig []byte) bool {
 	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, e.SignedMessage(), sig)
 }
 
+// VerifyEncoded checks the signature of an entry given in its canonical
+// encoding (as Unmarshal accepts it): Verify without encoding it again.
+func VerifyEncoded(pub ed25519.PublicKey, entry, sig []byte) bool {
+	msg := make([]byte, 0, len(signContext)+len(entry))
+	msg = append(append(msg, signContext...), entry...)
+	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, msg, sig)
+}
+
 // Sum is SHA-256 of the canonical encoding.
 func (e Entry) Sum() evidence.Digest { return evidence.Sum(e.Marshal()) }
 

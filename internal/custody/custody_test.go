@@ -339,7 +339,7 @@ func TestVerify(t *testing.T) {
 	e := entry(3)
 	sig := ed25519.Sign(actorKey, e.SignedMessage())
 	pub := actorKey.Public().(ed25519.PublicKey)
-	if !e.Verify(pub, sig) {
+	if !e.Verify(pub, sig) || !custody.VerifyEncoded(pub, e.Marshal(), sig) {
 		t.Fatal("a good signature does not verify")
 	}
 	for name, alter := range map[string]func(*custody.Entry){
@@ -354,7 +354,7 @@ func TestVerify(t *testing.T) {
 	} {
 		a := e
 		alter(&a)
-		if a.Verify(pub, sig) {
+		if a.Verify(pub, sig) || custody.VerifyEncoded(pub, a.Marshal(), sig) {
 			t.Errorf("entry with another %s verifies", name)
 		}
 		if a.Sum() == e.Sum() {
@@ -376,7 +376,7 @@ func TestVerify(t *testing.T) {
 		"short signature": {pub, sig[:63]},
 		"no signature":    {pub, nil},
 	} {
-		if e.Verify(c.pub, c.sig) {
+		if e.Verify(c.pub, c.sig) || custody.VerifyEncoded(c.pub, e.Marshal(), c.sig) {
 			t.Errorf("%s: verifies", name)
 		}
 	}
