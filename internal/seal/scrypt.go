@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,6 +55,12 @@ func scryptKey(password, salt []byte, logN, r, p, keyLen int) ([]byte, error) {
 	clear(x)
 	dk, err := pbkdf2.Key(sha256.New, string(password), b, 1, keyLen)
 	clear(b)
+	// The table is garbage now, and its pages are faulted in: collected at
+	// once (~1 ms, little else is live during an unlock), they serve what
+	// the process allocates next, which would otherwise fault in fresh
+	// pages of its own (measured: 50 ms of a full verification).
+	v = nil
+	runtime.GC()
 	return dk, err
 }
 
