@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"filippo.io/age"
@@ -26,9 +25,10 @@ import (
 // the 128·r·N bytes of memory a user-key unlock fills (128 MiB at sori's
 // work factor) were faulted in one 4 KiB page at a time, as the first loop
 // wrote them, which on the machines measured took as long as the hashing.
-// Here another core asks the kernel to populate that memory ahead of the
-// loop (prefault; a no-op where the kernel cannot), and the memory is
-// cleared before it is returned.
+// Here another core touches that memory in from its end while the loop
+// fills it from the start (faulter; each chunk first written by one of
+// them only), asking the kernel to populate each chunk first where it can,
+// and the memory is cleared before it is returned.
 func scryptKey(password, salt []byte, logN, r, p, keyLen int) ([]byte, error) {
 	if logN < 1 || logN > 30 || r < 1 || p < 1 || uint64(r)*uint64(p) >= 1<<30 || r > (1<<31-1)/128/(1<<logN) {
 		return nil, errors.New("seal: scrypt parameters out of range")
@@ -65,25 +65,28 @@ func scryptKey(password, salt []byte, logN, r, p, keyLen int) ([]byte, error) {
 }
 
 // roMix is scryptROMix over x[:32r] (x[32r:] is scratch), with v the
-// N-block table. The first time, v is fresh memory: prefault populates it
+// N-block table. The first time, v is fresh memory: prefault touches it in
 // from its end down while the first loop fills it from the start.
 func roMix(x, v []uint32, n, r int, fresh bool) {
 	words := 32 * r
 	a, t := x[:words], x[words:]
-	var wg sync.WaitGroup
-	var at atomic.Int64 // blocks of v the first loop has reached
+	f := newFaulter(v)
 	if fresh {
-		wg.Go(func() { prefault(v, words, &at) })
+		go f.prefault()
+	} else {
+		close(f.done)
+		f.next = 0
 	}
 	// V_0 = X; V_i+1 = BlockMix(V_i), computed in place in v; X = BlockMix(V_N-1).
+	mine := f.claim(words)
 	copy(v, a)
 	for i := range n - 1 {
-		blockMix(v[i*words:(i+1)*words], nil, v[(i+1)*words:(i+2)*words], r)
-		if i&1023 == 0 {
-			at.Store(int64(i))
+		if end := (i + 2) * words; end > mine {
+			mine = f.claim(end)
 		}
+		blockMix(v[i*words:(i+1)*words], nil, v[(i+1)*words:(i+2)*words], r)
 	}
-	at.Store(int64(n))
+	f.claim(len(v)) // and so prefault has finished
 	blockMix(v[(n-1)*words:], nil, a, r)
 	for range n {
 		j := int(a[words-16]) & (n - 1)
@@ -93,23 +96,70 @@ func roMix(x, v []uint32, n, r int, fresh bool) {
 	if &a[0] != &x[0] {
 		copy(x[:words], a)
 	}
-	wg.Wait()
 }
 
-// prefault populates v, from its end down in 2 MiB steps, until it meets
-// the first loop of roMix (at, in blocks of words).
-func prefault(v []uint32, words int, at *atomic.Int64) {
-	const step = 2 << 20 / 4 // words
-	for hi := len(v); hi > 0; hi -= step {
-		lo := max(hi-step, 0)
-		if int64(hi/words) <= at.Load() {
+// faulter shares out the first touch of a fresh table between the first
+// loop (from the start) and prefault (from the end, on another core), in
+// chunks of 2 MiB: each chunk is written first by one of them only, and
+// the loop enters prefault's chunks only after prefault has returned.
+type faulter struct {
+	v       []uint32
+	mu      sync.Mutex
+	next    int // prefault's lowest chunk; those from here up are its
+	reached int // the loop's highest chunk; prefault stops above it
+	done    chan struct{}
+}
+
+const faultChunk = 2 << 20 / 4 // words
+
+func newFaulter(v []uint32) *faulter {
+	return &faulter{v: v, next: (len(v) + faultChunk - 1) / faultChunk, done: make(chan struct{})}
+}
+
+// claim lets the loop write v[:end]; it returns how far it may write.
+func (f *faulter) claim(end int) int {
+	c := (end - 1) / faultChunk
+	f.mu.Lock()
+	if c < f.next {
+		from := (f.reached + 1) * faultChunk
+		if f.reached == 0 && c == 0 {
+			from = 0
+		}
+		f.reached = c
+		f.mu.Unlock()
+		if to := min((c+1)*faultChunk, len(f.v)); from < to {
+			populate(asBytes(f.v[from:to]))
+		}
+		return min((c+1)*faultChunk, len(f.v))
+	}
+	f.mu.Unlock()
+	<-f.done
+	return len(f.v)
+}
+
+// prefault populates and writes the table's pages, chunk by chunk from the
+// end, until the next chunk down is the loop's.
+func (f *faulter) prefault() {
+	defer close(f.done)
+	for {
+		f.mu.Lock()
+		c := f.next - 1
+		if c <= f.reached {
+			f.mu.Unlock()
 			return
 		}
-		chunk := unsafe.Slice((*byte)(unsafe.Pointer(&v[lo])), 4*(hi-lo))
-		if !populate(chunk) {
-			return
+		f.next = c
+		f.mu.Unlock()
+		chunk := f.v[c*faultChunk : min((c+1)*faultChunk, len(f.v))]
+		populate(asBytes(chunk))
+		for k := 0; k < len(chunk); k += 1024 { // one word a page
+			chunk[k] = 0
 		}
 	}
+}
+
+func asBytes(v []uint32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
 }
 
 // blockMix is scryptBlockMix with Salsa20/8 over in XOR with (when not
