@@ -166,8 +166,7 @@ func asBytes(v []uint32) []byte {
 // nil) in2, each 2r 64-byte blocks: out gets the even-numbered outputs
 // first, then the odd ones. out must not overlap the inputs.
 func blockMix(in, in2, out []uint32, r int) {
-	var s [16]uint32
-	s = *(*[16]uint32)(in[(2*r-1)*16:])
+	s := *(*[16]uint32)(in[(2*r-1)*16:])
 	if in2 != nil {
 		l2 := (*[16]uint32)(in2[(2*r-1)*16:])
 		for k := range s {
