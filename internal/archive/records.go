@@ -201,8 +201,13 @@ func (a *Archive) checkRefs(ctx context.Context, tx *store.Tx, b model.Body) err
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", r.Role, r.ID, err)
 			}
-			if an, ok := b.(*model.Annotation); ok && int64(an.End) > it.Size {
-				return fmt.Errorf("%w: span %d:%d lies beyond the end of item %s (%d bytes)", evidence.ErrInvalid, an.Start, an.End, r.ID, it.Size)
+			if an, ok := b.(*model.Annotation); ok {
+				if int64(an.End) > it.Size {
+					return fmt.Errorf("%w: span %d:%d lies beyond the end of item %s (%d bytes)", evidence.ErrInvalid, an.Start, an.End, r.ID, it.Size)
+				}
+				if err := a.checkAnnotationSpan(ctx, tx, it, an); err != nil {
+					return err
+				}
 			}
 			continue
 		}

@@ -38,7 +38,7 @@ func TestRecords(t *testing.T) {
 	if _, err := a.AddRecord(ctx, &model.Involvement{Act: act, Perpetrator: officer, Degree: "violent.direct"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.AddRecord(ctx, &model.Annotation{Item: item, Start: 0, End: 10, Target: event}); err != nil {
+	if _, err := a.AddRecord(ctx, &model.Annotation{Item: item, Start: 0, End: 11, Target: event}); err != nil { // "질문: 언"
 		t.Fatal(err)
 	}
 
@@ -48,6 +48,8 @@ func TestRecords(t *testing.T) {
 		&model.Act{Event: event, Violation: "no.such.code"},                                   // unknown term
 		&model.Involvement{Act: act, Perpetrator: evidence.NewID(), Degree: "violent.direct"}, // unknown person
 		&model.Annotation{Item: item, Start: 0, End: 1 << 20, Target: event},                  // span past the end
+		&model.Annotation{Item: item, Start: 0, End: 10, Target: event},                       // cuts 언 in two
+		&model.Annotation{Item: item, Start: 1, End: 11, Target: event},                       // starts inside 질
 		&model.Testimony{Title: "x", Witness: "Kim Young-hee"},                                // a name, not a pseudonym
 	}
 	for _, b := range bad {

@@ -171,12 +171,48 @@ func (a *Archive) checkRedactionSpan(ctx context.Context, tx *store.Tx, r *model
 	if !looksLikeText(b) {
 		return fmt.Errorf("%w: item %s is not UTF-8 text: only text can be redacted", evidence.ErrInvalid, r.Item)
 	}
-	for _, off := range []int{r.Start, r.End} {
-		if off < len(b) && !utf8.RuneStart(b[off]) {
-			return fmt.Errorf("%w: span %d:%d: offset %d splits a character of item %s (offsets count bytes: a Hangul syllable is 3)", evidence.ErrInvalid, r.Start, r.End, off, r.Item)
+	return checkRuneSpan(b, r.Start, r.End, r.Item)
+}
+
+// checkRuneSpan makes sure a span of a text's bytes starts and ends on
+// character boundaries.
+func checkRuneSpan(b []byte, start, end int, item evidence.ID) error {
+	for _, off := range []int{start, end} {
+		if off >= 0 && off < len(b) && !utf8.RuneStart(b[off]) {
+			return fmt.Errorf("%w: span %d:%d: offset %d splits a character of item %s (offsets count bytes: a Hangul syllable is 3)", evidence.ErrInvalid, start, end, off, item)
 		}
 	}
 	return nil
+}
+
+// checkAnnotationSpan makes sure an annotation of a text item does not cut
+// a character in two (a span of a recording or an image is bytes, and is
+// left as it is). Its errors give offsets only, never the text.
+func (a *Archive) checkAnnotationSpan(ctx context.Context, tx *store.Tx, it store.Item, an *model.Annotation) error {
+	if it.Size > maxRedactText {
+		return nil // not a transcript
+	}
+	v, err := tx.LatestVersion(ctx, it.ID)
+	if err != nil {
+		return err
+	}
+	rec, err := decodeVersion(v)
+	if err != nil {
+		return err
+	}
+	switch rec.Kind {
+	case evidence.Audio, evidence.Video, evidence.Image:
+		return nil
+	}
+	b, err := a.itemBytes(ctx, it)
+	if err != nil {
+		return err
+	}
+	defer clear(b)
+	if !looksLikeText(b) {
+		return nil
+	}
+	return checkRuneSpan(b, an.Start, an.End, it.ID)
 }
 
 // itemBytes reads an item's original bytes, checked against its digest.
