@@ -91,13 +91,42 @@ func (t *Tx) EachRecord(ctx context.Context, kind string, latestOnly bool, fn fu
 	return eachRecord(ctx, t.tx, kind, latestOnly, fn)
 }
 
+// EachCurrentRecordContaining calls fn for the latest version of every
+// record of kind whose canonical bytes contain needle (SQLite's instr, so
+// that only those rows are read out): a pre-filter, which the caller
+// confirms by decoding.
+func (db *DB) EachCurrentRecordContaining(ctx context.Context, kind string, needle []byte, fn func(RecordRow) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+recordCols+` FROM records r WHERE kind = ? AND instr(record, ?) > 0
+		AND version = (SELECT MAX(version) FROM records WHERE id = r.id) ORDER BY created_at, id, version`, kind, needle)
+	if err != nil {
+		return damaged(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return damaged(rows.Err())
+}
+
 func eachRecord(ctx context.Context, db querier, kind string, latestOnly bool, fn func(RecordRow) error) error {
-	q := `SELECT ` + recordCols + ` FROM records r WHERE (? = '' OR kind = ?)`
+	// "kind = ?" alone, when a kind is given, lets SQLite read that kind's
+	// rows through records_kind instead of every record.
+	q := `SELECT ` + recordCols + ` FROM records r WHERE kind = ?`
+	args := []any{kind}
+	if kind == "" {
+		q, args = `SELECT `+recordCols+` FROM records r WHERE 1`, nil
+	}
 	if latestOnly {
 		q += ` AND version = (SELECT MAX(version) FROM records WHERE id = r.id)`
 	}
 	q += ` ORDER BY created_at, id, version`
-	rows, err := db.QueryContext(ctx, q, kind, kind)
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return damaged(err)
 	}
