@@ -51,6 +51,9 @@ func (k *Keyring) DecryptItemChunks(src io.Reader, size int64, buf []byte, fn fu
 	if len(buf) < ChunkBufferSize {
 		return 0, fmt.Errorf("seal: chunk buffer of %d bytes, need %d", len(buf), ChunkBufferSize)
 	}
+	if size < 0 {
+		return 0, tampered("negative size %d", size)
+	}
 	buf = buf[:sealedChunk]
 	head := buf[:min(int64(headerWindow), size)]
 	if _, err := io.ReadFull(src, head); err != nil {

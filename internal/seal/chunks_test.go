@@ -62,6 +62,13 @@ func TestDecryptItemChunks(t *testing.T) {
 	if _, err := decryptChunks(other, ct); !errors.Is(err, evidence.ErrLocked) {
 		t.Errorf("foreign keyring: %v", err)
 	}
+	for _, size := range []int64{-1, 0, 5, int64(len(ct)) - 1, int64(len(ct)) + 1} {
+		// A size that is not the file's (a tampered row) is refused, and
+		// never reads past it or panics.
+		if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), size, make([]byte, ChunkBufferSize), func([]byte) error { return nil }); !errors.Is(err, evidence.ErrTampered) {
+			t.Errorf("size %d of a %d-byte file: %v", size, len(ct), err)
+		}
+	}
 	if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), make([]byte, 100), nil); err == nil {
 		t.Error("a buffer smaller than ChunkBufferSize was accepted")
 	}
