@@ -60,8 +60,8 @@ func (k *Keyring) DecryptItemChunks(src io.Reader, size int64, buf []byte, fn fu
 		return 0, tampered("reading header: %v", err)
 	}
 	// The header ends with its MAC line, "--- " and base64; no line before
-	// it starts so ("-> " opens a stanza, bodies are base64). DecryptHeader
-	// parses those bytes strictly and checks the MAC over them.
+	// it starts so ("-> " opens a stanza, bodies are base64). headerFileKey
+	// reads those bytes strictly and checks the MAC over them.
 	end := bytes.Index(head, []byte("\n--- "))
 	if end < 0 {
 		return 0, tampered("no header in the first %d bytes", len(head))
