@@ -104,9 +104,7 @@ func (b *bagChecker) run() error {
 	for _, id := range items {
 		b.checkItem(id)
 	}
-	for _, id := range b.consentDirs() {
-		b.checkConsent(id, items)
-	}
+	b.checkRecords(items)
 	b.used[bundle.ReadmeFile] = true
 	b.used[bundle.ConsentFile] = true
 	for p := range b.files {

@@ -19,13 +19,17 @@ import (
 // chained, each matching its digest and naming this record, the current
 // one about the testimony record.json names; every version has a "record"
 // entry with that digest, each entry proven in the checkpoint; and the
-// items it names are items of the bundle.
+// items it names are items of the bundle. Step 9: each consent's testimony
+// record is in data/testimony/<tid>/, laid out and checked the same way,
+// naming the same items, and its current version names each of them as
+// its original or a translation (or the item's own current record names
+// it a translation of one of those).
 
-// consentDirs lists the consent record directories.
-func (b *bagChecker) consentDirs() []string {
+// recordDirs lists the record directories under root.
+func (b *bagChecker) recordDirs(root string) []string {
 	seen := map[string]bool{}
 	for p := range b.files {
-		rest, ok := strings.CutPrefix(p, bundle.ConsentDir+"/")
+		rest, ok := strings.CutPrefix(p, root+"/")
 		if !ok {
 			continue
 		}
@@ -41,26 +45,99 @@ func (b *bagChecker) consentDirs() []string {
 	return ids
 }
 
-func (b *bagChecker) checkConsent(name string, items []string) {
-	dir := bundle.ConsentDir + "/" + name
+// checkRecords runs steps 8 and 9 over the bundle's consent and testimony
+// directories.
+func (b *bagChecker) checkRecords(items []string) {
+	consents := map[evidence.ID]bundle.ConsentFileJSON{} // by testimony
+	for _, name := range b.recordDirs(bundle.ConsentDir) {
+		if c, _, ok := b.checkRecord(bundle.ConsentDir, model.KindConsent, name, items); ok {
+			consents[c.Testimony] = c
+		}
+	}
+	seen := map[evidence.ID]bool{}
+	for _, name := range b.recordDirs(bundle.TestimonyDir) {
+		c, body, ok := b.checkRecord(bundle.TestimonyDir, model.KindTestimony, name, items)
+		if !ok {
+			continue
+		}
+		seen[c.Record] = true
+		cpath := bundle.TestimonyDir + "/" + name + "/" + bundle.ConsentRecord
+		cons, ok := consents[c.Record]
+		if !ok {
+			b.add(KindBag, cpath, "a testimony record that no consent record of the bundle is of")
+		} else if !slices.Equal(cons.Items, c.Items) {
+			b.add(KindRecord, cpath, "names items %v, its consent record %v", c.Items, cons.Items)
+		}
+		t, _ := body.(*model.Testimony)
+		if t == nil {
+			continue // checkRecord reported it
+		}
+		named := func(id evidence.ID) bool {
+			return t.Original != nil && *t.Original == id || slices.Contains(t.Translations, id)
+		}
+		for _, it := range c.Items {
+			if named(it) {
+				continue
+			}
+			if of, ok := b.translationOf(it); ok && named(of) {
+				continue
+			}
+			b.add(KindRecord, cpath, "the testimony's current version does not name item %s as its original or a translation", it)
+		}
+	}
+	for t := range consents {
+		if !seen[t] {
+			b.add(KindMissing, bundle.TestimonyDir+"/"+t.String(), "the testimony record of a consent record of the bundle is not in it")
+		}
+	}
+}
+
+// translationOf is what an item's current record in the bundle says it is
+// a translation of.
+func (b *bagChecker) translationOf(item evidence.ID) (evidence.ID, bool) {
+	data, err := b.read(bundle.ItemsDir + "/" + item.String() + "/" + bundle.MetadataFile)
+	if err != nil {
+		return evidence.ID{}, false
+	}
+	var m bundle.Metadata
+	if strictJSON(data, &m) != nil || len(m.Versions) == 0 {
+		return evidence.ID{}, false
+	}
+	rec, err := evidence.UnmarshalItemRecord([]byte(m.Versions[len(m.Versions)-1].Record))
+	if err != nil || rec.TranslationOf == nil {
+		return evidence.ID{}, false
+	}
+	return *rec.TranslationOf, true
+}
+
+// checkRecord checks one record directory under root, of a record of kind
+// (consent or testimony): its file, versions and entries. It returns the
+// file and the current version's body (nil if it cannot be read); false
+// when the file itself cannot be read.
+func (b *bagChecker) checkRecord(root, kind, name string, items []string) (bundle.ConsentFileJSON, model.Body, bool) {
+	var c bundle.ConsentFileJSON
+	var current model.Body
+	dir := root + "/" + name
 	id, err := evidence.ParseID(name)
 	if err != nil {
 		b.add(KindBag, dir, "is not named by a record ID")
-		return
+		return c, nil, false
 	}
 	cpath := dir + "/" + bundle.ConsentRecord
 	data, err := b.read(cpath)
 	if err != nil {
-		return
+		return c, nil, false
 	}
 	b.used[cpath] = true
-	var c bundle.ConsentFileJSON
 	if err := strictJSON(data, &c); err != nil {
 		b.add(KindRecord, cpath, "%v", err)
-		return
+		return c, nil, false
 	}
 	if c.V != 1 || c.Record != id {
-		b.add(KindRecord, cpath, "consent file version %d of record %s, in the directory of %s", c.V, c.Record, id)
+		b.add(KindRecord, cpath, "%s file version %d of record %s, in the directory of %s", kind, c.V, c.Record, id)
+	}
+	if kind == model.KindTestimony && c.Testimony != id {
+		b.add(KindRecord, cpath, "a testimony's file names testimony %s, not itself", c.Testimony)
 	}
 	if len(c.Items) == 0 {
 		b.add(KindRecord, cpath, "names no item of the bundle")
@@ -71,7 +148,7 @@ func (b *bagChecker) checkConsent(name string, items []string) {
 		}
 	}
 	if len(c.Versions) == 0 {
-		b.add(KindMissing, cpath, "consent record has no version")
+		b.add(KindMissing, cpath, "%s record has no version", kind)
 	}
 	var prev *evidence.Digest
 	for i, v := range c.Versions {
@@ -86,13 +163,18 @@ func (b *bagChecker) checkConsent(name string, items []string) {
 		r, err := model.Unmarshal([]byte(v.Record))
 		if err != nil {
 			b.add(KindRecord, obj, "%v", err)
-		} else if r.Kind != model.KindConsent || r.ID != id || r.Version != v.Version {
+		} else if r.Kind != kind || r.ID != id || r.Version != v.Version {
 			b.add(KindRecord, obj, "record is %s %s version %d", r.Kind, r.ID, r.Version)
 		} else if (prev == nil) != (r.Prev == nil) || (prev != nil && *prev != *r.Prev) {
 			b.add(KindRecord, obj, "record does not chain to the digest of the version before")
 		} else if i == len(c.Versions)-1 {
 			body, err := model.DecodeBody(r)
-			if cb, ok := body.(*model.Consent); err != nil || !ok || cb.Testimony != c.Testimony {
+			if err != nil {
+				b.add(KindRecord, obj, "%v", err)
+			} else {
+				current = body
+			}
+			if cb, ok := body.(*model.Consent); kind == model.KindConsent && (err != nil || !ok || cb.Testimony != c.Testimony) {
 				b.add(KindRecord, obj, "the current version is not the consent of testimony %s", c.Testimony)
 			}
 		}
@@ -110,9 +192,9 @@ func (b *bagChecker) checkConsent(name string, items []string) {
 		}
 		switch {
 		case e.Object != id.String() || e.Kind != custody.KindRecord:
-			b.add(KindEntry, epath, "is a %s entry about %s, not a record entry of consent record %s", e.Kind, e.Object, id)
+			b.add(KindEntry, epath, "is a %s entry about %s, not a record entry of %s record %s", e.Kind, e.Object, kind, id)
 		case e.Version < 1 || e.Version > len(c.Versions):
-			b.add(KindMissing, epath, "records version %d of the consent record, which the bundle does not hold", e.Version)
+			b.add(KindMissing, epath, "records version %d of the %s record, which the bundle does not hold", e.Version, kind)
 		case c.Versions[e.Version-1].Digest != e.Digest:
 			b.add(KindEntry, epath, "records a different digest for version %d than record.json holds", e.Version)
 		case b.content[epath] != (evidence.Digest{}):
@@ -126,4 +208,5 @@ func (b *bagChecker) checkConsent(name string, items []string) {
 			b.add(KindMissing, fmt.Sprintf("%s v%d", cpath, v.Version), "record version has no custody entry in the bundle")
 		}
 	}
+	return c, current, true
 }

@@ -225,7 +225,9 @@ func writeBagFile(t *testing.T, dir, name string, b []byte) {
 func TestBundleClean(t *testing.T) {
 	dir, key := exportBag(t, "")
 	r := requireClean(t, "fresh bundle", dir, "")
-	if r.Items != 3 || r.Versions != 6 || r.Entries != 7 || r.Bytes != int64(len(bagKorean))+70_000 || r.Checkpoint == "" {
+	// Versions and entries: the items', the consent record's (2) and the
+	// testimony record's (1).
+	if r.Items != 3 || r.Versions != 7 || r.Entries != 8 || r.Bytes != int64(len(bagKorean))+70_000 || r.Checkpoint == "" {
 		t.Errorf("report: %+v", r)
 	}
 	requireClean(t, "fresh bundle, pinned key", dir, key)
@@ -299,14 +301,17 @@ func TestBundleResealedTampering(t *testing.T) {
 		}
 		writeBagFile(t, bag, name, bytes.Replace(b, []byte(old), []byte(new), 1))
 	}
-	var consentDir string
+	var consentDir, testimonyDir string
 	for _, p := range bagFiles(t, dir) {
-		if strings.HasSuffix(p, "/"+bundle.ConsentRecord) {
+		switch {
+		case strings.HasPrefix(p, bundle.ConsentDir+"/") && strings.HasSuffix(p, "/"+bundle.ConsentRecord):
 			consentDir = strings.TrimSuffix(p, "/"+bundle.ConsentRecord)
+		case strings.HasPrefix(p, bundle.TestimonyDir+"/") && strings.HasSuffix(p, "/"+bundle.ConsentRecord):
+			testimonyDir = strings.TrimSuffix(p, "/"+bundle.ConsentRecord)
 		}
 	}
-	if consentDir == "" {
-		t.Fatal("the bag holds no consent record")
+	if consentDir == "" || testimonyDir == "" {
+		t.Fatal("the bag holds no consent record or no testimony record")
 	}
 	cases := []struct {
 		name string
@@ -343,6 +348,26 @@ func TestBundleResealedTampering(t *testing.T) {
 		}},
 		{"consent entry removed", KindMissing, func(bag string) {
 			f := custodyFile(bag, consentDir, 1)
+			os.Remove(filepath.Join(bag, f))
+			os.Remove(filepath.Join(bag, strings.TrimSuffix(f, ".json")+bundle.ProofExt))
+		}},
+		{"testimony record removed", KindMissing, func(bag string) {
+			os.RemoveAll(filepath.Join(bag, testimonyDir))
+		}},
+		{"testimony's original swapped, digest recomputed", KindEntry, func(bag string) {
+			var c bundle.ConsentFileJSON
+			editJSON(t, bag, testimonyDir+"/"+bundle.ConsentRecord, &c, func() {
+				v := &c.Versions[len(c.Versions)-1]
+				v.Record = regexp.MustCompile(`"original":"[0-9a-f]{32}"`).ReplaceAllString(v.Record, `"original":"`+evidence.NewID().String()+`"`)
+				v.Digest = sha256.Sum256([]byte(v.Record))
+			})
+		}},
+		{"testimony's file names other items", KindRecord, func(bag string) {
+			var c bundle.ConsentFileJSON
+			editJSON(t, bag, testimonyDir+"/"+bundle.ConsentRecord, &c, func() { c.Items = c.Items[:len(c.Items)-1] })
+		}},
+		{"testimony entry removed", KindMissing, func(bag string) {
+			f := custodyFile(bag, testimonyDir, 0)
 			os.Remove(filepath.Join(bag, f))
 			os.Remove(filepath.Join(bag, strings.TrimSuffix(f, ".json")+bundle.ProofExt))
 		}},
@@ -582,5 +607,63 @@ func TestIndependentImportsStdlibOnly(t *testing.T) {
 		if pkg != "sori/verify/independent" {
 			t.Errorf("verify/independent depends on %s; it must use the standard library only", pkg)
 		}
+	}
+}
+
+// TestBundleTranslationByItsRecord: an item that the testimony record does
+// not list, but whose own record says it translates the testimony's
+// original, belongs to the testimony too (step 9.5): the bundle verifies,
+// and once its record no longer says so (digest recomputed), both
+// verifiers find it.
+func TestBundleTranslationByItsRecord(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	a, err := archive.Init(ctx, filepath.Join(root, "archive"), "investigator-kim", "correct horse battery staple",
+		archive.Options{WorkFactor: 10, StateDir: filepath.Join(root, "state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	add := func(name, text string, opt archive.AddOptions) evidence.ID {
+		p := filepath.Join(root, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var id evidence.ID
+		if err := a.Add(ctx, []string{p}, opt, func(r archive.Added) error { id = r.ID; return r.Err }); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	ko := add("w17-ko.txt", bagKorean, archive.AddOptions{Lang: "ko"})
+	en := add("w17-en.txt", "Question: when did you cross the Tumen?\n", archive.AddOptions{Lang: "en", TranslationOf: ko.String()})
+	tid, err := a.AddRecord(ctx, &model.Testimony{Title: "Interview 1", Witness: "W-17", Original: &ko})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := a.SetConsent(ctx, &model.Consent{Testimony: tid, Scope: archive.ScopeCourt}); err != nil {
+		t.Fatal(err)
+	}
+	x, err := a.Export(ctx, []string{en.String()}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "bundle")
+	if err := bundle.Write(ctx, x, func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }, dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	requireClean(t, "a translation by its own record", dir, a.LogKey())
+
+	bag := copyBag(t, dir)
+	var m bundle.Metadata
+	editJSON(t, bag, bundle.ItemsDir+"/"+en.String()+"/"+bundle.MetadataFile, &m, func() {
+		v := &m.Versions[len(m.Versions)-1]
+		v.Record = strings.Replace(v.Record, `"translation_of":"`+ko.String()+`"`, `"translation_of":"`+evidence.NewID().String()+`"`, 1)
+		v.Digest = sha256.Sum256([]byte(v.Record))
+	})
+	reseal(t, bag)
+	r := requireCaught(t, "translation_of rewritten", bag, a.LogKey())
+	if !hasKind(r, KindRecord) {
+		t.Errorf("no %s finding among %v", KindRecord, r.Findings)
 	}
 }

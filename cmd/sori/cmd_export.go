@@ -32,7 +32,9 @@ testimony is internal only), an audio item not under --no-audio, a video or
 image not under --no-video, and never once the witness was withdrawn from
 the identity vault. Otherwise every refused item is named with its reason,
 exit 2, and nothing is logged or written. The bundle carries the consent
-records of the items' testimonies, every version with its custody entries.
+records of the items' testimonies and those testimony records (which show
+that each item belongs to its testimony), every version with its custody
+entries.
 
 A court or repository checks the bundle without sori (docs/bundle.md) or
 with 'sori verify-bundle DIR'. DIR must not exist or be empty; the bundle

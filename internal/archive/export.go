@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/internal/model"
 	"sori/internal/store"
 )
 
@@ -24,11 +27,14 @@ type Export struct {
 	LogKey     string             // the log's verifier key (signed-note form)
 	Checkpoint custody.Checkpoint // covers every entry below, the export's own included
 	Items      []ExportItem
-	Consents   []ExportRecord         // the consent records of the items' testimonies, by ID
-	Entry      ExportEntry            // the export's own custody entry
-	Actors     map[string]ExportActor // by key ID: everyone who signed an entry here
-	Digest     evidence.Digest        // what the export entry's digest commits to (see ExportManifest)
-	Manifest   []byte                 // canonical JSON the digest is of
+	Consents   []ExportRecord // the consent records of the items' testimonies, by ID
+	// Testimonies are the testimony records the consents are of, by ID:
+	// what shows that each item belongs to its testimony.
+	Testimonies []ExportRecord
+	Entry       ExportEntry            // the export's own custody entry
+	Actors      map[string]ExportActor // by key ID: everyone who signed an entry here
+	Digest      evidence.Digest        // what the export entry's digest commits to (see ExportManifest)
+	Manifest    []byte                 // canonical JSON the digest is of
 
 	a *Archive // for Open
 }
@@ -178,12 +184,18 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (
 		x.Items = append(x.Items, xi)
 	}
 	for _, c := range consents {
-		xr, err := a.exportRecord(ctx, c, entry)
+		xr, err := a.exportRecord(ctx, c, model.KindConsent, entry)
 		if err != nil {
 			return nil, err
 		}
 		x.Consents = append(x.Consents, xr)
+		xt, err := a.exportRecord(ctx, ExportRecord{ID: c.Testimony, Testimony: c.Testimony, Items: c.Items}, model.KindTestimony, entry)
+		if err != nil {
+			return nil, err
+		}
+		x.Testimonies = append(x.Testimonies, xt)
 	}
+	slices.SortFunc(x.Testimonies, func(p, q ExportRecord) int { return strings.Compare(p.ID.String(), q.ID.String()) })
 	err = a.db.EachCustody(ctx, bundle, func(r store.CustodyRow) error {
 		if r.Seq != exportSeq {
 			return nil

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"sori/internal/evidence"
-	"sori/internal/model"
 	"sori/internal/store"
 )
 
@@ -21,10 +20,10 @@ import (
 
 // ExportRecord is a model record carried in a bundle with every version
 // and their custody entries: the consent records of the exported items'
-// testimonies.
+// testimonies, and those testimonies' records.
 type ExportRecord struct {
 	ID        evidence.ID
-	Testimony evidence.ID       // the testimony it is the consent of
+	Testimony evidence.ID       // the testimony it is the consent of (a testimony: itself)
 	Items     []evidence.ID     // the exported items of that testimony, sorted
 	Versions  []store.RecordRow // oldest first; Record is the canonical record
 	Entries   []ExportEntry     // its custody entries, oldest first
@@ -108,8 +107,9 @@ func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]Expor
 	return consents, nil
 }
 
-// exportRecord gathers a record's versions and custody entries for a bundle.
-func (a *Archive) exportRecord(ctx context.Context, xr ExportRecord, entry func(store.CustodyRow) (ExportEntry, error)) (ExportRecord, error) {
+// exportRecord gathers the versions and custody entries of a record of
+// kind for a bundle.
+func (a *Archive) exportRecord(ctx context.Context, xr ExportRecord, kind string, entry func(store.CustodyRow) (ExportEntry, error)) (ExportRecord, error) {
 	id := xr.ID
 	rows, err := a.db.RecordVersions(ctx, id)
 	if err != nil {
@@ -120,8 +120,8 @@ func (a *Archive) exportRecord(ctx context.Context, xr ExportRecord, entry func(
 		if err != nil {
 			return xr, err
 		}
-		if r.Kind != model.KindConsent {
-			return xr, fmt.Errorf("%w: record %s is not a consent record", evidence.ErrTampered, id)
+		if r.Kind != kind {
+			return xr, fmt.Errorf("%w: record %s is not a %s record", evidence.ErrTampered, id, kind)
 		}
 		xr.Versions = append(xr.Versions, row)
 	}

@@ -144,8 +144,13 @@ func (w *writer) payload(ctx context.Context, x *archive.Export, open func(store
 		return err
 	}
 	for _, xc := range x.Consents {
-		if err := w.consent(x, xc); err != nil {
+		if err := w.record(x, ConsentDir, xc); err != nil {
 			return fmt.Errorf("consent record %s: %w", xc.ID, err)
+		}
+	}
+	for _, xt := range x.Testimonies {
+		if err := w.record(x, TestimonyDir, xt); err != nil {
+			return fmt.Errorf("testimony record %s: %w", xt.ID, err)
 		}
 	}
 	for _, xi := range x.Items {
@@ -159,9 +164,10 @@ func (w *writer) payload(ctx context.Context, x *archive.Export, open func(store
 	return nil
 }
 
-// consent writes one consent record with its versions and custody.
-func (w *writer) consent(x *archive.Export, xc archive.ExportRecord) error {
-	d := path.Join(ConsentDir, xc.ID.String())
+// record writes one consent or testimony record, under root, with its
+// versions and custody.
+func (w *writer) record(x *archive.Export, root string, xc archive.ExportRecord) error {
+	d := path.Join(root, xc.ID.String())
 	c := ConsentFileJSON{V: 1, Record: xc.ID, Testimony: xc.Testimony, Items: xc.Items}
 	for _, v := range xc.Versions {
 		c.Versions = append(c.Versions, MetadataVersion{Version: v.Version, Record: string(v.Record), Digest: v.Digest,
@@ -378,6 +384,12 @@ and the record's custody entries with their inclusion proofs in custody/,
 checked like the items' (sori's docs/bundle.md, step 8). sori exports an
 item of a testimony only when its consent allows court use. A testimony
 without a consent record is internal only, so none of its items is here.
+
+data/testimony/<id>/ holds the record of each such testimony, laid out the
+same way: its current version names the items of this bundle as its
+original or translations (or an item's own record names it a translation
+of one of those), which is what shows that the consent applies to them
+(step 9).
 `
 
 const readme = `sori court bundle

@@ -32,6 +32,10 @@ const (
 	CheckpointFile = "data/checkpoint.txt"
 	ConsentFile    = "data/consent/README.txt"
 	ConsentDir     = "data/consent" // one directory per consent record, named by its ID
+	// TestimonyDir holds one directory per testimony record that a consent
+	// record of the bundle is of, named by its ID, laid out as a consent
+	// record's (its record.json's "testimony" is its own ID).
+	TestimonyDir = "data/testimony"
 
 	ExportManifestFile = "data/export/manifest.json" // exactly the bytes the export entry's digest is of
 	ExportEntryFile    = "data/export/entry.json"    // an EntryFile
@@ -43,7 +47,7 @@ const (
 	OriginalFile    = "original"     // the plaintext, byte for byte
 	OriginalAgeFile = "original.age" // or the plaintext encrypted to the recipient
 	MetadataFile    = "metadata.json"
-	ConsentRecord   = "record.json" // inside a consent directory (which has custody/ too)
+	ConsentRecord   = "record.json" // inside a consent or testimony directory (which has custody/ too)
 	CustodyDir      = "custody"     // <seq>.json (EntryFile) and <seq>.tlog-proof
 	ProofExt        = ".tlog-proof"
 )
@@ -104,7 +108,8 @@ type EntryFile struct {
 }
 
 // ConsentFileJSON is data/consent/<id>/record.json: a consent record of a
-// testimony that exported items belong to, with every version.
+// testimony that exported items belong to, with every version; and
+// data/testimony/<id>/record.json, that testimony's record.
 type ConsentFileJSON struct {
 	V         int           `json:"v"` // 1
 	Record    evidence.ID   `json:"record"`

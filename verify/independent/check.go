@@ -46,9 +46,13 @@ func Check(dir, trustedKey string) ([]string, error) {
 		c.step5(id)
 	}
 	c.step6(items)
-	for _, id := range c.consentDirs() {
-		c.step8(id, items)
+	consents := map[string]consentFile{} // by testimony
+	for _, id := range c.recordDirs("consent") {
+		if m, _, ok := c.step8("consent", id, items); ok {
+			consents[m.Testimony] = m
+		}
 	}
+	c.step9(consents, items)
 	c.step7()
 	return c.problems, nil
 }

@@ -4,12 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// consentFile is data/consent/<id>/record.json (docs/bundle.md, Layout).
+// consentFile is data/consent/<id>/record.json, and data/testimony/<id>/
+// record.json (docs/bundle.md, Layout).
 type consentFile struct {
 	V         int      `json:"v"`
 	Record    string   `json:"record"`
@@ -29,14 +31,17 @@ type modelRecord struct {
 	Version int     `json:"version"`
 	Prev    *string `json:"prev"`
 	Body    struct {
-		Testimony string `json:"testimony"`
+		Testimony    string   `json:"testimony"`
+		Original     string   `json:"original"`
+		Translations []string `json:"translations"`
 	} `json:"body"`
 }
 
-func (c *checker) consentDirs() []string {
+// recordDirs lists the directories under data/<kind>/ (consent, testimony).
+func (c *checker) recordDirs(kind string) []string {
 	seen := map[string]bool{}
 	for f := range c.files {
-		if rest, ok := strings.CutPrefix(f, "data/consent/"); ok {
+		if rest, ok := strings.CutPrefix(f, "data/"+kind+"/"); ok {
 			if id, _, ok := strings.Cut(rest, "/"); ok {
 				seen[id] = true
 			}
@@ -50,14 +55,20 @@ func (c *checker) consentDirs() []string {
 	return ids
 }
 
-// step8 checks one consent record: its versions, its entries, its items.
-func (c *checker) step8(id string, items []string) {
-	dir := "data/consent/" + id + "/"
+// step8 checks one consent record (kind "consent"), or for step 9 one
+// testimony record (kind "testimony"): its versions, its entries, its
+// items. It returns the file and its newest version's record.
+func (c *checker) step8(kind, id string, items []string) (consentFile, modelRecord, bool) {
+	dir := "data/" + kind + "/" + id + "/"
 	c.expected[dir+"record.json"] = true
 	var m consentFile
+	var newest modelRecord
 	if err := json.Unmarshal(c.read(dir+"record.json"), &m); err != nil {
 		c.fail("%srecord.json: %v", dir, err)
-		return
+		return m, newest, false
+	}
+	if kind == "testimony" && m.Testimony != id {
+		c.fail("%srecord.json: testimony is %q", dir, m.Testimony)
 	}
 	// 8.1
 	if m.V != 1 || m.Record != id {
@@ -85,12 +96,15 @@ func (c *checker) step8(id string, items []string) {
 			c.fail("%srecord.json: versions are not numbered 1, 2, 3", dir)
 		case hex.EncodeToString(sum[:]) != v.Digest:
 			c.fail("%srecord.json: version %d: record does not match its digest", dir, v.Version)
-		case err != nil || r.Kind != "consent" || r.ID != id || r.Version != v.Version:
-			c.fail("%srecord.json: version %d: record is not this consent record and version", dir, v.Version)
+		case err != nil || r.Kind != kind || r.ID != id || r.Version != v.Version:
+			c.fail("%srecord.json: version %d: record is not this %s record and version", dir, v.Version, kind)
 		case (i == 0) != (r.Prev == nil) || (r.Prev != nil && *r.Prev != prev):
 			c.fail("%srecord.json: version %d: prev is not the digest of the version before", dir, v.Version)
-		case i == len(m.Versions)-1 && r.Body.Testimony != m.Testimony:
+		case i == len(m.Versions)-1 && kind == "consent" && r.Body.Testimony != m.Testimony:
 			c.fail("%srecord.json: the current version is not about testimony %s", dir, m.Testimony)
+		}
+		if i == len(m.Versions)-1 {
+			newest = r
 		}
 		prev = v.Digest
 	}
@@ -110,7 +124,7 @@ func (c *checker) step8(id string, items []string) {
 		}
 		if e.Object != id || e.Kind != "record" || e.Version < 1 || e.Version > len(m.Versions) ||
 			e.Digest != m.Versions[e.Version-1].Digest || content != strings.Repeat("0", 64) {
-			c.fail("%s: is not the record entry of a version of this consent record", f)
+			c.fail("%s: is not the record entry of a version of this %s record", f, kind)
 			continue
 		}
 		logged[e.Version] = true
@@ -120,4 +134,57 @@ func (c *checker) step8(id string, items []string) {
 			c.fail("%srecord.json: version %d has no custody entry", dir, v.Version)
 		}
 	}
+	return m, newest, true
+}
+
+// step9 checks the testimony record of each consent record.
+func (c *checker) step9(consents map[string]consentFile, items []string) {
+	for _, tid := range c.recordDirs("testimony") {
+		if _, ok := consents[tid]; !ok {
+			c.fail("data/testimony/%s/: no consent record of the bundle is of this testimony", tid)
+		}
+	}
+	for tid, cons := range consents {
+		dir := "data/testimony/" + tid + "/"
+		if !c.files[dir+"record.json"] {
+			c.fail("%srecord.json: missing (the testimony of consent record %s)", dir, cons.Record)
+			continue
+		}
+		m, newest, ok := c.step8("testimony", tid, items)
+		if !ok {
+			continue
+		}
+		// 9.4
+		if strings.Join(m.Items, ",") != strings.Join(cons.Items, ",") {
+			c.fail("%srecord.json: items differ from its consent record's", dir)
+		}
+		// 9.5
+		named := func(id string) bool {
+			return id != "" && (newest.Body.Original == id || slices.Contains(newest.Body.Translations, id))
+		}
+		for _, it := range m.Items {
+			if !named(it) && !named(c.translationOf(it)) {
+				c.fail("%srecord.json: the newest version does not name item %s as its original or a translation", dir, it)
+			}
+		}
+	}
+}
+
+// translationOf is the translation_of of an item's newest record ("" if none).
+func (c *checker) translationOf(item string) string {
+	var m struct {
+		Versions []struct {
+			Record string `json:"record"`
+		} `json:"versions"`
+	}
+	if json.Unmarshal(c.read("data/items/"+item+"/metadata.json"), &m) != nil || len(m.Versions) == 0 {
+		return ""
+	}
+	var r struct {
+		TranslationOf string `json:"translation_of"`
+	}
+	if json.Unmarshal([]byte(m.Versions[len(m.Versions)-1].Record), &r) != nil {
+		return ""
+	}
+	return r.TranslationOf
 }
