@@ -474,7 +474,9 @@ func eachList(rows *sql.Rows, fn func(termList) error) error {
 	var cur termList
 	have := false
 	for rows.Next() {
-		var term, l []byte
+		// Raw bytes, valid until the next row: each chunk is copied once,
+		// into the list it belongs to (a []byte scan copied it twice).
+		var term, l sql.RawBytes
 		var seg, chunk int64
 		if err := rows.Scan(&term, &seg, &chunk, &l); err != nil {
 			return damaged(err)
@@ -491,7 +493,7 @@ func eachList(rows *sql.Rows, fn func(termList) error) error {
 				return err
 			}
 		}
-		cur, have = termList{term, seg, l}, true
+		cur, have = termList{bytes.Clone(term), seg, bytes.Clone(l)}, true
 	}
 	if err := rows.Err(); err != nil {
 		return damaged(err)
