@@ -96,22 +96,8 @@ func (t *Tx) EachRecord(ctx context.Context, kind string, latestOnly bool, fn fu
 // that only those rows are read out): a pre-filter, which the caller
 // confirms by decoding.
 func (db *DB) EachCurrentRecordContaining(ctx context.Context, kind string, needle []byte, fn func(RecordRow) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+recordCols+` FROM records r WHERE kind = ? AND instr(record, ?) > 0
-		AND version = (SELECT MAX(version) FROM records WHERE id = r.id) ORDER BY created_at, id, version`, kind, needle)
-	if err != nil {
-		return damaged(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return damaged(rows.Err())
+	return queryRecords(ctx, db.sql, `SELECT `+recordCols+` FROM records r WHERE kind = ? AND instr(record, ?) > 0
+		AND version = (SELECT MAX(version) FROM records WHERE id = r.id) ORDER BY created_at, id, version`, []any{kind, needle}, fn)
 }
 
 func eachRecord(ctx context.Context, db querier, kind string, latestOnly bool, fn func(RecordRow) error) error {
@@ -126,6 +112,11 @@ func eachRecord(ctx context.Context, db querier, kind string, latestOnly bool, f
 		q += ` AND version = (SELECT MAX(version) FROM records WHERE id = r.id)`
 	}
 	q += ` ORDER BY created_at, id, version`
+	return queryRecords(ctx, db, q, args, fn)
+}
+
+// queryRecords calls fn for each record row q selects (recordCols).
+func queryRecords(ctx context.Context, db querier, q string, args []any, fn func(RecordRow) error) error {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return damaged(err)
