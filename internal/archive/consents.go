@@ -136,13 +136,9 @@ func consentRecordOf(ctx context.Context, each eachRecordFunc, t, except evidenc
 		if ok || row.ID == except {
 			return nil
 		}
-		r, err := decodeRecordRow(row)
+		_, b, err := decodeRecordBody(row)
 		if err != nil {
 			return err
-		}
-		b, err := model.DecodeBody(r)
-		if err != nil {
-			return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
 		}
 		if c, is := b.(*model.Consent); is && c.Testimony == t {
 			found, ok = row.ID, true

@@ -57,16 +57,11 @@ func (a *Archive) testimonyNaming(ctx context.Context, item evidence.ID) (eviden
 	var found evidence.ID
 	var ok bool
 	err := a.db.EachCurrentRecordContaining(ctx, model.KindTestimony, needle, func(row store.RecordRow) error {
-		r, err := decodeRecordRow(row)
+		r, b, err := decodeRecordBody(row)
 		if err != nil {
 			return err
 		}
-		b, err := model.DecodeBody(r)
-		if err != nil {
-			return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
-		}
-		t := b.(*model.Testimony)
-		if t.Original != nil && *t.Original == item || slices.Contains(t.Translations, item) {
+		if t, is := b.(*model.Testimony); is && (t.Original != nil && *t.Original == item || slices.Contains(t.Translations, item)) {
 			found, ok = r.ID, true
 		}
 		return nil

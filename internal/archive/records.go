@@ -315,16 +315,25 @@ func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID,
 // eachCurrent is Records without the role check, for the archive's own use.
 func (a *Archive) eachCurrent(ctx context.Context, kind string, fn func(evidence.ID, model.Body) error) error {
 	return a.db.EachRecord(ctx, kind, true, func(row store.RecordRow) error {
-		r, err := decodeRecordRow(row)
+		r, b, err := decodeRecordBody(row)
 		if err != nil {
 			return err
 		}
-		b, err := model.DecodeBody(r)
-		if err != nil {
-			return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
-		}
 		return fn(r.ID, b)
 	})
+}
+
+// decodeRecordBody is decodeRecordRow and the record's body.
+func decodeRecordBody(row store.RecordRow) (model.Record, model.Body, error) {
+	r, err := decodeRecordRow(row)
+	if err != nil {
+		return r, nil, err
+	}
+	b, err := model.DecodeBody(r)
+	if err != nil {
+		return r, nil, fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+	}
+	return r, b, nil
 }
 
 func decodeRecordRow(row store.RecordRow) (model.Record, error) {

@@ -149,17 +149,12 @@ func (a *Archive) checkRedactionSpan(ctx context.Context, tx *store.Tx, r *model
 	if int64(r.End) > it.Size {
 		return fmt.Errorf("%w: span %d:%d lies beyond the end of item %s (%d bytes)", evidence.ErrInvalid, r.Start, r.End, r.Item, it.Size)
 	}
-	v, err := tx.LatestVersion(ctx, r.Item)
+	kind, err := mediaKind(ctx, tx, r.Item)
 	if err != nil {
 		return err
 	}
-	rec, err := decodeVersion(v)
-	if err != nil {
-		return err
-	}
-	switch rec.Kind {
-	case evidence.Audio, evidence.Video, evidence.Image:
-		return fmt.Errorf("%w: item %s is %s item: only text can be redacted (its bytes are never published)", evidence.ErrInvalid, r.Item, article(string(rec.Kind))+" "+string(rec.Kind))
+	if kind != "" {
+		return fmt.Errorf("%w: item %s is %s item: only text can be redacted (its bytes are never published)", evidence.ErrInvalid, r.Item, article(string(kind))+" "+string(kind))
 	}
 	if it.Size > maxRedactText {
 		return fmt.Errorf("%w: item %s is larger than %d bytes: not a transcript", evidence.ErrInvalid, r.Item, maxRedactText)
@@ -172,6 +167,24 @@ func (a *Archive) checkRedactionSpan(ctx context.Context, tx *store.Tx, r *model
 		return fmt.Errorf("%w: item %s is not UTF-8 text: only text can be redacted", evidence.ErrInvalid, r.Item)
 	}
 	return checkRuneSpan(b, r.Start, r.End, r.Item)
+}
+
+// mediaKind is the kind of an item by its latest record when it is audio,
+// video or an image, and "" for anything else (text, or unknown bytes).
+func mediaKind(ctx context.Context, tx *store.Tx, id evidence.ID) (evidence.Kind, error) {
+	v, err := tx.LatestVersion(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	rec, err := decodeVersion(v)
+	if err != nil {
+		return "", err
+	}
+	switch rec.Kind {
+	case evidence.Audio, evidence.Video, evidence.Image:
+		return rec.Kind, nil
+	}
+	return "", nil
 }
 
 // checkRuneSpan makes sure a span of a text's bytes starts and ends on
@@ -192,17 +205,8 @@ func (a *Archive) checkAnnotationSpan(ctx context.Context, tx *store.Tx, it stor
 	if it.Size > maxRedactText {
 		return nil // not a transcript
 	}
-	v, err := tx.LatestVersion(ctx, it.ID)
-	if err != nil {
+	if kind, err := mediaKind(ctx, tx, it.ID); err != nil || kind != "" {
 		return err
-	}
-	rec, err := decodeVersion(v)
-	if err != nil {
-		return err
-	}
-	switch rec.Kind {
-	case evidence.Audio, evidence.Video, evidence.Image:
-		return nil
 	}
 	b, err := a.itemBytes(ctx, it)
 	if err != nil {
