@@ -58,7 +58,7 @@ func Bundle(dir string, opt BundleOptions) (*Report, error) {
 		return nil, fmt.Errorf("%s is not a directory", dir)
 	}
 	b := &bagChecker{root: dir, r: &Report{Mode: "bundle"}, opt: opt, used: map[string]bool{}, content: map[string]evidence.Digest{},
-		sums: map[string][]byte{}}
+		sums: map[string][]byte{}, translationOf: map[evidence.ID]evidence.ID{}}
 	if err := b.run(); err != nil {
 		return nil, err
 	}
@@ -82,7 +82,10 @@ type bagChecker struct {
 	recipient    string                     // from the export manifest
 	recipientOK  bool                       // the export manifest was read
 	content      map[string]evidence.Digest // content digest committed by each entry file
-	encrypted    int
+	// translationOf is what each item's newest record says it translates
+	// (step 9.5), from checkVersions.
+	translationOf map[evidence.ID]evidence.ID
+	encrypted     int
 }
 
 func (b *bagChecker) add(kind, object, format string, a ...any) {
@@ -455,6 +458,9 @@ func (b *bagChecker) checkVersions(mpath string, id evidence.ID, vs []bundle.Met
 			b.add(KindRecord, obj, "record names item %s version %d", rec.Item, rec.Version)
 		case (prev == nil) != (rec.Prev == nil) || (prev != nil && *prev != *rec.Prev):
 			b.add(KindRecord, obj, "record does not chain to the digest of the version before")
+		}
+		if err == nil && i == len(vs)-1 && rec.TranslationOf != nil {
+			b.translationOf[id] = *rec.TranslationOf
 		}
 		d := v.Digest
 		prev = &d

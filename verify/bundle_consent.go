@@ -79,7 +79,7 @@ func (b *bagChecker) checkRecords(items []string) {
 			if named(it) {
 				continue
 			}
-			if of, ok := b.translationOf(it); ok && named(of) {
+			if of, ok := b.translationOf[it]; ok && named(of) {
 				continue
 			}
 			b.add(KindRecord, cpath, "the testimony's current version does not name item %s as its original or a translation", it)
@@ -90,24 +90,6 @@ func (b *bagChecker) checkRecords(items []string) {
 			b.add(KindMissing, bundle.TestimonyDir+"/"+t.String(), "the testimony record of a consent record of the bundle is not in it")
 		}
 	}
-}
-
-// translationOf is what an item's current record in the bundle says it is
-// a translation of.
-func (b *bagChecker) translationOf(item evidence.ID) (evidence.ID, bool) {
-	data, err := b.read(bundle.ItemsDir + "/" + item.String() + "/" + bundle.MetadataFile)
-	if err != nil {
-		return evidence.ID{}, false
-	}
-	var m bundle.Metadata
-	if strictJSON(data, &m) != nil || len(m.Versions) == 0 {
-		return evidence.ID{}, false
-	}
-	rec, err := evidence.UnmarshalItemRecord([]byte(m.Versions[len(m.Versions)-1].Record))
-	if err != nil || rec.TranslationOf == nil {
-		return evidence.ID{}, false
-	}
-	return *rec.TranslationOf, true
 }
 
 // checkRecord checks one record directory under root, of a record of kind

@@ -41,12 +41,7 @@ func exportBag(t *testing.T, recipient string) (dir, logKey string) {
 	t.Helper()
 	ctx := context.Background()
 	root := t.TempDir()
-	a, err := archive.Init(ctx, filepath.Join(root, "archive"), "investigator-kim", "correct horse battery staple",
-		archive.Options{WorkFactor: 10, StateDir: filepath.Join(root, "state")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := bagArchive(t, root)
 	src := filepath.Join(root, "src")
 	big := make([]byte, 70_000)
 	rand.Read(big)
@@ -59,7 +54,7 @@ func exportBag(t *testing.T, recipient string) (dir, logKey string) {
 		}
 	}
 	ids := map[string]string{}
-	err = a.Add(ctx, []string{src}, archive.AddOptions{Lang: "ko", Witness: "W-17"}, func(r archive.Added) error {
+	err := a.Add(ctx, []string{src}, archive.AddOptions{Lang: "ko", Witness: "W-17"}, func(r archive.Added) error {
 		ids[filepath.Base(r.Path)] = r.ID.String()
 		return r.Err
 	})
@@ -83,15 +78,35 @@ func exportBag(t *testing.T, recipient string) (dir, logKey string) {
 			t.Fatal(err)
 		}
 	}
-	x, err := a.Export(ctx, []string{ids["w17-ko.txt"], ids["photo.bin"], ids["empty.txt"]}, recipient)
+	dir = filepath.Join(root, "bundle")
+	writeBag(t, a, []string{ids["w17-ko.txt"], ids["photo.bin"], ids["empty.txt"]}, recipient, dir)
+	return dir, a.LogKey()
+}
+
+// bagArchive creates an archive under root for a bundle test; it is
+// closed when the test ends.
+func bagArchive(t *testing.T, root string) *archive.Archive {
+	t.Helper()
+	a, err := archive.Init(context.Background(), filepath.Join(root, "archive"), "investigator-kim", "correct horse battery staple",
+		archive.Options{WorkFactor: 10, StateDir: filepath.Join(root, "state")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir = filepath.Join(root, "bundle")
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// writeBag exports refs from a and writes the bundle to dir.
+func writeBag(t *testing.T, a *archive.Archive, refs []string, recipient, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	x, err := a.Export(ctx, refs, recipient)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := bundle.Write(ctx, x, func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }, dir, recipient); err != nil {
 		t.Fatal(err)
 	}
-	return dir, a.LogKey()
 }
 
 func mustID(t *testing.T, s string) evidence.ID {
@@ -618,12 +633,7 @@ func TestIndependentImportsStdlibOnly(t *testing.T) {
 func TestBundleTranslationByItsRecord(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	a, err := archive.Init(ctx, filepath.Join(root, "archive"), "investigator-kim", "correct horse battery staple",
-		archive.Options{WorkFactor: 10, StateDir: filepath.Join(root, "state")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := bagArchive(t, root)
 	add := func(name, text string, opt archive.AddOptions) evidence.ID {
 		p := filepath.Join(root, name)
 		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
@@ -644,14 +654,8 @@ func TestBundleTranslationByItsRecord(t *testing.T) {
 	if _, _, _, err := a.SetConsent(ctx, &model.Consent{Testimony: tid, Scope: archive.ScopeCourt}); err != nil {
 		t.Fatal(err)
 	}
-	x, err := a.Export(ctx, []string{en.String()}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := filepath.Join(root, "bundle")
-	if err := bundle.Write(ctx, x, func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }, dir, ""); err != nil {
-		t.Fatal(err)
-	}
+	writeBag(t, a, []string{en.String()}, "", dir)
 	requireClean(t, "a translation by its own record", dir, a.LogKey())
 
 	bag := copyBag(t, dir)
