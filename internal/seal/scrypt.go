@@ -106,14 +106,14 @@ type faulter struct {
 	v       []uint32
 	mu      sync.Mutex
 	next    int // prefault's lowest chunk; those from here up are its
-	reached int // the loop's highest chunk; prefault stops above it
+	reached int // the loop's highest chunk (-1: none yet); prefault stops above it
 	done    chan struct{}
 }
 
 const faultChunk = 2 << 20 / 4 // words
 
 func newFaulter(v []uint32) *faulter {
-	return &faulter{v: v, next: (len(v) + faultChunk - 1) / faultChunk, done: make(chan struct{})}
+	return &faulter{v: v, next: (len(v) + faultChunk - 1) / faultChunk, reached: -1, done: make(chan struct{})}
 }
 
 // claim lets the loop write v[:end]; it returns how far it may write.
@@ -122,9 +122,6 @@ func (f *faulter) claim(end int) int {
 	f.mu.Lock()
 	if c < f.next {
 		from := (f.reached + 1) * faultChunk
-		if f.reached == 0 && c == 0 {
-			from = 0
-		}
 		f.reached = c
 		f.mu.Unlock()
 		if to := min((c+1)*faultChunk, len(f.v)); from < to {
