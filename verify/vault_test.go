@@ -79,13 +79,12 @@ func TestVaultTampered(t *testing.T) {
 		q    string
 		kind string
 	}{
-		"tombstone deleted":           {`DELETE FROM vault WHERE pseudonym = 'W-18'`, verify.KindMissing},
-		"entry deleted":               {`DELETE FROM vault_names WHERE entry = (SELECT id FROM vault WHERE pseudonym = 'W-19'); DELETE FROM vault WHERE pseudonym = 'W-19'`, verify.KindMissing},
-		"revived":                     {`UPDATE vault SET status = 'active', wrapped = x'00', entry = x'00' WHERE pseudonym = 'W-18'`, verify.KindEntry},
-		"pseudonym swapped":           {`UPDATE vault SET pseudonym = 'W-99' WHERE pseudonym = 'W-17'`, verify.KindEntry},
-		"withdrawn silently":          {`UPDATE vault SET status = 'withdrawn', wrapped = NULL, entry = NULL WHERE pseudonym = 'W-19'`, verify.KindMissing},
-		"names left after withdrawal": {`INSERT INTO vault_names (entry, hash, given) SELECT id, randomblob(32), 0 FROM vault WHERE pseudonym = 'W-18'`, verify.KindEntry},
-		"names of no entry":           {`PRAGMA foreign_keys = OFF; INSERT INTO vault_names (entry, hash, given) VALUES ('0123456789abcdef0123456789abcdef', randomblob(32), 1)`, verify.KindEntry},
+		"tombstone deleted":  {`DELETE FROM vault_names WHERE entry = (SELECT id FROM vault WHERE pseudonym = 'W-18'); DELETE FROM vault WHERE pseudonym = 'W-18'`, verify.KindMissing},
+		"entry deleted":      {`DELETE FROM vault_names WHERE entry = (SELECT id FROM vault WHERE pseudonym = 'W-19'); DELETE FROM vault WHERE pseudonym = 'W-19'`, verify.KindMissing},
+		"revived":            {`UPDATE vault SET status = 'active', wrapped = x'00', entry = x'00' WHERE pseudonym = 'W-18'`, verify.KindEntry},
+		"pseudonym swapped":  {`UPDATE vault SET pseudonym = 'W-99' WHERE pseudonym = 'W-17'`, verify.KindEntry},
+		"withdrawn silently": {`UPDATE vault SET status = 'withdrawn', wrapped = NULL, entry = NULL WHERE pseudonym = 'W-19'`, verify.KindMissing},
+		"names of no entry":  {`PRAGMA foreign_keys = OFF; INSERT INTO vault_names (entry, hash, given) VALUES ('0123456789abcdef0123456789abcdef', randomblob(32), 1)`, verify.KindEntry},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := base.clone(t)

@@ -87,7 +87,11 @@ func (f *archiveFlags) openWith(ctx context.Context, e *env, opt archive.Options
 	if err != nil {
 		return nil, err
 	}
-	return f.openPass(ctx, opt, p)
+	a, err := f.openPass(ctx, opt, p)
+	if err == nil {
+		e.opened = a
+	}
+	return a, err
 }
 
 // openPass opens the archive with a passphrase already read.

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/term"
 
+	"sori/internal/archive"
 	"sori/internal/evidence"
 )
 
@@ -37,6 +38,9 @@ type env struct {
 	// readPassword prompts on the terminal without echo.
 	readPassword func(prompt string) (string, error)
 	log          *slog.Logger
+	// opened is the archive the command unlocked, if any: its disclosure
+	// guard masks the command's error message (report).
+	opened *archive.Archive
 }
 
 type command struct {
@@ -141,6 +145,9 @@ func report(e *env, c *command, err error) int {
 	}
 	if errors.Is(err, errSilent) {
 		return exitFail
+	}
+	if e.opened != nil {
+		err = e.opened.DiscloseError(err)
 	}
 	code := exitFail
 	var ue usageError

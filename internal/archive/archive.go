@@ -100,6 +100,8 @@ type Archive struct {
 	pinFrozen bool
 	// workFactor seals the keys of users this session adds, or re-seals.
 	workFactor int
+	// guard is the disclosure guard's cache (disclose.go).
+	guard guardState
 }
 
 // Options tune Init and Open. The zero value is production use.
@@ -352,8 +354,20 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	return a, nil
 }
 
-// Close releases the archive. Keys are dropped with it.
-func (a *Archive) Close() error { return a.db.Close() }
+// Close releases the archive. Keys are dropped with it. The disclosure
+// guard is loaded first, if it was not, so that DiscloseError still works
+// on an error the session ends with.
+func (a *Archive) Close() error {
+	if !a.sees() {
+		a.guard.mu.Lock()
+		loaded := a.guard.d != nil
+		a.guard.mu.Unlock()
+		if !loaded {
+			_, _ = a.disclosure(context.Background())
+		}
+	}
+	return a.db.Close()
+}
 
 // Dir is the archive directory.
 func (a *Archive) Dir() string { return a.dir }

@@ -224,6 +224,10 @@ func (a *Archive) Log(ctx context.Context, object string, fn func(LogEntry) erro
 	for _, u := range users {
 		byID[u.ID] = u
 	}
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return err
+	}
 	return a.db.EachCustody(ctx, object, func(r store.CustodyRow) error {
 		e, err := custody.Unmarshal(r.Entry)
 		if err != nil {
@@ -234,7 +238,7 @@ func (a *Archive) Log(ctx context.Context, object string, fn func(LogEntry) erro
 		if ok {
 			name = u.Name
 		}
-		return fn(LogEntry{Seq: r.Seq, Time: e.Time, ActorName: name, Actor: e.Actor, Kind: e.Kind, Object: e.Object,
-			Version: e.Version, Digest: e.Digest, SignatureOK: ok && e.Verify(u.SignPub, r.Sig)})
+		return fn(discloseAs(d, LogEntry{Seq: r.Seq, Time: e.Time, ActorName: name, Actor: e.Actor, Kind: e.Kind, Object: e.Object,
+			Version: e.Version, Digest: e.Digest, SignatureOK: ok && e.Verify(u.SignPub, r.Sig)}))
 	})
 }

@@ -1,12 +1,14 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 	"time"
 
 	"sori/internal/custody"
@@ -65,6 +67,10 @@ func (a *Archive) Show(ctx context.Context, ref string) (ItemInfo, error) {
 	if len(vs) == 0 {
 		return ItemInfo{}, fmt.Errorf("%w: item %s has no record", evidence.ErrDamaged, id)
 	}
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return ItemInfo{}, err
+	}
 	names := a.userNames(ctx)
 	info := ItemInfo{ID: it.ID, SHA256: it.SHA256, Size: it.Size, Added: it.CreatedAt, AddedBy: names(it.CreatedBy)}
 	for _, v := range vs {
@@ -75,7 +81,7 @@ func (a *Archive) Show(ctx context.Context, ref string) (ItemInfo, error) {
 		info.Versions = append(info.Versions, VersionInfo{ItemRecord: rec, ActorName: names(rec.Actor), Digest: v.Digest})
 		info.Current = rec
 	}
-	return info, nil
+	return discloseAs(d, info), nil
 }
 
 func decodeVersion(v store.Version) (evidence.ItemRecord, error) {
@@ -123,12 +129,16 @@ func (a *Archive) List(ctx context.Context, fn func(Listed) error) error {
 	if err := a.allow(OpList); err != nil {
 		return err
 	}
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return err
+	}
 	return a.db.EachLatest(ctx, func(it store.Item, v store.Version) error {
 		rec, err := decodeVersion(v)
 		if err != nil {
 			return err
 		}
-		return fn(Listed{ID: it.ID, SHA256: it.SHA256, Size: it.Size, Version: v.Version, Record: rec})
+		return fn(discloseAs(d, Listed{ID: it.ID, SHA256: it.SHA256, Size: it.Size, Version: v.Version, Record: rec}))
 	})
 }
 
@@ -151,7 +161,37 @@ func (a *Archive) Open(ctx context.Context, ref string) (io.ReadCloser, store.It
 		return nil, it, err
 	}
 	rc, err := a.openAudited(ctx, it)
+	if err != nil || a.sees() {
+		return rc, it, err
+	}
+	rc, err = a.guardedText(ctx, rc, it)
 	return rc, it, err
+}
+
+// guardedText is what a session without protection reads of an item: a
+// text item's bytes with every sealed name and contact masked (after the
+// original was checked against its SHA-256 in full), anything else as
+// stored. A recording cannot be masked; consent governs who hears it.
+func (a *Archive) guardedText(ctx context.Context, rc io.ReadCloser, it store.Item) (io.ReadCloser, error) {
+	if it.Size > maxRedactText {
+		return rc, nil
+	}
+	d, err := a.disclosure(ctx)
+	if err != nil || d.g.Empty() {
+		if err != nil {
+			rc.Close()
+		}
+		return rc, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, err
+	}
+	if !looksLikeText(b) {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+	return io.NopCloser(strings.NewReader(d.text(string(b)))), nil
 }
 
 func (a *Archive) openItem(ctx context.Context, it store.Item) (io.ReadCloser, error) {
@@ -270,7 +310,13 @@ func (a *Archive) Edit(ctx context.Context, ref string, e Edit) (version int, ch
 	if err := log.append(ctx, custody.KindVersion, id.String(), rec.Version, digest, it.SHA256); err != nil {
 		return 0, false, err
 	}
-	if err := tx.IndexDoc(ctx, itemDoc(rec), nil); err != nil {
+	guard, err := log.nameGuard(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	doc := itemDoc(rec)
+	doc.Title = maskNames(doc.Title, guard, Mask)
+	if err := tx.IndexDoc(ctx, doc, nil); err != nil {
 		return 0, false, err
 	}
 	cp, err := log.seal(ctx)

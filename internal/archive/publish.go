@@ -96,7 +96,13 @@ func (a *Archive) Publish(ctx context.Context, formats []string) (*Publication, 
 	if err := b.build(ctx); err != nil {
 		return nil, err
 	}
-	p := &Publication{ID: evidence.NewID().String(), Dataset: b.ds, Report: b.rep}
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The report is read by the publisher: what they may not see of it (a
+	// redaction's reason that names someone) is masked like any other view.
+	p := &Publication{ID: evidence.NewID().String(), Dataset: b.ds, Report: discloseAs(d, b.rep)}
 	b.ds.Publication = p.ID
 	p.Files, p.Manifest = publish.Render(b.ds, formats)
 	p.Digest = evidence.Sum(p.Manifest)
@@ -194,7 +200,11 @@ type pubBuilder struct {
 	placeSeq   int
 	labels     map[evidence.ID]string // person → published label
 	labelKinds map[string]bool        // labels of persons guarded only under anonymized consent
-	ownLabels  map[string]bool        // every label this builder gave
+	// sealedPersons are persons whose name is a sealed witness identity.
+	sealedPersons map[evidence.ID]bool
+	// anonLabels are the labels some anonymized text of the dataset used.
+	anonLabels map[string]bool
+	ownLabels  map[string]bool // every label this builder gave
 	guard      *nameGuard
 }
 
@@ -210,6 +220,7 @@ func (a *Archive) newPubBuilder(ctx context.Context) (*pubBuilder, error) {
 		rep:     PublishReport{Redactions: []ReportRedaction{}, Coarsenings: []ReportCoarsening{}, Pseudonyms: []ReportPseudonym{}, Excluded: []ReportExcluded{}},
 		persons: map[evidence.ID]*model.Person{}, places: map[evidence.ID]*model.Place{}, withdrawn: map[string]bool{},
 		pubID: map[evidence.ID]string{}, placeIDs: map[string]bool{}, labels: map[evidence.ID]string{}, labelKinds: map[string]bool{}, ownLabels: map[string]bool{},
+		sealedPersons: map[evidence.ID]bool{}, anonLabels: map[string]bool{},
 	}
 	rows, err := a.db.VaultRows(ctx)
 	if err != nil {
@@ -420,13 +431,28 @@ func (b *pubBuilder) build(ctx context.Context) error {
 // anonymized testimonies) — and builds the name guard over their names.
 // Persons in the dataset are numbered first, in record order.
 func (b *pubBuilder) labelPersons(ctx context.Context, perPolicy map[evidence.ID]policy, victimAnon, anyVictim map[evidence.ID]bool) error {
+	// A person whose name is a witness's sealed identity is never named:
+	// labelled like a protected person, whatever consent says.
+	sealedGuard, err := b.a.newNameGuard(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, id := range b.personOrder {
+		for _, n := range b.persons[id].Names {
+			for _, sp := range sealedGuard.findEntries(n) {
+				if sp.entry != "" && !sp.given {
+					b.sealedPersons[id] = true
+				}
+			}
+		}
+	}
 	var inSet, rest []evidence.ID
 	for _, id := range b.personOrder {
 		p := b.persons[id]
-		if !p.Protected && !anyVictim[id] {
+		if !p.Protected && !anyVictim[id] && !b.sealedPersons[id] {
 			continue
 		}
-		if _, ok := perPolicy[id]; ok && (p.Protected || victimAnon[id]) {
+		if _, ok := perPolicy[id]; ok && (p.Protected || victimAnon[id] || b.sealedPersons[id]) {
 			inSet = append(inSet, id)
 		} else {
 			rest = append(rest, id)
@@ -450,8 +476,11 @@ func (b *pubBuilder) labelPersons(ctx context.Context, perPolicy map[evidence.ID
 		used[label] = true
 		b.labels[id] = label
 		b.ownLabels[label] = true
-		if !p.Protected {
+		if !p.Protected && !b.sealedPersons[id] {
 			b.labelKinds[label] = true // a victim: guarded under anonymized consent only
+		}
+		if victimAnon[id] {
+			b.anonLabels[label] = true
 		}
 		protected = append(protected, ProtectedName{Label: label, Names: append(append([]string{}, p.Names...), p.Aliases...)})
 	}
@@ -462,6 +491,10 @@ func (b *pubBuilder) labelPersons(ctx context.Context, perPolicy map[evidence.ID
 	b.guard = g
 	return nil
 }
+
+// labelledIn reports whether label stands for a person in anonymized text
+// of the dataset.
+func (b *pubBuilder) labelledIn(label string) bool { return b.anonLabels[label] }
 
 func (b *pubBuilder) addPersons(perPolicy map[evidence.ID]policy) {
 	n := 0
@@ -475,9 +508,15 @@ func (b *pubBuilder) addPersons(perPolicy map[evidence.ID]policy) {
 		pid := fmt.Sprintf("person-%d", n)
 		b.pubID[id] = pid
 		label, hasLabel := b.labels[id]
-		if p.Protected || (hasLabel && pol.scope == ScopeAnonymized) {
+		// A person pseudonymized anywhere in the dataset (a victim under
+		// one anonymized testimony, say) is pseudonymized everywhere in it:
+		// "[Person 1]" in a transcript must not be person-1 by name.
+		if p.Protected || b.sealedPersons[id] || (hasLabel && b.labelledIn(label)) {
 			why := "protected"
-			if !p.Protected {
+			switch {
+			case b.sealedPersons[id]:
+				why = "sealed identity"
+			case !p.Protected:
 				why = "victim under anonymized consent"
 			}
 			b.ds.Persons = append(b.ds.Persons, publish.Person{ID: pid, Name: label, Protected: true, CountingUnit: p.CountingUnit})

@@ -286,6 +286,10 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 	if len(rows) == 0 {
 		return RecordInfo{}, fmt.Errorf("%w: no record %s", evidence.ErrNotFound, id)
 	}
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return RecordInfo{}, err
+	}
 	names := a.userNames(ctx)
 	info := RecordInfo{ID: id, Kind: rows[0].Kind}
 	for _, row := range rows {
@@ -300,7 +304,7 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 		info.Versions = append(info.Versions, RecordVersionInfo{Version: r.Version, Prev: r.Prev, Time: r.Time, Actor: r.Actor, ActorName: names(r.Actor), Digest: row.Digest, Body: b})
 		info.Current = b
 	}
-	return info, nil
+	return discloseAs(d, info), nil
 }
 
 // Records calls fn with the current version of every record of kind ("" for
@@ -309,7 +313,13 @@ func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID,
 	if err := a.allow(OpList); err != nil {
 		return err
 	}
-	return a.eachCurrent(ctx, kind, fn)
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return err
+	}
+	return a.eachCurrent(ctx, kind, func(id evidence.ID, b model.Body) error {
+		return fn(id, discloseAs(d, b))
+	})
 }
 
 // eachCurrent is Records without the role check, for the archive's own use.

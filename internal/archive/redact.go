@@ -49,7 +49,11 @@ func (a *Archive) AddRedaction(ctx context.Context, ref string, start, end int, 
 	if err != nil {
 		return RedactionInfo{}, err
 	}
-	return RedactionInfo{ID: ids[0], Version: 1, Item: item, Start: start, End: end, Reason: reason}, nil
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return RedactionInfo{}, err
+	}
+	return discloseAs(d, RedactionInfo{ID: ids[0], Version: 1, Item: item, Start: start, End: end, Reason: reason}), nil
 }
 
 // Redactions lists the current version of every redaction record, of the
@@ -66,7 +70,12 @@ func (a *Archive) Redactions(ctx context.Context, ref string) ([]RedactionInfo, 
 		}
 		item = id
 	}
-	return a.redactions(ctx, item)
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.redactions(ctx, item)
+	return discloseAs(d, out), err
 }
 
 // redactions is Redactions without the role check; a zero item means all.
@@ -128,7 +137,11 @@ func (a *Archive) WithdrawRedaction(ctx context.Context, ref string) (RedactionI
 	if err != nil {
 		return RedactionInfo{}, err
 	}
-	return RedactionInfo{ID: id, Version: v, Item: r.Item, Start: r.Start, End: r.End, Reason: r.Reason, Withdrawn: true}, nil
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return RedactionInfo{}, err
+	}
+	return discloseAs(d, RedactionInfo{ID: id, Version: v, Item: r.Item, Start: r.Start, End: r.End, Reason: r.Reason, Withdrawn: true}), nil
 }
 
 func article(word string) string {

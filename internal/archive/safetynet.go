@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/internal/hangul"
 	"sori/internal/namenet"
 	"sori/internal/store"
 )
@@ -86,10 +89,18 @@ func (a *Archive) makeNameNetKey(ctx context.Context, tx *store.Tx) error {
 	return err
 }
 
-// vaultNameRows hashes every form of every name of an entry.
-func vaultNameRows(key [32]byte, names []string) []store.VaultName {
+// vaultNameRows hashes every form of every name of an entry, and the phone
+// numbers and e-mail addresses of its contact.
+func vaultNameRows(key [32]byte, names []string, contact string) []store.VaultName {
 	seen := map[namenet.Digest]bool{}
 	var out []store.VaultName
+	for _, f := range namenet.ContactForms(contact) {
+		d := namenet.Hash(key, f)
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, store.VaultName{Hash: d})
+		}
+	}
 	for _, n := range names {
 		for _, f := range namenet.Forms(n) {
 			d := namenet.Hash(key, f.Key)
@@ -145,13 +156,13 @@ func (a *Archive) newNameGuard(ctx context.Context, protected []ProtectedName) (
 		if err != nil {
 			return nil, err
 		}
-		for _, names := range rows {
+		for entry, names := range rows {
 			for _, n := range names {
 				label := namenet.LabelName
 				if n.Given {
 					label = namenet.LabelGiven
 				}
-				set.Add(namenet.Digest(n.Hash), label)
+				set.Add(namenet.Digest(n.Hash), label+entrySep+entry)
 			}
 		}
 	} else {
@@ -166,8 +177,13 @@ func (a *Archive) newNameGuard(ctx context.Context, protected []ProtectedName) (
 	return &nameGuard{m: namenet.NewMatcher(key, set)}, nil
 }
 
-// Find returns where text holds a sealed or protected name: sorted,
-// non-overlapping spans (see namenet.Matcher.Find).
+// entrySep separates, in the guard's labels of vault hashes, the label
+// from the vault entry the hash is of. Find strips it: callers who write
+// text learn that a name is sealed, never whose it is.
+const entrySep = "\x1f"
+
+// Find returns where text holds a sealed or protected name, or a sealed
+// contact: sorted, non-overlapping spans (see namenet.Matcher.Find).
 func (g *nameGuard) Find(text string) []NameSpan {
 	if g.Empty() {
 		return nil
@@ -179,6 +195,28 @@ func (g *nameGuard) Find(text string) []NameSpan {
 	out := make([]NameSpan, len(spans))
 	for i, s := range spans {
 		out[i] = NameSpan(s)
+		out[i].Label, _, _ = strings.Cut(s.Label, entrySep)
+	}
+	return out
+}
+
+// entrySpan is a span found by the guard with the vault entry it is of
+// ("" for a protected person's name).
+type entrySpan struct {
+	NameSpan
+	entry string
+	given bool
+}
+
+// findEntries is Find with the entry each span is of.
+func (g *nameGuard) findEntries(text string) []entrySpan {
+	if g.Empty() {
+		return nil
+	}
+	var out []entrySpan
+	for _, s := range g.m.Find(text) {
+		label, entry, _ := strings.Cut(s.Label, entrySep)
+		out = append(out, entrySpan{NameSpan{s.Start, s.End, label}, entry, namenet.IsGiven(label)})
 	}
 	return out
 }
@@ -270,7 +308,7 @@ func (a *Archive) HashWitnessNames(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := tx.InsertVaultNames(ctx, r.ID, vaultNameRows(nk, w.Names)); err != nil {
+		if err := tx.InsertVaultNames(ctx, r.ID, vaultNameRows(nk, w.Names, w.Contact)); err != nil {
 			return 0, err
 		}
 		if err := l.append(ctx, custody.KindVaultOpen, r.ID, 0, vaultDigest(r.ID, r.Pseudonym), evidence.Digest{}); err != nil {
@@ -301,4 +339,91 @@ func (a *Archive) openEntry(r store.VaultRow) (*Witness, error) {
 		return nil, fmt.Errorf("%w: vault entry %s: unexpected contents", evidence.ErrDamaged, r.ID)
 	}
 	return &w, nil
+}
+
+// remaskLimit bounds the documents one sealing re-indexes per name.
+const remaskLimit = 1 << 20
+
+// remaskIndexed takes the names and contact of a witness just sealed out
+// of what the search index already holds: every document the index finds
+// for one of them (in any spelling search links) is indexed again with the
+// guard, which now knows them. Part of sealing (AddWitness), in a
+// transaction of its own after the entry's: if it is interrupted, queries
+// still never search for a sealed name (Search masks the query), and
+// 'sori index --rebuild' finishes the job.
+func (a *Archive) remaskIndexed(ctx context.Context, w Witness) (int, error) {
+	if _, err := a.IndexPending(ctx, nil); err != nil {
+		return 0, err
+	}
+	docs := map[string]bool{}
+	var order []string
+	terms := append(slices.Clone(w.Names), namenet.ContactForms(w.Contact)...)
+	for _, n := range terms {
+		n = strings.TrimPrefix(strings.TrimPrefix(n, "tel:"), "mail:")
+		expr := hangul.MatchExpr(n)
+		if expr == "" {
+			continue
+		}
+		hits, err := a.db.Search(ctx, store.SearchQuery{Match: expr, Limit: remaskLimit, NoSnippets: true})
+		if err != nil {
+			return 0, err
+		}
+		for _, h := range hits {
+			if !docs[h.Doc] {
+				docs[h.Doc] = true
+				order = append(order, h.Doc)
+			}
+		}
+	}
+	if len(order) == 0 {
+		return 0, nil
+	}
+	guard, err := a.newNameGuard(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	for _, doc := range order {
+		id, err := evidence.ParseID(doc)
+		if err != nil {
+			return 0, fmt.Errorf("%w: index document %q", evidence.ErrDamaged, doc)
+		}
+		if it, err := a.db.Item(ctx, id); err == nil {
+			r := a.analyzeItem(ctx, store.PendingItem{Item: it}, guard)
+			if r.err != nil {
+				return 0, r.err
+			}
+			if r.text == nil {
+				r.text = store.AnalyzeText([]string{})
+			}
+			if err := tx.IndexText(ctx, r.doc, r.text); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		row, err := tx.LatestRecord(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		_, b, err := decodeRecordBody(row)
+		if err != nil {
+			return 0, err
+		}
+		d, parts := recordDoc(id, b)
+		d.Title = maskNames(d.Title, guard, Mask)
+		for i := range parts {
+			parts[i] = maskNames(parts[i], guard, " ")
+		}
+		if parts == nil {
+			parts = []string{}
+		}
+		if err := tx.IndexDoc(ctx, d, parts); err != nil {
+			return 0, err
+		}
+	}
+	return len(order), tx.Commit()
 }

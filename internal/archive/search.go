@@ -169,6 +169,16 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 	if _, err := a.IndexPending(ctx, nil); err != nil {
 		return nil, err
 	}
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A query that holds a sealed name or contact finds nothing, as a name
+	// written nowhere would: what the index might still hold of it is never
+	// confirmed, and no error tells the query apart.
+	if len(d.g.Find(query)) > 0 {
+		return []store.Hit{}, nil
+	}
 	expr := hangul.MatchExpr(query)
 	if expr == "" {
 		return nil, fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
@@ -184,7 +194,7 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 				return "", err // no snippet rather than one that may show a sealed name
 			}
 			t, err := text(doc, n)
-			return maskNames(t, g, "[…]"), err
+			return maskNames(t, g, Mask), err
 		}}
 	if opt.Violation != "" {
 		v, err := vocab.Get(vocab.Violations)
@@ -202,7 +212,8 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 	if opt.Place != "" {
 		q.Place = placeCodes([]string{opt.Place})[0]
 	}
-	return a.db.Search(ctx, q)
+	hits, err := a.db.Search(ctx, q)
+	return discloseAs(d, hits), err
 }
 
 // partText returns the text of a document's index part n (from 1), for

@@ -192,7 +192,7 @@ func (a *Archive) AddWitness(ctx context.Context, w Witness) (WitnessInfo, error
 	if err != nil {
 		return WitnessInfo{}, err
 	}
-	if err := tx.InsertVaultNames(ctx, id, vaultNameRows(nk, w.Names)); err != nil {
+	if err := tx.InsertVaultNames(ctx, id, vaultNameRows(nk, w.Names, w.Contact)); err != nil {
 		return WitnessInfo{}, err
 	}
 	cp, err := a.logVault(ctx, tx, now, custody.KindWitness, row)
@@ -204,7 +204,15 @@ func (a *Archive) AddWitness(ctx context.Context, w Witness) (WitnessInfo, error
 	}
 	a.pin(cp)
 	a.log.Info("witness added to the vault", "entry", id)
-	return a.witnessInfo(row, a.userNames(ctx)), nil
+	info := a.witnessInfo(row, a.userNames(ctx))
+	n, err := a.remaskIndexed(ctx, w)
+	if err != nil {
+		return info, fmt.Errorf("witness %s is sealed, but the search index could not be re-masked (run 'sori index --rebuild'): %w", w.Pseudonym, err)
+	}
+	if n > 0 {
+		a.log.Info("documents re-indexed with the new sealed name masked", "documents", n)
+	}
+	return info, nil
 }
 
 func (a *Archive) logVault(ctx context.Context, tx *store.Tx, now time.Time, kind string, row store.VaultRow) (custody.Checkpoint, error) {

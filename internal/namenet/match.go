@@ -48,15 +48,28 @@ func (x syl) nkeys() int { return int(x.k1 - x.k0) }
 // not overlapping: where candidates overlap, the one starting first wins,
 // then the longer, then a full name over a given name. A Hangul match
 // covers its syllables only (박철민 of 박철민은); a romanized one the words
-// it spans ("Pak Ch'ŏl-min", "Cheol-min Park"). Text may be NFC or NFD;
-// invalid UTF-8 separates words.
+// it spans ("Pak Ch'ŏl-min", "Cheol-min Park"). Phone numbers and e-mail
+// addresses whose forms were hashed (ContactForms) are found too, however
+// the number is spaced or prefixed. Text may be NFC, NFD or written in
+// compatibility characters (fullwidth letters, compatibility jamo), which
+// are read as their NFKC form; spans are always of text as given. Invalid
+// UTF-8 separates words.
 func (m *Matcher) Find(text string) []Span {
 	if m.Empty() {
 		return nil
 	}
+	c, compat := toCompat(text)
+	if compat {
+		text = c.text
+	}
 	f := finder{m: m, text: text, mac: newMacer(m.key), cache: map[winKey][]string{}}
 	f.scan()
-	return f.resolve()
+	f.contacts()
+	spans := f.resolve()
+	if compat && len(spans) > 0 {
+		return c.back(spans)
+	}
+	return spans
 }
 
 type finder struct {
@@ -263,7 +276,7 @@ func (f *finder) joins(from, to int) bool {
 func (f *finder) try(key winKey, seq [][]string, s, e int) {
 	if labels, ok := f.cache[key]; ok {
 		for _, l := range labels {
-			f.found = append(f.found, match{Span{s, e, l}, l == LabelGiven})
+			f.found = append(f.found, match{Span{s, e, l}, IsGiven(l)})
 		}
 		return
 	}
@@ -304,7 +317,7 @@ func (f *finder) tryFrom(seq [][]string, i, s, e int) {
 		f.combos++
 		f.hashed++
 		if label, ok := f.m.set[f.mac.mac(f.buf)]; ok {
-			f.found = append(f.found, match{Span{s, e, label}, label == LabelGiven})
+			f.found = append(f.found, match{Span{s, e, label}, IsGiven(label)})
 		}
 		return
 	}

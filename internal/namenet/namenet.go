@@ -135,13 +135,18 @@ func Hash(key [32]byte, form string) Digest {
 	return d
 }
 
+// IsGiven reports whether a label is of a given name's form: LabelGiven,
+// or a label a caller made from it by appending to it (the archive appends
+// the entry a form is of).
+func IsGiven(label string) bool { return strings.HasPrefix(label, LabelGiven) }
+
 // Set maps the hashes of sealed forms to the label a match reports.
 type Set map[Digest]string
 
 // Add records a hash under label, keeping a full name's label over a given
 // name's when both hash alike.
 func (s Set) Add(d Digest, label string) {
-	if old, ok := s[d]; ok && old != LabelGiven {
+	if old, ok := s[d]; ok && !IsGiven(old) {
 		return
 	}
 	s[d] = label
@@ -156,5 +161,13 @@ func (s Set) AddName(key [32]byte, name, label, givenLabel string) {
 			l = givenLabel
 		}
 		s.Add(Hash(key, f.Key), l)
+	}
+}
+
+// AddContact hashes the phone numbers and e-mail addresses of a contact
+// text under key and adds them under label.
+func (s Set) AddContact(key [32]byte, contact, label string) {
+	for _, f := range ContactForms(contact) {
+		s.Add(Hash(key, f), label)
 	}
 }

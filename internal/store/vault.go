@@ -65,6 +65,12 @@ func (t *Tx) WithdrawVault(ctx context.Context, pseudonym string, now time.Time)
 	if r.Withdrawn {
 		return r, fmt.Errorf("%w: witness %s was withdrawn already", evidence.ErrInvalid, pseudonym)
 	}
+	// The names' hashes outlive the entry (the guard keeps masking the
+	// name); they are set aside while the row is replaced by its tombstone.
+	names, err := t.entryNames(ctx, r.ID)
+	if err != nil {
+		return r, err
+	}
 	if err := t.DeleteVaultNames(ctx, r.ID); err != nil {
 		return r, err
 	}
@@ -73,8 +79,11 @@ func (t *Tx) WithdrawVault(ctx context.Context, pseudonym string, now time.Time)
 	}
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO vault (pseudonym, id, status, created_at, created_by, withdrawn_at) VALUES (?, ?, 'withdrawn', ?, ?, ?)`,
 		r.Pseudonym, r.ID, r.CreatedAt.UTC().Format(timeFormat), r.CreatedBy, now.UTC().Format(timeFormat))
+	if err != nil {
+		return r, damaged(err)
+	}
 	r.Withdrawn, r.Wrapped, r.Entry, r.WithdrawnAt = true, nil, nil, now
-	return r, damaged(err)
+	return r, t.InsertVaultNames(ctx, r.ID, names)
 }
 
 // Vault reads one witness entry by pseudonym.

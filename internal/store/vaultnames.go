@@ -8,10 +8,10 @@ import (
 )
 
 // The sealed-name safety net's table (docs/format.md "Vault names"): per
-// active vault entry, the keyed hashes (internal/namenet, under the
-// name-net key) of the normalized forms of the witness's names, never the
-// names. Rows go with their entry: a withdrawal deletes them in its
-// transaction (WithdrawVault). An archive made before the table existed
+// vault entry, the keyed hashes (internal/namenet, under the name-net
+// key) of the normalized forms of the witness's names and of the phone
+// numbers and e-mail addresses of their contact, never the names. Rows
+// outlive a withdrawal (the name stays masked wherever it was written). An archive made before the table existed
 // gains it, empty, on open; the schema version stays.
 const vaultNamesSchema = `
 CREATE TABLE IF NOT EXISTS vault_names (
@@ -59,6 +59,28 @@ func (t *Tx) InsertVaultNames(ctx context.Context, entry string, names []VaultNa
 	return nil
 }
 
+// entryNames returns one entry's hashed forms.
+func (t *Tx) entryNames(ctx context.Context, entry string) ([]VaultName, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT hash, given FROM vault_names WHERE entry = ?`, entry)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer rows.Close()
+	var out []VaultName
+	for rows.Next() {
+		var h []byte
+		var given int
+		if err := rows.Scan(&h, &given); err != nil {
+			return nil, damaged(err)
+		}
+		var n VaultName
+		copy(n.Hash[:], h)
+		n.Given = given == 1
+		out = append(out, n)
+	}
+	return out, damaged(rows.Err())
+}
+
 // DeleteVaultNames deletes an entry's hashed forms (overwritten in place
 // under secure_delete).
 func (t *Tx) DeleteVaultNames(ctx context.Context, entry string) error {
@@ -98,6 +120,15 @@ func (db *DB) VaultNames(ctx context.Context) (map[string][]VaultName, error) {
 		out[entry] = append(out[entry], n)
 	}
 	return out, damaged(rows.Err())
+}
+
+// VaultNameTotal returns how many hashed forms the vault holds in all: a
+// cache of the guard stays valid while it is unchanged (forms are only
+// ever added; a withdrawal keeps its entry's).
+func (db *DB) VaultNameTotal(ctx context.Context) (int, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM vault_names`).Scan(&n)
+	return n, damaged(err)
 }
 
 // VaultNameCounts returns how many hashed forms each entry has (entries
