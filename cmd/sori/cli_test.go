@@ -210,3 +210,20 @@ func TestDemo(t *testing.T) {
 		t.Errorf("demo lacks Korean or English items:\n%s", ls)
 	}
 }
+
+// identityJSON is an --identity document.
+func identityJSON(names []string, contact, note string) string {
+	b, _ := json.Marshal(identityFile{Names: names, Contact: contact, Note: note})
+	return string(b)
+}
+
+// addWitness runs 'witness add --pseudonym P --identity -' with the
+// identity on standard input, and returns its output.
+func (c *cli) addWitness(pseudonym string, names ...string) string {
+	c.t.Helper()
+	code, out, errs := c.run(identityJSON(names, "", ""), "witness", "add", "--pseudonym", pseudonym, "--identity", "-")
+	if code != 0 {
+		c.t.Fatalf("witness add %s: exit %d\n%s", pseudonym, code, errs)
+	}
+	return out
+}

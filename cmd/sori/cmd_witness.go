@@ -1,22 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"sori/internal/archive"
+	"sori/internal/evidence"
 )
 
 var witnessCmd = &command{
 	name:    "witness",
 	summary: "the identity vault: who a witness really is (protection officers)",
 	usage: `
-Usage: sori witness add --pseudonym P --name NAME [--name NAME]... [--contact C] [--note N] [--json]
+Usage: sori witness add --pseudonym P [--identity FILE|-] [--json]
        sori witness show P [--json]
        sori witness ls [--json]
        sori witness withdraw P [--json]
@@ -56,20 +60,29 @@ prints how many entries it hashed (--json: {"hashed":N}).
 
 Flags:
   --pseudonym P        the witness's pseudonym (add)
-  --name NAME          a true name, as written: Hangul, romanizations (repeatable; at least one)
-  --contact C          how to reach the witness
-  --note N             family, circumstances, protection needs
+  --identity FILE      the true identity, as JSON (- reads standard input):
+                         {"names": ["림송화", "Rim Song-hwa"], "contact": "…", "note": "…"}
+                       names: as written, Hangul and romanizations (at least one);
+                       contact: how to reach the witness (phone numbers and
+                       e-mail addresses in it are masked wherever text quotes
+                       them); note: family, circumstances, protection needs.
+                       Without --identity, on a terminal, sori asks for each
+                       without echoing it.
   --json               JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 
-A command line can be seen by other users of the machine and kept in shell
-history: run these on a machine you control, with history off.
+True names, contacts and notes are never taken as arguments: a command line
+can be read by any user of the machine while it runs, and shell history
+keeps it. --name, --contact and --note are refused (exit 2, nothing stored).
+Write the identity file on an encrypted disk and delete it afterwards, or
+pipe it in.
 
 Exit status: 0 ok, 1 failure, 2 invalid input (nothing changed), 3 locked or
 not a protection officer.
 
 Examples:
-  sori witness add --pseudonym W-17 --name 림송화 --name "Rim Song-hwa" --contact "Signal +82 10-5555-0117"
+  sori witness add --pseudonym W-17 --identity w17.json
+  sori witness add --pseudonym W-18          # asks for names, contact, note
   sori witness show W-17
   sori witness ls
   sori witness withdraw W-17
@@ -106,17 +119,106 @@ type witnessJSON struct {
 	Note    string   `json:"note,omitempty"`
 }
 
+// identityFlags are the flags that once carried a true identity on the
+// command line, where any local user reads it (/proc) and shell history
+// keeps it. They are refused before anything else is parsed, without
+// repeating the value.
+var identityFlags = []string{"name", "contact", "note"}
+
+// refuseIdentityArgs returns a usage error if args give a true identity
+// as a flag.
+func refuseIdentityArgs(args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && slices.Contains(identityFlags, name) {
+			return usagef("--%s is refused: a true name, contact or note on the command line can be read by any user of this machine while the command runs. Nothing was stored. Give them with --identity FILE (JSON {\"names\": [...], \"contact\": \"...\", \"note\": \"...\"}; - reads standard input), or run on a terminal without --identity to be asked for them", name)
+		}
+	}
+	return nil
+}
+
+// identityFile is the JSON form of --identity.
+type identityFile struct {
+	Names   []string `json:"names"`
+	Contact string   `json:"contact"`
+	Note    string   `json:"note"`
+}
+
+// maxIdentityFile bounds what --identity reads.
+const maxIdentityFile = 1 << 20
+
+// readIdentity reads the true identity from --identity (a file, or - for
+// standard input) or, on a terminal, from no-echo prompts.
+func readIdentity(e *env, path string) (identityFile, error) {
+	var id identityFile
+	if path == "" {
+		if !e.stdinTTY || e.readPassword == nil {
+			return id, usagef("give the identity with --identity FILE (or - for standard input); nothing was stored")
+		}
+		for i := 1; ; i++ {
+			n, err := e.readPassword(fmt.Sprintf("True name %d (as written; empty line when done): ", i))
+			if err != nil {
+				return id, err
+			}
+			if strings.TrimSpace(n) == "" {
+				break
+			}
+			id.Names = append(id.Names, n)
+		}
+		var err error
+		if id.Contact, err = e.readPassword("Contact (empty for none): "); err != nil {
+			return id, err
+		}
+		if id.Note, err = e.readPassword("Note (one line; empty for none): "); err != nil {
+			return id, err
+		}
+		return id, nil
+	}
+	var r io.Reader
+	if path == "-" {
+		r = e.stdin
+	} else {
+		fh, err := os.Open(path)
+		if err != nil {
+			return id, usagef("--identity: %v", err)
+		}
+		defer fh.Close()
+		r = fh
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxIdentityFile+1))
+	if err != nil {
+		return id, usagef("--identity: %v", err)
+	}
+	if len(b) > maxIdentityFile {
+		return id, usagef("--identity: more than %d bytes", maxIdentityFile)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&id); err != nil {
+		// The decoder's message may quote the file's text: not repeated.
+		return id, usagef("--identity: not a JSON object {\"names\": [...], \"contact\": \"...\", \"note\": \"...\"} (the content is not repeated here)")
+	}
+	if dec.More() {
+		return id, usagef("--identity: more than one JSON value")
+	}
+	return id, nil
+}
+
 func runWitnessAdd(ctx context.Context, e *env, args []string) error {
+	if err := refuseIdentityArgs(args); err != nil {
+		return err
+	}
 	var f archiveFlags
 	var w archive.Witness
-	var names multiFlag
+	var identity string
 	var asJSON bool
 	fs := newFlags("witness add")
 	f.register(fs, e)
 	fs.StringVar(&w.Pseudonym, "pseudonym", "", "")
-	fs.Var(&names, "name", "")
-	fs.StringVar(&w.Contact, "contact", "", "")
-	fs.StringVar(&w.Note, "note", "", "")
+	fs.StringVar(&identity, "identity", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -124,15 +226,25 @@ func runWitnessAdd(ctx context.Context, e *env, args []string) error {
 	}
 	if len(rest) != 0 {
 		// Not repeated: a stray argument may be half of an unquoted name.
-		return usagef("witness add takes no arguments, only flags (quote a name that has spaces)")
+		return usagef("witness add takes no arguments, only flags; true names go in --identity")
 	}
 	if w.Pseudonym == "" {
 		return usagef("give the witness's pseudonym: --pseudonym W-17")
 	}
-	if len(names) == 0 {
-		return usagef("give at least one --name")
+	if !evidence.ValidPseudonym(w.Pseudonym) {
+		return usagef("--pseudonym: not a pseudonym (letters, digits, '-' and '_', with a digit, such as W-17); the value is not repeated here in case it is a name")
 	}
-	w.Names = names
+	if identity == "-" && f.passphraseFile == "" && e.getenv("SORI_PASSPHRASE") == "" {
+		return usagef("--identity - reads standard input, so the passphrase must come from --passphrase-file or SORI_PASSPHRASE")
+	}
+	id, err := readIdentity(e, identity)
+	if err != nil {
+		return err
+	}
+	if len(id.Names) == 0 {
+		return usagef("the identity gives no name: at least one is needed; nothing was stored")
+	}
+	w.Names, w.Contact, w.Note = id.Names, id.Contact, id.Note
 	a, err := f.open(ctx, e)
 	if err != nil {
 		return err

@@ -139,7 +139,7 @@ func TestRoleHandoverCLI(t *testing.T) {
 	const kimPass, hanPass = "a passphrase for tests", "han's passphrase"
 	c.as("kim", kimPass)
 	c.ok("init")
-	c.ok("witness", "add", "--pseudonym", "W-17", "--name", "Rim Song-hwa")
+	c.addWitness("W-17", "Rim Song-hwa")
 	c.env["SORI_NEW_PASSPHRASE"] = hanPass
 	c.ok("user", "add", "han", "--role", "investigator")
 	c.want(2, "last protection officer", "user", "role", "kim", "--rm", "protection")
@@ -165,7 +165,7 @@ func TestRoleHandoverCLI(t *testing.T) {
 	if out := c.ok("witness", "show", "W-17"); !strings.Contains(out, "Rim Song-hwa") {
 		t.Errorf("new officer's witness show:\n%s", out)
 	}
-	c.ok("witness", "add", "--pseudonym", "W-18", "--name", "Kang On-ju")
+	c.addWitness("W-18", "Kang On-ju")
 	log := c.ok("log", "--actor", "kim")
 	if strings.Count(log, "\tgrant\t") != 2 || strings.Count(log, "\trevoke\t") != 1 {
 		t.Errorf("log --actor kim:\n%s", log)

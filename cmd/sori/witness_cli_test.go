@@ -25,10 +25,12 @@ func TestWitnessCommands(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var public bytes.Buffer // everything printed except by show
+	stdin := ""
 	run := func(code int, args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer
-		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }, log: logger}
+		e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }, log: logger}
+		stdin = ""
 		if got := run(context.Background(), e, args); got != code {
 			t.Errorf("sori %s: exit %d, want %d\n%s", strings.Join(args, " "), got, code, errb.String())
 		}
@@ -47,17 +49,37 @@ func TestWitnessCommands(t *testing.T) {
 	}
 	names := []string{"림송화", "Rim Song-hwa", "Kang Ŏn-ju", "강언주"}
 	contact, note := "Signal +82 10-5555-0117 (송화 이모)", "sister in Hoeryong, 회령"
-	out := run(0, "witness", "add", "--pseudonym", "W-17", "--name", norm.NFD.String(names[0]), "--name", names[1], "--contact", contact, "--note", note)
+	idFile := filepath.Join(t.TempDir(), "w17.json")
+	if err := os.WriteFile(idFile, []byte(identityJSON([]string{norm.NFD.String(names[0]), names[1]}, contact, note)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// True identities are never arguments: refused, nothing stored, the
+	// value not repeated.
+	for _, flag := range []string{"--name", "--contact", "-note", "--name=" + names[1]} {
+		args := []string{"witness", "add", "--pseudonym", "W-17", flag}
+		if !strings.Contains(flag, "=") {
+			args = append(args, names[1])
+		}
+		run(2, args...)
+	}
+	out := run(0, "witness", "add", "--pseudonym", "W-17", "--identity", idFile)
 	m := regexp.MustCompile("^W-17\tactive\t([0-9a-f]{32})\n$").FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("witness add: %q", out)
 	}
 	c.as("po-han", poPass)
-	run(0, "witness", "add", "--pseudonym", "W-18", "--name", names[2], "--name", names[3], "--contact", "kang@example.org", "--json")
-	run(1, "witness", "add", "--pseudonym", "W-18", "--name", "Other Name")
-	run(2, "witness", "add", "--pseudonym", "강언주", "--name", "x")
-	run(2, "witness", "add", "--pseudonym", "W-19")
-	run(2, "witness", "add", "--pseudonym", "W-19", "--name", "Kang", "Ŏn-ju")
+	stdin = identityJSON([]string{names[2], names[3]}, "kang@example.org", "")
+	run(0, "witness", "add", "--pseudonym", "W-18", "--identity", "-", "--json")
+	stdin = identityJSON([]string{"Other Name"}, "", "")
+	run(1, "witness", "add", "--pseudonym", "W-18", "--identity", "-")
+	stdin = identityJSON([]string{"x"}, "", "")
+	run(2, "witness", "add", "--pseudonym", "강언주", "--identity", "-")
+	run(2, "witness", "add", "--pseudonym", "W-19") // no identity, no terminal
+	stdin = `{"names": ["Kang Ŏn-ju"], "nmae": "typo"}`
+	run(2, "witness", "add", "--pseudonym", "W-19", "--identity", "-")
+	stdin = identityJSON(nil, "kang@example.org", "")
+	run(2, "witness", "add", "--pseudonym", "W-19", "--identity", "-")
+	run(2, "witness", "add", "--pseudonym", "W-19", "--identity", "-", "Kang Ŏn-ju")
 	show := run(0, "witness", "show", "W-17")
 	for _, s := range []string{names[0], names[1], contact, "Hoeryong", "status:    active"} {
 		if !strings.Contains(show, s) {
@@ -79,7 +101,8 @@ func TestWitnessCommands(t *testing.T) {
 		c.as(user, pass)
 		run(3, "witness", "ls")
 		run(3, "witness", "show", "W-17")
-		run(3, "witness", "add", "--pseudonym", "W-30", "--name", "Ro Ha-na")
+		stdin = identityJSON([]string{"Ro Ha-na"}, "", "")
+		run(3, "witness", "add", "--pseudonym", "W-30", "--identity", "-")
 		run(3, "witness", "withdraw", "W-17")
 	}
 	c.as("adm-ro", admPass)
@@ -129,4 +152,33 @@ func TestWitnessCommands(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestWitnessIdentityPrompts: on a terminal without --identity, witness
+// add asks for the names, contact and note without echo, and stores them.
+func TestWitnessIdentityPrompts(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	answers := []string{"림송화", "Rim Song-hwa", "", "+82 10-5555-0117", "a note"}
+	var prompts []string
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }, stdinTTY: true,
+		readPassword: func(p string) (string, error) {
+			prompts = append(prompts, p)
+			a := answers[0]
+			answers = answers[1:]
+			return a, nil
+		}}
+	if code := run(context.Background(), e, []string{"witness", "add", "--pseudonym", "W-17"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if len(answers) != 0 || len(prompts) != 5 {
+		t.Fatalf("prompts %q, answers left %q", prompts, answers)
+	}
+	show := c.ok("witness", "show", "W-17")
+	for _, s := range []string{"림송화", "Rim Song-hwa", "+82 10-5555-0117", "a note"} {
+		if !strings.Contains(show, s) {
+			t.Errorf("show lacks %q:\n%s", s, show)
+		}
+	}
 }
