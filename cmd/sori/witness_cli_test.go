@@ -158,7 +158,7 @@ func TestWitnessCommands(t *testing.T) {
 // add asks for the names, contact and note without echo, and stores them.
 func TestWitnessIdentityPrompts(t *testing.T) {
 	c := newCLI(t)
-	c.ok("init")
+	c.ok("init", "--user", "kim")
 	answers := []string{"림송화", "Rim Song-hwa", "", "+82 10-5555-0117", "a note"}
 	var prompts []string
 	var out, errb bytes.Buffer
