@@ -73,7 +73,7 @@ func (b *bagChecker) checkRecords(items []string) {
 			continue // checkRecord reported it
 		}
 		named := func(id evidence.ID) bool {
-			return t.Original != nil && *t.Original == id || slices.Contains(t.Translations, id)
+			return slices.Contains(t.Items(), id)
 		}
 		for _, it := range c.Items {
 			if named(it) {

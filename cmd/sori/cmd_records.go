@@ -89,7 +89,17 @@ func (fv *fieldValues) flag(fs *flag.FlagSet, name, field string) {
 
 // many registers a repeatable --flag for a list field.
 func (fv *fieldValues) many(fs *flag.FlagSet, name, field string) {
-	fs.Func(name, "", func(s string) error { fv.put(field, "--"+name, nil, true, s); return nil })
+	fs.Func(name, repeatable, func(s string) error { fv.put(field, "--"+name, nil, true, s); return nil })
+}
+
+// value returns the value collected for field (zero when none).
+func (fv *fieldValues) value(field string) importer.Value {
+	for _, v := range fv.vals {
+		if v.Name == field {
+			return v
+		}
+	}
+	return importer.Value{}
 }
 
 // given reports the label of the flag that set field, or "".

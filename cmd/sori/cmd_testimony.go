@@ -15,7 +15,10 @@ Usage: sori testimony add --title T --witness PSEUDONYM [flags]
 
 A testimony is one interview session: who was interviewed (by pseudonym
 only), by whom, when and where, in which languages, and which evidence
-items hold the original recording or transcript and its translations.
+items hold the original material (recordings, transcripts, video, photos,
+documents) and its translations. Every item of a testimony, and every item
+tagged with its witness's pseudonym (sori add --witness), falls under the
+testimony's consent (sori consent).
 
 'add' prints the new record's ID (--json: {"id","kind"}). 'edit' writes a
 new version with the given flags changed and the other fields kept, and
@@ -30,7 +33,9 @@ Flags:
   --date D              1998-09-14, 1998-09, 1998, 1990s, 1998..1999, ~1998, unknown
   --place P             where the interview took place (free text)
   --lang L              a language spoken: ko, en, ko-KP, … (repeatable)
-  --original ITEM       the item holding the original recording or transcript
+  --original ITEM       an item of the original material: recording, transcript,
+                        video, photo, document (repeatable; the first is the
+                        main original; on edit, the list given replaces all)
   --translation ITEM    an item translating it (repeatable)
   --note N              free-text note
   --json                JSON output
@@ -58,7 +63,22 @@ var testimonyKind = &recordKind{
 		fv.one(fs, "date", "date")
 		fv.one(fs, "place", "place")
 		fv.many(fs, "lang", "languages")
-		fv.one(fs, "original", "original")
+		// --original is repeatable: the first is the record's original,
+		// the others its further originals; on edit, giving it replaces
+		// them all.
+		fs.Func("original", repeatable, func(s string) error {
+			if fv.given("original") == "" {
+				fv.put("original", "--original", nil, false, s)
+				fv.put("originals", "--original", nil, false, "")
+				return nil
+			}
+			if v := fv.value("originals"); len(v.Text) == 1 && v.Text[0] == "" {
+				fv.put("originals", "--original", nil, false, s)
+				return nil
+			}
+			fv.put("originals", "--original", nil, true, s)
+			return nil
+		})
 		fv.many(fs, "translation", "translations")
 		fv.one(fs, "note", "notes")
 	},

@@ -61,7 +61,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	f.register(fs, e)
 	fs.BoolVar(&quick, "quick", false, "")
 	fs.BoolVar(&asJSON, "json", false, "")
-	fs.Var(&witnesses, "witness-file", "")
+	fs.Var(&witnesses, "witness-file", repeatable)
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err

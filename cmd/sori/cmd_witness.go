@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -23,7 +24,7 @@ var witnessCmd = &command{
 Usage: sori witness add --pseudonym P [--identity FILE|-] [--json]
        sori witness show P [--json]
        sori witness ls [--json]
-       sori witness withdraw P [--json]
+       sori witness withdraw P [--yes] [--json]
        sori witness rehash [--json]
 
 The identity vault holds a witness's true names, contact and notes under
@@ -45,13 +46,18 @@ witness shows its status only: nothing is left to open.
 'withdraw' records that P withdrew consent: the entry and its key are
 destroyed (crypto-shredding: no key anyone holds recovers them), and a
 signed "withdraw" custody entry naming only the entry ID is its tombstone.
-It cannot be undone.
+It cannot be undone: it first lists, by ID, every testimony, item and
+record that falls under the witness's consent, and on a terminal asks for
+the pseudonym to be typed again (--yes confirms without asking; off a
+terminal --yes is required). Afterwards nothing of the witness is exported
+or published; the names' hashes stay, so the names stay masked in other
+witnesses' testimonies (docs/protection.md).
 
 'add' also stores, for the safety net, keyed hashes of the normalized forms
 of the names (never the names): they let 'sori add' and the record commands
 warn whoever adds text that names the witness, in Hangul or any
-romanization, without opening the vault. 'withdraw' deletes them with the
-entry. 'rehash' stores them for entries added before the safety net existed
+romanization, without opening the vault, and let every view of a user
+without protection mask them. 'withdraw' keeps them. 'rehash' stores them for entries added before the safety net existed
 (each such entry is opened, and its opening recorded as for 'show'), and
 prints how many entries it hashed (--json: {"hashed":N}).
 
@@ -68,6 +74,7 @@ Flags:
                        them); note: family, circumstances, protection needs.
                        Without --identity, on a terminal, sori asks for each
                        without echoing it.
+  --yes                confirm a withdrawal without being asked
   --json               JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 
@@ -259,10 +266,13 @@ func runWitnessAdd(ctx context.Context, e *env, args []string) error {
 
 func runWitnessOne(ctx context.Context, e *env, sub string, args []string) error {
 	var f archiveFlags
-	var asJSON bool
+	var asJSON, yes bool
 	fs := newFlags("witness " + sub)
 	f.register(fs, e)
 	fs.BoolVar(&asJSON, "json", false, "")
+	if sub == "withdraw" {
+		fs.BoolVar(&yes, "yes", false, "")
+	}
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -276,6 +286,9 @@ func runWitnessOne(ctx context.Context, e *env, sub string, args []string) error
 	}
 	defer a.Close()
 	if sub == "withdraw" {
+		if err := confirmWithdraw(ctx, e, a, rest[0], yes); err != nil {
+			return err
+		}
 		info, err := a.WithdrawWitness(ctx, rest[0])
 		if err != nil && info.ID == "" {
 			return err
@@ -290,6 +303,40 @@ func runWitnessOne(ctx context.Context, e *env, sub string, args []string) error
 		return err
 	}
 	return printWitness(e.stdout, info, w, asJSON)
+}
+
+// confirmWithdraw lists on stderr what a withdrawal affects, by ID, and
+// asks on a terminal for the pseudonym to be typed again; off a terminal
+// it needs --yes.
+func confirmWithdraw(ctx context.Context, e *env, a *archive.Archive, pseudonym string, yes bool) error {
+	m, err := a.MaterialOf(ctx, pseudonym)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Withdrawing %s destroys the vault entry for good. From now on nothing of the witness leaves the archive (export and publication refuse it); the evidence stays, sealed names stay masked. It affects:\n", pseudonym)
+	for _, g := range []struct {
+		what string
+		ids  []evidence.ID
+	}{{"testimony", m.Testimonies}, {"item", m.Items}, {"record", m.Records}} {
+		for _, id := range g.ids {
+			fmt.Fprintf(e.stderr, "  %-9s %s\n", g.what, id)
+		}
+	}
+	if len(m.Testimonies)+len(m.Items)+len(m.Records) == 0 {
+		fmt.Fprintln(e.stderr, "  (no testimony, item or record names this pseudonym)")
+	}
+	if yes {
+		return nil
+	}
+	if !e.stdinTTY {
+		return usagef("withdrawal cannot be undone: pass --yes to confirm when not on a terminal")
+	}
+	fmt.Fprintf(e.stderr, "Type %s to confirm: ", pseudonym)
+	line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	if strings.TrimSpace(line) != pseudonym {
+		return usagef("not confirmed; nothing was changed")
+	}
+	return nil
 }
 
 func runWitnessRehash(ctx context.Context, e *env, args []string) error {

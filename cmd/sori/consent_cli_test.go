@@ -173,3 +173,59 @@ func TestRoleHandoverCLI(t *testing.T) {
 	c.as("kim", kimPass)
 	c.ok("verify")
 }
+
+// TestTestimonyHoldsAllItsMaterial: a testimony takes several originals of
+// any kind; consent covers each, and every item tagged with the witness's
+// pseudonym though linked to no testimony; after withdrawal nothing of the
+// witness is exported. A flag that takes one value, given twice, is a
+// usage error.
+func TestTestimonyHoldsAllItsMaterial(t *testing.T) {
+	c := newCLI(t)
+	c.as("kim", "a passphrase for tests")
+	c.ok("init")
+	src := t.TempDir()
+	add := func(name, data string, flags ...string) string {
+		p := filepath.Join(src, name)
+		os.WriteFile(p, []byte(data), 0o600)
+		return c.ok(append(append([]string{"add"}, flags...), p)...)[:32]
+	}
+	ko := add("w23.ko.txt", "질문: 언제 건넜습니까?\n")
+	audio := add("w23.m4a", "not really audio")
+	photo := add("w23.jpg", "not really a photo")
+	tagged := add("w23-second.m4a", "a second recording, tagged only", "--witness", "W-23")
+	c.want(2, "more than once", "testimony", "add", "--title", "A", "--title", "B", "--witness", "W-23")
+	c.want(2, "more than once", "ls", "--json", "--json")
+	ti := strings.TrimSpace(c.ok("testimony", "add", "--title", "Interview", "--witness", "W-23", "--original", ko, "--original", audio, "--original", photo))
+	show := c.ok("show", ti, "--json")
+	for _, id := range []string{ko, audio, photo} {
+		if !strings.Contains(show, id) {
+			t.Errorf("testimony lacks %s:\n%s", id, show)
+		}
+	}
+	bundle := func() string { return filepath.Join(t.TempDir(), "bundle") }
+	// The tagged item: no consent recorded yet for its witness.
+	c.want(2, "no consent recorded yet", "export", "--out", bundle(), tagged)
+	c.ok("consent", "set", ti, "--scope", "court", "--no-audio", "--no-video")
+	_, _, errs := c.run("", "export", "--out", bundle(), ko, audio, photo, tagged)
+	for _, id := range []string{audio, photo, tagged} {
+		if !strings.Contains(errs, id) {
+			t.Errorf("export refusal does not name %s:\n%s", id, errs)
+		}
+	}
+	if strings.Contains(errs, ko+" ") {
+		t.Errorf("the transcript was refused:\n%s", errs)
+	}
+	c.ok("export", "--out", bundle(), ko)
+	// Edit: the list given replaces all originals.
+	c.ok("testimony", "edit", ti, "--original", ko)
+	show = c.ok("show", ti, "--json")
+	if cur := show[strings.LastIndex(show, `"body"`):]; strings.Contains(cur, audio) {
+		t.Errorf("edit kept the old originals:\n%s", cur)
+	}
+	c.ok("testimony", "edit", ti, "--original", ko, "--original", audio)
+	c.addWitness("W-23", "Choi Young-nam")
+	c.ok("witness", "withdraw", "W-23", "--yes")
+	c.want(2, "withdrew", "export", "--out", bundle(), ko)
+	c.want(2, "withdrew", "export", "--out", bundle(), tagged)
+	c.ok("verify")
+}

@@ -21,7 +21,7 @@ func TestExportVerifyBundleCLI(t *testing.T) {
 	os.WriteFile(ko, []byte("질문: 언제 건넜습니까?\n답변: 1998년 가을입니다.\n"), 0o600)
 	os.WriteFile(en, []byte("Question: when did you cross?\n"), 0o600)
 	var ids []string
-	for _, line := range strings.Split(strings.TrimSpace(c.ok("add", "--witness", "W-17", ko, en)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(c.ok("add", ko, en)), "\n") {
 		ids = append(ids, line[:32])
 	}
 	c.ok("edit", ids[0], "--title", "첫 면담")

@@ -192,14 +192,80 @@ func parseNone(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// repeatable is the usage string of a flag that may be given more than
+// once (a list: --name, --lang, --recipient); a flag.Value may instead
+// have a method Repeatable() bool. Every other flag given twice is a usage
+// error: "the last one wins" would silently drop what the user typed.
+const repeatable = "repeatable"
+
+// onceValue refuses a second Set.
+type onceValue struct {
+	flag.Value
+	name string
+	set  bool
+}
+
+func (o *onceValue) Set(s string) error {
+	if o.set {
+		return errGivenTwice
+	}
+	o.set = true
+	return o.Value.Set(s)
+}
+
+// onceBool is onceValue for a boolean flag (--json), which the flag
+// package recognizes by IsBoolFlag.
+type onceBool struct{ onceValue }
+
+func (o *onceBool) IsBoolFlag() bool { return true }
+
+var errGivenTwice = errors.New("given more than once (it takes one value)")
+
+// once wraps every non-repeatable flag of fs so that giving it twice fails.
+func once(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage == repeatable {
+			return
+		}
+		if r, ok := f.Value.(interface{ Repeatable() bool }); ok && r.Repeatable() {
+			return
+		}
+		switch f.Value.(type) {
+		case *onceValue, *onceBool:
+			return
+		}
+		o := onceValue{Value: f.Value, name: f.Name}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			f.Value = &onceBool{o}
+		} else {
+			f.Value = &o
+		}
+	})
+}
+
 // parse parses args, allowing flags after positional arguments
-// (`sori show ID --json`). A lone "--" ends flag parsing.
+// (`sori show ID --json`). A lone "--" ends flag parsing. A flag that takes
+// one value given twice is a usage error (exit 2).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	once(fs)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
+			}
+			if errors.Is(err, errGivenTwice) {
+				// The flag package's message quotes the value: not repeated.
+				name := "a flag"
+				fs.Visit(func(f *flag.Flag) {
+					if o, ok := f.Value.(*onceValue); ok && o.set && strings.Contains(err.Error(), "-"+o.name+":") {
+						name = "--" + o.name
+					}
+					if o, ok := f.Value.(*onceBool); ok && o.set && strings.Contains(err.Error(), "-"+o.name+":") {
+						name = "--" + o.name
+					}
+				})
+				return nil, usagef("%s is %v", name, errGivenTwice)
 			}
 			return nil, usagef("%v", err)
 		}

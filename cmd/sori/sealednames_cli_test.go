@@ -76,7 +76,7 @@ func TestSealedNameWarnings(t *testing.T) {
 	c.as("inv-pak", invPass)
 	c.want(3, "", "witness", "rehash")
 	c.as("kim", kimPass)
-	c.want(0, "", "witness", "withdraw", "W-19")
+	c.want(0, "", "witness", "withdraw", "W-19", "--yes")
 	c.as("inv-pak", invPass)
 	if err := os.WriteFile(p, []byte(text+"\n"), 0o600); err != nil {
 		t.Fatal(err)

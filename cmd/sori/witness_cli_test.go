@@ -103,18 +103,19 @@ func TestWitnessCommands(t *testing.T) {
 		run(3, "witness", "show", "W-17")
 		stdin = identityJSON([]string{"Ro Ha-na"}, "", "")
 		run(3, "witness", "add", "--pseudonym", "W-30", "--identity", "-")
-		run(3, "witness", "withdraw", "W-17")
+		run(3, "witness", "withdraw", "W-17", "--yes")
 	}
 	c.as("adm-ro", admPass)
 	c.env["SORI_NEW_PASSPHRASE"] = poPass
 	run(3, "user", "add", "po-two", "--role", "protection")
 
 	c.as("kim", kimPass)
-	if out := run(0, "witness", "withdraw", "W-17"); !strings.HasPrefix(out, "W-17\twithdrawn\t"+m[1]) {
+	run(2, "witness", "withdraw", "W-17") // no --yes, no terminal
+	if out := run(0, "witness", "withdraw", "W-17", "--yes"); !strings.HasPrefix(out, "W-17\twithdrawn\t"+m[1]) {
 		t.Errorf("withdraw: %q", out)
 	}
-	run(2, "witness", "withdraw", "W-17")
-	run(1, "witness", "withdraw", "W-99")
+	run(2, "witness", "withdraw", "W-17", "--yes")
+	run(1, "witness", "withdraw", "W-99", "--yes")
 	if out := run(0, "witness", "show", "W-17"); !strings.HasPrefix(out, "W-17\twithdrawn\t") {
 		t.Errorf("show after withdrawal: %q", out)
 	}

@@ -36,6 +36,30 @@ type consentView struct {
 	consentID map[evidence.ID]evidence.ID      // consent record by testimony
 	testimony map[evidence.ID]*model.Testimony // by testimony ID
 	ofItem    map[evidence.ID]evidence.ID      // item → the testimony it is the original or a translation of
+	ofWitness map[string][]evidence.ID         // pseudonym → the witness's testimonies
+}
+
+// ofTagged returns the consent an item tagged with witness (and linked to
+// no testimony) falls under: the most restrictive consent of the witness's
+// testimonies. ok is false when none of them has a consent record.
+func (v *consentView) ofTagged(witness string) (c model.Consent, ok bool) {
+	for _, t := range v.ofWitness[witness] {
+		tc, recorded := v.of(t)
+		if !recorded {
+			continue
+		}
+		if !ok {
+			c, ok = tc, true
+			continue
+		}
+		if !ScopeAllows(tc.Scope, c.Scope) {
+			c.Scope = tc.Scope
+		}
+		c.NoAudio = c.NoAudio || tc.NoAudio
+		c.NoVideo = c.NoVideo || tc.NoVideo
+		c.NoText = c.NoText || tc.NoText
+	}
+	return c, ok
 }
 
 // readConsent builds the consent view. It does not check roles: callers
@@ -46,16 +70,15 @@ func (a *Archive) readConsent(ctx context.Context) (*consentView, error) {
 		consentID: map[evidence.ID]evidence.ID{},
 		testimony: map[evidence.ID]*model.Testimony{},
 		ofItem:    map[evidence.ID]evidence.ID{},
+		ofWitness: map[string][]evidence.ID{},
 	}
 	err := a.eachCurrent(ctx, model.KindTestimony, func(id evidence.ID, b model.Body) error {
 		t := b.(*model.Testimony)
 		v.testimony[id] = t
-		if t.Original != nil {
-			v.ofItem[*t.Original] = id
-		}
-		for _, it := range t.Translations {
+		for _, it := range t.Items() {
 			v.ofItem[it] = id
 		}
+		v.ofWitness[t.Witness] = append(v.ofWitness[t.Witness], id)
 		return nil
 	})
 	if err != nil {

@@ -66,6 +66,11 @@ func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]Expor
 			t, ok = v.ofItem[*rec.TranslationOf]
 		}
 		if !ok {
+			// An item tagged with a witness and linked to no testimony
+			// falls under the witness's consent all the same.
+			if why := taggedRefusal(v, withdrawn, rec); why != "" {
+				refused = append(refused, fmt.Sprintf("item %s (%s of witness %s): %s", id, rec.Kind, rec.Witness, why))
+			}
 			continue
 		}
 		c, recorded := v.of(t)
@@ -81,6 +86,8 @@ func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]Expor
 		var why []string
 		if tm := v.testimony[t]; tm != nil && withdrawn[tm.Witness] {
 			why = append(why, fmt.Sprintf("its witness %s withdrew from the identity vault", tm.Witness))
+		} else if rec.Witness != "" && withdrawn[rec.Witness] {
+			why = append(why, fmt.Sprintf("the witness it is tagged with, %s, withdrew from the identity vault", rec.Witness))
 		}
 		if !ScopeAllows(c.Scope, ScopeCourt) {
 			s := "no consent is recorded (internal use only)"
@@ -105,6 +112,33 @@ func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]Expor
 	}
 	slices.SortFunc(consents, func(x, y ExportRecord) int { return strings.Compare(x.ID.String(), y.ID.String()) })
 	return consents, nil
+}
+
+// taggedRefusal is why an item linked to no testimony may not be
+// exported, or "": tagged with a withdrawn witness, with a witness who has
+// no consent recorded yet, or with one whose consent does not allow it.
+func taggedRefusal(v *consentView, withdrawn map[string]bool, rec evidence.ItemRecord) string {
+	if rec.Witness == "" {
+		return ""
+	}
+	if withdrawn[rec.Witness] {
+		return "the witness withdrew from the identity vault"
+	}
+	c, ok := v.ofTagged(rec.Witness)
+	if !ok {
+		return fmt.Sprintf("witness %s has no consent recorded yet: link the item to a testimony (sori testimony edit ID --original ITEM) and set its consent ('sori consent set TESTIMONY --scope court')", rec.Witness)
+	}
+	var why []string
+	if !ScopeAllows(c.Scope, ScopeCourt) {
+		why = append(why, fmt.Sprintf("the witness's consent is %q, and export needs court use", scopeLabel(c.Scope)))
+	}
+	if c.NoAudio && rec.Kind == evidence.Audio {
+		why = append(why, "the witness's consent excludes audio")
+	}
+	if c.NoVideo && (rec.Kind == evidence.Video || rec.Kind == evidence.Image) {
+		why = append(why, "the witness's consent excludes video and images")
+	}
+	return strings.Join(why, "; ")
 }
 
 // exportRecord gathers the versions and custody entries of a record of

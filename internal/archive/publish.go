@@ -576,9 +576,11 @@ func (b *pubBuilder) date(kind string, id evidence.ID, field string, d model.Dat
 func (b *pubBuilder) transcripts(ctx context.Context, tid evidence.ID, t *model.Testimony, p policy) error {
 	var items []evidence.ID
 	roles := map[evidence.ID]string{}
-	if t.Original != nil {
-		items = append(items, *t.Original)
-		roles[*t.Original] = "original"
+	for _, it := range t.OriginalItems() {
+		if _, dup := roles[it]; !dup {
+			items = append(items, it)
+			roles[it] = "original"
+		}
 	}
 	for _, it := range t.Translations {
 		if _, dup := roles[it]; !dup {

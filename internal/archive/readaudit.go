@@ -61,7 +61,7 @@ func (a *Archive) testimonyNaming(ctx context.Context, item evidence.ID) (eviden
 		if err != nil {
 			return err
 		}
-		if t, is := b.(*model.Testimony); is && (t.Original != nil && *t.Original == item || slices.Contains(t.Translations, item)) {
+		if t, is := b.(*model.Testimony); is && slices.Contains(t.Items(), item) {
 			found, ok = r.ID, true
 		}
 		return nil

@@ -329,6 +329,10 @@ var calls = map[string]call{
 		_, err := a.HashWitnessNames(t.Context())
 		return err
 	}},
+	"Archive.MaterialOf": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.MaterialOf(t.Context(), "W-1")
+		return err
+	}},
 	"Archive.WithdrawWitness": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
 		// The witness to withdraw is added by the first admin, in its own session.
 		p := fmt.Sprintf("W-%d", 100+f.unique())

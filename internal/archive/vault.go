@@ -18,6 +18,7 @@ import (
 
 	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/internal/model"
 	"sori/internal/seal"
 	"sori/internal/store"
 )
@@ -400,4 +401,68 @@ func (a *Archive) rewrapVault(ctx context.Context, tx *store.Tx, next *seal.Keyr
 		}
 	}
 	return tx.SetMeta(ctx, "vault_key", next.VaultKeyID())
+}
+
+// WitnessMaterial is what a witness's withdrawal affects: every testimony
+// of the witness, every item of those testimonies or tagged with the
+// pseudonym, and every record that points to one of them.
+type WitnessMaterial struct {
+	Testimonies []evidence.ID `json:"testimonies"`
+	Items       []evidence.ID `json:"items"`
+	Records     []evidence.ID `json:"records"`
+}
+
+// MaterialOf lists what falls under witness pseudonym's consent (by ID
+// only), for a protection officer about to withdraw them.
+func (a *Archive) MaterialOf(ctx context.Context, pseudonym string) (WitnessMaterial, error) {
+	var m WitnessMaterial
+	if err := a.allow(OpVaultWrite); err != nil {
+		return m, err
+	}
+	if !evidence.ValidPseudonym(pseudonym) {
+		return m, errPseudonym
+	}
+	v, err := a.readConsent(ctx)
+	if err != nil {
+		return m, err
+	}
+	items := map[evidence.ID]bool{}
+	tests := map[evidence.ID]bool{}
+	for _, t := range v.ofWitness[pseudonym] {
+		tests[t] = true
+		m.Testimonies = append(m.Testimonies, t)
+		for _, it := range v.testimony[t].Items() {
+			if !items[it] {
+				items[it] = true
+				m.Items = append(m.Items, it)
+			}
+		}
+	}
+	err = a.db.EachLatest(ctx, func(it store.Item, ver store.Version) error {
+		rec, err := decodeVersion(ver)
+		if err != nil {
+			return err
+		}
+		if rec.Witness == pseudonym && !items[it.ID] {
+			items[it.ID] = true
+			m.Items = append(m.Items, it.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return m, err
+	}
+	err = a.eachCurrent(ctx, "", func(id evidence.ID, b model.Body) error {
+		if tests[id] {
+			return nil
+		}
+		for _, r := range b.Refs() {
+			if (r.Item && items[r.ID]) || (!r.Item && tests[r.ID]) {
+				m.Records = append(m.Records, id)
+				return nil
+			}
+		}
+		return nil
+	})
+	return m, err
 }

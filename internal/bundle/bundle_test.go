@@ -55,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 		os.WriteFile(filepath.Join(src, name), b, 0o600)
 	}
 	f := &fixture{a: a, ids: map[string]evidence.ID{}}
-	err = a.Add(ctx, []string{src}, archive.AddOptions{Witness: "W-17"}, func(r archive.Added) error {
+	err = a.Add(ctx, []string{src}, archive.AddOptions{}, func(r archive.Added) error {
 		f.ids[filepath.Base(r.Path)] = r.ID
 		return r.Err
 	})

@@ -59,7 +59,7 @@ func (r *ItemRecord) Validate() error {
 		return fmt.Errorf("%w: title must be one line without tabs", ErrInvalid)
 	}
 	if r.Witness != "" && !ValidPseudonym(r.Witness) {
-		return fmt.Errorf("%w: witness %q: use a pseudonym such as W-17 (letters, digits, '-', '_'), never a name", ErrInvalid, r.Witness)
+		return fmt.Errorf("%w: witness: not a pseudonym such as W-17 (letters, digits, '-', '_', with a digit); the value is not repeated here in case it is a name", ErrInvalid)
 	}
 	return nil
 }

@@ -278,7 +278,7 @@ func TestFromBody(t *testing.T) {
 	lat, lon := 41.5, 128.25
 	d, _ := model.ParseDate("1997-03..1997-05")
 	for _, b := range []model.Body{
-		&model.Testimony{Title: "t", Witness: "W-1", Date: d, Languages: []string{"ko"}, Original: &item, Translations: []evidence.ID{item}},
+		&model.Testimony{Title: "t", Witness: "W-1", Date: d, Languages: []string{"ko"}, Original: &item},
 		&model.Event{Title: "e", Date: d, Places: []string{"hyesan", place.String()}, Violations: []string{"other"}, Status: "likely"},
 		&model.Place{Names: []string{"x"}, Type: "city", Parent: place.String(), Lat: &lat, Lon: &lon},
 		&model.Annotation{Item: item, Start: 0, End: 5, Target: event},

@@ -55,7 +55,7 @@ var fields = map[string][]Field{
 	model.KindTestimony: {
 		{Name: "title"}, {Name: "witness"}, {Name: "interviewer"}, {Name: "interpreter"},
 		{Name: "date", Type: Date}, {Name: "place"}, {Name: "languages", Type: Texts},
-		{Name: "original", Type: ItemRef}, {Name: "translations", Type: ItemRefs}, {Name: "notes"},
+		{Name: "original", Type: ItemRef}, {Name: "originals", Type: ItemRefs}, {Name: "translations", Type: ItemRefs}, {Name: "notes"},
 	},
 	model.KindEvent: {
 		{Name: "title"}, {Name: "description"}, {Name: "date", Type: Date},

@@ -19,6 +19,7 @@ type Testimony struct {
 	Place        string        `json:"place,omitempty"` // where the interview took place (free text or gazetteer code)
 	Languages    []string      `json:"languages,omitempty"`
 	Original     *evidence.ID  `json:"original,omitempty"`     // the item of the original recording or transcript
+	Originals    []evidence.ID `json:"originals,omitempty"`    // further original material: a second recording, video, photos, documents
 	Translations []evidence.ID `json:"translations,omitempty"` // items translating it
 	Notes        string        `json:"notes,omitempty"`
 }
@@ -209,13 +210,23 @@ func (t *Testimony) Validate() error {
 	var c checker
 	c.text("title", t.Title, maxShort, true)
 	if c.err == nil && !evidence.ValidPseudonym(t.Witness) {
-		c.err = fmt.Errorf("%w: witness %q: use a pseudonym such as W-17, never a name", evidence.ErrInvalid, t.Witness)
+		c.err = fmt.Errorf("%w: witness: not a pseudonym such as W-17 (the value is not repeated here in case it is a name)", evidence.ErrInvalid)
 	}
 	c.text("interviewer", t.Interviewer, maxShort, false)
 	c.text("interpreter", t.Interpreter, maxShort, false)
 	c.text("place", t.Place, maxShort, false)
 	c.text("notes", t.Notes, maxLong, false)
 	c.date("date", t.Date)
+	if c.err == nil && len(t.Originals) > 0 && t.Original == nil {
+		c.err = fmt.Errorf("%w: originals without a first original", evidence.ErrInvalid)
+	}
+	seen := map[evidence.ID]bool{}
+	for _, id := range t.Items() {
+		if c.err == nil && seen[id] {
+			c.err = fmt.Errorf("%w: item %s is given twice", evidence.ErrInvalid, id)
+		}
+		seen[id] = true
+	}
 	for _, l := range t.Languages {
 		if c.err == nil {
 			if _, err := evidence.ParseLang(l); err != nil || l == "" {
@@ -275,7 +286,7 @@ func (p *Person) Validate() error {
 	c.text("unit", p.Unit, maxShort, false)
 	c.text("notes", p.Notes, maxLong, false)
 	if c.err == nil && p.Pseudonym != "" && !evidence.ValidPseudonym(p.Pseudonym) {
-		c.err = fmt.Errorf("%w: pseudonym %q: use a code such as P-3, never a name", evidence.ErrInvalid, p.Pseudonym)
+		c.err = fmt.Errorf("%w: pseudonym: not a code such as P-3 (the value is not repeated here in case it is a name)", evidence.ErrInvalid)
 	}
 	if c.err == nil && p.Pseudonym != "" && !p.Protected {
 		c.err = fmt.Errorf("%w: a pseudonym is for a protected person (--protected)", evidence.ErrInvalid)
@@ -366,10 +377,25 @@ func ref(role string, id *evidence.ID) []Ref {
 	return []Ref{{Role: role, ID: *id}}
 }
 
+// OriginalItems returns every original item of the testimony: Original,
+// then Originals.
+func (t *Testimony) OriginalItems() []evidence.ID {
+	if t.Original == nil {
+		return nil
+	}
+	return append([]evidence.ID{*t.Original}, t.Originals...)
+}
+
+// Items returns every item of the testimony: its originals, then its
+// translations. Each falls under the testimony's consent.
+func (t *Testimony) Items() []evidence.ID {
+	return append(t.OriginalItems(), t.Translations...)
+}
+
 func (t *Testimony) Refs() []Ref {
 	var rs []Ref
-	if t.Original != nil {
-		rs = append(rs, Ref{Role: "original", ID: *t.Original, Item: true})
+	for _, id := range t.OriginalItems() {
+		rs = append(rs, Ref{Role: "original", ID: id, Item: true})
 	}
 	for _, id := range t.Translations {
 		rs = append(rs, Ref{Role: "translation", ID: id, Item: true})

@@ -33,6 +33,7 @@ type modelRecord struct {
 	Body    struct {
 		Testimony    string   `json:"testimony"`
 		Original     string   `json:"original"`
+		Originals    []string `json:"originals"`
 		Translations []string `json:"translations"`
 	} `json:"body"`
 }
@@ -160,7 +161,7 @@ func (c *checker) step9(consents map[string]consentFile, items []string) {
 		}
 		// 9.5
 		named := func(id string) bool {
-			return id != "" && (newest.Body.Original == id || slices.Contains(newest.Body.Translations, id))
+			return id != "" && (newest.Body.Original == id || slices.Contains(newest.Body.Originals, id) || slices.Contains(newest.Body.Translations, id))
 		}
 		for _, it := range m.Items {
 			if !named(it) && !named(c.translationOf(it)) {
