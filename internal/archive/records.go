@@ -125,6 +125,9 @@ func (a *Archive) updateRecord(ctx context.Context, id evidence.ID, b model.Body
 	if old.Kind != b.Kind() {
 		return 0, false, fmt.Errorf("%w: record %s is a %s, not a %s", evidence.ErrInvalid, id, old.Kind, b.Kind())
 	}
+	if err := a.checkProtectionChange(old, b); err != nil {
+		return 0, false, err
+	}
 	if string(model.EncodeBody(b)) == string(old.Body) {
 		return old.Version, false, nil
 	}
@@ -189,6 +192,27 @@ func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id
 	}
 	if version > 1 {
 		return tx.RefreshLinked(ctx, id.String()) // items annotated with it follow its filters
+	}
+	return nil
+}
+
+// checkProtectionChange refuses a change of a person's protected flag or
+// pseudonym by a role that may not set consent: deciding who is shielded
+// in publication is the protection officer's and the investigator's call,
+// not an analyst's. Marking a new person protected (AddRecords) is open to
+// every writer.
+func (a *Archive) checkProtectionChange(old model.Record, b model.Body) error {
+	p, ok := b.(*model.Person)
+	if !ok || Permits(a.me.Role, OpConsent) {
+		return nil
+	}
+	ob, err := model.DecodeBody(old)
+	if err != nil {
+		return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+	}
+	o := ob.(*model.Person)
+	if o.Protected != p.Protected || o.Pseudonym != p.Pseudonym {
+		return fmt.Errorf("%w: role %s may not change whether a person is protected, or their pseudonym (a role that may set consent can; docs/roles.md)", evidence.ErrForbidden, a.me.Role)
 	}
 	return nil
 }

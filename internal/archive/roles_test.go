@@ -122,7 +122,7 @@ var calls = map[string]call{
 		_, err := a.IndexPending(t.Context(), nil)
 		return err
 	}},
-	"Archive.RebuildIndex": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
+	"Archive.RebuildIndex": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.RebuildIndex(t.Context(), nil)
 		return err
 	}},
@@ -354,10 +354,15 @@ var calls = map[string]call{
 		return err
 	}},
 	"Archive.WithdrawRedaction": {OpRedact, func(t *testing.T, f *roleFixture, a *Archive) error {
-		// The redaction to withdraw is made by the first admin, in its own session.
-		adm := f.open(t, "")
-		r, err := adm.AddRedaction(t.Context(), f.item, 0, 3, fmt.Sprintf("reason %d", f.unique()))
-		adm.Close()
+		// The redaction to withdraw is the user's own (another's is
+		// TestRedactionWithdrawnOnlyByItsMaker); made by the first admin
+		// for a role that may not redact.
+		maker := a
+		if !Permits(a.me.Role, OpRedact) {
+			maker = f.open(t, "")
+			defer maker.Close()
+		}
+		r, err := maker.AddRedaction(t.Context(), f.item, 0, 3, fmt.Sprintf("reason %d", f.unique()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -556,5 +561,70 @@ func TestLoggerRefusesEntriesBeyondRole(t *testing.T) {
 		}
 		tx.Rollback() // nothing is committed either way
 		a.Close()
+	}
+}
+
+// TestRedactionWithdrawnOnlyByItsMaker: an analyst may redact and lift
+// their own redaction, not another user's; an investigator (who may set
+// consent) may. An analyst may not unprotect a person nor change their
+// pseudonym. Rebuilding the index needs a writing role.
+func TestRedactionWithdrawnOnlyByItsMaker(t *testing.T) {
+	ctx := context.Background()
+	adm := newArchive(t)
+	r := addText(t, adm, "t.txt", "그날 우리는 두만강을 건넜다.\n")
+	for name, role := range map[string]string{"ana": RoleAnalyst, "inv": RoleInvestigator, "rdr": RoleReader} {
+		if _, err := adm.AddUser(ctx, name, role, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ana, err := openAs(t, adm.dir, "ana", testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := openAs(t, adm.dir, "inv", testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := adm.AddRedaction(ctx, r.ID.String(), 0, 3, "names a village")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ana.WithdrawRedaction(ctx, theirs.ID.String()); !errors.Is(err, evidence.ErrForbidden) {
+		t.Fatalf("analyst withdrew another user's redaction: %v", err)
+	}
+	own, err := ana.AddRedaction(ctx, r.ID.String(), 3, 6, "mine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ana.WithdrawRedaction(ctx, own.ID.String()); err != nil {
+		t.Fatalf("analyst could not withdraw their own: %v", err)
+	}
+	if _, err := inv.WithdrawRedaction(ctx, theirs.ID.String()); err != nil {
+		t.Fatalf("investigator: %v", err)
+	}
+	pid, err := adm.AddRecord(ctx, &model.Person{Names: []string{"김영희"}, Protected: true, Pseudonym: "P-3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*model.Person{
+		{Names: []string{"김영희"}},
+		{Names: []string{"김영희"}, Protected: true, Pseudonym: "P-4"},
+	} {
+		if _, _, err := ana.UpdateRecord(ctx, pid.String(), p); !errors.Is(err, evidence.ErrForbidden) {
+			t.Errorf("analyst changed protection to %+v: %v", p, err)
+		}
+	}
+	if _, _, err := ana.UpdateRecord(ctx, pid.String(), &model.Person{Names: []string{"김영희", "Kim Yeong-hui"}, Protected: true, Pseudonym: "P-3"}); err != nil {
+		t.Errorf("analyst could not add a name: %v", err)
+	}
+	if _, _, err := inv.UpdateRecord(ctx, pid.String(), &model.Person{Names: []string{"김영희"}}); err != nil {
+		t.Errorf("investigator could not lift protection: %v", err)
+	}
+	rdr, err := openAs(t, adm.dir, "rdr", testPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rdr.RebuildIndex(ctx, nil); !errors.Is(err, evidence.ErrForbidden) {
+		t.Errorf("reader rebuilt the index: %v", err)
 	}
 }

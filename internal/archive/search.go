@@ -300,7 +300,8 @@ const indexBatchBytes = 24 << 20
 // or after a change to how text is tokenized. Records are indexed in the
 // same transaction as the emptying; items then as IndexPending does.
 func (a *Archive) RebuildIndex(ctx context.Context, progress func(done, total int)) (int, error) {
-	if err := a.allow(OpSearch); err != nil {
+	// Emptying the index is a change to the archive: a writing role's.
+	if err := a.allow(OpRecordAdd); err != nil {
 		return 0, err
 	}
 	tx, err := a.db.Begin(ctx)
