@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"sori/internal/evidence"
@@ -88,6 +89,11 @@ func lockShared(ctx context.Context, dir string, wait time.Duration) (*archiveLo
 	if err != nil {
 		return nil, err
 	}
+	if f == nil { // read-only file system, no lock file: nothing to order
+		l := &archiveLock{p: &procLock{dir: dir}, wait: wait}
+		l.p.change.RLock()
+		return l, nil
+	}
 	info, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -151,9 +157,11 @@ func throughGate(ctx context.Context, dir string, f *os.File, deadline time.Time
 	if err != nil {
 		return err
 	}
-	defer gate.Close() // which lets it go
-	if err := flockWait(ctx, gate, lockSh, deadline); err != nil {
-		return err
+	if gate != nil { // else read-only, without a gate file
+		defer gate.Close() // which lets it go
+		if err := flockWait(ctx, gate, lockSh, deadline); err != nil {
+			return err
+		}
 	}
 	return flockWait(ctx, f, lockSh, deadline)
 }
@@ -174,6 +182,9 @@ func (l *archiveLock) exclusive(ctx context.Context, fn func() error) error {
 		return err
 	}
 	defer p.change.Unlock()
+	if p.file == nil {
+		return fn() // read-only: the change will fail on its own
+	}
 	// Not waiting for the gate while holding DIR/lock (see above).
 	if err := flock(p.file, lockUn); err != nil {
 		return fmt.Errorf("archive lock: %w", err)
@@ -190,9 +201,11 @@ func (l *archiveLock) changeThroughGate(ctx context.Context, deadline time.Time,
 	if err != nil {
 		return err
 	}
-	defer gate.Close()
-	if err := flockWait(ctx, gate, lockEx, deadline); err != nil {
-		return err
+	if gate != nil {
+		defer gate.Close()
+		if err := flockWait(ctx, gate, lockEx, deadline); err != nil {
+			return err
+		}
 	}
 	if err := flockWait(ctx, l.p.file, lockEx, deadline); err != nil {
 		return err
@@ -216,6 +229,9 @@ func (l *archiveLock) release() {
 		procLocks.mu.Lock()
 		defer procLocks.mu.Unlock()
 		p := l.p
+		if p.file == nil {
+			return
+		}
 		if p.refs--; p.refs > 0 {
 			return
 		}
@@ -229,17 +245,22 @@ func (l *archiveLock) release() {
 	})
 }
 
-// openLockFile opens (creating) one of the lock files.
+// openLockFile opens (creating) one of the lock files. A file opened only
+// for reading is locked as well; on a read-only file system where the file
+// is missing (an archive older than the lock, on read-only media), it
+// returns nil: nothing there can change the archive.
 func openLockFile(dir, name string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		// A read-only file is locked as well, if it is there.
-		if g, gerr := os.Open(filepath.Join(dir, name)); gerr == nil {
-			return g, nil
-		}
-		return nil, fmt.Errorf("%w: archive lock file %s: %v", evidence.ErrDamaged, name, err)
+	if err == nil {
+		return f, nil
 	}
-	return f, nil
+	if g, gerr := os.Open(filepath.Join(dir, name)); gerr == nil {
+		return g, nil
+	}
+	if errors.Is(err, syscall.EROFS) {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: archive lock file %s: %v", evidence.ErrDamaged, name, err)
 }
 
 // flockWait takes the flock how (lockSh or lockEx) on f, trying again
