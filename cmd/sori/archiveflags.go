@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"sori/internal/archive"
 	"sori/internal/seal"
@@ -107,7 +108,23 @@ func (f *archiveFlags) openPass(ctx context.Context, opt archive.Options, passph
 
 // archiveOptions are the options every command opens archives with.
 func archiveOptions(e *env) archive.Options {
-	return archive.Options{Logger: e.log, StateDir: stateDir(e)}
+	return archive.Options{Logger: e.log, StateDir: stateDir(e), LockWait: testLockWait(e)}
+}
+
+// testLockWait reads the test-only knob SORI_TEST_LOCK_WAIT (a Go duration,
+// e.g. 300ms): how long a command waits for the archive lock before it
+// fails with "archive busy", instead of archive.DefaultLockWait.
+func testLockWait(e *env) time.Duration {
+	s := e.getenv("SORI_TEST_LOCK_WAIT")
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		fmt.Fprintf(e.stderr, "sori: WARNING: SORI_TEST_LOCK_WAIT=%q is not a positive duration; waiting %v\n", s, archive.DefaultLockWait)
+		return 0
+	}
+	return d
 }
 
 // stateDir is where sori keeps what must live outside archives: the newest

@@ -31,9 +31,10 @@ Flags shared by commands that open an archive:
   --passphrase-file F    read the passphrase from F's first line; else
                          $SORI_PASSPHRASE; else a no-echo prompt on a terminal
 
-Exit status: 0 ok · 1 failure or findings · 2 usage or invalid input · 3 locked
-(wrong passphrase, unknown or removed user) or forbidden (the user's role
-does not allow it; docs/roles.md).
+Exit status: 0 ok · 1 failure or findings, or archive busy (another sori
+process is changing the archive's keys; tried for 30 s) · 2 usage or invalid
+input · 3 locked (wrong passphrase, unknown or removed user) or forbidden
+(the user's role does not allow it; docs/roles.md).
 
 Run 'sori help COMMAND' for a command's flags and examples; docs/cli.md is the
 full contract.

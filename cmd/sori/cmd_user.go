@@ -41,6 +41,9 @@ already taken, or once used by a removed user, exits 1.
 logged, and a new content key is given to the remaining users only, so
 nothing added from now on can be read with NAME's old keys. An admin cannot
 remove themselves (exit 2; another admin can), so the last admin stays.
+'rm' and 'role --rm' change the archive's keys: they wait until no other
+sori process has the archive open, 30 s at most, then exit 1 with "archive
+busy" (nothing changed).
 
 'role' gives NAME one more role (--add) or takes one away (--rm), with a
 signed custody entry ("grant" or "revoke", committing to the new roles),
@@ -55,8 +58,8 @@ and a user keeps at least one role (exit 2). Prints NAME<TAB>ROLES<TAB>KEY-ID
 (--json: the object 'add' prints, plus "changed"); a role already held, or
 not held for --rm, changes nothing (stderr says so).
 
-Exit status: 0 ok, 1 failure, 2 invalid input (nothing changed), 3 locked or
-not an admin.
+Exit status: 0 ok, 1 failure or archive busy, 2 invalid input (nothing
+changed), 3 locked or not an admin.
 
 Examples:
   sori user add lee --role investigator

@@ -11,6 +11,7 @@
 //	DIR/keys/<loc>.vault   the identity vault key, age-encrypted to a protection officer's key
 //	DIR/meta.db (-wal …)   metadata, encrypted page by page (adiantum)
 //	DIR/blobs/             packs of age-encrypted items (blob/local)
+//	DIR/lock, lock.gate    empty; locked with flock(2) (lock.go)
 package archive
 
 import (
@@ -102,6 +103,8 @@ type Archive struct {
 	workFactor int
 	// guard is the disclosure guard's cache (disclose.go).
 	guard guardState
+	// lock is the archive lock, held shared until Close (lock.go).
+	lock *archiveLock
 }
 
 // Options tune Init and Open. The zero value is production use.
@@ -122,6 +125,17 @@ type Options struct {
 	// NoPinCheck opens an archive even if it fails the pin check, for
 	// verification, which reports the failure itself.
 	NoPinCheck bool
+	// LockWait bounds the wait for the archive lock (lock.go), in Open and
+	// in archive-wide changes; then they fail with ErrBusy. 0 means
+	// DefaultLockWait.
+	LockWait time.Duration
+}
+
+func (o Options) lockWait() time.Duration {
+	if o.LockWait > 0 {
+		return o.LockWait
+	}
+	return DefaultLockWait
 }
 
 func (o Options) logger() *slog.Logger {
@@ -159,6 +173,22 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	if err := prepareEmptyDir(dir); err != nil {
 		return nil, err
 	}
+	lock, err := lockShared(ctx, dir, opt.lockWait())
+	if err != nil {
+		return nil, err
+	}
+	lock.openDone()
+	a, err := initLocked(ctx, dir, user, passphrase, wf, opt)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	a.lock = lock
+	return a, nil
+}
+
+// initLocked is Init holding the archive lock.
+func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt Options) (*Archive, error) {
 	var idb [16]byte
 	rand.Read(idb[:])
 	cfg := config{Format: "sori-archive", Version: FormatVersion, ID: hex.EncodeToString(idb[:])}
@@ -248,11 +278,33 @@ func (a *Archive) initRecords(ctx context.Context, now time.Time) (custody.Check
 // Open unlocks the archive in dir as user ("" means the first admin) with
 // passphrase. A wrong passphrase or unknown user gives an error wrapping
 // evidence.ErrLocked and changes nothing.
+//
+// The Archive holds the archive lock shared until Close; if an archive-wide
+// change holds it, or waits for it, past opt.LockWait, Open fails with
+// ErrBusy.
 func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Archive, error) {
 	cfg, err := readConfig(dir)
 	if err != nil {
 		return nil, err
 	}
+	lock, err := lockShared(ctx, dir, opt.lockWait())
+	if err != nil {
+		return nil, err
+	}
+	a, err := openLocked(ctx, dir, cfg, user, passphrase, opt)
+	lock.openDone()
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	a.lock = lock
+	return a, nil
+}
+
+// openLocked is Open holding the archive lock, with no archive-wide change
+// of this process running.
+func openLocked(ctx context.Context, dir string, cfg config, user, passphrase string, opt Options) (*Archive, error) {
+	var err error
 	loc := cfg.Admin
 	display := "the archive's first admin"
 	if user != "" {
@@ -354,9 +406,9 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	return a, nil
 }
 
-// Close releases the archive. Keys are dropped with it. The disclosure
-// guard is loaded first, if it was not, so that DiscloseError still works
-// on an error the session ends with.
+// Close releases the archive and its lock. Keys are dropped with it. The
+// disclosure guard is loaded first, if it was not, so that DiscloseError
+// still works on an error the session ends with.
 func (a *Archive) Close() error {
 	if !a.sees() {
 		a.guard.mu.Lock()
@@ -366,7 +418,11 @@ func (a *Archive) Close() error {
 			_, _ = a.disclosure(context.Background())
 		}
 	}
-	return a.db.Close()
+	err := a.db.Close()
+	if a.lock != nil {
+		a.lock.release()
+	}
+	return err
 }
 
 // Dir is the archive directory.

@@ -31,10 +31,27 @@ import (
 // at least one role (remove them with RemoveUser instead): each refused
 // with evidence.ErrInvalid. A role the user already holds (or does not
 // hold, for remove) changes nothing and reports false.
+//
+// Taking a role away is an archive-wide change: it runs holding the archive
+// lock exclusive, and fails with ErrBusy if other processes keep the
+// archive open past the lock wait.
 func (a *Archive) ChangeRole(ctx context.Context, name, add, remove string) (UserInfo, bool, error) {
 	if err := a.allow(OpUserRole); err != nil {
 		return UserInfo{}, false, err
 	}
+	if remove == "" {
+		return a.changeRole(ctx, name, add, remove)
+	}
+	var info UserInfo
+	var changed bool
+	err := a.archiveWide(ctx, func() (err error) {
+		info, changed, err = a.changeRole(ctx, name, add, remove)
+		return err
+	})
+	return info, changed, err
+}
+
+func (a *Archive) changeRole(ctx context.Context, name, add, remove string) (UserInfo, bool, error) {
 	name, err := CheckUserName(name)
 	if err != nil {
 		return UserInfo{}, false, err

@@ -169,10 +169,18 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 // Removing oneself is refused (evidence.ErrInvalid): the session would go
 // on with the removed role. So is removing the last admin, which that rule
 // already prevents while only admins may remove.
+//
+// A removal is an archive-wide change: it runs holding the archive lock
+// exclusive, and fails with ErrBusy if other processes keep the archive
+// open past the lock wait.
 func (a *Archive) RemoveUser(ctx context.Context, name string) error {
 	if err := a.allow(OpUserRemove); err != nil {
 		return err
 	}
+	return a.archiveWide(ctx, func() error { return a.removeUser(ctx, name) })
+}
+
+func (a *Archive) removeUser(ctx context.Context, name string) error {
 	name, err := CheckUserName(name)
 	if err != nil {
 		return err

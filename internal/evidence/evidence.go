@@ -32,6 +32,10 @@ var (
 	ErrLocked = errors.New("archive locked")
 	// ErrForbidden: the acting user's role does not allow the operation.
 	ErrForbidden = errors.New("forbidden")
+	// ErrBusy: another process holds a lock the operation needs (an
+	// archive-wide change such as a key rotation); nothing changed, and the
+	// same command can be run again later.
+	ErrBusy = errors.New("archive busy")
 )
 
 // IDLen is the length in bytes of an ID.

@@ -36,9 +36,16 @@ import (
 
 // DefaultWorkFactor is the scrypt work factor (log2 N, with r=8, p=1)
 // protecting user keys: 2^17 is OWASP's recommended minimum for scrypt
-// (Password Storage Cheat Sheet), 128 MiB of memory and ~0.4 s here per
-// unlock. age's CLI default is 18; Seal accepts up to 22.
+// (Password Storage Cheat Sheet), 128 MiB of memory per unlock. age's CLI
+// default is 18.
 const DefaultWorkFactor = 17
+
+// MaxWorkFactor is the highest work factor OpenUserKey accepts, and Seal
+// writes: one above what sori writes. A key file asking for more (each step
+// doubles the time and memory of an unlock) is refused with
+// ErrWorkFactorTooHigh before any key derivation, rather than left to run
+// for minutes and gigabytes or to be reported as a wrong passphrase.
+const MaxWorkFactor = DefaultWorkFactor + 1
 
 // MinWorkFactor is the lowest work factor accepted. Values below
 // DefaultWorkFactor are for tests only.
@@ -46,6 +53,10 @@ const MinWorkFactor = 10
 
 // ErrWrongPassphrase: the passphrase does not open the user key.
 var ErrWrongPassphrase = fmt.Errorf("%w: wrong passphrase", evidence.ErrLocked)
+
+// ErrWorkFactorTooHigh: a user key file's scrypt work factor is above
+// MaxWorkFactor. sori never writes such a file; the passphrase was not tried.
+var ErrWorkFactorTooHigh = fmt.Errorf("%w: user key file: scrypt work factor too high", evidence.ErrDamaged)
 
 // UserKey is one user's secret key pair.
 type UserKey struct {
@@ -94,7 +105,7 @@ func (k *UserKey) Seal(passphrase string, workFactor int) ([]byte, error) {
 	if passphrase == "" {
 		return nil, fmt.Errorf("%w: empty passphrase", evidence.ErrInvalid)
 	}
-	if workFactor < MinWorkFactor || workFactor > 22 {
+	if workFactor < MinWorkFactor || workFactor > MaxWorkFactor {
 		return nil, fmt.Errorf("%w: scrypt work factor %d out of range", evidence.ErrInvalid, workFactor)
 	}
 	r, err := age.NewScryptRecipient(passphrase)
@@ -106,16 +117,26 @@ func (k *UserKey) Seal(passphrase string, workFactor int) ([]byte, error) {
 	return encryptBytes([]byte(plain), r)
 }
 
-// OpenUserKey decrypts a sealed user key. A wrong passphrase gives
-// ErrWrongPassphrase; anything else malformed gives evidence.ErrDamaged.
+// OpenUserKey decrypts a sealed user key with age's own scrypt identity. A
+// wrong passphrase gives ErrWrongPassphrase; a work factor above
+// MaxWorkFactor gives ErrWorkFactorTooHigh (without deriving a key);
+// anything else malformed gives evidence.ErrDamaged.
 func OpenUserKey(sealed []byte, passphrase string) (*UserKey, error) {
 	if passphrase == "" {
 		return nil, ErrWrongPassphrase
 	}
-	plain, err := decryptBytes(sealed, scryptIdentity{[]byte(passphrase)})
+	id, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		return nil, ErrWrongPassphrase
+	}
+	id.SetMaxWorkFactor(MaxWorkFactor)
+	plain, err := decryptBytes(sealed, cappedScrypt{id})
 	if err != nil {
 		var noMatch *age.NoIdentityMatchError
-		if errors.As(err, &noMatch) {
+		switch {
+		case errors.Is(err, ErrWorkFactorTooHigh):
+			return nil, err
+		case errors.As(err, &noMatch):
 			return nil, ErrWrongPassphrase
 		}
 		return nil, fmt.Errorf("%w: user key file: %v", evidence.ErrDamaged, err)
@@ -133,6 +154,44 @@ func OpenUserKey(sealed []byte, passphrase string) (*UserKey, error) {
 		return nil, fmt.Errorf("%w: user key file: bad signing key", evidence.ErrDamaged)
 	}
 	return &UserKey{id: xid, sign: ed25519.NewKeyFromSeed(seed)}, nil
+}
+
+// cappedScrypt is age's scrypt identity behind a check of the stanza's work
+// factor, so that a file above MaxWorkFactor is told apart from a wrong
+// passphrase: age refuses it too (SetMaxWorkFactor), but with an error of no
+// kind. It reads the one argument only; age parses the header, checks the
+// stanza and derives the key.
+type cappedScrypt struct{ id *age.ScryptIdentity }
+
+func (c cappedScrypt) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	for _, s := range stanzas {
+		if s.Type != "scrypt" || len(s.Args) != 2 {
+			continue
+		}
+		if n, ok := workFactorArg(s.Args[1]); ok && n > MaxWorkFactor {
+			return nil, fmt.Errorf("%w: %d is above the %d this sori opens (it writes %d)", ErrWorkFactorTooHigh, n, MaxWorkFactor, DefaultWorkFactor)
+		}
+	}
+	return c.id.Unwrap(stanzas)
+}
+
+// workFactorArg reads an scrypt stanza's work factor as age-encryption.org/v1
+// writes it: decimal, no leading zero. Anything else is left to age, which
+// refuses it; a number too long to hold is reported as huge.
+func workFactorArg(w string) (int, bool) {
+	if w == "" || w[0] < '1' || w[0] > '9' {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			return 0, false
+		}
+		if n < 1000 {
+			n = n*10 + int(w[i]-'0')
+		}
+	}
+	return n, true
 }
 
 // Keyring is the set of archive keys granted to a user.

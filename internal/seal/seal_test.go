@@ -2,8 +2,12 @@ package seal
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -41,6 +45,107 @@ func TestUserKeyRoundTrip(t *testing.T) {
 	if _, err := k.Seal("x", 5); !errors.Is(err, evidence.ErrInvalid) {
 		t.Errorf("weak work factor accepted: %v", err)
 	}
+}
+
+// sealAt seals k as Seal does but with age's recipient set to any work
+// factor, as another tool (or an adversary with write access) could.
+func sealAt(t *testing.T, k *UserKey, pass string, workFactor int) []byte {
+	t.Helper()
+	r, err := age.NewScryptRecipient(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetWorkFactor(workFactor)
+	plain := userKeyHeader + "\n" + k.id.String() + "\n" + base64.StdEncoding.EncodeToString(k.sign.Seed()) + "\n"
+	sealed, err := encryptBytes([]byte(plain), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed
+}
+
+// TestWorkFactorCap: a key file one above what sori writes opens; two above
+// is refused as too costly, not as a wrong passphrase, whatever the
+// passphrase; a wrong passphrase at the cap is still a wrong passphrase.
+func TestWorkFactorCap(t *testing.T) {
+	const pass = "a long enough passphrase"
+	k, _ := NewUserKey()
+
+	atCap := sealAt(t, k, pass, DefaultWorkFactor+1)
+	if !bytes.Contains(atCap, fmt.Appendf(nil, "-> scrypt ")) || !bytes.Contains(atCap, fmt.Appendf(nil, " %d\n", DefaultWorkFactor+1)) {
+		t.Fatalf("the fixture is not at work factor %d:\n%.80s", DefaultWorkFactor+1, atCap)
+	}
+	got, err := OpenUserKey(atCap, pass)
+	if err != nil || got.KeyID() != k.KeyID() {
+		t.Fatalf("work factor %d (the cap): %v", DefaultWorkFactor+1, err)
+	}
+	if _, err := OpenUserKey(atCap, pass+"!"); !errors.Is(err, ErrWrongPassphrase) || errors.Is(err, ErrWorkFactorTooHigh) {
+		t.Errorf("wrong passphrase at the cap: %v", err)
+	}
+
+	above := sealAt(t, k, pass, DefaultWorkFactor+2)
+	for _, p := range []string{pass, "wrong"} {
+		_, err := OpenUserKey(above, p)
+		if !errors.Is(err, ErrWorkFactorTooHigh) || !errors.Is(err, evidence.ErrDamaged) || errors.Is(err, evidence.ErrLocked) {
+			t.Errorf("work factor %d, passphrase %q: %v", DefaultWorkFactor+2, p, err)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, "work factor too high") || strings.Contains(msg, "passphrase") || strings.Contains(msg, p) {
+			t.Errorf("unclear error: %q", msg)
+		}
+	}
+
+	// A stanza rewritten to ask for an absurd cost is refused before any
+	// derivation, as fast as a malformed file (the header's MAC is never
+	// reached).
+	small := sealAt(t, k, pass, MinWorkFactor)
+	for _, wf := range []string{"19", "22", "30", "4294967297", "99999999999999999999"} {
+		bad := bytes.Replace(small, fmt.Appendf(nil, " %d\n", MinWorkFactor), []byte(" "+wf+"\n"), 1)
+		if _, err := OpenUserKey(bad, pass); !errors.Is(err, ErrWorkFactorTooHigh) {
+			t.Errorf("work factor %s: %v", wf, err)
+		}
+	}
+	// Test archives' small work factors still open: the cap is an upper bound only.
+	if _, err := OpenUserKey(small, pass); err != nil {
+		t.Errorf("work factor %d: %v", MinWorkFactor, err)
+	}
+	if _, err := k.Seal(pass, MaxWorkFactor+1); !errors.Is(err, evidence.ErrInvalid) {
+		t.Errorf("Seal wrote a key file OpenUserKey refuses: %v", err)
+	}
+}
+
+func TestWorkFactorArg(t *testing.T) {
+	for in, want := range map[string]int{"1": 1, "17": 17, "18": 18, "22": 22, "123456": 1000} {
+		if n, ok := workFactorArg(in); !ok || min(n, 1000) != want {
+			t.Errorf("%q: %d, %v; want %d", in, n, ok, want)
+		}
+	}
+	for _, in := range []string{"", "0", "017", "-1", "+5", "1a", " 17", "17 ", "１７"} {
+		if n, ok := workFactorArg(in); ok {
+			t.Errorf("%q read as %d", in, n)
+		}
+	}
+}
+
+func FuzzWorkFactorArg(f *testing.F) {
+	for _, s := range []string{"17", "0", "017", "99999999999999999999", "1a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := workFactorArg(s)
+		canonical := regexp.MustCompile(`^[1-9][0-9]*$`).MatchString(s)
+		if ok != canonical {
+			t.Fatalf("%q: ok %v", s, ok)
+		}
+		if !ok {
+			return
+		}
+		if v, err := strconv.Atoi(s); err == nil && v < 1000 && v != n {
+			t.Fatalf("%q read as %d", s, n)
+		} else if (err != nil || v >= 1000) && n < 1000 {
+			t.Fatalf("%q (huge) read as %d", s, n)
+		}
+	})
 }
 
 func TestKeyringRoundTrip(t *testing.T) {
