@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"sori/internal/importer"
 )
@@ -53,11 +55,17 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
 	var format string
 	var check, asJSON bool
+	var mo mappedOpts
 	fs := newFlags("import")
 	f.register(fs, e)
 	fs.StringVar(&format, "format", "", "")
 	fs.BoolVar(&check, "check", false, "")
 	fs.BoolVar(&asJSON, "json", false, "")
+	fs.StringVar(&mo.mapping, "mapping", "", "")
+	fs.BoolVar(&mo.draft, "draft-mapping", false, "")
+	fs.BoolVar(&mo.uwazi, "uwazi", false, "")
+	fs.StringVar(&mo.encoding, "encoding", "", "")
+	fs.IntVar(&mo.batch, "batch", 1000, "")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -67,16 +75,37 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	name := rest[0]
 	switch format {
-	case "", "json", "csv":
+	case "", "json", "csv", "xlsx":
 	default:
-		return usagef("--format %q: want json or csv", format)
+		return usagef("--format %q: want json, csv or xlsx", format)
 	}
 	if name == "-" && format == "" {
-		return usagef("reading standard input needs --format json or csv")
+		return usagef("reading standard input needs --format json, csv or xlsx")
+	}
+	ext := format
+	if ext == "" {
+		ext = strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")
+	}
+	mapped := mo.mapping != "" || mo.draft || mo.uwazi
+	switch {
+	case btoi(mo.mapping != "")+btoi(mo.draft)+btoi(mo.uwazi) > 1:
+		return usagef("give one of --mapping, --draft-mapping and --uwazi")
+	case ext == "xlsx" && !mapped:
+		return usagef("an XLSX file needs --mapping MAP.yaml (write one with --draft-mapping)")
+	case mapped && ext != "csv" && ext != "xlsx":
+		return usagef("--mapping, --draft-mapping and --uwazi read a .csv or .xlsx file (or give --format csv|xlsx)")
+	case mo.batch < 1:
+		return usagef("--batch %d: want at least 1", mo.batch)
+	case mo.encoding != "" && !mapped:
+		return usagef("--encoding is for --mapping, --draft-mapping and --uwazi (sori's own format is UTF-8)")
 	}
 	data, err := readImport(e, name)
 	if err != nil {
 		return err
+	}
+	if mapped {
+		mo.format, mo.check, mo.asJSON = ext, check, asJSON
+		return runMappedImport(ctx, e, f, name, mo, data)
 	}
 	recs, err := importer.Parse(name, format, data)
 	if err != nil {
@@ -163,4 +192,11 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -52,7 +52,9 @@ func Build(ctx context.Context, recs []Record, res Resolver) (*Plan, error) {
 	}
 	b := &builder{ctx: ctx, res: res, recs: recs, plan: p, local: map[string]int{}, found: map[string]Target{}}
 	for i, r := range recs {
-		p.IDs[i] = evidence.NewID()
+		if p.IDs[i] = r.ID; r.ID.IsZero() {
+			p.IDs[i] = evidence.NewID()
+		}
 		if r.Ref == "" {
 			continue
 		}
@@ -290,7 +292,7 @@ func (c *conv) date() (any, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	d, err := model.ParseDate(s)
+	d, err := model.ParseDateOrder(s, model.OrderNone) // ISO, and Korean and year-first forms
 	if err != nil {
 		return nil, c.wrap(err)
 	}
