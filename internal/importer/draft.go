@@ -13,12 +13,12 @@ import (
 // guesses maps header words (lower case, spaces and punctuation removed)
 // to what they usually hold in NGO spreadsheets, Korean and English.
 var guesses = map[string]string{
-	"번호": "row_id", "연번": "row_id", "순번": "row_id", "no": "row_id", "id": "row_id", "사건번호": "row_id",
+	"번호": "row_id", "연번": "row_id", "순번": "row_id", "no": "row_id", "id": "row_id", "사건번호": "row_id", "caseno": "row_id", "casenumber": "row_id", "case": "row_id",
 	"증언자": "testimony.witness", "가명": "testimony.witness", "witness": "testimony.witness", "pseudonym": "testimony.witness",
 	"면담자": "testimony.interviewer", "조사자": "testimony.interviewer", "interviewer": "testimony.interviewer",
 	"면담일": "testimony.date", "면담일자": "testimony.date", "조사일": "testimony.date", "interviewdate": "testimony.date",
 	"제목": "event.title", "사건명": "event.title", "title": "event.title", "event": "event.title",
-	"일시": "event.date", "날짜": "event.date", "일자": "event.date", "발생일": "event.date", "발생일시": "event.date", "date": "event.date",
+	"일시": "event.date", "날짜": "event.date", "일자": "event.date", "발생일": "event.date", "발생일시": "event.date", "date": "event.date", "incidentdate": "event.date", "eventdate": "event.date",
 	"내용": "event.description", "개요": "event.description", "사건개요": "event.description", "description": "event.description", "summary": "event.description",
 	"장소": "place.names", "발생장소": "place.names", "place": "place.names", "location": "place.names",
 	"유형": "act.violation", "침해유형": "act.violation", "인권침해유형": "act.violation", "violation": "act.violation", "type": "act.violation",

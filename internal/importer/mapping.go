@@ -175,7 +175,7 @@ func (m *Mapping) check() error {
 					return invalid(f.Line, r.Kind+"."+name, "@%s: no record of the mapping has that name", f.Record)
 				}
 				if fd.Type != RecordRef && fd.Type != PlaceRef && fd.Type != PlaceRefs || fd.Type == RecordRef && !slices.Contains(fd.Kinds, k) || fd.Type != RecordRef && k != model.KindPlace {
-					return invalid(f.Line, r.Kind+"."+name, "@%s is %s; this field takes %s", f.Record, article(k), fd.Type)
+					return invalid(f.Line, r.Kind+"."+name, "@%s is %s %s; this field takes %s", f.Record, article(k), k, fd.Type)
 				}
 			case f.Part < 0 || f.Part > 0 && f.Split == "":
 				return invalid(f.Line, r.Kind+"."+name, "part needs split, and counts from 1")

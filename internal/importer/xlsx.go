@@ -326,7 +326,7 @@ func (x *xlsx) readSheet(name string) (*Table, error) {
 			return s.String()
 		})
 		if err != nil {
-			return nil, invalid(row.Line, ColumnName(col), "%v", err)
+			return nil, invalid(row.Line, "column "+ColumnName(col), "%v", err)
 		}
 		if v == "" {
 			continue
