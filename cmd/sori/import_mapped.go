@@ -56,26 +56,9 @@ func runMappedImport(ctx context.Context, e *env, f archiveFlags, name string, o
 		_, err := fmt.Fprint(e.stdout, importer.DraftMapping(t))
 		return err
 	}
-	var m *importer.Mapping
-	if o.uwazi {
-		m, err = importer.UwaziMapping(t)
-	} else {
-		var mb []byte
-		if mb, err = os.ReadFile(o.mapping); err != nil {
-			return usagef("--mapping: %v", err)
-		}
-		m, err = importer.ParseMapping(mb)
-		if err != nil {
-			return importProblems(e, o.mapping, err)
-		}
-	}
+	recs, err := mappedRecords(e, name, o, t, data)
 	if err != nil {
-		return importProblems(e, name, err)
-	}
-	sum := sha256.Sum256(data)
-	recs, err := m.Apply(t, hex.EncodeToString(sum[:]))
-	if err != nil {
-		return importProblems(e, name, err)
+		return err
 	}
 	a, err := f.open(ctx, e)
 	if err != nil {
@@ -114,6 +97,33 @@ func runMappedImport(ctx context.Context, e *env, f archiveFlags, name string, o
 	return err
 }
 
+// mappedRecords reads the mapping (or takes the built-in Uwazi one) and
+// applies it to t: all of t is converted and checked before anything is
+// stored.
+func mappedRecords(e *env, name string, o mappedOpts, t *importer.Table, data []byte) ([]importer.Record, error) {
+	var m *importer.Mapping
+	var err error
+	if o.uwazi {
+		if m, err = importer.UwaziMapping(t); err != nil {
+			return nil, importProblems(e, name, err)
+		}
+	} else {
+		mb, err := os.ReadFile(o.mapping)
+		if err != nil {
+			return nil, usagef("--mapping: %v", err)
+		}
+		if m, err = importer.ParseMapping(mb); err != nil {
+			return nil, importProblems(e, o.mapping, err)
+		}
+	}
+	sum := sha256.Sum256(data)
+	recs, err := m.Apply(t, hex.EncodeToString(sum[:]))
+	if err != nil {
+		return nil, importProblems(e, name, err)
+	}
+	return recs, nil
+}
+
 // recordExists reports whether the archive holds a record with id.
 func recordExists(a *archive.Archive) func(context.Context, evidence.ID) (bool, error) {
 	return func(ctx context.Context, id evidence.ID) (bool, error) {
@@ -141,6 +151,9 @@ type batchStore struct {
 }
 
 func (s batchStore) store(ctx context.Context, bodies []model.Body, ids []evidence.ID) (stored, skipped int, err error) {
+	if len(bodies) != len(ids) {
+		return 0, 0, fmt.Errorf("%w: %d IDs for %d records", evidence.ErrInvalid, len(ids), len(bodies))
+	}
 	var todoB []model.Body
 	var todoI []evidence.ID
 	for i, id := range ids {
@@ -156,6 +169,9 @@ func (s batchStore) store(ctx context.Context, bodies []model.Body, ids []eviden
 	}
 	n := max(s.batch, 1)
 	for start := 0; start < len(todoB); start += n {
+		if err := ctx.Err(); err != nil {
+			return stored, skipped, err // interrupted between two batches
+		}
 		end := min(start+n, len(todoB))
 		if _, err := s.add(ctx, todoB[start:end], todoI[start:end]); err != nil {
 			return stored, skipped, err
