@@ -377,7 +377,7 @@ func xlsxFile(t testing.TB, rows [][]any, mutate ...func(parts map[string]string
 		"xl/_rels/workbook.xml.rels": `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/data.xml"/></Relationships>`,
 		"xl/styles.xml": `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy&quot;년&quot; m&quot;월&quot; d&quot;일&quot;"/></numFmts>` +
 			`<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs></styleSheet>`,
-		"xl/sharedStrings.xml":     sst.String(),
+		"xl/sharedStrings.xml":   sst.String(),
 		"xl/worksheets/data.xml": sheet.String(),
 	}
 	for _, f := range mutate {

@@ -34,11 +34,17 @@ const (
 // Anything malformed, or past a limit, is an error wrapping
 // evidence.ErrInvalid.
 func ReadXLSX(data []byte) (*Table, error) {
+	return readXLSX(data, MaxXLSXPart, MaxXLSXTotal)
+}
+
+// readXLSX is ReadXLSX with other limits on uncompressed sizes (the fuzz
+// test's are small, so that it spends its time on parsing, not inflating).
+func readXLSX(data []byte, maxPart, maxTotal int64) (*Table, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, invalid(0, "", "not an XLSX file (not a zip archive): %v", err)
 	}
-	x := &xlsx{files: map[string]*zip.File{}}
+	x := &xlsx{files: map[string]*zip.File{}, maxPart: maxPart, maxTotal: maxTotal}
 	for _, f := range zr.File {
 		x.files[f.Name] = f
 	}
@@ -56,11 +62,12 @@ func ReadXLSX(data []byte) (*Table, error) {
 }
 
 type xlsx struct {
-	files    map[string]*zip.File
-	read     int64    // uncompressed bytes read so far
-	strings  []string // shared strings
-	dateXF   []bool   // cell style index → is a date format
-	date1904 bool
+	files             map[string]*zip.File
+	maxPart, maxTotal int64
+	read              int64    // uncompressed bytes read so far
+	strings           []string // shared strings
+	dateXF            []bool   // cell style index → is a date format
+	date1904          bool
 }
 
 // open returns a part's uncompressed bytes, within the limits.
@@ -74,13 +81,13 @@ func (x *xlsx) open(name string) ([]byte, error) {
 		return nil, invalid(0, "", "XLSX part %s: %v", name, err)
 	}
 	defer rc.Close()
-	limit := min(int64(MaxXLSXPart), MaxXLSXTotal-x.read)
+	limit := min(x.maxPart, x.maxTotal-x.read)
 	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	if err != nil {
 		return nil, invalid(0, "", "XLSX part %s: %v", name, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, invalid(0, "", "XLSX part %s is larger than %d MiB uncompressed (or the parts together exceed %d MiB); split the workbook", name, MaxXLSXPart>>20, MaxXLSXTotal>>20)
+		return nil, invalid(0, "", "XLSX part %s is larger than %d KiB uncompressed (or the parts together exceed %d KiB); split the workbook", name, x.maxPart>>10, x.maxTotal>>10)
 	}
 	x.read += int64(len(b))
 	return b, nil
