@@ -96,6 +96,31 @@ func TestImportDraftAndXLSXAndUwazi(t *testing.T) {
 	if ev := c.ok("ls", "--kind", "event"); !strings.Contains(ev, "Synthetic incident two") {
 		t.Errorf("events:\n%s", ev)
 	}
+
+	// export as Uwazi CSV, formulas neutralized, and read it back elsewhere
+	c.addRecord("event", "add", "--title", "=HYPERLINK(\"x\")", "--date", "1997-03", "--place", "Hyesan", "--violation", "공개처형")
+	out := c.ok("ls", "--kind", "event", "--uwazi")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || lines[0] != "title,date,description,violations,status,place,geolocation,sori_id" {
+		t.Fatalf("uwazi export:\n%s", out)
+	}
+	for _, want := range []string{
+		"Synthetic incident one,1997/03/14:1997/03/14,,Public execution|",
+		"Hyesan market,41.39|128.18,",
+		`"'=HYPERLINK(""x"")",1997/03/01:1997/03/31,,Public execution,,Hyesan,`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("uwazi export lacks %q:\n%s", want, out)
+		}
+	}
+	c.fails(2, "--uwazi lists events", "ls", "--kind", "person", "--uwazi")
+	c2, _ := newRecordsCLI(t)
+	if got := c2.ok("import", "--uwazi", writeTemp(t, "export.csv", out)); !strings.HasPrefix(got, "5 records imported from 3 rows") {
+		t.Errorf("re-import of the export: %q", got)
+	}
+	if ev := c2.ok("ls", "--kind", "event"); strings.Count(ev, "\n") != 3 || !strings.Contains(ev, "Synthetic incident two") {
+		t.Errorf("events after the round trip:\n%s", ev)
+	}
 }
 
 // TestImportResumes interrupts an import after two batches (the archive
