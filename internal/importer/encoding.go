@@ -27,12 +27,13 @@ const (
 //     hold at least one Hangul syllable: CP949;
 //  3. otherwise an error naming the first line that is not UTF-8.
 //
-// Rule 1 does not mistake Korean CP949 for UTF-8: a KS X 1001 Hangul
-// syllable is a lead byte 0xB0–0xC8 and a trail byte 0xA1–0xFE, and UTF-8
-// never starts a character with 0xB0–0xC1, so ordinary Korean text in CP949
-// is invalid UTF-8 at its first syllable. A file that is neither is
-// refused rather than guessed at: rule 2's Hangul test refuses other legacy
-// encodings (Latin-1, Shift-JIS) with a message asking for --encoding.
+// Rule 1 does not take Korean CP949 for UTF-8 in practice: a KS X 1001
+// Hangul syllable is a lead byte 0xB0–0xC8 and a trail byte 0xA1–0xFE;
+// UTF-8 never starts a character with 0xB0–0xC1 (the lead of most
+// syllables), and the other leads pair up as UTF-8 only with a trail of
+// at most 0xBF. A file that is neither is refused rather than guessed at:
+// rule 2's Hangul test refuses other legacy encodings (Latin-1,
+// Shift-JIS) with a message asking for --encoding.
 func Decode(data []byte, enc string) ([]byte, string, error) {
 	switch strings.ToLower(enc) {
 	case EncAuto:
