@@ -257,6 +257,11 @@ func (a *applier) columns() error {
 			return missing(0, "row_id", a.m.RowID)
 		}
 	}
+	for col := range a.m.Values {
+		if a.t.Column(col) < 0 && !a.m.lenient {
+			return missing(0, "values", col)
+		}
+	}
 	for i := range a.m.Records {
 		r := &a.m.Records[i]
 		for name, f := range r.Fields {

@@ -207,6 +207,18 @@ func TestUwazi(t *testing.T) {
 	}
 	got := render(t, p)
 	golden(t, "uwazi.golden", got)
+	// a geolocation without a place name still makes a place
+	gtab, err := ReadCSVTable([]byte("title,geolocation\nSynthetic,41.5|129.1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm, err := UwaziMapping(gtab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gp, err := importTable(t, gtab, gm, nil); err != nil || len(gp.Bodies) != 2 {
+		t.Errorf("geolocation only: %v", err)
+	}
 	for _, s := range []string{`"lat":41.39`, `"lon":128.18`, `"from":"1998-01-01","to":"1998-12-31"`, `detention.execution.public`} {
 		if !strings.Contains(got, s) {
 			t.Errorf("uwazi import lacks %s", s)
@@ -275,6 +287,14 @@ func TestMappingRefused(t *testing.T) {
 	tab, _ := ReadCSVTable(readFile(t, "korean.csv"))
 	if _, err := m.Apply(tab, "x"); err == nil || !strings.Contains(err.Error(), `column "제목" is not in the file`) {
 		t.Errorf("missing column: %v", err)
+	}
+	m, _ = ParseMapping([]byte("version: 1\nrecords: [{kind: event, fields: {title: 내용}}]\nvalues: {구분: {a: b}}"))
+	if _, err := m.Apply(tab, "x"); err == nil || !strings.Contains(err.Error(), `values: column "구분" is not in the file`) {
+		t.Errorf("values of a missing column: %v", err)
+	}
+	// blank rows above the header are skipped
+	if tab, err := ReadCSVTable([]byte(",,\n\n번호,증언자\n1,W-1\n")); err != nil || tab.Header[1] != "증언자" || tab.HeaderLine != 3 || tab.Rows[0].Line != 4 {
+		t.Errorf("blank rows above the header: %+v %v", tab, err)
 	}
 }
 

@@ -105,6 +105,9 @@ func sniffDelimiter(text []byte) rune {
 // tableFromRows takes the first row as the header, trims every cell and
 // drops blank rows. Cells right of the header must be empty.
 func tableFromRows(rows []Row, where string) (*Table, error) {
+	for len(rows) > 0 && blank(rows[0].Cells) {
+		rows = rows[1:] // blank rows above the header (spreadsheets keep formatted empty rows)
+	}
 	if len(rows) == 0 {
 		return nil, invalid(1, "", "empty file: want a header row of column names")
 	}

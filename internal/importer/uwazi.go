@@ -68,6 +68,10 @@ func UwaziMapping(t *Table) (*Mapping, error) {
 	if t.Column(m.RowID) < 0 {
 		m.RowID = ""
 	}
+	if t.Column("place") < 0 && t.Column("geolocation") >= 0 {
+		// a point without a name: the place record still needs one
+		m.Records[1].Fields["names"] = FieldMap{Value: "(Uwazi geolocation)"}
+	}
 	if t.Column("title") < 0 {
 		return nil, invalid(t.HeaderLine, "", "an Uwazi CSV needs a title column")
 	}
