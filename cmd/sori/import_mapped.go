@@ -124,17 +124,20 @@ func mappedRecords(e *env, name string, o mappedOpts, t *importer.Table, data []
 	return recs, nil
 }
 
-// recordExists reports whether the archive holds a record with id.
+// recordExists reports whether the archive holds a record with id. It
+// resolves the ID in the index only, without reading the record.
 func recordExists(a *archive.Archive) func(context.Context, evidence.ID) (bool, error) {
 	return func(ctx context.Context, id evidence.ID) (bool, error) {
-		_, err := a.Record(ctx, id.String())
+		_, item, err := a.ResolveAny(ctx, id.String())
 		switch {
-		case err == nil:
-			return true, nil
 		case errors.Is(err, evidence.ErrNotFound):
 			return false, nil
+		case err != nil:
+			return false, err
+		case item:
+			return false, fmt.Errorf("%w: record ID %s is an item's", evidence.ErrInvalid, id)
 		}
-		return false, err
+		return true, nil
 	}
 }
 
