@@ -454,6 +454,14 @@ func TestXLSX(t *testing.T) {
 	if tab.Rows[2].Line != 4 || tab.Rows[0].Cell(3) != "1997-03-14" {
 		t.Errorf("rows: %+v", tab.Rows)
 	}
+	// a boolean, an ISO date cell and a formula's cached text
+	data = xlsxFile(t, [][]any{{"a", "b", "c"}, {"x"}}, func(p map[string]string) {
+		p["xl/worksheets/data.xml"] = strings.Replace(p["xl/worksheets/data.xml"], `</row></sheetData>`,
+			`<c r="B2" t="b"><v>1</v></c><c r="C2" t="d"><v>1997-03-14T00:00:00</v></c></row><row r="3"><c r="A3" t="str"><f>A2</f><v>x</v></c></row></sheetData>`, 1)
+	})
+	if tab, err = ReadXLSX(data); err != nil || strings.Join(tab.Rows[0].Cells, ",") != "x,true,1997-03-14" || tab.Rows[1].Cell(0) != "x" {
+		t.Errorf("cell types: %+v %v", tab, err)
+	}
 }
 
 func TestXLSXRefused(t *testing.T) {

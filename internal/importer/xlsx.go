@@ -372,8 +372,11 @@ func (x *xlsx) cellText(typ string, style int, v, inline string, runs func() str
 			return inline, nil
 		}
 		return runs(), nil
-	case "str", "e", "d":
-		return v, nil // a formula's text result, an error such as #N/A, an ISO date
+	case "d": // an ISO 8601 date, perhaps with a time: keep the day
+		d, _, _ := strings.Cut(strings.TrimSpace(v), "T")
+		return d, nil
+	case "str", "e":
+		return v, nil // a formula's text result, an error such as #N/A
 	case "b":
 		switch v {
 		case "1":
