@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"os"
 	"path/filepath"
@@ -89,19 +90,29 @@ func TestImportDraftAndXLSXAndUwazi(t *testing.T) {
 	if !strings.Contains(draft, `row_id: "번호"`) || !strings.Contains(draft, `witness: "증언자"`) {
 		t.Errorf("draft:\n%s", draft)
 	}
+	x := writeTemp(t, "조사.xlsx", importerTestdata(t, "korean.xlsx"))
+	if d := c.ok("import", "--draft-mapping", x); d != draft {
+		t.Errorf("the workbook's draft differs from the CSV's:\n%s", d)
+	}
+	mapping := writeTemp(t, "map.yaml", importerTestdata(t, "korean.map.yaml"))
+	if out := c.ok("import", "--mapping", mapping, x); out != "17 records imported from 3 rows (0 already stored)\n" {
+		t.Errorf("xlsx: %q", out)
+	}
+	c.fails(2, "--encoding is for CSV", "import", "--encoding", "cp949", "--mapping", mapping, x)
+	c.fails(2, "not a zip", "import", "--mapping", mapping, writeTemp(t, "bad.xlsx", "번호,증언자\n"))
 	u := writeTemp(t, "uwazi.csv", importerTestdata(t, "uwazi.csv"))
 	if out := c.ok("import", "--uwazi", u); out != "3 records imported from 2 rows (0 already stored)\n" {
 		t.Errorf("uwazi: %q", out)
 	}
-	if ev := c.ok("ls", "--kind", "event"); !strings.Contains(ev, "Synthetic incident two") {
+	if ev := c.ok("ls", "--kind", "event"); !strings.Contains(ev, "Synthetic incident two") || strings.Count(ev, "\n") != 5 {
 		t.Errorf("events:\n%s", ev)
 	}
 
 	// export as Uwazi CSV, formulas neutralized, and read it back elsewhere
 	c.addRecord("event", "add", "--title", "=HYPERLINK(\"x\")", "--date", "1997-03", "--place", "Hyesan", "--violation", "공개처형")
 	out := c.ok("ls", "--kind", "event", "--uwazi")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || lines[0] != "title,date,description,violations,status,place,geolocation,sori_id" {
+	lines, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(lines) != 7 || strings.Join(lines[0], ",") != "title,date,description,violations,status,place,geolocation,sori_id" {
 		t.Fatalf("uwazi export:\n%s", out)
 	}
 	for _, want := range []string{
@@ -115,10 +126,10 @@ func TestImportDraftAndXLSXAndUwazi(t *testing.T) {
 	}
 	c.fails(2, "--uwazi lists events", "ls", "--kind", "person", "--uwazi")
 	c2, _ := newRecordsCLI(t)
-	if got := c2.ok("import", "--uwazi", writeTemp(t, "export.csv", out)); !strings.HasPrefix(got, "5 records imported from 3 rows") {
+	if got := c2.ok("import", "--uwazi", writeTemp(t, "export.csv", out)); !strings.HasPrefix(got, "9 records imported from 6 rows") {
 		t.Errorf("re-import of the export: %q", got)
 	}
-	if ev := c2.ok("ls", "--kind", "event"); strings.Count(ev, "\n") != 3 || !strings.Contains(ev, "Synthetic incident two") {
+	if ev := c2.ok("ls", "--kind", "event"); strings.Count(ev, "\n") != 6 || !strings.Contains(ev, "Synthetic incident two") {
 		t.Errorf("events after the round trip:\n%s", ev)
 	}
 }

@@ -76,13 +76,16 @@ func uwaziPlace(ctx context.Context, a *archive.Archive, p string) (string, *flo
 	if !ok {
 		return p, nil, nil, nil
 	}
-	name := strings.Join(pl.Names, " / ")
-	if name == "" {
-		if g, ok := vocab.PlaceByCode(pl.Gazetteer); ok {
+	name, lat, lon := strings.Join(pl.Names, " / "), pl.Lat, pl.Lon
+	if g, ok := vocab.PlaceByCode(pl.Gazetteer); ok {
+		if name == "" {
 			name = g.EN
 		}
+		if lat == nil && g.Coords != nil {
+			lat, lon = &g.Coords.Lat, &g.Coords.Lon
+		}
 	}
-	return name, pl.Lat, pl.Lon, nil
+	return name, lat, lon, nil
 }
 
 // uwaziDate writes a date as Uwazi reads it: year first with "/", a range

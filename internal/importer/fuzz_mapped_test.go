@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 )
 
 // checkTable checks what every Table promises.
@@ -66,6 +68,10 @@ func FuzzCSVTable(f *testing.F) {
 			return
 		}
 		checkTable(t, tab)
+		var draft map[string]any
+		if err := yaml.Unmarshal([]byte(DraftMapping(tab)), &draft); err != nil {
+			t.Fatalf("the draft mapping is not YAML: %v\n%s", err, DraftMapping(tab))
+		}
 		if recs, err := mustMappingF(t).Apply(tab, "fuzz"); err == nil && len(recs) > 5*len(tab.Rows) {
 			t.Fatalf("%d records from %d rows", len(recs), len(tab.Rows))
 		}

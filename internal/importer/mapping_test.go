@@ -451,6 +451,12 @@ func TestXLSX(t *testing.T) {
 	}
 	// the same records as the CSV
 	golden(t, "korean.golden", render(t, p))
+	// the CLI's tests import this workbook from testdata
+	if *update {
+		os.WriteFile(filepath.Join("testdata", "korean.xlsx"), data, 0o644)
+	} else if !bytes.Equal(readFile(t, "korean.xlsx"), data) {
+		t.Error("testdata/korean.xlsx is not what the test builds (run go test -update)")
+	}
 	if tab.Rows[2].Line != 4 || tab.Rows[0].Cell(3) != "1997-03-14" {
 		t.Errorf("rows: %+v", tab.Rows)
 	}
