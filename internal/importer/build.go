@@ -175,11 +175,11 @@ func (b *builder) record(i int) (model.Body, []int, error) {
 	}
 	body, err := decodeBody(r.Kind, m)
 	if err != nil {
-		b.fail(invalid(r.Line, "", "%v", err))
+		b.fail(invalid(r.Line, r.Label, "%v", err))
 		return nil, nil, nil
 	}
 	if err := body.Validate(); err != nil {
-		b.fail(&Error{Line: r.Line, Err: err})
+		b.fail(&Error{Line: r.Line, Field: r.Label, Err: err})
 		return nil, nil, nil
 	}
 	if an, ok := body.(*model.Annotation); ok {

@@ -46,6 +46,9 @@ type Record struct {
 	// one: mapped imports derive it from the row, so that a re-run
 	// recognises what an interrupted run stored (see Mapping).
 	ID evidence.ID
+	// Label, if set, names the record in messages about the whole record
+	// (mapped imports: its kind and columns).
+	Label string
 }
 
 // Value is one field of a Record as written: JSON (import files in JSON,

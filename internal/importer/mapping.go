@@ -308,6 +308,7 @@ func (a *applier) row(i int, row Row, key string) []Record {
 			name = strconv.Itoa(j + 1)
 		}
 		r.Ref = fmt.Sprintf("r%d.%s", i+1, name)
+		r.Label = a.recordLabel(rm)
 		r.ID = a.id(key, name)
 		made[j] = r
 		if rm.Name != "" {
@@ -347,6 +348,33 @@ func (a *applier) row(i int, row Row, key string) []Record {
 		out = append(out, *r)
 	}
 	return out
+}
+
+// recordLabel names a record made by rm in messages: its kind and the
+// columns it is made from, e.g. `testimony (columns B "증언자", C "면담일")`.
+func (a *applier) recordLabel(rm RecordMap) string {
+	var cols []int
+	for _, f := range rm.Fields {
+		if c := a.t.Column(f.Column); f.Column != "" && c >= 0 && !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	if len(cols) == 0 {
+		return rm.Kind
+	}
+	slices.Sort(cols)
+	s := make([]string, len(cols))
+	for i, c := range cols {
+		s[i] = fmt.Sprintf("%s %q", ColumnName(c), a.t.Header[c])
+	}
+	return fmt.Sprintf("%s (%s %s)", rm.Kind, plural(len(cols), "column", "columns"), strings.Join(s, ", "))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func hasColumn(rm RecordMap) bool {
