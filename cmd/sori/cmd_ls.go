@@ -17,6 +17,7 @@ var lsCmd = &command{
 	summary: "list items, or the records of one kind",
 	usage: `
 Usage: sori ls [--kind K] [--json]
+       sori ls --kind event --uwazi
 
 Lists every item with its current record, one per line, in intake order:
   ID<TAB>KIND<TAB>LANG<TAB>SIZE<TAB>VERSION<TAB>TITLE
@@ -30,10 +31,19 @@ default), oldest first, each in its current version:
 SUMMARY is a one-line description for people (names, title, date, codes,
 12-digit ID prefixes). With --json: {"id","kind","body":{…}} per line.
 
+--kind event --uwazi writes the events as a CSV that Uwazi (HURIDOCS)
+imports, and 'sori import --uwazi' reads back: columns title, date
+(1997/03/14; a month, year or decade as the range of its days, A:B),
+description, violations (English labels, "|" between), status, place
+(names, "|" between), geolocation (lat|lon of the first place with
+coordinates) and sori_id. A cell starting with = + - @ is written with a
+leading ' so that a spreadsheet does not run it as a formula.
+
 Examples:
   sori ls
   sori ls --json | jq -r 'select(.lang=="ko") | .id'
   sori ls --kind person
+  sori ls --kind event --uwazi > incidents.csv
 `,
 	run: runLs,
 }
@@ -61,6 +71,8 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	f.register(fs, e)
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.StringVar(&kind, "kind", "item", "")
+	var uwazi bool
+	fs.BoolVar(&uwazi, "uwazi", false, "")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -71,11 +83,17 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	if kind != "item" && !slices.Contains(model.Kinds, kind) {
 		return usagef("--kind %q: want item or one of %s", kind, strings.Join(model.Kinds, ", "))
 	}
+	if uwazi && (kind != model.KindEvent || asJSON) {
+		return usagef("--uwazi lists events: give --kind event, without --json")
+	}
 	a, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if uwazi {
+		return writeUwaziEvents(ctx, a, e.stdout)
+	}
 	enc := json.NewEncoder(e.stdout)
 	if kind != "item" {
 		return a.Records(ctx, kind, func(id evidence.ID, b model.Body) error {

@@ -57,3 +57,19 @@ func human(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+const progressMinCount = 2000 // records below which no count bar is drawn
+
+// updateCount draws a bar for work counted in records rather than bytes.
+func (p *progressBar) updateCount(done, total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.silent || total < progressMinCount || time.Since(p.start) < 500*time.Millisecond {
+		return
+	}
+	frac := min(max(float64(done)/float64(total), 0), 1)
+	const width = 30
+	n := int(frac * width)
+	fmt.Fprintf(p.e.stderr, "\r[%s%s] %3.0f%%  %d / %d records ", strings.Repeat("#", n), strings.Repeat(".", width-n), frac*100, done, total)
+	p.drawn = true
+}

@@ -52,7 +52,9 @@ func Build(ctx context.Context, recs []Record, res Resolver) (*Plan, error) {
 	}
 	b := &builder{ctx: ctx, res: res, recs: recs, plan: p, local: map[string]int{}, found: map[string]Target{}}
 	for i, r := range recs {
-		p.IDs[i] = evidence.NewID()
+		if p.IDs[i] = r.ID; r.ID.IsZero() {
+			p.IDs[i] = evidence.NewID()
+		}
 		if r.Ref == "" {
 			continue
 		}
@@ -173,11 +175,11 @@ func (b *builder) record(i int) (model.Body, []int, error) {
 	}
 	body, err := decodeBody(r.Kind, m)
 	if err != nil {
-		b.fail(invalid(r.Line, "", "%v", err))
+		b.fail(invalid(r.Line, r.Label, "%v", err))
 		return nil, nil, nil
 	}
 	if err := body.Validate(); err != nil {
-		b.fail(&Error{Line: r.Line, Err: err})
+		b.fail(&Error{Line: r.Line, Field: r.Label, Err: err})
 		return nil, nil, nil
 	}
 	if an, ok := body.(*model.Annotation); ok {
@@ -290,7 +292,7 @@ func (c *conv) date() (any, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	d, err := model.ParseDate(s)
+	d, err := model.ParseDateOrder(s, model.OrderNone) // ISO, and Korean and year-first forms
 	if err != nil {
 		return nil, c.wrap(err)
 	}

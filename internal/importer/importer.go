@@ -42,6 +42,13 @@ type Record struct {
 	Kind   string  // a model kind
 	Ref    string  // the local name other records use as "@name"; may be empty
 	Fields []Value // in the order written; a field appears at most once
+	// ID, if not zero, is the ID the new record gets instead of a random
+	// one: mapped imports derive it from the row, so that a re-run
+	// recognises what an interrupted run stored (see Mapping).
+	ID evidence.ID
+	// Label, if set, names the record in messages about the whole record
+	// (mapped imports: its kind and columns).
+	Label string
 }
 
 // Value is one field of a Record as written: JSON (import files in JSON,
