@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 
 	"sori/internal/archive"
 )
@@ -99,7 +101,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		if r.Err != nil {
 			failed++
 			bar.clear()
-			fmt.Fprintf(e.stderr, "sori add: %s: %v\n", r.Path, r.Err)
+			fmt.Fprintf(e.stderr, "sori add: %s: %v\n", displayPath(r.Path), r.Err)
 			return nil
 		}
 		if r.Duplicate {
@@ -135,4 +137,14 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		return errSilent
 	}
 	return nil
+}
+
+// displayPath is a path as an error message shows it: as it is when it is
+// valid UTF-8, else quoted with its bad bytes escaped, so that the message
+// names the file that failed and stays printable.
+func displayPath(p string) string {
+	if utf8.ValidString(p) {
+		return p
+	}
+	return strconv.Quote(p)
 }

@@ -91,6 +91,8 @@ func (x exitError) Unwrap() error { return x.err }
 var errSilent = errors.New("failed")
 
 func main() {
+	// Whatever sori or SQLite creates is the owner's alone.
+	ownerOnlyFiles()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	level := slog.LevelWarn

@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -103,6 +104,12 @@ type Archive struct {
 	workFactor int
 	// guard is the disclosure guard's cache (disclose.go).
 	guard guardState
+	// writeCheck is the quick check before the session's first write.
+	writeCheck struct {
+		mu   sync.Mutex
+		done bool
+		err  error
+	}
 	// lock is the archive lock, held shared until Close (lock.go).
 	lock *archiveLock
 }
@@ -332,6 +339,9 @@ func openLocked(ctx context.Context, dir string, cfg config, user, passphrase st
 	}
 	key, err := seal.OpenUserKey(sealed, passphrase)
 	if errors.Is(err, seal.ErrWrongPassphrase) {
+		if user == "" {
+			return nil, fmt.Errorf("%w: wrong passphrase for %s (to act as another user, name them with --user NAME or SORI_USER)", evidence.ErrLocked, display)
+		}
 		return nil, fmt.Errorf("%w: wrong passphrase for %s", evidence.ErrLocked, display)
 	}
 	if err != nil {

@@ -43,11 +43,35 @@ func (l *logger) nameGuard(ctx context.Context) (*nameGuard, error) {
 }
 
 func (a *Archive) newLogger(ctx context.Context, tx *store.Tx, now time.Time) (*logger, error) {
+	if err := a.checkBeforeWrite(ctx); err != nil {
+		return nil, err
+	}
 	n, err := tx.TreeSize(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &logger{a: a, tx: tx, size: n, now: now}, nil
+}
+
+// checkBeforeWrite runs SQLite's quick check once per session, before its
+// first write (every write appends custody entries through newLogger):
+// writing to a damaged database could spread the damage, and the evidence
+// as it is should be examined first.
+func (a *Archive) checkBeforeWrite(ctx context.Context) error {
+	a.writeCheck.mu.Lock()
+	defer a.writeCheck.mu.Unlock()
+	if a.writeCheck.done {
+		return a.writeCheck.err
+	}
+	problems, err := a.db.IntegrityCheck(ctx, true)
+	if err != nil {
+		return err // not remembered: a cancelled check is tried again
+	}
+	a.writeCheck.done = true
+	if len(problems) > 0 {
+		a.writeCheck.err = fmt.Errorf("%w: the metadata database fails SQLite's quick check (%d problems, first: %s); nothing was written. Keep a copy as it is and run 'sori verify'", evidence.ErrDamaged, len(problems), problems[0])
+	}
+	return a.writeCheck.err
 }
 
 // append signs and stores one entry. content is the SHA-256 of the file the
@@ -118,6 +142,12 @@ func (a *Archive) checkPin(ctx context.Context) error {
 	}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
+		// Nothing to compare with: fine for an archive this machine has
+		// just made, worth saying for one with a history (a copy brought
+		// here, or a state directory lost): a rollback would go unseen.
+		if size, err := a.db.TreeSize(ctx); err == nil && size > 1 {
+			a.log.Warn("this machine keeps no checkpoint of this archive yet, so a rolled-back copy could not be told from the real one; compare 'sori checkpoint' with one kept elsewhere", "archive", a.cfg.ID, "entries", size)
+		}
 		return nil
 	}
 	if err != nil {

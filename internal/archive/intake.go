@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"sori/internal/blob"
 	"sori/internal/custody"
@@ -273,6 +274,13 @@ func (w *worker) run() {
 	for s := range w.jobs {
 		if err := w.ctx.Err(); err != nil {
 			w.fail(s, err)
+			continue
+		}
+		// The file name becomes part of the item's record, which is UTF-8:
+		// a name that is not fails this file alone, before anything of it
+		// is stored.
+		if s.path != Stdin && !utf8.ValidString(filepath.Base(s.path)) {
+			w.fail(s, fmt.Errorf("%w: the file name is not valid UTF-8 (rename the file; nothing of it was stored)", evidence.ErrInvalid))
 			continue
 		}
 		small, dup := w.duplicate(s)

@@ -74,8 +74,9 @@ func Create(ctx context.Context, path string, key [32]byte) (*DB, error) {
 	}
 	err = db.migrate(ctx)
 	if err == nil {
-		// Only the owner may read the (encrypted) file; -wal and -shm inherit this mode.
+		// Only the owner may read the (encrypted) file.
 		err = os.Chmod(path, 0o600)
+		ownerOnly(path)
 	}
 	if err != nil {
 		db.Close()
@@ -106,6 +107,7 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		db.Close()
 		return nil, damaged(err)
 	}
+	ownerOnly(path)
 	if v == "2" {
 		// Version 3 adds the identity vault's table, empty.
 		err = db.migrate2to3(ctx)
@@ -125,6 +127,17 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// ownerOnly makes the write-ahead log and the shared-memory index beside
+// the database readable by the owner only: SQLite creates them (on the
+// first read) with the process's umask, not the database's mode. They
+// exist while a connection is open, which is when this is called.
+func ownerOnly(path string) {
+	for _, side := range []string{"-wal", "-shm"} {
+		// Best effort (absent is fine): the files hold ciphertext either way.
+		_ = os.Chmod(path+side, 0o600)
+	}
 }
 
 func open(path string, key [32]byte, create bool) (*DB, error) {

@@ -85,3 +85,34 @@ func TestWrongKeyAndDamage(t *testing.T) {
 		t.Errorf("database mode %v", st.Mode().Perm())
 	}
 }
+
+// TestSideFilesOwnerOnly: the write-ahead log and the shared-memory index
+// beside meta.db are readable by the owner only, whatever the umask.
+func TestSideFilesOwnerOnly(t *testing.T) {
+	old := setUmask(0o022)
+	defer setUmask(old)
+	db, path, key := newDB(t)
+	db.Close()
+	db, err := Open(context.Background(), path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	tx, _ := db.Begin(ctx)
+	if err := tx.SetMeta(ctx, "x", "y"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, side := range []string{"-wal", "-shm"} {
+		fi, err := os.Stat(path + side)
+		if err != nil {
+			continue // not every VFS keeps one
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("meta.db%s has mode %v", side, fi.Mode().Perm())
+		}
+	}
+}
