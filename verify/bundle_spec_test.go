@@ -1,0 +1,119 @@
+package verify
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"sori/internal/bundle"
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/verify/independent"
+)
+
+// TestIndependentImportsStdlibOnly guards the independent verifier's
+// independence: it and its command may use the standard library only.
+func TestIndependentImportsStdlibOnly(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "sori/verify/independent/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	own := map[string]bool{"sori/verify/independent": true, "sori/verify/independent/cmd/sori-check-bundle": true}
+	seen := 0
+	for _, pkg := range strings.Fields(string(out)) {
+		if !own[pkg] {
+			t.Errorf("%s is a dependency of verify/independent; it must use the standard library only", pkg)
+			continue
+		}
+		seen++
+	}
+	if seen != len(own) {
+		t.Errorf("go list saw %d of the independent verifier's %d packages:\n%s", seen, len(own), out)
+	}
+}
+
+// TestSpecMatchesIndependent: the specification every bundle carries and
+// the independent verifier written from it state the same constants, and
+// the same as the writer and the custody log use, so that neither can
+// drift from the other unnoticed.
+func TestSpecMatchesIndependent(t *testing.T) {
+	spec := bundle.Spec
+	for _, s := range []string{
+		"version " + independent.BundleVersion,
+		bundle.InfoVersion + ": " + independent.BundleVersion,
+		bundle.InfoProfile + ": " + independent.ProfileID,
+		"`" + independent.SpecFile + "`",
+		strconv.Quote(independent.LeafPrefix),
+		strconv.Quote(independent.EntrySignaturePrefix),
+		strings.TrimSuffix(independent.AgeHeader, "\n"),
+	} {
+		if !strings.Contains(spec, s) {
+			t.Errorf("the specification does not say %q", s)
+		}
+	}
+	if strconv.Itoa(bundle.Version) != independent.BundleVersion || bundle.ProfileID != independent.ProfileID ||
+		bundle.SpecFile != independent.SpecFile || bundle.AgeHeader != independent.AgeHeader {
+		t.Errorf("the writer (version %d, %s, %s) and the independent verifier (%s, %s, %s) disagree",
+			bundle.Version, bundle.ProfileID, bundle.SpecFile, independent.BundleVersion, independent.ProfileID, independent.SpecFile)
+	}
+	// The custody log's own formulas, through its functions.
+	e := custody.Entry{V: 1, Seq: 3, Kind: custody.KindExport, Object: "x", Actor: "a"}
+	if !bytes.HasPrefix(e.SignedMessage(), []byte(independent.EntrySignaturePrefix)) {
+		t.Errorf("custody signs %q, not after the prefix the specification gives", e.SignedMessage())
+	}
+	salt, content, entry := bytes.Repeat([]byte{1}, 32), evidence.Digest{2}, []byte("{}")
+	got := custody.LeafData(salt, content, evidence.Sum(entry))
+	want := independent.LeafData(salt, content[:], entry)
+	if !bytes.Equal(got, want[:]) {
+		t.Errorf("custody's leaf data differs from the specification's formula")
+	}
+}
+
+// TestIndependentCommand runs the standalone verifier as a court would
+// (go run, nothing but the bundle): 0 on a genuine bundle, 1 with the
+// problem on a tampered one, 2 on a path that is not a bundle.
+func TestIndependentCommand(t *testing.T) {
+	dir, key := exportBag(t)
+	bin := filepath.Join(t.TempDir(), "sori-check-bundle")
+	if out, err := exec.Command("go", "build", "-o", bin, "sori/verify/independent/cmd/sori-check-bundle").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// Only the bundle: a copy in a fresh directory, run from there.
+	bag := copyBag(t, dir)
+	run := func(args ...string) (int, string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = t.TempDir()
+		cmd.Env = []string{"PATH=/usr/bin:/bin"}
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String()
+	}
+	if code, out := run(bag); code != 0 || !strings.Contains(out, "OK") {
+		t.Errorf("genuine bundle: exit %d\n%s", code, out)
+	}
+	if code, out := run("-log-key", key, bag); code != 0 {
+		t.Errorf("genuine bundle, pinned key: exit %d\n%s", code, out)
+	}
+	spec := filepath.Join(bag, bundle.SpecFile)
+	b, _ := os.ReadFile(spec)
+	if err := os.WriteFile(spec, bytes.Replace(b, []byte("leaf"), []byte("lief"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run(bag); code != 1 || !strings.Contains(out, bundle.SpecFile) {
+		t.Errorf("altered specification: exit %d\n%s", code, out)
+	}
+	if code, out := run(filepath.Join(bag, "nothing")); code != 2 {
+		t.Errorf("no bundle: exit %d\n%s", code, out)
+	}
+}
