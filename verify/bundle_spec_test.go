@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,4 +117,60 @@ func TestIndependentCommand(t *testing.T) {
 	if code, out := run(filepath.Join(bag, "nothing")); code != 2 {
 		t.Errorf("no bundle: exit %d\n%s", code, out)
 	}
+}
+
+// FuzzExtension: the writer's and the independent verifier's reading of
+// step 5.3 agree on every name, and keep nothing but a dot and 1 to 16
+// ASCII letters or digits from its end.
+func FuzzExtension(f *testing.F) {
+	for _, s := range []string{"면담.ko.txt", "scan", "a.tar gz", ".bashrc", "x.", "../../etc/passwd", "a.b/c", "v.MP4", "x.abcdefghijklmnopq", "x.äö"} {
+		f.Add(s)
+	}
+	ok := regexp.MustCompile(`^(\.[A-Za-z0-9]{1,16})?$`)
+	f.Fuzz(func(t *testing.T, name string) {
+		got := bundle.Extension(name)
+		if got != independent.Extension(name) {
+			t.Fatalf("%q: writer %q, independent verifier %q", name, got, independent.Extension(name))
+		}
+		if !ok.MatchString(got) || !strings.HasSuffix(name, got) {
+			t.Fatalf("%q: extension %q", name, got)
+		}
+	})
+}
+
+// FuzzBundleManifest: whatever replaces a manifest, neither verifier
+// panics, and both find a problem unless it is the genuine manifest.
+func FuzzBundleManifest(f *testing.F) {
+	dir, key := exportBag(f)
+	for _, m := range []string{bundle.ManifestSHA512File, bundle.TagManifestFile} {
+		b, err := os.ReadFile(filepath.Join(dir, m))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(m == bundle.ManifestSHA512File, b)
+		f.Add(m == bundle.ManifestSHA512File, bytes.ToUpper(b))
+		f.Add(m == bundle.ManifestSHA512File, b[:len(b)/2])
+	}
+	f.Add(true, []byte(""))
+	f.Fuzz(func(t *testing.T, payload bool, text []byte) {
+		m := bundle.TagManifestFile
+		if payload {
+			m = bundle.ManifestSHA512File
+		}
+		genuine, _ := os.ReadFile(filepath.Join(dir, m))
+		bag := copyBag(t, dir)
+		if err := os.WriteFile(filepath.Join(bag, m), text, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, probs := checkBoth(t, bag, key)
+		if bytes.Equal(text, genuine) {
+			if !r.OK() || len(probs) != 0 {
+				t.Fatalf("genuine manifest refused: %v %v", r.Findings, probs)
+			}
+			return
+		}
+		if r.OK() || len(probs) == 0 {
+			t.Fatalf("%s replaced by %q: verify.Bundle %v, independent %v", m, text, r.Findings, probs)
+		}
+	})
 }

@@ -36,7 +36,7 @@ const bagKorean = "질문: 언제 두만강을 건넜습니까?\n답변: 1998년
 // binary larger than one age chunk, an empty file), gives one a second
 // record version, exports three of them to a bag and returns its
 // directory and the archive's log key.
-func exportBag(t *testing.T, recipients ...string) (dir, logKey string) {
+func exportBag(t testing.TB, recipients ...string) (dir, logKey string) {
 	t.Helper()
 	ctx := context.Background()
 	root := t.TempDir()
@@ -84,7 +84,7 @@ func exportBag(t *testing.T, recipients ...string) (dir, logKey string) {
 
 // bagArchive creates an archive under root for a bundle test; it is
 // closed when the test ends.
-func bagArchive(t *testing.T, root string) *archive.Archive {
+func bagArchive(t testing.TB, root string) *archive.Archive {
 	t.Helper()
 	a, err := archive.Init(context.Background(), filepath.Join(root, "archive"), "investigator-kim", "correct horse battery staple",
 		archive.Options{WorkFactor: 10, StateDir: filepath.Join(root, "state")})
@@ -96,7 +96,7 @@ func bagArchive(t *testing.T, root string) *archive.Archive {
 }
 
 // writeBag exports refs from a and writes the bundle to dir.
-func writeBag(t *testing.T, a *archive.Archive, refs, recipients []string, dir string) {
+func writeBag(t testing.TB, a *archive.Archive, refs, recipients []string, dir string) {
 	t.Helper()
 	ctx := context.Background()
 	x, err := a.Export(ctx, refs, recipients)
@@ -108,7 +108,7 @@ func writeBag(t *testing.T, a *archive.Archive, refs, recipients []string, dir s
 	}
 }
 
-func mustID(t *testing.T, s string) evidence.ID {
+func mustID(t testing.TB, s string) evidence.ID {
 	t.Helper()
 	id, err := evidence.ParseID(s)
 	if err != nil {
@@ -118,7 +118,7 @@ func mustID(t *testing.T, s string) evidence.ID {
 }
 
 // checkBoth runs verify.Bundle and the independent verifier.
-func checkBoth(t *testing.T, dir, key string) (*Report, []string) {
+func checkBoth(t testing.TB, dir, key string) (*Report, []string) {
 	t.Helper()
 	r, err := Bundle(dir, BundleOptions{LogKey: key})
 	if err != nil {
@@ -157,7 +157,7 @@ func requireClean(t *testing.T, what, dir, key string) *Report {
 	return r
 }
 
-func copyBag(t *testing.T, src string) string {
+func copyBag(t testing.TB, src string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "bag")
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {

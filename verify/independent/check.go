@@ -353,7 +353,7 @@ func (c *checker) step5(id string) {
 		}
 	}
 	// 5.3
-	name := "original" + extension(filename)
+	name := "original" + Extension(filename)
 	if len(m.EncryptedTo) > 0 {
 		name += ".age"
 	}
@@ -385,9 +385,9 @@ func (c *checker) step5(id string) {
 	c.recipients[strings.Join(m.EncryptedTo, "\n")] = true
 }
 
-// extension is step 5.3's <ext>: from the last "." of filename to its
+// Extension is step 5.3's <ext>: from the last "." of filename to its
 // end, when 1 to 16 ASCII letters or digits follow the dot; else "".
-func extension(filename string) string {
+func Extension(filename string) string {
 	i := strings.LastIndex(filename, ".")
 	ext := filename[i+1:]
 	if i < 0 || len(ext) < 1 || len(ext) > 16 {
