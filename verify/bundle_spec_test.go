@@ -174,3 +174,37 @@ func FuzzBundleManifest(f *testing.F) {
 		}
 	})
 }
+
+// TestBundleSHA512Catches: a payload change with only the SHA-256
+// manifests brought up to date is caught by the SHA-512 ones, by both
+// verifiers.
+func TestBundleSHA512Catches(t *testing.T) {
+	dir, key := exportBag(t)
+	bag := copyBag(t, dir)
+	var ko string
+	for _, p := range bagFiles(t, bag) {
+		if strings.HasSuffix(p, "/original.txt") && bytes.Equal(readBagFile(t, bag, p), []byte(bagKorean)) {
+			ko = p
+		}
+	}
+	if ko == "" {
+		t.Fatal("no Korean original.txt in the bag")
+	}
+	writeBagFile(t, bag, ko, bytes.Replace([]byte(bagKorean), []byte("1998"), []byte("1999"), 1))
+	sha512s := map[string][]byte{}
+	for _, m := range []string{bundle.ManifestSHA512File, bundle.TagManifestSHA512File} {
+		sha512s[m] = readBagFile(t, bag, m)
+	}
+	reseal(t, bag)
+	for m, b := range sha512s {
+		writeBagFile(t, bag, m, b)
+	}
+	r, probs := checkBoth(t, bag, key)
+	found := false
+	for _, f := range r.Findings {
+		found = found || (f.Object == ko && strings.Contains(f.Detail, bundle.ManifestSHA512File))
+	}
+	if !found || !strings.Contains(strings.Join(probs, "\n"), "manifest-sha512.txt: "+ko+": FAILED") {
+		t.Errorf("a change seen only by the SHA-512 manifest: verify.Bundle %v, independent %v", r.Findings, probs)
+	}
+}

@@ -457,6 +457,20 @@ func TestBundleResealedTampering(t *testing.T) {
 			b := readBagFile(t, bag, bundle.ExportManifestFile)
 			writeBagFile(t, bag, bundle.ExportManifestFile, regexp.MustCompile(`"bundle":"[0-9a-f]`).ReplaceAll(b, []byte(`"bundle":"x`)))
 		}},
+		{"original renamed to another extension, metadata.json to match", KindBag, func(bag string) {
+			os.Rename(filepath.Join(bag, koDir, "original.txt"), filepath.Join(bag, koDir, "original.md"))
+			var m bundle.Metadata
+			editJSON(t, bag, koDir+"/metadata.json", &m, func() { m.Original = "original.md" })
+		}},
+		{"a second original beside the first", KindBag, func(bag string) {
+			writeBagFile(t, bag, koDir+"/original.txt.age", []byte(bundle.AgeHeader+"-> X25519 x\n"))
+		}},
+		{"the specification removed", KindMissing, func(bag string) {
+			os.Remove(filepath.Join(bag, bundle.SpecFile))
+		}},
+		{"bag-info names another profile", KindBag, func(bag string) {
+			replace(bag, bundle.BagInfoFile, "court-bundle:2", "court-bundle:3")
+		}},
 		{"plaintext original swapped for an age file", KindBag, func(bag string) {
 			os.Rename(filepath.Join(bag, koDir, "original.txt"), filepath.Join(bag, koDir, "original.txt.age"))
 			writeBagFile(t, bag, koDir+"/original.txt.age", []byte(bundle.AgeHeader+"-> X25519 x\n"))
