@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -363,4 +364,33 @@ func mustRecipient(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return k.Recipient()
+}
+
+// TestProfileDocument: docs/bagit-profile-court-bundle-2.json, the BagIt
+// profile that bag-info.txt names, says what Write does.
+func TestProfileDocument(t *testing.T) {
+	b, err := os.ReadFile("../../docs/bagit-profile-court-bundle-2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Info struct {
+			ID      string `json:"BagIt-Profile-Identifier"`
+			Version string `json:"Version"`
+		} `json:"BagIt-Profile-Info"`
+		BagInfo   map[string]struct{ Values []string } `json:"Bag-Info"`
+		Manifests []string                             `json:"Manifests-Required"`
+		Tags      []string                             `json:"Tag-Manifests-Required"`
+		TagFiles  []string                             `json:"Tag-Files-Required"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Info.ID != bundle.ProfileID || p.Info.Version != fmt.Sprint(bundle.Version) ||
+		!slices.Equal(p.BagInfo[bundle.InfoProfile].Values, []string{bundle.ProfileID}) ||
+		!slices.Equal(p.BagInfo[bundle.InfoVersion].Values, []string{fmt.Sprint(bundle.Version)}) ||
+		!slices.Equal(p.Manifests, []string{"sha256", "sha512"}) || !slices.Equal(p.Tags, p.Manifests) ||
+		!slices.Equal(p.TagFiles, []string{bundle.SpecFile}) {
+		t.Errorf("the profile document disagrees with the writer: %+v", p)
+	}
 }
