@@ -114,6 +114,13 @@ func TestIndependentCommand(t *testing.T) {
 	if code, out := run(bag); code != 1 || !strings.Contains(out, bundle.SpecFile) {
 		t.Errorf("altered specification: exit %d\n%s", code, out)
 	}
+	// An encrypted bundle, to an age key and an SSH key, checks the same.
+	court, _ := testRecipient(t)
+	defence, _ := testSSHRecipient(t)
+	sealed, sealedKey := exportBag(t, court, defence)
+	if code, out := run("-log-key", sealedKey, copyBag(t, sealed)); code != 0 {
+		t.Errorf("encrypted bundle: exit %d\n%s", code, out)
+	}
 	if code, out := run(filepath.Join(bag, "nothing")); code != 2 {
 		t.Errorf("no bundle: exit %d\n%s", code, out)
 	}
