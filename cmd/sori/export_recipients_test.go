@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,8 +19,8 @@ import (
 )
 
 // TestExportRecipientsCLI: --recipient repeats, one X25519 recipient (a
-// court, its key made by the stock age-keygen) and one ssh-ed25519 key (the
-// defence); each decrypts every original alone with the stock age binary,
+// court, its key made by the stock age-keygen), an ssh-ed25519 key (the
+// defence) and an ssh-rsa key (an expert); each decrypts every original alone with the stock age binary,
 // the SSH key's comment is not carried, and verify-bundle accepts the
 // bundle. The stock tools are required: this test does not skip.
 func TestExportRecipientsCLI(t *testing.T) {
@@ -55,6 +56,24 @@ func TestExportRecipientsCLI(t *testing.T) {
 	if err := os.WriteFile(defenceKey, pem.EncodeToMemory(block), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A third, an ssh-rsa key (an expert's).
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPub, err := ssh.NewPublicKey(&rk.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expert := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(rsaPub)))
+	block, err = ssh.MarshalPrivateKey(rk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expertKey := filepath.Join(keys, "id_rsa")
+	if err := os.WriteFile(expertKey, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	c := newCLI(t)
 	c.env["SORI_STATE_DIR"] = t.TempDir()
@@ -69,18 +88,18 @@ func TestExportRecipientsCLI(t *testing.T) {
 		Encrypted  bool     `json:"encrypted"`
 		Recipients []string `json:"recipients"`
 	}
-	got := c.ok("export", "--json", "--out", dir, "--recipient", defence+" defence@laptop", "--recipient", court, id)
+	got := c.ok("export", "--json", "--out", dir, "--recipient", defence+" defence@laptop", "--recipient", court, "--recipient", expert, id)
 	if err := json.Unmarshal([]byte(got), &res); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{court, defence}
+	want := []string{court, defence, expert}
 	slices.Sort(want)
 	if !res.Encrypted || !slices.Equal(res.Recipients, want) {
 		t.Errorf("export --json: %s, want recipients %q", got, want)
 	}
 	age := filepath.Join(dir, "data", "items", id, "original.txt.age")
 	sum := sha256.Sum256(text)
-	for _, k := range []string{courtKey, defenceKey} {
+	for _, k := range []string{courtKey, defenceKey, expertKey} {
 		plain, err := exec.Command("age", "-d", "-i", k, age).Output()
 		if err != nil {
 			t.Fatalf("age -d -i %s: %v", filepath.Base(k), err)
