@@ -25,7 +25,7 @@ import (
 // not empty, is the log key obtained independently (step 2). It returns an
 // error only if dir cannot be read at all.
 func Check(dir, trustedKey string) ([]string, error) {
-	c := &checker{dir: dir, files: map[string]bool{}, expected: map[string]bool{}}
+	c := &checker{dir: dir, files: map[string]bool{}, expected: map[string]bool{}, hashed: map[string]fileSums{}}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -62,6 +62,7 @@ type checker struct {
 	dir      string
 	files    map[string]bool // every file, by its path in the bag
 	expected map[string]bool // files under data/ that the layout names
+	hashed   map[string]fileSums
 	problems []string
 
 	key        LogKey
@@ -84,6 +85,19 @@ func (c *checker) read(name string) []byte {
 		return nil
 	}
 	return b
+}
+
+// head returns the first n bytes of a bag file (fewer if it is shorter
+// or cannot be read), without reading the rest: originals may be large.
+func (c *checker) head(name string, n int) []byte {
+	f, err := os.Open(filepath.Join(c.dir, filepath.FromSlash(name)))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	k, _ := io.ReadFull(f, b)
+	return b[:k]
 }
 
 var manifestLine = regexp.MustCompile(`^([0-9a-f]+)  (.+)$`)
@@ -114,7 +128,7 @@ func (c *checker) step1() {
 				c.fail("%s: %s is missing", m, g[2])
 				continue
 			}
-			sum256, sum512, _ := fileSums(filepath.Join(c.dir, filepath.FromSlash(g[2])))
+			sum256, sum512, _ := c.sums(g[2])
 			if sum := map[int]string{64: sum256, 128: sum512}[digits]; sum != g[1] {
 				c.fail("%s: %s: FAILED", m, g[2])
 			}
@@ -370,12 +384,12 @@ func (c *checker) step5(id string) {
 	case !c.files[dir+name]:
 		c.fail("%s%s: missing", dir, name)
 	case len(m.EncryptedTo) == 0:
-		sum, _, size := fileSums(filepath.Join(c.dir, filepath.FromSlash(dir+name)))
+		sum, _, size := c.sums(dir + name)
 		if sum != m.SHA256 || size != m.Size {
 			c.fail("%s%s: SHA-256 or size is not the item's", dir, name)
 		}
 	default:
-		if !bytes.HasPrefix(c.read(dir+name), []byte(AgeHeader)) {
+		if !bytes.Equal(c.head(dir+name, len(AgeHeader)), []byte(AgeHeader)) {
 			c.fail("%s%s: not an age file", dir, name)
 		}
 	}
@@ -459,18 +473,27 @@ func (c *checker) itemDirs() []string {
 	return ids
 }
 
-// fileSums returns a file's SHA-256 and SHA-512 in hex, and its size
-// (-1 if it cannot be read).
-func fileSums(p string) (string, string, int64) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", "", -1
+// fileSums are a file's SHA-256 and SHA-512 in hex, and its size (-1 if
+// it cannot be read).
+type fileSums struct {
+	sha256, sha512 string
+	size           int64
+}
+
+// sums returns the digests of a bag file, reading it once however many
+// manifests and steps ask.
+func (c *checker) sums(name string) (string, string, int64) {
+	if s, ok := c.hashed[name]; ok {
+		return s.sha256, s.sha512, s.size
 	}
-	defer f.Close()
-	h, h512 := sha256.New(), sha512.New()
-	n, err := io.Copy(io.MultiWriter(h, h512), f)
-	if err != nil {
-		return "", "", -1
+	s := fileSums{size: -1}
+	if f, err := os.Open(filepath.Join(c.dir, filepath.FromSlash(name))); err == nil {
+		h, h512 := sha256.New(), sha512.New()
+		if n, err := io.Copy(io.MultiWriter(h, h512), f); err == nil {
+			s = fileSums{hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(h512.Sum(nil)), n}
+		}
+		f.Close()
 	}
-	return hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(h512.Sum(nil)), n
+	c.hashed[name] = s
+	return s.sha256, s.sha512, s.size
 }
