@@ -11,7 +11,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -58,7 +57,7 @@ func Bundle(dir string, opt BundleOptions) (*Report, error) {
 		return nil, fmt.Errorf("%s is not a directory", dir)
 	}
 	b := &bagChecker{root: dir, r: &Report{Mode: "bundle"}, opt: opt, used: map[string]bool{}, content: map[string]evidence.Digest{},
-		sums: map[string][]byte{}, translationOf: map[evidence.ID]evidence.ID{}}
+		sums: map[string][]byte{}, sums512: map[string][]byte{}, translationOf: map[evidence.ID]evidence.ID{}}
 	if err := b.run(); err != nil {
 		return nil, err
 	}
@@ -72,15 +71,17 @@ type bagChecker struct {
 	opt   BundleOptions
 	files map[string]int64  // every regular file, by bag path, with its size
 	sums  map[string][]byte // SHA-256 of the files the manifests list
-	used  map[string]bool   // payload files the layout accounts for
+	// sums512 are their SHA-512.
+	sums512 map[string][]byte
+	used    map[string]bool // payload files the layout accounts for
 
 	origin, vkey string
 	cpNote       []byte
 	cp           custody.Checkpoint
 	cpOK         bool
 	bundleID     string
-	recipient    string                     // from the export manifest
-	recipientOK  bool                       // the export manifest was read
+	recipients   []string                   // from the export manifest
+	recipientsOK bool                       // the export manifest was read
 	content      map[string]evidence.Digest // content digest committed by each entry file
 	// translationOf is what each item's newest record says it translates
 	// (step 9.5), from checkVersions.
@@ -116,7 +117,7 @@ func (b *bagChecker) run() error {
 		}
 	}
 	if b.encrypted > 0 {
-		b.r.Notes = append(b.r.Notes, fmt.Sprintf("%d original(s) are age-encrypted to the bundle's recipient and were not decrypted: after 'age -d', compare their SHA-256 with metadata.json (docs/bundle.md)", b.encrypted))
+		b.r.Notes = append(b.r.Notes, fmt.Sprintf("%d original(s) are age-encrypted to the bundle's recipients and were not decrypted: after 'age -d', compare their SHA-256 with metadata.json (docs/bundle.md)", b.encrypted))
 	}
 	return nil
 }
@@ -178,64 +179,6 @@ func (b *bagChecker) read(name string) ([]byte, error) {
 	return data, err
 }
 
-var manifestLine = regexp.MustCompile(`^([0-9a-f]{64}) +(\S.*)$`)
-
-// checkManifests checks both manifests: every listed file exists and
-// hashes right, and every file is listed (the payload manifest lists all of
-// data/, the tag manifest every other file but itself).
-func (b *bagChecker) checkManifests() {
-	for _, m := range []string{bundle.ManifestFile, bundle.TagManifestFile} {
-		payload := m == bundle.ManifestFile
-		data, err := b.read(m)
-		if err != nil {
-			continue
-		}
-		listed := map[string]bool{}
-		for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-			g := manifestLine.FindStringSubmatch(line)
-			if g == nil {
-				b.add(KindBag, fmt.Sprintf("%s:%d", m, i+1), "is not a line \"<sha256 hex>  <path>\"")
-				continue
-			}
-			p := g[2]
-			switch {
-			case listed[p]:
-				b.add(KindBag, m, "lists %s twice", p)
-				continue
-			case payload != strings.HasPrefix(p, "data/") || p == bundle.TagManifestFile || !fs.ValidPath(p):
-				b.add(KindBag, m, "lists %s, which does not belong in it", p)
-				continue
-			}
-			listed[p] = true
-			if _, ok := b.files[p]; !ok {
-				b.add(KindMissing, p, "is listed in %s but missing", m)
-				continue
-			}
-			sum, err := fileSum(filepath.Join(b.root, filepath.FromSlash(p)))
-			if err != nil {
-				b.add(KindBag, p, "cannot be read: %v", err)
-				continue
-			}
-			b.sums[p] = sum
-			if hex.EncodeToString(sum) != g[1] {
-				b.add(KindBag, p, "SHA-256 differs from %s", m)
-			}
-		}
-		for p := range b.files {
-			if p != bundle.TagManifestFile && payload == strings.HasPrefix(p, "data/") && !listed[p] {
-				b.add(KindBag, p, "is not listed in %s", m)
-			}
-		}
-		if !payload {
-			for _, p := range []string{bundle.BagItFile, bundle.BagInfoFile, bundle.ManifestFile} {
-				if !listed[p] {
-					b.add(KindBag, m, "does not list %s", p)
-				}
-			}
-		}
-	}
-}
-
 func (b *bagChecker) checkBagInfo() {
 	data, err := b.read(bundle.BagInfoFile)
 	if err != nil {
@@ -252,6 +195,9 @@ func (b *bagChecker) checkBagInfo() {
 	}
 	if v := info[bundle.InfoVersion]; v != strconv.Itoa(bundle.Version) {
 		b.add(KindBag, bundle.BagInfoFile, "%s is %q; this sori reads version %d", bundle.InfoVersion, v, bundle.Version)
+	}
+	if v := info[bundle.InfoProfile]; v != bundle.ProfileID {
+		b.add(KindBag, bundle.BagInfoFile, "%s is %q, not %s", bundle.InfoProfile, v, bundle.ProfileID)
 	}
 	var octets int64
 	var n int
@@ -326,10 +272,10 @@ func (b *bagChecker) itemDirs() []string {
 // exportManifest mirrors what the export entry's digest commits to
 // (docs/format.md, custody entry kinds).
 type exportManifest struct {
-	V         int      `json:"v"`
-	Bundle    string   `json:"bundle"`
-	Items     []string `json:"items"`
-	Recipient string   `json:"recipient,omitempty"`
+	V          int      `json:"v"`
+	Bundle     string   `json:"bundle"`
+	Items      []string `json:"items"`
+	Recipients []string `json:"recipients,omitempty"`
 }
 
 func (b *bagChecker) checkExport(items []string) {
@@ -345,8 +291,8 @@ func (b *bagChecker) checkExport(items []string) {
 		b.add(KindEntry, obj, "%v", err)
 		return
 	}
-	if m.V != 1 {
-		b.add(KindEntry, obj, "export manifest version %d", m.V)
+	if m.V != 2 {
+		b.add(KindEntry, obj, "export manifest version %d, not 2", m.V)
 	}
 	if m.Bundle != b.bundleID {
 		b.add(KindEntry, obj, "names bundle %s, bag-info.txt %s", m.Bundle, b.bundleID)
@@ -354,7 +300,10 @@ func (b *bagChecker) checkExport(items []string) {
 	if !slices.Equal(m.Items, items) {
 		b.add(KindMissing, obj, "the export was of items %v but the bundle holds %v", m.Items, items)
 	}
-	b.recipient, b.recipientOK = m.Recipient, true
+	if !slices.IsSorted(m.Recipients) || len(slices.Compact(slices.Clone(m.Recipients))) != len(m.Recipients) {
+		b.add(KindEntry, obj, "recipients are not sorted, each once")
+	}
+	b.recipients, b.recipientsOK = m.Recipients, true
 	if !ok {
 		return
 	}
@@ -391,10 +340,10 @@ func (b *bagChecker) checkItem(name string) {
 		b.add(KindRecord, mpath, "%v", err)
 		return
 	}
-	if m.V != 1 || m.Item != id {
+	if m.V != 2 || m.Item != id {
 		b.add(KindRecord, mpath, "metadata version %d of item %s, in the directory of %s", m.V, m.Item, id)
 	}
-	b.checkVersions(mpath, id, m.Versions)
+	filename := b.checkVersions(mpath, id, m.Versions)
 
 	// Custody entries, in sequence order.
 	prefix, seqs := b.custodySeqs(dir)
@@ -432,11 +381,13 @@ func (b *bagChecker) checkItem(name string) {
 			b.add(KindMissing, fmt.Sprintf("%s v%d", mpath, v.Version), "record version has no custody entry in the bundle")
 		}
 	}
-	b.checkOriginal(dir, m)
+	b.checkOriginal(dir, m, filename)
 }
 
-// checkVersions checks each record version against its digest and chain.
-func (b *bagChecker) checkVersions(mpath string, id evidence.ID, vs []bundle.MetadataVersion) {
+// checkVersions checks each record version against its digest and chain,
+// and returns the filename of version 1 (which names the original's
+// extension).
+func (b *bagChecker) checkVersions(mpath string, id evidence.ID, vs []bundle.MetadataVersion) (filename string) {
 	if len(vs) == 0 {
 		b.add(KindMissing, mpath, "item has no record version")
 	}
@@ -462,35 +413,39 @@ func (b *bagChecker) checkVersions(mpath string, id evidence.ID, vs []bundle.Met
 		if err == nil && i == len(vs)-1 && rec.TranslationOf != nil {
 			b.translationOf[id] = *rec.TranslationOf
 		}
+		if err == nil && i == 0 {
+			filename = rec.Filename
+		}
 		d := v.Digest
 		prev = &d
 	}
+	return filename
 }
 
-func (b *bagChecker) checkOriginal(dir string, m bundle.Metadata) {
-	plain, sealed := dir+"/"+bundle.OriginalFile, dir+"/"+bundle.OriginalAgeFile
-	_, hasPlain := b.files[plain]
-	_, hasSealed := b.files[sealed]
-	recipient := m.EncryptedTo
-	if b.recipientOK {
-		recipient = b.recipient
+// checkOriginal checks the item's original: its name (with the extension
+// of filename, and .age when encrypted), that it is the only one, and its
+// SHA-256 and size when it is plaintext.
+func (b *bagChecker) checkOriginal(dir string, m bundle.Metadata, filename string) {
+	recipients := m.EncryptedTo
+	if b.recipientsOK {
+		recipients = b.recipients
 	}
-	want := plain
-	if recipient != "" {
-		want = sealed
+	want := dir + "/" + bundle.OriginalName(filename, len(recipients) > 0)
+	if m.Original != path.Base(want) || !slices.Equal(m.EncryptedTo, recipients) {
+		b.add(KindBag, dir, "metadata.json names the original %q encrypted to %q; the export manifest and the item's record say %q encrypted to %q",
+			m.Original, m.EncryptedTo, path.Base(want), recipients)
 	}
-	if m.Original != path.Base(want) || m.EncryptedTo != recipient {
-		b.add(KindBag, dir, "metadata.json names the original %q encrypted to %q; the export manifest says the recipient is %q", m.Original, m.EncryptedTo, recipient)
-	}
-	if hasPlain && hasSealed {
-		b.add(KindBag, dir, "holds both original and original.age")
+	for p := range b.files {
+		if rest, ok := strings.CutPrefix(p, dir+"/"+bundle.OriginalFile); ok && p != want && !strings.Contains(rest, "/") {
+			b.add(KindBag, p, "is a second original beside %s", path.Base(want))
+		}
 	}
 	if _, ok := b.files[want]; !ok {
 		b.add(KindMissing, want, "the item's original is missing")
 		return
 	}
 	b.used[want] = true
-	if want == sealed {
+	if len(recipients) > 0 {
 		f, err := os.Open(filepath.Join(b.root, filepath.FromSlash(want)))
 		if err != nil {
 			b.add(KindBag, want, "cannot be read: %v", err)
@@ -508,7 +463,7 @@ func (b *bagChecker) checkOriginal(dir string, m bundle.Metadata) {
 	sum, ok := b.sums[want]
 	if !ok {
 		var err error
-		if sum, err = fileSum(filepath.Join(b.root, filepath.FromSlash(want))); err != nil {
+		if sum, _, err = fileSums(filepath.Join(b.root, filepath.FromSlash(want))); err != nil {
 			b.add(KindBag, want, "cannot be read: %v", err)
 			return
 		}

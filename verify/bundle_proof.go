@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -77,15 +78,16 @@ func strictJSON(data []byte, v any) error {
 	return nil
 }
 
-func fileSum(p string) ([]byte, error) {
+// fileSums returns the SHA-256 and SHA-512 of a file, read once.
+func fileSums(p string) (sum256, sum512 []byte, err error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, err
+	h, h512 := sha256.New(), sha512.New()
+	if _, err := io.Copy(io.MultiWriter(h, h512), f); err != nil {
+		return nil, nil, err
 	}
-	return h.Sum(nil), nil
+	return h.Sum(nil), h512.Sum(nil), nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +13,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -26,7 +26,6 @@ import (
 	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/model"
-	"sori/internal/seal"
 	"sori/internal/store"
 	"sori/verify/independent"
 )
@@ -37,7 +36,7 @@ const bagKorean = "질문: 언제 두만강을 건넜습니까?\n답변: 1998년
 // binary larger than one age chunk, an empty file), gives one a second
 // record version, exports three of them to a bag and returns its
 // directory and the archive's log key.
-func exportBag(t *testing.T, recipient string) (dir, logKey string) {
+func exportBag(t testing.TB, recipients ...string) (dir, logKey string) {
 	t.Helper()
 	ctx := context.Background()
 	root := t.TempDir()
@@ -79,13 +78,13 @@ func exportBag(t *testing.T, recipient string) (dir, logKey string) {
 		}
 	}
 	dir = filepath.Join(root, "bundle")
-	writeBag(t, a, []string{ids["w17-ko.txt"], ids["photo.bin"], ids["empty.txt"]}, recipient, dir)
+	writeBag(t, a, []string{ids["w17-ko.txt"], ids["photo.bin"], ids["empty.txt"]}, recipients, dir)
 	return dir, a.LogKey()
 }
 
 // bagArchive creates an archive under root for a bundle test; it is
 // closed when the test ends.
-func bagArchive(t *testing.T, root string) *archive.Archive {
+func bagArchive(t testing.TB, root string) *archive.Archive {
 	t.Helper()
 	a, err := archive.Init(context.Background(), filepath.Join(root, "archive"), "investigator-kim", "correct horse battery staple",
 		archive.Options{WorkFactor: 10, StateDir: filepath.Join(root, "state")})
@@ -97,19 +96,19 @@ func bagArchive(t *testing.T, root string) *archive.Archive {
 }
 
 // writeBag exports refs from a and writes the bundle to dir.
-func writeBag(t *testing.T, a *archive.Archive, refs []string, recipient, dir string) {
+func writeBag(t testing.TB, a *archive.Archive, refs, recipients []string, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	x, err := a.Export(ctx, refs, recipient)
+	x, err := a.Export(ctx, refs, recipients)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bundle.Write(ctx, x, func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }, dir, recipient); err != nil {
+	if err := bundle.Write(ctx, x, func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }, dir); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func mustID(t *testing.T, s string) evidence.ID {
+func mustID(t testing.TB, s string) evidence.ID {
 	t.Helper()
 	id, err := evidence.ParseID(s)
 	if err != nil {
@@ -119,7 +118,7 @@ func mustID(t *testing.T, s string) evidence.ID {
 }
 
 // checkBoth runs verify.Bundle and the independent verifier.
-func checkBoth(t *testing.T, dir, key string) (*Report, []string) {
+func checkBoth(t testing.TB, dir, key string) (*Report, []string) {
 	t.Helper()
 	r, err := Bundle(dir, BundleOptions{LogKey: key})
 	if err != nil {
@@ -158,7 +157,7 @@ func requireClean(t *testing.T, what, dir, key string) *Report {
 	return r
 }
 
-func copyBag(t *testing.T, src string) string {
+func copyBag(t testing.TB, src string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "bag")
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -200,25 +199,29 @@ func bagFiles(t *testing.T, dir string) []string {
 // change, as a forger would, so that only the semantic checks remain.
 func reseal(t *testing.T, dir string) {
 	t.Helper()
-	var payload, tags strings.Builder
+	var payload, payload512, tags, tags512 strings.Builder
 	var octets, n int64
 	for _, p := range bagFiles(t, dir) {
 		b, _ := os.ReadFile(filepath.Join(dir, p))
 		if strings.HasPrefix(p, "data/") {
 			fmt.Fprintf(&payload, "%x  %s\n", sha256.Sum256(b), p)
+			fmt.Fprintf(&payload512, "%x  %s\n", sha512.Sum512(b), p)
 			octets += int64(len(b))
 			n++
 		}
 	}
 	writeBagFile(t, dir, bundle.ManifestFile, []byte(payload.String()))
+	writeBagFile(t, dir, bundle.ManifestSHA512File, []byte(payload512.String()))
 	info, _ := os.ReadFile(filepath.Join(dir, bundle.BagInfoFile))
 	info = regexp.MustCompile(`Payload-Oxum: \S+`).ReplaceAll(info, fmt.Appendf(nil, "Payload-Oxum: %d.%d", octets, n))
 	writeBagFile(t, dir, bundle.BagInfoFile, info)
-	for _, p := range []string{bundle.BagItFile, bundle.BagInfoFile, bundle.ManifestFile} {
+	for _, p := range []string{bundle.BagItFile, bundle.BagInfoFile, bundle.ManifestFile, bundle.ManifestSHA512File, bundle.SpecFile} {
 		b, _ := os.ReadFile(filepath.Join(dir, p))
 		fmt.Fprintf(&tags, "%x  %s\n", sha256.Sum256(b), p)
+		fmt.Fprintf(&tags512, "%x  %s\n", sha512.Sum512(b), p)
 	}
 	writeBagFile(t, dir, bundle.TagManifestFile, []byte(tags.String()))
+	writeBagFile(t, dir, bundle.TagManifestSHA512File, []byte(tags512.String()))
 }
 
 func readBagFile(t *testing.T, dir, name string) []byte {
@@ -238,7 +241,7 @@ func writeBagFile(t *testing.T, dir, name string, b []byte) {
 }
 
 func TestBundleClean(t *testing.T) {
-	dir, key := exportBag(t, "")
+	dir, key := exportBag(t)
 	r := requireClean(t, "fresh bundle", dir, "")
 	// Versions and entries: the items', the consent record's (2) and the
 	// testimony record's (1).
@@ -255,7 +258,7 @@ func TestBundleClean(t *testing.T) {
 // every file of a bag (each on a fresh copy), deletes each file, and adds
 // unlisted files: both verifiers must object every time.
 func TestBundleEveryFileTampered(t *testing.T) {
-	dir, key := exportBag(t, "")
+	dir, key := exportBag(t)
 	files := bagFiles(t, dir)
 	if len(files) < 20 {
 		t.Fatalf("only %d files in the bag", len(files))
@@ -291,13 +294,13 @@ func TestBundleEveryFileTampered(t *testing.T) {
 // TestBundleResealedTampering changes what a forger would change and
 // rewrites the manifests: the signatures, leaves and proofs must catch it.
 func TestBundleResealedTampering(t *testing.T) {
-	dir, key := exportBag(t, "")
+	dir, key := exportBag(t)
 	var itemDir, koDir string
 	for _, p := range bagFiles(t, dir) {
-		if strings.HasSuffix(p, "/original") && bytes.Equal(readBagFile(t, dir, p), []byte(bagKorean)) {
-			koDir = strings.TrimSuffix(p, "/original")
-		} else if strings.HasSuffix(p, "/original") && itemDir == "" {
-			itemDir = strings.TrimSuffix(p, "/original")
+		if strings.HasSuffix(p, "/original.txt") && bytes.Equal(readBagFile(t, dir, p), []byte(bagKorean)) {
+			koDir = strings.TrimSuffix(p, "/original.txt")
+		} else if strings.HasSuffix(p, "/original.bin") && itemDir == "" {
+			itemDir = strings.TrimSuffix(p, "/original.bin")
 		}
 	}
 	custodyFile := func(bag, item string, n int) string { // the nth entry file of an item
@@ -387,7 +390,7 @@ func TestBundleResealedTampering(t *testing.T) {
 			os.Remove(filepath.Join(bag, strings.TrimSuffix(f, ".json")+bundle.ProofExt))
 		}},
 		{"original altered", KindContent, func(bag string) {
-			replace(bag, koDir+"/original", "1998", "1999")
+			replace(bag, koDir+"/original.txt", "1998", "1999")
 		}},
 		{"record title altered, digest recomputed", KindEntry, func(bag string) {
 			var m bundle.Metadata
@@ -454,9 +457,23 @@ func TestBundleResealedTampering(t *testing.T) {
 			b := readBagFile(t, bag, bundle.ExportManifestFile)
 			writeBagFile(t, bag, bundle.ExportManifestFile, regexp.MustCompile(`"bundle":"[0-9a-f]`).ReplaceAll(b, []byte(`"bundle":"x`)))
 		}},
+		{"original renamed to another extension, metadata.json to match", KindBag, func(bag string) {
+			os.Rename(filepath.Join(bag, koDir, "original.txt"), filepath.Join(bag, koDir, "original.md"))
+			var m bundle.Metadata
+			editJSON(t, bag, koDir+"/metadata.json", &m, func() { m.Original = "original.md" })
+		}},
+		{"a second original beside the first", KindBag, func(bag string) {
+			writeBagFile(t, bag, koDir+"/original.txt.age", []byte(bundle.AgeHeader+"-> X25519 x\n"))
+		}},
+		{"the specification removed", KindMissing, func(bag string) {
+			os.Remove(filepath.Join(bag, bundle.SpecFile))
+		}},
+		{"bag-info names another profile", KindBag, func(bag string) {
+			replace(bag, bundle.BagInfoFile, "court-bundle:2", "court-bundle:3")
+		}},
 		{"plaintext original swapped for an age file", KindBag, func(bag string) {
-			os.Rename(filepath.Join(bag, koDir, "original"), filepath.Join(bag, koDir, "original.age"))
-			writeBagFile(t, bag, koDir+"/original.age", []byte(bundle.AgeHeader+"-> X25519 x\n"))
+			os.Rename(filepath.Join(bag, koDir, "original.txt"), filepath.Join(bag, koDir, "original.txt.age"))
+			writeBagFile(t, bag, koDir+"/original.txt.age", []byte(bundle.AgeHeader+"-> X25519 x\n"))
 		}},
 	}
 	for _, tc := range cases {
@@ -497,7 +514,7 @@ func hasKind(r *Report, kind string) bool {
 // of the same name. The bag is then self-consistent: only the log key the
 // reader obtained independently exposes it.
 func TestBundleForeignLogKey(t *testing.T) {
-	dir, key := exportBag(t, "")
+	dir, key := exportBag(t)
 	bag := copyBag(t, dir)
 	origin := custody.VerifierName(key)
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
@@ -527,102 +544,6 @@ func TestBundleForeignLogKey(t *testing.T) {
 	}
 	// And the genuine bag against the forger's key.
 	requireCaught(t, "genuine bag, wrong pinned key", dir, vkey)
-}
-
-// TestBundleRecipient: with a recipient, originals are age files, no
-// plaintext is anywhere in the bag, and both verifiers accept the bag
-// (verify.Bundle noting that it did not decrypt).
-func TestBundleRecipient(t *testing.T) {
-	recipient, keyFile := testRecipient(t)
-	dir, key := exportBag(t, recipient)
-	r := requireClean(t, "encrypted bundle", dir, key)
-	if len(r.Notes) == 0 || r.Bytes != 0 {
-		t.Errorf("report: %+v", r)
-	}
-	for _, p := range bagFiles(t, dir) {
-		b := readBagFile(t, dir, p)
-		if bytes.Contains(b, []byte("두만강")) || bytes.Contains(b, []byte("얼음이 얼기 전")) {
-			t.Errorf("%s holds plaintext of the testimony", p)
-		}
-		if strings.HasSuffix(p, "/original") {
-			t.Errorf("%s: plaintext original in an encrypted bundle", p)
-		}
-		if strings.HasSuffix(p, "/original.age") {
-			if !bytes.HasPrefix(b, []byte("age-encryption.org/v1\n")) {
-				t.Errorf("%s is not an age file", p)
-			}
-			if keyFile == "" {
-				continue
-			}
-			out, err := exec.Command("age", "-d", "-i", keyFile, filepath.Join(dir, p)).Output()
-			if err != nil {
-				t.Fatalf("age -d %s: %v", p, err)
-			}
-			var m bundle.Metadata
-			json.Unmarshal(readBagFile(t, dir, strings.TrimSuffix(p, "original.age")+"metadata.json"), &m)
-			if sha256.Sum256(out) != m.SHA256 || int64(len(out)) != m.Size {
-				t.Errorf("%s decrypts to bytes that do not match metadata.json", p)
-			}
-		}
-	}
-	// Swapping a ciphertext for another is caught by the manifest only
-	// (the commitment is to the plaintext): both verifiers see it.
-	bag := copyBag(t, dir)
-	var ages []string
-	for _, p := range bagFiles(t, bag) {
-		if strings.HasSuffix(p, ".age") {
-			ages = append(ages, p)
-		}
-	}
-	a, b := readBagFile(t, bag, ages[0]), readBagFile(t, bag, ages[1])
-	writeBagFile(t, bag, ages[0], b)
-	writeBagFile(t, bag, ages[1], a)
-	requireCaught(t, "age originals swapped", bag, key)
-}
-
-// testRecipient makes an age identity with the stock age-keygen, as a
-// court's recipient would, and returns its recipient and key file, so the
-// test can decrypt with stock age. Without age installed it returns a
-// recipient whose identity the test does not hold (keyFile ""), and the
-// decryption checks are skipped — a failure under SORI_TEST_DISALLOW_SKIP.
-func testRecipient(t *testing.T) (recipient, keyFile string) {
-	t.Helper()
-	for _, tool := range []string{"age", "age-keygen"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("SORI_TEST_DISALLOW_SKIP") != "" {
-				t.Fatalf("%s is not installed and SORI_TEST_DISALLOW_SKIP forbids skipping the decryption check", tool)
-			}
-			t.Logf("%s is not installed: not decrypting with stock age", tool)
-			k, err := seal.NewUserKey()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return k.Recipient(), ""
-		}
-	}
-	keyFile = filepath.Join(t.TempDir(), "key.txt")
-	if out, err := exec.Command("age-keygen", "-o", keyFile).CombinedOutput(); err != nil {
-		t.Fatalf("age-keygen: %v\n%s", err, out)
-	}
-	out, err := exec.Command("age-keygen", "-y", keyFile).Output()
-	if err != nil {
-		t.Fatalf("age-keygen -y: %v", err)
-	}
-	return strings.TrimSpace(string(out)), keyFile
-}
-
-// TestIndependentImportsStdlibOnly guards the independent verifier's
-// independence: it may use the standard library only.
-func TestIndependentImportsStdlibOnly(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "sori/verify/independent").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, pkg := range strings.Fields(string(out)) {
-		if pkg != "sori/verify/independent" {
-			t.Errorf("verify/independent depends on %s; it must use the standard library only", pkg)
-		}
-	}
 }
 
 // TestBundleTranslationByItsRecord: an item that the testimony record does
@@ -655,7 +576,7 @@ func TestBundleTranslationByItsRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(root, "bundle")
-	writeBag(t, a, []string{en.String()}, "", dir)
+	writeBag(t, a, []string{en.String()}, nil, dir)
 	requireClean(t, "a translation by its own record", dir, a.LogKey())
 
 	bag := copyBag(t, dir)

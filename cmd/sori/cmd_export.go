@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"sori/internal/bundle"
 	"sori/internal/seal"
@@ -16,13 +17,15 @@ var exportCmd = &command{
 	name:    "export",
 	summary: "write a court bundle of items that anyone can verify offline",
 	usage: `
-Usage: sori export --out DIR [--recipient age1…] [--json] ID...
+Usage: sori export --out DIR [--recipient R]... [--json] ID...
 
 Writes the items ID... (full IDs or unique prefixes) to DIR as a court
 bundle: a BagIt bag (RFC 8493) holding each original, every version of its
 record, its custody entries, an inclusion proof (c2sp.org/tlog-proof) of
-every entry against one signed checkpoint, the log's public key, and
-SHA-256 manifests of it all. The export itself is recorded in the custody
+every entry against one signed checkpoint, the log's public key,
+SHA-256 and SHA-512 manifests of it all, and its own specification
+(sori-bundle-spec.md: every step of checking it without sori). Originals
+keep their file extension (data/items/ID/original.txt). The export itself is recorded in the custody
 log first and is the newest entry of that checkpoint.
 
 Consent comes first: an item that is the original or a translation of a
@@ -41,23 +44,30 @@ with 'sori verify-bundle DIR'. DIR must not exist or be empty; the bundle
 is written beside it and renamed into place only when complete.
 
 Without --recipient the originals are written in plaintext: treat the
-bundle like the testimony it holds. With --recipient they are encrypted
-with age to that recipient and nothing in the bundle is their plaintext
-(metadata such as titles stays readable); the recipient runs
-'age -d -i key.txt original.age' and compares the SHA-256 with
-metadata.json.
+bundle like the testimony it holds. With --recipient (repeatable: a court
+and the defence) they are encrypted with age to every recipient given, and
+nothing in the bundle is their plaintext (metadata such as titles stays
+readable). A recipient is an age X25519 recipient (age1…) or an SSH public
+key (ssh-ed25519 … or ssh-rsa …, as in authorized_keys; its comment is
+dropped), as stock age takes with -r. Each recipient alone runs
+'age -d -i KEY original.txt.age' (KEY: the age identity file or the SSH
+private key) and compares the SHA-256 with metadata.json. A recipient that
+is neither is a usage error (exit 2).
 
 Prints DIR<TAB>BUNDLE-ID<TAB>ITEMS. With --json:
-  {"path","bundle","items","encrypted","checkpoint"}
+  {"path","bundle","items","encrypted","recipients":[…],"checkpoint"}
+(recipients in canonical form, sorted; [] for plaintext).
 
   --out DIR          the bundle directory (required)
-  --recipient age1…  encrypt the originals to this age recipient
+  --recipient R      encrypt the originals to R (age1… or an SSH public
+                     key); repeat for several recipients
   --json             JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 
 Examples:
   sori export --out /media/usb/bundle-2026-11 3fa4c2 9b01ee
   sori export --out bundle --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p 3fa4c2
+  sori export --out bundle --recipient "$(cat court.pub)" --recipient "$(cat ~/defence/id_ed25519.pub)" 3fa4c2
   sori verify-bundle bundle
 `,
 	run: runExport,
@@ -65,12 +75,13 @@ Examples:
 
 func runExport(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
-	var out, recipient string
+	var out string
+	var recipients recipientList
 	var asJSON bool
 	fs := newFlags("export")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
-	fs.StringVar(&recipient, "recipient", "", "")
+	fs.Var(&recipients, "recipient", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	ids, err := parse(fs, args)
 	if err != nil {
@@ -82,8 +93,8 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if len(ids) == 0 {
 		return usagef("name the items to export")
 	}
-	if recipient != "" {
-		if err := seal.CheckRecipient(recipient); err != nil {
+	if len(recipients) > 0 {
+		if _, err := seal.CanonicalRecipients(recipients); err != nil {
 			return usagef("--recipient: %v", err)
 		}
 	}
@@ -97,12 +108,12 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	x, err := a.Export(ctx, ids, recipient)
+	x, err := a.Export(ctx, ids, recipients)
 	if err != nil {
 		return err
 	}
 	open := func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }
-	if err := bundle.Write(ctx, x, open, out, recipient); err != nil {
+	if err := bundle.Write(ctx, x, open, out); err != nil {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
 	}
 	path, err := filepath.Abs(out)
@@ -111,14 +122,36 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	}
 	if asJSON {
 		return json.NewEncoder(e.stdout).Encode(struct {
-			Path       string `json:"path"`
-			Bundle     string `json:"bundle"`
-			Items      int    `json:"items"`
-			Encrypted  bool   `json:"encrypted"`
-			Checkpoint string `json:"checkpoint"`
-		}{path, x.ID, len(x.Items), recipient != "", fmt.Sprintf("%d %s", x.Checkpoint.Size, x.Checkpoint.Hash)})
+			Path       string   `json:"path"`
+			Bundle     string   `json:"bundle"`
+			Items      int      `json:"items"`
+			Encrypted  bool     `json:"encrypted"`
+			Recipients []string `json:"recipients"`
+			Checkpoint string   `json:"checkpoint"`
+		}{path, x.ID, len(x.Items), len(x.Recipients) > 0, recipientsJSON(x.Recipients), fmt.Sprintf("%d %s", x.Checkpoint.Size, x.Checkpoint.Hash)})
 	}
 	fmt.Fprintf(e.stdout, "%s\t%s\t%d\n", path, x.ID, len(x.Items))
 	fmt.Fprintf(e.stderr, "sori export: wrote %d item(s) to %s (bundle %s); check it with 'sori verify-bundle %s'\n", len(x.Items), path, x.ID, out)
 	return nil
+}
+
+// recipientList is the repeatable --recipient flag: each use adds one.
+// (Other flags given twice are usage errors; this one is meant to repeat.)
+type recipientList []string
+
+func (r *recipientList) String() string { return strings.Join(*r, ",") }
+
+func (r *recipientList) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("empty recipient")
+	}
+	*r = append(*r, s)
+	return nil
+}
+
+func recipientsJSON(rs []string) []string {
+	if rs == nil {
+		return []string{}
+	}
+	return rs
 }

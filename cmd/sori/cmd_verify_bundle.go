@@ -16,13 +16,20 @@ var verifyBundleCmd = &command{
 	usage: `
 Usage: sori verify-bundle [--json] [--log-key K | --log-key-file F] DIR
 
-Checks the court bundle in DIR (written by 'sori export') without any
-archive or passphrase: the BagIt manifests (every file hashes right, none
-missing, none added), the checkpoint's signature, each custody entry's
-signature, its salted leaf and its inclusion proof against the checkpoint,
-that the entries match every record version and the item's SHA-256, that
-plaintext originals hash to it, and the export's own entry. Originals
-encrypted to a recipient are not decrypted (a note says so).
+Checks the court bundle in DIR (written by 'sori export', bundle format 2)
+without any archive or passphrase: the BagIt manifests, SHA-256 and
+SHA-512 (every file hashes right, none missing, none added), that the
+bundle carries its specification (sori-bundle-spec.md) and sori's BagIt
+profile, the checkpoint's signature, each custody entry's signature, its
+salted leaf and its inclusion proof against the checkpoint, that the
+entries match every record version and the item's SHA-256, that each
+original is named with its extension and plaintext ones hash to it, and
+the export's own entry. Originals encrypted to recipients are not
+decrypted (a note says so).
+
+Without sori, the bundle's own sori-bundle-spec.md gives every step; sori's
+source has a standalone verifier written from it alone (Go standard
+library only): go run ./verify/independent/cmd/sori-check-bundle DIR
 
 Without --log-key the bundle is checked against its own data/log-key.txt,
 which shows it is intact, not whose log it came from. Give the archive's

@@ -39,6 +39,8 @@ func TestExportVerifyBundleCLI(t *testing.T) {
 		{[]string{"export", ids[0]}, 2, "--out"},
 		{[]string{"export", "--out", filepath.Join(t.TempDir(), "b")}, 2, "name the items"},
 		{[]string{"export", "--out", filepath.Join(t.TempDir(), "b"), "--recipient", "age1bogus", ids[0]}, 2, "recipient"},
+		{[]string{"export", "--out", filepath.Join(t.TempDir(), "b"), "--recipient", "ssh-dss AAAAB3NzaC1kc3M=", ids[0]}, 2, "recipient"},
+		{[]string{"export", "--out", filepath.Join(t.TempDir(), "b"), "--recipient", "", ids[0]}, 2, "recipient"},
 		{[]string{"export", "--out", busy, ids[0]}, 1, "not empty"},
 		{[]string{"export", "--out", filepath.Join(t.TempDir(), "b"), "ffffffff"}, 1, "not found"},
 		{[]string{"verify-bundle"}, 2, "exactly one"},
@@ -87,12 +89,12 @@ func TestExportVerifyBundleCLI(t *testing.T) {
 	}
 
 	// A changed byte: exit 1, one line per finding.
-	orig := filepath.Join(dir, "data", "items", ids[0], "original")
+	orig := filepath.Join(dir, "data", "items", ids[0], "original.txt")
 	b, _ := os.ReadFile(orig)
 	b[0] ^= 1
 	os.WriteFile(orig, b, 0o600)
 	code, stdout, stderr = outsider.run("", "verify-bundle", dir)
-	if code != 1 || !strings.Contains(stdout, "bag\tdata/items/"+ids[0]+"/original\t") || !strings.Contains(stderr, "finding(s)") {
+	if code != 1 || !strings.Contains(stdout, "bag\tdata/items/"+ids[0]+"/original.txt\t") || !strings.Contains(stderr, "finding(s)") {
 		t.Errorf("tampered bundle: exit %d\n%s%s", code, stdout, stderr)
 	}
 	b[0] ^= 1
@@ -118,7 +120,7 @@ func TestExportVerifyBundleCLI(t *testing.T) {
 		res.Path != dir2 || res.Items != 1 || !res.Encrypted || len(res.Bundle) != 32 || res.Checkpoint == "" {
 		t.Errorf("export --json: %v %+v", err, res)
 	}
-	if _, err := os.Stat(filepath.Join(dir2, "data", "items", ids[0], "original.age")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir2, "data", "items", ids[0], "original.txt.age")); err != nil {
 		t.Error(err)
 	}
 	code, _, stderr = outsider.run("", "verify-bundle", "--log-key", key, dir2)

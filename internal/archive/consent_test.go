@@ -181,7 +181,7 @@ func exportErr(t *testing.T, a *Archive, ids ...evidence.ID) (*Export, error) {
 	for _, id := range ids {
 		refs = append(refs, id.String())
 	}
-	return a.Export(context.Background(), refs, "")
+	return a.Export(context.Background(), refs, nil)
 }
 
 func TestExportFollowsConsent(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/model"
+	"sori/internal/seal"
 	"sori/internal/store"
 )
 
@@ -33,6 +34,7 @@ type Export struct {
 	Testimonies []ExportRecord
 	Entry       ExportEntry            // the export's own custody entry
 	Actors      map[string]ExportActor // by key ID: everyone who signed an entry here
+	Recipients  []string               // the outside age recipients, canonical and sorted; none: plaintext
 	Digest      evidence.Digest        // what the export entry's digest commits to (see ExportManifest)
 	Manifest    []byte                 // canonical JSON the digest is of
 
@@ -65,20 +67,21 @@ type ExportActor struct {
 
 // exportManifest is what the export entry's digest commits to.
 type exportManifest struct {
-	V         int      `json:"v"`
-	Bundle    string   `json:"bundle"`
-	Items     []string `json:"items"` // sorted
-	Recipient string   `json:"recipient,omitempty"`
+	V          int      `json:"v"` // 2 since bundle format 2 (several recipients)
+	Bundle     string   `json:"bundle"`
+	Items      []string `json:"items"`                // sorted
+	Recipients []string `json:"recipients,omitempty"` // canonical, sorted (seal.CanonicalRecipients)
 }
 
 // Export records an export of the items refs (IDs or unique prefixes) to
-// recipient ("" for plaintext) as a custody entry, seals the log, and
+// recipients (none for plaintext; X25519 or SSH, put in canonical form by
+// seal.CanonicalRecipients) as a custody entry, seals the log, and
 // returns what the bundle needs, the consent records of the items'
 // testimonies included. Items their testimony's consent does not allow to
 // leave are refused first, all named in one evidence.ErrInvalid error,
 // with nothing logged (see exportRefused). The plaintext is read separately through
 // Export.Open (the export entry records the read).
-func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (*Export, error) {
+func (a *Archive) Export(ctx context.Context, refs []string, recipients []string) (*Export, error) {
 	if err := a.allow(OpExport); err != nil {
 		return nil, err
 	}
@@ -98,12 +101,18 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
+	if len(recipients) > 0 {
+		var err error
+		if recipients, err = seal.CanonicalRecipients(recipients); err != nil {
+			return nil, err
+		}
+	}
 	consents, err := a.exportRefused(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	bundle := evidence.NewID().String()
-	m := exportManifest{V: 1, Bundle: bundle, Recipient: recipient}
+	m := exportManifest{V: 2, Bundle: bundle, Recipients: recipients}
 	for _, id := range ids {
 		m.Items = append(m.Items, id.String())
 	}
@@ -134,7 +143,7 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipient string) (
 	a.pin(cp)
 
 	x := &Export{a: a, ID: bundle, Origin: a.Origin(), LogKey: a.cfg.LogKey, Checkpoint: cp, Actors: map[string]ExportActor{},
-		Digest: digest, Manifest: manifest}
+		Recipients: recipients, Digest: digest, Manifest: manifest}
 	users, err := a.db.Users(ctx)
 	if err != nil {
 		return nil, err

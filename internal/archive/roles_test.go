@@ -241,7 +241,7 @@ var calls = map[string]call{
 		return err
 	}},
 	"Archive.Export": {OpExport, func(t *testing.T, f *roleFixture, a *Archive) error {
-		_, err := a.Export(t.Context(), []string{f.item}, "")
+		_, err := a.Export(t.Context(), []string{f.item}, nil)
 		return err
 	}},
 	"Archive.Consent": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {

@@ -3,6 +3,7 @@ package bundle
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -41,8 +42,9 @@ func CheckDir(dir string) error {
 
 // Write writes the export x as a bag in dir, reading each item's plaintext
 // through open (which must authenticate it, as archive.Inspector.OpenItem
-// does). With a recipient ("age1…"), originals are written only as age
-// files encrypted to it, and no plaintext of theirs touches the disk.
+// does). With recipients (x.Recipients: age X25519 or SSH keys), originals
+// are written only as age files encrypted to all of them, and no plaintext
+// of theirs touches the disk.
 //
 // The bag is assembled in a hidden temporary directory beside dir and
 // renamed into place once complete and synced, so a failed or interrupted
@@ -50,12 +52,12 @@ func CheckDir(dir string) error {
 // hidden ".<dir>.partial-*" directory, which Write removes on failure).
 // dir must not exist or be empty. Directories are created 0700 and files
 // 0600: a plaintext bag is as sensitive as the testimony in it.
-func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), dir, recipient string) (err error) {
+func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), dir string) (err error) {
 	if err := CheckDir(dir); err != nil {
 		return err
 	}
-	if recipient != "" {
-		if err := seal.CheckRecipient(recipient); err != nil {
+	if len(x.Recipients) > 0 {
+		if _, err := seal.CanonicalRecipients(x.Recipients); err != nil {
 			return err
 		}
 	}
@@ -77,8 +79,8 @@ func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.Rea
 			os.RemoveAll(tmp)
 		}
 	}()
-	w := &writer{root: tmp, sums: map[string][]byte{}}
-	if err := w.payload(ctx, x, open, recipient); err != nil {
+	w := &writer{root: tmp, sums: map[string]sums{}}
+	if err := w.payload(ctx, x, open); err != nil {
 		return err
 	}
 	info := []string{
@@ -88,24 +90,32 @@ func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.Rea
 		fmt.Sprintf("External-Description: sori court bundle of %d item(s) with their custody, proven against a checkpoint of %d entries of %s", len(x.Items), x.Checkpoint.Size, x.Origin),
 		fmt.Sprintf("Payload-Oxum: %d.%d", w.octets, len(w.sums)),
 		"Bag-Software-Agent: sori",
+		InfoProfile + ": " + ProfileID,
 		fmt.Sprintf("%s: %d", InfoVersion, Version),
 		InfoOrigin + ": " + x.Origin,
 	}
-	payload := w.manifest("data/")
-	if err := w.bytes(BagItFile, []byte(BagItText)); err != nil {
+	payload := w.filesUnder("data/")
+	tagFiles := []struct {
+		name string
+		text []byte
+	}{
+		{BagItFile, []byte(BagItText)},
+		{BagInfoFile, []byte(strings.Join(info, "\n") + "\n")},
+		{ManifestFile, manifestText(payload, false)},
+		{ManifestSHA512File, manifestText(payload, true)},
+		{SpecFile, []byte(Spec)},
+	}
+	tags := map[string]sums{}
+	for _, f := range tagFiles {
+		if err := w.bytes(f.name, f.text); err != nil {
+			return err
+		}
+		tags[f.name] = w.sums[f.name]
+	}
+	if err := w.bytes(TagManifestFile, manifestText(tags, false)); err != nil {
 		return err
 	}
-	if err := w.bytes(BagInfoFile, []byte(strings.Join(info, "\n")+"\n")); err != nil {
-		return err
-	}
-	if err := w.bytes(ManifestFile, payload); err != nil {
-		return err
-	}
-	tags := map[string][]byte{}
-	for _, p := range []string{BagItFile, BagInfoFile, ManifestFile} {
-		tags[p] = w.sums[p]
-	}
-	if err := w.bytes(TagManifestFile, manifestText(tags)); err != nil {
+	if err := w.bytes(TagManifestSHA512File, manifestText(tags, true)); err != nil {
 		return err
 	}
 	if err := syncTree(tmp); err != nil {
@@ -124,7 +134,7 @@ func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.Rea
 }
 
 // payload writes everything under data/.
-func (w *writer) payload(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), recipient string) error {
+func (w *writer) payload(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error)) error {
 	if err := w.bytes(ReadmeFile, []byte(readme)); err != nil {
 		return err
 	}
@@ -157,7 +167,7 @@ func (w *writer) payload(ctx context.Context, x *archive.Export, open func(store
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := w.item(ctx, x, xi, open, recipient); err != nil {
+		if err := w.item(ctx, x, xi, open); err != nil {
 			return fmt.Errorf("item %s: %w", xi.Item.ID, err)
 		}
 	}
@@ -185,12 +195,18 @@ func (w *writer) record(x *archive.Export, root string, xc archive.ExportRecord)
 	return nil
 }
 
-func (w *writer) item(ctx context.Context, x *archive.Export, xi archive.ExportItem, open func(store.Item) (io.ReadCloser, error), recipient string) error {
+func (w *writer) item(ctx context.Context, x *archive.Export, xi archive.ExportItem, open func(store.Item) (io.ReadCloser, error)) error {
 	d := path.Join(ItemsDir, xi.Item.ID.String())
-	m := Metadata{V: 1, Item: xi.Item.ID, SHA256: xi.Item.SHA256, Size: xi.Item.Size, Original: OriginalFile}
-	if recipient != "" {
-		m.Original, m.EncryptedTo = OriginalAgeFile, recipient
+	if len(xi.Versions) == 0 {
+		return fmt.Errorf("%w: no record version", evidence.ErrDamaged)
 	}
+	first, err := evidence.UnmarshalItemRecord(xi.Versions[0].Record)
+	if err != nil {
+		return err
+	}
+	encrypted := len(x.Recipients) > 0
+	m := Metadata{V: 2, Item: xi.Item.ID, SHA256: xi.Item.SHA256, Size: xi.Item.Size,
+		Original: OriginalName(first.Filename, encrypted), EncryptedTo: x.Recipients}
 	for _, v := range xi.Versions {
 		m.Versions = append(m.Versions, MetadataVersion{Version: v.Version, Record: string(v.Record), Digest: v.Digest,
 			CreatedAt: v.CreatedAt.UTC(), Actor: v.Actor})
@@ -215,12 +231,12 @@ func (w *writer) item(ctx context.Context, x *archive.Export, xi archive.ExportI
 	src := io.TeeReader(&ctxReader{ctx, rc}, h)
 	var n int64
 	err = w.file(path.Join(d, m.Original), func(f io.Writer) error {
-		if recipient == "" {
+		if !encrypted {
 			c, err := io.Copy(f, src)
 			n = c
 			return err
 		}
-		enc, err := seal.EncryptTo(f, recipient)
+		enc, err := seal.EncryptTo(f, x.Recipients)
 		if err != nil {
 			return err
 		}
@@ -259,12 +275,15 @@ func (w *writer) entry(x *archive.Export, e archive.ExportEntry, name, proofName
 	return w.bytes(proofName, e.Proof)
 }
 
-// writer creates the files of a bag and remembers their SHA-256.
+// writer creates the files of a bag and remembers their digests.
 type writer struct {
 	root   string
-	sums   map[string][]byte // by bag path
-	octets int64             // payload bytes
+	sums   map[string]sums // by bag path
+	octets int64           // payload bytes
 }
+
+// sums are a file's digests for the two manifests.
+type sums struct{ sha256, sha512 []byte }
 
 func (w *writer) file(name string, fill func(io.Writer) error) error {
 	p := filepath.Join(w.root, filepath.FromSlash(name))
@@ -275,8 +294,8 @@ func (w *writer) file(name string, fill func(io.Writer) error) error {
 	if err != nil {
 		return err
 	}
-	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(f, h)}
+	h, h512 := sha256.New(), sha512.New()
+	cw := &countWriter{w: io.MultiWriter(f, h, h512)}
 	if err := fill(cw); err != nil {
 		f.Close()
 		return err
@@ -288,7 +307,7 @@ func (w *writer) file(name string, fill func(io.Writer) error) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	w.sums[name] = h.Sum(nil)
+	w.sums[name] = sums{h.Sum(nil), h512.Sum(nil)}
 	if strings.HasPrefix(name, "data/") {
 		w.octets += cw.n
 	}
@@ -307,29 +326,34 @@ func (w *writer) json(name string, v any) error {
 	return w.bytes(name, append(b, '\n'))
 }
 
-// manifest returns the manifest of the files under prefix.
-func (w *writer) manifest(prefix string) []byte {
-	m := map[string][]byte{}
+// filesUnder returns the digests of the files under prefix.
+func (w *writer) filesUnder(prefix string) map[string]sums {
+	m := map[string]sums{}
 	for p, s := range w.sums {
 		if strings.HasPrefix(p, prefix) {
 			m[p] = s
 		}
 	}
-	return manifestText(m)
+	return m
 }
 
-// manifestText formats a BagIt manifest: "<hex>  <path>" per line, sorted
-// by path (the layout `sha256sum -c` reads). sori's paths never need the
-// percent-encoding RFC 8493 prescribes for CR, LF and "%".
-func manifestText(sums map[string][]byte) []byte {
-	paths := make([]string, 0, len(sums))
-	for p := range sums {
+// manifestText formats a BagIt manifest of SHA-256 (or SHA-512):
+// "<hex>  <path>" per line, sorted by path (the layout `sha256sum -c` and
+// `sha512sum -c` read). sori's paths never need the percent-encoding RFC
+// 8493 prescribes for CR, LF and "%".
+func manifestText(files map[string]sums, sha512 bool) []byte {
+	paths := make([]string, 0, len(files))
+	for p := range files {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	var b strings.Builder
 	for _, p := range paths {
-		fmt.Fprintf(&b, "%x  %s\n", sums[p], p)
+		sum := files[p].sha256
+		if sha512 {
+			sum = files[p].sha512
+		}
+		fmt.Fprintf(&b, "%x  %s\n", sum, p)
 	}
 	return []byte(b.String())
 }
@@ -395,21 +419,24 @@ of one of those), which is what shows that the consent applies to them
 const readme = `sori court bundle
 
 This is a BagIt bag (RFC 8493) exported from a sori evidence archive. It holds
-items (data/items/<id>/original, or original.age when encrypted to a
-recipient with age), every version of their metadata, their chain-of-custody
-entries, and for each entry a proof (c2sp.org/tlog-proof) that it is in the
-archive's tamper-evident log, as of the signed checkpoint data/checkpoint.txt
-made by the log key data/log-key.txt.
+items (data/items/<id>/original.<ext>, or original.<ext>.age when encrypted
+with age to the recipients), every version of their metadata, their
+chain-of-custody entries, and for each entry a proof (c2sp.org/tlog-proof)
+that it is in the archive's tamper-evident log, as of the signed checkpoint
+data/checkpoint.txt made by the log key data/log-key.txt.
 
-To check it without sori:
+The bag carries its own specification: ../sori-bundle-spec.md gives the
+layout, the byte formulas and every step of checking it without sori.
+In short:
   1. sha256sum -c tagmanifest-sha256.txt && sha256sum -c manifest-sha256.txt
-     (and no file under data/ is missing from manifest-sha256.txt);
+     (or sha512sum with the -sha512 manifests), and no file under data/ is
+     missing from the manifests;
   2. compare data/log-key.txt with the log key you obtained independently;
-  3. verify each entry and proof as described in sori's docs/bundle.md
-     ("Verifying without sori"), which gives every byte layout.
+  3. verify each entry and proof as sori-bundle-spec.md describes.
 With sori: sori verify-bundle --log-key-file KEYFILE THIS-DIRECTORY
 
-If originals are age files, decrypt with the recipient's identity
-(age -d -i key.txt original.age > original) and compare its SHA-256 with
-"sha256" in metadata.json.
+If originals are age files, any one recipient decrypts with stock age
+(age -d -i KEY original.txt.age > original.txt; KEY is an age identity file
+or the SSH private key) and compares its SHA-256 with "sha256" in
+metadata.json.
 `

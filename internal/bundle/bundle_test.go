@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -69,13 +71,13 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) export(t *testing.T, recipient string) *archive.Export {
+func (f *fixture) export(t *testing.T, recipients ...string) *archive.Export {
 	t.Helper()
 	var refs []string
 	for _, id := range f.ids {
 		refs = append(refs, id.String())
 	}
-	x, err := f.a.Export(context.Background(), refs, recipient)
+	x, err := f.a.Export(context.Background(), refs, recipients)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,21 +125,23 @@ func checkClean(t *testing.T, dir string) *verify.Report {
 
 func TestWriteLayout(t *testing.T) {
 	f := newFixture(t)
-	x := f.export(t, "")
+	x := f.export(t)
 	dir := filepath.Join(t.TempDir(), "bundle")
-	if err := bundle.Write(context.Background(), x, f.open, dir, ""); err != nil {
+	if err := bundle.Write(context.Background(), x, f.open, dir); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{".", "bag-info.txt", "bagit.txt", "data", "data/README.txt", "data/checkpoint.txt", "data/consent",
 		"data/consent/README.txt", "data/export", "data/export/entry.json", "data/export/entry.tlog-proof",
-		"data/export/manifest.json", "data/items", "data/log-key.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt"}
+		"data/export/manifest.json", "data/items", "data/log-key.txt", "manifest-sha256.txt", "manifest-sha512.txt",
+		"sori-bundle-spec.md", "tagmanifest-sha256.txt", "tagmanifest-sha512.txt"}
 	for name, id := range f.ids {
 		d := "data/items/" + id.String()
-		want = append(want, d, d+"/original", d+"/metadata.json", d+"/custody")
+		original := "original" + filepath.Ext(name) // .txt, .bin: the extension travels
+		want = append(want, d, d+"/"+original, d+"/metadata.json", d+"/custody")
 		for _, e := range itemEntries(x, id) {
 			want = append(want, fmt.Sprintf("%s/custody/%d.json", d, e.Seq), fmt.Sprintf("%s/custody/%d.tlog-proof", d, e.Seq))
 		}
-		got, err := os.ReadFile(filepath.Join(dir, d, "original"))
+		got, err := os.ReadFile(filepath.Join(dir, d, original))
 		if err != nil || !bytes.Equal(got, testFiles[name]) {
 			t.Errorf("%s: original differs (%v)", name, err)
 		}
@@ -167,7 +171,7 @@ func TestWriteLayout(t *testing.T) {
 	}
 	if len(m.Versions) != 2 || !strings.Contains(m.Versions[1].Record, "첫 면담") ||
 		!strings.Contains(m.Versions[1].Record, `"prev":"`+m.Versions[0].Digest.String()) ||
-		m.SHA256 != sha256.Sum256(testFiles["w17-ko.txt"]) || m.Original != "original" || m.EncryptedTo != "" {
+		m.SHA256 != sha256.Sum256(testFiles["w17-ko.txt"]) || m.Original != "original.txt" || m.EncryptedTo != nil || m.V != 2 {
 		t.Errorf("metadata: %+v", m)
 	}
 	// Entries and proofs are exactly the export's bytes.
@@ -183,10 +187,31 @@ func TestWriteLayout(t *testing.T) {
 		}
 	}
 	info, _ := os.ReadFile(filepath.Join(dir, "bag-info.txt"))
-	for _, line := range []string{"External-Identifier: " + x.ID, "Sori-Bundle-Version: 1", "Sori-Log-Origin: " + x.Origin, "Payload-Oxum: "} {
+	for _, line := range []string{"External-Identifier: " + x.ID, "Sori-Bundle-Version: 2", "Sori-Log-Origin: " + x.Origin, "Payload-Oxum: ",
+		"BagIt-Profile-Identifier: " + bundle.ProfileID} {
 		if !strings.Contains(string(info), line) {
 			t.Errorf("bag-info.txt lacks %q:\n%s", line, info)
 		}
+	}
+	// The specification travels as a tag file, covered by both tag
+	// manifests; both payload manifests list the same files.
+	if spec, _ := os.ReadFile(filepath.Join(dir, bundle.SpecFile)); string(spec) != bundle.Spec || len(spec) < 1000 {
+		t.Errorf("%s is not the specification (%d bytes)", bundle.SpecFile, len(spec))
+	}
+	for _, tm := range []string{bundle.TagManifestFile, bundle.TagManifestSHA512File} {
+		b, _ := os.ReadFile(filepath.Join(dir, tm))
+		for _, f := range []string{bundle.BagItFile, bundle.BagInfoFile, bundle.ManifestFile, bundle.ManifestSHA512File, bundle.SpecFile} {
+			if !strings.Contains(string(b), "  "+f+"\n") {
+				t.Errorf("%s does not list %s:\n%s", tm, f, b)
+			}
+		}
+	}
+	m256, _ := os.ReadFile(filepath.Join(dir, bundle.ManifestFile))
+	m512, _ := os.ReadFile(filepath.Join(dir, bundle.ManifestSHA512File))
+	strip := regexp.MustCompile(`(?m)^[0-9a-f]+  `)
+	if l := strings.Count(string(m256), "\n"); l < 10 || string(strip.ReplaceAll(m256, nil)) != string(strip.ReplaceAll(m512, nil)) ||
+		!regexp.MustCompile(`^([0-9a-f]{128}  data/\S+\n)+$`).Match(m512) {
+		t.Errorf("the SHA-512 manifest does not list the payload as the SHA-256 one does:\n%s", m512)
 	}
 	r := checkClean(t, dir)
 	if r.Items != 3 || r.Versions != 4 || r.Entries != 5 {
@@ -214,7 +239,7 @@ func TestWriteRecipientNoPlaintext(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	x := f.export(t, k.Recipient())
 	dir := filepath.Join(t.TempDir(), "bundle")
-	if err := bundle.Write(context.Background(), x, f.open, dir, k.Recipient()); err != nil {
+	if err := bundle.Write(context.Background(), x, f.open, dir); err != nil {
 		t.Fatal(err)
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
@@ -232,36 +257,38 @@ func TestWriteRecipientNoPlaintext(t *testing.T) {
 				}
 			}
 		}
-		if strings.HasSuffix(p, "/original") {
+		if strings.Contains(p, "/original") && !strings.HasSuffix(p, ".age") {
 			t.Errorf("plaintext original %s", p)
 		}
-		if strings.HasSuffix(p, "/original.age") && !bytes.HasPrefix(b, []byte("age-encryption.org/v1\n")) {
+		if strings.HasSuffix(p, ".age") && !bytes.HasPrefix(b, []byte("age-encryption.org/v1\n")) {
 			t.Errorf("%s is not an age file", p)
 		}
 	}
 	var m bundle.Metadata
 	b, _ := os.ReadFile(filepath.Join(dir, "data/items", f.ids["scan.bin"].String(), "metadata.json"))
 	json.Unmarshal(b, &m)
-	if m.Original != "original.age" || m.EncryptedTo != k.Recipient() {
+	if m.Original != "original.bin.age" || len(m.EncryptedTo) != 1 || m.EncryptedTo[0] != k.Recipient() {
 		t.Errorf("metadata %+v", m)
 	}
 	r := checkClean(t, dir)
 	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "3 original(s)") {
 		t.Errorf("notes: %q", r.Notes)
 	}
-	if err := bundle.Write(context.Background(), x, f.open, filepath.Join(t.TempDir(), "b"), "age1notarecipient"); !errors.Is(err, evidence.ErrInvalid) {
+	bad := *x
+	bad.Recipients = []string{"age1notarecipient"}
+	if err := bundle.Write(context.Background(), &bad, f.open, filepath.Join(t.TempDir(), "b")); !errors.Is(err, evidence.ErrInvalid) {
 		t.Errorf("bad recipient: %v", err)
 	}
 }
 
 func TestWriteRefusesNonEmptyDir(t *testing.T) {
 	f := newFixture(t)
-	x := f.export(t, "")
+	x := f.export(t)
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "bundle")
 	os.Mkdir(dir, 0o700)
 	os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("mine"), 0o600)
-	if err := bundle.Write(context.Background(), x, f.open, dir, ""); !errors.Is(err, evidence.ErrExists) {
+	if err := bundle.Write(context.Background(), x, f.open, dir); !errors.Is(err, evidence.ErrExists) {
 		t.Errorf("non-empty dir: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "keep.txt")); string(b) != "mine" {
@@ -281,7 +308,7 @@ func TestWriteRefusesNonEmptyDir(t *testing.T) {
 	// An empty directory is fine.
 	empty := filepath.Join(parent, "empty")
 	os.Mkdir(empty, 0o700)
-	if err := bundle.Write(context.Background(), x, f.open, empty, ""); err != nil {
+	if err := bundle.Write(context.Background(), x, f.open, empty); err != nil {
 		t.Fatal(err)
 	}
 	checkClean(t, empty)
@@ -291,7 +318,7 @@ func TestWriteRefusesNonEmptyDir(t *testing.T) {
 // context, leaves neither the bag nor its temporary directory.
 func TestWriteFailureLeavesNoBag(t *testing.T) {
 	f := newFixture(t)
-	x := f.export(t, "")
+	x := f.export(t)
 	n := 0
 	cases := []struct {
 		name string
@@ -316,9 +343,11 @@ func TestWriteFailureLeavesNoBag(t *testing.T) {
 	}
 	for _, tc := range cases {
 		parent := t.TempDir()
-		for _, recipient := range []string{"", mustRecipient(t)} {
+		for _, recipients := range [][]string{nil, {mustRecipient(t)}} {
 			n = 0
-			err := bundle.Write(tc.ctx(), x, tc.open, filepath.Join(parent, "bundle"), recipient)
+			xr := *x
+			xr.Recipients = recipients
+			err := bundle.Write(tc.ctx(), &xr, tc.open, filepath.Join(parent, "bundle"))
 			if !errors.Is(err, tc.want) {
 				t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 			}
@@ -335,4 +364,33 @@ func mustRecipient(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return k.Recipient()
+}
+
+// TestProfileDocument: docs/bagit-profile-court-bundle-2.json, the BagIt
+// profile that bag-info.txt names, says what Write does.
+func TestProfileDocument(t *testing.T) {
+	b, err := os.ReadFile("../../docs/bagit-profile-court-bundle-2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Info struct {
+			ID      string `json:"BagIt-Profile-Identifier"`
+			Version string `json:"Version"`
+		} `json:"BagIt-Profile-Info"`
+		BagInfo   map[string]struct{ Values []string } `json:"Bag-Info"`
+		Manifests []string                             `json:"Manifests-Required"`
+		Tags      []string                             `json:"Tag-Manifests-Required"`
+		TagFiles  []string                             `json:"Tag-Files-Required"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Info.ID != bundle.ProfileID || p.Info.Version != fmt.Sprint(bundle.Version) ||
+		!slices.Equal(p.BagInfo[bundle.InfoProfile].Values, []string{bundle.ProfileID}) ||
+		!slices.Equal(p.BagInfo[bundle.InfoVersion].Values, []string{fmt.Sprint(bundle.Version)}) ||
+		!slices.Equal(p.Manifests, []string{"sha256", "sha512"}) || !slices.Equal(p.Tags, p.Manifests) ||
+		!slices.Equal(p.TagFiles, []string{bundle.SpecFile}) {
+		t.Errorf("the profile document disagrees with the writer: %+v", p)
+	}
 }

@@ -3,29 +3,40 @@
 // salts that let an outsider recompute each Merkle leaf, a C2SP tlog-proof
 // of every entry against one signed checkpoint, and the log's public key.
 //
-// docs/bundle.md is the contract for the layout and explains how to verify
-// a bundle without sori; verify.Bundle checks one, and verify/independent
-// follows docs/bundle.md to the letter. The types here are the JSON files
-// of a bundle (format version 1).
+// The specification, sori-bundle-spec.md here, is the contract for the
+// layout and every step of verifying a bundle without sori; each bundle
+// carries it; verify.Bundle checks one, and verify/independent
+// follows that specification to the letter. The types here are the JSON files
+// of a bundle (format version 2).
 package bundle
 
 import (
+	_ "embed"
+	"strings"
 	"time"
 
 	"sori/internal/evidence"
 )
 
 // Version is the bundle format version, written to bag-info.txt as
-// Sori-Bundle-Version. Readers refuse versions they do not know.
-const Version = 1
+// Sori-Bundle-Version. Readers refuse versions they do not know. Version 2
+// added several recipients (X25519 and SSH), SHA-512 manifests, the
+// BagIt-Profile-Identifier, originals named with their file extension, and
+// the specification as the tag file SpecFile.
+const Version = 2
 
 // Files and directories of a bag, relative to its root, with forward
 // slashes (as in the manifests).
 const (
-	BagItFile       = "bagit.txt"
-	BagInfoFile     = "bag-info.txt"
-	ManifestFile    = "manifest-sha256.txt"
-	TagManifestFile = "tagmanifest-sha256.txt"
+	BagItFile             = "bagit.txt"
+	BagInfoFile           = "bag-info.txt"
+	ManifestFile          = "manifest-sha256.txt"
+	ManifestSHA512File    = "manifest-sha512.txt"
+	TagManifestFile       = "tagmanifest-sha256.txt"
+	TagManifestSHA512File = "tagmanifest-sha512.txt"
+	// SpecFile is the bundle's own specification (Spec), a tag file: the
+	// layout and every step of verifying the bag without sori.
+	SpecFile = "sori-bundle-spec.md"
 
 	ReadmeFile     = "data/README.txt"
 	LogKeyFile     = "data/log-key.txt"
@@ -44,13 +55,23 @@ const (
 	ItemsDir = "data/items" // one directory per item, named by item ID
 
 	// Inside an item directory:
-	OriginalFile    = "original"     // the plaintext, byte for byte
-	OriginalAgeFile = "original.age" // or the plaintext encrypted to the recipient
-	MetadataFile    = "metadata.json"
-	ConsentRecord   = "record.json" // inside a consent or testimony directory (which has custody/ too)
-	CustodyDir      = "custody"     // <seq>.json (EntryFile) and <seq>.tlog-proof
-	ProofExt        = ".tlog-proof"
+	// OriginalFile is the name of the plaintext, byte for byte, before its
+	// extension (OriginalName); AgeExt ends it when it is encrypted to the
+	// recipients.
+	OriginalFile  = "original"
+	AgeExt        = ".age"
+	MetadataFile  = "metadata.json"
+	ConsentRecord = "record.json" // inside a consent or testimony directory (which has custody/ too)
+	CustodyDir    = "custody"     // <seq>.json (EntryFile) and <seq>.tlog-proof
+	ProofExt      = ".tlog-proof"
 )
+
+// Spec is the bundle format's specification (sori-bundle-spec.md in
+// this package): written into every bag as SpecFile, so that a verifier
+// needs nothing but the bag. docs/bundle.md points to it.
+//
+//go:embed sori-bundle-spec.md
+var Spec string
 
 // BagItText is the exact content of bagit.txt.
 const BagItText = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -59,6 +80,10 @@ const BagItText = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 const (
 	InfoVersion = "Sori-Bundle-Version"
 	InfoOrigin  = "Sori-Log-Origin"
+	// InfoProfile names the BagIt profile the bag follows (BagIt Profiles
+	// specification); ProfileID is sori's, one per format version.
+	InfoProfile = "BagIt-Profile-Identifier"
+	ProfileID   = "tag:sori.archive,2026:bagit-profile:court-bundle:2"
 )
 
 // AgeHeader starts every age file (the age v1 format).
@@ -66,13 +91,14 @@ const AgeHeader = "age-encryption.org/v1\n"
 
 // Metadata is data/items/<id>/metadata.json.
 type Metadata struct {
-	V        int             `json:"v"` // 1
+	V        int             `json:"v"` // 2
 	Item     evidence.ID     `json:"item"`
-	SHA256   evidence.Digest `json:"sha256"` // of the plaintext original
-	Size     int64           `json:"size"`   // of the plaintext original
-	Original string          `json:"original"`
-	// EncryptedTo is the age recipient original.age is encrypted to.
-	EncryptedTo string            `json:"encrypted_to,omitempty"`
+	SHA256   evidence.Digest `json:"sha256"`   // of the plaintext original
+	Size     int64           `json:"size"`     // of the plaintext original
+	Original string          `json:"original"` // OriginalName of the item
+	// EncryptedTo are the age recipients (canonical, sorted) the original
+	// is encrypted to; none for a plaintext original.
+	EncryptedTo []string          `json:"encrypted_to,omitempty"`
 	Versions    []MetadataVersion `json:"versions"` // oldest first
 }
 
@@ -118,4 +144,33 @@ type ConsentFileJSON struct {
 	// Versions are the record's versions, oldest first; Record is the
 	// canonical model record (docs/format.md "Model records").
 	Versions []MetadataVersion `json:"versions"`
+}
+
+// OriginalName is the file name of an item's original in its directory:
+// "original", then the extension of filename (the name the item had at
+// intake, from its version 1 record) when that is a dot and 1 to 16 ASCII
+// letters or digits, then ".age" when encrypted. Anything else in the
+// extension (spaces, other scripts, path tricks) is dropped, so a hostile
+// name cannot shape a path.
+func OriginalName(filename string, encrypted bool) string {
+	name := OriginalFile + Extension(filename)
+	if encrypted {
+		name += AgeExt
+	}
+	return name
+}
+
+// Extension returns filename's extension as OriginalName keeps it, with
+// its dot, or "".
+func Extension(filename string) string {
+	i := strings.LastIndexByte(filename, '.')
+	if i < 0 || len(filename)-i-1 < 1 || len(filename)-i-1 > 16 {
+		return ""
+	}
+	for _, r := range filename[i+1:] {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return ""
+		}
+	}
+	return filename[i:]
 }

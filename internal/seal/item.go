@@ -112,21 +112,3 @@ func (t tamperReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// EncryptTo returns a writer that encrypts to an outside age recipient
-// ("age1…"), for exports: stock `age -d -i KEY` decrypts the result.
-func EncryptTo(dst io.Writer, recipient string) (io.WriteCloser, error) {
-	r, err := age.ParseX25519Recipient(recipient)
-	if err != nil {
-		return nil, fmt.Errorf("%w: recipient %q is not an age X25519 recipient (age1…)", evidence.ErrInvalid, recipient)
-	}
-	return age.Encrypt(dst, r)
-}
-
-// CheckRecipient validates an age recipient string.
-func CheckRecipient(recipient string) error {
-	if _, err := age.ParseX25519Recipient(recipient); err != nil {
-		return fmt.Errorf("%w: recipient %q is not an age X25519 recipient (age1…)", evidence.ErrInvalid, recipient)
-	}
-	return nil
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -19,12 +20,12 @@ import (
 	"strings"
 )
 
-// Check verifies the bundle in dir by docs/bundle.md, steps 1 to 8, and
+// Check verifies the bundle in dir by its specification, steps 1 to 9, and
 // returns every problem found (none: the bundle passes). trustedKey, if
 // not empty, is the log key obtained independently (step 2). It returns an
 // error only if dir cannot be read at all.
 func Check(dir, trustedKey string) ([]string, error) {
-	c := &checker{dir: dir, files: map[string]bool{}, expected: map[string]bool{}}
+	c := &checker{dir: dir, files: map[string]bool{}, expected: map[string]bool{}, hashed: map[string]fileSums{}}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -61,6 +62,7 @@ type checker struct {
 	dir      string
 	files    map[string]bool // every file, by its path in the bag
 	expected map[string]bool // files under data/ that the layout names
+	hashed   map[string]fileSums
 	problems []string
 
 	key        LogKey
@@ -69,7 +71,7 @@ type checker struct {
 	cp         Checkpoint
 	cpOK       bool
 	bundleID   string
-	recipients map[string]bool // encrypted_to of every item
+	recipients map[string]bool // encrypted_to of every item, joined by "\n"
 }
 
 func (c *checker) fail(format string, a ...any) {
@@ -85,20 +87,39 @@ func (c *checker) read(name string) []byte {
 	return b
 }
 
-var manifestLine = regexp.MustCompile(`^([0-9a-f]{64})  (.+)$`)
+// head returns the first n bytes of a bag file (fewer if it is shorter
+// or cannot be read), without reading the rest: originals may be large.
+func (c *checker) head(name string, n int) []byte {
+	f, err := os.Open(filepath.Join(c.dir, filepath.FromSlash(name)))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	k, _ := io.ReadFull(f, b)
+	return b[:k]
+}
 
-// step1 checks bagit.txt, both manifests, and bag-info's version.
+var manifestLine = regexp.MustCompile(`^([0-9a-f]+)  (.+)$`)
+
+// step1 checks bagit.txt, the four manifests, the specification's
+// presence, and bag-info's version and profile.
 func (c *checker) step1() {
 	if b := c.read("bagit.txt"); string(b) != "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n" {
 		c.fail("bagit.txt: not the BagIt 1.0 declaration")
 	}
-	for _, m := range []string{"tagmanifest-sha256.txt", "manifest-sha256.txt"} {
-		payload := m == "manifest-sha256.txt"
+	tagManifest := map[string]bool{"tagmanifest-sha256.txt": true, "tagmanifest-sha512.txt": true}
+	for _, m := range []string{"tagmanifest-sha256.txt", "tagmanifest-sha512.txt", "manifest-sha256.txt", "manifest-sha512.txt"} {
+		payload := strings.HasPrefix(m, "manifest-")
+		digits := 64
+		if strings.HasSuffix(m, "sha512.txt") {
+			digits = 128
+		}
 		listed := map[string]bool{}
 		b := c.read(m)
 		for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
 			g := manifestLine.FindStringSubmatch(line)
-			if g == nil || listed[g[2]] || !fs.ValidPath(g[2]) {
+			if g == nil || len(g[1]) != digits || listed[g[2]] || !fs.ValidPath(g[2]) {
 				c.fail("%s: bad line %q", m, line)
 				continue
 			}
@@ -107,19 +128,23 @@ func (c *checker) step1() {
 				c.fail("%s: %s is missing", m, g[2])
 				continue
 			}
-			if sum, _ := fileSHA256(filepath.Join(c.dir, filepath.FromSlash(g[2]))); sum != g[1] {
+			sum256, sum512, _ := c.sums(g[2])
+			if sum := map[int]string{64: sum256, 128: sum512}[digits]; sum != g[1] {
 				c.fail("%s: %s: FAILED", m, g[2])
 			}
 		}
 		for f := range c.files {
 			inData := strings.HasPrefix(f, "data/")
-			if payload == inData && f != "tagmanifest-sha256.txt" && !listed[f] {
+			if payload == inData && !tagManifest[f] && !listed[f] {
 				c.fail("%s does not list %s", m, f)
 			}
-			if payload != inData && listed[f] {
-				c.fail("%s lists %s, which belongs in the other manifest", m, f)
+			if (payload != inData || tagManifest[f]) && listed[f] {
+				c.fail("%s lists %s, which belongs in no manifest or the other kind", m, f)
 			}
 		}
+	}
+	if !c.files[SpecFile] {
+		c.fail("%s: the specification is missing", SpecFile)
 	}
 	info := map[string]string{}
 	for _, line := range strings.Split(string(c.read("bag-info.txt")), "\n") {
@@ -128,8 +153,11 @@ func (c *checker) step1() {
 		}
 	}
 	c.bundleID = info["External-Identifier"]
-	if info["Sori-Bundle-Version"] != "1" {
-		c.fail("bag-info.txt: Sori-Bundle-Version is not 1")
+	if info["Sori-Bundle-Version"] != BundleVersion {
+		c.fail("bag-info.txt: Sori-Bundle-Version is not %s", BundleVersion)
+	}
+	if info["BagIt-Profile-Identifier"] != ProfileID {
+		c.fail("bag-info.txt: BagIt-Profile-Identifier is not %s", ProfileID)
 	}
 }
 
@@ -211,7 +239,7 @@ func (c *checker) step4(name string) (entry, string, bool) {
 	// 4.2
 	pub, err1 := base64.StdEncoding.DecodeString(f.ActorKey)
 	sig, err2 := base64.StdEncoding.DecodeString(f.Signature)
-	msg := append([]byte("sori custody entry v1\n"), E...)
+	msg := append([]byte(EntrySignaturePrefix), E...)
 	if err1 != nil || err2 != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, sig) {
 		c.fail("%s: the actor's signature does not verify", name)
 	}
@@ -249,11 +277,12 @@ func (c *checker) step4(name string) (entry, string, bool) {
 
 // metadata is metadata.json (docs/bundle.md, Layout).
 type metadata struct {
-	Item        string `json:"item"`
-	SHA256      string `json:"sha256"`
-	Size        int64  `json:"size"`
-	Original    string `json:"original"`
-	EncryptedTo string `json:"encrypted_to"`
+	V           int      `json:"v"`
+	Item        string   `json:"item"`
+	SHA256      string   `json:"sha256"`
+	Size        int64    `json:"size"`
+	Original    string   `json:"original"`
+	EncryptedTo []string `json:"encrypted_to"`
 	Versions    []struct {
 		Version int    `json:"version"`
 		Record  string `json:"record"`
@@ -261,11 +290,12 @@ type metadata struct {
 	} `json:"versions"`
 }
 
-// record is the part of an item record step 5.1 reads.
+// record is the part of an item record steps 5.1 and 5.3 read.
 type record struct {
-	Item    string  `json:"item"`
-	Version int     `json:"version"`
-	Prev    *string `json:"prev"`
+	Item     string  `json:"item"`
+	Version  int     `json:"version"`
+	Prev     *string `json:"prev"`
+	Filename string  `json:"filename"`
 }
 
 // step5 checks one item: records, entries, original.
@@ -278,13 +308,13 @@ func (c *checker) step5(id string) {
 		return
 	}
 	// 5.1
-	if m.Item != id {
-		c.fail("%smetadata.json: item is %q", dir, m.Item)
+	if m.V != 2 || m.Item != id {
+		c.fail("%smetadata.json: v is %d and item is %q", dir, m.V, m.Item)
 	}
 	if len(m.Versions) == 0 {
 		c.fail("%smetadata.json: no versions", dir)
 	}
-	prev := ""
+	prev, filename := "", ""
 	for i, v := range m.Versions {
 		sum := sha256.Sum256([]byte(v.Record))
 		var r record
@@ -300,6 +330,9 @@ func (c *checker) step5(id string) {
 			c.fail("%smetadata.json: version %d: prev is not the digest of the version before", dir, v.Version)
 		}
 		prev = v.Digest
+		if i == 0 {
+			filename = r.Filename
+		}
 	}
 	// 5.2
 	logged := map[int]bool{}
@@ -334,30 +367,52 @@ func (c *checker) step5(id string) {
 		}
 	}
 	// 5.3
-	plain, sealed := c.files[dir+"original"], c.files[dir+"original.age"]
+	name := "original" + Extension(filename)
+	if len(m.EncryptedTo) > 0 {
+		name += ".age"
+	}
+	if m.Original != name {
+		c.fail("%smetadata.json: original is %q, not %q", dir, m.Original, name)
+	}
+	for f := range c.files {
+		if rest, ok := strings.CutPrefix(f, dir); ok && f != dir+name && rest != "metadata.json" && !strings.HasPrefix(rest, "custody/") {
+			c.fail("%s: not the item's original %s", f, name)
+		}
+	}
+	c.expected[dir+name] = true
 	switch {
-	case plain == sealed:
-		c.fail("%s: not exactly one of original and original.age", dir)
-	case plain && (m.Original != "original" || m.EncryptedTo != ""):
-		c.fail("%smetadata.json does not describe a plaintext original", dir)
-	case sealed && (m.Original != "original.age" || m.EncryptedTo == ""):
-		c.fail("%smetadata.json does not describe an encrypted original", dir)
-	case plain:
-		c.expected[dir+"original"] = true
-		sum, size := fileSHA256(filepath.Join(c.dir, filepath.FromSlash(dir+"original")))
+	case !c.files[dir+name]:
+		c.fail("%s%s: missing", dir, name)
+	case len(m.EncryptedTo) == 0:
+		sum, _, size := c.sums(dir + name)
 		if sum != m.SHA256 || size != m.Size {
-			c.fail("%soriginal: SHA-256 or size is not the item's", dir)
+			c.fail("%s%s: SHA-256 or size is not the item's", dir, name)
 		}
 	default:
-		c.expected[dir+"original.age"] = true
-		if !bytes.HasPrefix(c.read(dir+"original.age"), []byte("age-encryption.org/v1\n")) {
-			c.fail("%soriginal.age: not an age file", dir)
+		if !bytes.Equal(c.head(dir+name, len(AgeHeader)), []byte(AgeHeader)) {
+			c.fail("%s%s: not an age file", dir, name)
 		}
 	}
 	if c.recipients == nil {
 		c.recipients = map[string]bool{}
 	}
-	c.recipients[m.EncryptedTo] = true
+	c.recipients[strings.Join(m.EncryptedTo, "\n")] = true
+}
+
+// Extension is step 5.3's <ext>: from the last "." of filename to its
+// end, when 1 to 16 ASCII letters or digits follow the dot; else "".
+func Extension(filename string) string {
+	i := strings.LastIndex(filename, ".")
+	ext := filename[i+1:]
+	if i < 0 || len(ext) < 1 || len(ext) > 16 {
+		return ""
+	}
+	for _, r := range ext {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return ""
+		}
+	}
+	return "." + ext
 }
 
 // step6 checks the export entry and manifest.
@@ -366,9 +421,10 @@ func (c *checker) step6(items []string) {
 	mb := c.read("data/export/manifest.json")
 	e, content, ok := c.step4("data/export/entry.json")
 	var m struct {
-		Bundle    string   `json:"bundle"`
-		Items     []string `json:"items"`
-		Recipient string   `json:"recipient"`
+		V          int      `json:"v"`
+		Bundle     string   `json:"bundle"`
+		Items      []string `json:"items"`
+		Recipients []string `json:"recipients"`
 	}
 	if err := json.Unmarshal(mb, &m); err != nil {
 		c.fail("data/export/manifest.json: %v", err)
@@ -379,12 +435,12 @@ func (c *checker) step6(items []string) {
 		e.Digest != hex.EncodeToString(sum[:]) || !c.cpOK || uint64(e.Seq) != c.cp.Size-1) {
 		c.fail("data/export/entry.json: not the export of this bundle as the newest entry of the checkpoint")
 	}
-	if m.Bundle != c.bundleID || strings.Join(m.Items, ",") != strings.Join(items, ",") {
-		c.fail("data/export/manifest.json: bundle or items differ from the bag")
+	if m.V != 2 || m.Bundle != c.bundleID || strings.Join(m.Items, ",") != strings.Join(items, ",") {
+		c.fail("data/export/manifest.json: version, bundle or items differ from the bag")
 	}
 	for r := range c.recipients {
-		if r != m.Recipient {
-			c.fail("data/export/manifest.json: recipient %q, but an item is encrypted to %q", m.Recipient, r)
+		if r != strings.Join(m.Recipients, "\n") {
+			c.fail("data/export/manifest.json: recipients %q, but an item is encrypted to %q", m.Recipients, r)
 		}
 	}
 }
@@ -417,16 +473,27 @@ func (c *checker) itemDirs() []string {
 	return ids
 }
 
-func fileSHA256(p string) (string, int64) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", -1
+// fileSums are a file's SHA-256 and SHA-512 in hex, and its size (-1 if
+// it cannot be read).
+type fileSums struct {
+	sha256, sha512 string
+	size           int64
+}
+
+// sums returns the digests of a bag file, reading it once however many
+// manifests and steps ask.
+func (c *checker) sums(name string) (string, string, int64) {
+	if s, ok := c.hashed[name]; ok {
+		return s.sha256, s.sha512, s.size
 	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", -1
+	s := fileSums{size: -1}
+	if f, err := os.Open(filepath.Join(c.dir, filepath.FromSlash(name))); err == nil {
+		h, h512 := sha256.New(), sha512.New()
+		if n, err := io.Copy(io.MultiWriter(h, h512), f); err == nil {
+			s = fileSums{hex.EncodeToString(h.Sum(nil)), hex.EncodeToString(h512.Sum(nil)), n}
+		}
+		f.Close()
 	}
-	return hex.EncodeToString(h.Sum(nil)), n
+	c.hashed[name] = s
+	return s.sha256, s.sha512, s.size
 }

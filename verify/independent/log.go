@@ -1,10 +1,11 @@
 // Package independent is a second, deliberately separate verifier of sori
-// court bundles, written from docs/bundle.md ("Verifying without sori")
-// alone. It imports only the standard library — none of sori's packages,
+// court bundles, written from the bundle specification alone (the tag file
+// sori-bundle-spec.md every bundle carries; internal/bundle holds its source). It imports only the standard library — none of sori's packages,
 // nor the transparency-log or signed-note libraries sori itself uses — so
 // that a mistake shared by sori's writer and its own verifier, or a gap
 // between them and the published text, shows up as a disagreement. Each
-// function names the step of docs/bundle.md it implements. Production
+// function names the step of the specification it implements; the command
+// in cmd/sori-check-bundle runs Check on a directory. Production
 // verification is verify.Bundle; this package exists to keep the document
 // honest and to show that a court's own programmer can do the same.
 package independent
@@ -20,6 +21,17 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+)
+
+// Constants of the specification. A test checks that each appears in the
+// specification's text, so the two cannot drift apart.
+const (
+	BundleVersion        = "2"                                                  // Sori-Bundle-Version (step 1)
+	ProfileID            = "tag:sori.archive,2026:bagit-profile:court-bundle:2" // BagIt-Profile-Identifier (step 1)
+	SpecFile             = "sori-bundle-spec.md"                                // the specification, a tag file (step 1)
+	LeafPrefix           = "sori leaf v1"                                       // leaf data (step 4.3)
+	EntrySignaturePrefix = "sori custody entry v1\n"                            // signed message (step 4.2)
+	AgeHeader            = "age-encryption.org/v1\n"                            // an encrypted original (step 5.3)
 )
 
 // Hash is a SHA-256 value.
@@ -143,7 +155,7 @@ func OpenCheckpoint(note []byte, key LogKey) (Checkpoint, error) {
 func LeafData(salt, content []byte, entry []byte) Hash {
 	es := sha256.Sum256(entry)
 	h := sha256.New()
-	h.Write([]byte("sori leaf v1"))
+	h.Write([]byte(LeafPrefix))
 	h.Write([]byte{0x00})
 	h.Write(salt)
 	h.Write(content)

@@ -1,0 +1,65 @@
+// Command sori-check-bundle checks a sori court bundle by the
+// specification the bundle carries (sori-bundle-spec.md), with nothing but
+// the Go standard library and the bundle: no sori code, no archive, no
+// passphrase.
+//
+//	go run ./verify/independent/cmd/sori-check-bundle [-log-key NAME+HASH+KEY] BUNDLE
+//
+// It prints each problem on its own line and exits 0 when there is none,
+// 1 when there are, and 2 when it could not run. Without -log-key the
+// bundle is checked against its own data/log-key.txt, which shows that it
+// is intact, not whose log it came from.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"sori/verify/independent"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sori-check-bundle", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	key := fs.String("log-key", "", "the log verifier key you obtained independently (NAME+HASH+KEY)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sori-check-bundle [-log-key NAME+HASH+KEY] BUNDLE")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	dir := fs.Arg(0)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		fmt.Fprintf(stderr, "sori-check-bundle: %s is not a directory\n", dir)
+		return 2
+	}
+	problems, err := independent.Check(dir, *key)
+	if err != nil {
+		fmt.Fprintf(stderr, "sori-check-bundle: could not run: %v\n", err)
+		return 2
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stdout, p)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stderr, "sori-check-bundle: %d problem(s)\n", len(problems))
+		return 1
+	}
+	trust := "its own data/log-key.txt"
+	if *key != "" {
+		trust = "the log key given"
+	}
+	fmt.Fprintf(stderr, "sori-check-bundle: OK, checked against %s\n", trust)
+	return 0
+}
