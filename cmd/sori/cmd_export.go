@@ -81,7 +81,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("export")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
-	fs.Var(&recipients, "recipient", "")
+	fs.Var(&recipients, "recipient", repeatable)
 	fs.BoolVar(&asJSON, "json", false, "")
 	ids, err := parse(fs, args)
 	if err != nil {
