@@ -442,7 +442,11 @@ func (t *tokenizer) flushWord() {
 	s, e := t.wS, t.wE
 	var keys [][]keyID
 	if t.wAlpha && len(tok) <= maxSegWord {
-		keys = t.wordKeys(tok, t.hyphenNext(e))
+		if t.mode == modeKeys {
+			keys = queryWordKeys(tok, t.hyphenNext(e))
+		} else {
+			keys = t.wordKeys(tok, t.hyphenNext(e))
+		}
 	}
 	switch t.mode {
 	case modeDoc:
