@@ -182,6 +182,10 @@ func latinName(parts []string) ([]string, bool) {
 	if len(parts) == 0 {
 		return nil, false
 	}
+	if len(parts) == 1 && !strings.ContainsFunc(parts[0], isHyphen) {
+		alts := oneWordNames(parts[0])
+		return alts, len(alts) > 0
+	}
 	counts := make([]int, len(parts))
 	syllables := 0
 	for i, p := range parts {
@@ -197,10 +201,6 @@ func latinName(parts []string) ([]string, bool) {
 		syllables += counts[i]
 	}
 	n := len(parts)
-	if n == 1 && !strings.ContainsFunc(parts[0], isHyphen) {
-		alts := oneWordNames(parts[0])
-		return alts, len(alts) > 0
-	}
 	// The other readings of each given-name part, and the most syllables
 	// any reading has.
 	type resplit struct {

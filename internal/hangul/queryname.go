@@ -191,7 +191,8 @@ func resplits(p string, now int) []string {
 
 // oneWordNames reads a romanized word with no hyphen as a whole name
 // written as one word ("Bakcheolmin", "Kimjongil"): a listed surname
-// spelling of two letters or more, then a given name of one or two
+// spelling, or a surname in Yale or RR transliteration, of two letters or
+// more, then a given name of one or two
 // syllables, three syllables or more in all. It returns each reading as
 // "surname given", or nil.
 func oneWordNames(word string) []string {
@@ -201,11 +202,13 @@ func oneWordNames(word string) []string {
 	}
 	var out []string
 	for l := 2; l < len(w)-1; l++ {
-		rows := surnames().byLatin[w[:l]]
-		if len(rows) == 0 {
+		ns := letterSurnames()[w[:l]]
+		if rows := surnames().byLatin[w[:l]]; len(rows) > 0 {
+			ns = len([]rune(surnames().table[rows[0]].Hangul))
+		}
+		if ns == 0 {
 			continue
 		}
-		ns := len([]rune(surnames().table[rows[0]].Hangul))
 		for k, path := range splitsByCount(w[l:], 2) {
 			if path != nil && ns+k >= 3 {
 				out = append(out, w[:l]+" "+strings.Join(path, "-"))
@@ -246,13 +249,17 @@ func hangulRomanAlts(sur, given string) []string {
 }
 
 // isQuerySurname reports whether a romanized word of a query is a listed
-// surname spelling, or one written in RR transliteration, where a final
-// ㄱ ㄷ ㅂ is g d b (박 Bag, 곽 Gwag, 석 Seog).
+// surname spelling, a surname in Yale or RR transliteration (정 Ceng, 박
+// Bag), or a listed spelling with a final ㄱ ㄷ ㅂ written g d b as RR
+// transliteration writes them (Gwag, Seog).
 func isQuerySurname(p string) bool {
 	if len(SurnamesSpelled(p)) > 0 {
 		return true
 	}
 	w := foldLatin(p)
+	if letterSurnames()[w] > 0 {
+		return true
+	}
 	if len(w) < 2 || w[len(w)-2] == 'n' {
 		return false
 	}
