@@ -228,16 +228,20 @@ func latinName(parts []string) ([]string, bool) {
 	isSur := func(p string) bool {
 		return isQuerySurname(p) && (most > 2 || len(foldLatin(p)) >= 3)
 	}
-	var orders [][]string // each with the surname first, then as written
-	switch {
-	case n == 1:
-		orders = [][]string{{parts[0]}}
-	case isSur(parts[n-1]) && (!isSur(parts[0]) || n == 2):
-		orders = [][]string{slices.Clone(parts), append([]string{parts[n-1]}, parts[:n-1]...)}
-	case isSur(parts[0]):
-		orders = [][]string{slices.Clone(parts), append(slices.Clone(parts[1:]), parts[0])}
-	default:
-		return nil, false
+	// The orders to search: as written, and with a surname at one end
+	// moved to the other. When both ends are surname spellings ("Kim Il
+	// Sung", "Kuk Min Yun.") both moves are searched.
+	orders := [][]string{slices.Clone(parts)}
+	if n > 1 {
+		if !isSur(parts[0]) && !isSur(parts[n-1]) {
+			return nil, false
+		}
+		if isSur(parts[n-1]) {
+			orders = append(orders, append([]string{parts[n-1]}, parts[:n-1]...))
+		}
+		if isSur(parts[0]) && n > 2 || !isSur(parts[n-1]) {
+			orders = append(orders, append(slices.Clone(parts[1:]), parts[0]))
+		}
 	}
 	var alts []string
 	add := func(s string) {
@@ -252,13 +256,9 @@ func latinName(parts []string) ([]string, bool) {
 		if syllables+r.diff < 2 || syllables+r.diff > 5 {
 			continue
 		}
-		for k, o := range orders {
+		for _, o := range orders {
 			o = slices.Clone(o)
-			j := r.part
-			if k == 1 { // the reordered copy: find the part again
-				j = slices.Index(o, parts[r.part])
-			}
-			o[j] = r.text
+			o[slices.Index(o, parts[r.part])] = r.text
 			add(strings.Join(o, " "))
 		}
 	}

@@ -141,6 +141,15 @@ func compilePhrase(s string) []Phrase {
 				ph[i] = nil
 			}
 		}
+	} else {
+		// The index keeps no keys for a lone capital I (the pronoun; see
+		// Keyed), which is also the RR spelling of the surname 이: "I,
+		// Il-myeong" in a list. A name query takes the word itself there.
+		for i, alts := range ph {
+			if slices.Contains(alts, Alt{Term: hangul.KeyPrefix + "i"}) {
+				ph[i] = append(alts, Alt{Term: "i"})
+			}
+		}
 	}
 	return split(narrow(ph))
 }
