@@ -56,10 +56,32 @@ func MatchExpr(query string) string {
 			i += n
 			continue
 		}
-		groups = append(groups, quoteFTS(terms[i].text))
+		groups = append(groups, plainGroup(terms[i]))
 		i++
 	}
 	return strings.Join(groups, " AND ")
+}
+
+// plainGroup is a term that is not a name: itself, or, for an unquoted
+// English word, itself OR its other inflections (EnglishForms).
+func plainGroup(t queryTerm) string {
+	q := quoteFTS(t.text)
+	if t.quoted {
+		return q
+	}
+	w := strings.TrimFunc(t.text, isNameSep)
+	if w == "" || strings.ContainsFunc(w, isNameSep) || !isLowerASCII(strings.ToLower(w)) {
+		return q
+	}
+	forms := EnglishForms(strings.ToLower(w))
+	if len(forms) == 0 {
+		return q
+	}
+	g := "(" + q
+	for _, f := range forms {
+		g += " OR " + quoteFTS(f)
+	}
+	return g + ")"
 }
 
 // quoteFTS quotes s as an FTS5 string: "..." with " doubled.

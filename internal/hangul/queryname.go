@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Spellings that only name queries understand. Documents are keyed with
@@ -191,8 +192,8 @@ func resplits(p string, now int) []string {
 
 // oneWordNames reads a romanized word with no hyphen as a whole name
 // written as one word ("Bakcheolmin", "Kimjongil"): a listed surname
-// spelling, or a surname in Yale or RR transliteration, of two letters or
-// more, then a given name of one or two
+// spelling, or a surname in Yale or RR transliteration, of three letters or
+// more (two if the word is capitalized: "Yujongil"), then a given name of one or two
 // syllables, three syllables or more in all. It returns each reading as
 // "surname given", or nil.
 func oneWordNames(word string) []string {
@@ -200,8 +201,15 @@ func oneWordNames(word string) []string {
 	if !isLowerASCII(w) {
 		return nil
 	}
+	// A surname of two letters (Yu, Ra, An) begins too many English
+	// words ("ration" would be Ra Ti-on): it counts only when the word
+	// is capitalized.
+	minLen := 3
+	if r, _ := utf8.DecodeRuneInString(word); unicode.IsUpper(r) {
+		minLen = 2
+	}
 	var out []string
-	for l := 2; l < len(w)-1; l++ {
+	for l := minLen; l < len(w)-1; l++ {
 		ns := letterSurnames()[w[:l]]
 		if rows := surnames().byLatin[w[:l]]; len(rows) > 0 {
 			ns = len([]rune(surnames().table[rows[0]].Hangul))

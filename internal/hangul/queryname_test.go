@@ -1,6 +1,7 @@
 package hangul
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -88,4 +89,46 @@ func FuzzMatchExpr(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestEnglishForms(t *testing.T) {
+	for w, want := range map[string][]string{
+		"rations":   {"ration", "rationed", "rationing"},
+		"ration":    {"rations", "rationed", "rationing"},
+		"returned":  {"return", "returns", "returning", "returne"},
+		"starved":   {"starv", "starve", "starves", "starving"},
+		"stopped":   {"stop", "stops", "stopping"},
+		"bodies":    {"body", "bodied", "bodying"},
+		"marches":   {"march", "marched", "marching"},
+		"beatings":  {"beating", "beatinged", "beatinging"},
+		"camp":      {"camps", "camped", "camping"},
+		"news":      nil,
+		"during":    nil,
+		"yodok":     nil, // romanized Korean
+		"musan":     nil,
+		"was":       nil,
+		"status":    {"statuses"},
+		"Rations":   nil, // callers lower-case first
+		"탈북":        nil,
+		"chongjins": {"chongjin", "chongjined", "chongjining"},
+	} {
+		got := EnglishForms(w)
+		for _, f := range want {
+			if !slices.Contains(got, f) {
+				t.Errorf("EnglishForms(%q) = %v, lacks %q", w, got, f)
+			}
+		}
+		if want == nil && got != nil {
+			t.Errorf("EnglishForms(%q) = %v, want nil", w, got)
+		}
+		if slices.Contains(got, w) {
+			t.Errorf("EnglishForms(%q) contains the word itself", w)
+		}
+	}
+	if got := MatchExpr("rations 탈북"); got != `("rations" OR "ration" OR "rationed" OR "rationing") AND "탈북"` {
+		t.Errorf("MatchExpr(rations 탈북) = %s", got)
+	}
+	if got := MatchExpr(`"received no rations"`); strings.Contains(got, "OR") {
+		t.Errorf("a quoted phrase is not stemmed: %s", got)
+	}
 }

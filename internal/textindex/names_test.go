@@ -117,3 +117,32 @@ func TestNameSpellingsGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestEnglishInflection: an English word finds its other inflections
+// (issue 15, part 3), and a quoted phrase only itself.
+func TestEnglishInflection(t *testing.T) {
+	docs := []string{
+		"He received no ration that winter.",         // 1
+		"Rations were cut in 1996.",                  // 2
+		"The rationing system collapsed.",            // 3
+		"She was returned from China.",               // 4
+		"Guards return deserters to the county.",     // 5
+		"Operation in Yodok; a rationale was given.", // 6: not an inflection
+	}
+	for _, c := range []struct {
+		q    string
+		want []uint64
+	}{
+		{"rations", []uint64{1, 2, 3}},
+		{"ration", []uint64{1, 2, 3}},
+		{"returned", []uint64{4, 5}},
+		{`"no rations"`, nil},
+		{`"no ration"`, []uint64{1}},
+	} {
+		got := search(t, docs, c.q)
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q (%s) found rows %v, want %v", c.q, hangul.MatchExpr(c.q), got, c.want)
+		}
+	}
+}
