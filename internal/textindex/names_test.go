@@ -146,3 +146,29 @@ func TestEnglishInflection(t *testing.T) {
 		}
 	}
 }
+
+// TestSyllableRanksWordFirst: a one-syllable query ranks rows where the
+// syllable is a word (강, 강을, 두만강) above rows where it only begins a
+// longer word (강제송환), and finds the same rows as before (issue 15).
+func TestSyllableRanksWordFirst(t *testing.T) {
+	docs := []string{
+		"그는 중국에서 강제송환 되었다고 했다",    // 1: 강 begins a longer word
+		"그는 밤에 강을 건너 중국에 갔다고 했다",  // 2: the word 강 with a particle
+		"그는 1997년 강제노동 하였다고 했다",   // 3
+		"그는 어느 날 두만강 건너 갔다고 했다",   // 4: a word ending in 강
+		"그는 어느 날 강 건너 마을로 갔다고 했다", // 5: the word alone
+		"그는 어느 날 마을로 갔다고 했다",      // 6: no 강
+	}
+	got := search(t, docs, "강")
+	if len(got) != 5 || slices.Contains(got, 6) {
+		t.Fatalf("강 found rows %v, want 1–5", got)
+	}
+	rank := func(r uint64) int { return slices.Index(got, r) }
+	for _, word := range []uint64{2, 4, 5} {
+		for _, inside := range []uint64{1, 3} {
+			if rank(word) > rank(inside) {
+				t.Errorf("강: row %d (%s) ranks below row %d (%s): %v", word, docs[word-1], inside, docs[inside-1], got)
+			}
+		}
+	}
+}
