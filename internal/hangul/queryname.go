@@ -132,11 +132,15 @@ func isNameSep(r rune) bool {
 }
 
 // namePieces splits a query term at name separators and trims hyphens
-// left at either end of a piece.
+// and apostrophes left at either end of a piece, and a possessive 's
+// ("Cheol-min's").
 func namePieces(s string) []string {
 	var out []string
 	for _, p := range strings.FieldsFunc(s, isNameSep) {
-		if p = strings.TrimFunc(p, isHyphen); p != "" {
+		for _, a := range []string{"'s", "’s", "'S", "’S"} {
+			p = strings.TrimSuffix(p, a)
+		}
+		if p = strings.TrimFunc(p, func(r rune) bool { return isHyphen(r) || isApostrophe(r) }); p != "" {
 			out = append(out, p)
 		}
 	}

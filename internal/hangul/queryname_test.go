@@ -37,7 +37,7 @@ func TestNameQuerySpellings(t *testing.T) {
 		forms  []string
 	}{
 		{"박철민", "박철수", []string{"Park, Cheol-min", "PARK, Cheol Min", "Cheol-min Park.", "(Park Cheol-min)", "Pak Chol-min;",
-			"Bahk Cheol-min", "Pahk Chul Min", "Bag Cheol-min", "Pak Chelmin", "Bakcheolmin", "Parkcheolmin", "Pakchelmin", "박철민,", "(박철민)"}},
+			"Bahk Cheol-min", "Pahk Chul Min", "Bag Cheol-min", "Pak Chelmin", "Bakcheolmin", "Parkcheolmin", "Pakchelmin", "박철민,", "(박철민)", "Park Cheol-min's", "‘Park Cheol-min’"}},
 		{"류철민", "류철수", []string{"Lyu Cheol-min", "Rhyu Cheol-min", "Ryoo Chul-min", "Ryu, Cheol-min"}},
 		{"노석준", "노석진", []string{"Lo Seok-jun", "Loh Seok-jun", "Roh, Seok-jun"}},
 		{"남영호", "남영희", []string{"Nahm Yeong-ho", "Nahm, Young-ho"}},
