@@ -30,7 +30,17 @@ import (
 //     (Pak Chol Min, Kim Jong-il, Yeonmi Park; for a two-syllable name the
 //     spelling must have three letters or more, so "Kim Hyuk" is a name and
 //     "I got" is not), or one hyphenated romanized term (Chol-min), with 2–5
-//     syllables in all.
+//     syllables in all; punctuation around or between the words does not
+//     count ("Park, Cheol-min", "(Han Deok-su)"), and a surname may also be
+//     spelled in Yale or RR transliteration (Ceng, Bag);
+//   - one romanized word that is a surname spelling and a given name run
+//     together (Bakcheolmin; see oneWordNames).
+//
+// A name's key queries also read a joined given name with another number
+// of syllables (Yu Hyeok is also Yu Hye-ok, 유혜옥) and, for a Hangul name,
+// its given name romanized as one word where that reads differently (유
+// hyeok). An unquoted English word that is not a name becomes (word OR its
+// other inflections): see EnglishForms.
 //
 // Such a term becomes (plain OR "~name" OR "~reversed"), where the reversed
 // order puts the surname at the other end, to find given-name-first text:
