@@ -33,6 +33,15 @@ How queries match:
   - Latin: case and diacritics do not matter (Chŏngjin = chongjin).
   - Names in either script and any romanization find each other, in records
     and in running text: 박철민 = Pak Chol Min = Park Cheol-min = Pak Ch'ŏl-min.
+    A query may spell a name in RR, McCune-Reischauer, the DPRK system,
+    popular spellings (Park, Bahk, Lee, Rhee, Lyu, Nahm), RR
+    transliteration (Bag Cheol-min), or Yale (Pak Chelmin); surname first
+    or last; spaced, hyphenated or joined (Bakcheolmin); with punctuation
+    as lists write it (Park, Cheol-min / (Han Deok-su) / Kim Jeong-il.).
+    A joined given name is tried in every split (Yu Hyeok = 유혁 or 유혜옥).
+    In documents, RR, MR, DPRK and popular spellings are recognised.
+  - English words also find their inflections (rations = ration).
+  - One Korean syllable ranks the word (강, 강을) above longer words (강제).
   - Words are ANDed; "double quotes" make a phrase.
 Filters: --kind (transcript, audio, …, event, person, …), --violation (a
 code or label from 'sori vocab violations'; a parent includes its children),

@@ -165,6 +165,13 @@ func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
 // northern spellings of surnames that differ (the initial ㄹ rule).
 var northSurname = map[string]string{"이": "리", "임": "림", "류": "류", "노": "로", "양": "량"}
 
+// People returns n distinct invented persons drawn with seed, with the
+// spellings Write would give them (not the same persons as a corpus of
+// that seed: Write draws other things first).
+func People(seed uint64, n int) []Person {
+	return people(rand.New(rand.NewPCG(seed, 0x70656f70)), n)
+}
+
 func people(rng *rand.Rand, n int) []Person {
 	seen := map[string]bool{}
 	var out []Person

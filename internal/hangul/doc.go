@@ -80,6 +80,20 @@
 // words that look like names, because Korean text gives no reliable sign of
 // a name (particles follow them: 박철민은).
 //
+// # Names as people type them
+//
+// MatchExpr reads more spellings in a query than Tokenize keys in a
+// document, so that no index has to be rebuilt: punctuation around and
+// inside a name ("Park, Cheol-min", "(Han Deok-su)"); surname spellings in
+// Yale or RR transliteration (Ceng, Bag) besides the table; syllables in
+// Yale (ㅓ e, ㅈ c: "Pak Chelmin") and with finals written by their letter
+// (RR transliteration "Deog", Yale "os"), through a query grammar that
+// widens the common one (queryname.go); a name run together with its
+// surname ("Bakcheolmin"); and a joined given name read with another number
+// of syllables ("Yu Hyeok" is also 유혜옥, and 유혜옥 also searches "유
+// hyeok"). Latin words that are not names also search their English
+// inflections (EnglishForms).
+//
 // # The false-positive trade-off
 //
 // Keys are as fine as the romanizations allow: Hangul keeps tense, lax and

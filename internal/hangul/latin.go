@@ -165,6 +165,10 @@ type latinSyl struct {
 type syllableGrammar struct {
 	syl    map[string][]latinSyl
 	maxLen int
+	// anyCoda lets g, b and d end a syllable before a consonant or at the
+	// end of a word (RR transliteration: Bag, Deog), not only before a
+	// vowel. Only the query grammar sets it.
+	anyCoda bool
 }
 
 // fits reports whether s is a romanized syllable when followed by rest
@@ -174,23 +178,30 @@ func (g *syllableGrammar) fits(s, rest string) bool {
 	if !ok {
 		return false
 	}
-	if liaisonCoda(ps[0].coda) {
+	if liaisonCoda(ps[0].coda) && !g.anyCoda {
 		return rest != "" && (isVowelLetter(rest[0]) || rest[0] == 'y' || rest[0] == 'w')
 	}
 	return true
 }
 
 var grammar = sync.OnceValue(func() *syllableGrammar {
+	return buildGrammar(onsets, nuclei, codas, func(_, _, _ int) bool { return false })
+})
+
+// buildGrammar makes the syllables of every onset + nucleus + coda; extra
+// reports the combinations (by index into ons, nus, cos) that are marked
+// rare in addition to the usual rare spellings.
+func buildGrammar(ons, nus, cos []spelling, extra func(o, n, c int) bool) *syllableGrammar {
 	g := &syllableGrammar{syl: map[string][]latinSyl{}}
 	add := func(s string, p latinSyl) {
 		g.syl[s] = append(g.syl[s], p)
 		g.maxLen = max(g.maxLen, len(s))
 	}
-	for _, on := range onsets {
-		for _, nu := range nuclei {
-			for _, co := range codas {
+	for oi, on := range ons {
+		for ni, nu := range nus {
+			for ci, co := range cos {
 				p := latinSyl{coda: co.s, leads: on.m, vowels: nu.m, finals: co.m,
-					rare: co.s == "r" || liaisonCoda(co.s) || on.s != "" && rareAfterConsonant(on.s, nu.s)}
+					rare: co.s == "r" || liaisonCoda(co.s) || on.s != "" && rareAfterConsonant(on.s, nu.s) || extra(oi, ni, ci)}
 				if on.s == "h" && (nu.s == "i" || nu.s == "ee") {
 					p.vowels |= bit(19) // Hee, Hi for 희
 				}
@@ -205,7 +216,7 @@ var grammar = sync.OnceValue(func() *syllableGrammar {
 	add("june", latinSyl{coda: "n", leads: bit(leadJ), vowels: bit(13), finals: bit(fN)})
 	add("yune", latinSyl{coda: "n", leads: bit(leadNG), vowels: bit(17), finals: bit(fN)})
 	return g
-})
+}
 
 // normalizeRoman rewrites popular spelling habits that the syllable grammar
 // does not cover: a silent h after a vowel (Ahn, Oh, Kahng, Suh → an, o,
@@ -257,12 +268,14 @@ func (g *syllableGrammar) sylCost(s string) int {
 // syllables). It returns every segmentation with that number of syllables
 // (at most maxSegPaths), cheapest first, or nil when w cannot be segmented.
 // next is what follows w in a hyphenated name ("" if nothing).
-func segmentations(w, next string) [][]string {
+func segmentations(w, next string) [][]string { return grammar().segmentations(w, next) }
+
+// segmentations is the package function in grammar g.
+func (g *syllableGrammar) segmentations(w, next string) [][]string {
 	n := len(w)
 	if n == 0 || n > maxSegWord {
 		return nil
 	}
-	g := grammar()
 	const inf = 1 << 20
 	cost := make([]int, n+1)     // least cost of w[i:]
 	count := make([]int, n+1)    // syllables on that least-cost path
@@ -414,11 +427,13 @@ func latinWordKeys(w, next string) [][]keyID {
 // latinWordReadings is latinWordKeys with, as a second reading, the
 // generic segmentation of a surname spelling whose syllable count differs
 // from the surname's ("Au" is 오 as a surname, 아우 as a given name).
-func latinWordReadings(w, next string) [][][]keyID {
+func latinWordReadings(w, next string) [][][]keyID { return grammar().wordReadings(w, next) }
+
+// wordReadings is latinWordReadings in grammar g.
+func (g *syllableGrammar) wordReadings(w, next string) [][][]keyID {
 	if !isLowerASCII(w) || len(w) > maxSegWord {
 		return nil
 	}
-	g := grammar()
 	var out [][][]keyID
 	var pos []map[keyID]struct{}
 	newPos := func(n int) {
@@ -440,7 +455,7 @@ func latinWordReadings(w, next string) [][][]keyID {
 			pos[j][k] = struct{}{}
 		}
 	}
-	for _, path := range segmentations(normalizeRoman(w), next) {
+	for _, path := range g.segmentations(normalizeRoman(w), next) {
 		if pos != nil && len(path) != len(pos) {
 			out = append(out, sortedKeys(pos))
 			pos = nil

@@ -2,6 +2,7 @@ package hangul
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -29,7 +30,17 @@ import (
 //     (Pak Chol Min, Kim Jong-il, Yeonmi Park; for a two-syllable name the
 //     spelling must have three letters or more, so "Kim Hyuk" is a name and
 //     "I got" is not), or one hyphenated romanized term (Chol-min), with 2–5
-//     syllables in all.
+//     syllables in all; punctuation around or between the words does not
+//     count ("Park, Cheol-min", "(Han Deok-su)"), and a surname may also be
+//     spelled in Yale or RR transliteration (Ceng, Bag);
+//   - one romanized word that is a surname spelling and a given name run
+//     together (Bakcheolmin; see oneWordNames).
+//
+// A name's key queries also read a joined given name with another number
+// of syllables (Yu Hyeok is also Yu Hye-ok, 유혜옥) and, for a Hangul name,
+// its given name romanized as one word where that reads differently (유
+// hyeok). An unquoted English word that is not a name becomes (word OR its
+// other inflections): see EnglishForms.
 //
 // Such a term becomes (plain OR "~name" OR "~reversed"), where the reversed
 // order puts the surname at the other end, to find given-name-first text:
@@ -55,10 +66,32 @@ func MatchExpr(query string) string {
 			i += n
 			continue
 		}
-		groups = append(groups, quoteFTS(terms[i].text))
+		groups = append(groups, plainGroup(terms[i]))
 		i++
 	}
 	return strings.Join(groups, " AND ")
+}
+
+// plainGroup is a term that is not a name: itself, or, for an unquoted
+// English word, itself OR its other inflections (EnglishForms).
+func plainGroup(t queryTerm) string {
+	q := quoteFTS(t.text)
+	if t.quoted {
+		return q
+	}
+	w := strings.TrimFunc(t.text, isNameSep)
+	if w == "" || strings.ContainsFunc(w, isNameSep) || !isLowerASCII(strings.ToLower(w)) {
+		return q
+	}
+	forms := EnglishForms(strings.ToLower(w))
+	if len(forms) == 0 {
+		return q
+	}
+	g := "(" + q
+	for _, f := range forms {
+		g += " OR " + quoteFTS(f)
+	}
+	return g + ")"
 }
 
 // quoteFTS quotes s as an FTS5 string: "..." with " doubled.
@@ -125,23 +158,25 @@ func hasTokens(s string) bool {
 var errStop = errors.New("stop")
 
 // nameAt reports whether a personal name starts at terms[i]: how many terms
-// it spans and the key queries (without KeyPrefix) to add.
+// it spans and the key queries (without KeyPrefix) to add. Punctuation
+// around and between the words of a name is not part of it: "Park,
+// Cheol-min", "(Han Deok-su)", "Kim Jeong-il." and "박철민," are names.
 func nameAt(terms []queryTerm, i int) (int, []string) {
 	t := terms[i]
-	if allSyllables(t.text) && !strings.Contains(t.text, " ") {
-		if sur, given, ok := SplitName(t.text); ok && isHangulSurname(sur) && utf8.RuneCountInString(t.text) >= 3 {
-			return 1, []string{t.text, given + " " + sur}
+	if h := strings.TrimFunc(t.text, isNameSep); allSyllables(h) && !strings.Contains(h, " ") {
+		if sur, given, ok := SplitName(h); ok && isHangulSurname(sur) && utf8.RuneCountInString(h) >= 3 {
+			return 1, append([]string{h, given + " " + sur}, hangulRomanAlts(sur, given)...)
 		}
-		if isHangulSurname(t.text) && i+1 < len(terms) && !terms[i+1].quoted {
-			next := terms[i+1].text
+		if isHangulSurname(h) && i+1 < len(terms) && !terms[i+1].quoted {
+			next := strings.TrimFunc(terms[i+1].text, isNameSep)
 			if n := utf8.RuneCountInString(next); n >= 1 && n <= 4 && allSyllables(next) {
-				return 2, []string{t.text + " " + next, next + " " + t.text}
+				return 2, append([]string{h + " " + next, next + " " + h}, hangulRomanAlts(h, next)...)
 			}
 		}
 		return 0, nil
 	}
 	if t.quoted {
-		if alts, ok := latinName(strings.Fields(t.text)); ok {
+		if alts, ok := latinName(namePieces(t.text)); ok {
 			return 1, alts
 		}
 		return 0, nil
@@ -154,9 +189,9 @@ func nameAt(terms []queryTerm, i int) (int, []string) {
 				ok = false
 				break
 			}
-			parts = append(parts, u.text)
+			parts = append(parts, namePieces(u.text)...)
 		}
-		if !ok {
+		if !ok || len(parts) > 4 {
 			continue
 		}
 		if alts, ok := latinName(parts); ok {
@@ -166,57 +201,100 @@ func nameAt(terms []queryTerm, i int) (int, []string) {
 	return 0, nil
 }
 
-// latinName decides whether parts (space-separated) are a romanized
-// personal name and returns its key queries: as written, and with the
-// surname moved to the other end.
+// maxNameAlts caps the key queries of one name.
+const maxNameAlts = 8
+
+// latinName decides whether parts (words without spaces or punctuation)
+// are a romanized personal name and returns its key queries: as written,
+// with the surname moved to the other end, and with a given-name part read
+// with another number of syllables (see resplits). One word with no hyphen
+// is a name when it reads as a surname and a given name run together
+// (oneWordNames).
 func latinName(parts []string) ([]string, bool) {
+	if len(parts) == 0 {
+		return nil, false
+	}
+	if len(parts) == 1 && !strings.ContainsFunc(parts[0], isHyphen) {
+		alts := oneWordNames(parts[0])
+		return alts, len(alts) > 0
+	}
+	counts := make([]int, len(parts))
 	syllables := 0
-	for _, p := range parts {
-		words := strings.FieldsFunc(foldLatin(p), func(r rune) bool { return r < 'a' || r > 'z' })
-		if len(words) == 0 || strings.IndexFunc(p, func(r rune) bool {
+	for i, p := range parts {
+		if strings.IndexFunc(p, func(r rune) bool {
 			return !unicode.IsLetter(r) && !isHyphen(r) && !isApostrophe(r) && !unicode.IsMark(r)
 		}) >= 0 {
 			return nil, false
 		}
-		for j, w := range words {
-			// The word after a hyphen conditions this one, as in Tokenize
-			// and NameKeys: a final voiced before a vowel ("Sig-ae", MR and
-			// ALA-LC for 식애) is a syllable only when a vowel follows.
-			next := ""
-			if j+1 < len(words) {
-				next = words[j+1]
-			}
-			ks := latinWordKeys(w, next)
-			if ks == nil {
-				return nil, false
-			}
-			syllables += len(ks)
+		counts[i] = latinSyllables(p)
+		if counts[i] == 0 {
+			return nil, false
+		}
+		syllables += counts[i]
+	}
+	n := len(parts)
+	// The other readings of each given-name part, and the most syllables
+	// any reading has.
+	type resplit struct {
+		part int
+		text string
+		diff int
+	}
+	var rs []resplit
+	most := syllables
+	for i, p := range parts {
+		if n > 1 && isQuerySurname(p) && (i == 0 || i == n-1) {
+			continue
+		}
+		for _, r := range resplits(p, counts[i]) {
+			d := strings.Count(r, "-") + 1 - counts[i]
+			rs = append(rs, resplit{i, r, d})
+			most = max(most, syllables+d)
 		}
 	}
-	if syllables < 2 || syllables > 5 {
+	if most < 2 || syllables > 5 {
 		return nil, false
 	}
 	// A two-syllable name needs a surname spelling of three letters or
 	// more: "Kim Hyuk" is searched as a name, "I got" and "go on" are not.
 	isSur := func(p string) bool {
-		return len(SurnamesSpelled(p)) > 0 && (syllables > 2 || len(foldLatin(p)) >= 3)
+		return isQuerySurname(p) && (most > 2 || len(foldLatin(p)) >= 3)
 	}
-	n := len(parts)
-	whole := strings.Join(parts, " ")
-	switch {
-	case n == 1:
-		if strings.ContainsFunc(parts[0], isHyphen) {
-			return []string{whole}, true
+	// The orders to search: as written, and with a surname at one end
+	// moved to the other. When both ends are surname spellings ("Kim Il
+	// Sung", "Kuk Min Yun.") both moves are searched.
+	orders := [][]string{slices.Clone(parts)}
+	if n > 1 {
+		if !isSur(parts[0]) && !isSur(parts[n-1]) {
+			return nil, false
 		}
-		return nil, false
-	case isSur(parts[n-1]) && (!isSur(parts[0]) || n == 2):
-		rev := parts[n-1] + " " + strings.Join(parts[:n-1], " ")
-		return []string{whole, rev}, true
-	case isSur(parts[0]):
-		rev := strings.Join(parts[1:], " ") + " " + parts[0]
-		return []string{whole, rev}, true
+		if isSur(parts[n-1]) {
+			orders = append(orders, append([]string{parts[n-1]}, parts[:n-1]...))
+		}
+		if isSur(parts[0]) && n > 2 || !isSur(parts[n-1]) {
+			orders = append(orders, append(slices.Clone(parts[1:]), parts[0]))
+		}
 	}
-	return nil, false
+	var alts []string
+	add := func(s string) {
+		if len(alts) < maxNameAlts && !slices.Contains(alts, s) {
+			alts = append(alts, s)
+		}
+	}
+	for _, o := range orders {
+		add(strings.Join(o, " "))
+	}
+	for _, r := range rs {
+		if syllables+r.diff < 2 || syllables+r.diff > 5 {
+			continue
+		}
+		for _, o := range orders {
+			o = slices.Clone(o)
+			o[slices.Index(o, parts[r.part])] = r.text
+			add(strings.Join(o, " "))
+		}
+	}
+	return alts, true
 }
 
 func allSyllables(s string) bool {

@@ -149,11 +149,15 @@ func TestNameQueryLiaison(t *testing.T) {
 			t.Errorf("MatchExpr(%q)\n got %s\nwant %s", q, got, want)
 		}
 	}
-	// A liaison spelling is a syllable only before a vowel: "Sig" alone
-	// or before a consonant is not romanized Korean.
-	for _, q := range []string{"Yun Sig", "Yun Sig-min", "Kim Pog-su"} {
-		if got := MatchExpr(q); strings.Contains(got, KeyPrefix) {
-			t.Errorf("MatchExpr(%q) = %s, want no name query", q, got)
+	// In documents a liaison spelling is a syllable only before a vowel,
+	// but a query also reads it as RR transliteration, which writes a
+	// final ㄱ ㄷ ㅂ as g d b anywhere (issue 15): "Yun Sig" is 윤식.
+	for _, c := range []struct{ q, h, key string }{{"Yun Sig", "윤식", "~sik"}, {"Yun Sig-min", "윤식민", "~sik"}, {"Kim Pog-su", "김복수", "~bok"}} {
+		if got := MatchExpr(c.q); !exprMatches(t, got, "증언자 "+c.h+"는 그날") {
+			t.Errorf("MatchExpr(%q) = %s does not find %s", c.q, got, c.h)
+		}
+		if doc := "the witness " + c.q + " crossed"; strings.Contains(keyTokens(t, doc), c.key) {
+			t.Errorf("%q: documents must not key a liaison spelling before a consonant", doc)
 		}
 	}
 }
@@ -195,4 +199,17 @@ func TestNameQueryPublicFigures(t *testing.T) {
 	for _, tc := range quoted {
 		checkNameQueries(t, tc.hangul, nameForms(t, tc.hangul, tc.extra...))
 	}
+}
+
+// keyTokens returns the key tokens Tokenize gives doc, space-separated.
+func keyTokens(t *testing.T, doc string) string {
+	t.Helper()
+	var b strings.Builder
+	_ = Tokenize(doc, func(tok string, _, _ int, _ bool) error {
+		if strings.HasPrefix(tok, KeyPrefix) {
+			b.WriteString(tok + " ")
+		}
+		return nil
+	})
+	return b.String()
 }

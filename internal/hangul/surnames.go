@@ -27,16 +27,19 @@ type Surname struct {
 // surnames at the end are general knowledge [G]. Deliberately left out: "Gang"
 // as a spelling of 장 (it is the RR spelling of 강; the §1.4 row looks like a
 // copying slip), pinyin "Jin" for 김 (it is the RR spelling of 진), and the
-// Cyrillic Цой (only Latin text is keyed).
+// Cyrillic Цой (only Latin text is keyed). Spellings added after issue 15
+// (Bahk, Pahk, Lyu, Rhyu, Ryoo, Lo, Loh, Nahm, La, Rah, Lyang) are ones the
+// syllable grammar already reads as the same syllable, so adding them
+// changes no document's keys; they make a query recognize the name.
 var surnameTable = []Surname{
 	{"김", "", "金", "Gim", "Kim", "Kim", []string{"Kim", "Kym", "Ghim", "Khim", "Gym", "Geem"}, 9925949},
 	{"이", "리", "李,伊,異", "I", "Yi", "Ri", []string{"Lee", "Yi", "Rhee", "Ree", "Rey", "Rhie", "Reeh", "Yie", "Ee", "I", "Li", "Yee", "Ri"}, 6796227},
-	{"박", "", "朴", "Bak", "Pak", "Pak", []string{"Park", "Pak", "Bark", "Pack", "Bak", "Bac", "Piao"}, 3895121},
+	{"박", "", "朴", "Bak", "Pak", "Pak", []string{"Park", "Pak", "Bark", "Pack", "Bak", "Bac", "Bahk", "Pahk", "Piao"}, 3895121},
 	{"정", "", "丁,程,鄭", "Jeong", "Chŏng", "Jong", []string{"Chung", "Jung", "Joung", "Chong", "Cheong", "Choung", "Zheng"}, 2230611},
 	{"최", "", "崔", "Choe", "Ch'oe", "Choe", []string{"Choi", "Che", "Choy", "Chey", "Tsoi", "Cui"}, 2169704},
 	{"조", "", "趙,曺", "Jo", "Cho", "Jo", []string{"Cho", "Joe", "Joh", "Jou"}, 1347730},
 	{"강", "", "姜,剛,康", "Gang", "Kang", "Kang", []string{"Kang", "Kahng", "Kwang", "Khang"}, 1169805},
-	{"유", "류", "柳,劉,兪,庾", "Yu", "Yu", "Ryu", []string{"Yoo", "You", "Ryu"}, 1040984},
+	{"유", "류", "柳,劉,兪,庾", "Yu", "Yu", "Ryu", []string{"Yoo", "You", "Ryu", "Lyu", "Rhyu", "Ryoo", "Yu"}, 1040984},
 	{"윤", "", "尹", "Yun", "Yun", "Yun", []string{"Yoon", "Youn", "Yune", "Yeun"}, 948600},
 	{"장", "", "張,蔣,章", "Jang", "Chang", "Jang", []string{"Chang", "Jahng", "Jhang", "Jeung", "Jang", "Zang", "Zhang"}, 943257},
 	{"신", "", "申,辛,愼", "Sin", "Sin", "Sin", []string{"Shin", "Shinn", "Sheen", "Chin", "Seen"}, 911556},
@@ -50,17 +53,17 @@ var surnameTable = []Surname{
 	{"송", "", "宋,松", "Song", "Song", "Song", []string{"Soung", "Sung"}, 639082},
 	{"안", "", "安", "An", "An", "An", []string{"Ahn", "Ann", "Aan", "Anh"}, 637786},
 	{"홍", "", "洪", "Hong", "Hong", "Hong", []string{"Houng", "Hyong"}, 518635},
-	{"양", "량", "梁,楊", "Yang", "Yang", "Ryang", []string{"Yang", "Ryang"}, 0},
+	{"양", "량", "梁,楊", "Yang", "Yang", "Ryang", []string{"Yang", "Ryang", "Lyang"}, 0},
 	{"손", "", "孫", "Son", "Son", "Son", []string{"Sohn"}, 0},
 	{"백", "", "白", "Baek", "Paek", "Paek", []string{"Baek", "Paik", "Baik", "Back"}, 0},
-	{"노", "로", "盧", "No", "No", "Ro", []string{"Noh", "Roh", "Ro", "Rho"}, 0},
+	{"노", "로", "盧", "No", "No", "Ro", []string{"Noh", "Roh", "Ro", "Rho", "Lo", "Loh"}, 0},
 	{"문", "", "文", "Mun", "Mun", "Mun", []string{"Moon"}, 0},
 	{"현", "", "玄", "Hyeon", "Hyŏn", "Hyon", []string{"Hyun", "Hyon"}, 0},
 	{"주", "", "朱", "Ju", "Chu", "Ju", []string{"Joo", "Chu", "Ju"}, 0},
 	{"차", "", "車", "Cha", "Ch'a", "Cha", []string{"Cha"}, 0},
 	{"허", "", "許", "Heo", "Hŏ", "Ho", []string{"Huh", "Hur", "Her"}, 0},
-	{"남", "", "南", "Nam", "Nam", "Nam", []string{"Nam"}, 0},
-	{"나", "라", "羅", "Na", "Na", "Ra", []string{"Na", "Ra", "Rha"}, 0},
+	{"남", "", "南", "Nam", "Nam", "Nam", []string{"Nam", "Nahm"}, 0},
+	{"나", "라", "羅", "Na", "Na", "Ra", []string{"Na", "Ra", "Rha", "La", "Rah"}, 0},
 	{"지", "", "池", "Ji", "Chi", "Ji", []string{"Ji", "Chi"}, 0},
 	{"진", "", "陳,秦", "Jin", "Chin", "Jin", []string{"Jin", "Chin"}, 0},
 	{"채", "", "蔡", "Chae", "Ch'ae", "Chae", []string{"Chae", "Chai"}, 0},

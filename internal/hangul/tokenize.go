@@ -67,7 +67,9 @@ func Tokenize(text string, fn TokenFunc) error {
 //
 // A string that begins with KeyPrefix is a name query: each Hangul syllable
 // gives its key and each romanized syllable its keys (co-located), one
-// position per syllable, and nothing else is emitted. "~박철민", "~Pak Chol
+// position per syllable, and nothing else is emitted. A romanized word is
+// read with the query grammar (see queryWordKeys), which also knows Yale
+// and RR transliteration, so it may have more keys than in a document. "~박철민", "~Pak Chol
 // Min" and "~Park Cheol-min" thus all find 박철민, Pak Chol Min, Park
 // Cheol-min and Pak Ch'ŏl-min in documents.
 func TokenizeQuery(text string, fn TokenFunc) error {
@@ -442,7 +444,11 @@ func (t *tokenizer) flushWord() {
 	s, e := t.wS, t.wE
 	var keys [][]keyID
 	if t.wAlpha && len(tok) <= maxSegWord {
-		keys = t.wordKeys(tok, t.hyphenNext(e))
+		if t.mode == modeKeys {
+			keys = queryWordKeys(tok, t.hyphenNext(e))
+		} else {
+			keys = t.wordKeys(tok, t.hyphenNext(e))
+		}
 	}
 	switch t.mode {
 	case modeDoc:

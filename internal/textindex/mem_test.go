@@ -1,7 +1,6 @@
 package textindex
 
 import (
-	"maps"
 	"slices"
 	"strings"
 )
@@ -9,7 +8,9 @@ import (
 // Mem is a Source held in memory for tests: segments of encoded lists, as
 // the store keeps them in its database.
 type Mem struct {
-	segs []map[string][]byte
+	segs      []map[string][]byte
+	sorted    []string // every term of segs[:sortedFor], sorted, for prefixes
+	sortedFor int
 }
 
 // AddSegment stores what b gathered as the newest segment.
@@ -20,6 +21,21 @@ func (m *Mem) AddSegment(b *Builder) {
 		return nil
 	})
 	m.segs = append(m.segs, seg)
+}
+
+// terms returns every term, sorted.
+func (m *Mem) terms() []string {
+	if m.sortedFor != len(m.segs) {
+		for _, s := range m.segs[m.sortedFor:] {
+			for t := range s {
+				m.sorted = append(m.sorted, t)
+			}
+		}
+		slices.Sort(m.sorted)
+		m.sorted = slices.Compact(m.sorted)
+		m.sortedFor = len(m.segs)
+	}
+	return m.sorted
 }
 
 // Lists implements Source.
@@ -33,15 +49,12 @@ func (m *Mem) Lists(a Alt) ([][]byte, error) {
 		}
 		return out, nil
 	}
-	terms := map[string]bool{}
-	for _, s := range m.segs {
-		for t := range s {
-			if strings.HasPrefix(t, a.Term) {
-				terms[t] = true
-			}
+	sorted := m.terms()
+	i, _ := slices.BinarySearch(sorted, a.Term)
+	for _, t := range sorted[i:] {
+		if !strings.HasPrefix(t, a.Term) {
+			break
 		}
-	}
-	for _, t := range slices.Sorted(maps.Keys(terms)) {
 		for _, s := range m.segs {
 			if l, ok := s[t]; ok {
 				out = append(out, l)

@@ -68,7 +68,7 @@ func Compile(expr string) (Query, error) {
 			g = append(g, compilePhrase(s)...)
 		}
 		if len(g) > 0 {
-			q = append(q, g)
+			q = append(q, append(g, wordBoost(g)...))
 		}
 	}
 	if len(q) == 0 {
@@ -139,6 +139,15 @@ func compilePhrase(s string) []Phrase {
 		for i, alts := range ph {
 			if i > 0 && onlyKeyExpansion(alts) {
 				ph[i] = nil
+			}
+		}
+	} else {
+		// The index keeps no keys for a lone capital I (the pronoun; see
+		// Keyed), which is also the RR spelling of the surname 이: "I,
+		// Il-myeong" in a list. A name query takes the word itself there.
+		for i, alts := range ph {
+			if slices.Contains(alts, Alt{Term: hangul.KeyPrefix + "i"}) {
+				ph[i] = append(alts, Alt{Term: "i"})
 			}
 		}
 	}
@@ -648,7 +657,10 @@ func analyzeRow(q Query, text string) row {
 	var sets [][]altSet
 	var firsts []Alt
 	for _, g := range q {
-		for _, ph := range g {
+		for i, ph := range g {
+			if i > 0 && isBoost(g[:i], ph) {
+				continue // its rows' spans are the prefix's
+			}
 			ss := make([]altSet, len(ph))
 			for i, alts := range ph {
 				ss[i] = newAltSet(alts)
