@@ -15,7 +15,7 @@ var publishCmd = &command{
 	name:    "publish",
 	summary: "write a redacted public dataset of what consent allows",
 	usage: `
-Usage: sori publish --out DIR [--format json,csv,geojson] [--dry-run] [--json]
+Usage: sori publish --out DIR [--format json,csv,geojson] [--dry-run] [--strict] [--json]
 
 Writes to DIR a public dataset (docs/publish.md) of the testimonies whose
 consent allows anonymized publication and the records they tell of
@@ -25,13 +25,22 @@ most restrictive consent of the testimonies each record is reached from:
   - witnesses appear only as their pseudonym; a withdrawn witness's
     testimony and every record it tells of are left out;
   - protected persons, and under anonymized consent every victim, appear
-    as their pseudonym or "Person N"; perpetrators and units keep names;
+    as their pseudonym or "Person N", and so does a person whose name is
+    a witness's sealed identity; a person pseudonymized anywhere in the
+    dataset is pseudonymized everywhere in it; perpetrators and units keep
+    names;
   - places are coarsened to the consent's place precision (default
     province) and carry only that place's own coordinates;
   - dates are coarsened to the consent's date precision (default year);
   - transcript text (not under no_text; never audio, video or images)
     has every redaction ('sori redact') and every protected or sealed name
-    the name guard finds replaced by "[redacted]" or "[LABEL]".
+    the name guard finds replaced by "[redacted]" or "[LABEL]";
+  - free text (transcripts, titles, descriptions) is scanned too: a
+    gazetteer place finer than the consent's place precision becomes the
+    division it allows (회령 → 함경북도), a date finer than its date
+    precision is coarsened (1997년 3월 14일 → 1997년), and phone numbers
+    and e-mail addresses become "[phone]" and "[e-mail]". The dry run
+    lists each with SOURCE place, date or contact.
 
 The originals and records are never modified. DIR must not exist or be
 empty; the dataset is written beside it and renamed into place only when
@@ -57,6 +66,9 @@ Flags:
   --format LIST        comma-separated: json (dataset.json), csv (one file
                        per kind), geojson (dataset.geojson); default json
   --dry-run            list what would be done; write and record nothing
+  --strict             refuse (exit 1, nothing written or recorded) when free
+                       text would be changed, listing each change as
+                       would change<TAB>ITEM|RECORD/FIELD<TAB>START:END<TAB>SOURCE
   --json               JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 
@@ -74,8 +86,9 @@ Examples:
 func runPublish(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
 	var out, formatList string
-	var dryRun, asJSON bool
+	var dryRun, asJSON, strict bool
 	fs := newFlags("publish")
+	fs.BoolVar(&strict, "strict", false, "")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
 	fs.StringVar(&formatList, "format", publish.FormatJSON, "")
@@ -110,6 +123,19 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	path, err := filepath.Abs(out)
 	if err != nil {
 		path = out
+	}
+	if strict && p.Report.FreeText > 0 {
+		for _, x := range p.Report.Redactions {
+			switch x.Source {
+			case archive.FoundPlace, archive.FoundDate, archive.FoundContact:
+				where := x.Item
+				if where == "" {
+					where = x.Record + "/" + x.Field
+				}
+				fmt.Fprintf(e.stdout, "would change\t%s\t%d:%d\t%s\n", where, x.Start, x.End, x.Source)
+			}
+		}
+		return exitError{exitFail, fmt.Errorf("--strict: free text holds %d place(s), date(s) or contact(s) finer than consent allows; nothing was written (redact them, or publish without --strict to have them coarsened)", p.Report.FreeText)}
 	}
 	if !dryRun {
 		tmp, err := publish.Stage(out, p.Files)

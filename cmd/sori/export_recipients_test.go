@@ -81,7 +81,7 @@ func TestExportRecipientsCLI(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "면담.ko.txt")
 	text := []byte("질문: 언제 건넜습니까?\n답변: 1998년 가을입니다.\n")
 	os.WriteFile(src, text, 0o600)
-	id := c.ok("add", "--witness", "W-17", src)[:32]
+	id := c.ok("add", src)[:32]
 
 	dir := filepath.Join(t.TempDir(), "bundle")
 	var res struct {

@@ -72,7 +72,7 @@ func TestImportMapped(t *testing.T) {
 		t.Errorf("a refused file stored records: %d", n)
 	}
 	code, _, errs = c.run("", "import", "--mapping", mapping, writeTemp(t, "bad2.csv", strings.Replace(sheet, "W-102", "", 1)))
-	if code != 2 || !strings.Contains(errs, `line 3: testimony (columns B "증언자", C "면담일"): witness "": use a pseudonym`) {
+	if code != 2 || !strings.Contains(errs, `line 3: testimony (columns B "증언자", C "면담일"): witness: not a pseudonym`) {
 		t.Errorf("missing witness: exit %d\n%s", code, errs)
 	}
 

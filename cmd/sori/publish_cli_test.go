@@ -140,7 +140,7 @@ func TestRedactPublishCommands(t *testing.T) {
 		all.Write(b)
 	}
 	ds, _ := os.ReadFile(filepath.Join(dir, "dataset.json"))
-	if !bytes.Contains(ds, []byte(`[redacted] to Yodok`)) {
+	if !bytes.Contains(ds, []byte(`[redacted] to South Hamgyong`)) {
 		t.Errorf("dataset.json:\n%s", ds)
 	}
 	all.Write(public.Bytes())
@@ -178,4 +178,51 @@ func FuzzParseByteSpan(f *testing.F) {
 			t.Fatalf("%q: %d:%d then %d:%d, %v", s, a, b, a2, b2, err)
 		}
 	})
+}
+
+// TestPublishStrict: free text finer than consent allows is coarsened by
+// default and listed by the dry run; --strict refuses, lists what it would
+// change (offsets, never text), writes and records nothing.
+func TestPublishStrict(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init", "--user", "kim")
+	src := t.TempDir()
+	path := filepath.Join(src, "t1.ko.txt")
+	if err := os.WriteFile(path, []byte("1997년 3월 14일 회령에서 잡혔습니다. 연락처 010-2345-6789.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	item := strings.Fields(c.ok("add", "--kind", "transcript", "--lang", "ko", path))[0]
+	ti := strings.TrimSpace(c.ok("testimony", "add", "--title", "Interview", "--witness", "W-1", "--original", item))
+	c.ok("consent", "set", ti, "--scope", "anonymized")
+	entries := strings.Count(c.ok("log"), "\n")
+	out := filepath.Join(t.TempDir(), "public")
+	code, stdout, errs := c.run("", "publish", "--out", out, "--strict")
+	if code != 1 || !strings.Contains(errs, "--strict") || strings.Count(stdout, "would change\t"+item) != 3 {
+		t.Fatalf("publish --strict: exit %d\n%s\n%s", code, stdout, errs)
+	}
+	for _, leak := range []string{"회령", "2345", "14일"} {
+		if strings.Contains(stdout+errs, leak) {
+			t.Errorf("--strict output holds %q", leak)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("--strict wrote the dataset")
+	}
+	if n := strings.Count(c.ok("log"), "\n"); n != entries {
+		t.Error("--strict recorded a publication")
+	}
+	dry := c.ok("publish", "--out", out, "--dry-run")
+	for _, src := range []string{"\tplace\t", "\tdate\t", "\tcontact\t"} {
+		if !strings.Contains(dry, src) {
+			t.Errorf("dry run lacks %q:\n%s", src, dry)
+		}
+	}
+	c.ok("publish", "--out", out, "--format", "json")
+	b, err := os.ReadFile(filepath.Join(out, "dataset.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "1997년 함경북도에서") || strings.Contains(string(b), "2345") {
+		t.Errorf("published text:\n%s", b)
+	}
 }

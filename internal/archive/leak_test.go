@@ -47,18 +47,20 @@ var leakPlants = []string{
 // leaked reports which needle of the identity s holds, or "".
 func leaked(s string) string {
 	folded := strings.ToLower(norm.NFKC.String(s))
-	for _, n := range []string{"최영남", "영남", "young", "yŏng", "yong nam", "yong-nam", "yeongnam", "choe", "2345", "choi.yn"} {
+	for _, n := range []string{"최영남", "영남", "young", "yŏng", "yong nam", "yong-nam", "yeongnam", "choe", "choi.yn"} {
 		if strings.Contains(folded, n) {
 			return n
 		}
 	}
-	var digits strings.Builder
-	for _, r := range folded {
-		if r >= '0' && r <= '9' {
-			digits.WriteRune(r)
+	// The phone number however spaced: separators dropped (hex IDs and
+	// digests have none, and never hold these ten digits).
+	squeezed := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(" -.()+\u00a0", r) {
+			return -1
 		}
-	}
-	if strings.Contains(digits.String(), "23456789") {
+		return r
+	}, folded)
+	if strings.Contains(squeezed, "1023456789") {
 		return "the phone number"
 	}
 	return ""

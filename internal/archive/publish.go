@@ -35,12 +35,18 @@ type PublishReport struct {
 	Coarsenings []ReportCoarsening `json:"coarsenings"`
 	Pseudonyms  []ReportPseudonym  `json:"pseudonyms"`
 	Excluded    []ReportExcluded   `json:"excluded"`
+	// FreeText counts the places, dates and contacts found written in free
+	// text and coarsened or replaced (listed among Redactions by source
+	// place, date and contact): what 'publish --strict' refuses.
+	FreeText int `json:"free_text"`
 }
 
 // ReportRedaction is one replaced span: of a transcript item (Item) or of
 // a text field of a record (Record, Field). Source is "redaction" (a
-// redaction record, with its ID and reason) or "name" (the name guard,
-// with the label the name was published as).
+// redaction record, with its ID and reason), "name" (the name guard, with
+// the label the name was published as), or "place", "date" or "contact"
+// (free text finer than consent allows, or a phone number or e-mail
+// address: publish_scan.go).
 type ReportRedaction struct {
 	Item      string `json:"item,omitempty"`
 	Record    string `json:"record,omitempty"`
@@ -559,6 +565,10 @@ func (b *pubBuilder) text(id evidence.ID, field, s string, p policy) string {
 	for _, sp := range found {
 		b.rep.Redactions = append(b.rep.Redactions, ReportRedaction{Record: id.String(), Field: field, Start: sp.Start, End: sp.End, Source: "name", Label: sp.Label})
 	}
+	spans = b.withFree(s, spans, p, func(start, end int, source string) {
+		b.rep.Redactions = append(b.rep.Redactions, ReportRedaction{Record: id.String(), Field: field, Start: start, End: end, Source: source})
+		b.rep.FreeText++
+	})
 	out, _ := publish.Apply([]byte(s), spans)
 	return out
 }
@@ -657,6 +667,10 @@ func (b *pubBuilder) redact(ctx context.Context, it store.Item, raw []byte, p po
 	for _, sp := range found {
 		b.rep.Redactions = append(b.rep.Redactions, ReportRedaction{Item: it.ID.String(), Start: sp.Start, End: sp.End, Source: "name", Label: sp.Label})
 	}
-	s, n := publish.Apply(raw, append(spans, names...))
+	spans = b.withFree(string(raw), append(spans, names...), p, func(start, end int, source string) {
+		b.rep.Redactions = append(b.rep.Redactions, ReportRedaction{Item: it.ID.String(), Start: start, End: end, Source: source})
+		b.rep.FreeText++
+	})
+	s, n := publish.Apply(raw, spans)
 	return redactedText{s, n}, nil
 }

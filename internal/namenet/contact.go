@@ -201,3 +201,15 @@ func (f *finder) contacts() {
 		eachMail(f.text, func(s, e int, addr string) { try(s, e, "mail:"+addr) })
 	}
 }
+
+// Phones calls fn for every run of text that reads as a phone number (see
+// ContactForms), with its byte offsets: publication replaces them all,
+// sealed or not.
+func Phones(text string, fn func(start, end int)) {
+	eachPhone(text, func(s, e int, _ string) { fn(s, e) })
+}
+
+// Mails calls fn for every e-mail address in text, with its byte offsets.
+func Mails(text string, fn func(start, end int)) {
+	eachMail(text, func(s, e int, _ string) { fn(s, e) })
+}
