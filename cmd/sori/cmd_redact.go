@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"sori/internal/archive"
 )
@@ -16,6 +18,7 @@ var redactCmd = &command{
 	summary: "mark a span of a transcript that publication must hide",
 	usage: `
 Usage: sori redact ITEM --span START:END --reason R [--json]
+       sori redact ITEM --match TEXT [--all] --reason R [--json]
        sori redact ls [ITEM] [--json]
        sori redact withdraw ID [--json]
 
@@ -42,7 +45,13 @@ prints ID<TAB>VERSION.
 (an array of them for 'ls').
 
 Flags:
-  --span START:END   byte offsets, END exclusive (required)
+  --span START:END   byte offsets, END exclusive
+  --match TEXT       the text to hide, found in the item (as written, NFC or
+                     NFD): no byte counting; "-" reads it from the first line
+                     of standard input (a name is better kept off the command
+                     line). More than one occurrence needs --all; none is an
+                     error. One line of output per span marked.
+  --all              mark every occurrence of --match
   --reason R         why the span is hidden (required; one line)
   --json             JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
@@ -52,6 +61,7 @@ or not allowed (readers may not redact).
 
 Examples:
   sori redact 3fa4c2 --span 120:141 --reason "names the witness's village"
+  echo 삼봉리 | sori redact 3fa4c2 --match - --all --reason "names the village"
   sori redact ls 3fa4c2
   sori redact withdraw 0a1b2c
 `,
@@ -72,11 +82,13 @@ func runRedact(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	var f archiveFlags
-	var span, reason string
-	var asJSON bool
+	var span, match, reason string
+	var asJSON, all bool
 	fs := newFlags("redact")
 	f.register(fs, e)
 	fs.StringVar(&span, "span", "", "")
+	fs.StringVar(&match, "match", "", "")
+	fs.BoolVar(&all, "all", false, "")
 	fs.StringVar(&reason, "reason", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	rest, err := parse(fs, args)
@@ -86,21 +98,54 @@ func runRedact(ctx context.Context, e *env, args []string) error {
 	if len(rest) != 1 {
 		return usagef("give exactly one item ID")
 	}
-	if span == "" {
-		return usagef("give the span: --span START:END")
+	if (span == "") == (match == "") {
+		return usagef("give the span (--span START:END) or the text (--match TEXT), one of them")
 	}
-	start, end, err := parseByteSpan(span)
-	if err != nil {
-		return usagef("--span: %v", err)
+	if all && match == "" {
+		return usagef("--all goes with --match")
 	}
 	if reason == "" {
 		return usagef("give the reason: --reason R")
+	}
+	if match == "-" {
+		// The text may be a name: read it from standard input rather than
+		// from the command line, which other users of the machine can see.
+		if f.passphraseFile == "" && e.getenv("SORI_PASSPHRASE") == "" {
+			return usagef("--match - reads standard input, so the passphrase must come from --passphrase-file or SORI_PASSPHRASE")
+		}
+		line, err := bufio.NewReader(io.LimitReader(e.stdin, 1<<16)).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return err
+		}
+		match = strings.TrimRight(line, "\r\n")
+	}
+	var start, end int
+	if span != "" {
+		if start, end, err = parseByteSpan(span); err != nil {
+			return usagef("--span: %v", err)
+		}
 	}
 	a, err := f.open(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if match != "" {
+		rs, err := a.AddRedactionMatch(ctx, rest[0], match, all, reason)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if asJSON {
+				if err := json.NewEncoder(e.stdout).Encode(r); err != nil {
+					return err
+				}
+				continue
+			}
+			fmt.Fprintf(e.stdout, "%s\t%s\t%d:%d\n", r.ID, r.Item, r.Start, r.End)
+		}
+		return nil
+	}
 	r, err := a.AddRedaction(ctx, rest[0], start, end, reason)
 	if err != nil {
 		return err

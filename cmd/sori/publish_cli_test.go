@@ -226,3 +226,38 @@ func TestPublishStrict(t *testing.T) {
 		t.Errorf("published text:\n%s", b)
 	}
 }
+
+// TestRedactMatch: redaction by text finds the spans itself (Hangul in
+// NFC or NFD, no byte counting); several occurrences need --all; no
+// occurrence is an error that does not repeat the text; "-" reads it from
+// standard input.
+func TestRedactMatch(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init", "--user", "kim")
+	path := filepath.Join(t.TempDir(), "t.ko.txt")
+	text := "우리는 " + norm.NFD.String("삼봉리") + "에 살았다. 삼봉리는 작은 마을이다.\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	item := strings.Fields(c.ok("add", "--kind", "transcript", path))[0]
+	c.want(2, "occurs 2 times", "redact", item, "--match", "삼봉리", "--reason", "village")
+	_, _, errs := c.run("", "redact", item, "--match", "없는마을", "--reason", "x")
+	if !strings.Contains(errs, "does not occur") || strings.Contains(errs, "없는마을") {
+		t.Errorf("no occurrence: %q", errs)
+	}
+	c.want(2, "one of them", "redact", item, "--match", "x", "--span", "0:3", "--reason", "x")
+	code, out, errs := c.run("삼봉리\n", "redact", item, "--match", "-", "--all", "--reason", "village")
+	if code != 0 || strings.Count(out, "\n") != 2 {
+		t.Fatalf("--match - --all: exit %d %q %s", code, out, errs)
+	}
+	i := strings.Index(text, norm.NFD.String("삼봉리"))
+	j := strings.LastIndex(text, "삼봉리")
+	for _, sp := range []string{strconv.Itoa(i) + ":" + strconv.Itoa(i+len(norm.NFD.String("삼봉리"))), strconv.Itoa(j) + ":" + strconv.Itoa(j+len("삼봉리"))} {
+		if !strings.Contains(out, "\t"+sp+"\n") {
+			t.Errorf("span %s not marked:\n%s", sp, out)
+		}
+	}
+	if ls := c.ok("redact", "ls", item); strings.Count(ls, "\n") != 2 {
+		t.Errorf("redact ls:\n%s", ls)
+	}
+}

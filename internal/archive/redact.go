@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"sori/internal/evidence"
 	"sori/internal/model"
@@ -249,4 +253,92 @@ func (a *Archive) itemBytes(ctx context.Context, it store.Item) ([]byte, error) 
 	}
 	defer rc.Close()
 	return io.ReadAll(rc)
+}
+
+// AddRedactionMatch marks every occurrence (all) or the one occurrence of
+// match in the text item ref — as written, in NFC or in NFD — as never to
+// be published, in one transaction: no byte counting for Hangul. No
+// occurrence, or more than one without all, is an error wrapping
+// evidence.ErrInvalid that stores nothing; no error repeats match.
+func (a *Archive) AddRedactionMatch(ctx context.Context, ref, match string, all bool, reason string) ([]RedactionInfo, error) {
+	if err := a.allow(OpRedact); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(match) == "" || !utf8.ValidString(match) {
+		return nil, fmt.Errorf("%w: give the text to find (valid UTF-8, not blank)", evidence.ErrInvalid)
+	}
+	item, err := a.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	it, err := a.db.Item(ctx, item)
+	if err != nil {
+		return nil, err
+	}
+	if it.Size > maxRedactText {
+		return nil, fmt.Errorf("%w: item %s is larger than a transcript", evidence.ErrInvalid, item)
+	}
+	b, err := a.itemBytes(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(b)
+	if !looksLikeText(b) {
+		return nil, fmt.Errorf("%w: item %s is not UTF-8 text: redact it by --span", evidence.ErrInvalid, item)
+	}
+	spans := matchSpans(string(b), match)
+	switch {
+	case len(spans) == 0:
+		return nil, fmt.Errorf("%w: the text given does not occur in item %s (it is not repeated here); nothing was marked", evidence.ErrInvalid, item)
+	case len(spans) > 1 && !all:
+		return nil, fmt.Errorf("%w: the text given occurs %d times in item %s: give --all to mark every one, or --span for one; nothing was marked", evidence.ErrInvalid, len(spans), item)
+	}
+	bodies := make([]model.Body, len(spans))
+	for i, sp := range spans {
+		bodies[i] = &model.Redaction{Item: item, Start: sp[0], End: sp[1], Reason: reason}
+	}
+	ids, err := a.addRecords(ctx, bodies, nil)
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RedactionInfo, len(spans))
+	for i, sp := range spans {
+		out[i] = RedactionInfo{ID: ids[i], Version: 1, Item: item, Start: sp[0], End: sp[1], Reason: reason}
+	}
+	return discloseAs(d, out), nil
+}
+
+// matchSpans returns the byte spans of text where match occurs, in the
+// form given, NFC or NFD, sorted and not overlapping.
+func matchSpans(text, match string) [][2]int {
+	var out [][2]int
+	seen := map[[2]int]bool{}
+	for _, m := range []string{match, norm.NFC.String(match), norm.NFD.String(match)} {
+		for at := 0; ; {
+			i := strings.Index(text[at:], m)
+			if i < 0 {
+				break
+			}
+			sp := [2]int{at + i, at + i + len(m)}
+			if !seen[sp] {
+				seen[sp] = true
+				out = append(out, sp)
+			}
+			at = sp[1]
+		}
+	}
+	slices.SortFunc(out, func(x, y [2]int) int { return x[0] - y[0] })
+	kept := out[:0]
+	end := -1
+	for _, sp := range out {
+		if sp[0] >= end {
+			kept = append(kept, sp)
+			end = sp[1]
+		}
+	}
+	return kept
 }

@@ -329,6 +329,13 @@ var calls = map[string]call{
 		_, err := a.HashWitnessNames(t.Context())
 		return err
 	}},
+	"Archive.AddRedactionMatch": {OpRedact, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.AddRedactionMatch(t.Context(), f.item, "", true, "x")
+		if errors.Is(err, evidence.ErrInvalid) {
+			return nil // allowed, and refused for its input: nothing stored
+		}
+		return err
+	}},
 	"Archive.MaterialOf": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.MaterialOf(t.Context(), "W-1")
 		return err
