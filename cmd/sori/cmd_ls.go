@@ -16,7 +16,7 @@ var lsCmd = &command{
 	name:    "ls",
 	summary: "list items, or the records of one kind",
 	usage: `
-Usage: sori ls [--kind K] [--json]
+Usage: sori ls [--kind K] [--all] [--json]
        sori ls --kind event --uwazi
 
 Lists every item with its current record, one per line, in intake order:
@@ -30,6 +30,14 @@ default), oldest first, each in its current version:
   ID<TAB>KIND<TAB>SUMMARY
 SUMMARY is a one-line description for people (names, title, date, codes,
 12-digit ID prefixes). With --json: {"id","kind","body":{…}} per line.
+
+Voided items and records ('sori void') are left out; --all lists them too.
+
+Titles, names and notes are shown through the disclosure guard: to a user
+without the protection role, a name sealed in the identity vault (in any
+romanization or compatibility form), and a sealed phone number or e-mail
+address, show as "[…]", and a person record whose name is a sealed
+identity shows the witness's pseudonym (docs/protection.md).
 
 --kind event --uwazi writes the events as a CSV that Uwazi (HURIDOCS)
 imports, and 'sori import --uwazi' reads back: columns title, date
@@ -71,8 +79,9 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	f.register(fs, e)
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.StringVar(&kind, "kind", "item", "")
-	var uwazi bool
+	var uwazi, all bool
 	fs.BoolVar(&uwazi, "uwazi", false, "")
+	fs.BoolVar(&all, "all", false, "")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -95,6 +104,10 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		return writeUwaziEvents(ctx, a, e.stdout)
 	}
 	enc := json.NewEncoder(e.stdout)
+	var opts []archive.ReadOption
+	if all {
+		opts = append(opts, archive.IncludeVoided)
+	}
 	if kind != "item" {
 		return a.Records(ctx, kind, func(id evidence.ID, b model.Body) error {
 			if asJSON {
@@ -102,7 +115,7 @@ func runLs(ctx context.Context, e *env, args []string) error {
 			}
 			_, err := fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", id, kind, oneLine(recordSummary(b)))
 			return err
-		})
+		}, opts...)
 	}
 	return a.List(ctx, func(l archive.Listed) error {
 		r := l.Record
@@ -120,7 +133,7 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		}
 		_, err := fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%d\t%d\t%s\n", l.ID, r.Kind, lang, l.Size, l.Version, oneLine(r.Title))
 		return err
-	})
+	}, opts...)
 }
 
 // oneLine keeps a value on one output line.

@@ -16,7 +16,7 @@ var searchCmd = &command{
 	summary: "search testimony, titles and names in Korean and English",
 	usage: `
 Usage: sori search [--json] [--limit N] [--kind K] [--violation V] [--place P]
-                   [--from YEAR] [--to YEAR] QUERY
+                   [--from YEAR] [--to YEAR] [--all] QUERY
        sori search --batch FILE [same flags]
 
 Finds items (titles, file names, the text of transcripts) and records
@@ -46,6 +46,10 @@ How queries match:
 Filters: --kind (transcript, audio, …, event, person, …), --violation (a
 code or label from 'sori vocab violations'; a parent includes its children),
 --place (a gazetteer code or any spelling), --from/--to (years of the event).
+Voided records and items ('sori void') are left out; --all finds them too.
+To a user without the protection role, titles and snippets pass the
+disclosure guard (sealed names and contacts show as "[…]"), and a query
+that holds a sealed name or contact finds nothing (docs/protection.md).
 A transcript annotated with an event, act or place (sori annotate) is found
 by that record's violations, places and years too.
 
@@ -71,6 +75,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("search")
 	f.register(fs, e)
 	fs.BoolVar(&asJSON, "json", false, "")
+	fs.BoolVar(&opt.All, "all", false, "")
 	fs.IntVar(&opt.Limit, "limit", 20, "")
 	fs.StringVar(&opt.Kind, "kind", "", "")
 	fs.StringVar(&opt.Violation, "violation", "", "")

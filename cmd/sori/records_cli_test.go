@@ -251,3 +251,51 @@ func TestPlaceAndVocab(t *testing.T) {
 	c.fails(2, "gazetteer", "vocab", "places")
 	c.fails(1, "no term", "vocab", "violations", "nonsense")
 }
+
+// TestVoidCommands: a void hides a stray record and a wrong item from ls,
+// search, export and publish; --all shows them; --lift undoes it; verify
+// stays clean; an analyst may not void.
+func TestVoidCommands(t *testing.T) {
+	c := newCLI(t)
+	c.as("kim", "a passphrase for tests")
+	c.ok("init")
+	src := t.TempDir()
+	p := filepath.Join(src, "wrong.txt")
+	os.WriteFile(p, []byte("두만강을 건넌 날 (wrong file)\n"), 0o600)
+	item := c.ok("add", p)[:32]
+	ev := strings.TrimSpace(c.ok("event", "add", "--title", "Stray crossing record"))
+	c.want(2, "--reason", "void", ev)
+	out := c.ok("void", ev, "--reason", "entered twice")
+	vid := strings.Fields(out)[0]
+	c.ok("void", item, "--reason", "wrong file")
+	c.want(2, "voided already", "void", ev, "--reason", "again")
+	if ls := c.ok("ls", "--kind", "event"); strings.Contains(ls, ev) {
+		t.Errorf("ls shows the voided event:\n%s", ls)
+	}
+	if ls := c.ok("ls", "--kind", "event", "--all"); !strings.Contains(ls, ev) {
+		t.Errorf("ls --all hides the voided event:\n%s", ls)
+	}
+	if ls := c.ok("ls"); strings.Contains(ls, item) {
+		t.Errorf("ls shows the voided item:\n%s", ls)
+	}
+	if hits := c.ok("search", "Stray crossing"); strings.Contains(hits, ev) {
+		t.Errorf("search finds the voided event:\n%s", hits)
+	}
+	if hits := c.ok("search", "--all", "Stray crossing"); !strings.Contains(hits, ev) {
+		t.Errorf("search --all misses the voided event:\n%s", hits)
+	}
+	c.want(2, "voided", "export", "--out", filepath.Join(t.TempDir(), "b"), item)
+	if ls := c.ok("void", "ls"); strings.Count(ls, "\tactive\t") != 2 {
+		t.Errorf("void ls:\n%s", ls)
+	}
+	c.ok("void", "--lift", vid)
+	if ls := c.ok("ls", "--kind", "event"); !strings.Contains(ls, ev) {
+		t.Errorf("lifted void still hides:\n%s", ls)
+	}
+	c.env["SORI_NEW_PASSPHRASE"] = "analyst passphrase"
+	c.ok("user", "add", "ana", "--role", "analyst")
+	c.as("ana", "analyst passphrase")
+	c.want(3, "", "void", ev, "--reason", "x")
+	c.as("kim", "a passphrase for tests")
+	c.ok("verify")
+}

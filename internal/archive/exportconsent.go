@@ -46,10 +46,18 @@ func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]Expor
 	for _, r := range rows {
 		withdrawn[r.Pseudonym] = r.Withdrawn
 	}
+	voided, err := a.voided(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var refused []string
 	var consents []ExportRecord
 	seen := map[evidence.ID]int{} // testimony → index in consents
 	for _, id := range ids {
+		if vid, ok := voided[id]; ok {
+			refused = append(refused, fmt.Sprintf("item %s: voided by %s (lift the void to export it)", id, vid))
+			continue
+		}
 		vs, err := a.db.Versions(ctx, id)
 		if err != nil {
 			return nil, err

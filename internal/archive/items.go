@@ -124,8 +124,9 @@ type Listed struct {
 	Record  evidence.ItemRecord `json:"-"`
 }
 
-// List calls fn for every item with its current record, in intake order.
-func (a *Archive) List(ctx context.Context, fn func(Listed) error) error {
+// List calls fn for every item with its current record, in intake order;
+// voided items only with IncludeVoided.
+func (a *Archive) List(ctx context.Context, fn func(Listed) error, opts ...ReadOption) error {
 	if err := a.allow(OpList); err != nil {
 		return err
 	}
@@ -133,7 +134,15 @@ func (a *Archive) List(ctx context.Context, fn func(Listed) error) error {
 	if err != nil {
 		return err
 	}
+	voided, err := a.voided(ctx)
+	if err != nil {
+		return err
+	}
+	all := includesVoided(opts)
 	return a.db.EachLatest(ctx, func(it store.Item, v store.Version) error {
+		if _, ok := voided[it.ID]; ok && !all {
+			return nil
+		}
 		rec, err := decodeVersion(v)
 		if err != nil {
 			return err

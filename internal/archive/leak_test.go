@@ -69,12 +69,12 @@ func leaked(s string) string {
 // leakReads are the exported methods that return archive contents, each
 // called by readAll. leakNotReads return none (with why).
 var (
-	leakReads    = []string{"List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts"}
+	leakReads    = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts"}
 	leakNotReads = map[string]string{
 		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
 		"Add": "write; its report is IDs, digests and spans", "Edit": "write", "AddRecords": "write", "AddRecord": "write", "UpdateRecord": "write",
-		"AddRedaction": "write; returns the guarded info", "AddRedactionMatch": "write; returns the guarded info", "WithdrawRedaction": "write; returns the guarded info", "SetConsent": "write",
+		"AddRedaction": "write; returns the guarded info", "AddRedactionMatch": "write; returns the guarded info", "Void": "write; returns the guarded info", "LiftVoid": "write; returns the guarded info", "WithdrawRedaction": "write; returns the guarded info", "SetConsent": "write",
 		"Export": "court bundle under consent (export tests)", "Publish": "the publication guard (below)", "RecordPublication": "write",
 		"HashWitnessNames": "vault write", "MaterialOf": "IDs only, protection only", "AddWitness": "vault write", "WithdrawWitness": "vault write",
 		"RebuildIndex": "index", "IndexPending": "index",
@@ -198,6 +198,15 @@ func (f *leakFixture) plant(t *testing.T, round string) {
 		}
 		ids = append(ids, id)
 	}
+	// A void of a stray record, its reason planted.
+	stray, err := a.AddRecord(ctx, &model.Event{Title: "stray", Date: model.Date{Precision: "unknown"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Void(ctx, stray.String(), f.next()); err != nil {
+		t.Fatal(err)
+	}
+	f.planted++
 	// A second version of each: history too.
 	for _, id := range ids[:2] {
 		info, err := a.Record(ctx, id.String())
@@ -263,6 +272,8 @@ func (f *leakFixture) readAll(t *testing.T, s *Archive) []string {
 	put("log", entries, err)
 	c, err := s.Consent(ctx, f.testim.String())
 	put("consent", c, err)
+	voids, err := s.Voids(ctx)
+	put("voids", voids, err)
 	put("error", nil, fmt.Errorf("%w: record about %s failed", evidence.ErrInvalid, leakPlants[0]))
 	ws, err := s.Witnesses(ctx)
 	put("witness ls", ws, err)

@@ -206,6 +206,8 @@ type pubBuilder struct {
 	placeSeq   int
 	labels     map[evidence.ID]string // person → published label
 	labelKinds map[string]bool        // labels of persons guarded only under anonymized consent
+	// voided are the records and items a void hides (void.go).
+	voided map[evidence.ID]evidence.ID
 	// sealedPersons are persons whose name is a sealed witness identity.
 	sealedPersons map[evidence.ID]bool
 	// anonLabels are the labels some anonymized text of the dataset used.
@@ -237,7 +239,16 @@ func (a *Archive) newPubBuilder(ctx context.Context) (*pubBuilder, error) {
 			b.withdrawn[r.Pseudonym] = true
 		}
 	}
+	voided, err := a.voided(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.voided = voided
 	err = a.eachCurrent(ctx, "", func(id evidence.ID, body model.Body) error {
+		if _, ok := voided[id]; ok {
+			b.exclude(body.Kind(), id, "voided")
+			return nil
+		}
 		switch r := body.(type) {
 		case *model.Testimony:
 			b.testimonies = append(b.testimonies, recordOf[*model.Testimony]{id, r})
@@ -605,6 +616,10 @@ func (b *pubBuilder) transcripts(ctx context.Context, tid evidence.ID, t *model.
 		return nil
 	}
 	for _, id := range items {
+		if _, ok := b.voided[id]; ok {
+			b.exclude("item", id, "voided")
+			continue
+		}
 		it, err := b.a.db.Item(ctx, id)
 		if err != nil {
 			return err

@@ -316,13 +316,13 @@ func TestPublishRules(t *testing.T) {
 		t.Fatalf("%d transcripts", len(d.Transcripts))
 	}
 	ko := d.Transcripts[0].Text
-	for _, want := range []string{"[P-3] 씨와 [Person 1] 씨가", "Kim Song-chol", "[P-3] (also written [P-3], and [P-3] in", "우리는 무산군 [redacted]에", pubRain} {
+	for _, want := range []string{"[P-3] 씨와 [Person 1] 씨가", "Kim Song-chol", "[P-3] (also written [P-3], and [P-3] in", "우리는 함경북도 [redacted]에", pubRain} {
 		if !strings.Contains(ko, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, ko)
 		}
 	}
-	if d.Transcripts[0].Redactions != 6 {
-		t.Errorf("%d redactions in the transcript, want 6 (4 names of P-3, 1 of the victim, the village)", d.Transcripts[0].Redactions)
+	if d.Transcripts[0].Redactions != 7 {
+		t.Errorf("%d redactions in the transcript, want 7 (4 names of P-3, 1 of the victim, the village, the county coarsened to its province)", d.Transcripts[0].Redactions)
 	}
 	// Every redaction is listed, with its reason or label; the withdrawn
 	// one is not.

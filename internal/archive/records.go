@@ -21,6 +21,7 @@ var roleKinds = map[string][]string{
 	"source":      {model.KindTestimony, model.KindPerson},
 	"testimony":   {model.KindTestimony},
 	"target":      {model.KindEvent, model.KindAct, model.KindPerson, model.KindPlace, model.KindInvolvement, model.KindInformation, model.KindTestimony},
+	"voided":      {model.KindTestimony, model.KindEvent, model.KindAct, model.KindInvolvement, model.KindPerson, model.KindPlace, model.KindInformation, model.KindAnnotation, model.KindConsent, model.KindRedaction},
 }
 
 // AddRecords validates bodies and stores each as version 1 of a new
@@ -154,6 +155,9 @@ func (a *Archive) updateRecord(ctx context.Context, id evidence.ID, b model.Body
 func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id evidence.ID, version int, prev *evidence.Digest, b model.Body, now time.Time) error {
 	if err := b.Validate(); err != nil {
 		return err
+	}
+	if _, ok := b.(*model.Void); ok && !Permits(a.me.Role, OpVoid) {
+		return a.allow(OpVoid)
 	}
 	if err := a.checkRefs(ctx, tx, b); err != nil {
 		return err
@@ -332,8 +336,8 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 }
 
 // Records calls fn with the current version of every record of kind ("" for
-// all), oldest first.
-func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID, model.Body) error) error {
+// all), oldest first; voided records only with IncludeVoided.
+func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID, model.Body) error, opts ...ReadOption) error {
 	if err := a.allow(OpList); err != nil {
 		return err
 	}
@@ -341,7 +345,15 @@ func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID,
 	if err != nil {
 		return err
 	}
+	voided, err := a.voided(ctx)
+	if err != nil {
+		return err
+	}
+	all := includesVoided(opts)
 	return a.eachCurrent(ctx, kind, func(id evidence.ID, b model.Body) error {
+		if _, ok := voided[id]; ok && !all {
+			return nil
+		}
 		return fn(id, discloseAs(d, b))
 	})
 }

@@ -61,6 +61,7 @@ const (
 	OpUserRole             // give a user a role or take one away (user role)
 	OpRedact               // mark a span of a transcript as never to be published, list or withdraw marks (redact)
 	OpPublish              // build a redacted public dataset of what consent allows (publish)
+	OpVoid                 // hide a stray record or item from every view, or lift that (void)
 	opCount
 )
 
@@ -69,7 +70,7 @@ var opNames = [opCount]string{
 	OpVerify: "verify", OpAdd: "add", OpEdit: "edit", OpRecordAdd: "record-add", OpRecordEdit: "record-edit",
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
-	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish",
+	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish", OpVoid: "void",
 }
 
 func (o Op) String() string {
@@ -124,6 +125,7 @@ var matrix = [opCount][]string{
 	OpUserRole:   admins,
 	OpRedact:     writers,
 	OpPublish:    intake,
+	OpVoid:       intake,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)
@@ -192,7 +194,7 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key. Reading a testimony's item in full (cat)
 // is one: the read is audited, so a reader too holds the log key.
-var writeOps = []Op{OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish}
+var writeOps = []Op{OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid}
 
 // entryOps are, for each kind of custody entry, the operations that append
 // it: a user may sign an entry of a kind only if their role allows one of
@@ -210,7 +212,7 @@ var entryOps = map[string][]Op{
 	custody.KindWitness:   {OpVaultWrite},
 	custody.KindWithdraw:  {OpVaultWrite},
 	custody.KindVaultOpen: {OpVaultOpen, OpVaultWrite},
-	custody.KindRecord:    {OpRecordAdd, OpRecordEdit, OpRedact, OpConsent},
+	custody.KindRecord:    {OpRecordAdd, OpRecordEdit, OpRedact, OpConsent, OpVoid},
 	custody.KindRead:      {OpCat},
 	custody.KindPublish:   {OpPublish},
 }
@@ -222,6 +224,9 @@ func EntryPermitted(roles, kind, recordKind string) bool {
 	ops := entryOps[kind]
 	if kind == custody.KindRecord && recordKind == model.KindConsent {
 		ops = []Op{OpConsent}
+	}
+	if kind == custody.KindRecord && recordKind == model.KindVoid {
+		ops = []Op{OpVoid}
 	}
 	for _, op := range ops {
 		if Permits(roles, op) {

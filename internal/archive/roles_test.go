@@ -336,6 +336,35 @@ var calls = map[string]call{
 		}
 		return err
 	}},
+	"Archive.Void": {OpVoid, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// A fresh record to void, made by the first admin.
+		adm := f.open(t, "")
+		id, err := adm.AddRecord(t.Context(), &model.Event{Title: fmt.Sprintf("stray %d", f.unique()), Date: model.Date{Precision: "unknown"}})
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.Void(t.Context(), id.String(), "made by mistake")
+		return err
+	}},
+	"Archive.LiftVoid": {OpVoid, func(t *testing.T, f *roleFixture, a *Archive) error {
+		adm := f.open(t, "")
+		id, err := adm.AddRecord(t.Context(), &model.Event{Title: fmt.Sprintf("stray %d", f.unique()), Date: model.Date{Precision: "unknown"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := adm.Void(t.Context(), id.String(), "made by mistake")
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.LiftVoid(t.Context(), v.ID.String())
+		return err
+	}},
+	"Archive.Voids": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Voids(t.Context())
+		return err
+	}},
 	"Archive.MaterialOf": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.MaterialOf(t.Context(), "W-1")
 		return err

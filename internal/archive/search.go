@@ -156,6 +156,7 @@ type SearchOptions struct {
 	Limit      int    // default 20
 	Open, Shut string // snippet highlight markers
 	NoSnippets bool   // leave snippets empty (counting, benchmarks)
+	All        bool   // voided records and items too
 }
 
 // Search finds items and records matching query (Korean, English or
@@ -183,11 +184,24 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 	if expr == "" {
 		return nil, fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
 	}
+	voided := map[evidence.ID]evidence.ID{}
+	if !opt.All {
+		if voided, err = a.voided(ctx); err != nil {
+			return nil, err
+		}
+	}
 	text := a.partText(ctx)
 	// The safety net's guard is loaded only if a snippet is cut, once.
 	guard := sync.OnceValues(func() (*nameGuard, error) { return a.newNameGuard(ctx, nil) })
 	q := store.SearchQuery{Match: expr, Kind: opt.Kind, From: opt.From, To: opt.To, Limit: opt.Limit, Open: opt.Open, Shut: opt.Shut,
-		Allow: a.canRead, NoSnippets: opt.NoSnippets,
+		Allow: func(doc string) bool {
+			id, err := evidence.ParseID(doc)
+			if err != nil {
+				return false
+			}
+			_, hidden := voided[id]
+			return !hidden && a.canRead(doc)
+		}, NoSnippets: opt.NoSnippets,
 		Text: func(doc string, n int) (string, error) {
 			g, err := guard()
 			if err != nil {

@@ -129,6 +129,50 @@ type Redaction struct {
 	Withdrawn bool        `json:"withdrawn,omitempty"`
 }
 
+// Void hides a record or an item that was made by mistake (a stray record,
+// a wrong file) from every listing, search, export and publication, while
+// it stays in the archive and its custody log: corrections keep the audit
+// trail. Exactly one of Item and Record is set. Lifted, as a later
+// version, undoes it.
+type Void struct {
+	Item   *evidence.ID `json:"item,omitempty"`
+	Record *evidence.ID `json:"record,omitempty"`
+	Reason string       `json:"reason"`
+	Lifted bool         `json:"lifted,omitempty"`
+}
+
+func (*Void) Kind() string { return KindVoid }
+
+// Target is the voided item or record.
+func (v *Void) Target() evidence.ID {
+	if v.Item != nil {
+		return *v.Item
+	}
+	if v.Record != nil {
+		return *v.Record
+	}
+	return evidence.ID{}
+}
+
+func (v *Void) Validate() error {
+	var c checker
+	c.text("reason", v.Reason, maxShort, true)
+	if c.err == nil && (v.Item == nil) == (v.Record == nil) {
+		c.err = fmt.Errorf("%w: a void names one item or one record", evidence.ErrInvalid)
+	}
+	return c.err
+}
+
+func (v *Void) Refs() []Ref {
+	if v.Item != nil {
+		return []Ref{{Role: "voided", ID: *v.Item, Item: true}}
+	}
+	return ref("voided", v.Record)
+}
+
+// A void's reason is not testimony: not searched.
+func (v *Void) Text() string { return "" }
+
 func (*Testimony) Kind() string   { return KindTestimony }
 func (*Event) Kind() string       { return KindEvent }
 func (*Act) Kind() string         { return KindAct }

@@ -37,6 +37,9 @@ const (
 	KindAnnotation  = "annotation"
 	KindConsent     = "consent"
 	KindRedaction   = "redaction"
+	// KindVoid records are made by 'sori void' only (not by record
+	// commands or import), so Kinds leaves them out.
+	KindVoid = "void"
 )
 
 // Kinds lists every kind.
@@ -121,6 +124,8 @@ func NewBody(kind string) (Body, error) {
 		return &Annotation{}, nil
 	case KindConsent:
 		return &Consent{}, nil
+	case KindVoid:
+		return &Void{}, nil
 	case KindRedaction:
 		return &Redaction{}, nil
 	}
