@@ -136,6 +136,11 @@ type verifier struct {
 	vaultRows  map[string]store.VaultRow // by entry ID
 	vault      map[string]*vaultState    // replayed from the log, by entry ID
 	vaultNames map[string]int            // hashed name forms per entry ID
+
+	// purged are the versions whose body is gone ("ID vN"); a purge
+	// entry with the same digest must account for each (purgeLogged).
+	purged      map[string]evidence.Digest
+	purgeLogged map[string]bool
 }
 
 func (v *verifier) run(ctx context.Context) (err error) {
@@ -332,6 +337,12 @@ func (v *verifier) loadRecords(ctx context.Context) error {
 			if ver.Version != i+1 {
 				v.r.add(KindRecord, obj, hintTamper, "versions are not numbered 1, 2, 3 …")
 			}
+			if len(ver.Record) == 0 { // purged: only its digest is left
+				v.notePurged(obj, ver.Digest)
+				d := ver.Digest
+				prev = &d
+				continue
+			}
 			if evidence.Sum(ver.Record) != ver.Digest {
 				v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
 			}
@@ -373,6 +384,12 @@ func (v *verifier) loadModelRecords(ctx context.Context) error {
 			obj := fmt.Sprintf("%s v%d", id, row.Version)
 			if row.Version != i+1 {
 				v.r.add(KindRecord, obj, hintTamper, "versions are not numbered 1, 2, 3 …")
+			}
+			if len(row.Record) == 0 { // purged: only its digest is left
+				v.notePurged(obj, row.Digest)
+				d := row.Digest
+				prev = &d
+				continue
 			}
 			if evidence.Sum(row.Record) != row.Digest {
 				v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
@@ -470,6 +487,7 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 	if next != size {
 		v.r.add(KindMissing, "custody", hintTamper, "%d entries readable of %d", next, size)
 	}
+	v.checkPurges()
 	for id, vs := range v.versions {
 		for _, ver := range vs {
 			if !logged[fmt.Sprintf("%s v%d", id, ver.Version)] {
@@ -489,9 +507,39 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 
 var errStopTree = errors.New("tree cannot be rebuilt past a gap")
 
+// notePurged records a version whose body is gone.
+func (v *verifier) notePurged(obj string, d evidence.Digest) {
+	if v.purged == nil {
+		v.purged, v.purgeLogged = map[string]evidence.Digest{}, map[string]bool{}
+	}
+	v.purged[obj] = d
+}
+
+// checkPurges reports every purged version no purge entry accounts for.
+func (v *verifier) checkPurges() {
+	for obj := range v.purged {
+		if !v.purgeLogged[obj] {
+			v.r.add(KindRecord, obj, hintTamper, "the version's body is gone but no signed purge entry says it was purged")
+		}
+	}
+}
+
 // checkEntryRecord ties intake and version entries to the records.
 func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow, logged map[string]bool) {
 	obj := fmt.Sprintf("entry %d", e.Seq)
+	if e.Kind == custody.KindPurge {
+		key := fmt.Sprintf("%s v%d", e.Object, e.Version)
+		d, ok := v.purged[key]
+		switch {
+		case !ok:
+			v.r.add(KindEntry, obj, hintTamper, "a purge entry names %s, whose body is still there or which does not exist", key)
+		case d != e.Digest:
+			v.r.add(KindEntry, obj, hintTamper, "a purge entry names %s with another digest than the stored one", key)
+		default:
+			v.purgeLogged[key] = true
+		}
+		return
+	}
 	if e.Kind == custody.KindRecord {
 		id, err := evidence.ParseID(e.Object)
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -263,9 +265,20 @@ func printRecord(w io.Writer, info archive.RecordInfo) {
 			cur = " (current)"
 		}
 		fmt.Fprintf(w, "\nversion %d%s  %s by %s\n", v.Version, cur, ts(v.Time), v.ActorName)
+		if v.Purged {
+			fmt.Fprintf(w, "  %-15s %s\n", "purged", "its text was destroyed ('sori log' shows the purge entry)")
+			fmt.Fprintf(w, "  %-15s %s\n", "digest", v.Digest)
+			continue
+		}
 		var body map[string]json.RawMessage
 		json.Unmarshal(model.EncodeBody(v.Body), &body)
-		for _, f := range importer.Fields(info.Kind) {
+		fields := importer.Fields(info.Kind)
+		if len(fields) == 0 { // a kind no record command makes (void)
+			for _, k := range slices.Sorted(maps.Keys(body)) {
+				fields = append(fields, importer.Field{Name: k})
+			}
+		}
+		for _, f := range fields {
 			if s := fieldText(f, body[f.Name]); s != "" {
 				fmt.Fprintf(w, "  %-15s %s\n", strings.ReplaceAll(f.Name, "_", " "), oneLine(s))
 			}

@@ -90,6 +90,11 @@ func printItem(w io.Writer, info archive.ItemInfo) {
 			cur = " (current)"
 		}
 		fmt.Fprintf(w, "\nversion %d%s  %s by %s\n", v.Version, cur, ts(v.Time), v.ActorName)
+		if v.Purged {
+			fmt.Fprintf(w, "  %-15s %s\n", "purged", "its record was destroyed ('sori log' shows the purge entry)")
+			fmt.Fprintf(w, "  %-15s %s\n", "digest", v.Digest)
+			continue
+		}
 		row := func(k, val string) {
 			if val != "" {
 				fmt.Fprintf(w, "  %-15s %s\n", k, oneLine(val))

@@ -26,8 +26,9 @@ any other version. '--lift' undoes a void (a new version of the void).
 
 To remove a version's text for good (a real name typed into a
 description), correct it first (a new version) and then purge the old
-version: see 'sori help purge' when it exists; until then a sealed name is
-masked in every view of a user without protection (docs/protection.md).
+version: see 'sori help purge'. A name sealed in the identity vault is
+masked in every view of a user without protection anyway
+(docs/protection.md).
 
 'void' prints VOID<TAB>TARGET (--json: {"id","version","target","item","reason","lifted"});
 'ls' prints VOID<TAB>TARGET<TAB>active|lifted<TAB>REASON.

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -298,4 +300,43 @@ func TestVoidCommands(t *testing.T) {
 	c.want(3, "", "void", ev, "--reason", "x")
 	c.as("kim", "a passphrase for tests")
 	c.ok("verify")
+}
+
+// TestPurgeCommands: a real name typed into an event description is
+// corrected, then the old version purged: no later view shows it, verify
+// accepts the purge, and only an admin who holds protection may purge;
+// a body emptied behind sori's back is reported by verify.
+func TestPurgeCommands(t *testing.T) {
+	c := newCLI(t)
+	c.as("kim", "a passphrase for tests")
+	c.ok("init")
+	ev := strings.TrimSpace(c.ok("event", "add", "--title", "Arrest", "--description", "Taken with Ryu Gwang-cheol at night"))
+	c.want(2, "current version", "purge", ev, "--version", "1", "--reason", "real name")
+	c.ok("event", "edit", ev, "--description", "Taken with a neighbour at night")
+	c.env["SORI_NEW_PASSPHRASE"] = "another admin passphrase"
+	c.ok("user", "add", "adm", "--role", "admin")
+	c.as("adm", "another admin passphrase")
+	c.want(3, "", "purge", ev, "--version", "1", "--reason", "real name")
+	c.as("kim", "a passphrase for tests")
+	if out := c.ok("purge", ev, "--version", "1", "--reason", "a real name was typed"); out != "record\t"+ev+"\t1\n" {
+		t.Errorf("purge: %q", out)
+	}
+	c.want(2, "purged already", "purge", ev, "--version", "1", "--reason", "again")
+	show := c.ok("show", ev)
+	if strings.Contains(show, "Ryu") || !strings.Contains(show, "purged") || !strings.Contains(show, "a neighbour") {
+		t.Errorf("show after purge:\n%s", show)
+	}
+	if log := c.ok("log"); !strings.Contains(log, "\tpurge\t"+ev) {
+		t.Errorf("log lacks the purge entry:\n%s", log)
+	}
+	c.ok("verify")
+	// Nothing readable of the purged text is left in any file.
+	filepath.WalkDir(c.env["SORI_ARCHIVE"], func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte("Ryu Gwang")) {
+				t.Errorf("%s holds the purged text", p)
+			}
+		}
+		return nil
+	})
 }

@@ -111,6 +111,9 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipients []string
 	if err != nil {
 		return nil, err
 	}
+	if err := a.refusePurged(ctx, ids, consents); err != nil {
+		return nil, err
+	}
 	bundle := evidence.NewID().String()
 	m := exportManifest{V: 2, Bundle: bundle, Recipients: recipients}
 	for _, id := range ids {

@@ -44,6 +44,7 @@ type VersionInfo struct {
 	evidence.ItemRecord
 	ActorName string          `json:"actor_name"`
 	Digest    evidence.Digest `json:"digest"`
+	Purged    bool            `json:"purged,omitempty"` // the record was destroyed (sori purge)
 }
 
 // Show returns an item and all its record versions. Each stored record is
@@ -74,6 +75,11 @@ func (a *Archive) Show(ctx context.Context, ref string) (ItemInfo, error) {
 	names := a.userNames(ctx)
 	info := ItemInfo{ID: it.ID, SHA256: it.SHA256, Size: it.Size, Added: it.CreatedAt, AddedBy: names(it.CreatedBy)}
 	for _, v := range vs {
+		if purgedBody(v.Record) {
+			info.Versions = append(info.Versions, VersionInfo{ItemRecord: evidence.ItemRecord{Item: v.Item, Version: v.Version, Time: v.CreatedAt, Actor: v.Actor},
+				ActorName: names(v.Actor), Digest: v.Digest, Purged: true})
+			continue
+		}
 		rec, err := decodeVersion(v)
 		if err != nil {
 			return ItemInfo{}, err

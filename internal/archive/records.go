@@ -295,6 +295,7 @@ type RecordVersionInfo struct {
 	ActorName string           `json:"actor_name"` // the user's name
 	Digest    evidence.Digest  `json:"digest"`
 	Body      model.Body       `json:"body"`
+	Purged    bool             `json:"purged,omitempty"` // the body was destroyed (sori purge); Body is nil
 }
 
 // Record returns a record and all its versions, each checked against its
@@ -321,6 +322,10 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 	names := a.userNames(ctx)
 	info := RecordInfo{ID: id, Kind: rows[0].Kind}
 	for _, row := range rows {
+		if purgedBody(row.Record) {
+			info.Versions = append(info.Versions, RecordVersionInfo{Version: row.Version, Time: row.CreatedAt, Actor: row.Actor, ActorName: names(row.Actor), Digest: row.Digest, Purged: true})
+			continue
+		}
 		r, err := decodeRecordRow(row)
 		if err != nil {
 			return info, err

@@ -125,13 +125,9 @@ func (a *Archive) WithdrawRedaction(ctx context.Context, ref string) (RedactionI
 	if err != nil {
 		return RedactionInfo{}, err
 	}
-	first, err := decodeRecordRow(rows[0])
-	if err != nil {
-		return RedactionInfo{}, err
-	}
 	// A redaction protects someone: whoever made it may lift it, and
 	// beyond them only a role that may set consent (not an analyst).
-	if rec.Kind == model.KindRedaction && first.Actor != a.me.ID && !Permits(a.me.Role, OpConsent) {
+	if rec.Kind == model.KindRedaction && rows[0].Actor != a.me.ID && !Permits(a.me.Role, OpConsent) {
 		return RedactionInfo{}, fmt.Errorf("%w: redaction %s was made by another user; only they, or a role that may set consent (docs/roles.md), may withdraw it", evidence.ErrForbidden, id)
 	}
 	if rec.Kind != model.KindRedaction {

@@ -62,6 +62,7 @@ const (
 	OpRedact               // mark a span of a transcript as never to be published, list or withdraw marks (redact)
 	OpPublish              // build a redacted public dataset of what consent allows (publish)
 	OpVoid                 // hide a stray record or item from every view, or lift that (void)
+	OpPurge                // destroy an old version's body for good (purge): an admin who also holds protection
 	opCount
 )
 
@@ -70,7 +71,7 @@ var opNames = [opCount]string{
 	OpVerify: "verify", OpAdd: "add", OpEdit: "edit", OpRecordAdd: "record-add", OpRecordEdit: "record-edit",
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
-	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish", OpVoid: "void",
+	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish", OpVoid: "void", OpPurge: "purge",
 }
 
 func (o Op) String() string {
@@ -126,6 +127,7 @@ var matrix = [opCount][]string{
 	OpRedact:     writers,
 	OpPublish:    intake,
 	OpVoid:       intake,
+	OpPurge:      admins, // and protection too: see Permits
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)
@@ -133,6 +135,9 @@ var matrix = [opCount][]string{
 func Permits(roles string, op Op) bool {
 	if op < 0 || op >= opCount {
 		return false
+	}
+	if op == OpPurge && !slices.Contains(strings.Split(roles, ","), RoleProtection) {
+		return false // destroying what was written needs both: the admin's and the protection officer's say
 	}
 	for _, r := range strings.Split(roles, ",") {
 		if slices.Contains(matrix[op], r) {
@@ -194,7 +199,7 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key. Reading a testimony's item in full (cat)
 // is one: the read is audited, so a reader too holds the log key.
-var writeOps = []Op{OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid}
+var writeOps = []Op{OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid, OpPurge}
 
 // entryOps are, for each kind of custody entry, the operations that append
 // it: a user may sign an entry of a kind only if their role allows one of
@@ -215,6 +220,7 @@ var entryOps = map[string][]Op{
 	custody.KindRecord:    {OpRecordAdd, OpRecordEdit, OpRedact, OpConsent, OpVoid},
 	custody.KindRead:      {OpCat},
 	custody.KindPublish:   {OpPublish},
+	custody.KindPurge:     {OpPurge},
 }
 
 // EntryPermitted reports whether a user holding roles may sign a custody

@@ -365,6 +365,21 @@ var calls = map[string]call{
 		_, err := a.Voids(t.Context())
 		return err
 	}},
+	"Archive.Purge": {OpPurge, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// A record with two versions, made by the first admin; its first
+		// version is purged.
+		adm := f.open(t, "")
+		id, err := adm.AddRecord(t.Context(), &model.Event{Title: fmt.Sprintf("typo %d", f.unique()), Date: model.Date{Precision: "unknown"}})
+		if err == nil {
+			_, _, err = adm.UpdateRecord(t.Context(), id.String(), &model.Event{Title: fmt.Sprintf("fixed %d", f.unique()), Date: model.Date{Precision: "unknown"}})
+		}
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.Purge(t.Context(), id.String(), 1, "a name typed by mistake")
+		return err
+	}},
 	"Archive.MaterialOf": {OpVaultWrite, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.MaterialOf(t.Context(), "W-1")
 		return err

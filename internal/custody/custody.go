@@ -49,6 +49,7 @@ const (
 	KindRecord    = "record"     // a model record version (object: record ID; digest: that version)
 	KindRead      = "read"       // the original bytes of an item of a testimony were read (object: item ID; content: its SHA-256)
 	KindPublish   = "publish"    // a redacted public dataset was published (object: publication ID; digest: its manifest)
+	KindPurge     = "purge"      // a version's body was destroyed (object: item or record ID; version; digest: that version's, which stays)
 )
 
 // Entry is one custody entry. Its canonical encoding (Marshal) is signed by

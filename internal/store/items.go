@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -440,7 +441,19 @@ func (db *DB) IntegrityCheck(ctx context.Context, quick bool) ([]string, error) 
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), pragmaCacheSize)
 	var out []string
-	for _, table := range checkedTables {
+	// Every table the schema lists is checked, not only those this code
+	// knows of: a table added later (or by a newer sori) is examined too.
+	tables := slices.Clone(checkedTables)
+	if names, err := schemaTables(ctx, conn); err != nil {
+		out = append(out, "schema: "+err.Error())
+	} else {
+		for _, n := range names {
+			if !slices.Contains(tables, n) {
+				tables = append(tables, n)
+			}
+		}
+	}
+	for _, table := range tables {
 		problems, err := checkTable(ctx, conn, pragma, table)
 		if err != nil {
 			if !errors.Is(err, evidence.ErrDamaged) {
@@ -457,8 +470,27 @@ func (db *DB) IntegrityCheck(ctx context.Context, quick bool) ([]string, error) 
 	return out, nil
 }
 
+// schemaTables lists the database's own tables.
+func schemaTables(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, damaged(err)
+		}
+		out = append(out, n)
+	}
+	return out, damaged(rows.Err())
+}
+
 func checkTable(ctx context.Context, conn *sql.Conn, pragma, table string) ([]string, error) {
-	rows, err := conn.QueryContext(ctx, `PRAGMA `+pragma+`(`+table+`)`)
+	// The name may come from the database itself: quoted as an identifier.
+	rows, err := conn.QueryContext(ctx, `PRAGMA `+pragma+`("`+strings.ReplaceAll(table, `"`, `""`)+`")`)
 	if err != nil {
 		return nil, damaged(err)
 	}

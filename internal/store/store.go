@@ -126,6 +126,10 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.ensurePurge(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -233,7 +237,10 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema); err != nil {
+	// The version tables' update triggers come with the purged table
+	// (purge.go), in this transaction: nothing is dropped, so a new
+	// database has no free page.
+	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema+purgeSchema+purgeTriggers); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion)); err != nil {
@@ -321,12 +328,8 @@ CREATE TRIGGER items_no_update BEFORE UPDATE ON items
 BEGIN SELECT RAISE(ABORT, 'items are immutable'); END;
 CREATE TRIGGER items_no_delete BEFORE DELETE ON items
 BEGIN SELECT RAISE(ABORT, 'items are immutable'); END;
-CREATE TRIGGER versions_no_update BEFORE UPDATE ON item_versions
-BEGIN SELECT RAISE(ABORT, 'record versions are immutable'); END;
 CREATE TRIGGER versions_no_delete BEFORE DELETE ON item_versions
 BEGIN SELECT RAISE(ABORT, 'record versions are immutable'); END;
-CREATE TRIGGER records_no_update BEFORE UPDATE ON records
-BEGIN SELECT RAISE(ABORT, 'records are immutable'); END;
 CREATE TRIGGER records_no_delete BEFORE DELETE ON records
 BEGIN SELECT RAISE(ABORT, 'records are immutable'); END;
 CREATE TRIGGER custody_no_update BEFORE UPDATE ON custody

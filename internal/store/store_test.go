@@ -116,3 +116,64 @@ func TestSideFilesOwnerOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgeShreds: a purged version's body is gone from every decrypted
+// page of the database and its WAL; its digest stays; the triggers refuse
+// any other change, and the purge itself cannot be undone or repeated.
+func TestPurgeShreds(t *testing.T) {
+	db, path, key := newDB(t)
+	ctx := context.Background()
+	secret := []byte("Ryu Gwang-cheol was typed here by mistake")
+	tx, _ := db.Begin(ctx)
+	u := User{ID: "u1", Name: "kim", Role: "admin", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}
+	if err := tx.InsertUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	id := evidence.NewID()
+	for v, body := range [][]byte{secret, []byte("corrected")} {
+		if err := tx.InsertRecord(ctx, RecordRow{ID: id, Version: v + 1, Kind: "event", Record: body, Digest: evidence.Sum(body), CreatedAt: time.Now(), Actor: "u1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// Without a purge row, no update gets through.
+	if _, err := db.sql.ExecContext(ctx, `UPDATE records SET record = x'' WHERE id = ? AND version = 1`, id.String()); err == nil {
+		t.Fatal("a record was emptied without a purge")
+	}
+	tx, _ = db.BeginShredding(ctx)
+	if err := tx.PurgeVersion(ctx, Purge{Kind: "record", ID: id, Version: 1, Reason: "a name", CreatedAt: time.Now(), Actor: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TruncateWAL(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.RecordVersions(ctx, id)
+	if err != nil || len(rows) != 2 || len(rows[0].Record) != 0 || rows[0].Digest != evidence.Sum(secret) {
+		t.Fatalf("after purge: %+v, %v", rows, err)
+	}
+	if pagesHold(t, path, key, secret[:16]) {
+		t.Error("a decrypted page still holds the purged body")
+	}
+	// The purged version takes no other change, and the purge row none.
+	for _, q := range []string{
+		`UPDATE records SET record = x'01' WHERE id = '` + id.String() + `' AND version = 1`,
+		`UPDATE records SET digest = x'00' WHERE id = '` + id.String() + `' AND version = 1`,
+		`UPDATE records SET record = x'' WHERE id = '` + id.String() + `' AND version = 2`,
+		`DELETE FROM purged`,
+		`UPDATE purged SET version = 2`,
+	} {
+		if _, err := db.sql.ExecContext(ctx, q); err == nil {
+			t.Errorf("allowed: %s", q)
+		}
+	}
+	tx, _ = db.BeginShredding(ctx)
+	defer tx.Rollback()
+	if err := tx.PurgeVersion(ctx, Purge{Kind: "record", ID: id, Version: 1, Reason: "again", CreatedAt: time.Now(), Actor: "u1"}); !errors.Is(err, evidence.ErrInvalid) {
+		t.Errorf("second purge: %v", err)
+	}
+}

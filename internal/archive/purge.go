@@ -1,0 +1,141 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"sori/internal/custody"
+	"sori/internal/evidence"
+	"sori/internal/store"
+)
+
+// Purge (docs/protection.md, "Corrections"): an old version of a record or
+// an item's record that holds what must not be kept — a real name typed
+// into a description — has its body destroyed for good. Its digest stays,
+// and with it the custody leaf that commits to it (a salted commitment:
+// it reveals nothing) and the chain of the versions after it; a signed
+// "purge" entry is its tombstone; verify accepts a purged version only with
+// that entry. The current version cannot be purged: correct it first (a
+// new version), then purge the old one.
+
+// PurgeInfo is one purged version.
+type PurgeInfo struct {
+	Kind    string      `json:"kind"` // item or record
+	ID      evidence.ID `json:"id"`
+	Version int         `json:"version"`
+	Reason  string      `json:"reason"`
+}
+
+// Purge destroys the body of version of the item or record ref, for
+// reason (which MUST NOT quote what it destroys). It needs an admin who
+// also holds protection.
+func (a *Archive) Purge(ctx context.Context, ref string, version int, reason string) (PurgeInfo, error) {
+	if err := a.allow(OpPurge); err != nil {
+		return PurgeInfo{}, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 1000 || strings.ContainsAny(reason, "\n\r") {
+		return PurgeInfo{}, fmt.Errorf("%w: give a reason of one line (it must not quote what is purged)", evidence.ErrInvalid)
+	}
+	id, item, err := a.ResolveAny(ctx, ref)
+	if err != nil {
+		return PurgeInfo{}, err
+	}
+	kind := "record"
+	var digests []evidence.Digest
+	if item {
+		kind = "item"
+		vs, err := a.db.Versions(ctx, id)
+		if err != nil {
+			return PurgeInfo{}, err
+		}
+		for _, v := range vs {
+			digests = append(digests, v.Digest)
+		}
+	} else {
+		rows, err := a.db.RecordVersions(ctx, id)
+		if err != nil {
+			return PurgeInfo{}, err
+		}
+		for _, r := range rows {
+			digests = append(digests, r.Digest)
+		}
+	}
+	switch {
+	case version < 1 || version > len(digests):
+		return PurgeInfo{}, fmt.Errorf("%w: %s %s has versions 1 to %d", evidence.ErrInvalid, kind, id, len(digests))
+	case version == len(digests):
+		return PurgeInfo{}, fmt.Errorf("%w: version %d is the current version of %s %s: correct it first (a new version), then purge this one", evidence.ErrInvalid, version, kind, id)
+	}
+	tx, err := a.db.BeginShredding(ctx)
+	if err != nil {
+		return PurgeInfo{}, err
+	}
+	defer tx.Rollback()
+	now := a.now()
+	if err := tx.PurgeVersion(ctx, store.Purge{Kind: kind, ID: id, Version: version, Reason: reason, CreatedAt: now, Actor: a.me.ID}); err != nil {
+		return PurgeInfo{}, err
+	}
+	log, err := a.newLogger(ctx, tx, now)
+	if err != nil {
+		return PurgeInfo{}, err
+	}
+	if err := log.append(ctx, custody.KindPurge, id.String(), version, digests[version-1], evidence.Digest{}); err != nil {
+		return PurgeInfo{}, err
+	}
+	cp, err := log.seal(ctx)
+	if err != nil {
+		return PurgeInfo{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return PurgeInfo{}, err
+	}
+	a.pin(cp)
+	info := PurgeInfo{Kind: kind, ID: id, Version: version, Reason: reason}
+	if err := a.db.TruncateWAL(ctx); err != nil {
+		return info, fmt.Errorf("%s %s version %d is purged, but: %w", kind, id, version, err)
+	}
+	a.log.Info("version purged", "kind", kind, "id", id.String(), "version", version)
+	return info, nil
+}
+
+// purgedBody reports whether a version row's body was purged (empty): its
+// content is gone, and readers show only that it was there.
+func purgedBody(b []byte) bool { return len(b) == 0 }
+
+// refusePurged refuses an export that would carry a purged version: the
+// bundle format (version 2) has no way yet to carry a version by its
+// digest alone with the purge entry that accounts for it, and a bundle
+// whose verification fails is worse than none.
+func (a *Archive) refusePurged(ctx context.Context, ids []evidence.ID, carried []ExportRecord) error {
+	var purged []string
+	for _, id := range ids {
+		vs, err := a.db.Versions(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if purgedBody(v.Record) {
+				purged = append(purged, fmt.Sprintf("item %s version %d", id, v.Version))
+			}
+		}
+	}
+	for _, r := range carried {
+		for _, tid := range []evidence.ID{r.ID, r.Testimony} {
+			rows, err := a.db.RecordVersions(ctx, tid)
+			if err != nil {
+				return err
+			}
+			for _, row := range rows {
+				if purgedBody(row.Record) {
+					purged = append(purged, fmt.Sprintf("record %s version %d", tid, row.Version))
+				}
+			}
+		}
+	}
+	if len(purged) > 0 {
+		return fmt.Errorf("%w: the bundle would carry purged versions (%s), which this bundle format cannot yet carry verifiably; nothing was exported", evidence.ErrInvalid, strings.Join(purged, ", "))
+	}
+	return nil
+}
