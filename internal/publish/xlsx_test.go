@@ -108,7 +108,7 @@ func TestWriteXLSXReadBack(t *testing.T) {
 	// The importer reads the first sheet back; each sheet alone likewise.
 	// (It trims the spaces around a cell; the workbook keeps them.)
 	want := map[string][][]string{
-		"event": {{"e1", "박철민 met 리영순", "3"}, {"e2", `'=HYPERLINK("http://x.invalid","x")`, "-2.5"}, {"e3", "  spaced  \ttab\nline", "not a number"}, {"e4", "", ""}},
+		"event":  {{"e1", "박철민 met 리영순", "3"}, {"e2", `'=HYPERLINK("http://x.invalid","x")`, "-2.5"}, {"e3", "  spaced  \ttab\nline", "not a number"}, {"e4", "", ""}},
 		"person": {{"p1", "'@SUM(A1)"}, {"p2", "bell\uFFFD<&>\"'"}},
 	}
 	for i, s := range sheets {
