@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"sori/internal/archive"
 	"sori/internal/durable"
 	"sori/internal/evidence"
 	"sori/internal/model"
@@ -50,12 +51,15 @@ joined with "; "; dates in the form sori reads ("~1998", "1990s",
 it as a formula. --kind limits the export to one kind; every kind is
 written (empty tables too) without it.
 
-The files are written 0600 (the directory 0700) and only when complete;
-PATH must not exist (or, for csv, be an empty directory). The export is
-not recorded in the custody log.
+The files are written 0600 (the directory 0700) beside PATH, the export
+is recorded in the custody log (kind "records-export": a random export
+ID and the SHA-256 of the list of files with their SHA-256, see
+docs/format.md), and only then are they moved to PATH. PATH must not
+exist (or, for csv, be an empty directory).
 
-Prints PATH<TAB>RECORDS. With --json: {"path","format","counts"}, counts
-giving the number of records of each kind.
+Prints PATH<TAB>EXPORT-ID<TAB>RECORDS. With --json:
+{"path","export","format","digest","counts"}, counts giving the number of
+records of each kind.
 
 Flags:
   --format F     csv, xlsx or json (required)
@@ -152,9 +156,9 @@ func runExportRecords(ctx context.Context, e *env, args []string) error {
 		total += len(ids)
 	}
 
+	var files []publish.File
 	switch format {
 	case "csv":
-		files := make([]publish.File, 0, len(sheets))
 		for _, s := range sheets {
 			var b bytes.Buffer
 			if err := publish.WriteCSV(&b, s.Header, s.Rows, publish.CSVOptions{Excel: csvExcel}); err != nil {
@@ -162,18 +166,33 @@ func runExportRecords(ctx context.Context, e *env, args []string) error {
 			}
 			files = append(files, publish.File{Name: s.Name + ".csv", Data: b.Bytes()})
 		}
-		err = writeExportDir(out, files)
 	case "xlsx":
 		var b bytes.Buffer
-		if err = publish.WriteXLSX(&b, sheets); err == nil {
-			err = writeExportFile(out, b.Bytes())
+		if err := publish.WriteXLSX(&b, sheets); err != nil {
+			return err
 		}
+		files = []publish.File{{Name: "records.xlsx", Data: b.Bytes()}}
 	case "json":
 		b, _ := json.MarshalIndent(recordsDoc{Format: "sori-records", Version: 1, Records: jsonRecords}, "", "  ")
-		err = writeExportFile(out, append(b, '\n'))
+		files = []publish.File{{Name: "records.json", Data: append(b, '\n')}}
 	}
+	x := &archive.RecordsExport{Format: format}
+	for _, f := range files {
+		x.Files = append(x.Files, archive.RecordsExportFile{Name: f.Name, SHA256: evidence.Sum(f.Data)})
+	}
+	// Written beside out, recorded in the custody log, then put in place:
+	// nothing is at out unless the log says so.
+	tmp, err := stageExport(out, format == "csv", files)
 	if err != nil {
 		return err
+	}
+	if err := a.RecordRecordsExport(ctx, x); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := commitExport(tmp, out, format == "csv"); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("%w (the custody log records export %s, but nothing was written)", err, x.ID)
 	}
 	path, perr := filepath.Abs(out)
 	if perr != nil {
@@ -182,11 +201,13 @@ func runExportRecords(ctx context.Context, e *env, args []string) error {
 	if asJSON {
 		return json.NewEncoder(e.stdout).Encode(struct {
 			Path   string         `json:"path"`
+			Export string         `json:"export"`
 			Format string         `json:"format"`
+			Digest string         `json:"digest"`
 			Counts map[string]int `json:"counts"`
-		}{path, format, counts})
+		}{path, x.ID, format, x.Digest().String(), counts})
 	}
-	fmt.Fprintf(e.stdout, "%s\t%d\n", path, total)
+	fmt.Fprintf(e.stdout, "%s\t%s\t%d\n", path, x.ID, total)
 	fmt.Fprintf(e.stderr, "sori export-records: %d records of %d kinds to %s — an internal working copy, not for publication\n", total, len(kinds), path)
 	return nil
 }
@@ -222,41 +243,58 @@ func checkExportTarget(out string, dir bool) error {
 	return nil
 }
 
-// writeExportFile writes data to out (0600) if out still does not exist.
-func writeExportFile(out string, data []byte) error {
-	if err := checkExportTarget(out, false); err != nil {
-		return err
+// stageExport writes files into a new hidden directory beside out
+// (".NAME.partial-*", 0700, files 0600) and returns it. For a directory
+// export the staged directory becomes out; otherwise its one file does.
+func stageExport(out string, dir bool, files []publish.File) (tmp string, err error) {
+	if err := checkExportTarget(out, dir); err != nil {
+		return "", err
 	}
-	return durable.WriteFile(out, data, 0o600)
-}
-
-// writeExportDir writes files into a new hidden directory beside out and
-// renames it into place (out must still be absent or empty): a failure
-// leaves nothing at out.
-func writeExportDir(out string, files []publish.File) (err error) {
 	out = filepath.Clean(out)
-	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".partial-")
+	tmp, err = os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".partial-")
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer func() {
 		if err != nil {
 			os.RemoveAll(tmp)
+			tmp = ""
 		}
 	}()
 	if err := os.Chmod(tmp, 0o700); err != nil {
-		return err
+		return tmp, err
 	}
 	for _, f := range files {
 		if err := durable.WriteFile(filepath.Join(tmp, f.Name), f.Data, 0o600); err != nil {
-			return err
+			return tmp, err
 		}
 	}
-	if err := os.Remove(out); err != nil && !errors.Is(err, os.ErrNotExist) {
+	return tmp, nil
+}
+
+// commitExport puts a staged export in place: the directory itself, or
+// its one file (then removing the directory). out must still be absent
+// (or, for a directory, empty).
+func commitExport(tmp, out string, dir bool) error {
+	out = filepath.Clean(out)
+	src := tmp
+	if !dir {
+		entries, err := os.ReadDir(tmp)
+		if err != nil || len(entries) != 1 {
+			return fmt.Errorf("staged export %s: %v", tmp, err)
+		}
+		src = filepath.Join(tmp, entries[0].Name())
+		if err := checkExportTarget(out, false); err != nil {
+			return err
+		}
+	} else if err := os.Remove(out); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%w: %s is not empty; a records export needs a new or empty directory", evidence.ErrExists, out)
 	}
-	if err := os.Rename(tmp, out); err != nil {
+	if err := os.Rename(src, out); err != nil {
 		return err
+	}
+	if !dir {
+		os.RemoveAll(tmp)
 	}
 	return durable.SyncDir(filepath.Dir(out))
 }

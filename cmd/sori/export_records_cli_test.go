@@ -55,11 +55,10 @@ func TestExportRecords(t *testing.T) {
 	c.want(0, "", "export-records", "--format", "csv", "--kind", "event", "--csv-excel", "--out", excelDir)
 	jsonPath := filepath.Join(dir, "records.json")
 	var res struct {
-		Path   string
-		Format string
-		Counts map[string]int
+		Path, Export, Format, Digest string
+		Counts                       map[string]int
 	}
-	if err := json.Unmarshal([]byte(c.want(0, "", "export-records", "--format", "json", "--out", jsonPath, "--json")), &res); err != nil || res.Counts["event"] != 2 || res.Counts["person"] != 2 || res.Counts["consent"] != 0 {
+	if err := json.Unmarshal([]byte(c.want(0, "", "export-records", "--format", "json", "--out", jsonPath, "--json")), &res); err != nil || res.Counts["event"] != 2 || res.Counts["person"] != 2 || res.Counts["consent"] != 0 || res.Export == "" || len(res.Digest) != 64 {
 		t.Errorf("--json: %v %+v", err, res)
 	}
 	eventXLSX := filepath.Join(dir, "events.xlsx")
@@ -152,4 +151,19 @@ func TestExportRecords(t *testing.T) {
 	if b, _ := os.ReadFile(kimJSON); !bytes.Contains(b, []byte("Park Cheol-min")) {
 		t.Errorf("the protection officer's export is masked:\n%s", b)
 	}
+	// A reader may export too, and every export — none of the refused
+	// ones — is in the custody log, which verifies.
+	c.env["SORI_NEW_PASSPHRASE"] = "reader passphrase"
+	c.want(0, "", "user", "add", "rdr", "--role", "reader")
+	c.as("rdr", "reader passphrase")
+	c.want(0, "", "export-records", "--format", "csv", "--kind", "event", "--out", filepath.Join(dir, "reader"))
+	c.as("kim", kimPass)
+	log := c.ok("log")
+	if n := strings.Count(log, "\trecords-export\t"); n != 7 {
+		t.Errorf("%d records-export entries; want 7:\n%s", n, log)
+	}
+	if !strings.Contains(log, "\trecords-export\t"+res.Export+"\t") {
+		t.Errorf("the JSON export %s is not in the log", res.Export)
+	}
+	c.want(0, "", "verify")
 }
