@@ -372,3 +372,36 @@ func TestGeoJSONOgrinfo(t *testing.T) {
 		t.Errorf("want the province's point twice (%s):\n%s", want, out)
 	}
 }
+
+func FuzzWriteCSV(f *testing.F) {
+	for _, h := range append(hostile, "", "박철민", "a,b", "\"q\"", "\ufeffx", "x\r\ny") {
+		f.Add(h, false)
+		f.Add(h, true)
+	}
+	f.Fuzz(func(t *testing.T, cell string, excel bool) {
+		var b bytes.Buffer
+		if err := WriteCSV(&b, []string{"h", "cell"}, [][]string{{"x", cell}}, CSVOptions{Excel: excel}); err != nil {
+			t.Fatal(err)
+		}
+		data := b.Bytes()
+		if excel != bytes.HasPrefix(data, []byte(utf8BOM)) {
+			t.Fatalf("BOM %v with excel=%v", !excel, excel)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte(utf8BOM)))).ReadAll()
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("%q: %v %q", cell, err, recs)
+		}
+		// encoding/csv reads a quoted CR LF as LF; writing CRLF lines it
+		// drops a CR inside a cell (a CR LF stays a line break).
+		want := Neutralize(cell)
+		if excel {
+			want = strings.ReplaceAll(want, "\r", "")
+		}
+		if got := recs[1][1]; got != want && got != strings.ReplaceAll(want, "\r\n", "\n") {
+			t.Fatalf("%q came back as %q; want %q", cell, got, want)
+		}
+		if c := recs[1][1]; c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			t.Fatalf("%q is not neutralized", c)
+		}
+	})
+}
