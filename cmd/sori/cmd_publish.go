@@ -27,7 +27,9 @@ most restrictive consent of the testimonies each record is reached from:
   - protected persons, and under anonymized consent every victim, appear
     as their pseudonym or "Person N"; perpetrators and units keep names;
   - places are coarsened to the consent's place precision (default
-    province) and carry only that place's own coordinates;
+    province) and carry only that place's own coordinates (on the
+    GeoJSON map, a place published as a province is shown at the
+    province's representative point);
   - dates are coarsened to the consent's date precision (default year)
     and written in EDTF (1998, 1998-03, 199X for a decade, 1998~ for
     "around", 1997/1998 for a range; empty when unknown);
