@@ -15,7 +15,7 @@ var publishCmd = &command{
 	name:    "publish",
 	summary: "write a redacted public dataset of what consent allows",
 	usage: `
-Usage: sori publish --out DIR [--format json,csv,geojson] [--dry-run] [--strict] [--json]
+Usage: sori publish --out DIR [--format json,csv,geojson] [--csv-excel] [--dry-run] [--strict] [--json]
 
 Writes to DIR a public dataset (docs/publish.md) of the testimonies whose
 consent allows anonymized publication and the records they tell of
@@ -30,8 +30,12 @@ most restrictive consent of the testimonies each record is reached from:
     dataset is pseudonymized everywhere in it; perpetrators and units keep
     names;
   - places are coarsened to the consent's place precision (default
-    province) and carry only that place's own coordinates;
-  - dates are coarsened to the consent's date precision (default year);
+    province) and carry only that place's own coordinates (on the
+    GeoJSON map, a place published as a province is shown at the
+    province's representative point);
+  - dates are coarsened to the consent's date precision (default year)
+    and written in EDTF (1998, 1998-03, 199X for a decade, 1998~ for
+    "around", 1997/1998 for a range; empty when unknown);
   - transcript text (not under no_text; never audio, video or images)
     has every redaction ('sori redact') and every protected or sealed name
     the name guard finds replaced by "[redacted]" or "[LABEL]";
@@ -64,7 +68,17 @@ counts gives the number of published records of each kind.
 Flags:
   --out DIR            the dataset directory (required, also with --dry-run)
   --format LIST        comma-separated: json (dataset.json), csv (one file
-                       per kind), geojson (dataset.geojson); default json
+                       per kind, and datapackage.json: a Frictionless Data
+                       Package with a table schema for each), geojson
+                       (dataset.geojson: a point for each event and act at
+                       its place, a province's representative point when
+                       the place is coarsened to a province); default json
+  --csv-excel          write the CSV files for Excel: UTF-8 with a byte
+                       order mark and CRLF line ends (default: no BOM, LF).
+                       Needs csv in --format. In every CSV file a cell that
+                       starts with = + - @ tab or CR gets a leading
+                       apostrophe, so that no spreadsheet runs it as a
+                       formula
   --dry-run            list what would be done; write and record nothing
   --strict             refuse (exit 1, nothing written or recorded) when free
                        text would be changed, listing each change as
@@ -73,12 +87,14 @@ Flags:
   plus --archive, --user, --passphrase-file (see 'sori help')
 
 Exit status: 0 ok, 1 failure (DIR exists and is not empty: nothing
-written), 2 invalid input (a bad --format), 3 locked or not allowed
+written), 2 invalid input (a bad --format, --csv-excel without csv), 3
+locked or not allowed
 (analysts and readers may not publish).
 
 Examples:
   sori publish --out public-2026-12 --dry-run
   sori publish --out public-2026-12 --format json,csv,geojson
+  sori publish --out public-2026-12 --format csv --csv-excel
 `,
 	run: runPublish,
 }
@@ -86,12 +102,13 @@ Examples:
 func runPublish(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
 	var out, formatList string
-	var dryRun, asJSON, strict bool
+	var dryRun, asJSON, strict, csvExcel bool
 	fs := newFlags("publish")
 	fs.BoolVar(&strict, "strict", false, "")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
 	fs.StringVar(&formatList, "format", publish.FormatJSON, "")
+	fs.BoolVar(&csvExcel, "csv-excel", false, "")
 	fs.BoolVar(&dryRun, "dry-run", false, "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	rest, err := parse(fs, args)
@@ -107,6 +124,12 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	formats, err := publish.ParseFormats(formatList)
 	if err != nil {
 		return usagef("--format: %v", err)
+	}
+	if csvExcel {
+		var ok bool
+		if formats, ok = publish.ExcelCSV(formats); !ok {
+			return usagef("--csv-excel needs csv in --format")
+		}
 	}
 	if err := publish.CheckDir(out); err != nil {
 		return err

@@ -93,6 +93,7 @@ func TestRedactPublishCommands(t *testing.T) {
 	before = logLen()
 	run(2, "publish", "--out", dir, "--format", "json,xml")
 	run(2, "publish")
+	run(2, "publish", "--out", dir, "--csv-excel") // json only: no CSV to write for Excel
 	dry := run(0, "publish", "--out", dir, "--dry-run", "--format", "json,csv,geojson")
 	for _, want := range []string{"redact\t" + item + "\t", "\tredaction\tnames the village\n", "\tname\tPerson 1\n", "coarsen\tevent\t", "\t1997-03-14\t1997\tyear\n", "pseudonym\t"} {
 		if !strings.Contains(dry, want) {
@@ -114,7 +115,7 @@ func TestRedactPublishCommands(t *testing.T) {
 	}
 	out = run(0, "publish", "--out", dir, "--format", "json,csv,geojson", "--json")
 	var res publishOutput
-	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Publication == "" || len(res.Files) != 11 {
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Publication == "" || len(res.Files) != 12 {
 		t.Fatalf("publish --json: %v %s", err, out)
 	}
 	if logLen() != before+1 {
@@ -150,6 +151,19 @@ func TestRedactPublishCommands(t *testing.T) {
 				t.Errorf("%q (%d bytes) appears in the publication or the output", "a protected name", len(form))
 			}
 		}
+	}
+	// Dates are EDTF; the files describe themselves.
+	if ev, _ := os.ReadFile(filepath.Join(dir, "events.csv")); !bytes.Contains(ev, []byte(",1997,")) || bytes.HasPrefix(ev, []byte("\ufeff")) || bytes.Contains(ev, []byte("\r\n")) {
+		t.Errorf("events.csv (EDTF, no BOM, LF):\n%q", ev)
+	}
+	if dp, _ := os.ReadFile(filepath.Join(dir, "datapackage.json")); !bytes.Contains(dp, []byte(`"tabular-data-resource"`)) {
+		t.Errorf("datapackage.json:\n%s", dp)
+	}
+	// --csv-excel: BOM and CRLF.
+	xdir := filepath.Join(t.TempDir(), "excel")
+	run(0, "publish", "--out", xdir, "--format", "csv", "--csv-excel")
+	if ev, _ := os.ReadFile(filepath.Join(xdir, "events.csv")); !bytes.HasPrefix(ev, []byte("\ufeffdataset_version,id,")) || bytes.Count(ev, []byte("\r\n")) != 2 {
+		t.Errorf("events.csv for Excel:\n%q", ev)
 	}
 	// Readers may not publish or redact.
 	c.env["SORI_NEW_PASSPHRASE"] = "reader passphrase"

@@ -30,7 +30,6 @@ const Mask = "[…]"
 type discloser struct {
 	g   *nameGuard        // nil: nothing to mask
 	who map[string]string // vault entry ID -> pseudonym
-	err error             // the guard could not be loaded: fail closed
 }
 
 // guardState caches the session's discloser while the vault's hashes stay

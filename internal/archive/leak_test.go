@@ -76,7 +76,7 @@ var (
 		"Add": "write; its report is IDs, digests and spans", "Edit": "write", "AddRecords": "write", "AddRecord": "write", "UpdateRecord": "write",
 		"AddRedaction": "write; returns the guarded info", "AddRedactionMatch": "write; returns the guarded info", "Void": "write; returns the guarded info", "Purge": "write; returns IDs", "LiftVoid": "write; returns the guarded info", "WithdrawRedaction": "write; returns the guarded info", "SetConsent": "write",
 		"Export": "court bundle under consent (export tests)", "Publish": "the publication guard (below)", "RecordPublication": "write",
-		"HashWitnessNames": "vault write", "MaterialOf": "IDs only, protection only", "AddWitness": "vault write", "WithdrawWitness": "vault write",
+		"RecordRecordsExport": "write; returns nothing (the records come from Records)", "HashWitnessNames": "vault write", "MaterialOf": "IDs only, protection only", "AddWitness": "vault write", "WithdrawWitness": "vault write",
 		"RebuildIndex": "index", "IndexPending": "index",
 		"ChangeRole": "users", "AddUser": "users", "RemoveUser": "users", "ChangePassphrase": "users",
 	}

@@ -374,7 +374,7 @@ func TestPublishLeaks(t *testing.T) {
 		}
 		blobs = append(blobs, b)
 	}
-	if len(blobs) != 11 {
+	if len(blobs) != 12 { // 8 CSV, datapackage.json, dataset.json, dataset.geojson, manifest.json
 		t.Errorf("%d files written", len(blobs))
 	}
 	rep, _ := json.Marshal(p.Report)

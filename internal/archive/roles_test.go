@@ -424,6 +424,9 @@ var calls = map[string]call{
 		_, err := a.Publish(t.Context(), []string{"json"})
 		return err
 	}},
+	"Archive.RecordRecordsExport": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.RecordRecordsExport(t.Context(), &RecordsExport{Format: "json", Files: []RecordsExportFile{{Name: "records.json", SHA256: evidence.Sum([]byte("{}"))}}})
+	}},
 	"Archive.RecordPublication": {OpPublish, func(t *testing.T, f *roleFixture, a *Archive) error {
 		// The publication is built by the first admin, in its own session.
 		adm := f.open(t, "")

@@ -50,6 +50,9 @@ const (
 	KindRead      = "read"       // the original bytes of an item of a testimony were read (object: item ID; content: its SHA-256)
 	KindPublish   = "publish"    // a redacted public dataset was published (object: publication ID; digest: its manifest)
 	KindPurge     = "purge"      // a version's body was destroyed (object: item or record ID; version; digest: that version's, which stays)
+	// KindRecordsExport: records left the archive in an analysts' export
+	// (sori export-records; object: export ID; digest: its file list).
+	KindRecordsExport = "records-export"
 )
 
 // Entry is one custody entry. Its canonical encoding (Marshal) is signed by

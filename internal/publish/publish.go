@@ -10,6 +10,7 @@ package publish
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -19,7 +20,10 @@ import (
 )
 
 // Version is the version of the dataset schema, written in every file.
-const Version = 1
+// Version 2 writes dates in EDTF (version 1 wrote sori's own form, such
+// as "~1998" or "1990s"), adds datapackage.json beside CSV files, and
+// neutralizes CSV cells that a spreadsheet would take for a formula.
+const Version = 2
 
 // FormatName names the dataset in its JSON and manifest.
 const FormatName = "sori-publication"
@@ -46,7 +50,7 @@ type Testimony struct {
 	ID        string   `json:"id"`
 	Witness   string   `json:"witness"` // pseudonym
 	Title     string   `json:"title"`
-	Date      string   `json:"date"`            // coarsened, model.Date form
+	Date      string   `json:"date"`            // coarsened; EDTF in the files Render writes
 	Place     string   `json:"place,omitempty"` // a Place ID
 	Languages []string `json:"languages,omitempty"`
 	Scope     string   `json:"scope"` // consent scope it is published under
@@ -131,6 +135,9 @@ const (
 	FormatJSON    = "json"
 	FormatCSV     = "csv"
 	FormatGeoJSON = "geojson"
+	// FormatCSVExcel is FormatCSV written for Excel (CSVOptions.Excel):
+	// ParseFormats never returns it; ExcelCSV puts it in place of csv.
+	FormatCSVExcel = "csv-excel"
 )
 
 var allFormats = []string{FormatJSON, FormatCSV, FormatGeoJSON}
@@ -158,6 +165,18 @@ func ParseFormats(s string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// ExcelCSV returns formats with csv replaced by csv-excel (UTF-8 with a
+// byte order mark, CRLF line ends), and whether formats held csv.
+func ExcelCSV(formats []string) ([]string, bool) {
+	out := slices.Clone(formats)
+	i := slices.Index(out, FormatCSV)
+	if i < 0 {
+		return out, false
+	}
+	out[i] = FormatCSVExcel
+	return out, true
 }
 
 func printable(s string) string {

@@ -198,7 +198,8 @@ func TestRenderAndStage(t *testing.T) {
 	}
 	var geo struct {
 		Features []struct {
-			Geometry struct{ Coordinates []float64 }
+			Geometry   struct{ Coordinates []float64 }
+			Properties struct{ Point string }
 		}
 	}
 	for _, f := range files {
@@ -206,8 +207,12 @@ func TestRenderAndStage(t *testing.T) {
 			json.Unmarshal(f.Data, &geo)
 		}
 	}
-	if len(geo.Features) != 1 || geo.Features[0].Geometry.Coordinates[0] != lon {
-		t.Errorf("geojson: %+v (one point, longitude first; the province has none)", geo)
+	// Musan at its own point, longitude first; the province at its
+	// representative point.
+	nh := provincePoints["north_hamgyong"]
+	if len(geo.Features) != 2 || geo.Features[0].Geometry.Coordinates[0] != lon || geo.Features[0].Properties.Point != PointPlace ||
+		geo.Features[1].Geometry.Coordinates[0] != nh.lon || geo.Features[1].Geometry.Coordinates[1] != nh.lat || geo.Features[1].Properties.Point != PointProvince {
+		t.Errorf("geojson: %+v", geo)
 	}
 
 	parent := t.TempDir()

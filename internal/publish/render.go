@@ -1,9 +1,8 @@
 package publish
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,20 +37,33 @@ type ManifestFile struct {
 	SHA256 evidence.Digest `json:"sha256"`
 }
 
-// Render writes ds in each of formats (from ParseFormats) and returns the
-// files followed by the manifest, whose canonical bytes it also returns.
+// Render writes ds in each of formats (from ParseFormats, or
+// FormatCSVExcel in place of FormatCSV) and returns the files followed by
+// the manifest, whose canonical bytes it also returns. With CSV it also
+// writes datapackage.json, a Frictionless Data Package describing the
+// files. Dates are written in EDTF (EDTF), whatever form ds holds them in.
 func Render(ds *Dataset, formats []string) ([]File, []byte) {
+	ds = withEDTF(ds)
 	var files []File
+	csvOpts, withCSV := CSVOptions{}, false
 	for _, f := range formats {
 		switch f {
 		case FormatJSON:
 			b, _ := json.MarshalIndent(ds, "", "  ")
 			files = append(files, File{"dataset.json", append(b, '\n')})
-		case FormatCSV:
-			files = append(files, renderCSV(ds)...)
+		case FormatCSV, FormatCSVExcel:
+			csvOpts.Excel, withCSV = f == FormatCSVExcel, true
+			files = append(files, renderCSV(ds, csvOpts)...)
 		case FormatGeoJSON:
 			files = append(files, File{"dataset.geojson", renderGeoJSON(ds)})
 		}
+	}
+	if withCSV {
+		var names []string
+		for _, f := range files {
+			names = append(names, f.Name)
+		}
+		files = append(files, File{DataPackageName, dataPackage(ds, names, csvOpts)})
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	m := Manifest{Format: FormatName, Version: Version, Publication: ds.Publication, Files: []ManifestFile{}}
@@ -62,17 +74,27 @@ func Render(ds *Dataset, formats []string) ([]File, []byte) {
 	return append(files, File{ManifestName, append(append([]byte{}, manifest...), '\n')}), manifest
 }
 
-func renderCSV(ds *Dataset) []File {
-	table := func(name string, header []string, rows [][]string) File {
-		var b bytes.Buffer
-		w := csv.NewWriter(&b)
-		w.Write(append([]string{"dataset_version"}, header...))
-		for _, r := range rows {
-			w.Write(append([]string{strconv.Itoa(Version)}, r...))
-		}
-		w.Flush()
-		return File{name, b.Bytes()}
+// withEDTF returns a copy of ds whose dates are EDTF strings; ds itself
+// is not changed.
+func withEDTF(ds *Dataset) *Dataset {
+	c := *ds
+	c.Testimonies = slices.Clone(ds.Testimonies)
+	for i := range c.Testimonies {
+		c.Testimonies[i].Date = edtfOf(c.Testimonies[i].Date)
 	}
+	c.Events = slices.Clone(ds.Events)
+	for i := range c.Events {
+		c.Events[i].Date = edtfOf(c.Events[i].Date)
+	}
+	c.Acts = slices.Clone(ds.Acts)
+	for i := range c.Acts {
+		c.Acts[i].Date = edtfOf(c.Acts[i].Date)
+	}
+	return &c
+}
+
+func renderCSV(ds *Dataset, o CSVOptions) []File {
+	v := strconv.Itoa(Version)
 	list := func(ss []string) string { return strings.Join(ss, ";") }
 	coord := func(f *float64) string {
 		if f == nil {
@@ -80,51 +102,40 @@ func renderCSV(ds *Dataset) []File {
 		}
 		return strconv.FormatFloat(*f, 'f', -1, 64)
 	}
-	var out []File
-	var rows [][]string
+	rows := map[string][][]string{}
+	add := func(table string, r ...string) { rows[table] = append(rows[table], append([]string{v}, r...)) }
 	for _, t := range ds.Testimonies {
-		rows = append(rows, []string{t.ID, t.Witness, t.Title, t.Date, t.Place, list(t.Languages), t.Scope})
+		add("testimonies", t.ID, t.Witness, t.Title, t.Date, t.Place, list(t.Languages), t.Scope)
 	}
-	out = append(out, table("testimonies.csv", []string{"id", "witness", "title", "date", "place", "languages", "scope"}, rows))
-	rows = nil
 	for _, e := range ds.Events {
-		rows = append(rows, []string{e.ID, e.Title, e.Description, e.Date, list(e.Places), list(e.Violations), e.Status})
+		add("events", e.ID, e.Title, e.Description, e.Date, list(e.Places), list(e.Violations), e.Status)
 	}
-	out = append(out, table("events.csv", []string{"id", "title", "description", "date", "places", "violations", "status"}, rows))
-	rows = nil
 	for _, a := range ds.Acts {
-		rows = append(rows, []string{a.ID, a.Event, a.Victim, a.Violation, a.Date, a.Place, a.StatusAtEnd})
+		add("acts", a.ID, a.Event, a.Victim, a.Violation, a.Date, a.Place, a.StatusAtEnd)
 	}
-	out = append(out, table("acts.csv", []string{"id", "event", "victim", "violation", "date", "place", "status_at_end"}, rows))
-	rows = nil
 	for _, i := range ds.Involvements {
-		rows = append(rows, []string{i.ID, i.Act, i.Perpetrator, i.Degree, i.PerpetratorType})
+		add("involvements", i.ID, i.Act, i.Perpetrator, i.Degree, i.PerpetratorType)
 	}
-	out = append(out, table("involvements.csv", []string{"id", "act", "perpetrator", "degree", "perpetrator_type"}, rows))
-	rows = nil
 	for _, p := range ds.Persons {
 		by := ""
 		if p.BirthYear != 0 {
 			by = strconv.Itoa(p.BirthYear)
 		}
-		rows = append(rows, []string{p.ID, p.Name, list(p.Names), strconv.FormatBool(p.Protected), p.Sex, by, p.CountingUnit, p.Unit})
+		add("persons", p.ID, p.Name, list(p.Names), strconv.FormatBool(p.Protected), p.Sex, by, p.CountingUnit, p.Unit)
 	}
-	out = append(out, table("persons.csv", []string{"id", "name", "names", "protected", "sex", "birth_year", "counting_unit", "unit"}, rows))
-	rows = nil
 	for _, p := range ds.Places {
-		rows = append(rows, []string{p.ID, p.Level, p.Name, p.Ko, coord(p.Lat), coord(p.Lon)})
+		add("places", p.ID, p.Level, p.Name, p.Ko, coord(p.Lat), coord(p.Lon))
 	}
-	out = append(out, table("places.csv", []string{"id", "level", "name", "ko", "lat", "lon"}, rows))
-	rows = nil
 	for _, i := range ds.Information {
-		rows = append(rows, []string{i.ID, i.Source, i.Event, i.Connection, i.Reliability, i.Credibility})
+		add("information", i.ID, i.Source, i.Event, i.Connection, i.Reliability, i.Credibility)
 	}
-	out = append(out, table("information.csv", []string{"id", "source", "event", "connection", "reliability", "credibility"}, rows))
-	rows = nil
 	for _, t := range ds.Transcripts {
-		rows = append(rows, []string{t.ID, t.Testimony, t.Role, t.Lang, strconv.Itoa(t.Redactions), t.Text})
+		add("transcripts", t.ID, t.Testimony, t.Role, t.Lang, strconv.Itoa(t.Redactions), t.Text)
 	}
-	out = append(out, table("transcripts.csv", []string{"id", "testimony", "role", "lang", "redactions", "text"}, rows))
+	var out []File
+	for _, t := range tables {
+		out = append(out, File{t.name + ".csv", csvBytes(headerOf(t.cols), rows[t.name], o)})
+	}
 	return out
 }
 
@@ -140,8 +151,10 @@ type geoPoint struct {
 }
 
 // renderGeoJSON is an RFC 7946 FeatureCollection: a Point for each event
-// and each act at each of its places that has coordinates at the
-// published precision. Places without a point are left out.
+// at each of its places and each act at its place, where the place has a
+// point at its published precision (placePoint): its own, or a province's
+// representative point for a place published as a province. Places
+// without a point are left out.
 func renderGeoJSON(ds *Dataset) []byte {
 	places := map[string]Place{}
 	for _, p := range ds.Places {
@@ -150,11 +163,15 @@ func renderGeoJSON(ds *Dataset) []byte {
 	features := []geoFeature{}
 	add := func(kind, id, place string, props map[string]any) {
 		p, ok := places[place]
-		if !ok || p.Lat == nil || p.Lon == nil {
+		if !ok {
 			return
 		}
-		props["kind"], props["id"], props["place"], props["place_level"], props["place_name"] = kind, id, p.ID, p.Level, p.Name
-		features = append(features, geoFeature{Type: "Feature", Geometry: geoPoint{Type: "Point", Coordinates: [2]float64{*p.Lon, *p.Lat}}, Properties: props})
+		lat, lon, point, ok := placePoint(p)
+		if !ok {
+			return
+		}
+		props["kind"], props["id"], props["place"], props["place_level"], props["place_name"], props["point"] = kind, id, p.ID, p.Level, p.Name, point
+		features = append(features, geoFeature{Type: "Feature", Geometry: geoPoint{Type: "Point", Coordinates: [2]float64{lon, lat}}, Properties: props})
 	}
 	for _, e := range ds.Events {
 		for _, pl := range e.Places {
