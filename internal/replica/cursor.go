@@ -59,7 +59,8 @@ func (c Cursor) RootHash() tlog.Hash {
 // ParseCursor reads replica.json. Anything but the exact form Marshal
 // writes — another format or version, a bad archive ID, a negative size, a
 // root that is not 32 bytes of base64 (or present at size 0) — is refused
-// with an error wrapping evidence.ErrDamaged.
+// with an error wrapping evidence.ErrDamaged. The root's base64 must be
+// canonical: one hash has one spelling.
 func ParseCursor(b []byte) (Cursor, error) {
 	var c Cursor
 	bad := func(why string) (Cursor, error) {
@@ -83,7 +84,7 @@ func ParseCursor(b []byte) (Cursor, error) {
 	switch {
 	case c.Size == 0 && c.Root != "":
 		return bad("a root hash without a tree")
-	case c.Size > 0 && (err != nil || len(root) != len(tlog.Hash{})):
+	case c.Size > 0 && (err != nil || len(root) != len(tlog.Hash{}) || base64.StdEncoding.EncodeToString(root) != c.Root):
 		return bad("bad root hash")
 	}
 	if !bytes.Equal(b, c.Marshal()) {
