@@ -209,8 +209,12 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 	return res, nil
 }
 
-// prepareDir makes to if it does not exist, and refuses the source itself.
+// prepareDir makes to if it does not exist, and refuses the source itself
+// and a directory inside it.
 func prepareDir(a *archive.Archive, to string) error {
+	if inside(to, a.Dir()) {
+		return fmt.Errorf("%w: %s is inside the archive", evidence.ErrInvalid, to)
+	}
 	st, err := os.Stat(to)
 	if errors.Is(err, os.ErrNotExist) {
 		return os.MkdirAll(to, 0o700)
@@ -225,6 +229,17 @@ func prepareDir(a *archive.Archive, to string) error {
 		return fmt.Errorf("%w: %s is the archive itself", evidence.ErrInvalid, to)
 	}
 	return nil
+}
+
+// inside reports whether path lies inside dir (both made absolute).
+func inside(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // classify reads to's cursor: nil for an empty directory (or one holding
