@@ -56,21 +56,22 @@ func (db *DB) Snapshot(ctx context.Context, path string, key [32]byte) (err erro
 		return fmt.Errorf("snapshot of the metadata database: %w", damaged(err))
 	}
 	// Reopen the copy the ordinary way: WAL mode as the original (a backup
-	// into a new file takes the destination's journal mode), a check that
-	// it reads under the key, and a clean close that folds the WAL in.
+	// into a new file may take the destination's journal mode), which also
+	// shows it reads under the key, and a clean close. No quick check: it
+	// would read every page again (6 s of a 500 MB database here) to find
+	// what the backup, page for page, cannot have introduced; callers
+	// read the copy's custody tree back (TreeHead).
 	cp, err := open(path, key, false)
 	if err != nil {
 		return err
 	}
-	for _, q := range []string{"PRAGMA journal_mode=WAL", "PRAGMA quick_check"} {
-		var res string
-		if qerr := cp.sql.QueryRowContext(ctx, q).Scan(&res); qerr != nil || (q == "PRAGMA quick_check" && res != "ok") {
-			cp.Close()
-			if qerr == nil {
-				qerr = fmt.Errorf("quick check: %s", res)
-			}
-			return fmt.Errorf("%w: snapshot of the metadata database does not read back: %v", evidence.ErrDamaged, qerr)
+	var mode string
+	if qerr := cp.sql.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); qerr != nil || mode != "wal" {
+		cp.Close()
+		if qerr == nil {
+			qerr = fmt.Errorf("journal mode %q", mode)
 		}
+		return fmt.Errorf("%w: snapshot of the metadata database does not read back: %v", evidence.ErrDamaged, qerr)
 	}
 	if err := cp.Close(); err != nil {
 		return damaged(err)
@@ -89,9 +90,10 @@ func (db *DB) Snapshot(ctx context.Context, path string, key [32]byte) (err erro
 	return err
 }
 
-// TreeHead opens the database file at path under key read-only in spirit
-// (nothing is written to it) and returns its custody tree's size and root
-// hash: how a replica's copy of the metadata is compared with its source.
+// TreeHead opens the database file at path under key, as Open does (which
+// adds tables a database made by an older sori lacks), and returns its
+// custody tree's size and root hash: how a replica's copy of the metadata
+// is compared with its source.
 func TreeHead(ctx context.Context, path string, key [32]byte) (size int64, root tlog.Hash, err error) {
 	db, err := Open(ctx, path, key)
 	if err != nil {
