@@ -241,3 +241,49 @@ func checkCopy(t *testing.T, dir, pass string) []string {
 	}
 	return cliItems(t, dir, pass, state)
 }
+
+// TestReplicateCLI: the command's exit codes and messages for a missing
+// --to (2), a directory that is not a replica (2), and a source whose log
+// does not extend the replica's (1, "not replicating"), which changes
+// nothing.
+func TestReplicateCLI(t *testing.T) {
+	ta := newTestArchive(t)
+	src := filepath.Join(t.TempDir(), "in")
+	os.MkdirAll(src, 0o700)
+	os.WriteFile(filepath.Join(src, "a.txt"), []byte("synthetic statement one"), 0o600)
+	ta.mustRun(t, nil, "add", src)
+	// An older copy of the archive: same ID, shorter log.
+	old := filepath.Join(t.TempDir(), "old")
+	if err := os.CopyFS(old, os.DirFS(ta.dir)); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(src, "b.txt"), []byte("synthetic statement two"), 0o600)
+	ta.mustRun(t, nil, "add", src)
+
+	if _, stderr, code := ta.run(t, nil, "replicate"); code != exitUsage || !strings.Contains(stderr, "--to") {
+		t.Errorf("no --to: exit %d, %s", code, stderr)
+	}
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "notes.txt"), []byte("x"), 0o600)
+	if _, stderr, code := ta.run(t, nil, "replicate", "--to", other); code != exitUsage || !strings.Contains(stderr, "not a replica") {
+		t.Errorf("a directory of other files: exit %d, %s", code, stderr)
+	}
+	to := filepath.Join(t.TempDir(), "copy")
+	out := ta.mustRun(t, nil, "replicate", "--to", to)
+	if !strings.Contains(out, "log 0 -> ") {
+		t.Errorf("first run printed %q", out)
+	}
+	cursor, _ := os.ReadFile(filepath.Join(to, replica.CursorFile))
+	// The older copy, replicated onto the newer replica, is refused.
+	oldEnv := *ta
+	oldEnv.dir, oldEnv.state = old, t.TempDir()
+	if _, stderr, code := oldEnv.run(t, nil, "replicate", "--to", to); code != exitFail || !strings.Contains(stderr, "not replicating") {
+		t.Errorf("a rolled-back source: exit %d, %s", code, stderr)
+	}
+	if now, _ := os.ReadFile(filepath.Join(to, replica.CursorFile)); string(now) != string(cursor) {
+		t.Error("a refused run moved the cursor")
+	}
+	if _, stderr, code := ta.run(t, nil, "verify", "--archive", to); code != exitOK {
+		t.Errorf("verify of the replica: exit %d, %s", code, stderr)
+	}
+}
