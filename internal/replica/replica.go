@@ -67,6 +67,16 @@ type Options struct {
 	// Progress, if not nil, is told of each step (no names of content:
 	// counts only).
 	Progress func(format string, args ...any)
+	// halt, in tests, is called after every step that changes the copy;
+	// an error stops the run there, as a kill would.
+	halt func(step string) error
+}
+
+func (o Options) step(name string) error {
+	if o.halt == nil {
+		return nil
+	}
+	return o.halt(name)
 }
 
 // Result says what a run did.
@@ -118,6 +128,9 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 			return res, err
 		}
 		cur = &c
+		if err := opt.step("cursor begun"); err != nil {
+			return res, err
+		}
 	}
 	res.From, res.To, res.Root = cur.Size, cur.Size, cur.RootHash()
 
@@ -145,7 +158,7 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 	if cur.Size == srcSize && copySize == srcSize {
 		// Nothing logged since: only key files may differ (a changed
 		// passphrase appends no custody entry).
-		n, finish, err := syncKeys(ctx, a, to)
+		n, finish, err := syncKeys(ctx, a, to, opt)
 		if err == nil {
 			var m int
 			m, err = finish()
@@ -165,6 +178,9 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 		return res, err
 	}
 	defer removeSnapTemp(tmp)
+	if err := opt.step("snapshot"); err != nil {
+		return res, err
+	}
 	// The live log may have grown since; it must still hold the snapshot's.
 	if srcSize, err = in.TreeSize(ctx); err != nil {
 		return res, err
@@ -173,10 +189,10 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 		return res, err
 	}
 
-	if res.Packs, res.PackBytes, err = copyPacks(ctx, a, to, opt.Progress); err != nil {
+	if res.Packs, res.PackBytes, err = copyPacks(ctx, a, to, opt); err != nil {
 		return res, err
 	}
-	n, finish, err := syncKeys(ctx, a, to)
+	n, finish, err := syncKeys(ctx, a, to, opt)
 	if err != nil {
 		return res, err
 	}
@@ -193,12 +209,18 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 	if err := durable.SyncDir(to); err != nil {
 		return res, err
 	}
+	if err := opt.step("meta.db replaced"); err != nil {
+		return res, err
+	}
 	m, err := finish()
 	res.KeyFiles = n + m
 	if err != nil {
 		return res, err
 	}
 	if err := copyConfig(a, to); err != nil {
+		return res, err
+	}
+	if err := opt.step("sori.json"); err != nil {
 		return res, err
 	}
 	c := NewCursor(a.ID(), size, root)
@@ -303,7 +325,7 @@ func removeSnapTemp(tmp string) {
 
 // copyPacks copies every pack of the source the copy lacks. A pack the
 // copy has with another size is damage: packs never change.
-func copyPacks(ctx context.Context, a *archive.Archive, to string, progress func(string, ...any)) (n int, bytes int64, err error) {
+func copyPacks(ctx context.Context, a *archive.Archive, to string, opt Options) (n int, bytes int64, err error) {
 	dst, err := local.Open(filepath.Join(to, blobsDir))
 	if err != nil {
 		return 0, 0, err
@@ -330,7 +352,7 @@ func copyPacks(ctx context.Context, a *archive.Archive, to string, progress func
 	}
 	slices.SortFunc(want, func(x, y blob.Info) int { return strings.Compare(x.Name, y.Name) })
 	if len(want) > 0 {
-		progress("copying %d packs", len(want))
+		opt.Progress("copying %d packs", len(want))
 	}
 	src := a.Blobs()
 	for _, p := range want {
@@ -349,6 +371,9 @@ func copyPacks(ctx context.Context, a *archive.Archive, to string, progress func
 		}
 		n++
 		bytes += w
+		if err := opt.step("pack"); err != nil {
+			return n, bytes, err
+		}
 	}
 	return n, bytes, nil
 }
@@ -358,7 +383,7 @@ func copyPacks(ctx context.Context, a *archive.Archive, to string, progress func
 // file matches any line for its name). finish, to be called once the
 // copy's meta.db is the new one, makes keys/SUMS the source's and then
 // removes the files the source no longer has (a removed user's).
-func syncKeys(ctx context.Context, a *archive.Archive, to string) (n int, finish func() (int, error), err error) {
+func syncKeys(ctx context.Context, a *archive.Archive, to string, opt Options) (n int, finish func() (int, error), err error) {
 	files, err := a.Inspect().KeyFiles(ctx)
 	if err != nil {
 		return 0, nil, err
@@ -387,31 +412,55 @@ func syncKeys(ctx context.Context, a *archive.Archive, to string) (n int, finish
 		}
 		have[de.Name()] = b
 	}
-	var changed []string
+	// A changed file is listed with both checksums before it is
+	// rewritten; a new one is listed once it is in place (listed and
+	// missing would be damage; present and unlisted, for a user the
+	// copy's database does not know yet, is not).
+	var changed, added []string
 	for name, b := range files {
-		if old, ok := have[name]; !ok || string(old) != string(b) {
+		if old, ok := have[name]; !ok {
+			added = append(added, name)
+		} else if string(old) != string(b) {
 			changed = append(changed, name)
 		}
 	}
 	slices.Sort(changed)
-	if len(changed) > 0 {
-		sums := string(have[keySums])
-		for _, name := range changed {
+	slices.Sort(added)
+	sums := string(have[keySums])
+	listing := func(names []string, step string) error {
+		for _, name := range names {
 			sums += fmt.Sprintf("%x  %s\n", sha256.Sum256(files[name]), name)
 		}
 		if err := durable.WriteFile(filepath.Join(dir, keySums), []byte(sums), 0o600); err != nil {
+			return err
+		}
+		return opt.step(step)
+	}
+	if len(changed) > 0 {
+		if err := listing(changed, "keys/SUMS with old and new"); err != nil {
 			return 0, nil, err
 		}
-		for _, name := range changed {
-			if err := durable.WriteFile(filepath.Join(dir, name), files[name], 0o600); err != nil {
-				return n, nil, err
-			}
-			n++
+	}
+	for _, name := range append(changed, added...) {
+		if err := durable.WriteFile(filepath.Join(dir, name), files[name], 0o600); err != nil {
+			return n, nil, err
+		}
+		n++
+		if err := opt.step("key file"); err != nil {
+			return n, nil, err
+		}
+	}
+	if len(added) > 0 {
+		if err := listing(added, "keys/SUMS with the new files"); err != nil {
+			return n, nil, err
 		}
 	}
 	finish = func() (int, error) {
-		if string(have[keySums]) != string(srcSums) || len(changed) > 0 {
+		if sums != string(srcSums) {
 			if err := durable.WriteFile(filepath.Join(dir, keySums), srcSums, 0o600); err != nil {
+				return 0, err
+			}
+			if err := opt.step("keys/SUMS as the source's"); err != nil {
 				return 0, err
 			}
 		}
@@ -424,6 +473,9 @@ func syncKeys(ctx context.Context, a *archive.Archive, to string) (n int, finish
 				return m, err
 			}
 			m++
+			if err := opt.step("key file removed"); err != nil {
+				return m, err
+			}
 		}
 		if m > 0 {
 			return m, durable.SyncDir(dir)
