@@ -35,7 +35,7 @@ replica of this archive; it is locked while the copy is written. s3://
 targets are not supported yet.
 
 Output: one line, "replicated ARCHIVE-ID to DIR: log N -> M entries, P packs
-(B bytes), K key files" or "... up to date at M entries ...". With --json:
+(B bytes), K key files" or "... up to date at M entries, P packs ...". With --json:
 {"archive","to","from","size","root","up_to_date","packs","pack_bytes","key_files"}.
 
 Exit status: 0 done, 1 failure (refused as tampered, damaged, busy),
@@ -94,7 +94,8 @@ func runReplicate(ctx context.Context, e *env, args []string) error {
 		}{res.Archive, to, res.From, res.To, root, res.UpToDate, res.Packs, res.PackBytes, res.KeyFiles})
 	}
 	if res.UpToDate {
-		_, err = fmt.Fprintf(e.stdout, "replicated %s to %s: up to date at %d entries, %d key files\n", res.Archive, to, res.To, res.KeyFiles)
+		_, err = fmt.Fprintf(e.stdout, "replicated %s to %s: up to date at %d entries, %d packs (%d bytes), %d key files\n",
+			res.Archive, to, res.To, res.Packs, res.PackBytes, res.KeyFiles)
 		return err
 	}
 	_, err = fmt.Fprintf(e.stdout, "replicated %s to %s: log %d -> %d entries, %d packs (%d bytes), %d key files\n",

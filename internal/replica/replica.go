@@ -156,16 +156,25 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 	}
 
 	if cur.Size == srcSize && copySize == srcSize {
-		// Nothing logged since: only key files may differ (a changed
-		// passphrase appends no custody entry).
+		// Nothing logged since. Key files may differ (a changed
+		// passphrase appends no custody entry), and a pack deleted from
+		// the copy (damaged, see verify) is copied again: both cost a
+		// directory listing when there is nothing to do.
+		res.UpToDate = true
+		if res.Packs, res.PackBytes, err = copyPacks(ctx, a, to, opt); err != nil {
+			return res, err
+		}
 		n, finish, err := syncKeys(ctx, a, to, opt)
 		if err == nil {
 			var m int
 			m, err = finish()
 			n += m
 		}
-		res.KeyFiles, res.UpToDate = n, true
-		return res, err
+		res.KeyFiles = n
+		if err != nil {
+			return res, err
+		}
+		return res, copyConfig(a, to)
 	}
 
 	// The snapshot first: every pack it names is linked at the source by

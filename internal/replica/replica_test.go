@@ -131,6 +131,21 @@ func TestReplicateIncremental(t *testing.T) {
 	if res, err = Run(ctx, a, to, Options{}); err != nil || !res.UpToDate || res.Packs != 0 || res.KeyFiles != 0 {
 		t.Errorf("second run with nothing new: %+v %v", res, err)
 	}
+	// A pack deleted from the copy (as after damage) is copied again.
+	var gone string
+	filepath.WalkDir(filepath.Join(to, "blobs"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && gone == "" && !strings.Contains(filepath.Base(filepath.Dir(p)), "tmp") {
+			gone = p
+		}
+		return err
+	})
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = Run(ctx, a, to, Options{}); err != nil || !res.UpToDate || res.Packs != 1 {
+		t.Errorf("run after a pack was deleted from the copy: %+v %v", res, err)
+	}
+	checkReplica(t, to, "", items(t, a))
 	// A passphrase change logs nothing but changes a key file.
 	lee, err := archive.Open(ctx, a.Dir(), "lee", testPass, opts(t))
 	if err != nil {
