@@ -20,11 +20,12 @@
 //
 // Order of a run, so that a kill at any instant leaves a whole archive:
 // packs (each fsynced and linked, never overwritten), then key files that
-// are new or changed (keys/SUMS first listing old and new checksums; a
-// keyring ahead of the database is how sori's own key changes leave an
-// interrupted archive), then meta.db replaced by one rename, then key
-// files the source no longer has, keys/SUMS as the source's, sori.json,
-// and last the cursor.
+// are changed (keys/SUMS first listing old and new checksums) or new
+// (listed once in place) — a keyring ahead of the database is how sori's
+// own key changes leave an interrupted archive — then meta.db replaced by
+// one rename, then keys/SUMS as the source's, key files the source no
+// longer has, sori.json, and last the cursor. docs/format.md ("Replicas")
+// names the one window this leaves open.
 package replica
 
 import (
