@@ -199,6 +199,28 @@ var calls = map[string]call{
 		_, err := a.Inspect().KeyFiles(t.Context())
 		return err
 	}},
+	"Inspector.Snapshot": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		size, _, err := a.Inspect().Snapshot(t.Context(), filepath.Join(t.TempDir(), "snap.db"))
+		if err == nil && size == 0 {
+			t.Error("Snapshot holds an empty log")
+		}
+		return err
+	}},
+	"Inspector.CopyTreeHead": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// The copy is taken by the first admin, in its own session.
+		path := filepath.Join(t.TempDir(), "snap.db")
+		adm := f.open(t, "")
+		want, _, err := adm.Inspect().Snapshot(t.Context(), path)
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, _, err := a.Inspect().CopyTreeHead(t.Context(), path)
+		if err == nil && size != want {
+			t.Errorf("CopyTreeHead: size %d, snapshot %d", size, want)
+		}
+		return err
+	}},
 	"Inspector.Records": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return each(func(fn func(store.RecordRow) error) error { return a.Inspect().Records(t.Context(), fn) })
 	}},
