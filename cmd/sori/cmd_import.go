@@ -210,7 +210,13 @@ func importProblems(e *env, name string, err error) error {
 		return err
 	}
 	for _, p := range many {
-		fmt.Fprintf(e.stderr, "sori import: %s: %v\n", name, p)
+		// A problem may quote a cell: shown through the disclosure guard
+		// when an archive is open (a sealed name typed into a sheet).
+		var perr error = p
+		if e.opened != nil {
+			perr = e.opened.DiscloseError(perr)
+		}
+		fmt.Fprintf(e.stderr, "sori import: %s: %v\n", name, perr)
 	}
 	return exitError{exitUsage, fmt.Errorf("%s: nothing imported (%d %s)", name, len(many), plural(len(many), "problem", "problems"))}
 }

@@ -126,3 +126,23 @@ func TestImport(t *testing.T) {
 		t.Errorf("verify after imports: exit %d\n%s\n%s", code, out, errs)
 	}
 }
+
+// TestImportProblemsGuarded: a problem that quotes a cell holding a sealed
+// name is reported to an investigator with the name masked.
+func TestImportProblemsGuarded(t *testing.T) {
+	c := newCLI(t)
+	c.as("kim", "a passphrase for tests")
+	c.ok("init")
+	c.addWitness("W-23", "최영남", "Choi Young-nam")
+	c.env["SORI_NEW_PASSPHRASE"] = "investigator passphrase"
+	c.ok("user", "add", "inv", "--role", "investigator")
+	c.as("inv", "investigator passphrase")
+	bad := writeTemp(t, "bad.json", `[{"kind": "event", "title": "Arrest", "violations": ["Choi Young-nam"]}]`)
+	code, _, errs := c.run("", "import", bad)
+	if code != 2 || !strings.Contains(errs, "violation") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if strings.Contains(errs, "Choi") || strings.Contains(errs, "Young") {
+		t.Errorf("the problem report shows the sealed name:\n%s", errs)
+	}
+}
