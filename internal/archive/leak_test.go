@@ -331,6 +331,7 @@ func TestLeakMatrix(t *testing.T) {
 	if n := leaked(logs.String()); n != "" {
 		t.Errorf("the log holds %q", n)
 	}
+
 	// An anonymized publication, by the protection officer and by an
 	// investigator, names no one.
 	inv, err := openAs(t, po.dir, "inv", testPass)
@@ -355,4 +356,18 @@ func TestLeakMatrix(t *testing.T) {
 			t.Errorf("publication report holds %q: %s", n, rep)
 		}
 	}
+	// A withdrawal keeps the guard: the reader still sees nothing.
+	if _, err := po.WithdrawWitness(ctx, "W-23"); err != nil {
+		t.Fatal(err)
+	}
+	rdr, err := Open(ctx, po.dir, "rdr", testPass, Options{WorkFactor: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range f.readAll(t, rdr) {
+		if n := leaked(line); n != "" {
+			t.Errorf("after withdrawal, the reader sees %q in %.300s", n, line)
+		}
+	}
+	rdr.Close()
 }

@@ -440,7 +440,32 @@ func (b *pubBuilder) build(ctx context.Context) error {
 			}
 		}
 	}
+	b.pseudonymizeUsed()
 	return nil
+}
+
+// pseudonymizeUsed makes a person whose label some published text used
+// ("[Person 1]" in a transcript) a pseudonym in the dataset too: a person
+// pseudonymized anywhere in a dataset is pseudonymized everywhere in it,
+// or the label would name them.
+func (b *pubBuilder) pseudonymizeUsed() {
+	for _, id := range b.personOrder {
+		label, ok := b.labels[id]
+		if !ok {
+			continue
+		}
+		pid, published := b.pubID[id]
+		if !published || !b.anonLabels[label] {
+			continue
+		}
+		for i, p := range b.ds.Persons {
+			if p.ID != pid || p.Protected {
+				continue
+			}
+			b.ds.Persons[i] = publish.Person{ID: pid, Name: label, Protected: true, CountingUnit: p.CountingUnit}
+			b.rep.Pseudonyms = append(b.rep.Pseudonyms, ReportPseudonym{Person: id.String(), Label: label, Why: "pseudonymized in published text"})
+		}
+	}
 }
 
 // labelPersons gives a label to every person publication must not name —
@@ -559,6 +584,7 @@ func (b *pubBuilder) spans(s string, p policy) ([]publish.Span, []NameSpan) {
 		marker := publish.Redacted
 		if b.ownLabels[sp.Label] {
 			marker = "[" + sp.Label + "]"
+			b.anonLabels[sp.Label] = true // the label now stands for them here
 		}
 		out = append(out, publish.Span{Start: sp.Start, End: sp.End, Marker: marker})
 		found = append(found, sp)

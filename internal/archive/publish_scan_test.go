@@ -160,3 +160,49 @@ func FuzzScanFree(f *testing.F) {
 		}
 	})
 }
+
+// TestPublishPseudonymEverywhere: a victim told of by name under named
+// consent, but written in an anonymized testimony's transcript (where the
+// guard writes "[Person N]"), is pseudonymized in the whole dataset: the
+// label must not lead to a name.
+func TestPublishPseudonymEverywhere(t *testing.T) {
+	ctx := context.Background()
+	a := newArchive(t)
+	anonText := filepath.Join(t.TempDir(), "anon.ko.txt")
+	writeFile(t, anonText, []byte("답변: 우리 옆집 한복실 씨도 잡혀갔습니다.\n"))
+	anon := addAll(t, a, []string{anonText}, AddOptions{Kind: "transcript", Lang: "ko"})[0].ID
+	ids := NewRecordIDs(9)
+	ta, tn, victim, ev, act := ids[0], ids[1], ids[2], ids[3], ids[4]
+	_ = act
+	unknown := model.Date{Precision: "unknown"}
+	if _, err := a.AddRecords(ctx, []model.Body{
+		&model.Testimony{Title: "Anonymized", Witness: "W-40", Original: &anon},
+		&model.Testimony{Title: "Named", Witness: "W-41"},
+		&model.Person{Names: []string{"한복실", "Han Bok-sil"}},
+		&model.Event{Title: "Arrest", Date: unknown},
+		&model.Act{Event: ev, Victim: &victim, Violation: "detention.arbitrary_arrest", Date: unknown},
+		&model.Information{Source: tn, Event: ev, Connection: "direct.witness"},
+		&model.Consent{Testimony: ta, Scope: ScopeAnonymized},
+		&model.Consent{Testimony: tn, Scope: ScopeNamed},
+	}, ids[:8]); err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Publish(ctx, []string{publish.FormatJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := json.Marshal(p.Dataset)
+	if strings.Contains(string(all), "한복실") || strings.Contains(string(all), "Han Bok") {
+		t.Errorf("the victim is named in the dataset:\n%s", all)
+	}
+	if !strings.Contains(string(all), "[Person 1]") {
+		t.Errorf("the transcript does not use the label:\n%s", all)
+	}
+	found := false
+	for _, ps := range p.Dataset.Persons {
+		found = found || (ps.Name == "Person 1" && ps.Protected)
+	}
+	if !found {
+		t.Errorf("the person record is not published as Person 1: %+v", p.Dataset.Persons)
+	}
+}
