@@ -38,6 +38,15 @@ type BundleOptions struct {
 	// data/log-key.txt is used, which shows the bundle is intact and
 	// self-consistent, not whose log it came from.
 	LogKey string
+	// Checkpoint, if set, is a checkpoint of the bundle's log that the
+	// caller kept (a signed note, possibly followed by a consistency proof).
+	// The bundle's checkpoint must then be consistent with it: equal, or the
+	// newer extending the older, by the bundle's ConsistencyFile or Proof.
+	Checkpoint []byte
+	// Proof, if set, is a consistency proof between the bundle's checkpoint
+	// and Checkpoint (possibly after a signed note, as 'sori checkpoint
+	// --since' prints it); it takes the place of the bundle's own.
+	Proof []byte
 }
 
 // Bundle verifies a court bundle (docs/bundle.md) in dir without any
@@ -103,6 +112,7 @@ func (b *bagChecker) run() error {
 	b.checkManifests()
 	b.checkBagInfo()
 	b.checkLog()
+	b.checkConsistency()
 	items := b.itemDirs()
 	b.checkExport(items)
 	for _, id := range items {

@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"sori/internal/archive"
+	"sori/internal/custody"
+	"sori/internal/evidence"
 )
 
 var checkpointCmd = &command{
 	name:    "checkpoint",
 	summary: "print the archive's latest signed checkpoint",
 	usage: `
-Usage: sori checkpoint [--out F] [--witness-file F] [--key]
+Usage: sori checkpoint [--out F] [--witness-file F] [--since F] [--key]
 
 Prints the newest checkpoint of the archive's custody log: a C2SP
 tlog-checkpoint (origin line "sori.archive/<archive-id>", tree size, root
@@ -19,15 +24,26 @@ hash) signed by the archive's log key, as a signed note. Anyone holding a
 checkpoint can later prove that the archive still contains everything it
 covered: keep copies somewhere the archive's custodians do not control.
 
-  --out F           write the checkpoint to F instead of stdout
+  --out F           write the output to F instead of stdout
   --witness-file F  append the checkpoint to F (a "# sori checkpoint" line,
                     then the note); 'sori verify --witness-file F' checks the
                     archive against every checkpoint in it
+  --since F         F is a checkpoint kept earlier (as this command printed
+                    it, optionally followed by a proof); print the newest
+                    checkpoint followed by a consistency proof from F's tree
+                    size to the newest (docs/format.md "Consistency proof":
+                    "sori-consistency-proof/v1", "consistency OLD NEW", then
+                    one base64 hash a line). Anyone holding both checkpoints
+                    checks with it that the log was only appended to. A
+                    checkpoint of another archive or log key, or one the log
+                    does not extend (larger than the log, or the same size
+                    with another root: a fork), is refused (exit 1)
   --key             print the log's public verifier key instead
 
 Examples:
   sori checkpoint
   sori checkpoint --witness-file /media/usb/sori-witness.txt
+  sori checkpoint --since /media/usb/checkpoint-2026-11.txt > now-and-proof.txt
   sori checkpoint --key > log-key.txt
 `,
 	run: runCheckpoint,
@@ -35,15 +51,19 @@ Examples:
 
 func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
-	var out, witness string
+	var out, witness, since string
 	var key bool
 	fs := newFlags("checkpoint")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
 	fs.StringVar(&witness, "witness-file", "", "")
+	fs.StringVar(&since, "since", "", "")
 	fs.BoolVar(&key, "key", false, "")
 	if err := parseNone(fs, args); err != nil {
 		return err
+	}
+	if key && (since != "" || witness != "") {
+		return usagef("--key prints the key only; it takes no --since or --witness-file")
 	}
 	a, err := f.open(ctx, e)
 	if err != nil {
@@ -57,6 +77,19 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	cp, err := a.Checkpoint(ctx)
 	if err != nil {
 		return err
+	}
+	text := cp.Note
+	if since != "" {
+		old, err := keptCheckpoint(since, a)
+		if err != nil {
+			return err
+		}
+		p, err := proveSince(ctx, a, old, cp)
+		if err != nil {
+			return err
+		}
+		text = append(append([]byte{}, cp.Note...), p.Marshal()...)
+		fmt.Fprintf(e.stderr, "sori checkpoint: the log of %d entries extends the checkpoint of %d entries in %s\n", cp.Size, old.Size, since)
 	}
 	if witness != "" {
 		w, err := os.OpenFile(witness, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -75,10 +108,54 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	}
 	switch {
 	case out != "":
-		return os.WriteFile(out, cp.Note, 0o644)
-	case witness == "":
-		_, err = e.stdout.Write(cp.Note)
+		return os.WriteFile(out, text, 0o644)
+	case witness == "" || since != "":
+		_, err = e.stdout.Write(text)
 		return err
 	}
 	return nil
+}
+
+// errForeignCheckpoint marks a kept checkpoint that is not of this archive.
+var errForeignCheckpoint = errors.New("not a checkpoint of this archive")
+
+// keptCheckpoint reads a checkpoint kept earlier from path (a signed note,
+// possibly followed by a consistency proof, as 'sori checkpoint --since'
+// prints them) and verifies it against the archive's origin and log key.
+func keptCheckpoint(path string, a *archive.Archive) (custody.Checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return custody.Checkpoint{}, usagef("--since: %v", err)
+	}
+	note, _, err := custody.SplitNote(b)
+	if err != nil {
+		return custody.Checkpoint{}, fmt.Errorf("%s: %w: %v", path, errForeignCheckpoint, err)
+	}
+	cp, err := custody.OpenCheckpoint(note, a.Origin(), a.LogKey())
+	if err != nil {
+		// Not evidence.ErrTampered: the archive is not in question, the file is.
+		return custody.Checkpoint{}, fmt.Errorf("%s: %w (origin %s, key %s): %v", path, errForeignCheckpoint, a.Origin(), a.LogKey(), err)
+	}
+	return cp, nil
+}
+
+// proveSince proves that cp, the archive's checkpoint, extends old, and
+// checks the proof before it is handed out. A log that does not extend old
+// fails with evidence.ErrTampered.
+func proveSince(ctx context.Context, a *archive.Archive, old, cp custody.Checkpoint) (custody.ConsistencyProof, error) {
+	if old.Size > cp.Size {
+		return custody.ConsistencyProof{}, fmt.Errorf("%w: the checkpoint kept has %d entries but the log only %d: the archive was rolled back or replaced, or the checkpoint is of another copy", evidence.ErrTampered, old.Size, cp.Size)
+	}
+	hr := a.Inspect().HashReader(ctx)
+	if err := custody.Consistent(old, cp.Size, hr); err != nil {
+		return custody.ConsistencyProof{}, err
+	}
+	p, err := custody.ProveConsistency(old.Size, cp.Size, hr)
+	if err != nil {
+		return p, err
+	}
+	if err := p.Check(old, cp); err != nil {
+		return p, err
+	}
+	return p, nil
 }

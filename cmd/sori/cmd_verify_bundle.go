@@ -14,7 +14,8 @@ var verifyBundleCmd = &command{
 	name:    "verify-bundle",
 	summary: "check a court bundle offline and report every finding",
 	usage: `
-Usage: sori verify-bundle [--json] [--log-key K | --log-key-file F] DIR
+Usage: sori verify-bundle [--json] [--log-key K | --log-key-file F]
+                          [--checkpoint F [--proof P]] DIR
 
 Checks the court bundle in DIR (written by 'sori export', bundle format 2)
 without any archive or passphrase: the BagIt manifests, SHA-256 and
@@ -36,14 +37,27 @@ which shows it is intact, not whose log it came from. Give the archive's
 log key as you obtained it independently (e.g. 'sori checkpoint --key' run
 by the archive, a published checkpoint) to check that too.
 
+With --checkpoint F (a checkpoint of the same log that you kept earlier,
+as 'sori checkpoint' printed it), the bundle's checkpoint must be
+consistent with it: the same, or the newer one extending the older. When
+yours is older, the proof is the bundle's tag file sori-consistency-proof.txt
+('sori export --since F'); when it is newer, or to use another proof, give
+the output of 'sori checkpoint --since' with --proof P. A fork (same size,
+another root), a missing or altered proof, or a checkpoint of another log
+is a finding of kind consistency (or missing).
+
 Every finding is printed on its own line: KIND<TAB>OBJECT<TAB>DETAIL<TAB>HINT.
-Kinds: bag, proof, checkpoint, entry, signature, record, content, missing.
+Kinds: bag, proof, checkpoint, consistency, entry, signature, record,
+content, missing.
 With --json, one report object:
 {"mode":"bundle","items","versions","entries","bytes","tree_size","checkpoint",
- "findings":[{"kind","object","detail","hint"}],"notes":[…]}.
+ "consistency"?,"findings":[{"kind","object","detail","hint"}],"notes":[…]}
+("consistency": "OLDSIZE OLDHASH ⊑ NEWSIZE NEWHASH" once checked).
 
   --log-key K       the log verifier key you trust (NAME+HASH+KEY)
   --log-key-file F  read it from the first line of F
+  --checkpoint F    a checkpoint of this log you kept: check consistency
+  --proof P         a consistency proof between it and the bundle's
   --json            JSON output
 
 Exit status: 0 clean, 1 findings, 2 could not run.
@@ -52,16 +66,19 @@ Examples:
   sori verify-bundle /media/usb/bundle-2026-11
   sori verify-bundle --log-key-file published-log-key.txt bundle
   sori verify-bundle --json bundle
+  sori verify-bundle --checkpoint kept-checkpoint.txt bundle
 `,
 	run: runVerifyBundle,
 }
 
 func runVerifyBundle(ctx context.Context, e *env, args []string) error {
-	var key, keyFile string
+	var key, keyFile, kept, proof string
 	var asJSON bool
 	fs := newFlags("verify-bundle")
 	fs.StringVar(&key, "log-key", "", "")
 	fs.StringVar(&keyFile, "log-key-file", "", "")
+	fs.StringVar(&kept, "checkpoint", "", "")
+	fs.StringVar(&proof, "proof", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -84,7 +101,21 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 			return usagef("--log-key-file %s is empty", keyFile)
 		}
 	}
-	report, err := verify.Bundle(rest[0], verify.BundleOptions{LogKey: key})
+	opt := verify.BundleOptions{LogKey: key}
+	if proof != "" && kept == "" {
+		return usagef("--proof needs --checkpoint")
+	}
+	if kept != "" {
+		if opt.Checkpoint, err = os.ReadFile(kept); err != nil {
+			return usagef("--checkpoint: %v", err)
+		}
+	}
+	if proof != "" {
+		if opt.Proof, err = os.ReadFile(proof); err != nil {
+			return usagef("--proof: %v", err)
+		}
+	}
+	report, err := verify.Bundle(rest[0], opt)
 	if err != nil {
 		return exitError{exitUsage, fmt.Errorf("could not run: %w", err)}
 	}
@@ -111,6 +142,9 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 		trust := "its own log key"
 		if key != "" {
 			trust = "the log key given"
+		}
+		if report.Consistency != "" {
+			fmt.Fprintf(e.stderr, "sori verify-bundle: consistent with the checkpoint kept (%s)\n", report.Consistency)
 		}
 		fmt.Fprintf(e.stderr, "sori verify-bundle: %s — %d items, %d versions, %d custody entries, %s re-hashed; checkpoint %s, against %s\n",
 			verdict, report.Items, report.Versions, report.Entries, human(report.Bytes), report.Checkpoint, trust)

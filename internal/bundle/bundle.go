@@ -53,6 +53,20 @@ func CheckDir(dir string) error {
 // dir must not exist or be empty. Directories are created 0700 and files
 // 0600: a plaintext bag is as sensitive as the testimony in it.
 func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), dir string) (err error) {
+	return WriteExtras(ctx, x, open, dir, Extras{})
+}
+
+// Extras are optional tag files of a bundle, about its checkpoint rather
+// than its payload.
+type Extras struct {
+	// Consistency, if set, is a consistency proof (docs/format.md) from a
+	// checkpoint the recipient kept to the bundle's checkpoint, written as
+	// ConsistencyFile. It must end at the bundle's checkpoint's size.
+	Consistency []byte
+}
+
+// WriteExtras is Write with optional tag files.
+func WriteExtras(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), dir string, ex Extras) (err error) {
 	if err := CheckDir(dir); err != nil {
 		return err
 	}
@@ -104,6 +118,16 @@ func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.Rea
 		{ManifestFile, manifestText(payload, false)},
 		{ManifestSHA512File, manifestText(payload, true)},
 		{SpecFile, []byte(Spec)},
+	}
+	if ex.Consistency != nil {
+		p, err := custody.ParseConsistency(ex.Consistency)
+		if err != nil || p.New != x.Checkpoint.Size {
+			return fmt.Errorf("%w: the consistency proof does not end at the bundle's checkpoint", evidence.ErrInvalid)
+		}
+		tagFiles = append(tagFiles, struct {
+			name string
+			text []byte
+		}{ConsistencyFile, ex.Consistency})
 	}
 	tags := map[string]sums{}
 	for _, f := range tagFiles {

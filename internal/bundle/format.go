@@ -37,6 +37,10 @@ const (
 	// SpecFile is the bundle's own specification (Spec), a tag file: the
 	// layout and every step of verifying the bag without sori.
 	SpecFile = "sori-bundle-spec.md"
+	// ConsistencyFile, an optional tag file, is a consistency proof
+	// (docs/format.md "Consistency proof") from a checkpoint the recipient
+	// kept ('sori export --since') to data/checkpoint.txt.
+	ConsistencyFile = "sori-consistency-proof.txt"
 
 	ReadmeFile     = "data/README.txt"
 	LogKeyFile     = "data/log-key.txt"
