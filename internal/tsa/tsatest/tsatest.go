@@ -21,11 +21,11 @@ import (
 
 // TSA is a running local time-stamping authority.
 type TSA struct {
-	URL     string            // POST TimeStampReq here
-	CA      *x509.Certificate // the CA that issued the TSA certificate
-	Cert    *x509.Certificate // the TSA's signing certificate
-	CAFile  string            // PEM files of both
-	CertPEM string
+	URL      string            // POST TimeStampReq here
+	CA       *x509.Certificate // the CA that issued the TSA certificate
+	Cert     *x509.Certificate // the TSA's signing certificate
+	CAFile   string            // PEM files of both
+	CertPEM  string
 	mu       sync.Mutex
 	requests int // answered
 }
