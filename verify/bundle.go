@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -47,6 +48,11 @@ type BundleOptions struct {
 	// and Checkpoint (possibly after a signed note, as 'sori checkpoint
 	// --since' prints it); it takes the place of the bundle's own.
 	Proof []byte
+	// TSACert, if set, is the certificate of the TSA (its own or a CA's)
+	// against which the bundle's time-stamp token's signature is checked;
+	// without it the token's imprint is checked and a note says the
+	// signature was not.
+	TSACert *x509.Certificate
 }
 
 // Bundle verifies a court bundle (docs/bundle.md) in dir without any
@@ -113,6 +119,7 @@ func (b *bagChecker) run() error {
 	b.checkBagInfo()
 	b.checkLog()
 	b.checkConsistency()
+	b.checkTimestamp()
 	items := b.itemDirs()
 	b.checkExport(items)
 	for _, id := range items {

@@ -78,8 +78,13 @@ type Report struct {
 	// Consistency, for a bundle checked against a checkpoint its holder
 	// kept, is "OLDSIZE OLDHASH ⊑ NEWSIZE NEWHASH": the older is a prefix
 	// of the newer.
-	Consistency string    `json:"consistency,omitempty"`
-	Findings    []Finding `json:"findings"`
+	Consistency string `json:"consistency,omitempty"`
+	// Timestamp, for a bundle carrying an RFC 3161 time stamp, is
+	// "SIZE GENTIME verified|unverified": the log had SIZE entries by
+	// GENTIME, by the TSA's word (verified against the TSA certificate
+	// given, or not).
+	Timestamp string    `json:"timestamp,omitempty"`
+	Findings  []Finding `json:"findings"`
 	// Notes are observations that are not faults (e.g. unreferenced packs
 	// left by an interrupted intake).
 	Notes []string `json:"notes,omitempty"`

@@ -4,19 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"time"
 
 	"sori/internal/archive"
 	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/internal/tsa"
 )
 
 var checkpointCmd = &command{
 	name:    "checkpoint",
 	summary: "print the archive's latest signed checkpoint",
 	usage: `
-Usage: sori checkpoint [--out F] [--witness-file F] [--since F] [--key]
+Usage: sori checkpoint [--out F] [--witness-file F] [--since F] [--tsa URL] [--key]
 
 Prints the newest checkpoint of the archive's custody log: a C2SP
 tlog-checkpoint (origin line "sori.archive/<archive-id>", tree size, root
@@ -38,12 +41,20 @@ covered: keep copies somewhere the archive's custodians do not control.
                     checkpoint of another archive or log key, or one the log
                     does not extend (larger than the log, or the same size
                     with another root: a fork), is refused (exit 1)
+  --tsa URL         have the checkpoint time-stamped by the RFC 3161
+                    time-stamping authority at URL (HTTP POST of a
+                    TimeStampReq for SHA-256 of the checkpoint's note text,
+                    application/timestamp-query). The token is checked to
+                    stamp the checkpoint and kept inside the archive; later
+                    exports carry the newest one. stderr shows its genTime.
+                    Nothing else of the archive is sent
   --key             print the log's public verifier key instead
 
 Examples:
   sori checkpoint
   sori checkpoint --witness-file /media/usb/sori-witness.txt
   sori checkpoint --since /media/usb/checkpoint-2026-11.txt > now-and-proof.txt
+  sori checkpoint --tsa https://freetsa.org/tsr
   sori checkpoint --key > log-key.txt
 `,
 	run: runCheckpoint,
@@ -51,19 +62,25 @@ Examples:
 
 func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
-	var out, witness, since string
+	var out, witness, since, tsaURL string
 	var key bool
 	fs := newFlags("checkpoint")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
 	fs.StringVar(&witness, "witness-file", "", "")
 	fs.StringVar(&since, "since", "", "")
+	fs.StringVar(&tsaURL, "tsa", "", "")
 	fs.BoolVar(&key, "key", false, "")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	if key && (since != "" || witness != "") {
-		return usagef("--key prints the key only; it takes no --since or --witness-file")
+	if key && (since != "" || witness != "" || tsaURL != "") {
+		return usagef("--key prints the key only; it takes no --since, --tsa or --witness-file")
+	}
+	if tsaURL != "" {
+		if u, err := url.Parse(tsaURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--tsa: %q is not an http or https URL", tsaURL)
+		}
 	}
 	a, err := f.open(ctx, e)
 	if err != nil {
@@ -77,6 +94,11 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	cp, err := a.Checkpoint(ctx)
 	if err != nil {
 		return err
+	}
+	if tsaURL != "" {
+		if err := stampCheckpoint(ctx, e, a, cp, tsaURL); err != nil {
+			return err
+		}
 	}
 	text := cp.Note
 	if since != "" {
@@ -158,4 +180,28 @@ func proveSince(ctx context.Context, a *archive.Archive, old, cp custody.Checkpo
 		return p, err
 	}
 	return p, nil
+}
+
+// stampCheckpoint has cp time-stamped by the TSA at tsaURL and keeps the
+// token in the archive.
+func stampCheckpoint(ctx context.Context, e *env, a *archive.Archive, cp custody.Checkpoint, tsaURL string) error {
+	d, err := archive.CheckpointDigest(cp.Note)
+	if err != nil {
+		return err
+	}
+	token, _, err := tsa.Stamp(ctx, &http.Client{Timeout: time.Minute}, tsaURL, d)
+	if err != nil {
+		return err
+	}
+	info, err := a.AddTimestamp(ctx, cp, tsaURL, token)
+	if err != nil {
+		return err
+	}
+	acc := ""
+	if info.Accuracy > 0 {
+		acc = fmt.Sprintf(" ±%s", info.Accuracy)
+	}
+	fmt.Fprintf(e.stderr, "sori checkpoint: time-stamped the checkpoint of %d entries: genTime %s%s, serial %s\n",
+		cp.Size, info.GenTime.Format(time.RFC3339Nano), acc, info.Serial)
+	return nil
 }

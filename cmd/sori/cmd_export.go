@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 
+	"sori/internal/archive"
 	"sori/internal/bundle"
 	"sori/internal/custody"
+	"sori/internal/evidence"
 	"sori/internal/seal"
 	"sori/internal/store"
 )
@@ -39,6 +42,12 @@ exit 2, and nothing is logged or written. The bundle carries the consent
 records of the items' testimonies and those testimony records (which show
 that each item belongs to its testimony), every version with its custody
 entries.
+
+If a checkpoint was time-stamped ('sori checkpoint --tsa URL'), the
+bundle carries the newest such time stamp as tag files: the checkpoint
+(sori-timestamp-checkpoint.txt), the RFC 3161 token (sori-timestamp.tsr)
+and a consistency proof from it to the bundle's checkpoint
+(sori-timestamp-proof.txt): the entries it covers existed by its genTime.
 
 A court or repository checks the bundle without sori (docs/bundle.md) or
 with 'sori verify-bundle DIR'. DIR must not exist or be empty; the bundle
@@ -144,6 +153,9 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		}
 		extras.Consistency = p.Marshal()
 	}
+	if extras.Timestamp, err = exportTimestamp(ctx, a, x.Checkpoint); err != nil {
+		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
+	}
 	open := func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }
 	if err := bundle.WriteExtras(ctx, x, open, out, extras); err != nil {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
@@ -186,4 +198,25 @@ func recipientsJSON(rs []string) []string {
 		return []string{}
 	}
 	return rs
+}
+
+// exportTimestamp returns the newest time stamp of a checkpoint at or
+// before cp, with a consistency proof to cp, or nil when there is none.
+func exportTimestamp(ctx context.Context, a *archive.Archive, cp custody.Checkpoint) (*bundle.Timestamp, error) {
+	ts, err := a.LatestTimestamp(ctx, cp.Size)
+	if errors.Is(err, evidence.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	stamped, err := custody.OpenCheckpoint(ts.Note, a.Origin(), a.LogKey())
+	if err != nil {
+		return nil, err
+	}
+	p, err := proveSince(ctx, a, stamped, cp)
+	if err != nil {
+		return nil, err
+	}
+	return &bundle.Timestamp{Checkpoint: ts.Note, Token: ts.Token, Proof: p.Marshal()}, nil
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"strings"
@@ -15,7 +17,7 @@ var verifyBundleCmd = &command{
 	summary: "check a court bundle offline and report every finding",
 	usage: `
 Usage: sori verify-bundle [--json] [--log-key K | --log-key-file F]
-                          [--checkpoint F [--proof P]] DIR
+                          [--checkpoint F [--proof P]] [--tsa-cert C] DIR
 
 Checks the court bundle in DIR (written by 'sori export', bundle format 2)
 without any archive or passphrase: the BagIt manifests, SHA-256 and
@@ -46,18 +48,29 @@ the output of 'sori checkpoint --since' with --proof P. A fork (same size,
 another root), a missing or altered proof, or a checkpoint of another log
 is a finding of kind consistency (or missing).
 
+A bundle may carry an RFC 3161 time stamp of an earlier checkpoint of its
+log ('sori checkpoint --tsa'): the tag files sori-timestamp-checkpoint.txt,
+sori-timestamp.tsr and sori-timestamp-proof.txt. The stamped checkpoint's
+signature, the token's imprint (SHA-256 of that checkpoint's note text) and
+the consistency proof to the bundle's checkpoint are always checked; the
+TSA's signature only with --tsa-cert C (PEM: the TSA's certificate or the
+CA that issued it), otherwise a note says so. A failure is a finding of
+kind timestamp. stderr then shows the genTime.
+
 Every finding is printed on its own line: KIND<TAB>OBJECT<TAB>DETAIL<TAB>HINT.
-Kinds: bag, proof, checkpoint, consistency, entry, signature, record,
-content, missing.
+Kinds: bag, proof, checkpoint, consistency, timestamp, entry, signature,
+record, content, missing.
 With --json, one report object:
 {"mode":"bundle","items","versions","entries","bytes","tree_size","checkpoint",
- "consistency"?,"findings":[{"kind","object","detail","hint"}],"notes":[…]}
-("consistency": "OLDSIZE OLDHASH ⊑ NEWSIZE NEWHASH" once checked).
+ "consistency"?,"timestamp"?,"findings":[{"kind","object","detail","hint"}],"notes":[…]}
+("consistency": "OLDSIZE OLDHASH ⊑ NEWSIZE NEWHASH" once checked;
+"timestamp": "SIZE GENTIME verified|unverified").
 
   --log-key K       the log verifier key you trust (NAME+HASH+KEY)
   --log-key-file F  read it from the first line of F
   --checkpoint F    a checkpoint of this log you kept: check consistency
   --proof P         a consistency proof between it and the bundle's
+  --tsa-cert C      the TSA certificate (PEM) to check a time stamp with
   --json            JSON output
 
 Exit status: 0 clean, 1 findings, 2 could not run.
@@ -72,13 +85,14 @@ Examples:
 }
 
 func runVerifyBundle(ctx context.Context, e *env, args []string) error {
-	var key, keyFile, kept, proof string
+	var key, keyFile, kept, proof, tsaCert string
 	var asJSON bool
 	fs := newFlags("verify-bundle")
 	fs.StringVar(&key, "log-key", "", "")
 	fs.StringVar(&keyFile, "log-key-file", "", "")
 	fs.StringVar(&kept, "checkpoint", "", "")
 	fs.StringVar(&proof, "proof", "", "")
+	fs.StringVar(&tsaCert, "tsa-cert", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -115,6 +129,19 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 			return usagef("--proof: %v", err)
 		}
 	}
+	if tsaCert != "" {
+		b, err := os.ReadFile(tsaCert)
+		if err != nil {
+			return usagef("--tsa-cert: %v", err)
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return usagef("--tsa-cert %s is not a PEM certificate", tsaCert)
+		}
+		if opt.TSACert, err = x509.ParseCertificate(blk.Bytes); err != nil {
+			return usagef("--tsa-cert %s: %v", tsaCert, err)
+		}
+	}
 	report, err := verify.Bundle(rest[0], opt)
 	if err != nil {
 		return exitError{exitUsage, fmt.Errorf("could not run: %w", err)}
@@ -143,6 +170,9 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 		if key != "" {
 			trust = "the log key given"
 		}
+		if report.Timestamp != "" {
+			fmt.Fprintf(e.stderr, "sori verify-bundle: time stamp: the log had %s\n", timestampText(report.Timestamp))
+		}
 		if report.Consistency != "" {
 			fmt.Fprintf(e.stderr, "sori verify-bundle: consistent with the checkpoint kept (%s)\n", report.Consistency)
 		}
@@ -153,4 +183,17 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 		return errSilent
 	}
 	return nil
+}
+
+// timestampText words a report's "SIZE GENTIME verified|unverified".
+func timestampText(s string) string {
+	f := strings.Fields(s)
+	if len(f) != 3 {
+		return s
+	}
+	how := "TSA signature verified"
+	if f[2] != "verified" {
+		how = "TSA signature NOT checked: give --tsa-cert"
+	}
+	return fmt.Sprintf("%s entries by %s (%s)", f[0], f[1], how)
 }

@@ -130,6 +130,25 @@ var calls = map[string]call{
 		_, err := a.Search(t.Context(), "두만강", SearchOptions{})
 		return err
 	}},
+	// Past the role check, a token that is no token is refused as
+	// tampered, and an archive with none has no time stamp.
+	"Archive.AddTimestamp": {OpCheckpoint, func(t *testing.T, f *roleFixture, a *Archive) error {
+		cp, err := a.Checkpoint(t.Context())
+		if err != nil {
+			return err
+		}
+		if _, err = a.AddTimestamp(t.Context(), cp, "http://127.0.0.1/tsa", []byte{0x30, 0}); errors.Is(err, evidence.ErrTampered) {
+			return nil
+		}
+		return err
+	}},
+	"Archive.LatestTimestamp": {OpCheckpoint, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.LatestTimestamp(t.Context(), 1<<40)
+		if errors.Is(err, evidence.ErrNotFound) {
+			return nil
+		}
+		return err
+	}},
 	"Archive.Log": {OpLog, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return each(func(fn func(LogEntry) error) error { return a.Log(t.Context(), "", fn) })
 	}},

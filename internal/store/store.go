@@ -126,6 +126,11 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	// So did the checkpoints' time-stamp tokens.
+	if err := db.ensureTimestamps(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -13,6 +14,9 @@ import (
 
 	"sori/internal/evidence"
 )
+
+// ErrBadAnswer: the TSA answered, but not with a token for the request.
+var ErrBadAnswer = errors.New("bad time-stamp answer")
 
 // maxResponse bounds what is read from a TSA: a token with a certificate
 // chain is a few KiB.
@@ -65,12 +69,13 @@ func Stamp(ctx context.Context, client *http.Client, tsaURL string, digest [32]b
 	if len(body) > maxResponse {
 		return nil, nil, fmt.Errorf("the TSA at %s answered more than %d bytes", u.Redacted(), maxResponse)
 	}
+	// A bad answer says nothing about the archive: not evidence.ErrTampered.
 	der, tok, err := ParseResponse(body)
-	if err != nil {
-		return nil, nil, err
+	if err == nil {
+		err = tok.Check(digest, nonce)
 	}
-	if err := tok.Check(digest, nonce); err != nil {
-		return nil, nil, err
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: the TSA at %s: %v", ErrBadAnswer, u.Redacted(), err)
 	}
 	return der, tok, nil
 }
