@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +20,8 @@ var checkpointCmd = &command{
 	name:    "checkpoint",
 	summary: "print the archive's latest signed checkpoint",
 	usage: `
-Usage: sori checkpoint [--out F] [--witness-file F] [--since F] [--tsa URL] [--key]
+Usage: sori checkpoint [--out F] [--witness-file F] [--since F] [--tsa URL]
+                       [--cosign] [--key]
 
 Prints the newest checkpoint of the archive's custody log: a C2SP
 tlog-checkpoint (origin line "sori.archive/<archive-id>", tree size, root
@@ -48,6 +50,15 @@ covered: keep copies somewhere the archive's custodians do not control.
                     stamp the checkpoint and kept inside the archive; later
                     exports carry the newest one. stderr shows its genTime.
                     Nothing else of the archive is sent
+  --cosign          ask every witness configured with 'sori witness-log add'
+                    to cosign the checkpoint (C2SP tlog-witness: POST
+                    URL/add-checkpoint with a consistency proof from the
+                    size the witness last cosigned); print the checkpoint
+                    with the cosignature lines of those that did, each
+                    verified. A witness that cannot be reached or refuses is
+                    reported on stderr; if none cosigns, exit 1. A witness
+                    that has cosigned a larger tree, or another history of
+                    this log, is a fork or rollback: exit 1
   --key             print the log's public verifier key instead
 
 Examples:
@@ -63,19 +74,20 @@ Examples:
 func runCheckpoint(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
 	var out, witness, since, tsaURL string
-	var key bool
+	var key, cosignFlag bool
 	fs := newFlags("checkpoint")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
 	fs.StringVar(&witness, "witness-file", "", "")
 	fs.StringVar(&since, "since", "", "")
 	fs.StringVar(&tsaURL, "tsa", "", "")
+	fs.BoolVar(&cosignFlag, "cosign", false, "")
 	fs.BoolVar(&key, "key", false, "")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	if key && (since != "" || witness != "" || tsaURL != "") {
-		return usagef("--key prints the key only; it takes no --since, --tsa or --witness-file")
+	if key && (since != "" || witness != "" || tsaURL != "" || cosignFlag) {
+		return usagef("--key prints the key only; it takes no --since, --tsa, --cosign or --witness-file")
 	}
 	if tsaURL != "" {
 		if u, err := url.Parse(tsaURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -100,7 +112,12 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	text := cp.Note
+	text := bytes.Clone(cp.Note)
+	if cosignFlag {
+		if text, err = cosign(ctx, e, a, cp); err != nil {
+			return err
+		}
+	}
 	if since != "" {
 		old, err := keptCheckpoint(since, a)
 		if err != nil {
@@ -110,7 +127,7 @@ func runCheckpoint(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		text = append(append([]byte{}, cp.Note...), p.Marshal()...)
+		text = append(text, p.Marshal()...)
 		fmt.Fprintf(e.stderr, "sori checkpoint: the log of %d entries extends the checkpoint of %d entries in %s\n", cp.Size, old.Size, since)
 	}
 	if witness != "" {

@@ -61,6 +61,7 @@ const (
 	OpUserRole             // give a user a role or take one away (user role)
 	OpRedact               // mark a span of a transcript as never to be published, list or withdraw marks (redact)
 	OpPublish              // build a redacted public dataset of what consent allows (publish)
+	OpWitnessLog           // configure the witnesses that cosign checkpoints (witness-log add)
 	opCount
 )
 
@@ -70,6 +71,7 @@ var opNames = [opCount]string{
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
 	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish",
+	OpWitnessLog: "witness-log",
 }
 
 func (o Op) String() string {
@@ -124,6 +126,7 @@ var matrix = [opCount][]string{
 	OpUserRole:   admins,
 	OpRedact:     writers,
 	OpPublish:    intake,
+	OpWitnessLog: admins,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)

@@ -131,6 +131,11 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	// And the witnesses that cosign checkpoints.
+	if err := db.ensureLogWitnesses(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
