@@ -15,6 +15,7 @@ import (
 
 	"sori/internal/custody"
 	"sori/internal/tsa/tsatest"
+	"sori/verify/independent"
 )
 
 // TestCheckpointTSACLI time-stamps a checkpoint at a real local TSA
@@ -92,6 +93,10 @@ func TestCheckpointTSACLI(t *testing.T) {
 		t.Errorf("the spec's recipe gives %q, %v; want %x", b, err, sum)
 	}
 
+	if problems, err := independent.Check(dir, ""); err != nil || len(problems) > 0 {
+		t.Errorf("independent verifier: %v %v", problems, err)
+	}
+
 	outsider := &cli{t: t, env: map[string]string{}}
 	code, _, errs = outsider.run("", "verify-bundle", "--tsa-cert", ts.CAFile, dir)
 	if code != 0 || !strings.Contains(errs, "TSA signature verified") {
@@ -136,6 +141,9 @@ func TestCheckpointTSACLI(t *testing.T) {
 		code, out, _ := outsider.run("", "verify-bundle", "--tsa-cert", ts.CAFile, d)
 		if code != 1 || !strings.Contains(out, "timestamp\t") {
 			t.Errorf("%s: exit %d %s", name, code, out)
+		}
+		if problems, err := independent.Check(d, ""); err != nil || len(problems) == 0 {
+			t.Errorf("%s: the independent verifier finds nothing (%v)", name, err)
 		}
 	}
 }

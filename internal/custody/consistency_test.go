@@ -10,6 +10,7 @@ import (
 
 	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/verify/independent"
 )
 
 // signedAt signs the tree head of the first n entries of r.
@@ -224,6 +225,15 @@ func TestConsistencyIsRFC9162(t *testing.T) {
 			}
 			if !rfc9162Verify(a, b, treeHash(t, a, r), treeHash(t, b, r), p.Hashes) {
 				t.Fatalf("proof %d→%d does not pass RFC 9162 §2.1.4.2", a, b)
+			}
+			// And the bundle specification's independent verifier, through
+			// the text format.
+			m, n, path, err := independent.ParseConsistency(p.Marshal())
+			if err != nil || !independent.VerifyConsistency(m, n, independent.Hash(treeHash(t, a, r)), independent.Hash(treeHash(t, b, r)), path) {
+				t.Fatalf("proof %d→%d refused by verify/independent: %v", a, b, err)
+			}
+			if a > 1 && independent.VerifyConsistency(m, n, independent.Hash(treeHash(t, a-1, r)), independent.Hash(treeHash(t, b, r)), path) {
+				t.Fatalf("proof %d→%d accepted by verify/independent from %d", a, b, a-1)
 			}
 		}
 	}
