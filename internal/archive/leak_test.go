@@ -77,6 +77,8 @@ var (
 		"HashWitnessNames": "vault write", "MaterialOf": "IDs only, protection only", "AddWitness": "vault write", "WithdrawWitness": "vault write",
 		"RebuildIndex": "index", "IndexPending": "index",
 		"ChangeRole": "users", "AddUser": "users", "RemoveUser": "users", "ChangePassphrase": "users",
+		"AddTimestamp": "write; returns the TSA's token info", "LatestTimestamp": "a public checkpoint and its time-stamp token",
+		"AddLogWitness": "write; returns the witness given", "LogWitnesses": "witness URLs and public keys",
 	}
 )
 
