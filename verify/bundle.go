@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -38,6 +39,20 @@ type BundleOptions struct {
 	// data/log-key.txt is used, which shows the bundle is intact and
 	// self-consistent, not whose log it came from.
 	LogKey string
+	// Checkpoint, if set, is a checkpoint of the bundle's log that the
+	// caller kept (a signed note, possibly followed by a consistency proof).
+	// The bundle's checkpoint must then be consistent with it: equal, or the
+	// newer extending the older, by the bundle's ConsistencyFile or Proof.
+	Checkpoint []byte
+	// Proof, if set, is a consistency proof between the bundle's checkpoint
+	// and Checkpoint (possibly after a signed note, as 'sori checkpoint
+	// --since' prints it); it takes the place of the bundle's own.
+	Proof []byte
+	// TSACert, if set, is the certificate of the TSA (its own or a CA's)
+	// against which the bundle's time-stamp token's signature is checked;
+	// without it the token's imprint is checked and a note says the
+	// signature was not.
+	TSACert *x509.Certificate
 }
 
 // Bundle verifies a court bundle (docs/bundle.md) in dir without any
@@ -103,6 +118,8 @@ func (b *bagChecker) run() error {
 	b.checkManifests()
 	b.checkBagInfo()
 	b.checkLog()
+	b.checkConsistency()
+	b.checkTimestamp()
 	items := b.itemDirs()
 	b.checkExport(items)
 	for _, id := range items {

@@ -51,10 +51,18 @@ func TestSpecMatchesIndependent(t *testing.T) {
 		strconv.Quote(independent.LeafPrefix),
 		strconv.Quote(independent.EntrySignaturePrefix),
 		strings.TrimSuffix(independent.AgeHeader, "\n"),
+		independent.ConsistencyHeader,
+		"`" + independent.TimestampCheckpointFile + "`",
+		"`" + independent.TimestampTokenFile + "`",
+		"`" + independent.TimestampProofFile + "`",
 	} {
 		if !strings.Contains(spec, s) {
 			t.Errorf("the specification does not say %q", s)
 		}
+	}
+	if bundle.TimestampCheckpointFile != independent.TimestampCheckpointFile || bundle.TimestampTokenFile != independent.TimestampTokenFile ||
+		bundle.TimestampProofFile != independent.TimestampProofFile || custody.ConsistencyHeader != independent.ConsistencyHeader {
+		t.Error("the time-stamp tag files or the consistency proof header differ between internal/bundle, custody and verify/independent")
 	}
 	if strconv.Itoa(bundle.Version) != independent.BundleVersion || bundle.ProfileID != independent.ProfileID ||
 		bundle.SpecFile != independent.SpecFile || bundle.AgeHeader != independent.AgeHeader {

@@ -68,14 +68,23 @@ const hintTamper = "the archive may have been altered; keep a copy as it is"
 
 // Report is the outcome of a verification.
 type Report struct {
-	Mode       string    `json:"mode"` // "full" or "quick"
-	Items      int64     `json:"items"`
-	Versions   int64     `json:"versions"`
-	Entries    int64     `json:"entries"`
-	Bytes      int64     `json:"bytes"` // plaintext bytes re-hashed
-	TreeSize   int64     `json:"tree_size"`
-	Checkpoint string    `json:"checkpoint,omitempty"` // "size hash" of the newest checkpoint
-	Findings   []Finding `json:"findings"`
+	Mode       string `json:"mode"` // "full" or "quick"
+	Items      int64  `json:"items"`
+	Versions   int64  `json:"versions"`
+	Entries    int64  `json:"entries"`
+	Bytes      int64  `json:"bytes"` // plaintext bytes re-hashed
+	TreeSize   int64  `json:"tree_size"`
+	Checkpoint string `json:"checkpoint,omitempty"` // "size hash" of the newest checkpoint
+	// Consistency, for a bundle checked against a checkpoint its holder
+	// kept, is "OLDSIZE OLDHASH ⊑ NEWSIZE NEWHASH": the older is a prefix
+	// of the newer.
+	Consistency string `json:"consistency,omitempty"`
+	// Timestamp, for a bundle carrying an RFC 3161 time stamp, is
+	// "SIZE GENTIME verified|unverified": the log had SIZE entries by
+	// GENTIME, by the TSA's word (verified against the TSA certificate
+	// given, or not).
+	Timestamp string    `json:"timestamp,omitempty"`
+	Findings  []Finding `json:"findings"`
 	// Notes are observations that are not faults (e.g. unreferenced packs
 	// left by an interrupted intake).
 	Notes []string `json:"notes,omitempty"`

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 
+	"sori/internal/archive"
 	"sori/internal/bundle"
+	"sori/internal/custody"
+	"sori/internal/evidence"
 	"sori/internal/seal"
 	"sori/internal/store"
 )
@@ -17,7 +21,7 @@ var exportCmd = &command{
 	name:    "export",
 	summary: "write a court bundle of items that anyone can verify offline",
 	usage: `
-Usage: sori export --out DIR [--recipient R]... [--json] ID...
+Usage: sori export --out DIR [--recipient R]... [--since F] [--json] ID...
 
 Writes the items ID... (full IDs or unique prefixes) to DIR as a court
 bundle: a BagIt bag (RFC 8493) holding each original, every version of its
@@ -38,6 +42,12 @@ exit 2, and nothing is logged or written. The bundle carries the consent
 records of the items' testimonies and those testimony records (which show
 that each item belongs to its testimony), every version with its custody
 entries.
+
+If a checkpoint was time-stamped ('sori checkpoint --tsa URL'), the
+bundle carries the newest such time stamp as tag files: the checkpoint
+(sori-timestamp-checkpoint.txt), the RFC 3161 token (sori-timestamp.tsr)
+and a consistency proof from it to the bundle's checkpoint
+(sori-timestamp-proof.txt): the entries it covers existed by its genTime.
 
 A court or repository checks the bundle without sori (docs/bundle.md) or
 with 'sori verify-bundle DIR'. DIR must not exist or be empty; the bundle
@@ -61,6 +71,13 @@ Prints DIR<TAB>BUNDLE-ID<TAB>ITEMS. With --json:
   --out DIR          the bundle directory (required)
   --recipient R      encrypt the originals to R (age1… or an SSH public
                      key); repeat for several recipients
+  --since F          F is a checkpoint of this archive that the bundle's
+                     recipient kept (as 'sori checkpoint' printed it): the
+                     bundle carries the tag file sori-consistency-proof.txt,
+                     a consistency proof from F to the bundle's checkpoint,
+                     which 'sori verify-bundle --checkpoint F' checks. A
+                     checkpoint of another archive, or one the log does not
+                     extend, is refused before anything is logged (exit 1)
   --json             JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 
@@ -68,6 +85,7 @@ Examples:
   sori export --out /media/usb/bundle-2026-11 3fa4c2 9b01ee
   sori export --out bundle --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p 3fa4c2
   sori export --out bundle --recipient "$(cat court.pub)" --recipient "$(cat ~/defence/id_ed25519.pub)" 3fa4c2
+  sori export --out bundle --since court-kept-checkpoint.txt 3fa4c2
   sori verify-bundle bundle
 `,
 	run: runExport,
@@ -75,13 +93,14 @@ Examples:
 
 func runExport(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
-	var out string
+	var out, since string
 	var recipients recipientList
 	var asJSON bool
 	fs := newFlags("export")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
 	fs.Var(&recipients, "recipient", repeatable)
+	fs.StringVar(&since, "since", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	ids, err := parse(fs, args)
 	if err != nil {
@@ -108,12 +127,37 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	var kept custody.Checkpoint
+	if since != "" {
+		// Checked before the export is logged, against the log as it is.
+		if kept, err = keptCheckpoint(since, a); err != nil {
+			return err
+		}
+		now, err := a.Checkpoint(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := proveSince(ctx, a, kept, now); err != nil {
+			return err
+		}
+	}
 	x, err := a.Export(ctx, ids, recipients)
 	if err != nil {
 		return err
 	}
+	var extras bundle.Extras
+	if since != "" {
+		p, err := proveSince(ctx, a, kept, x.Checkpoint)
+		if err != nil {
+			return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
+		}
+		extras.Consistency = p.Marshal()
+	}
+	if extras.Timestamp, err = exportTimestamp(ctx, a, x.Checkpoint); err != nil {
+		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
+	}
 	open := func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }
-	if err := bundle.Write(ctx, x, open, out); err != nil {
+	if err := bundle.WriteExtras(ctx, x, open, out, extras); err != nil {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
 	}
 	path, err := filepath.Abs(out)
@@ -154,4 +198,25 @@ func recipientsJSON(rs []string) []string {
 		return []string{}
 	}
 	return rs
+}
+
+// exportTimestamp returns the newest time stamp of a checkpoint at or
+// before cp, with a consistency proof to cp, or nil when there is none.
+func exportTimestamp(ctx context.Context, a *archive.Archive, cp custody.Checkpoint) (*bundle.Timestamp, error) {
+	ts, err := a.LatestTimestamp(ctx, cp.Size)
+	if errors.Is(err, evidence.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	stamped, err := custody.OpenCheckpoint(ts.Note, a.Origin(), a.LogKey())
+	if err != nil {
+		return nil, err
+	}
+	p, err := proveSince(ctx, a, stamped, cp)
+	if err != nil {
+		return nil, err
+	}
+	return &bundle.Timestamp{Checkpoint: ts.Note, Token: ts.Token, Proof: p.Marshal()}, nil
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"strings"
@@ -14,7 +16,8 @@ var verifyBundleCmd = &command{
 	name:    "verify-bundle",
 	summary: "check a court bundle offline and report every finding",
 	usage: `
-Usage: sori verify-bundle [--json] [--log-key K | --log-key-file F] DIR
+Usage: sori verify-bundle [--json] [--log-key K | --log-key-file F]
+                          [--checkpoint F [--proof P]] [--tsa-cert C] DIR
 
 Checks the court bundle in DIR (written by 'sori export', bundle format 2)
 without any archive or passphrase: the BagIt manifests, SHA-256 and
@@ -36,14 +39,38 @@ which shows it is intact, not whose log it came from. Give the archive's
 log key as you obtained it independently (e.g. 'sori checkpoint --key' run
 by the archive, a published checkpoint) to check that too.
 
+With --checkpoint F (a checkpoint of the same log that you kept earlier,
+as 'sori checkpoint' printed it), the bundle's checkpoint must be
+consistent with it: the same, or the newer one extending the older. When
+yours is older, the proof is the bundle's tag file sori-consistency-proof.txt
+('sori export --since F'); when it is newer, or to use another proof, give
+the output of 'sori checkpoint --since' with --proof P. A fork (same size,
+another root), a missing or altered proof, or a checkpoint of another log
+is a finding of kind consistency (or missing).
+
+A bundle may carry an RFC 3161 time stamp of an earlier checkpoint of its
+log ('sori checkpoint --tsa'): the tag files sori-timestamp-checkpoint.txt,
+sori-timestamp.tsr and sori-timestamp-proof.txt. The stamped checkpoint's
+signature, the token's imprint (SHA-256 of that checkpoint's note text) and
+the consistency proof to the bundle's checkpoint are always checked; the
+TSA's signature only with --tsa-cert C (PEM: the TSA's certificate or the
+CA that issued it), otherwise a note says so. A failure is a finding of
+kind timestamp. stderr then shows the genTime.
+
 Every finding is printed on its own line: KIND<TAB>OBJECT<TAB>DETAIL<TAB>HINT.
-Kinds: bag, proof, checkpoint, entry, signature, record, content, missing.
+Kinds: bag, proof, checkpoint, consistency, timestamp, entry, signature,
+record, content, missing.
 With --json, one report object:
 {"mode":"bundle","items","versions","entries","bytes","tree_size","checkpoint",
- "findings":[{"kind","object","detail","hint"}],"notes":[…]}.
+ "consistency"?,"timestamp"?,"findings":[{"kind","object","detail","hint"}],"notes":[…]}
+("consistency": "OLDSIZE OLDHASH ⊑ NEWSIZE NEWHASH" once checked;
+"timestamp": "SIZE GENTIME verified|unverified").
 
   --log-key K       the log verifier key you trust (NAME+HASH+KEY)
   --log-key-file F  read it from the first line of F
+  --checkpoint F    a checkpoint of this log you kept: check consistency
+  --proof P         a consistency proof between it and the bundle's
+  --tsa-cert C      the TSA certificate (PEM) to check a time stamp with
   --json            JSON output
 
 Exit status: 0 clean, 1 findings, 2 could not run.
@@ -52,16 +79,20 @@ Examples:
   sori verify-bundle /media/usb/bundle-2026-11
   sori verify-bundle --log-key-file published-log-key.txt bundle
   sori verify-bundle --json bundle
+  sori verify-bundle --checkpoint kept-checkpoint.txt bundle
 `,
 	run: runVerifyBundle,
 }
 
 func runVerifyBundle(ctx context.Context, e *env, args []string) error {
-	var key, keyFile string
+	var key, keyFile, kept, proof, tsaCert string
 	var asJSON bool
 	fs := newFlags("verify-bundle")
 	fs.StringVar(&key, "log-key", "", "")
 	fs.StringVar(&keyFile, "log-key-file", "", "")
+	fs.StringVar(&kept, "checkpoint", "", "")
+	fs.StringVar(&proof, "proof", "", "")
+	fs.StringVar(&tsaCert, "tsa-cert", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -84,7 +115,34 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 			return usagef("--log-key-file %s is empty", keyFile)
 		}
 	}
-	report, err := verify.Bundle(rest[0], verify.BundleOptions{LogKey: key})
+	opt := verify.BundleOptions{LogKey: key}
+	if proof != "" && kept == "" {
+		return usagef("--proof needs --checkpoint")
+	}
+	if kept != "" {
+		if opt.Checkpoint, err = os.ReadFile(kept); err != nil {
+			return usagef("--checkpoint: %v", err)
+		}
+	}
+	if proof != "" {
+		if opt.Proof, err = os.ReadFile(proof); err != nil {
+			return usagef("--proof: %v", err)
+		}
+	}
+	if tsaCert != "" {
+		b, err := os.ReadFile(tsaCert)
+		if err != nil {
+			return usagef("--tsa-cert: %v", err)
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return usagef("--tsa-cert %s is not a PEM certificate", tsaCert)
+		}
+		if opt.TSACert, err = x509.ParseCertificate(blk.Bytes); err != nil {
+			return usagef("--tsa-cert %s: %v", tsaCert, err)
+		}
+	}
+	report, err := verify.Bundle(rest[0], opt)
 	if err != nil {
 		return exitError{exitUsage, fmt.Errorf("could not run: %w", err)}
 	}
@@ -112,6 +170,12 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 		if key != "" {
 			trust = "the log key given"
 		}
+		if report.Timestamp != "" {
+			fmt.Fprintf(e.stderr, "sori verify-bundle: time stamp: the log had %s\n", timestampText(report.Timestamp))
+		}
+		if report.Consistency != "" {
+			fmt.Fprintf(e.stderr, "sori verify-bundle: consistent with the checkpoint kept (%s)\n", report.Consistency)
+		}
 		fmt.Fprintf(e.stderr, "sori verify-bundle: %s — %d items, %d versions, %d custody entries, %s re-hashed; checkpoint %s, against %s\n",
 			verdict, report.Items, report.Versions, report.Entries, human(report.Bytes), report.Checkpoint, trust)
 	}
@@ -119,4 +183,17 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 		return errSilent
 	}
 	return nil
+}
+
+// timestampText words a report's "SIZE GENTIME verified|unverified".
+func timestampText(s string) string {
+	f := strings.Fields(s)
+	if len(f) != 3 {
+		return s
+	}
+	how := "TSA signature verified"
+	if f[2] != "verified" {
+		how = "TSA signature NOT checked: give --tsa-cert"
+	}
+	return fmt.Sprintf("%s entries by %s (%s)", f[0], f[1], how)
 }

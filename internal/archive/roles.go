@@ -63,6 +63,7 @@ const (
 	OpPublish              // build a redacted public dataset of what consent allows (publish)
 	OpVoid                 // hide a stray record or item from every view, or lift that (void)
 	OpPurge                // destroy an old version's body for good (purge): an admin who also holds protection
+	OpWitnessLog           // configure the witnesses that cosign checkpoints (witness-log add)
 	opCount
 )
 
@@ -72,6 +73,7 @@ var opNames = [opCount]string{
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
 	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish", OpVoid: "void", OpPurge: "purge",
+	OpWitnessLog: "witness-log",
 }
 
 func (o Op) String() string {
@@ -128,6 +130,7 @@ var matrix = [opCount][]string{
 	OpPublish:    intake,
 	OpVoid:       intake,
 	OpPurge:      admins, // and protection too: see Permits
+	OpWitnessLog: admins,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)

@@ -2,6 +2,9 @@ package archive
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -128,6 +131,36 @@ var calls = map[string]call{
 	}},
 	"Archive.Search": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.Search(t.Context(), "두만강", SearchOptions{})
+		return err
+	}},
+	// Past the role check, a token that is no token is refused as
+	// tampered, and an archive with none has no time stamp.
+	"Archive.AddTimestamp": {OpCheckpoint, func(t *testing.T, f *roleFixture, a *Archive) error {
+		cp, err := a.Checkpoint(t.Context())
+		if err != nil {
+			return err
+		}
+		if _, err = a.AddTimestamp(t.Context(), cp, "http://127.0.0.1/tsa", []byte{0x30, 0}); errors.Is(err, evidence.ErrTampered) {
+			return nil
+		}
+		return err
+	}},
+	"Archive.LatestTimestamp": {OpCheckpoint, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.LatestTimestamp(t.Context(), 1<<40)
+		if errors.Is(err, evidence.ErrNotFound) {
+			return nil
+		}
+		return err
+	}},
+	"Archive.AddLogWitness": {OpWitnessLog, func(t *testing.T, f *roleFixture, a *Archive) error {
+		pub := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+		h := sha256.Sum256(append([]byte("w.example\n\x04"), pub...))
+		vkey := fmt.Sprintf("w.example+%x+%s", h[:4], base64.StdEncoding.EncodeToString(append([]byte{4}, pub...)))
+		_, err := a.AddLogWitness(t.Context(), "http://127.0.0.1:1/", vkey)
+		return err
+	}},
+	"Archive.LogWitnesses": {OpCheckpoint, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.LogWitnesses(t.Context())
 		return err
 	}},
 	"Archive.Log": {OpLog, func(t *testing.T, f *roleFixture, a *Archive) error {

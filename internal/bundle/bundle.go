@@ -53,6 +53,31 @@ func CheckDir(dir string) error {
 // dir must not exist or be empty. Directories are created 0700 and files
 // 0600: a plaintext bag is as sensitive as the testimony in it.
 func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), dir string) (err error) {
+	return WriteExtras(ctx, x, open, dir, Extras{})
+}
+
+// Extras are optional tag files of a bundle, about its checkpoint rather
+// than its payload.
+type Extras struct {
+	// Consistency, if set, is a consistency proof (docs/format.md) from a
+	// checkpoint the recipient kept to the bundle's checkpoint, written as
+	// ConsistencyFile. It must end at the bundle's checkpoint's size.
+	Consistency []byte
+	// Timestamp, if set, is an RFC 3161 time stamp of a checkpoint of the
+	// log at or before the bundle's, written as the tag files
+	// TimestampCheckpointFile, TimestampTokenFile and TimestampProofFile.
+	Timestamp *Timestamp
+}
+
+// Timestamp is a time-stamped checkpoint and how it reaches the bundle's.
+type Timestamp struct {
+	Checkpoint []byte // the signed note stamped
+	Token      []byte // the RFC 3161 TimeStampToken, DER
+	Proof      []byte // consistency proof from it to the bundle's checkpoint
+}
+
+// WriteExtras is Write with optional tag files.
+func WriteExtras(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), dir string, ex Extras) (err error) {
 	if err := CheckDir(dir); err != nil {
 		return err
 	}
@@ -104,6 +129,26 @@ func Write(ctx context.Context, x *archive.Export, open func(store.Item) (io.Rea
 		{ManifestFile, manifestText(payload, false)},
 		{ManifestSHA512File, manifestText(payload, true)},
 		{SpecFile, []byte(Spec)},
+	}
+	if ex.Consistency != nil {
+		p, err := custody.ParseConsistency(ex.Consistency)
+		if err != nil || p.New != x.Checkpoint.Size {
+			return fmt.Errorf("%w: the consistency proof does not end at the bundle's checkpoint", evidence.ErrInvalid)
+		}
+		tagFiles = append(tagFiles, struct {
+			name string
+			text []byte
+		}{ConsistencyFile, ex.Consistency})
+	}
+	if ts := ex.Timestamp; ts != nil {
+		p, err := custody.ParseConsistency(ts.Proof)
+		if err != nil || p.New != x.Checkpoint.Size || len(ts.Checkpoint) == 0 || len(ts.Token) == 0 {
+			return fmt.Errorf("%w: the time stamp's consistency proof does not end at the bundle's checkpoint", evidence.ErrInvalid)
+		}
+		tagFiles = append(tagFiles, []struct {
+			name string
+			text []byte
+		}{{TimestampCheckpointFile, ts.Checkpoint}, {TimestampTokenFile, ts.Token}, {TimestampProofFile, ts.Proof}}...)
 	}
 	tags := map[string]sums{}
 	for _, f := range tagFiles {

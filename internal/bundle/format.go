@@ -37,6 +37,18 @@ const (
 	// SpecFile is the bundle's own specification (Spec), a tag file: the
 	// layout and every step of verifying the bag without sori.
 	SpecFile = "sori-bundle-spec.md"
+	// ConsistencyFile, an optional tag file, is a consistency proof
+	// (docs/format.md "Consistency proof") from a checkpoint the recipient
+	// kept ('sori export --since') to data/checkpoint.txt.
+	ConsistencyFile = "sori-consistency-proof.txt"
+	// The optional tag files of an RFC 3161 time stamp (spec step 11): a
+	// checkpoint of the log, a TimeStampToken (DER, as 'openssl ts
+	// -verify -token_in' reads it) whose imprint is SHA-256 of that
+	// checkpoint's note text, and a consistency proof from it to
+	// data/checkpoint.txt.
+	TimestampCheckpointFile = "sori-timestamp-checkpoint.txt"
+	TimestampTokenFile      = "sori-timestamp.tsr"
+	TimestampProofFile      = "sori-timestamp-proof.txt"
 
 	ReadmeFile     = "data/README.txt"
 	LogKeyFile     = "data/log-key.txt"

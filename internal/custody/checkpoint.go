@@ -154,3 +154,14 @@ func VerifierName(vkey string) string {
 	name, _, _ := strings.Cut(vkey, "+")
 	return name
 }
+
+// NoteText returns the text of a signed note, the bytes its signatures
+// cover: everything before the last blank line, plus one newline. An RFC
+// 3161 time stamp of a checkpoint stamps SHA-256 of it.
+func NoteText(note []byte) ([]byte, error) {
+	i := bytes.LastIndex(note, []byte("\n\n"))
+	if i < 0 {
+		return nil, fmt.Errorf("%w: not a signed note", evidence.ErrInvalid)
+	}
+	return note[:i+1], nil
+}
