@@ -3,6 +3,8 @@ package replica
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,4 +74,25 @@ func FuzzParseCursor(f *testing.F) {
 			t.Fatalf("root does not round trip: %+v", c)
 		}
 	})
+}
+
+// TestClassifyUnfinishedFirstRun: a first run killed while writing its
+// cursor leaves the lock files and the cursor's temporary file; the next
+// run takes the directory for an empty replica. Anything else is refused.
+func TestClassifyUnfinishedFirstRun(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"lock", "lock.gate", ".tmp-123456"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err := classify(dir, "0123456789abcdef0123456789abcdef"); c != nil || err != nil {
+		t.Fatalf("unfinished first run: %v, %v", c, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "meta.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := classify(dir, "0123456789abcdef0123456789abcdef"); err == nil {
+		t.Fatal("a directory with other files was taken for an empty replica")
+	}
 }

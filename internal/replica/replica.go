@@ -300,7 +300,10 @@ func classify(to, archiveID string) (*Cursor, error) {
 		return nil, fmt.Errorf("%w: %s is an archive, not a replica (no %s)", evidence.ErrInvalid, to, CursorFile)
 	}
 	for _, de := range des {
-		if de.Name() != "lock" && de.Name() != "lock.gate" {
+		// A first run killed before its cursor was in place leaves the
+		// lock files and, at most, the cursor's unfinished temporary
+		// file (durable.WriteFile): still an empty replica.
+		if de.Name() != "lock" && de.Name() != "lock.gate" && !strings.HasPrefix(de.Name(), ".tmp-") {
 			return nil, fmt.Errorf("%w: %s is not empty and not a replica (no %s)", evidence.ErrInvalid, to, CursorFile)
 		}
 	}
