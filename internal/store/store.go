@@ -97,6 +97,11 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 	if st.Size() < pageSize {
 		return nil, fmt.Errorf("%w: metadata database truncated to %d bytes", evidence.ErrDamaged, st.Size())
 	}
+	// Before SQLite reads the WAL (and may reset it, dropping what follows
+	// a damaged frame).
+	if err := checkWAL(path, key); err != nil {
+		return nil, err
+	}
 	db, err := open(path, key, false)
 	if err != nil {
 		return nil, err
