@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"unicode"
 
 	"sori/internal/model"
 )
@@ -30,7 +31,18 @@ const Mask = "[…]"
 type discloser struct {
 	g   *nameGuard        // nil: nothing to mask
 	who map[string]string // vault entry ID -> pseudonym
+
+	// seen remembers the masked form of short strings already checked:
+	// listings repeat the same kinds, languages, user names and places.
+	mu   sync.Mutex
+	seen map[string]string
 }
+
+// Bounds of the discloser's memory of checked strings.
+const (
+	seenMaxLen     = 256
+	seenMaxEntries = 1 << 16
+)
 
 // guardState caches the session's discloser while the vault's hashes stay
 // as they were.
@@ -90,10 +102,50 @@ func discloseAs[T any](d *discloser, v T) T {
 
 // text masks one string.
 func (d *discloser) text(s string) string {
-	if d == nil || d.g.Empty() {
+	if d == nil || d.g.Empty() || !mayName(s) {
 		return s
 	}
-	return maskNames(s, d.g, Mask)
+	if len(s) > seenMaxLen {
+		return maskNames(s, d.g, Mask)
+	}
+	d.mu.Lock()
+	m, ok := d.seen[s]
+	d.mu.Unlock()
+	if ok {
+		return m
+	}
+	m = maskNames(s, d.g, Mask)
+	d.mu.Lock()
+	if d.seen == nil {
+		d.seen = map[string]string{}
+	}
+	if len(d.seen) < seenMaxEntries {
+		d.seen[s] = m
+	}
+	d.mu.Unlock()
+	return m
+}
+
+// mayName reports whether s could hold a name or a contact: it has a
+// letter or a digit, and is not an ID or a digest (lower-case hex of 32
+// or 64 digits), which every listing repeats.
+func mayName(s string) bool {
+	if n := len(s); n == 32 || n == 64 {
+		hex := true
+		for i := 0; i < n && hex; i++ {
+			c := s[i]
+			hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f'
+		}
+		if hex {
+			return false
+		}
+	}
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
 }
 
 var personType = reflect.TypeOf(model.Person{})
