@@ -133,11 +133,21 @@ func (b *bagChecker) checkRecord(root, kind, name string, items []string) (bundl
 		b.add(KindMissing, cpath, "%s record has no version", kind)
 	}
 	var prev *evidence.Digest
+	purged := map[int]bool{} // versions whose body was destroyed (sori purge)
 	for i, v := range c.Versions {
 		b.r.Versions++
 		obj := fmt.Sprintf("%s v%d", cpath, v.Version)
 		if v.Version != i+1 {
 			b.add(KindRecord, obj, "versions are not numbered 1, 2, 3 …")
+		}
+		if v.Record == "" {
+			purged[v.Version] = true
+			if i == len(c.Versions)-1 {
+				b.add(KindRecord, obj, "the current version has no body (only an older version can be purged)")
+			}
+			d := v.Digest
+			prev = &d
+			continue
 		}
 		if evidence.Sum([]byte(v.Record)) != v.Digest {
 			b.add(KindRecord, obj, "record does not match its digest")
@@ -166,10 +176,22 @@ func (b *bagChecker) checkRecord(root, kind, name string, items []string) (bundl
 
 	prefix, seqs := b.custodySeqs(dir)
 	logged := map[int]bool{}
+	purgeLogged := map[int]bool{}
 	for _, seq := range seqs {
 		epath := prefix + strconv.FormatInt(seq, 10) + ".json"
 		e, ok := b.checkEntry(epath, seq)
 		if !ok {
+			continue
+		}
+		if e.Kind == custody.KindPurge && e.Object == id.String() {
+			switch {
+			case e.Version < 1 || e.Version > len(c.Versions) || !purged[e.Version]:
+				b.add(KindEntry, epath, "a purge entry for version %d, whose body record.json still holds (or which it lacks)", e.Version)
+			case c.Versions[e.Version-1].Digest != e.Digest:
+				b.add(KindEntry, epath, "a purge entry with another digest for version %d than record.json holds", e.Version)
+			default:
+				purgeLogged[e.Version] = true
+			}
 			continue
 		}
 		switch {
@@ -188,6 +210,9 @@ func (b *bagChecker) checkRecord(root, kind, name string, items []string) (bundl
 	for _, v := range c.Versions {
 		if !logged[v.Version] {
 			b.add(KindMissing, fmt.Sprintf("%s v%d", cpath, v.Version), "record version has no custody entry in the bundle")
+		}
+		if purged[v.Version] && !purgeLogged[v.Version] {
+			b.add(KindRecord, fmt.Sprintf("%s v%d", cpath, v.Version), "the version has no body and no purge entry says it was purged")
 		}
 	}
 	return c, current, true

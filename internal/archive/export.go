@@ -111,7 +111,7 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipients []string
 	if err != nil {
 		return nil, err
 	}
-	if err := a.refusePurged(ctx, ids, consents); err != nil {
+	if err := a.refusePurged(ctx, ids); err != nil {
 		return nil, err
 	}
 	bundle := evidence.NewID().String()

@@ -158,6 +158,12 @@ func (a *Archive) exportRecord(ctx context.Context, xr ExportRecord, kind string
 		return ExportRecord{}, err
 	}
 	for _, row := range rows {
+		if purgedBody(row.Record) {
+			// Carried by its digest; its purge entry is among the
+			// record's custody entries (bundle spec, step 8).
+			xr.Versions = append(xr.Versions, row)
+			continue
+		}
 		r, err := decodeRecordRow(row)
 		if err != nil {
 			return xr, err

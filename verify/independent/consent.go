@@ -88,7 +88,16 @@ func (c *checker) step8(kind, id string, items []string) (consentFile, modelReco
 		c.fail("%srecord.json: no versions", dir)
 	}
 	prev := ""
+	purged := map[int]bool{} // versions whose body was destroyed (sori purge)
 	for i, v := range m.Versions {
+		if v.Record == "" {
+			purged[v.Version] = true
+			if v.Version != i+1 || i == len(m.Versions)-1 {
+				c.fail("%srecord.json: version %d: no body (only an older version, numbered in order, may be purged)", dir, v.Version)
+			}
+			prev = v.Digest
+			continue
+		}
 		sum := sha256.Sum256([]byte(v.Record))
 		var r modelRecord
 		err := json.Unmarshal([]byte(v.Record), &r)
@@ -111,6 +120,7 @@ func (c *checker) step8(kind, id string, items []string) (consentFile, modelReco
 	}
 	// 8.3
 	logged := map[int]bool{}
+	purgeLogged := map[int]bool{}
 	for f := range c.files {
 		s, ok := strings.CutPrefix(f, dir+"custody/")
 		if !ok || !strings.HasSuffix(s, ".json") {
@@ -123,6 +133,11 @@ func (c *checker) step8(kind, id string, items []string) (consentFile, modelReco
 		if strconv.FormatInt(e.Seq, 10)+".json" != s {
 			c.fail("%s: entry seq %d differs from the file name", f, e.Seq)
 		}
+		if e.Kind == "purge" && e.Object == id && e.Version >= 1 && e.Version <= len(m.Versions) && purged[e.Version] &&
+			e.Digest == m.Versions[e.Version-1].Digest && content == strings.Repeat("0", 64) {
+			purgeLogged[e.Version] = true
+			continue
+		}
 		if e.Object != id || e.Kind != "record" || e.Version < 1 || e.Version > len(m.Versions) ||
 			e.Digest != m.Versions[e.Version-1].Digest || content != strings.Repeat("0", 64) {
 			c.fail("%s: is not the record entry of a version of this %s record", f, kind)
@@ -133,6 +148,9 @@ func (c *checker) step8(kind, id string, items []string) (consentFile, modelReco
 	for _, v := range m.Versions {
 		if !logged[v.Version] {
 			c.fail("%srecord.json: version %d has no custody entry", dir, v.Version)
+		}
+		if purged[v.Version] && !purgeLogged[v.Version] {
+			c.fail("%srecord.json: version %d has no body and no purge entry", dir, v.Version)
 		}
 	}
 	return m, newest, true
