@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,10 +70,6 @@ func TestBundleCarriesPurgedVersion(t *testing.T) {
 			continue
 		}
 		b, _ := os.ReadFile(filepath.Join(custodyDir, de.Name()))
-		var e struct {
-			Entry json.RawMessage `json:"entry"`
-		}
-		_ = json.Unmarshal(b, &e)
 		if strings.Contains(string(b), `purge`) {
 			os.Remove(filepath.Join(custodyDir, de.Name()))
 			os.Remove(filepath.Join(custodyDir, strings.TrimSuffix(de.Name(), ".json")+".tlog-proof"))

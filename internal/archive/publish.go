@@ -534,10 +534,6 @@ func (b *pubBuilder) labelPersons(ctx context.Context, perPolicy map[evidence.ID
 	return nil
 }
 
-// labelledIn reports whether label stands for a person in anonymized text
-// of the dataset.
-func (b *pubBuilder) labelledIn(label string) bool { return b.anonLabels[label] }
-
 func (b *pubBuilder) addPersons(perPolicy map[evidence.ID]policy) {
 	n := 0
 	for _, id := range b.personOrder {
@@ -553,7 +549,7 @@ func (b *pubBuilder) addPersons(perPolicy map[evidence.ID]policy) {
 		// A person pseudonymized anywhere in the dataset (a victim under
 		// one anonymized testimony, say) is pseudonymized everywhere in it:
 		// "[Person 1]" in a transcript must not be person-1 by name.
-		if p.Protected || b.sealedPersons[id] || (hasLabel && b.labelledIn(label)) {
+		if p.Protected || b.sealedPersons[id] || (hasLabel && b.anonLabels[label]) {
 			why := "protected"
 			switch {
 			case b.sealedPersons[id]:
