@@ -222,7 +222,7 @@ func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt O
 	}
 	r := newRepo(dir, cfg, opt, lock)
 	r.workFactor = wf
-	r.db, r.dbKey, r.sessions = db, ring.DB, 1
+	r.db, r.dbKey, r.sessions, r.dbOpen = db, ring.DB, 1, true
 	a := &Archive{repoState: r, key: key, ring: ring, ownsRepo: true}
 	now := a.now()
 	// The first admin also holds protection: someone must be able to open

@@ -510,69 +510,57 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 	// Items whose pack is durable are committed even when the caller has
 	// been interrupted: the work is done and the user is told about it.
 	ctx = context.WithoutCancel(ctx)
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return failAll(err)
-	}
-	defer tx.Rollback()
-	now := a.now()
-	log, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return failAll(err)
-	}
-	for _, p := range m.items {
-		inserted, err := tx.InsertItem(ctx, store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
-			KeyGen: a.ring.CurrentGen(), CreatedAt: now, CreatedBy: a.me.ID})
-		if err != nil {
-			return failAll(err)
-		}
-		r := Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted}
-		if inserted {
-			r.Names = p.names
-		}
-		out[p.src.idx] = r
-		if !inserted {
-			continue
-		}
-		rec := tmpl
-		rec.Item, rec.Version, rec.Time, rec.Actor = p.id, 1, now, a.me.ID
-		if p.src.path == Stdin {
-			rec.Filename = stdinName
-			if rec.Title == "" {
-				rec.Title = cmp.Or(stdinName, "standard input")
+	_, err := a.change(ctx, OpAdd, func(tx *store.Tx, log *logger) error {
+		now := log.now
+		for _, p := range m.items {
+			inserted, err := tx.InsertItem(ctx, store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
+				KeyGen: a.ring.CurrentGen(), CreatedAt: now, CreatedBy: a.me.ID})
+			if err != nil {
+				return err
 			}
-		} else {
-			rec.Filename = filepath.Base(p.src.path)
-			if rec.Title == "" {
-				rec.Title = rec.Filename
+			r := Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted}
+			if inserted {
+				r.Names = p.names
 			}
+			out[p.src.idx] = r
+			if !inserted {
+				continue
+			}
+			rec := tmpl
+			rec.Item, rec.Version, rec.Time, rec.Actor = p.id, 1, now, a.me.ID
+			if p.src.path == Stdin {
+				rec.Filename = stdinName
+				if rec.Title == "" {
+					rec.Title = cmp.Or(stdinName, "standard input")
+				}
+			} else {
+				rec.Filename = filepath.Base(p.src.path)
+				if rec.Title == "" {
+					rec.Title = rec.Filename
+				}
+			}
+			if rec.Kind == "" {
+				rec.Kind = evidence.KindFromName(rec.Filename)
+			}
+			if err := rec.Validate(); err != nil {
+				return err
+			}
+			body := rec.Marshal()
+			digest := evidence.Sum(body)
+			if err := tx.InsertVersion(ctx, store.Version{Item: p.id, Version: 1, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
+				return err
+			}
+			if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
+				return err
+			}
+			// Nothing here for search: IndexPending (sori index, or the next
+			// search) indexes items added since it last ran.
 		}
-		if rec.Kind == "" {
-			rec.Kind = evidence.KindFromName(rec.Filename)
-		}
-		if err := rec.Validate(); err != nil {
-			out[p.src.idx] = Added{Path: p.src.path, Err: err}
-			return failAll(err)
-		}
-		body := rec.Marshal()
-		digest := evidence.Sum(body)
-		if err := tx.InsertVersion(ctx, store.Version{Item: p.id, Version: 1, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
-			return failAll(err)
-		}
-		if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
-			return failAll(err)
-		}
-		// Nothing here for search: IndexPending (sori index, or the next
-		// search) indexes items added since it last ran.
-	}
-	cp, err := log.seal(ctx)
+		return nil
+	})
 	if err != nil {
 		return failAll(err)
 	}
-	if err := tx.Commit(); err != nil {
-		return failAll(err)
-	}
-	a.pin(cp)
 	a.log.Debug("pack committed", "items", len(m.items))
 	return out
 }

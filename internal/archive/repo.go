@@ -41,12 +41,14 @@ type repoState struct {
 	// lock is the archive lock, held shared until Close (lock.go).
 	lock *archiveLock
 
-	// db and blobs are set while sessions > 0; mu guards the opening and
-	// closing, and gens. Sessions read db and blobs without it: they are
-	// set before the first session is handed out and left alone until the
-	// last one is closed.
+	// db and blobs are opened by the first session and closed with the
+	// last (dbOpen tells); mu guards that, and gens. Sessions read db and
+	// blobs without it: they are set before a session is handed out, and a
+	// closed store stays in place (its methods fail; nothing dereferences
+	// nil) until a later session opens a new one.
 	mu       sync.Mutex
 	db       *store.DB
+	dbOpen   bool
 	dbKey    [32]byte
 	blobs    *local.Store
 	sessions int
@@ -112,7 +114,7 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 	if r.closed {
 		return false, fmt.Errorf("%w: the archive was closed", evidence.ErrInvalid)
 	}
-	if r.db != nil {
+	if r.dbOpen {
 		if subtle.ConstantTimeCompare(key[:], r.dbKey[:]) != 1 {
 			return false, fmt.Errorf("%w: the keyring of %s does not open this archive's database (a keyring from before a key rotation?)", evidence.ErrLocked, display)
 		}
@@ -135,7 +137,7 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		db.Close()
 		return false, err
 	}
-	r.db, r.dbKey, r.blobs, r.sessions = db, key, bs, 1
+	r.db, r.dbKey, r.blobs, r.sessions, r.dbOpen = db, key, bs, 1, true
 	return true, nil
 }
 
@@ -148,11 +150,11 @@ func (r *repoState) releaseSession() error {
 		return nil
 	}
 	r.sessions--
-	if r.sessions > 0 || r.db == nil {
+	if r.sessions > 0 || !r.dbOpen {
 		return nil
 	}
 	err := r.db.Close()
-	r.db, r.blobs = nil, nil
+	r.dbOpen = false
 	r.dbKey = [32]byte{}
 	r.writeCheck.mu.Lock()
 	r.writeCheck.done, r.writeCheck.err = false, nil
@@ -171,9 +173,9 @@ func (r *repoState) close() error {
 	}
 	r.closed = true
 	var err error
-	if r.db != nil {
+	if r.dbOpen {
 		err = r.db.Close()
-		r.db, r.blobs, r.sessions = nil, nil, 0
+		r.dbOpen, r.sessions = false, 0
 		r.dbKey = [32]byte{}
 	}
 	r.mu.Unlock()
