@@ -159,3 +159,45 @@ func TestSessionsShareOneRepo(t *testing.T) {
 		t.Errorf("verify after concurrent sessions: %+v", report)
 	}
 }
+
+// TestArchiveFromEarlierRelease: an archive written by sori at commit
+// 3b7826e (before the Repo/Session split and the storage contract; `sori
+// demo` with the test work factor, committed as testdata) opens, is
+// searched and verifies: users keep their archives across upgrades.
+func TestArchiveFromEarlierRelease(t *testing.T) {
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "archive")
+	if err := os.CopyFS(dir, os.DirFS("testdata/archive-3b7826e")); err != nil {
+		t.Fatal(err)
+	}
+	a, err := archive.Open(ctx, dir, "demo", "sori demo passphrase", archive.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	items := 0
+	if err := a.List(ctx, func(archive.Listed) error { items++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if items != 15 {
+		t.Errorf("%d items in the earlier archive, want the demo's 15", items)
+	}
+	hits, err := a.Search(ctx, "두만강", archive.SearchOptions{})
+	if err != nil || len(hits) == 0 {
+		t.Errorf("search in the earlier archive: %d hits, %v", len(hits), err)
+	}
+	report, err := verify.Archive(ctx, a, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.OK() {
+		t.Errorf("verify of the earlier archive: %+v", report)
+	}
+	// It takes new writes and still verifies.
+	if _, err := a.AddRecord(ctx, &model.Person{Names: []string{"Synthetic Person"}}); err != nil {
+		t.Fatal(err)
+	}
+	if report, err := verify.Archive(ctx, a, verify.Options{}); err != nil || !report.OK() {
+		t.Errorf("verify after a write: %+v %v", report, err)
+	}
+}
