@@ -41,6 +41,7 @@ import (
 	"sori/internal/evidence"
 	"sori/internal/seal"
 	"sori/internal/store"
+	"sori/internal/store/sqlite"
 )
 
 // FormatVersion is the archive layout version written to sori.json.
@@ -90,7 +91,7 @@ type Archive struct {
 	cfg   config
 	key   *seal.UserKey
 	ring  *seal.Keyring
-	db    *store.DB
+	db    store.DB
 	blobs *local.Store
 	me    store.User
 	log   *slog.Logger
@@ -223,7 +224,7 @@ func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt O
 	if err := writeUserKeys(dir, cfg.Admin, key, ring, passphrase, wf); err != nil {
 		return nil, err
 	}
-	db, err := store.Create(ctx, filepath.Join(dir, dbFile), ring.DB)
+	db, err := sqlite.Create(ctx, filepath.Join(dir, dbFile), ring.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +362,7 @@ func openLocked(ctx context.Context, dir string, cfg config, user, passphrase st
 	if err := loadVaultKey(dir, loc, key, ring); err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, filepath.Join(dir, dbFile), ring.DB)
+	db, err := sqlite.Open(ctx, filepath.Join(dir, dbFile), ring.DB)
 	if err != nil {
 		return nil, err
 	}

@@ -151,7 +151,7 @@ func consentRecordOf(ctx context.Context, each eachRecordFunc, t, except evidenc
 // checkOneConsent is part of writing a record: a consent record must be
 // the only one of its testimony, and only roles that may set consent write
 // one, whichever path (record add, import, edit) it comes by.
-func (a *Archive) checkOneConsent(ctx context.Context, tx *store.Tx, id evidence.ID, b model.Body) error {
+func (a *Archive) checkOneConsent(ctx context.Context, tx store.Tx, id evidence.ID, b model.Body) error {
 	c, ok := b.(*model.Consent)
 	if !ok {
 		return nil

@@ -23,7 +23,7 @@ import (
 // and its custody record are durable together or not at all.
 type logger struct {
 	a     *Archive
-	tx    *store.Tx
+	tx    store.Tx
 	size  int64
 	now   time.Time
 	guard *nameGuard // loaded on first use: what records' index text must not hold
@@ -42,7 +42,7 @@ func (l *logger) nameGuard(ctx context.Context) (*nameGuard, error) {
 	return l.guard, nil
 }
 
-func (a *Archive) newLogger(ctx context.Context, tx *store.Tx, now time.Time) (*logger, error) {
+func (a *Archive) newLogger(ctx context.Context, tx store.Tx, now time.Time) (*logger, error) {
 	if err := a.checkBeforeWrite(ctx); err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (a *Archive) checkBeforeWrite(ctx context.Context) error {
 	if a.writeCheck.done {
 		return a.writeCheck.err
 	}
-	problems, err := a.db.IntegrityCheck(ctx, true)
+	problems, err := store.IntegrityCheck(ctx, a.db, true)
 	if err != nil {
 		return err // not remembered: a cancelled check is tried again
 	}

@@ -152,7 +152,7 @@ func (a *Archive) updateRecord(ctx context.Context, id evidence.ID, b model.Body
 	return old.Version + 1, true, nil
 }
 
-func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id evidence.ID, version int, prev *evidence.Digest, b model.Body, now time.Time) error {
+func (a *Archive) writeRecord(ctx context.Context, tx store.Tx, log *logger, id evidence.ID, version int, prev *evidence.Digest, b model.Body, now time.Time) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (a *Archive) checkProtectionChange(old model.Record, b model.Body) error {
 }
 
 // checkRefs makes sure every reference points to something of the right kind.
-func (a *Archive) checkRefs(ctx context.Context, tx *store.Tx, b model.Body) error {
+func (a *Archive) checkRefs(ctx context.Context, tx store.Tx, b model.Body) error {
 	for _, r := range b.Refs() {
 		if r.Item {
 			it, err := tx.Item(ctx, r.ID)

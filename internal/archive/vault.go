@@ -216,7 +216,7 @@ func (a *Archive) AddWitness(ctx context.Context, w Witness) (WitnessInfo, error
 	return info, nil
 }
 
-func (a *Archive) logVault(ctx context.Context, tx *store.Tx, now time.Time, kind string, row store.VaultRow) (custody.Checkpoint, error) {
+func (a *Archive) logVault(ctx context.Context, tx store.Tx, now time.Time, kind string, row store.VaultRow) (custody.Checkpoint, error) {
 	l, err := a.newLogger(ctx, tx, now)
 	if err != nil {
 		return custody.Checkpoint{}, err
@@ -320,7 +320,7 @@ func (a *Archive) WithdrawWitness(ctx context.Context, pseudonym string) (Witnes
 	if err := a.vaultKey(); err != nil {
 		return WitnessInfo{}, err
 	}
-	tx, err := a.db.BeginShredding(ctx)
+	tx, err := store.BeginShredding(ctx, a.db)
 	if err != nil {
 		return WitnessInfo{}, err
 	}
@@ -343,7 +343,7 @@ func (a *Archive) WithdrawWitness(ctx context.Context, pseudonym string) (Witnes
 	a.pin(cp)
 	a.log.Info("witness withdrawn from the vault", "entry", row.ID)
 	info := a.witnessInfo(row, a.userNames(ctx))
-	if err := a.db.TruncateWAL(ctx); err != nil {
+	if err := store.TruncateWAL(ctx, a.db); err != nil {
 		return info, fmt.Errorf("witness %s is withdrawn, but: %w", pseudonym, err)
 	}
 	return info, nil
@@ -371,7 +371,7 @@ func loadVaultKey(dir, loc string, key *seal.UserKey, ring *seal.Keyring) error 
 // currentVaultKey refuses to wrap new entries under a vault key replaced
 // since this session opened the archive (a protection officer was
 // removed): the removed officer holds the old one.
-func (a *Archive) currentVaultKey(ctx context.Context, tx *store.Tx) error {
+func (a *Archive) currentVaultKey(ctx context.Context, tx store.Tx) error {
 	id, err := tx.Meta(ctx, "vault_key")
 	if err != nil {
 		return err
@@ -386,7 +386,7 @@ func (a *Archive) currentVaultKey(ctx context.Context, tx *store.Tx) error {
 // key and records it as the one new entries must use. Part of a removal's
 // transaction; the new vault key files are written before it commits,
 // holding the earlier keys too, so an interrupted removal locks nobody out.
-func (a *Archive) rewrapVault(ctx context.Context, tx *store.Tx, next *seal.Keyring) error {
+func (a *Archive) rewrapVault(ctx context.Context, tx store.Tx, next *seal.Keyring) error {
 	rows, err := tx.ActiveVault(ctx)
 	if err != nil {
 		return err
