@@ -31,6 +31,15 @@ func (db *DB) TreeSize(ctx context.Context) (int64, error) {
 // AppendCustody stores entry r (r.Seq must be the current tree size) and the
 // Merkle tree hashes its leaf adds, inside the transaction.
 func (t *Tx) AppendCustody(ctx context.Context, r store.CustodyRow, leafData []byte) error {
+	// Entries are appended, never replaced: the sequence number must be
+	// the tree's size as this transaction sees it.
+	size, err := t.TreeSize(ctx)
+	if err != nil {
+		return err
+	}
+	if r.Seq != size {
+		return fmt.Errorf("%w: custody entry %d appended to a log of %d entries", evidence.ErrExists, r.Seq, size)
+	}
 	if t.recent == nil {
 		t.recent = map[int64]tlog.Hash{}
 	}

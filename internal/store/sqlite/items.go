@@ -132,6 +132,11 @@ func (t *Tx) InsertItem(ctx context.Context, it store.Item) (bool, error) {
 // InsertVersion appends a record version. Version numbers are dense and
 // start at 1; inserting an existing number fails with evidence.ErrExists.
 func (t *Tx) InsertVersion(ctx context.Context, v store.Version) error {
+	// Checked here, not only by the primary key and the triggers: the
+	// contract every driver keeps, with a clear error.
+	if err := t.refuseExisting(ctx, `SELECT 1 FROM item_versions WHERE item_id = ? AND version = ?`, v.Item, v.Version); err != nil {
+		return fmt.Errorf("%w: version %d of item %s", err, v.Version, v.Item)
+	}
 	ins, err := t.stmt(ctx, `INSERT INTO item_versions (item_id, version, record, digest, created_at, actor)
 		VALUES (?, ?, ?, ?, ?, ?)`)
 	if err != nil {
@@ -525,4 +530,23 @@ func (db *DB) EachCheckpoint(ctx context.Context, fn func(size int64, note []byt
 		}
 	}
 	return damaged(rows.Err())
+}
+
+// refuseExisting fails with evidence.ErrExists when the row q selects (by
+// id and version) exists as this transaction sees it: evidence is never
+// replaced, and every driver checks that itself, not only its database's
+// keys and triggers.
+func (t *Tx) refuseExisting(ctx context.Context, q string, id evidence.ID, version int) error {
+	if version < 1 {
+		return fmt.Errorf("%w: version %d (versions start at 1)", evidence.ErrInvalid, version)
+	}
+	var one int
+	err := t.tx.QueryRowContext(ctx, q, id.String(), version).Scan(&one)
+	switch {
+	case err == nil:
+		return evidence.ErrExists
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	}
+	return damaged(err)
 }

@@ -14,6 +14,9 @@ import (
 // InsertRecord appends a record version; an existing (id, version) gives
 // evidence.ErrExists.
 func (t *Tx) InsertRecord(ctx context.Context, r store.RecordRow) error {
+	if err := t.refuseExisting(ctx, `SELECT 1 FROM records WHERE id = ? AND version = ?`, r.ID, r.Version); err != nil {
+		return fmt.Errorf("%w: record %s version %d", err, r.ID, r.Version)
+	}
 	ins, err := t.stmt(ctx, `INSERT INTO records (id, version, kind, record, digest, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
