@@ -104,7 +104,9 @@ func (db *DB) item(ctx context.Context, q querier, id evidence.ID) (store.Item, 
 }
 
 // Item reads one item (ErrNotFound if absent).
-func (db *DB) Item(ctx context.Context, id evidence.ID) (store.Item, error) { return db.item(ctx, db.pool, id) }
+func (db *DB) Item(ctx context.Context, id evidence.ID) (store.Item, error) {
+	return db.item(ctx, db.pool, id)
+}
 
 // Item reads one item inside the transaction.
 func (t *Tx) Item(ctx context.Context, id evidence.ID) (store.Item, error) {

@@ -222,9 +222,9 @@ type querier interface {
 type Tx struct {
 	db     *DB
 	tx     pgx.Tx
-	locked bool                // holds the writer lock
-	recent map[int64][32]byte  // tree hashes read or written in it
-	search *searchBatch        // what it adds to the search index
+	locked bool               // holds the writer lock
+	recent map[int64][32]byte // tree hashes read or written in it
+	search *searchBatch       // what it adds to the search index
 	done   bool
 }
 

@@ -295,7 +295,9 @@ func (t *Tx) MarkIndexed(ctx context.Context, mark int64) error {
 
 func (c *sealer) termMAC(term []byte) []byte { return c.lookup("search.term", term) }
 
-func listAD(mac []byte, seg int64) string { return ad("search_terms.list", hex.EncodeToString(mac), seg) }
+func listAD(mac []byte, seg int64) string {
+	return ad("search_terms.list", hex.EncodeToString(mac), seg)
+}
 
 // flushSearch writes what the transaction indexed as a segment and merges
 // full levels. Commit calls it.

@@ -130,7 +130,9 @@ func (db *DB) vaultRows(ctx context.Context, q querier, where string) ([]store.V
 }
 
 // VaultRows lists the vault's entries by pseudonym.
-func (db *DB) VaultRows(ctx context.Context) ([]store.VaultRow, error) { return db.vaultRows(ctx, db.pool, "") }
+func (db *DB) VaultRows(ctx context.Context) ([]store.VaultRow, error) {
+	return db.vaultRows(ctx, db.pool, "")
+}
 
 // ActiveVault lists the active entries inside the transaction.
 func (t *Tx) ActiveVault(ctx context.Context) ([]store.VaultRow, error) {
