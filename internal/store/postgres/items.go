@@ -15,10 +15,15 @@ const itemCols = `id, n, sha256, size, pack, off, len, key_gen, created_at, crea
 
 // InsertItem inserts it unless an item with its ID exists.
 func (t *Tx) InsertItem(ctx context.Context, it store.Item) (bool, error) {
-	// Read under a share lock: a concurrent SetContentGen commits first or
-	// waits for this transaction, never slips between check and insert.
+	// Under the writer lock, which SetContentGen takes too: a change of
+	// generation commits before this reads it or waits for this
+	// transaction, never slips between check and insert. (The lock comes
+	// first for every writer, so that they cannot deadlock on row locks.)
+	if err := t.lockWriter(ctx); err != nil {
+		return false, err
+	}
 	var gen int
-	if err := t.tx.QueryRow(ctx, `SELECT gen FROM content_gen FOR SHARE`).Scan(&gen); err != nil {
+	if err := t.tx.QueryRow(ctx, `SELECT gen FROM content_gen`).Scan(&gen); err != nil {
 		return false, dberr(err)
 	}
 	if it.KeyGen != gen {

@@ -426,6 +426,9 @@ func (t *Tx) SetContentGen(ctx context.Context, gen int) error {
 	if gen < 1 {
 		return fmt.Errorf("%w: content key generation %d", evidence.ErrInvalid, gen)
 	}
+	if err := t.lockWriter(ctx); err != nil {
+		return err
+	}
 	_, err := t.tx.Exec(ctx, `UPDATE content_gen SET gen = $1`, gen)
 	return dberr(err)
 }
