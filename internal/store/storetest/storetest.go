@@ -886,3 +886,22 @@ func testRollback(t *testing.T, db store.DB) {
 		t.Errorf("rolled-back index entry found: %v", got)
 	}
 }
+
+// AppendEntries appends n custody entries to db, one transaction each,
+// signed (in the fixture's sense) by who: what each of several processes
+// runs in a test of concurrent writers.
+func AppendEntries(ctx context.Context, db store.DB, who string, n int) error {
+	for i := range n {
+		if err := appendOne(ctx, db, fmt.Sprintf("%s-%d", who, i)); err != nil {
+			return fmt.Errorf("%s entry %d: %w", who, i, err)
+		}
+	}
+	return nil
+}
+
+// CheckLog checks that db's custody log holds want entries appended by
+// AppendEntries, gap-free, and that its stored tree hashes match them.
+func CheckLog(t *testing.T, db store.DB, want int64) {
+	t.Helper()
+	checkTree(t, db, want)
+}
