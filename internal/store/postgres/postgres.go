@@ -49,6 +49,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// minConns is the least pool size: see connect.
+const minConns = 16
+
 // keyCheck is sealed into meta at creation: opening it proves the key.
 const keyCheck = "sori postgres metadata key check"
 
@@ -101,6 +104,12 @@ func connect(ctx context.Context, url string, key [32]byte) (*DB, error) {
 	if err != nil {
 		// The parser's message may quote the URL; it is not repeated.
 		return nil, fmt.Errorf("%w: PostgreSQL connection URL unusable (give postgres://user@host:port/db?sslmode=…; the password comes from PGPASSWORD or ~/.pgpass)", evidence.ErrInvalid)
+	}
+	// A transaction waiting for the writer lock holds a connection; reads
+	// outside transactions need others meanwhile. pgxpool's default (four
+	// on a small machine) is raised unless the URL sets pool_max_conns.
+	if !strings.Contains(url, "pool_max_conns") && cfg.MaxConns < minConns {
+		cfg.MaxConns = minConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
