@@ -279,6 +279,7 @@ func (a *Archive) removeUser(ctx context.Context, name string) error {
 		return err
 	}
 	a.pin(cp)
+	a.userChanged(target.ID)
 	a.dropKeyFiles(locator(a.cfg.ID, name))
 	a.log.Info("user removed", "content_gen", gen)
 	return nil
