@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 func newDB(t *testing.T) (*DB, string, [32]byte) {
@@ -28,19 +29,19 @@ func TestRowsAreImmutable(t *testing.T) {
 	db, _, _ := newDB(t)
 	ctx := context.Background()
 	tx, _ := db.Begin(ctx)
-	u := User{ID: "u1", Name: "kim", Role: "admin", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}
+	u := store.User{ID: "u1", Name: "kim", Role: "admin", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}
 	if err := tx.InsertUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	id := evidence.NewID()
-	it := Item{ID: id, Size: 3, Pack: "p", KeyGen: 1, CreatedAt: time.Now(), CreatedBy: "u1"}
+	it := store.Item{ID: id, Size: 3, Pack: "p", KeyGen: 1, CreatedAt: time.Now(), CreatedBy: "u1"}
 	if ok, err := tx.InsertItem(ctx, it); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	if ok, err := tx.InsertItem(ctx, it); ok || err != nil {
 		t.Fatalf("second insert of the same item: inserted=%v err=%v", ok, err)
 	}
-	v := Version{Item: id, Version: 1, Record: []byte("{}"), Digest: evidence.Sum([]byte("{}")), CreatedAt: time.Now(), Actor: "u1"}
+	v := store.Version{Item: id, Version: 1, Record: []byte("{}"), Digest: evidence.Sum([]byte("{}")), CreatedAt: time.Now(), Actor: "u1"}
 	if err := tx.InsertVersion(ctx, v); err != nil {
 		t.Fatal(err)
 	}
@@ -125,13 +126,13 @@ func TestPurgeShreds(t *testing.T) {
 	ctx := context.Background()
 	secret := []byte("Ryu Gwang-cheol was typed here by mistake")
 	tx, _ := db.Begin(ctx)
-	u := User{ID: "u1", Name: "kim", Role: "admin", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}
+	u := store.User{ID: "u1", Name: "kim", Role: "admin", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}
 	if err := tx.InsertUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	id := evidence.NewID()
 	for v, body := range [][]byte{secret, []byte("corrected")} {
-		if err := tx.InsertRecord(ctx, RecordRow{ID: id, Version: v + 1, Kind: "event", Record: body, Digest: evidence.Sum(body), CreatedAt: time.Now(), Actor: "u1"}); err != nil {
+		if err := tx.InsertRecord(ctx, store.RecordRow{ID: id, Version: v + 1, Kind: "event", Record: body, Digest: evidence.Sum(body), CreatedAt: time.Now(), Actor: "u1"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,7 +144,7 @@ func TestPurgeShreds(t *testing.T) {
 		t.Fatal("a record was emptied without a purge")
 	}
 	tx, _ = db.BeginShredding(ctx)
-	if err := tx.PurgeVersion(ctx, Purge{Kind: "record", ID: id, Version: 1, Reason: "a name", CreatedAt: time.Now(), Actor: "u1"}); err != nil {
+	if err := tx.PurgeVersion(ctx, store.Purge{Kind: "record", ID: id, Version: 1, Reason: "a name", CreatedAt: time.Now(), Actor: "u1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -173,7 +174,7 @@ func TestPurgeShreds(t *testing.T) {
 	}
 	tx, _ = db.BeginShredding(ctx)
 	defer tx.Rollback()
-	if err := tx.PurgeVersion(ctx, Purge{Kind: "record", ID: id, Version: 1, Reason: "again", CreatedAt: time.Now(), Actor: "u1"}); !errors.Is(err, evidence.ErrInvalid) {
+	if err := tx.PurgeVersion(ctx, store.Purge{Kind: "record", ID: id, Version: 1, Reason: "again", CreatedAt: time.Now(), Actor: "u1"}); !errors.Is(err, evidence.ErrInvalid) {
 		t.Errorf("second purge: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"sori/internal/hangul"
+	"sori/internal/store"
 )
 
 func searchDocs(t *testing.T, db *DB, q string) []string {
 	t.Helper()
-	hits, err := db.Search(context.Background(), SearchQuery{Match: hangul.MatchExpr(q), Limit: 1000,
+	hits, err := db.Search(context.Background(), store.SearchQuery{Match: hangul.MatchExpr(q), Limit: 1000,
 		Text: func(doc string, part int) (string, error) { return "", nil }})
 	if err != nil {
 		t.Fatalf("search %q: %v", q, err)
@@ -33,7 +34,7 @@ func index(t *testing.T, db *DB, doc, title string, parts []string) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	if err := tx.IndexDoc(ctx, SearchDoc{Doc: doc, Kind: "transcript", Title: title}, parts); err != nil {
+	if err := tx.IndexDoc(ctx, store.SearchDoc{Doc: doc, Kind: "transcript", Title: title}, parts); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -141,7 +142,7 @@ func TestSearchRollbackLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.IndexDoc(ctx, SearchDoc{Doc: "b", Kind: "transcript", Title: "second"}, []string{"두만강"}); err != nil {
+	if err := tx.IndexDoc(ctx, store.SearchDoc{Doc: "b", Kind: "transcript", Title: "second"}, []string{"두만강"}); err != nil {
 		t.Fatal(err)
 	}
 	tx.Rollback()

@@ -1,5 +1,5 @@
 //go:build !unix
 
-package store
+package sqlite
 
 func setUmask(m int) int { return m }

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,22 +8,15 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
-
-// RecordRow is one stored version of a model record.
-type RecordRow struct {
-	ID        evidence.ID
-	Version   int
-	Kind      string
-	Record    []byte // canonical model.Record
-	Digest    evidence.Digest
-	CreatedAt time.Time
-	Actor     string
-}
 
 // InsertRecord appends a record version; an existing (id, version) gives
 // evidence.ErrExists.
-func (t *Tx) InsertRecord(ctx context.Context, r RecordRow) error {
+func (t *Tx) InsertRecord(ctx context.Context, r store.RecordRow) error {
+	if err := t.refuseExisting(ctx, `SELECT 1 FROM records WHERE id = ? AND version = ?`, r.ID, r.Version); err != nil {
+		return fmt.Errorf("%w: record %s version %d", err, r.ID, r.Version)
+	}
 	ins, err := t.stmt(ctx, `INSERT INTO records (id, version, kind, record, digest, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
@@ -37,8 +30,8 @@ func (t *Tx) InsertRecord(ctx context.Context, r RecordRow) error {
 
 const recordCols = `id, version, kind, record, digest, created_at, actor`
 
-func scanRecord(row scanner) (RecordRow, error) {
-	var r RecordRow
+func scanRecord(row scanner) (store.RecordRow, error) {
+	var r store.RecordRow
 	var id, created string
 	var digest []byte
 	if err := row.Scan(&id, &r.Version, &r.Kind, &r.Record, &digest, &created, &r.Actor); err != nil {
@@ -59,7 +52,7 @@ func scanRecord(row scanner) (RecordRow, error) {
 }
 
 // LatestRecord returns a record's newest version inside tx.
-func (t *Tx) LatestRecord(ctx context.Context, id evidence.ID) (RecordRow, error) {
+func (t *Tx) LatestRecord(ctx context.Context, id evidence.ID) (store.RecordRow, error) {
 	return scanRecord(t.tx.QueryRowContext(ctx, `SELECT `+recordCols+` FROM records WHERE id = ? ORDER BY version DESC LIMIT 1`, id.String()))
 }
 
@@ -74,20 +67,20 @@ func (t *Tx) RecordKind(ctx context.Context, id evidence.ID) (string, error) {
 }
 
 // RecordVersions lists a record's versions, oldest first.
-func (db *DB) RecordVersions(ctx context.Context, id evidence.ID) ([]RecordRow, error) {
+func (db *DB) RecordVersions(ctx context.Context, id evidence.ID) ([]store.RecordRow, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+recordCols+` FROM records WHERE id = ? ORDER BY version`, id.String())
 	return collect(rows, err, scanRecord)
 }
 
 // EachRecord calls fn for every record version (kind "" for all kinds),
 // by ID then version; latestOnly skips superseded versions.
-func (db *DB) EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(RecordRow) error) error {
+func (db *DB) EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(store.RecordRow) error) error {
 	return eachRecord(ctx, db.sql, kind, latestOnly, fn)
 }
 
 // EachRecord is DB.EachRecord inside tx: what the transaction sees,
 // its own writes included.
-func (t *Tx) EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(RecordRow) error) error {
+func (t *Tx) EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(store.RecordRow) error) error {
 	return eachRecord(ctx, t.tx, kind, latestOnly, fn)
 }
 
@@ -95,12 +88,12 @@ func (t *Tx) EachRecord(ctx context.Context, kind string, latestOnly bool, fn fu
 // record of kind whose canonical bytes contain needle (SQLite's instr, so
 // that only those rows are read out): a pre-filter, which the caller
 // confirms by decoding.
-func (db *DB) EachCurrentRecordContaining(ctx context.Context, kind string, needle []byte, fn func(RecordRow) error) error {
+func (db *DB) EachCurrentRecordContaining(ctx context.Context, kind string, needle []byte, fn func(store.RecordRow) error) error {
 	return queryRecords(ctx, db.sql, `SELECT `+recordCols+` FROM records r WHERE kind = ? AND instr(record, ?) > 0
 		AND version = (SELECT MAX(version) FROM records WHERE id = r.id) ORDER BY created_at, id, version`, []any{kind, needle}, fn)
 }
 
-func eachRecord(ctx context.Context, db querier, kind string, latestOnly bool, fn func(RecordRow) error) error {
+func eachRecord(ctx context.Context, db querier, kind string, latestOnly bool, fn func(store.RecordRow) error) error {
 	// "kind = ?" alone, when a kind is given, lets SQLite read that kind's
 	// rows through records_kind instead of every record.
 	q := `SELECT ` + recordCols + ` FROM records r WHERE kind = ?`
@@ -116,7 +109,7 @@ func eachRecord(ctx context.Context, db querier, kind string, latestOnly bool, f
 }
 
 // queryRecords calls fn for each record row q selects (recordCols).
-func queryRecords(ctx context.Context, db querier, q string, args []any, fn func(RecordRow) error) error {
+func queryRecords(ctx context.Context, db querier, q string, args []any, fn func(store.RecordRow) error) error {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return damaged(err)

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 // The RFC 3161 time-stamp tokens of checkpoints (docs/format.md
@@ -27,16 +28,6 @@ CREATE TABLE IF NOT EXISTS timestamps (
 CREATE INDEX IF NOT EXISTS timestamps_size ON timestamps (size);
 `
 
-// Timestamp is one stored time-stamp token of a checkpoint.
-type Timestamp struct {
-	ID      int64
-	Size    int64
-	Note    []byte
-	TSA     string
-	GenTime time.Time
-	Token   []byte
-}
-
 // ensureTimestamps creates the table in a database made before it.
 func (db *DB) ensureTimestamps(ctx context.Context) error {
 	var n int
@@ -52,7 +43,7 @@ func (db *DB) ensureTimestamps(ctx context.Context) error {
 
 // AddTimestamp stores a token; the caller has checked that it stamps the
 // note. It returns the row's ID.
-func (db *DB) AddTimestamp(ctx context.Context, ts Timestamp) (int64, error) {
+func (db *DB) AddTimestamp(ctx context.Context, ts store.Timestamp) (int64, error) {
 	if ts.Size < 1 || len(ts.Note) == 0 || len(ts.Token) == 0 || ts.TSA == "" {
 		return 0, fmt.Errorf("%w: incomplete time stamp", evidence.ErrInvalid)
 	}
@@ -67,8 +58,8 @@ func (db *DB) AddTimestamp(ctx context.Context, ts Timestamp) (int64, error) {
 
 // LatestTimestamp returns the token of the largest checkpoint of at most
 // maxSize entries (the newest such token), or evidence.ErrNotFound.
-func (db *DB) LatestTimestamp(ctx context.Context, maxSize int64) (Timestamp, error) {
-	var ts Timestamp
+func (db *DB) LatestTimestamp(ctx context.Context, maxSize int64) (store.Timestamp, error) {
+	var ts store.Timestamp
 	var gen string
 	err := db.sql.QueryRowContext(ctx, `SELECT id, size, note, tsa, gen_time, token FROM timestamps WHERE size <= ? ORDER BY size DESC, id DESC LIMIT 1`, maxSize).
 		Scan(&ts.ID, &ts.Size, &ts.Note, &ts.TSA, &gen, &ts.Token)

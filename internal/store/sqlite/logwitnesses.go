@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 // The witnesses that cosign the archive's checkpoints (C2SP tlog-witness;
@@ -20,13 +21,6 @@ CREATE TABLE IF NOT EXISTS log_witnesses (
 ) STRICT;
 `
 
-// LogWitness is a configured witness.
-type LogWitness struct {
-	Key     string
-	URL     string
-	AddedAt time.Time
-}
-
 func (db *DB) ensureLogWitnesses(ctx context.Context) error {
 	var n int
 	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'log_witnesses'`).Scan(&n); err != nil {
@@ -40,7 +34,7 @@ func (db *DB) ensureLogWitnesses(ctx context.Context) error {
 }
 
 // AddLogWitness stores a witness; a key already stored is evidence.ErrExists.
-func (db *DB) AddLogWitness(ctx context.Context, w LogWitness) error {
+func (db *DB) AddLogWitness(ctx context.Context, w store.LogWitness) error {
 	_, err := db.sql.ExecContext(ctx, `INSERT INTO log_witnesses (vkey, url, added_at) VALUES (?, ?, ?)`, w.Key, w.URL, w.AddedAt.UTC().Format(time.RFC3339Nano))
 	if isConstraint(err) {
 		return fmt.Errorf("%w: witness key %s is already configured", evidence.ErrExists, w.Key)
@@ -49,15 +43,15 @@ func (db *DB) AddLogWitness(ctx context.Context, w LogWitness) error {
 }
 
 // LogWitnesses lists the witnesses, oldest first.
-func (db *DB) LogWitnesses(ctx context.Context) ([]LogWitness, error) {
+func (db *DB) LogWitnesses(ctx context.Context) ([]store.LogWitness, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT vkey, url, added_at FROM log_witnesses ORDER BY added_at, vkey`)
 	if err != nil {
 		return nil, damaged(err)
 	}
 	defer rows.Close()
-	var out []LogWitness
+	var out []store.LogWitness
 	for rows.Next() {
-		var w LogWitness
+		var w store.LogWitness
 		var at string
 		if err := rows.Scan(&w.Key, &w.URL, &at); err != nil {
 			return nil, damaged(err)

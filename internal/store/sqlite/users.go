@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,22 +8,11 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
-// User is an account of the archive. Its secret key is not here: it lives,
-// passphrase-protected, in the archive's keys directory.
-type User struct {
-	ID        string // key ID
-	Name      string
-	Role      string
-	Recipient string
-	SignPub   []byte
-	CreatedAt time.Time
-	CreatedBy string
-}
-
 // InsertUser adds a user; a taken name gives evidence.ErrExists.
-func (t *Tx) InsertUser(ctx context.Context, u User) error {
+func (t *Tx) InsertUser(ctx context.Context, u store.User) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO users (id, name, role, recipient, sign_pub, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Name, u.Role, u.Recipient, u.SignPub, u.CreatedAt.UTC().Format(timeFormat), u.CreatedBy)
 	if isConstraint(err) {
@@ -59,12 +48,12 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 }
 
 // UserByID reads a user by key ID.
-func (db *DB) UserByID(ctx context.Context, id string) (User, error) {
+func (db *DB) UserByID(ctx context.Context, id string) (store.User, error) {
 	return scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 }
 
 // UserByName reads a user by (NFC-normalized) name.
-func (db *DB) UserByName(ctx context.Context, name string) (User, error) {
+func (db *DB) UserByName(ctx context.Context, name string) (store.User, error) {
 	u, err := scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
 	if errors.Is(err, evidence.ErrNotFound) {
 		return u, fmt.Errorf("%w: no user %q", evidence.ErrNotFound, name)
@@ -74,12 +63,12 @@ func (db *DB) UserByName(ctx context.Context, name string) (User, error) {
 
 // Users lists all users by name, removed ones included (their public keys
 // still verify the custody entries they signed).
-func (db *DB) Users(ctx context.Context) ([]User, error) {
+func (db *DB) Users(ctx context.Context) ([]store.User, error) {
 	return queryUsers(ctx, db.sql)
 }
 
 // Users lists all users inside the transaction.
-func (t *Tx) Users(ctx context.Context) ([]User, error) {
+func (t *Tx) Users(ctx context.Context) ([]store.User, error) {
 	return queryUsers(ctx, t.tx)
 }
 
@@ -125,15 +114,15 @@ func (db *DB) ContentGen(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func queryUsers(ctx context.Context, q querier) ([]User, error) {
+func queryUsers(ctx context.Context, q querier) ([]store.User, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
 	return collect(rows, err, scanUser)
 }
 
 const userCols = `id, name, role, recipient, sign_pub, created_at, created_by`
 
-func scanUser(row scanner) (User, error) {
-	var u User
+func scanUser(row scanner) (store.User, error) {
+	var u store.User
 	var created string
 	var by sql.NullString
 	err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Recipient, &u.SignPub, &created, &by)

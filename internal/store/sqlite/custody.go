@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -11,18 +11,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
-
-// CustodyRow is a stored custody entry with what its leaf commits to.
-type CustodyRow struct {
-	Seq     int64
-	Kind    string
-	Object  string
-	Entry   []byte // canonical custody.Entry
-	Sig     []byte
-	Salt    []byte
-	Content evidence.Digest
-}
 
 // TreeSize is the number of custody entries (leaves) in the tree.
 func (t *Tx) TreeSize(ctx context.Context) (int64, error) {
@@ -40,7 +30,16 @@ func (db *DB) TreeSize(ctx context.Context) (int64, error) {
 
 // AppendCustody stores entry r (r.Seq must be the current tree size) and the
 // Merkle tree hashes its leaf adds, inside the transaction.
-func (t *Tx) AppendCustody(ctx context.Context, r CustodyRow, leafData []byte) error {
+func (t *Tx) AppendCustody(ctx context.Context, r store.CustodyRow, leafData []byte) error {
+	// Entries are appended, never replaced: the sequence number must be
+	// the tree's size as this transaction sees it.
+	size, err := t.TreeSize(ctx)
+	if err != nil {
+		return err
+	}
+	if r.Seq != size {
+		return fmt.Errorf("%w: custody entry %d appended to a log of %d entries", evidence.ErrExists, r.Seq, size)
+	}
 	if t.recent == nil {
 		t.recent = map[int64]tlog.Hash{}
 	}
@@ -168,7 +167,7 @@ func (db *DB) LatestCheckpoint(ctx context.Context) (int64, []byte, error) {
 
 // EachCustody calls fn for the custody entries about object ("" for all),
 // in tree order.
-func (db *DB) EachCustody(ctx context.Context, object string, fn func(CustodyRow) error) error {
+func (db *DB) EachCustody(ctx context.Context, object string, fn func(store.CustodyRow) error) error {
 	q := `SELECT seq, kind, object, entry, sig, salt, content FROM custody ORDER BY seq`
 	var args []any
 	if object != "" {
@@ -181,7 +180,7 @@ func (db *DB) EachCustody(ctx context.Context, object string, fn func(CustodyRow
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r CustodyRow
+		var r store.CustodyRow
 		var content []byte
 		if err := rows.Scan(&r.Seq, &r.Kind, &r.Object, &r.Entry, &r.Sig, &r.Salt, &content); err != nil {
 			return damaged(err)

@@ -1,10 +1,11 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"fmt"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 // The sealed-name safety net's table (docs/format.md "Vault names"): per
@@ -22,12 +23,6 @@ CREATE TABLE IF NOT EXISTS vault_names (
 ) STRICT, WITHOUT ROWID;
 `
 
-// VaultName is one hashed form of a sealed name.
-type VaultName struct {
-	Hash  [32]byte
-	Given bool
-}
-
 // ensureVaultNames creates the table in a database made before it.
 func (db *DB) ensureVaultNames(ctx context.Context) error {
 	var n int
@@ -43,7 +38,7 @@ func (db *DB) ensureVaultNames(ctx context.Context) error {
 
 // InsertVaultNames stores an entry's hashed forms; a form already stored
 // for it is skipped.
-func (t *Tx) InsertVaultNames(ctx context.Context, entry string, names []VaultName) error {
+func (t *Tx) InsertVaultNames(ctx context.Context, entry string, names []store.VaultName) error {
 	for _, n := range names {
 		given := 0
 		if n.Given {
@@ -60,20 +55,20 @@ func (t *Tx) InsertVaultNames(ctx context.Context, entry string, names []VaultNa
 }
 
 // entryNames returns one entry's hashed forms.
-func (t *Tx) entryNames(ctx context.Context, entry string) ([]VaultName, error) {
+func (t *Tx) entryNames(ctx context.Context, entry string) ([]store.VaultName, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT hash, given FROM vault_names WHERE entry = ?`, entry)
 	if err != nil {
 		return nil, damaged(err)
 	}
 	defer rows.Close()
-	var out []VaultName
+	var out []store.VaultName
 	for rows.Next() {
 		var h []byte
 		var given int
 		if err := rows.Scan(&h, &given); err != nil {
 			return nil, damaged(err)
 		}
-		var n VaultName
+		var n store.VaultName
 		copy(n.Hash[:], h)
 		n.Given = given == 1
 		out = append(out, n)
@@ -97,13 +92,13 @@ func (db *DB) HasVaultNames(ctx context.Context) (bool, error) {
 }
 
 // VaultNames returns every stored hashed form, and the entry it is of.
-func (db *DB) VaultNames(ctx context.Context) (map[string][]VaultName, error) {
+func (db *DB) VaultNames(ctx context.Context) (map[string][]store.VaultName, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT entry, hash, given FROM vault_names ORDER BY entry`)
 	if err != nil {
 		return nil, damaged(err)
 	}
 	defer rows.Close()
-	out := map[string][]VaultName{}
+	out := map[string][]store.VaultName{}
 	for rows.Next() {
 		var entry string
 		var h []byte
@@ -114,7 +109,7 @@ func (db *DB) VaultNames(ctx context.Context) (map[string][]VaultName, error) {
 		if len(h) != 32 {
 			return nil, fmt.Errorf("%w: vault entry %s: a name hash of %d bytes", evidence.ErrDamaged, entry, len(h))
 		}
-		var n VaultName
+		var n store.VaultName
 		copy(n.Hash[:], h)
 		n.Given = given == 1
 		out[entry] = append(out[entry], n)

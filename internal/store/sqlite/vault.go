@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 // The identity vault's table. Unlike evidence, its rows are mutable: a
@@ -29,21 +30,9 @@ CREATE TABLE vault (
 ) STRICT;
 `
 
-// VaultRow is one witness of the identity vault.
-type VaultRow struct {
-	Pseudonym   string
-	ID          string
-	Withdrawn   bool
-	Wrapped     []byte // nil once withdrawn
-	Entry       []byte // nil once withdrawn
-	CreatedAt   time.Time
-	CreatedBy   string
-	WithdrawnAt time.Time
-}
-
 // InsertVault adds a witness entry; a pseudonym already in the vault
 // (withdrawn ones included) gives evidence.ErrExists.
-func (t *Tx) InsertVault(ctx context.Context, r VaultRow) error {
+func (t *Tx) InsertVault(ctx context.Context, r store.VaultRow) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO vault (pseudonym, id, status, wrapped, entry, created_at, created_by) VALUES (?, ?, 'active', ?, ?, ?, ?)`,
 		r.Pseudonym, r.ID, r.Wrapped, r.Entry, r.CreatedAt.UTC().Format(timeFormat), r.CreatedBy)
 	if isConstraint(err) {
@@ -57,7 +46,7 @@ func (t *Tx) InsertVault(ctx context.Context, r VaultRow) error {
 // place (secure_delete) — and puts a
 // tombstone row in its stead. An unknown pseudonym gives
 // evidence.ErrNotFound, one withdrawn already evidence.ErrInvalid.
-func (t *Tx) WithdrawVault(ctx context.Context, pseudonym string, now time.Time) (VaultRow, error) {
+func (t *Tx) WithdrawVault(ctx context.Context, pseudonym string, now time.Time) (store.VaultRow, error) {
 	r, err := scanVault(t.tx.QueryRowContext(ctx, `SELECT `+vaultCols+` FROM vault WHERE pseudonym = ?`, pseudonym))
 	if err != nil {
 		return r, err
@@ -87,12 +76,12 @@ func (t *Tx) WithdrawVault(ctx context.Context, pseudonym string, now time.Time)
 }
 
 // Vault reads one witness entry by pseudonym.
-func (db *DB) Vault(ctx context.Context, pseudonym string) (VaultRow, error) {
+func (db *DB) Vault(ctx context.Context, pseudonym string) (store.VaultRow, error) {
 	return scanVault(db.sql.QueryRowContext(ctx, `SELECT `+vaultCols+` FROM vault WHERE pseudonym = ?`, pseudonym))
 }
 
 // VaultRows lists the vault's entries by pseudonym.
-func (db *DB) VaultRows(ctx context.Context) ([]VaultRow, error) {
+func (db *DB) VaultRows(ctx context.Context) ([]store.VaultRow, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+vaultCols+` FROM vault ORDER BY pseudonym`)
 	return collect(rows, err, scanVault)
 }
@@ -114,8 +103,8 @@ func (db *DB) TruncateWAL(ctx context.Context) error {
 
 const vaultCols = `pseudonym, id, status, wrapped, entry, created_at, created_by, withdrawn_at`
 
-func scanVault(row scanner) (VaultRow, error) {
-	var r VaultRow
+func scanVault(row scanner) (store.VaultRow, error) {
+	var r store.VaultRow
 	var status, created string
 	var withdrawn sql.NullString
 	err := row.Scan(&r.Pseudonym, &r.ID, &status, &r.Wrapped, &r.Entry, &created, &r.CreatedBy, &withdrawn)
@@ -138,12 +127,12 @@ func scanVault(row scanner) (VaultRow, error) {
 }
 
 // Vault reads one witness entry inside the transaction.
-func (t *Tx) Vault(ctx context.Context, pseudonym string) (VaultRow, error) {
+func (t *Tx) Vault(ctx context.Context, pseudonym string) (store.VaultRow, error) {
 	return scanVault(t.tx.QueryRowContext(ctx, `SELECT `+vaultCols+` FROM vault WHERE pseudonym = ?`, pseudonym))
 }
 
 // ActiveVault lists the active entries inside the transaction.
-func (t *Tx) ActiveVault(ctx context.Context) ([]VaultRow, error) {
+func (t *Tx) ActiveVault(ctx context.Context) ([]store.VaultRow, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT `+vaultCols+` FROM vault WHERE status = 'active' ORDER BY pseudonym`)
 	return collect(rows, err, scanVault)
 }

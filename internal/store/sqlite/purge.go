@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 // Purged versions (docs/format.md "Purge"). A record or item version that
@@ -72,19 +73,9 @@ func (db *DB) ensurePurge(ctx context.Context) error {
 	return damaged(tx.Commit())
 }
 
-// Purge is one purged version.
-type Purge struct {
-	Kind      string // item or record
-	ID        evidence.ID
-	Version   int
-	Reason    string
-	CreatedAt time.Time
-	Actor     string
-}
-
 // PurgeVersion empties the body of version of item or record id, listing
 // it as purged. Call it in a shredding transaction (BeginShredding).
-func (t *Tx) PurgeVersion(ctx context.Context, p Purge) error {
+func (t *Tx) PurgeVersion(ctx context.Context, p store.Purge) error {
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO purged (kind, id, version, reason, created_at, actor) VALUES (?, ?, ?, ?, ?, ?)`,
 		p.Kind, p.ID.String(), p.Version, p.Reason, p.CreatedAt.UTC().Format(timeFormat), p.Actor); err != nil {
 		if isConstraint(err) {
@@ -107,15 +98,15 @@ func (t *Tx) PurgeVersion(ctx context.Context, p Purge) error {
 }
 
 // Purged returns every purged version.
-func (db *DB) Purged(ctx context.Context) ([]Purge, error) {
+func (db *DB) Purged(ctx context.Context) ([]store.Purge, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT kind, id, version, reason, created_at, actor FROM purged ORDER BY created_at, id, version`)
 	if err != nil {
 		return nil, damaged(err)
 	}
 	defer rows.Close()
-	var out []Purge
+	var out []store.Purge
 	for rows.Next() {
-		var p Purge
+		var p store.Purge
 		var id, at string
 		if err := rows.Scan(&p.Kind, &id, &p.Version, &p.Reason, &at, &p.Actor); err != nil {
 			return nil, damaged(err)

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 // TestVaultNames: hashed names belong to an entry, are listed, and go
@@ -19,12 +20,12 @@ func TestVaultNames(t *testing.T) {
 		t.Fatalf("new database: HasVaultNames = %v, %v", has, err)
 	}
 	tx, _ := db.Begin(ctx)
-	if err := tx.InsertUser(ctx, User{ID: "u1", Name: "kim", Role: "protection", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}); err != nil {
+	if err := tx.InsertUser(ctx, store.User{ID: "u1", Name: "kim", Role: "protection", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	var names []VaultName
+	var names []store.VaultName
 	for i := range 3 {
-		var n VaultName
+		var n store.VaultName
 		rand.Read(n.Hash[:])
 		n.Given = i == 2
 		names = append(names, n)
@@ -33,12 +34,12 @@ func TestVaultNames(t *testing.T) {
 		t.Errorf("names of an unknown entry: %v", err)
 	}
 	for i, id := range []string{"00000000000000000000000000000001", "00000000000000000000000000000002"} {
-		r := VaultRow{Pseudonym: []string{"W-1", "W-2"}[i], ID: id, Wrapped: []byte{1}, Entry: []byte{2}, CreatedAt: time.Now(), CreatedBy: "u1"}
+		r := store.VaultRow{Pseudonym: []string{"W-1", "W-2"}[i], ID: id, Wrapped: []byte{1}, Entry: []byte{2}, CreatedAt: time.Now(), CreatedBy: "u1"}
 		if err := tx.InsertVault(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := tx.InsertVaultNames(ctx, "00000000000000000000000000000001", []VaultName{names[0], names[1], names[0]}); err != nil {
+	if err := tx.InsertVaultNames(ctx, "00000000000000000000000000000001", []store.VaultName{names[0], names[1], names[0]}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.InsertVaultNames(ctx, "00000000000000000000000000000002", names[2:]); err != nil {

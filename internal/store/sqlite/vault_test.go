@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"lukechampine.com/adiantum"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 // TestWithdrawShreds: after a withdrawal and the WAL truncation, no page of
@@ -22,13 +23,13 @@ func TestWithdrawShreds(t *testing.T) {
 	db, path, key := newDB(t)
 	ctx := context.Background()
 	tx, _ := db.Begin(ctx)
-	if err := tx.InsertUser(ctx, User{ID: "u1", Name: "kim", Role: "protection", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}); err != nil {
+	if err := tx.InsertUser(ctx, store.User{ID: "u1", Name: "kim", Role: "protection", Recipient: "age1x", SignPub: []byte{1}, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	wrapped, entry := make([]byte, 72), make([]byte, 6000) // the entry spills onto an overflow page
 	rand.Read(wrapped)
 	rand.Read(entry)
-	r := VaultRow{Pseudonym: "W-17", ID: "0123456789abcdef0123456789abcdef", Wrapped: wrapped, Entry: entry, CreatedAt: time.Now(), CreatedBy: "u1"}
+	r := store.VaultRow{Pseudonym: "W-17", ID: "0123456789abcdef0123456789abcdef", Wrapped: wrapped, Entry: entry, CreatedAt: time.Now(), CreatedBy: "u1"}
 	if err := tx.InsertVault(ctx, r); err != nil {
 		t.Fatal(err)
 	}

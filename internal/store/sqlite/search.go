@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"bytes"
@@ -7,13 +7,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
+
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 	"sori/internal/textindex"
 )
 
@@ -71,41 +70,8 @@ CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
 INSERT INTO search_state (key, value) VALUES ('next_gen', 1), ('next_seg', 1), ('version', 0), ('items_indexed', 0);
 `
 
-// searchTables are the tables of the index, for the integrity check.
-var searchTables = []string{"search_docs", "search_segs", "search_terms", "search_dead", "search_links", "search_state"}
-
 // mergeFanIn is how many segments of one level are merged into one.
 const mergeFanIn = 8
-
-// SearchDoc is what the index knows of a document besides its text.
-type SearchDoc struct {
-	Doc        string
-	Kind       string
-	Title      string
-	YearFrom   int
-	YearTo     int
-	Places     []string // gazetteer codes or free names
-	Violations []string // vocabulary codes
-}
-
-func spaced(codes []string) string {
-	if len(codes) == 0 {
-		return ""
-	}
-	return " " + strings.Join(codes, " ") + " "
-}
-
-// AnalyzeText tokenizes a document's text parts (paragraphs) for IndexText.
-// It needs no database, so callers run it in parallel.
-func AnalyzeText(parts []string) *textindex.Doc {
-	if len(parts) > maxParts {
-		parts = parts[:maxParts]
-	}
-	return textindex.Analyze(append([]string{""}, parts...)) // row 0 is the title's
-}
-
-// maxParts is the most text rows a document has.
-const maxParts = 1<<16 - 1
 
 // searchBatch is what a transaction adds to the index.
 type searchBatch struct {
@@ -154,17 +120,17 @@ func (t *Tx) searchState(ctx context.Context) (*searchBatch, error) {
 // IndexDoc (re)indexes a document: its metadata, its title and, when parts
 // is not nil, its text parts (paragraphs). With parts nil the text already
 // indexed is kept.
-func (t *Tx) IndexDoc(ctx context.Context, d SearchDoc, parts []string) error {
+func (t *Tx) IndexDoc(ctx context.Context, d store.SearchDoc, parts []string) error {
 	var text *textindex.Doc
 	if parts != nil {
-		text = AnalyzeText(parts)
+		text = store.AnalyzeText(parts)
 	}
 	return t.IndexText(ctx, d, text)
 }
 
 // IndexText is IndexDoc with the text already analysed (AnalyzeText); text
 // nil keeps the text already indexed.
-func (t *Tx) IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) error {
+func (t *Tx) IndexText(ctx context.Context, d store.SearchDoc, text *textindex.Doc) error {
 	s, err := t.searchState(ctx)
 	if err != nil {
 		return err
@@ -213,7 +179,7 @@ func (t *Tx) IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) er
 	if err != nil {
 		return err
 	}
-	if _, err := ins.ExecContext(ctx, d.Doc, d.Kind, d.Title, d.YearFrom, d.YearTo, spaced(d.Places), spaced(d.Violations), tgen, gen, lens); err != nil {
+	if _, err := ins.ExecContext(ctx, d.Doc, d.Kind, d.Title, d.YearFrom, d.YearTo, store.Spaced(d.Places), store.Spaced(d.Violations), tgen, gen, lens); err != nil {
 		return damaged(err)
 	}
 	s.modified = true
@@ -329,7 +295,7 @@ func (t *Tx) refreshItem(ctx context.Context, item string) error {
 	slices.Sort(places)
 	slices.Sort(violations)
 	if _, err := t.tx.ExecContext(ctx, `UPDATE search_docs SET places = ?, violations = ?, year_from = ?, year_to = ? WHERE doc = ?`,
-		spaced(slices.Compact(places)), spaced(slices.Compact(violations)), from, to, item); err != nil {
+		store.Spaced(slices.Compact(places)), store.Spaced(slices.Compact(violations)), from, to, item); err != nil {
 		return damaged(err)
 	}
 	s, err := t.searchState(ctx)
@@ -343,7 +309,7 @@ func (t *Tx) refreshItem(ctx context.Context, item string) error {
 // PendingItems returns up to limit items not yet indexed, in intake order,
 // and how many there are in all. Intake writes nothing for search: an
 // item is pending while its rowid is above the mark MarkIndexed keeps.
-func (db *DB) PendingItems(ctx context.Context, limit int) ([]PendingItem, int, error) {
+func (db *DB) PendingItems(ctx context.Context, limit int) ([]store.PendingItem, int, error) {
 	var total int
 	cs, err := db.stmt(ctx, `SELECT count(*) FROM items WHERE rowid > (SELECT value FROM search_state WHERE key = 'items_indexed')`)
 	if err != nil {
@@ -361,9 +327,9 @@ func (db *DB) PendingItems(ctx context.Context, limit int) ([]PendingItem, int, 
 		return nil, 0, damaged(err)
 	}
 	defer rows.Close()
-	var out []PendingItem
+	var out []store.PendingItem
 	for rows.Next() {
-		var p PendingItem
+		var p store.PendingItem
 		var rs rowidScanner
 		rs.rows = rows
 		if p.Item, err = scanItem(&rs); err != nil {
@@ -373,12 +339,6 @@ func (db *DB) PendingItems(ctx context.Context, limit int) ([]PendingItem, int, 
 		out = append(out, p)
 	}
 	return out, total, damaged(rows.Err())
-}
-
-// PendingItem is an item waiting to be indexed.
-type PendingItem struct {
-	Item
-	Rowid int64
 }
 
 // rowidScanner scans a leading rowid column, then hands the rest to
@@ -622,114 +582,8 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 	return nil
 }
 
-// SearchQuery is a query against the index.
-type SearchQuery struct {
-	Match      string // MATCH expression (hangul.MatchExpr)
-	Kind       string
-	Violation  string // vocabulary code, or prefix of one ("detention" matches detention.*)
-	Place      string
-	From, To   int // years; 0 = open
-	Limit      int
-	Open, Shut string // snippet highlight markers
-	// Allow is asked about each document before it is returned (access
-	// control); nil allows all.
-	Allow func(doc string) bool
-	// Text returns the text of part n (from 1) of a document, for its
-	// snippet; nil, or an error, leaves text parts without a snippet.
-	Text func(doc string, part int) (string, error)
-	// NoSnippets leaves every snippet empty (for callers that only count).
-	NoSnippets bool
-}
-
-// Hit is one document found, with its best-ranked part's snippet.
-type Hit struct {
-	Doc     string  `json:"id"`
-	Kind    string  `json:"kind"`
-	Title   string  `json:"title"`
-	Snippet string  `json:"snippet"`
-	Part    int     `json:"part"`  // 0 title, n ≥ 1 the nth paragraph
-	Score   float64 `json:"score"` // BM25, negated: lower is better
-}
-
-// docInfo is a document as the query cache holds it.
-type docInfo struct {
-	doc, kind, title   string
-	yearFrom, yearTo   int
-	places, violations string
-	tgen, gen          int64
-	lens               []uint32 // title row, then text rows
-}
-
-// searchCache holds every document's row for queries, reloaded when the
-// index's version changes (any process's commit that indexed something).
-type searchCache struct {
-	version int64
-	docs    []docInfo
-	byGen   genIndex // generation → document
-	rows    int
-	avgLen  float64
-}
-
-func (c *searchCache) Len(row uint64) int {
-	i, ok := c.byGen.get(int64(row >> 16))
-	if !ok {
-		return -1
-	}
-	d := &c.docs[i]
-	part := int(row & 0xffff)
-	if int64(row>>16) == d.tgen {
-		if part == 0 {
-			return int(d.lens[0])
-		}
-		return -1
-	}
-	if part == 0 || part >= len(d.lens) {
-		return -1
-	}
-	return int(d.lens[part])
-}
-
-// genIndex maps a generation to its document. Generations are handed out
-// in sequence, so it is a dense table (Len is called for every matching
-// row of a query); a map only if the numbers are too sparse for one.
-type genIndex struct {
-	dense  []int32 // doc+1 by generation; 0: none
-	sparse map[int64]int32
-}
-
-func newGenIndex(m map[int64]int32) genIndex {
-	var top int64
-	for g := range m {
-		top = max(top, g)
-	}
-	if top > int64(8*len(m))+1<<20 {
-		return genIndex{sparse: m}
-	}
-	d := make([]int32, top+1)
-	for g, i := range m {
-		if g >= 0 {
-			d[g] = i + 1
-		}
-	}
-	return genIndex{dense: d}
-}
-
-func (x genIndex) get(g int64) (int32, bool) {
-	if x.sparse != nil {
-		i, ok := x.sparse[g]
-		return i, ok
-	}
-	if g < 0 || g >= int64(len(x.dense)) || x.dense[g] == 0 {
-		return 0, false
-	}
-	return x.dense[g] - 1, true
-}
-
-func (c *searchCache) Rows() int       { return c.rows }
-func (c *searchCache) AvgLen() float64 { return c.avgLen }
-
 // searchCache returns the cache for the index's current version.
-func (db *DB) searchCache(ctx context.Context) (*searchCache, error) {
+func (db *DB) searchCache(ctx context.Context) (*store.SearchCache, error) {
 	var version int64
 	vs, err := db.stmt(ctx, `SELECT value FROM search_state WHERE key = 'version'`)
 	if err != nil {
@@ -740,51 +594,46 @@ func (db *DB) searchCache(ctx context.Context) (*searchCache, error) {
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if db.cache != nil && db.cache.version == version {
+	if db.cache != nil && db.cache.Version() == version {
 		return db.cache, nil
 	}
-	c := &searchCache{version: version}
-	gens := map[int64]int32{}
 	rows, err := db.sql.QueryContext(ctx, `SELECT doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens FROM search_docs`)
 	if err != nil {
 		return nil, damaged(err)
 	}
 	defer rows.Close()
+	var docs []store.DocInfo
 	total := 0
 	for rows.Next() {
-		var d docInfo
+		var d store.DocInfo
 		var lens []byte
-		if err := rows.Scan(&d.doc, &d.kind, &d.title, &d.yearFrom, &d.yearTo, &d.places, &d.violations, &d.tgen, &d.gen, &lens); err != nil {
+		if err := rows.Scan(&d.Doc, &d.Kind, &d.Title, &d.YearFrom, &d.YearTo, &d.Places, &d.Violations, &d.TGen, &d.Gen, &lens); err != nil {
 			return nil, damaged(err)
 		}
-		for len(lens) > 0 {
-			n, k := binary.Uvarint(lens)
-			if k <= 0 || n > textindex.MaxPos+1 {
-				return nil, fmt.Errorf("%w: search index: lengths of %s", evidence.ErrDamaged, d.doc)
-			}
-			d.lens = append(d.lens, uint32(n))
-			total += int(n)
-			lens = lens[k:]
+		n := 0
+		if d.Lens, n, err = store.DecodeLens(d.Doc, lens); err != nil {
+			return nil, err
 		}
-		if len(d.lens) == 0 {
-			return nil, fmt.Errorf("%w: search index: lengths of %s", evidence.ErrDamaged, d.doc)
-		}
-		c.rows += len(d.lens)
-		gens[d.tgen] = int32(len(c.docs))
-		if d.gen != 0 {
-			gens[d.gen] = int32(len(c.docs))
-		}
-		c.docs = append(c.docs, d)
+		total += n
+		docs = append(docs, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, damaged(err)
 	}
-	c.byGen = newGenIndex(gens)
-	if c.rows > 0 {
-		c.avgLen = float64(total) / float64(c.rows)
+	db.cache = store.NewSearchCache(version, docs, total)
+	return db.cache, nil
+}
+
+// Search runs q and returns at most q.Limit documents, best first.
+func (db *DB) Search(ctx context.Context, q store.SearchQuery) ([]store.Hit, error) {
+	if strings.TrimSpace(q.Match) == "" {
+		return nil, fmt.Errorf("%w: empty query", evidence.ErrInvalid)
 	}
-	db.cache = c
-	return c, nil
+	cache, err := db.searchCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return store.RunSearch(ctx, q, cache, func(ctx context.Context) (textindex.Source, error) { return db.searchSource(ctx) })
 }
 
 // source reads posting lists for textindex.Eval.
@@ -894,133 +743,3 @@ func (db *DB) searchSource(ctx context.Context) (source, error) {
 	}
 	return source{ctx, db.sql, exact, prefix, map[textindex.Alt][][]byte{}}, nil
 }
-
-// Search runs q and returns at most q.Limit documents, best first.
-func (db *DB) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
-	if strings.TrimSpace(q.Match) == "" {
-		return nil, fmt.Errorf("%w: empty query", evidence.ErrInvalid)
-	}
-	cq, err := textindex.Compile(q.Match)
-	if err != nil {
-		return nil, fmt.Errorf("%w: query: %v", evidence.ErrInvalid, err)
-	}
-	cache, err := db.searchCache(ctx)
-	if err != nil {
-		return nil, err
-	}
-	src, err := db.searchSource(ctx)
-	if err != nil {
-		return nil, err
-	}
-	matches, err := textindex.Eval(cq, src, cache)
-	if err != nil {
-		if errors.Is(err, textindex.ErrCorrupt) {
-			return nil, fmt.Errorf("%w: search index: %v", evidence.ErrDamaged, err)
-		}
-		return nil, err
-	}
-	// The best row of each generation (a document's rows of one kind are
-	// consecutive), filtered; then those ranked: far fewer than the rows.
-	type cand struct {
-		doc   int32
-		row   uint64
-		score float64
-	}
-	var cands []cand
-	for j := 0; j < len(matches); {
-		g := matches[j].Row >> 16
-		best := j
-		k := j + 1
-		for ; k < len(matches) && matches[k].Row>>16 == g; k++ {
-			if matches[k].Score < matches[best].Score {
-				best = k
-			}
-		}
-		j = k
-		i, ok := cache.byGen.get(int64(g))
-		if !ok || !q.matches(&cache.docs[i]) {
-			continue
-		}
-		cands = append(cands, cand{i, matches[best].Row, matches[best].Score})
-	}
-	slices.SortStableFunc(cands, func(a, b cand) int {
-		switch {
-		case a.score < b.score:
-			return -1
-		case a.score > b.score:
-			return 1
-		}
-		return 0
-	})
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 20
-	}
-	seen := map[int32]bool{}
-	var hits []Hit
-	for _, c := range cands {
-		if len(hits) >= limit {
-			break
-		}
-		if seen[c.doc] {
-			continue
-		}
-		seen[c.doc] = true
-		d := &cache.docs[c.doc]
-		if q.Allow != nil && !q.Allow(d.doc) {
-			continue
-		}
-		hits = append(hits, Hit{Doc: d.doc, Kind: d.kind, Title: d.title, Part: int(c.row & 0xffff), Score: c.score})
-	}
-	if !q.NoSnippets {
-		snippets(ctx, cq, q, hits)
-	}
-	return hits, nil
-}
-
-// snippets fills in the hits' snippets, on every core: a text part's
-// snippet needs its item decrypted and the passage tokenized.
-func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(hits)) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(hits) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				h := &hits[i]
-				text := h.Title
-				if h.Part > 0 {
-					text = ""
-					if q.Text != nil {
-						text, _ = q.Text(h.Doc, h.Part) // a snippet is a courtesy: the hit stands without it
-					}
-				}
-				h.Snippet = textindex.Snippet(cq, text, q.Open, q.Shut, "…", snippetWidth)
-			}
-		})
-	}
-	wg.Wait()
-}
-
-// matches applies the query's filters to a document.
-func (q *SearchQuery) matches(d *docInfo) bool {
-	if q.Kind != "" && d.kind != q.Kind {
-		return false
-	}
-	if q.Violation != "" && !strings.Contains(d.violations, " "+q.Violation+" ") && !strings.Contains(d.violations, " "+q.Violation+".") {
-		return false
-	}
-	if q.Place != "" && !strings.Contains(d.places, " "+q.Place+" ") {
-		return false
-	}
-	if q.From != 0 && (d.yearTo == 0 || d.yearTo < q.From) {
-		return false
-	}
-	if q.To != 0 && (d.yearFrom == 0 || d.yearFrom > q.To) {
-		return false
-	}
-	return true
-}
-
-// snippetWidth is how many positions a snippet spans: a Hangul syllable or
-// a Latin word each take one.
-const snippetWidth = 24

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -14,29 +14,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
-
-// Item is an evidence file as stored: immutable once inserted.
-type Item struct {
-	ID        evidence.ID
-	SHA256    evidence.Digest
-	Size      int64
-	Pack      string
-	Off, Len  int64
-	KeyGen    int
-	CreatedAt time.Time
-	CreatedBy string
-}
-
-// Version is one immutable record version.
-type Version struct {
-	Item      evidence.ID
-	Version   int
-	Record    []byte // canonical evidence.ItemRecord
-	Digest    evidence.Digest
-	CreatedAt time.Time
-	Actor     string
-}
 
 // Tx is a write transaction. Everything done through one Tx commits or
 // vanishes together; later, custody entries join the same transaction.
@@ -66,7 +45,7 @@ func (t *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 // Begin starts a write transaction.
-func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+func (db *DB) Begin(ctx context.Context) (store.Tx, error) {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, damaged(err)
@@ -79,7 +58,7 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 // zeros, freed overflow and b-tree pages included (the default, FAST, zeroes
 // only what costs no extra I/O). A withdrawal from the identity vault runs
 // in one. The connection returns to FAST when the transaction ends.
-func (db *DB) BeginShredding(ctx context.Context) (*Tx, error) {
+func (db *DB) BeginShredding(ctx context.Context) (store.Tx, error) {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return nil, damaged(err)
@@ -135,7 +114,7 @@ const timeFormat = time.RFC3339Nano
 
 // InsertItem inserts it unless an item with its ID exists. It reports
 // whether the row was inserted.
-func (t *Tx) InsertItem(ctx context.Context, it Item) (bool, error) {
+func (t *Tx) InsertItem(ctx context.Context, it store.Item) (bool, error) {
 	ins, err := t.stmt(ctx, `INSERT INTO items (id, sha256, size, pack, off, len, key_gen, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
@@ -152,7 +131,12 @@ func (t *Tx) InsertItem(ctx context.Context, it Item) (bool, error) {
 
 // InsertVersion appends a record version. Version numbers are dense and
 // start at 1; inserting an existing number fails with evidence.ErrExists.
-func (t *Tx) InsertVersion(ctx context.Context, v Version) error {
+func (t *Tx) InsertVersion(ctx context.Context, v store.Version) error {
+	// Checked here, not only by the primary key and the triggers: the
+	// contract every driver keeps, with a clear error.
+	if err := t.refuseExisting(ctx, `SELECT 1 FROM item_versions WHERE item_id = ? AND version = ?`, v.Item, v.Version); err != nil {
+		return fmt.Errorf("%w: version %d of item %s", err, v.Version, v.Item)
+	}
 	ins, err := t.stmt(ctx, `INSERT INTO item_versions (item_id, version, record, digest, created_at, actor)
 		VALUES (?, ?, ?, ?, ?, ?)`)
 	if err != nil {
@@ -166,16 +150,16 @@ func (t *Tx) InsertVersion(ctx context.Context, v Version) error {
 }
 
 // Item reads one item (ErrNotFound if absent).
-func (db *DB) Item(ctx context.Context, id evidence.ID) (Item, error) {
+func (db *DB) Item(ctx context.Context, id evidence.ID) (store.Item, error) {
 	s, err := db.stmt(ctx, `SELECT `+itemCols+` FROM items WHERE id = ?`)
 	if err != nil {
-		return Item{}, err
+		return store.Item{}, err
 	}
 	return scanItem(s.QueryRowContext(ctx, id.String()))
 }
 
 // Item reads one item inside the transaction.
-func (t *Tx) Item(ctx context.Context, id evidence.ID) (Item, error) {
+func (t *Tx) Item(ctx context.Context, id evidence.ID) (store.Item, error) {
 	return scanItem(t.tx.QueryRowContext(ctx, `SELECT `+itemCols+` FROM items WHERE id = ?`, id.String()))
 }
 
@@ -229,8 +213,8 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 	return out, damaged(rows.Err())
 }
 
-func scanItem(row scanner) (Item, error) {
-	var it Item
+func scanItem(row scanner) (store.Item, error) {
+	var it store.Item
 	var id, created string
 	var sum []byte
 	err := row.Scan(&id, &sum, &it.Size, &it.Pack, &it.Off, &it.Len, &it.KeyGen, &created, &it.CreatedBy)
@@ -254,13 +238,13 @@ func scanItem(row scanner) (Item, error) {
 }
 
 // Versions lists an item's record versions, oldest first.
-func (db *DB) Versions(ctx context.Context, id evidence.ID) ([]Version, error) {
+func (db *DB) Versions(ctx context.Context, id evidence.ID) ([]store.Version, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+versionCols+` FROM item_versions WHERE item_id = ? ORDER BY version`, id.String())
 	if err != nil {
 		return nil, damaged(err)
 	}
 	defer rows.Close()
-	var vs []Version
+	var vs []store.Version
 	for rows.Next() {
 		v, err := scanVersion(rows)
 		if err != nil {
@@ -272,7 +256,7 @@ func (db *DB) Versions(ctx context.Context, id evidence.ID) ([]Version, error) {
 }
 
 // LatestVersion returns an item's newest record version inside tx.
-func (t *Tx) LatestVersion(ctx context.Context, id evidence.ID) (Version, error) {
+func (t *Tx) LatestVersion(ctx context.Context, id evidence.ID) (store.Version, error) {
 	v, err := scanVersion(t.tx.QueryRowContext(ctx, `SELECT `+versionCols+` FROM item_versions WHERE item_id = ? ORDER BY version DESC LIMIT 1`, id.String()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("%w: item %s has no record", evidence.ErrNotFound, id)
@@ -281,10 +265,10 @@ func (t *Tx) LatestVersion(ctx context.Context, id evidence.ID) (Version, error)
 }
 
 // LatestVersion returns an item's newest record version.
-func (db *DB) LatestVersion(ctx context.Context, id evidence.ID) (Version, error) {
+func (db *DB) LatestVersion(ctx context.Context, id evidence.ID) (store.Version, error) {
 	q, err := db.stmt(ctx, `SELECT `+versionCols+` FROM item_versions WHERE item_id = ? ORDER BY version DESC LIMIT 1`)
 	if err != nil {
-		return Version{}, err
+		return store.Version{}, err
 	}
 	v, err := scanVersion(q.QueryRowContext(ctx, id.String()))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -295,8 +279,8 @@ func (db *DB) LatestVersion(ctx context.Context, id evidence.ID) (Version, error
 
 const versionCols = `item_id, version, record, digest, created_at, actor`
 
-func scanVersion(row scanner) (Version, error) {
-	var v Version
+func scanVersion(row scanner) (store.Version, error) {
+	var v store.Version
 	var id, created string
 	var digest []byte
 	err := row.Scan(&id, &v.Version, &v.Record, &digest, &created, &v.Actor)
@@ -321,7 +305,7 @@ func scanVersion(row scanner) (Version, error) {
 
 // EachLatest calls fn for every item with its newest record version, in
 // order of intake (then ID). It stops at fn's first error.
-func (db *DB) EachLatest(ctx context.Context, fn func(Item, Version) error) error {
+func (db *DB) EachLatest(ctx context.Context, fn func(store.Item, store.Version) error) error {
 	rows, err := db.sql.QueryContext(ctx, `SELECT i.id, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.created_at, i.created_by,
 			v.item_id, v.version, v.record, v.digest, v.created_at, v.actor
 		FROM items i JOIN item_versions v ON v.item_id = i.id
@@ -333,8 +317,8 @@ func (db *DB) EachLatest(ctx context.Context, fn func(Item, Version) error) erro
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			it                    Item
-			v                     Version
+			it                    store.Item
+			v                     store.Version
 			id, created, vid, vct string
 			sum, digest           []byte
 		)
@@ -378,7 +362,7 @@ func (db *DB) SizeExists(ctx context.Context, size int64) (bool, error) {
 }
 
 // EachItem calls fn for every item row, in ID order.
-func (db *DB) EachItem(ctx context.Context, fn func(Item) error) error {
+func (db *DB) EachItem(ctx context.Context, fn func(store.Item) error) error {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+itemCols+` FROM items ORDER BY id`)
 	if err != nil {
 		return damaged(err)
@@ -397,7 +381,7 @@ func (db *DB) EachItem(ctx context.Context, fn func(Item) error) error {
 }
 
 // EachVersion calls fn for every record version, by item then version.
-func (db *DB) EachVersion(ctx context.Context, fn func(Version) error) error {
+func (db *DB) EachVersion(ctx context.Context, fn func(store.Version) error) error {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+versionCols+` FROM item_versions ORDER BY item_id, version`)
 	if err != nil {
 		return damaged(err)
@@ -418,7 +402,7 @@ func (db *DB) EachVersion(ctx context.Context, fn func(Version) error) error {
 // checkedTables are the tables whose storage IntegrityCheck examines: every
 // table, the search index's included.
 var checkedTables = append([]string{"meta", "users", "items", "item_versions", "custody", "tlog_hashes", "checkpoints", "records", "vault"},
-	searchTables...)
+	store.SearchTables...)
 
 // IntegrityCheck runs SQLite's own consistency check of the database's
 // tables (quick: PRAGMA quick_check) and returns its complaints (none when
@@ -508,9 +492,6 @@ func checkTable(ctx context.Context, conn *sql.Conn, pragma, table string) ([]st
 	return out, damaged(rows.Err())
 }
 
-// SearchTable reports whether a table holds only the (derived) search index.
-func SearchTable(name string) bool { return slices.Contains(searchTables, name) }
-
 // EachStoredHash calls fn for every stored tree hash in index order.
 func (db *DB) EachStoredHash(ctx context.Context, fn func(idx int64, h []byte) error) error {
 	rows, err := db.sql.QueryContext(ctx, `SELECT idx, hash FROM tlog_hashes ORDER BY idx`)
@@ -549,4 +530,23 @@ func (db *DB) EachCheckpoint(ctx context.Context, fn func(size int64, note []byt
 		}
 	}
 	return damaged(rows.Err())
+}
+
+// refuseExisting fails with evidence.ErrExists when the row q selects (by
+// id and version) exists as this transaction sees it: evidence is never
+// replaced, and every driver checks that itself, not only its database's
+// keys and triggers.
+func (t *Tx) refuseExisting(ctx context.Context, q string, id evidence.ID, version int) error {
+	if version < 1 {
+		return fmt.Errorf("%w: version %d (versions start at 1)", evidence.ErrInvalid, version)
+	}
+	var one int
+	err := t.tx.QueryRowContext(ctx, q, id.String(), version).Scan(&one)
+	switch {
+	case err == nil:
+		return evidence.ErrExists
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	}
+	return damaged(err)
 }

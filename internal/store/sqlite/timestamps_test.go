@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 func TestTimestampsAndLogWitnesses(t *testing.T) {
@@ -16,7 +17,7 @@ func TestTimestampsAndLogWitnesses(t *testing.T) {
 		t.Fatalf("empty: %v", err)
 	}
 	gen := time.Date(2026, 12, 7, 1, 2, 3, 500_000_000, time.UTC)
-	for _, ts := range []Timestamp{
+	for _, ts := range []store.Timestamp{
 		{Size: 5, Note: []byte("n5"), TSA: "http://a/", GenTime: gen, Token: []byte("t5")},
 		{Size: 9, Note: []byte("n9"), TSA: "http://a/", GenTime: gen, Token: []byte("t9a")},
 		{Size: 9, Note: []byte("n9"), TSA: "http://b/", GenTime: gen, Token: []byte("t9b")},
@@ -38,11 +39,11 @@ func TestTimestampsAndLogWitnesses(t *testing.T) {
 			t.Errorf("≤ %d: %+v %v, want token %s", maxSize, got, err, want)
 		}
 	}
-	if _, err := db.AddTimestamp(ctx, Timestamp{Size: 1, TSA: "x"}); !errors.Is(err, evidence.ErrInvalid) {
+	if _, err := db.AddTimestamp(ctx, store.Timestamp{Size: 1, TSA: "x"}); !errors.Is(err, evidence.ErrInvalid) {
 		t.Errorf("incomplete: %v", err)
 	}
 
-	w := LogWitness{Key: "w.example+01020304+AA==", URL: "http://w/", AddedAt: gen}
+	w := store.LogWitness{Key: "w.example+01020304+AA==", URL: "http://w/", AddedAt: gen}
 	if err := db.AddLogWitness(ctx, w); err != nil {
 		t.Fatal(err)
 	}
