@@ -1,0 +1,217 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"sori/internal/archive"
+	"sori/internal/evidence"
+	"sori/internal/model"
+)
+
+type field struct{ Name, Value string }
+
+type link struct {
+	Role  string
+	ID    string
+	Kind  string
+	Label string
+}
+
+type recordData struct {
+	Info   archive.RecordInfo
+	Fields []field
+	Refs   []link
+	Links  []link
+}
+
+func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session, id evidence.ID) {
+	ctx := r.Context()
+	info, err := ss.arch.Record(ctx, id.String())
+	if err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	if t, ok := info.Current.(*model.Testimony); ok {
+		s.testimonyPage(w, r, ss, info, t)
+		return
+	}
+	d := recordData{Info: info, Fields: fieldsOf(info.Current)}
+	for _, ref := range refsOf(info.Current) {
+		d.Refs = append(d.Refs, ref)
+	}
+	err = ss.arch.Records(ctx, "", func(from evidence.ID, b model.Body) error {
+		for _, ref := range b.Refs() {
+			if ref.ID == id && !ref.Item {
+				d.Links = append(d.Links, link{Role: ref.Role, ID: from.String(), Kind: b.Kind(), Label: labelOf(b)})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	s.render(w, r, ss, http.StatusOK, "record", "rec.heading", d)
+}
+
+func refsOf(b model.Body) []link {
+	var out []link
+	for _, ref := range b.Refs() {
+		kind := "record"
+		if ref.Item {
+			kind = "item"
+		}
+		out = append(out, link{Role: ref.Role, ID: ref.ID.String(), Kind: kind})
+	}
+	return out
+}
+
+// labelOf is a short human label of a record: its title or first name.
+func labelOf(b model.Body) string {
+	switch v := b.(type) {
+	case *model.Testimony:
+		return v.Title
+	case *model.Event:
+		return v.Title
+	case *model.Person:
+		return strings.Join(v.Names, " / ")
+	case *model.Place:
+		return strings.Join(v.Names, " / ")
+	case *model.Act:
+		return v.Violation
+	}
+	return b.Kind()
+}
+
+// fieldsOf lists a body's fields by their JSON names, each value as one
+// line of text: the record as the CLI's show --json gives it, readable.
+func fieldsOf(b model.Body) []field {
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []field
+	for _, k := range keys {
+		if v := valueText(m[k]); v != "" {
+			out = append(out, field{Name: k, Value: v})
+		}
+	}
+	return out
+}
+
+func valueText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			parts = append(parts, valueText(e))
+		}
+		return strings.Join(parts, "; ")
+	case map[string]any:
+		if _, ok := x["precision"]; ok { // a model.Date
+			var d model.Date
+			raw, _ := json.Marshal(x)
+			if json.Unmarshal(raw, &d) == nil {
+				return dateText(d)
+			}
+		}
+		raw, _ := json.Marshal(x)
+		return string(raw)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func dateText(d model.Date) string {
+	s := d.String()
+	if s == "" {
+		s = "?"
+	}
+	return s + " (" + d.Precision + ")"
+}
+
+type testimonyData struct {
+	Info    archive.RecordInfo
+	T       *model.Testimony
+	Date    string
+	Pairs   []textPair
+	Items   []testimonyItem
+	Consent archive.ConsentInfo
+	C       *model.Consent
+}
+
+// textPair is an original and its translation, shown side by side.
+type textPair struct {
+	Original, Translation testimonyItem
+	HasTranslation        bool
+}
+
+type testimonyItem struct {
+	ID, Title, Lang, Kind, Role string
+	Text                        string
+	HasText                     bool
+}
+
+func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *session, info archive.RecordInfo, t *model.Testimony) {
+	ctx := r.Context()
+	d := testimonyData{Info: info, T: t, Date: dateText(t.Date)}
+	byID := map[evidence.ID]testimonyItem{}
+	translationOf := map[evidence.ID]evidence.ID{}
+	for _, id := range t.Items() {
+		it, err := ss.arch.Show(ctx, id.String())
+		if err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+		ti := testimonyItem{ID: id.String(), Title: it.Current.Title, Lang: it.Current.Lang, Kind: string(it.Current.Kind), Role: "t.original"}
+		if it.Current.TranslationOf != nil {
+			ti.Role = "t.translation"
+			translationOf[id] = *it.Current.TranslationOf
+		}
+		if ti.Text, ti.HasText, err = s.itemText(r, ss, it); err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+		byID[id] = ti
+		d.Items = append(d.Items, ti)
+	}
+	for _, id := range t.OriginalItems() {
+		p := textPair{Original: byID[id]}
+		for tr, of := range translationOf {
+			if of == id {
+				p.Translation, p.HasTranslation = byID[tr], true
+				break
+			}
+		}
+		if p.Original.HasText || p.HasTranslation {
+			d.Pairs = append(d.Pairs, p)
+		}
+	}
+	c, err := ss.arch.Consent(ctx, info.ID.String())
+	if err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	d.Consent = c
+	if c.Found {
+		d.C, _ = c.Record.Current.(*model.Consent)
+	}
+	s.render(w, r, ss, http.StatusOK, "testimony", "t.heading", d)
+}
