@@ -22,6 +22,7 @@ const preCookie = "sori_pre"
 
 type loginData struct {
 	Token   string
+	Next    string // where to go once logged in (a local path)
 	User    string
 	Message string // a message key
 	Wait    int    // seconds, with login.wait
@@ -34,7 +35,7 @@ func (s *Server) loginToken(pre string) string {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	d := loginData{}
+	d := loginData{Next: localPath(r.URL.Query().Get("next"))}
 	switch {
 	case r.URL.Query().Has("expired"):
 		d.Message = "login.expired"
@@ -72,11 +73,11 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 	if wait := s.throttle.wait(now, keys...); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		s.renderLogin(w, r, http.StatusTooManyRequests, loginData{User: user, Message: "login.wait", Wait: secs})
+		s.renderLogin(w, r, http.StatusTooManyRequests, loginData{User: user, Next: localPath(r.PostFormValue("next")), Message: "login.wait", Wait: secs})
 		return
 	}
 	if user == "" || pass == "" {
-		s.renderLogin(w, r, http.StatusUnauthorized, loginData{User: user, Message: "login.bad"})
+		s.renderLogin(w, r, http.StatusUnauthorized, loginData{User: user, Next: localPath(r.PostFormValue("next")), Message: "login.bad"})
 		return
 	}
 	a, err := s.unlock(r.Context(), user, pass)
@@ -84,7 +85,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, evidence.ErrLocked) {
 			s.throttle.fail(s.cfg.Now(), keys...)
 			s.log.Info("web: login failed", "addr", clientAddr(r))
-			s.renderLogin(w, r, http.StatusUnauthorized, loginData{User: user, Message: "login.bad"})
+			s.renderLogin(w, r, http.StatusUnauthorized, loginData{User: user, Next: localPath(r.PostFormValue("next")), Message: "login.bad"})
 			return
 		}
 		s.log.Error("web: unlocking the archive", "err", err.Error())
@@ -100,7 +101,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 	ss := s.sessions.add(a, s.cfg.Now())
 	s.setCookie(w, s.cookieName(), ss.id, 0)
 	s.setCookie(w, preCookie, "", -1)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 // unlock runs the Unlocker, at most two at a time. The Archive outlives the

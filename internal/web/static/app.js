@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   var body = document.body;
+  // Marks that scripts run under the page's CSP (the browser test reads it).
+  document.documentElement.setAttribute("data-js", window.htmx ? "htmx" : "on");
   var idle = parseInt(body.getAttribute("data-idle") || "0", 10);
   if (!idle) { return; }
   var warnAt = Math.max(idle - 60, 1) * 1000;
