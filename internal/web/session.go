@@ -224,15 +224,19 @@ func tokenEqual(a, b string) bool {
 }
 
 // sameOrigin refuses a request a browser says came from another site: a
-// second line behind the CSRF token (browsers send Sec-Fetch-Site and
-// Origin on every POST).
+// second line behind the CSRF token. Browsers send Sec-Fetch-Site (which
+// pages cannot forge) on every request; without it, Origin is compared
+// (an Origin of "null", sent under some referrer policies, proves nothing
+// either way and is left to the token).
 func sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
+	case "same-origin", "none":
+		return true
+	case "":
 	default:
 		return false
 	}
-	if o := r.Header.Get("Origin"); o != "" {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		u, err := url.Parse(o)
 		return err == nil && u.Host == r.Host
 	}
