@@ -125,6 +125,13 @@ var messages = map[string][2]string{ // key → {en, ko}
 	"log.size":       {"Entries in the log", "이력 항목 수"},
 	"log.allok":      {"Every entry shown has a valid signature.", "표시된 모든 항목의 서명이 유효합니다."},
 	"log.bad":        {"%d entries shown have an INVALID signature: run sori verify.", "서명이 무효인 항목이 %d개 있습니다. sori verify를 실행하세요."},
+	"verify.title":   {"Verification", "검증"},
+	"verify.quick":   {"Quick check (structure and checkpoints)", "빠른 검사 (구조와 체크포인트)"},
+	"verify.full":    {"Full check (re-hash every item; may take long)", "전체 검사 (모든 자료 재해시, 오래 걸릴 수 있음)"},
+	"verify.ok":      {"%s check passed: %d items, %d custody entries, no finding.", "%s 검사 통과: 자료 %d개, 보관 이력 %d개, 문제 없음."},
+	"verify.bad":     {"%s check: %d findings. Keep a copy of the archive as it is and do not write to it until it is examined.", "%s 검사: 문제 %d건. 보관소를 그대로 복사해 두고, 검사하기 전에는 쓰지 마세요."},
+	"verify.detail":  {"Detail", "내용"},
+	"verify.hint":    {"What to do", "조치"},
 	"log.shown":      {"The newest %d entries, newest first.", "최신 %d개 항목 (최신순)."},
 
 	"tl.title":     {"Timeline", "연표"},

@@ -153,6 +153,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /search", s.authed(s.search))
 	m.HandleFunc("GET /show/{id}", s.authed(s.show))
 	m.HandleFunc("GET /log", s.authed(s.custodyLog))
+	m.HandleFunc("POST /log", s.authed(s.custodyLog))
 	m.HandleFunc("GET /timeline", s.authed(s.timeline))
 	m.HandleFunc("GET /map", s.authed(s.placesMap))
 	m.HandleFunc("GET /publish", s.authed(s.publishPreview))

@@ -327,7 +327,7 @@ func TestLanguage(t *testing.T) {
 
 // TestMessages: every UI string has both languages, and every key the
 // templates and code name exists.
-var keyRe = regexp.MustCompile(`\.(?:T|F) "([a-z.]+)"|"((?:login|err|nav|t|tl|prec|pub|vault|log|map|dash|search|facet|item|rec|consent|col|sig)\.[a-z]+)"`)
+var keyRe = regexp.MustCompile(`\.(?:T|F) "([a-z.]+)"|"((?:login|err|nav|t|tl|prec|pub|vault|log|map|dash|search|facet|item|rec|consent|col|sig|verify)\.[a-z]+)"`)
 
 func TestMessages(t *testing.T) {
 	for k, m := range messages {
@@ -361,6 +361,22 @@ func TestMessages(t *testing.T) {
 	for _, p := range []string{"day", "month", "year", "decade", "unknown"} {
 		if _, ok := messages["prec."+p]; !ok {
 			t.Errorf("no message for precision %s", p)
+		}
+	}
+}
+
+func TestVerifyFromLogPage(t *testing.T) {
+	h := newHarness(t, newFixture(t))
+	b := h.browser()
+	b.mustLogin("reader", readerPass)
+	tok := b.csrf()
+	if r := b.post("/log", url.Values{"mode": {"quick"}}); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("verify without CSRF: %s", r.Status)
+	}
+	for _, mode := range []string{"quick", "full"} {
+		r := b.post("/log", url.Values{"csrf": {tok}, "mode": {mode}})
+		if r.StatusCode != http.StatusOK || !strings.Contains(r.body, mode+" check passed") {
+			t.Errorf("%s verification as reader: %s\n%s", mode, r.Status, r.body)
 		}
 	}
 }
