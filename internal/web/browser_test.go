@@ -61,6 +61,20 @@ func TestBrowserLoginAndSearch(t *testing.T) {
 			}
 		}
 	}
+	// The testimony page: original and translation side by side.
+	c.navigate(h.ts.URL + "/show/" + f.testimony.String())
+	c.waitFor(`location.pathname.indexOf("/show/") == 0 && document.readyState == "complete" && document.querySelector(".pair")`)
+	if n := c.eval(`document.querySelectorAll(".pair > section .text").length`); n != "2" {
+		t.Errorf("the testimony page shows %s texts side by side, want 2", n)
+	}
+	if shots != "" {
+		c.screenshot(filepath.Join(shots, "web-testimony.png"))
+		for _, p := range []string{"/map", "/timeline", "/lang?to=ko&next=/"} {
+			c.navigate(h.ts.URL + p)
+			c.waitFor(`document.readyState == "complete" && document.documentElement.dataset.js`)
+			c.screenshot(filepath.Join(shots, "web"+strings.NewReplacer("/", "-", "?", "-", "&", "-", "=", "-").Replace(p)+".png"))
+		}
+	}
 	if n := h.srv.sessions.len(); n != 1 {
 		t.Errorf("%d sessions after the browser's login", n)
 	}

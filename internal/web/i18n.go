@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 )
@@ -173,6 +174,27 @@ var messages = map[string][2]string{ // key → {en, ko}
 	"err.internal":  {"The server could not do this. Its log says why.", "서버가 처리하지 못했습니다. 서버 로그를 확인하세요."},
 	"err.tampered":  {"The archive may have been altered or damaged. Do not write to it until it is examined (run sori verify).", "보관소가 변조되었거나 손상되었을 수 있습니다. 검사하기 전에는 쓰지 마세요 (sori verify 실행)."},
 	"back":          {"Back to the dashboard", "대시보드로 돌아가기"},
+
+	"list.title": {"Records", "기록 목록"},
+	"list.none":  {"No records of this kind.", "이 종류의 기록이 없습니다."},
+
+	// Kinds of items and records, as pages name them.
+	"kind.transcript":  {"transcript", "녹취록"},
+	"kind.audio":       {"audio", "음성"},
+	"kind.video":       {"video", "영상"},
+	"kind.image":       {"image", "사진"},
+	"kind.document":    {"document", "문서"},
+	"kind.testimony":   {"testimony", "증언"},
+	"kind.event":       {"event", "사건"},
+	"kind.act":         {"act", "행위"},
+	"kind.involvement": {"involvement", "가담"},
+	"kind.person":      {"person", "인물"},
+	"kind.place":       {"place", "장소"},
+	"kind.information": {"information", "정보 출처"},
+	"kind.annotation":  {"annotation", "주석"},
+	"kind.consent":     {"consent", "동의"},
+	"kind.redaction":   {"redaction", "가림 처리"},
+	"kind.void":        {"void", "무효 처리"},
 }
 
 // lang is the UI language of a request: "en" or "ko".
@@ -189,6 +211,22 @@ func (l lang) T(key string) string {
 		return m[1]
 	}
 	return m[0]
+}
+
+// Kind names a kind of item or record in l (unknown kinds as they are).
+func (l lang) Kind(k string) string {
+	if _, ok := messages["kind."+k]; ok {
+		return l.T("kind." + k)
+	}
+	return k
+}
+
+// Month names month m (1–12) in l.
+func (l lang) Month(m int) string {
+	if l == "ko" {
+		return fmt.Sprintf("%d월", m)
+	}
+	return time.Month(m).String()
 }
 
 // F is T with fmt arguments.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -214,4 +215,29 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 		d.C, _ = c.Record.Current.(*model.Consent)
 	}
 	s.render(w, r, ss, http.StatusOK, "testimony", "t.heading", d)
+}
+
+type listData struct {
+	Kind string
+	Rows []link
+}
+
+// recordList lists the records of one kind with their labels: the way to
+// the person, event and place pages without typing an ID.
+func (s *Server) recordList(w http.ResponseWriter, r *http.Request, ss *session) {
+	kind := r.URL.Query().Get("kind")
+	if !slices.Contains(model.Kinds, kind) {
+		s.fail(w, r, ss, http.StatusNotFound, "err.notfound")
+		return
+	}
+	d := listData{Kind: kind}
+	err := ss.arch.Records(r.Context(), kind, func(id evidence.ID, b model.Body) error {
+		d.Rows = append(d.Rows, link{ID: id.String(), Kind: kind, Label: labelOf(b)})
+		return nil
+	})
+	if err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	s.render(w, r, ss, http.StatusOK, "records", "list.title", d)
 }

@@ -26,6 +26,7 @@ type page struct {
 	Title       string
 	IdleSeconds int
 	Protection  bool
+	CanPublish  bool
 	Data        any
 }
 
@@ -93,6 +94,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, ss *session, sta
 		IdleSeconds: int(s.cfg.IdleTimeout / time.Second), Data: data}
 	if ss != nil {
 		p.CSRF, p.User, p.Roles, p.Protection = ss.csrf, ss.user, ss.roles, ss.has(archive.RoleProtection)
+		p.CanPublish = archive.Permits(ss.roles, archive.OpPublish)
 	}
 	t := s.pages[name]
 	exec := "layout.html"

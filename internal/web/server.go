@@ -152,6 +152,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /{$}", s.authed(s.dashboard))
 	m.HandleFunc("GET /search", s.authed(s.search))
 	m.HandleFunc("GET /show/{id}", s.authed(s.show))
+	m.HandleFunc("GET /records", s.authed(s.recordList))
 	m.HandleFunc("GET /log", s.authed(s.custodyLog))
 	m.HandleFunc("POST /log", s.authed(s.custodyLog))
 	m.HandleFunc("GET /timeline", s.authed(s.timeline))

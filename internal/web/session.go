@@ -156,6 +156,9 @@ func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge int
 		HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteStrictMode})
 }
 
+// maxForm bounds a form's body: the app's forms are a few fields.
+const maxForm = 64 << 10
+
 type handler func(w http.ResponseWriter, r *http.Request, ss *session)
 
 // authed runs h for a logged-in request, holding the session open; a
@@ -172,6 +175,7 @@ func (s *Server) authed(h handler) http.HandlerFunc {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 			if !sameOrigin(r) || !tokenEqual(csrfFrom(r), ss.csrf) {
 				s.fail(w, r, ss, http.StatusForbidden, "err.csrf")
 				return

@@ -172,7 +172,8 @@ func TestReaderSeesNoSealedName(t *testing.T) {
 	h := newHarness(t, f)
 	pages := []string{"/", "/search?q=%EB%91%90%EB%A7%8C%EA%B0%95", "/search?q=" + url.QueryEscape("Tumen"),
 		"/show/" + f.item.String(), "/show/" + f.trans.String(), "/show/" + f.testimony.String(), "/show/" + f.person.String(),
-		"/show/" + f.ev.String(), "/show/" + f.place.String(), "/log", "/timeline", "/map"}
+		"/show/" + f.ev.String(), "/show/" + f.place.String(), "/log", "/timeline", "/map",
+		"/records?kind=person", "/records?kind=event", "/records?kind=testimony"}
 	admin := h.browser()
 	admin.mustLogin("admin", adminPass)
 	if r := admin.get("/show/" + f.item.String()); !strings.Contains(r.body, sealedKo) {
@@ -327,7 +328,7 @@ func TestLanguage(t *testing.T) {
 
 // TestMessages: every UI string has both languages, and every key the
 // templates and code name exists.
-var keyRe = regexp.MustCompile(`\.(?:T|F) "([a-z.]+)"|"((?:login|err|nav|t|tl|prec|pub|vault|log|map|dash|search|facet|item|rec|consent|col|sig|verify)\.[a-z]+)"`)
+var keyRe = regexp.MustCompile(`\.(?:T|F) "([a-z.]+)"|"((?:login|err|nav|t|tl|prec|pub|vault|log|map|dash|search|facet|item|rec|consent|col|sig|verify|list|kind)\.[a-z]+)"`)
 
 func TestMessages(t *testing.T) {
 	for k, m := range messages {
