@@ -128,14 +128,18 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, f *fixture) *harness {
+	return newHarnessWith(t, f, Config{})
+}
+
+// newHarnessWith serves f's archive with cfg, its Unlocker and clock set.
+func newHarnessWith(t *testing.T, f *fixture, cfg Config) *harness {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
-	srv, err := New(Config{
-		Unlock: func(ctx context.Context, user, pass string) (*archive.Archive, error) {
-			return archive.Open(ctx, f.dir, user, pass, archive.Options{WorkFactor: workFactor()})
-		},
-		Now: c.now,
-	})
+	cfg.Unlock = func(ctx context.Context, user, pass string) (*archive.Archive, error) {
+		return archive.Open(ctx, f.dir, user, pass, archive.Options{WorkFactor: workFactor()})
+	}
+	cfg.Now = c.now
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

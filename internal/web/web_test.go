@@ -381,3 +381,40 @@ func TestVerifyFromLogPage(t *testing.T) {
 		}
 	}
 }
+
+// TestSecureCookies: under TLS (or a TLS proxy) the session cookie is
+// Secure and __Host- prefixed, and responses ask for HSTS.
+func TestSecureCookies(t *testing.T) {
+	h := newHarnessWith(t, newFixture(t), Config{Secure: true})
+	b := h.browser()
+	page := b.get("/login")
+	if page.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS header under TLS")
+	}
+	var pre *http.Cookie
+	for _, c := range page.Cookies() {
+		if c.Name == preCookie {
+			pre = c
+		}
+	}
+	if pre == nil || !pre.Secure || !pre.HttpOnly {
+		t.Fatalf("pre-session cookie: %+v", pre)
+	}
+	// The jar does not send Secure cookies over the test's plain HTTP, so
+	// post the form with the cookie by hand.
+	m := csrfField.FindStringSubmatch(page.body)
+	form := url.Values{"csrf": {m[1]}, "user": {"reader"}, "passphrase": {readerPass}}
+	req, _ := http.NewRequest("POST", h.ts.URL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: preCookie, Value: pre.Value})
+	r := b.do(req)
+	var sess *http.Cookie
+	for _, c := range r.Cookies() {
+		if c.Name == "__Host-sori" {
+			sess = c
+		}
+	}
+	if r.StatusCode != http.StatusSeeOther || sess == nil || !sess.Secure || !sess.HttpOnly || sess.SameSite != http.SameSiteStrictMode || sess.Path != "/" || sess.Domain != "" {
+		t.Fatalf("login under TLS: %s, cookie %+v", r.Status, sess)
+	}
+}
