@@ -11,6 +11,7 @@ import (
 	"sori/internal/archive"
 	"sori/internal/evidence"
 	"sori/internal/model"
+	"sori/internal/vocab"
 )
 
 type field struct{ Name, Value string }
@@ -40,7 +41,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session,
 		s.testimonyPage(w, r, ss, info, t)
 		return
 	}
-	d := recordData{Info: info, Fields: fieldsOf(info.Current)}
+	d := recordData{Info: info, Fields: fieldsOf(info.Current, langOf(r))}
 	for _, ref := range refsOf(info.Current) {
 		d.Refs = append(d.Refs, ref)
 	}
@@ -88,9 +89,43 @@ func labelOf(b model.Body) string {
 	return b.Kind()
 }
 
-// fieldsOf lists a body's fields by their JSON names, each value as one
-// line of text: the record as the CLI's show --json gives it, readable.
-func fieldsOf(b model.Body) []field {
+// vocabOf names the vocabulary a field's codes come from.
+var vocabOf = map[string]string{
+	"violations": vocab.Violations, "violation": vocab.Violations,
+	"status": "violation_status", "status_at_end": "violation_status",
+	"type": "place_types", "degree": "involvement_degree", "perpetrator_type": "perpetrator_types",
+	"connection": "source_connection", "reliability": "admiralty_source", "credibility": "admiralty_info",
+	"scope": "consent_scope", "place_precision": "place_precision", "date_precision": "date_precision",
+}
+
+// placeFields hold gazetteer codes (or record IDs).
+var placeFields = map[string]bool{"places": true, "place": true, "parent": true, "gazetteer": true}
+
+// label turns a vocabulary code or gazetteer code into its label in l,
+// keeping the code; anything else is returned as it is.
+func label(name, v string, l lang) string {
+	if vn, ok := vocabOf[name]; ok {
+		if voc, err := vocab.Get(vn); err == nil {
+			if t, ok := voc.Term(v); ok {
+				return t.Label(string(l)) + " (" + v + ")"
+			}
+		}
+	}
+	if placeFields[name] {
+		if p, ok := vocab.PlaceByCode(v); ok {
+			if l == "ko" {
+				return p.Hangul + " (" + v + ")"
+			}
+			return p.EN + " (" + v + ")"
+		}
+	}
+	return v
+}
+
+// fieldsOf lists a body's fields, named in l, each value as one line of
+// text with vocabulary codes labelled: the record as the CLI's show --json
+// gives it, readable.
+func fieldsOf(b model.Body, l lang) []field {
 	raw, err := json.Marshal(b)
 	if err != nil {
 		return nil
@@ -106,23 +141,32 @@ func fieldsOf(b model.Body) []field {
 	sort.Strings(keys)
 	var out []field
 	for _, k := range keys {
-		if v := valueText(m[k]); v != "" {
-			out = append(out, field{Name: k, Value: v})
+		if v := valueText(k, m[k], l); v != "" {
+			name := k
+			if _, ok := messages["field."+k]; ok {
+				name = l.T("field." + k)
+			}
+			out = append(out, field{Name: name, Value: v})
 		}
 	}
 	return out
 }
 
-func valueText(v any) string {
+func valueText(name string, v any, l lang) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case string:
-		return x
+		return label(name, x, l)
+	case bool:
+		if x {
+			return l.T("yes")
+		}
+		return l.T("no")
 	case []any:
 		parts := make([]string, 0, len(x))
 		for _, e := range x {
-			parts = append(parts, valueText(e))
+			parts = append(parts, valueText(name, e, l))
 		}
 		return strings.Join(parts, "; ")
 	case map[string]any:

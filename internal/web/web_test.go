@@ -418,3 +418,19 @@ func TestSecureCookies(t *testing.T) {
 		t.Fatalf("login under TLS: %s, cookie %+v", r.Status, sess)
 	}
 }
+
+// TestRecordPageLabels: a record's fields and vocabulary codes are named in
+// the page's language.
+func TestRecordPageLabels(t *testing.T) {
+	f := newFixture(t)
+	h := newHarness(t, f)
+	b := h.browser()
+	b.mustLogin("admin", adminPass)
+	if r := b.get("/show/" + f.place.String()); !strings.Contains(r.body, "River crossing point (unofficial) (river_crossing)") || !strings.Contains(r.body, "Latitude") {
+		t.Errorf("English place page lacks labels:\n%s", r.body)
+	}
+	b.get("/lang?to=ko&next=/")
+	if r := b.get("/show/" + f.place.String()); !strings.Contains(r.body, "도강 지점 (river_crossing)") || !strings.Contains(r.body, "위도") {
+		t.Errorf("Korean place page lacks labels:\n%s", r.body)
+	}
+}
