@@ -252,6 +252,11 @@ var messages = map[string][2]string{ // key → {en, ko}
 	"field.originals":        {"Further originals", "추가 원본"},
 	"field.translations":     {"Translations", "번역"},
 	"field.reason":           {"Reason", "사유"},
+	"role.admin":             {"admin", "관리자"},
+	"role.protection":        {"protection officer", "보호 담당관"},
+	"role.investigator":      {"investigator", "조사관"},
+	"role.analyst":           {"analyst", "분석가"},
+	"role.reader":            {"reader", "열람자"},
 	"yes":                    {"yes", "예"},
 	"no":                     {"no", "아니요"},
 }

@@ -43,7 +43,15 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"join": strings.Join,
+	"join":  strings.Join,
+	"label": label,
+	"roles": func(l lang, roles []string) string {
+		out := make([]string, len(roles))
+		for i, r := range roles {
+			out[i] = l.T("role." + r)
+		}
+		return strings.Join(out, ", ")
+	},
 	"logview": func(l lang, e []archive.LogEntry) logView {
 		return logView{L: l, Entries: e}
 	},

@@ -166,6 +166,7 @@ func monthOf(d model.Date) int {
 
 type mapPoint struct {
 	ID, Name, Kind string
+	Query          string // what a gazetteer point searches for
 	X, Y           float64
 	Lat, Lon       float64
 	Precision      string
@@ -210,7 +211,7 @@ func (s *Server) placesMap(w http.ResponseWriter, r *http.Request, ss *session) 
 					if l == "ko" {
 						name = g.Hangul + " / " + g.EN
 					}
-					p := mapPoint{ID: g.Code, Name: name, Kind: g.Type, Lat: g.Coords.Lat, Lon: g.Coords.Lon, Precision: g.Coords.Precision, Gazetteer: true}
+					p := mapPoint{ID: g.Code, Name: name, Query: g.Hangul, Kind: g.Type, Lat: g.Coords.Lat, Lon: g.Coords.Lon, Precision: g.Coords.Precision, Gazetteer: true}
 					p.X, p.Y = mapproj.Project(p.Lon, p.Lat)
 					d.Points = append(d.Points, p)
 				}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sori/internal/archive"
+	"sori/internal/model"
 )
 
 func TestLoginLogoutDropsSession(t *testing.T) {
@@ -362,6 +363,16 @@ func TestMessages(t *testing.T) {
 	for _, p := range []string{"day", "month", "year", "decade", "unknown"} {
 		if _, ok := messages["prec."+p]; !ok {
 			t.Errorf("no message for precision %s", p)
+		}
+	}
+	for _, r := range archive.Roles() {
+		if _, ok := messages["role."+r]; !ok {
+			t.Errorf("no message for role %s", r)
+		}
+	}
+	for _, k := range model.Kinds {
+		if _, ok := messages["kind."+k]; !ok {
+			t.Errorf("no message for record kind %s", k)
 		}
 	}
 }
