@@ -24,6 +24,19 @@ func TestBrowserLoginAndSearch(t *testing.T) {
 	c := startCDP(t, chromium)
 	c.open()
 	shots := os.Getenv("SORI_TEST_ARTIFACTS")
+	// Every page records what its CSP blocked, in sessionStorage so that
+	// the record survives navigation within the tab.
+	if err := c.call("Page.enable", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call("Page.addScriptToEvaluateOnNewDocument", map[string]any{"source": `
+		document.addEventListener("securitypolicyviolation", function (e) {
+			var v = JSON.parse(sessionStorage.getItem("csp") || "[]");
+			v.push(e.violatedDirective + " " + e.blockedURI + " " + location.pathname);
+			sessionStorage.setItem("csp", JSON.stringify(v));
+		});`}, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	c.navigate(h.ts.URL + "/search?q=" + url.QueryEscape("두만강"))
 	c.waitFor(`location.pathname == "/login" && document.readyState == "complete" && document.getElementById("passphrase")`)
@@ -74,6 +87,9 @@ func TestBrowserLoginAndSearch(t *testing.T) {
 			c.waitFor(`document.readyState == "complete" && document.documentElement.dataset.js`)
 			c.screenshot(filepath.Join(shots, "web"+strings.NewReplacer("/", "-", "?", "-", "&", "-", "=", "-").Replace(p)+".png"))
 		}
+	}
+	if v := c.eval(`sessionStorage.getItem("csp") || "[]"`); v != "[]" {
+		t.Errorf("the pages' CSP blocked something: %s", v)
 	}
 	if n := h.srv.sessions.len(); n != 1 {
 		t.Errorf("%d sessions after the browser's login", n)
