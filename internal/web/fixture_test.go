@@ -33,10 +33,10 @@ const (
 var sealedForms = []string{sealedKo, sealedRR, "Han Yeongnam", "Yeong-nam", "영남"}
 
 type fixture struct {
-	dir                        string
-	item, trans, testimony, ev evidence.ID
-	person, place, xssItem     evidence.ID
-	transcript                 string
+	dir                          string
+	item, trans, testimony, ev   evidence.ID
+	person, place, xssItem, note evidence.ID
+	transcript                   string
 }
 
 func workFactor() int {
@@ -73,6 +73,7 @@ func newFixture(t *testing.T) *fixture {
 	lat, lon := 42.0, 129.0
 	f.place = addRecord(t, a, &model.Place{Names: []string{"Invented hut"}, Type: "river_crossing", Lat: &lat, Lon: &lon})
 	f.ev = addRecord(t, a, &model.Event{Title: "Crossing with " + sealedKo, Date: d})
+	f.note = addRecord(t, a, &model.Annotation{Item: f.item, Start: 0, End: 3, Target: f.ev, Note: "crossed with " + sealedKo})
 	if _, err := a.AddWitness(ctx, archive.Witness{Pseudonym: pseudonym, Names: []string{sealedKo, sealedRR}}); err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,8 @@ var messages = map[string][2]string{ // key → {en, ko}
 	"t.original":     {"Original", "원문"},
 	"t.translation":  {"Translation", "번역"},
 	"t.items":        {"All items of this testimony", "이 증언의 모든 자료"},
+	"t.notes.title":  {"Annotations", "주석"},
+	"t.notes.none":   {"No annotations yet.", "주석이 없습니다."},
 	"t.consent":      {"Consent", "동의"},
 	"consent.none":   {"No consent recorded: internal use only.", "동의 기록 없음: 내부용으로만 사용할 수 있습니다."},
 	"consent.scope":  {"Scope", "범위"},

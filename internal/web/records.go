@@ -200,6 +200,16 @@ type testimonyData struct {
 	Items   []testimonyItem
 	Consent archive.ConsentInfo
 	C       *model.Consent
+	Notes   []annotationRow
+}
+
+// annotationRow is an annotation of one of the testimony's items. Its span
+// is shown by byte offsets into the original: the text on this page may be
+// masked for the session, so cutting the span out of it could show the
+// wrong words.
+type annotationRow struct {
+	ID, Item, Target, Note string
+	Start, End             int
 }
 
 // textPair is an original and its translation, shown side by side.
@@ -248,6 +258,18 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 		if p.Original.HasText || p.HasTranslation {
 			d.Pairs = append(d.Pairs, p)
 		}
+	}
+	err := ss.arch.Records(ctx, model.KindAnnotation, func(id evidence.ID, b model.Body) error {
+		if a, ok := b.(*model.Annotation); ok {
+			if _, mine := byID[a.Item]; mine {
+				d.Notes = append(d.Notes, annotationRow{ID: id.String(), Item: a.Item.String(), Target: a.Target.String(), Note: a.Note, Start: a.Start, End: a.End})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.failErr(w, r, ss, err)
+		return
 	}
 	c, err := ss.arch.Consent(ctx, info.ID.String())
 	if err != nil {

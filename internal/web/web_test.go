@@ -329,7 +329,7 @@ func TestLanguage(t *testing.T) {
 
 // TestMessages: every UI string has both languages, and every key the
 // templates and code name exists.
-var keyRe = regexp.MustCompile(`\.(?:T|F) "([a-z.]+)"|"((?:login|err|nav|t|tl|prec|pub|vault|log|map|dash|search|facet|item|rec|consent|col|sig|verify|list|kind)\.[a-z]+)"`)
+var keyRe = regexp.MustCompile(`\.(?:T|F) "([a-z.]+)"|"((?:login|err|nav|t|tl|prec|pub|vault|log|map|dash|search|facet|item|rec|consent|col|sig|verify|list|kind|field)\.[a-z]+)"`)
 
 func TestMessages(t *testing.T) {
 	for k, m := range messages {
@@ -439,6 +439,9 @@ func TestRecordPageLabels(t *testing.T) {
 	b.mustLogin("admin", adminPass)
 	if r := b.get("/show/" + f.place.String()); !strings.Contains(r.body, "River crossing point (unofficial) (river_crossing)") || !strings.Contains(r.body, "Latitude") {
 		t.Errorf("English place page lacks labels:\n%s", r.body)
+	}
+	if r := b.get("/show/" + f.testimony.String()); !strings.Contains(r.body, `href="/show/`+f.ev.String()+`"`) || !strings.Contains(r.body, "crossed with "+sealedKo) {
+		t.Errorf("the testimony page does not list its item's annotation")
 	}
 	b.get("/lang?to=ko&next=/")
 	if r := b.get("/show/" + f.place.String()); !strings.Contains(r.body, "도강 지점 (river_crossing)") || !strings.Contains(r.body, "위도") {
