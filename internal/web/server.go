@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,7 +139,7 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(static)
-	m.Handle("GET /static/", http.StripPrefix("/static/", files))
+	m.Handle("GET /static/", http.StripPrefix("/static/", noListing(files)))
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -160,6 +161,17 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /publish", s.authed(s.publishPreview))
 	m.HandleFunc("GET /vault", s.authed(s.vault))
 	s.mux = m
+}
+
+// noListing serves files but not directory listings.
+func noListing(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // randomBytes returns n bytes from the system's CSPRNG (which does not fail

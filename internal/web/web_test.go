@@ -448,3 +448,14 @@ func TestRecordPageLabels(t *testing.T) {
 		t.Errorf("Korean place page lacks labels:\n%s", r.body)
 	}
 }
+
+func TestStaticFilesNoListing(t *testing.T) {
+	h := newHarness(t, newFixture(t))
+	b := h.browser()
+	if r := b.get("/static/htmx.min.js"); r.StatusCode != http.StatusOK || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("htmx: %s", r.Status)
+	}
+	if r := b.get("/static/"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("/static/ lists its files: %s", r.Status)
+	}
+}
