@@ -67,3 +67,45 @@ func TestServeServesAndStops(t *testing.T) {
 		t.Fatalf("sori serve stopped with exit %d", code)
 	}
 }
+
+// TestDemoServes: without --no-serve, demo ends by serving its archive and
+// printing the URL and the login, which works.
+func TestDemoServes(t *testing.T) {
+	c := newCLI(t)
+	pr, pw := io.Pipe()
+	e := &env{stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard, getenv: func(k string) string { return c.env[k] }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"demo", "--dir", t.TempDir() + "/demo", "--addr", "127.0.0.1:0"})
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var url string
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "Open http://") {
+			if !strings.Contains(l, `"demo"`) || !strings.Contains(l, demoPassphrase) {
+				t.Errorf("the login is not printed: %q", l)
+			}
+			url = strings.Fields(l)[1]
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" {
+		t.Fatalf("demo printed no URL (exit %d)", <-done)
+	}
+	resp, err := http.Get(url + "healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /healthz: %s", resp.Status)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("demo stopped with exit %d", code)
+	}
+}
