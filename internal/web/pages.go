@@ -175,6 +175,7 @@ type itemData struct {
 	HasText  bool
 	Log      []archive.LogEntry
 	Restrict bool
+	Links    []link
 }
 
 // maxShownText is the largest text item shown in a page.
@@ -189,6 +190,10 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, ss *session, i
 	}
 	d := itemData{Info: info, Cur: info.Current, Restrict: info.Current.Witness != ""}
 	if d.Text, d.HasText, err = s.itemText(r, ss, info); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	if d.Links, err = linksTo(r, ss, id, true); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}

@@ -45,19 +45,25 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session,
 	for _, ref := range refsOf(info.Current) {
 		d.Refs = append(d.Refs, ref)
 	}
-	err = ss.arch.Records(ctx, "", func(from evidence.ID, b model.Body) error {
-		for _, ref := range b.Refs() {
-			if ref.ID == id && !ref.Item {
-				d.Links = append(d.Links, link{Role: ref.Role, ID: from.String(), Kind: b.Kind(), Label: labelOf(b)})
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if d.Links, err = linksTo(r, ss, id, false); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}
 	s.render(w, r, ss, http.StatusOK, "record", "rec.heading", d)
+}
+
+// linksTo lists the records that refer to id (an item when item is set).
+func linksTo(r *http.Request, ss *session, id evidence.ID, item bool) ([]link, error) {
+	var out []link
+	err := ss.arch.Records(r.Context(), "", func(from evidence.ID, b model.Body) error {
+		for _, ref := range b.Refs() {
+			if ref.ID == id && ref.Item == item {
+				out = append(out, link{Role: ref.Role, ID: from.String(), Kind: b.Kind(), Label: labelOf(b)})
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 func refsOf(b model.Body) []link {

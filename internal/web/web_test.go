@@ -443,6 +443,12 @@ func TestRecordPageLabels(t *testing.T) {
 	if r := b.get("/show/" + f.testimony.String()); !strings.Contains(r.body, `href="/show/`+f.ev.String()+`"`) || !strings.Contains(r.body, "crossed with "+sealedKo) {
 		t.Errorf("the testimony page does not list its item's annotation")
 	}
+	if r := b.get("/show/" + f.item.String()); !strings.Contains(r.body, `href="/show/`+f.testimony.String()+`"`) || !strings.Contains(r.body, `href="/show/`+f.note.String()+`"`) {
+		t.Errorf("the item page does not link its testimony and annotation")
+	}
+	if r := b.get("/show/" + f.ev.String()); !strings.Contains(r.body, `href="/show/`+f.note.String()+`"`) {
+		t.Errorf("the event page does not link the annotation pointing to it")
+	}
 	b.get("/lang?to=ko&next=/")
 	if r := b.get("/show/" + f.place.String()); !strings.Contains(r.body, "도강 지점 (river_crossing)") || !strings.Contains(r.body, "위도") {
 		t.Errorf("Korean place page lacks labels:\n%s", r.body)
