@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sori/internal/archive"
 	"sori/internal/testenv"
@@ -93,6 +94,25 @@ func TestBrowserLoginAndSearch(t *testing.T) {
 	}
 	if n := h.srv.sessions.len(); n != 1 {
 		t.Errorf("%d sessions after the browser's login", n)
+	}
+
+	// The idle warning: with a 65 s timeout it shows after five seconds, and
+	// its button keeps the login (a CSRF-checked POST /ping) and hides it.
+	short := newHarnessWith(t, f, Config{IdleTimeout: 65 * time.Second})
+	c.navigate(short.ts.URL + "/login")
+	c.waitFor(`location.pathname == "/login" && document.readyState == "complete" && document.getElementById("passphrase")`)
+	c.eval(`document.getElementById("user").value = "reader";
+		document.getElementById("passphrase").value = ` + jsString(readerPass) + `;
+		setTimeout(function () { document.querySelector("form.login button[type=submit]").click() }, 0)`)
+	c.waitFor(`location.pathname == "/" && document.documentElement.dataset.js == "htmx"`)
+	c.waitFor(`!document.getElementById("idle-warning").hidden && document.activeElement.id == "idle-stay"`)
+	if shots != "" {
+		c.screenshot(filepath.Join(shots, "web-idle-warning.png"))
+	}
+	c.eval(`document.getElementById("idle-stay").click()`)
+	c.waitFor(`document.getElementById("idle-warning").hidden`)
+	if n := short.srv.sessions.len(); n != 1 || c.eval("location.pathname") != "/" {
+		t.Errorf("staying logged in: %d sessions, at %s", n, c.eval("location.pathname"))
 	}
 }
 
