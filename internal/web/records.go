@@ -41,10 +41,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session,
 		s.testimonyPage(w, r, ss, info, t)
 		return
 	}
-	d := recordData{Info: info, Fields: fieldsOf(info.Current, langOf(r))}
-	for _, ref := range refsOf(info.Current) {
-		d.Refs = append(d.Refs, ref)
-	}
+	d := recordData{Info: info, Fields: fieldsOf(info.Current, langOf(r)), Refs: refsOf(info.Current)}
 	if d.Links, err = linksTo(r, ss, id, false); err != nil {
 		s.failErr(w, r, ss, err)
 		return
