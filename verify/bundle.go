@@ -53,6 +53,11 @@ type BundleOptions struct {
 	// without it the token's imprint is checked and a note says the
 	// signature was not.
 	TSACert *x509.Certificate
+	// WitnessKeys, if set, are the verifier keys (NAME+HASH+KEY) of
+	// witnesses the caller trusts, obtained independently: the bundle's
+	// cosigned checkpoint must carry a valid cosignature of each. Without
+	// them, cosignature lines are listed in a note and not checked.
+	WitnessKeys []string
 }
 
 // Bundle verifies a court bundle (docs/bundle.md) in dir without any
@@ -120,6 +125,7 @@ func (b *bagChecker) run() error {
 	b.checkLog()
 	b.checkConsistency()
 	b.checkTimestamp()
+	b.checkCosigned()
 	items := b.itemDirs()
 	b.checkExport(items)
 	for _, id := range items {

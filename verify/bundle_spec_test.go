@@ -55,13 +55,17 @@ func TestSpecMatchesIndependent(t *testing.T) {
 		"`" + independent.TimestampCheckpointFile + "`",
 		"`" + independent.TimestampTokenFile + "`",
 		"`" + independent.TimestampProofFile + "`",
+		"`" + independent.CosignedCheckpointFile + "`",
+		"`" + independent.CosignedProofFile + "`",
+		strconv.Quote(independent.CosignaturePrefix),
 	} {
 		if !strings.Contains(spec, s) {
 			t.Errorf("the specification does not say %q", s)
 		}
 	}
 	if bundle.TimestampCheckpointFile != independent.TimestampCheckpointFile || bundle.TimestampTokenFile != independent.TimestampTokenFile ||
-		bundle.TimestampProofFile != independent.TimestampProofFile || custody.ConsistencyHeader != independent.ConsistencyHeader {
+		bundle.TimestampProofFile != independent.TimestampProofFile || custody.ConsistencyHeader != independent.ConsistencyHeader ||
+		bundle.CosignedCheckpointFile != independent.CosignedCheckpointFile || bundle.CosignedProofFile != independent.CosignedProofFile {
 		t.Error("the time-stamp tag files or the consistency proof header differ between internal/bundle, custody and verify/independent")
 	}
 	if strconv.Itoa(bundle.Version) != independent.BundleVersion || bundle.ProfileID != independent.ProfileID ||

@@ -20,13 +20,30 @@ import (
 	"strings"
 )
 
-// Check verifies the bundle in dir by its specification, steps 1 to 9 and
-// 11 (step 10 needs a checkpoint the caller kept; step 11 without the TSA's
-// signature, which needs the TSA's certificate), and
-// returns every problem found (none: the bundle passes). trustedKey, if
-// not empty, is the log key obtained independently (step 2). It returns an
-// error only if dir cannot be read at all.
+// Options are what the bundle's holder obtained independently of it.
+type Options struct {
+	// LogKey, if not empty, is the log key (step 2).
+	LogKey string
+	// WitnessKeys are verifier keys of witnesses whose cosignature the
+	// bundle's cosigned checkpoint must carry (step 12).
+	WitnessKeys []string
+}
+
+// Check verifies the bundle in dir by its specification, steps 1 to 9,
+// 11 and 12, with the log key trustedKey (if not empty; step 2) and
+// nothing else the holder may have kept (see CheckWith).
 func Check(dir, trustedKey string) ([]string, error) {
+	return CheckWith(dir, Options{LogKey: trustedKey})
+}
+
+// CheckWith verifies the bundle in dir by its specification, steps 1 to
+// 9, 11 and 12 (step 10 needs a checkpoint the holder kept; step 11
+// without the TSA's signature, which needs the TSA's certificate; the
+// cosignatures of step 12 against the witness keys in opt), and returns
+// every problem found (none: the bundle passes). It returns an error only
+// if dir cannot be read at all.
+func CheckWith(dir string, opt Options) ([]string, error) {
+	trustedKey := opt.LogKey
 	c := &checker{dir: dir, files: map[string]bool{}, expected: map[string]bool{}, hashed: map[string]fileSums{}}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -57,6 +74,7 @@ func Check(dir, trustedKey string) ([]string, error) {
 	}
 	c.step9(consents, items)
 	c.step11()
+	c.step12(opt.WitnessKeys)
 	c.step7()
 	return c.problems, nil
 }
