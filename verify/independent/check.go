@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -27,6 +28,10 @@ type Options struct {
 	// WitnessKeys are verifier keys of witnesses whose cosignature the
 	// bundle's cosigned checkpoint must carry (step 12).
 	WitnessKeys []string
+	// TSACert, if set, is the TSA's certificate, or the certificate of the
+	// CA that issued the TSA's: the time stamp's signature is checked
+	// against it (step 11.4).
+	TSACert *x509.Certificate
 }
 
 // Check verifies the bundle in dir by its specification, steps 1 to 9,
@@ -37,9 +42,9 @@ func Check(dir, trustedKey string) ([]string, error) {
 }
 
 // CheckWith verifies the bundle in dir by its specification, steps 1 to
-// 9, 11 and 12 (step 10 needs a checkpoint the holder kept; step 11
-// without the TSA's signature, which needs the TSA's certificate; the
-// cosignatures of step 12 against the witness keys in opt), and returns
+// 9, 11 and 12 (step 10 needs a checkpoint the holder kept; the TSA's
+// signature in step 11 and the cosignatures of step 12 are checked only
+// against the TSA certificate and witness keys in opt), and returns
 // every problem found (none: the bundle passes). It returns an error only
 // if dir cannot be read at all.
 func CheckWith(dir string, opt Options) ([]string, error) {
@@ -73,7 +78,7 @@ func CheckWith(dir string, opt Options) ([]string, error) {
 		}
 	}
 	c.step9(consents, items)
-	c.step11()
+	c.step11(opt.TSACert)
 	c.step12(opt.WitnessKeys)
 	c.step7()
 	return c.problems, nil
