@@ -266,9 +266,23 @@ func (w *writer) item(ctx context.Context, x *archive.Export, xi archive.ExportI
 	if len(xi.Versions) == 0 {
 		return fmt.Errorf("%w: no record version", evidence.ErrDamaged)
 	}
-	first, err := evidence.UnmarshalItemRecord(xi.Versions[0].Record)
-	if err != nil {
-		return err
+	// The original's extension comes from the filename of version 1, or of
+	// the oldest version whose body was not purged (every version carries
+	// the name at intake; spec step 5.3). A purged version is carried by
+	// its digest alone, with its purge entry among xi.Entries.
+	var first evidence.ItemRecord
+	for _, v := range xi.Versions {
+		if len(v.Record) == 0 {
+			continue
+		}
+		var err error
+		if first, err = evidence.UnmarshalItemRecord(v.Record); err != nil {
+			return err
+		}
+		break
+	}
+	if len(xi.Versions[len(xi.Versions)-1].Record) == 0 {
+		return fmt.Errorf("%w: the current version of item %s has no body", evidence.ErrDamaged, xi.Item.ID)
 	}
 	encrypted := len(x.Recipients) > 0
 	m := Metadata{V: 2, Item: xi.Item.ID, SHA256: xi.Item.SHA256, Size: xi.Item.Size,

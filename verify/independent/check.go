@@ -340,8 +340,17 @@ func (c *checker) step5(id string) {
 	if len(m.Versions) == 0 {
 		c.fail("%smetadata.json: no versions", dir)
 	}
-	prev, filename := "", ""
+	prev, filename, named := "", "", false
+	purged := map[int]bool{} // versions whose body was destroyed (sori purge)
 	for i, v := range m.Versions {
+		if v.Record == "" {
+			purged[v.Version] = true
+			if v.Version != i+1 || i == len(m.Versions)-1 {
+				c.fail("%smetadata.json: version %d: no body (only an older version, numbered in order, may be purged)", dir, v.Version)
+			}
+			prev = v.Digest
+			continue
+		}
 		sum := sha256.Sum256([]byte(v.Record))
 		var r record
 		err := json.Unmarshal([]byte(v.Record), &r)
@@ -356,12 +365,13 @@ func (c *checker) step5(id string) {
 			c.fail("%smetadata.json: version %d: prev is not the digest of the version before", dir, v.Version)
 		}
 		prev = v.Digest
-		if i == 0 {
-			filename = r.Filename
+		if !named { // version 1, or the oldest version not purged (5.3)
+			filename, named = r.Filename, true
 		}
 	}
 	// 5.2
 	logged := map[int]bool{}
+	purgeLogged := map[int]bool{}
 	for f := range c.files {
 		s, ok := strings.CutPrefix(f, dir+"custody/")
 		if !ok || !strings.HasSuffix(s, ".json") {
@@ -377,6 +387,15 @@ func (c *checker) step5(id string) {
 		if e.Object != id {
 			c.fail("%s: object is %q, not the item", f, e.Object)
 		}
+		if e.Kind == "purge" {
+			if e.Version < 1 || e.Version > len(m.Versions) || !purged[e.Version] ||
+				e.Digest != m.Versions[e.Version-1].Digest || content != strings.Repeat("0", 64) {
+				c.fail("%s: is not the purge entry of a version of the item that has no body", f)
+				continue
+			}
+			purgeLogged[e.Version] = true
+			continue
+		}
 		if e.Kind != "intake" && e.Kind != "version" {
 			continue
 		}
@@ -390,6 +409,9 @@ func (c *checker) step5(id string) {
 	for _, v := range m.Versions {
 		if !logged[v.Version] {
 			c.fail("%smetadata.json: version %d has no custody entry", dir, v.Version)
+		}
+		if purged[v.Version] && !purgeLogged[v.Version] {
+			c.fail("%smetadata.json: version %d has no body and no purge entry", dir, v.Version)
 		}
 	}
 	// 5.3
