@@ -162,8 +162,13 @@ func TestBundleCosigned(t *testing.T) {
 		change(bag)
 		reseal(t, bag)
 		r, probs := check(bag, w1.vkey, w2.vkey)
-		if r.OK() || len(probs) == 0 {
+		if !hasKind(r, KindCosignature) || len(probs) == 0 {
 			t.Errorf("%s: verify %v, independent %q", what, r.Findings, probs)
+		}
+		for _, f := range r.Findings {
+			if f.Kind == KindBag {
+				t.Errorf("%s: the resealed bag is not clean: %v", what, f)
+			}
 		}
 	}
 }
