@@ -79,8 +79,18 @@ func (a *Archive) LatestCosigned(ctx context.Context, maxSize int64) (custody.Ch
 	if err != nil {
 		return custody.Checkpoint{}, nil, err
 	}
+	// Checked again on the way out: the database's encryption does not
+	// authenticate its pages, and a bundle must not carry a line that its
+	// holder's verifier would refuse.
 	note := bytes.Clone(cp.Note)
 	for _, c := range cs {
+		key, err := custody.ParseWitnessKey(c.Key)
+		if err == nil {
+			_, err = custody.CheckCosignature(cp.Note, []byte(c.Line), key)
+		}
+		if err != nil {
+			return custody.Checkpoint{}, nil, fmt.Errorf("%w: the stored cosignature of witness %s: %v", evidence.ErrTampered, custody.VerifierName(c.Key), err)
+		}
 		note = append(note, c.Line...)
 	}
 	return cp, note, nil
