@@ -1,6 +1,8 @@
 package store
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"sori/internal/evidence"
@@ -153,4 +155,32 @@ type VaultRow struct {
 type VaultName struct {
 	Hash  [32]byte
 	Given bool
+}
+
+// Cosignature is one stored witness cosignature of a checkpoint.
+type Cosignature struct {
+	ID         int64
+	Size       int64
+	Note       []byte // the checkpoint's note, signed by the log only
+	Key        string // the witness's verifier key
+	Line       string // the cosignature line, "— NAME BASE64\n"
+	CosignedAt time.Time
+}
+
+// NewestCosignatures picks, from the cosignatures of one tree size newest
+// first, one per witness (its newest) of the newest row's note —
+// cosignatures of another note of the same size (a fork the witnesses
+// would have refused) are not mixed in — ordered by witness key.
+func NewestCosignatures(rows []Cosignature) []Cosignature {
+	var out []Cosignature
+	seen := map[string]bool{}
+	for _, c := range rows {
+		if len(out) > 0 && string(c.Note) != string(out[0].Note) || seen[c.Key] {
+			continue
+		}
+		seen[c.Key] = true
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(p, q Cosignature) int { return strings.Compare(p.Key, q.Key) })
+	return out
 }

@@ -82,6 +82,11 @@ type DB interface {
 	EachCheckpoint(ctx context.Context, fn func(size int64, note []byte) error) error
 	AddTimestamp(ctx context.Context, ts Timestamp) (int64, error)
 	LatestTimestamp(ctx context.Context, maxSize int64) (Timestamp, error)
+	// AddCosignature stores a witness's cosignature (checked by the caller);
+	// LatestCosignatures gives those of the largest cosigned checkpoint of
+	// at most maxSize entries (NewestCosignatures).
+	AddCosignature(ctx context.Context, c Cosignature) error
+	LatestCosignatures(ctx context.Context, maxSize int64) ([]Cosignature, error)
 	AddLogWitness(ctx context.Context, w LogWitness) error
 	LogWitnesses(ctx context.Context) ([]LogWitness, error)
 

@@ -318,3 +318,56 @@ func (db *DB) LogWitnesses(ctx context.Context) ([]store.LogWitness, error) {
 	})
 	return out, err
 }
+
+// Cosignatures of checkpoints: the size cosigned in the clear, the rest
+// sealed.
+
+type cosignatureBody struct {
+	Note       []byte `json:"note"`
+	Key        string `json:"key"`
+	Line       string `json:"line"`
+	CosignedAt int64  `json:"at"`
+}
+
+// AddCosignature stores a cosignature; the caller has verified it.
+func (db *DB) AddCosignature(ctx context.Context, c store.Cosignature) error {
+	if c.Size < 1 || len(c.Note) == 0 || c.Key == "" || c.Line == "" {
+		return fmt.Errorf("%w: incomplete cosignature", evidence.ErrInvalid)
+	}
+	var id int64
+	if err := db.pool.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('cosignatures', 'id'))`).Scan(&id); err != nil {
+		return dberr(err)
+	}
+	body, err := sealJSON(db.c, ad("cosignatures.body", id, c.Size), cosignatureBody{c.Note, c.Key, c.Line, nanos(c.CosignedAt)})
+	if err != nil {
+		return err
+	}
+	_, err = db.pool.Exec(ctx, `INSERT INTO cosignatures (id, size, body) VALUES ($1, $2, $3)`, id, c.Size, body)
+	return dberr(err)
+}
+
+// LatestCosignatures returns the cosignatures of the largest cosigned
+// checkpoint of at most maxSize entries, one per witness (its newest), by
+// witness key; the newest row's note decides among notes of one size.
+func (db *DB) LatestCosignatures(ctx context.Context, maxSize int64) ([]store.Cosignature, error) {
+	var rows []store.Cosignature
+	err := db.each(ctx, db.pool, `SELECT id, size, body FROM cosignatures
+		WHERE size = (SELECT max(size) FROM cosignatures WHERE size <= $1) ORDER BY id DESC`, []any{maxSize}, func(r pgx.Rows) error {
+		var c store.Cosignature
+		var body []byte
+		if err := r.Scan(&c.ID, &c.Size, &body); err != nil {
+			return dberr(err)
+		}
+		var b cosignatureBody
+		if err := openJSON(db.c, ad("cosignatures.body", c.ID, c.Size), body, &b); err != nil {
+			return err
+		}
+		c.Note, c.Key, c.Line, c.CosignedAt = b.Note, b.Key, b.Line, fromNanos(b.CosignedAt)
+		rows = append(rows, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return store.NewestCosignatures(rows), nil
+}

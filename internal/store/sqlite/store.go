@@ -146,6 +146,11 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	// And the cosignatures they return.
+	if err := db.ensureCosignatures(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -256,7 +261,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	// The version tables' update triggers come with the purged table
 	// (purge.go), in this transaction: nothing is dropped, so a new
 	// database has no free page.
-	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema+purgeSchema+purgeTriggers+timestampsSchema+logWitnessesSchema); err != nil {
+	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema+purgeSchema+purgeTriggers+timestampsSchema+logWitnessesSchema+cosignaturesSchema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion)); err != nil {

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"Purge", testPurge},
 		{"Timestamps", testTimestamps},
 		{"LogWitnesses", testLogWitnesses},
+		{"Cosignatures", testCosignatures},
 		{"SearchGolden", testSearchGolden},
 		{"SearchReindex", testSearchReindex},
 		{"SearchLinks", testSearchLinks},
@@ -858,6 +859,34 @@ func testLogWitnesses(t *testing.T, db store.DB) {
 	ws, err := db.LogWitnesses(ctx)
 	if err != nil || len(ws) != 2 || ws[0].Key != "w1+def" || ws[0].URL != "https://w1.example" || !ws[0].AddedAt.Equal(at(1)) || ws[1].Key != "w2+abc" {
 		t.Errorf("LogWitnesses: %+v %v", ws, err)
+	}
+}
+
+func testCosignatures(t *testing.T, db store.DB) {
+	ctx := ctxT(t)
+	if cs, err := db.LatestCosignatures(ctx, 100); err != nil || len(cs) != 0 {
+		t.Errorf("no cosignatures yet: %+v %v", cs, err)
+	}
+	wantErr(t, "incomplete", db.AddCosignature(ctx, store.Cosignature{Size: 3, Key: "w+1"}), evidence.ErrInvalid)
+	add := func(size int64, note, key, line string, sec int) {
+		t.Helper()
+		must(t, db.AddCosignature(ctx, store.Cosignature{Size: size, Note: []byte(note), Key: key, Line: line, CosignedAt: at(sec)}))
+	}
+	add(3, "note-3", "wb+1", "— b old\n", 1)
+	add(3, "note-3", "wa+1", "— a\n", 2)
+	add(3, "note-3", "wb+1", "— b new\n", 3)
+	add(7, "note-7", "wa+1", "— a7\n", 4)
+	add(7, "fork-7", "wc+1", "— c fork\n", 5) // the newest row's note decides
+	cs, err := db.LatestCosignatures(ctx, 5)
+	if err != nil || len(cs) != 2 || cs[0].Key != "wa+1" || cs[1].Key != "wb+1" || cs[1].Line != "— b new\n" || string(cs[0].Note) != "note-3" || !cs[1].CosignedAt.Equal(at(3)) {
+		t.Errorf("LatestCosignatures(5): %+v %v", cs, err)
+	}
+	cs, err = db.LatestCosignatures(ctx, 7)
+	if err != nil || len(cs) != 1 || cs[0].Key != "wc+1" || string(cs[0].Note) != "fork-7" {
+		t.Errorf("LatestCosignatures(7): %+v %v", cs, err)
+	}
+	if cs, err := db.LatestCosignatures(ctx, 2); err != nil || len(cs) != 0 {
+		t.Errorf("LatestCosignatures(2): %+v %v", cs, err)
 	}
 }
 
