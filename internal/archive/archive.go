@@ -34,13 +34,11 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"sori/internal/blob/local"
 	"sori/internal/custody"
 	"sori/internal/durable"
 	"sori/internal/evidence"
 	"sori/internal/seal"
 	"sori/internal/store"
-	"sori/internal/store/sqlite"
 )
 
 // FormatVersion is the archive layout version written to sori.json.
@@ -66,7 +64,12 @@ type config struct {
 	ID      string `json:"id"`
 	Admin   string `json:"admin"`   // locator of the first admin's key files
 	LogKey  string `json:"log_key"` // public key of the custody checkpoints (signed-note verifier)
-	Sum     string `json:"sum"`     // checksum of the fields above, to tell damage from a wrong passphrase
+	// DB and Blobs name where the metadata and the packs live when not in
+	// DIR (backends.go): a PostgreSQL URL and an S3 URL, never with a
+	// password or a secret key. Absent in an embedded archive.
+	DB    string `json:"db,omitempty"`
+	Blobs string `json:"blobs,omitempty"`
+	Sum   string `json:"sum"` // checksum of the fields above, to tell damage from a wrong passphrase
 }
 
 // marshalConfig is the exact form of sori.json; readConfig requires it byte
@@ -127,6 +130,10 @@ type Options struct {
 	// NoPinCheck opens an archive even if it fails the pin check, for
 	// verification, which reports the failure itself.
 	NoPinCheck bool
+	// DB and Blobs, for Init only, put the new archive's metadata in
+	// PostgreSQL and its packs in S3 (backends.go); "" keeps them in the
+	// archive directory.
+	DB, Blobs string
 	// LockWait bounds the wait for the archive lock (lock.go), in Open and
 	// in archive-wide changes; then they fail with ErrBusy. 0 means
 	// DefaultLockWait.
@@ -172,6 +179,9 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		return nil, fmt.Errorf("%w: passphrase must have at least %d characters", evidence.ErrInvalid, MinPassphrase)
 	}
 	wf := opt.workFactor()
+	if err := checkBackends(opt.DB, opt.Blobs); err != nil {
+		return nil, fmt.Errorf("%w: %v", evidence.ErrInvalid, err)
+	}
 	if err := prepareEmptyDir(dir); err != nil {
 		return nil, err
 	}
@@ -199,6 +209,7 @@ func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt O
 		return nil, err
 	}
 	cfg.LogKey = vkey
+	cfg.DB, cfg.Blobs = opt.DB, opt.Blobs
 	cfg.Sum = cfg.checksum()
 
 	key, err := seal.NewUserKey()
@@ -217,7 +228,7 @@ func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt O
 	if err := writeUserKeys(dir, cfg.Admin, key, ring, passphrase, wf); err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Create(ctx, filepath.Join(dir, dbFile), ring.DB)
+	db, err := createStore(ctx, dir, cfg, ring.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +246,7 @@ func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt O
 		db.Close()
 		return nil, err
 	}
-	if a.blobs, err = local.Open(filepath.Join(dir, blobsDir)); err != nil {
+	if a.blobs, err = openBlobs(ctx, dir, cfg); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -406,10 +417,12 @@ func (a *Archive) unlockChecks(ctx context.Context, display string, opened bool)
 		}
 	}
 	// Packs a killed process was writing are ciphertext nobody references.
-	if n, err := a.blobs.CleanTemp(staleTemp); err != nil {
-		a.log.Warn("cleaning stale pack files", "err", err)
-	} else if n > 0 {
-		a.log.Debug("removed stale pack files", "count", n)
+	if c, ok := a.blobs.(tempCleaner); ok {
+		if n, err := c.CleanTemp(staleTemp); err != nil {
+			a.log.Warn("cleaning stale pack files", "err", err)
+		} else if n > 0 {
+			a.log.Debug("removed stale pack files", "count", n)
+		}
 	}
 	return nil
 }
@@ -466,6 +479,9 @@ func readConfig(dir string) (config, error) {
 	}
 	if cfg.Version != FormatVersion {
 		return cfg, fmt.Errorf("%w: archive format version %d (this sori reads %d)", evidence.ErrDamaged, cfg.Version, FormatVersion)
+	}
+	if err := checkBackends(cfg.DB, cfg.Blobs); err != nil {
+		return cfg, fmt.Errorf("%w: %s: %v", evidence.ErrDamaged, configFile, err)
 	}
 	if len(cfg.ID) != 32 || len(cfg.Admin) != 32 || cfg.LogKey == "" {
 		return cfg, fmt.Errorf("%w: %s: bad archive ID, admin locator or log key", evidence.ErrDamaged, configFile)

@@ -5,15 +5,12 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"sori/internal/blob"
-	"sori/internal/blob/local"
 	"sori/internal/evidence"
 	"sori/internal/store"
-	"sori/internal/store/sqlite"
 )
 
 // Repo is an archive opened once per process: its configuration, the
@@ -51,7 +48,7 @@ type repoState struct {
 	db       store.DB
 	dbOpen   bool
 	dbKey    [32]byte
-	blobs    *local.Store
+	blobs    blob.Store
 	sessions int
 	closed   bool
 	// gens counts, per user ID, the changes to that user's role or
@@ -122,7 +119,7 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		r.sessions++
 		return false, nil
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(r.dir, dbFile), key)
+	db, err := openStore(ctx, r.dir, r.cfg, key)
 	if err != nil {
 		return false, err
 	}
@@ -133,7 +130,7 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		}
 		return false, err
 	}
-	bs, err := local.Open(filepath.Join(r.dir, blobsDir))
+	bs, err := openBlobs(ctx, r.dir, r.cfg)
 	if err != nil {
 		db.Close()
 		return false, err
