@@ -430,12 +430,18 @@ func (t *Tx) SetMeta(ctx context.Context, key, value string) error {
 }
 
 // SetContentGen records gen as the content key generation new items must
-// use; the database's trigger refuses any other from every process.
+// use (also as the setting content_gen); the database's trigger refuses
+// any other from every process.
 func (t *Tx) SetContentGen(ctx context.Context, gen int) error {
 	if gen < 1 {
 		return fmt.Errorf("%w: content key generation %d", evidence.ErrInvalid, gen)
 	}
 	if err := t.lockWriter(ctx); err != nil {
+		return err
+	}
+	// The setting as the archive reads it, and the number the trigger
+	// compares items against.
+	if err := t.SetMeta(ctx, "content_gen", fmt.Sprint(gen)); err != nil {
 		return err
 	}
 	_, err := t.tx.Exec(ctx, `UPDATE content_gen SET gen = $1`, gen)

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,10 @@ import (
 // children TestCustodyTwoProcesses starts.
 const childURL = "SORI_PGSTORE_CHILD_URL"
 
+// Each child process appends childEntries entries from each of
+// childWriters goroutines.
+const childWriters, childEntries = 4, 5
+
 // TestCustodyTwoProcesses has two operating-system processes, each with
 // four writers, append to one archive's custody log at once: the log must
 // come out gap-free, with no entry lost or doubled.
@@ -21,11 +26,11 @@ func TestCustodyTwoProcesses(t *testing.T) {
 	t.Parallel()
 	u := scratch(t)
 	db := create(t, u)
-	const procs, writers, n = 2, 4, 5
+	const procs = 2
 	var wg sync.WaitGroup
 	for p := range procs {
 		wg.Go(func() {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestChildAppender$", "-test.count=1")
+			cmd := exec.Command(os.Args[0])
 			cmd.Env = append(os.Environ(), childURL+"="+u, fmt.Sprintf("SORI_PGSTORE_CHILD_NAME=p%d", p))
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -37,28 +42,42 @@ func TestCustodyTwoProcesses(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	storetest.CheckLog(t, db, procs*writers*n)
+	storetest.CheckLog(t, db, procs*childWriters*childEntries)
 }
 
-// TestChildAppender is one process of TestCustodyTwoProcesses.
-func TestChildAppender(t *testing.T) {
-	u := os.Getenv(childURL)
-	if u == "" {
-		t.Skip("run by TestCustodyTwoProcesses only")
+// TestMain runs the test binary as one appending process of
+// TestCustodyTwoProcesses when that test starts it, else the tests.
+func TestMain(m *testing.M) {
+	if u := os.Getenv(childURL); u != "" {
+		if err := appendAsChild(u, os.Getenv("SORI_PGSTORE_CHILD_NAME")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
-	db, err := Open(t.Context(), u, testKey)
+	os.Exit(m.Run())
+}
+
+// appendAsChild opens the archive at u and appends from childWriters
+// goroutines.
+func appendAsChild(u, name string) error {
+	ctx := context.Background()
+	db, err := Open(ctx, u, testKey)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer db.Close()
-	name := os.Getenv("SORI_PGSTORE_CHILD_NAME")
 	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Go(func() {
-			if err := storetest.AppendEntries(t.Context(), db, fmt.Sprintf("%s-w%d", name, w), 5); err != nil {
-				t.Error(err)
-			}
-		})
+	errs := make(chan error, childWriters)
+	for w := range childWriters {
+		wg.Go(func() { errs <- storetest.AppendEntries(ctx, db, fmt.Sprintf("%s-w%d", name, w), childEntries) })
 	}
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -458,6 +458,11 @@ func testContentGen(t *testing.T, db store.DB) {
 	if g, err := db.ContentGen(ctx); err != nil || g != 2 {
 		t.Fatalf("ContentGen: %d %v", g, err)
 	}
+	// The archive reads the generation as a setting too, inside its
+	// transactions.
+	if v, err := db.Meta(ctx, "content_gen"); err != nil || v != "2" {
+		t.Fatalf("meta content_gen: %q %v", v, err)
+	}
 	tx = begin(t, db)
 	if _, err := tx.InsertItem(ctx, item(idFrom("01"), 1, 1)); err == nil {
 		t.Errorf("an item under a retired content key was stored")
