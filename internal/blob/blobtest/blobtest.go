@@ -169,7 +169,7 @@ func testRoundTrip(t *testing.T, s blob.Store) {
 		data := randBytes(size)
 		w := create(t, s, name)
 		write(t, w, data)
-		if err := w.Commit(); err != nil {
+		if err := w.Commit(t.Context()); err != nil {
 			t.Fatalf("commit %d bytes: %v", size, err)
 		}
 		checkContent(t, s, name, data)
@@ -184,7 +184,7 @@ func testInvisibleBeforeCommit(t *testing.T, s blob.Store) {
 	write(t, w, data)
 	checkAbsent(t, s, name)
 	checkCount(t, s, 0)
-	if err := w.Commit(); err != nil {
+	if err := w.Commit(t.Context()); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	checkContent(t, s, name, data)
@@ -210,7 +210,7 @@ func testAbortAfterCommit(t *testing.T, s blob.Store) {
 	data := randBytes(5000)
 	w := create(t, s, name)
 	write(t, w, data)
-	if err := w.Commit(); err != nil {
+	if err := w.Commit(t.Context()); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	if err := w.Abort(); err != nil {
@@ -230,10 +230,10 @@ func testExists(t *testing.T, s blob.Store) {
 	w2 := create(t, s, name)
 	write(t, w1, first)
 	write(t, w2, second)
-	if err := w1.Commit(); err != nil {
+	if err := w1.Commit(t.Context()); err != nil {
 		t.Fatalf("first commit: %v", err)
 	}
-	if err := w2.Commit(); !errors.Is(err, blob.ErrExists) {
+	if err := w2.Commit(t.Context()); !errors.Is(err, blob.ErrExists) {
 		t.Fatalf("second commit: got %v, want ErrExists", err)
 	}
 	if err := w2.Abort(); err != nil {
