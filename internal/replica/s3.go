@@ -46,8 +46,8 @@ import (
 
 	"sori/internal/archive"
 	"sori/internal/blob"
-	s3blob "sori/internal/blob/s3"
 	"sori/internal/blob/local"
+	s3blob "sori/internal/blob/s3"
 	"sori/internal/durable"
 	"sori/internal/evidence"
 )
