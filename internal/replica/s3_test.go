@@ -316,3 +316,45 @@ func TestReplicateS3Halted(t *testing.T) {
 	}
 	checkS3Replica(t, cl, bucket, to, items(t, a))
 }
+
+// TestReplicateS3Concurrent: a run whose head was replaced by another run
+// while it wrote its state stops with ErrBusy (the gateway honours If-Match
+// on PUT) and leaves the other run's replica whole.
+func TestReplicateS3Concurrent(t *testing.T) {
+	cl, bucket, url := s3Env(t)
+	ctx := t.Context()
+	a, _ := newSource(t)
+	add(t, a, "one", 2)
+	to := url("copy")
+	if _, err := Run(ctx, a, to, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	add(t, a, "two", 2)
+	var inner error
+	_, err := Run(ctx, a, to, Options{halt: func(step string) error {
+		if step == "state" {
+			_, inner = Run(ctx, a, to, Options{})
+		}
+		return nil
+	}})
+	if inner != nil {
+		t.Fatalf("the other run: %v", inner)
+	}
+	if !errors.Is(err, evidence.ErrBusy) {
+		t.Fatalf("the run whose head was replaced: got %v, want ErrBusy", err)
+	}
+	checkS3Replica(t, cl, bucket, to, items(t, a))
+	// A later run cleans up the loser's state once the source has grown.
+	add(t, a, "three", 1)
+	if _, err := Run(ctx, a, to, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]bool{}
+	for _, k := range keys(t, cl, bucket, "copy/state/") {
+		states[strings.SplitN(k, "/", 2)[0]] = true
+	}
+	if len(states) != 1 {
+		t.Errorf("%d states left, want 1: %v", len(states), states)
+	}
+	checkS3Replica(t, cl, bucket, to, items(t, a))
+}
