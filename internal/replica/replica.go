@@ -93,7 +93,8 @@ type Result struct {
 
 // Run brings the directory to up to date with the open archive a: to must
 // not exist, be empty, or be a replica of a (it has replica.json). It
-// holds to's archive lock exclusive meanwhile. Errors wrap the kinds of
+// holds to's archive lock exclusive meanwhile. A to of the form
+// s3://BUCKET/PREFIX?endpoint=… is an S3 replica instead (s3.go). Errors wrap the kinds of
 // internal/evidence: ErrInvalid for a directory that is not a replica of
 // a, ErrTampered when the logs disagree, ErrForbidden when a's role may
 // not read everything (OpVerify), ErrBusy when the copy is in use.
