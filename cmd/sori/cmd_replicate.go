@@ -14,7 +14,7 @@ import (
 
 var replicateCmd = &command{
 	name:    "replicate",
-	summary: "bring an encrypted copy of the archive at a second site up to date",
+	summary: "bring an encrypted copy of the archive at a second site (directory or S3) up to date",
 	usage: `
 Usage: sori replicate --to DIR|s3://BUCKET/PREFIX?endpoint=HOST:PORT [--json]
        sori replicate --check --to DIR|s3://… [--json]
