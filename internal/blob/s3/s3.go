@@ -28,6 +28,16 @@
 // (posix backend) honours If-None-Match on both PUT and complete: the
 // conformance suite runs against it in conditional mode.
 //
+// A network store cannot always tell the outcome of the request that
+// decides. If the response to the final PUT or complete is lost, minio-go
+// retries it; when the first attempt had in fact succeeded, the retry is
+// refused (412) and Commit reports ErrExists for what is this writer's own
+// object; when every attempt fails, Commit reports an error though the
+// object may be in place. Either way the caller sees a failure and the
+// object, under a random name nothing refers to, is harmless ciphertext
+// (verify counts such packs as unreferenced). What the contract guards —
+// no partial object, never an overwrite — holds in every case.
+//
 // Credentials never come from a URL or from the archive: New uses
 // Config.Credentials if set (tests), else the standard AWS environment
 // variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN),
