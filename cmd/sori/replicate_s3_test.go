@@ -143,3 +143,27 @@ func TestReplicateS3CLI(t *testing.T) {
 		t.Errorf("--check of a replica with an altered pack: exit %d\n%s", code, out)
 	}
 }
+
+// TestReplicateS3Usage: bad S3 targets and flag combinations exit 2 without
+// contacting anything, and never echo credentials.
+func TestReplicateS3Usage(t *testing.T) {
+	ta := newTestArchive(t)
+	for _, args := range [][]string{
+		{"replicate", "--to", "s3://AKEXAMPLE:wJalrXUtnFEMIEXAMPLE@bucket/copy"},
+		{"replicate", "--to", "s3://Bad_Bucket/copy"},
+		{"replicate", "--to", "s3://bucket/copy?endpoint=127.0.0.1:1&color=red"},
+		{"replicate", "--to", "ftp://host/copy"},
+		{"replicate", "--fetch", t.TempDir(), "--to", t.TempDir()},
+		{"replicate", "--fetch", "s3://bucket/copy", "--to", "s3://bucket/other"},
+		{"replicate", "--fetch", "s3://bucket/copy"},
+		{"replicate", "--check", "--fetch", "s3://bucket/copy", "--to", t.TempDir()},
+	} {
+		out, stderr, code := ta.run(t, nil, args...)
+		if code != exitUsage {
+			t.Errorf("sori %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, exitUsage, out, stderr)
+		}
+		if strings.Contains(out+stderr, "wJalr") {
+			t.Errorf("sori %s: the output repeats the credentials:\n%s%s", strings.Join(args, " "), out, stderr)
+		}
+	}
+}
