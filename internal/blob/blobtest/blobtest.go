@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	run("Large", testLarge)
 	run("ExistsConcurrentLarge", testExistsConcurrentLarge)
 	run("CommitCancelled", testCommitCancelled)
+	run("FailingSourceLarge", testFailingSourceLarge)
 }
 
 // largeSize is more than a driver is likely to send in one request (S3's
@@ -540,6 +541,22 @@ func testCommitCancelled(t *testing.T, s blob.Store) {
 		t.Fatal("commit with a cancelled context succeeded")
 	}
 	checkAbsent(t, s, name)
+	data := randBytes(10)
+	put(t, s, name, data)
+	checkContent(t, s, name, data)
+}
+
+// testFailingSourceLarge: a source that fails after more than a multipart
+// part has been written leaves nothing visible, and the name free.
+func testFailingSourceLarge(t *testing.T, s blob.Store) {
+	errSource := errors.New("source failed")
+	name := randName(32)
+	src := io.MultiReader(bytes.NewReader(randBytes(largeSize)), iotest.ErrReader(errSource))
+	if _, err := blob.Put(t.Context(), s, name, src); !errors.Is(err, errSource) {
+		t.Fatalf("put from failing source: got %v, want the source's error", err)
+	}
+	checkAbsent(t, s, name)
+	checkCount(t, s, 0)
 	data := randBytes(10)
 	put(t, s, name, data)
 	checkContent(t, s, name, data)

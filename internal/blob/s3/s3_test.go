@@ -68,6 +68,21 @@ func TestConformance(t *testing.T) {
 		}
 		return s
 	})
+	// Every aborted or refused multipart upload was discarded.
+	s, err := New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploads := 0
+	for u := range s.core.Client.ListIncompleteUploads(t.Context(), cfg.Bucket, "", true) {
+		if u.Err != nil {
+			t.Fatal(u.Err)
+		}
+		uploads++
+	}
+	if uploads != 0 {
+		t.Errorf("%d multipart uploads left behind by the suite", uploads)
+	}
 }
 
 // TestConditionalProbe records what the gateway does with If-None-Match:
