@@ -7,8 +7,10 @@
 //
 // Write-once. A Writer keeps the object's bytes in a buffer of at most
 // PartSize bytes. An object that fits is sent by one PUT at Commit; a larger
-// one becomes a multipart upload, its parts sent as the buffer fills, and is
-// completed at Commit. S3 shows neither a PUT in flight nor an uncompleted
+// one becomes a multipart upload, each part sent in the background as its
+// buffer fills (two at a time while the next fills: a Writer holds at most
+// three part buffers, whatever the object's size), and is completed at
+// Commit. S3 shows neither a PUT in flight nor an uncompleted
 // multipart upload, so nothing is visible before Commit, and an aborted or
 // failed upload is discarded (AbortMultipartUpload). The final PUT or
 // CompleteMultipartUpload carries "If-None-Match: *", so the store refuses
@@ -65,8 +67,8 @@ import (
 )
 
 const (
-	// DefaultPartSize is the multipart part size, and so the most a Writer
-	// buffers: 16 MiB.
+	// DefaultPartSize is the multipart part size: 16 MiB (a Writer holds
+	// at most partsInFlight+1 parts).
 	DefaultPartSize = 16 << 20
 	// MinPartSize is S3's smallest part (all parts but the last).
 	MinPartSize = 5 << 20
@@ -409,7 +411,13 @@ func ifNoneMatch() minio.PutObjectOptions {
 	return o
 }
 
-// writer buffers one part at a time. It is not safe for concurrent use.
+// partsInFlight is how many parts a Writer sends at once, beside the one it
+// fills: a Writer holds at most partsInFlight+1 part buffers.
+const partsInFlight = 2
+
+// writer fills one part buffer while up to partsInFlight earlier parts are
+// sent in the background. It is not safe for concurrent use (its
+// background sends synchronise with it through mu and sem).
 type writer struct {
 	s    *Store
 	ctx  context.Context // Create's: bounds the parts sent by Write
@@ -417,53 +425,121 @@ type writer struct {
 	buf  []byte
 	// uploadID is the multipart upload begun when the first part filled.
 	uploadID string
-	parts    []minio.CompletePart
-	err      error // a failed part: every later call fails with it
+	nparts   int
+	sem      chan struct{} // one token per part in flight
+	sends    sync.WaitGroup
+	mu       sync.Mutex
+	etags    map[int]string // part number -> ETag, as sends finish
+	free     [][]byte       // buffers of finished sends, for reuse
+	err      error          // the first failed send: every later call fails with it
 	done     bool
+}
+
+func (w *writer) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
 
 func (w *writer) Write(p []byte) (int, error) {
 	if w.done {
 		return 0, errDone
 	}
-	if w.err != nil {
-		return 0, w.err
+	if err := w.failed(); err != nil {
+		return 0, err
 	}
 	written := 0
 	for len(p) > 0 {
+		if w.buf == nil {
+			w.buf = w.newBuf()
+		}
 		room := int(w.s.partSize) - len(w.buf)
 		n := min(room, len(p))
 		w.buf = append(w.buf, p[:n]...)
 		p, written = p[n:], written+n
 		if len(w.buf) == int(w.s.partSize) {
 			if err := w.sendPart(w.ctx); err != nil {
-				w.err = err
-				return written - n, err
+				return written, err
 			}
 		}
 	}
 	return written, nil
 }
 
-// sendPart uploads the buffer as the next part, starting the multipart
-// upload if this is the first.
+// newBuf returns the buffer of a finished send, emptied, or nil (append
+// then grows a new one only as far as the object needs: most packs are
+// far smaller than a part).
+func (w *writer) newBuf() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n := len(w.free); n > 0 {
+		b := w.free[n-1]
+		w.free = w.free[:n-1]
+		return b[:0]
+	}
+	return nil
+}
+
+// sendPart starts sending the buffer as the next part (starting the
+// multipart upload first if this is the first part), once fewer than
+// partsInFlight parts are in flight. A failure is reported by this or a
+// later call.
 func (w *writer) sendPart(ctx context.Context) error {
 	key := w.s.key(w.name)
 	if w.uploadID == "" {
 		id, err := w.s.core.NewMultipartUpload(ctx, w.s.bucket, key, minio.PutObjectOptions{})
 		if err != nil {
-			return fmt.Errorf("s3: write %s: starting a multipart upload: %w", w.name, err)
+			w.mu.Lock()
+			w.err = fmt.Errorf("s3: write %s: starting a multipart upload: %w", w.name, err)
+			w.mu.Unlock()
+			return w.failed()
 		}
 		w.uploadID = id
+		w.sem = make(chan struct{}, partsInFlight)
+		w.etags = map[int]string{}
 	}
-	num := len(w.parts) + 1
-	part, err := w.s.core.PutObjectPart(ctx, w.s.bucket, key, w.uploadID, num, bytes.NewReader(w.buf), int64(len(w.buf)), minio.PutObjectPartOptions{})
-	if err != nil {
-		return fmt.Errorf("s3: write %s: part %d: %w", w.name, num, err)
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	w.parts = append(w.parts, minio.CompletePart{PartNumber: num, ETag: part.ETag})
-	w.buf = w.buf[:0]
+	if err := w.failed(); err != nil {
+		<-w.sem
+		return err
+	}
+	w.nparts++
+	num, buf, id := w.nparts, w.buf, w.uploadID
+	w.buf = nil
+	w.sends.Add(1)
+	go func() {
+		defer w.sends.Done()
+		defer func() { <-w.sem }()
+		part, err := w.s.core.PutObjectPart(ctx, w.s.bucket, key, id, num, bytes.NewReader(buf), int64(len(buf)), minio.PutObjectPartOptions{})
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if err != nil {
+			if w.err == nil {
+				w.err = fmt.Errorf("s3: write %s: part %d: %w", w.name, num, err)
+			}
+			return
+		}
+		w.etags[num] = part.ETag
+		w.free = append(w.free, buf)
+	}()
 	return nil
+}
+
+// completeParts waits for every send and lists the parts in order.
+func (w *writer) completeParts() ([]minio.CompletePart, error) {
+	w.sends.Wait()
+	if err := w.failed(); err != nil {
+		return nil, err
+	}
+	parts := make([]minio.CompletePart, w.nparts)
+	for i := range parts {
+		parts[i] = minio.CompletePart{PartNumber: i + 1, ETag: w.etags[i+1]}
+	}
+	return parts, nil
 }
 
 // Commit sends what is buffered and makes the object visible, refusing with
@@ -483,8 +559,8 @@ func (w *writer) Commit(ctx context.Context) error {
 }
 
 func (w *writer) commit(ctx context.Context) error {
-	if w.err != nil {
-		return w.err
+	if err := w.failed(); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -510,7 +586,11 @@ func (w *writer) commit(ctx context.Context) error {
 				return err
 			}
 		}
-		_, err = w.s.core.CompleteMultipartUpload(ctx, w.s.bucket, key, w.uploadID, w.parts, opts)
+		var parts []minio.CompletePart
+		if parts, err = w.completeParts(); err != nil {
+			return err
+		}
+		_, err = w.s.core.CompleteMultipartUpload(ctx, w.s.bucket, key, w.uploadID, parts, opts)
 		if err == nil {
 			w.uploadID = "" // completed: nothing to abort
 		}
@@ -538,8 +618,10 @@ func (w *writer) Abort() error {
 }
 
 // discard aborts the multipart upload, if one was begun, even when ctx is
-// done (the parts would otherwise be kept, and billed, by the store).
+// done (the parts would otherwise be kept, and billed, by the store), once
+// no part is being sent.
 func (w *writer) discard(ctx context.Context) error {
+	w.sends.Wait()
 	if w.uploadID == "" {
 		return nil
 	}
