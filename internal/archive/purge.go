@@ -68,7 +68,7 @@ func (a *Archive) Purge(ctx context.Context, ref string, version int, reason str
 	case version == len(digests):
 		return PurgeInfo{}, fmt.Errorf("%w: version %d is the current version of %s %s: correct it first (a new version), then purge this one", evidence.ErrInvalid, version, kind, id)
 	}
-	tx, err := a.db.BeginShredding(ctx)
+	tx, err := store.BeginShredding(ctx, a.db)
 	if err != nil {
 		return PurgeInfo{}, err
 	}
@@ -93,7 +93,7 @@ func (a *Archive) Purge(ctx context.Context, ref string, version int, reason str
 	}
 	a.pin(cp)
 	info := PurgeInfo{Kind: kind, ID: id, Version: version, Reason: reason}
-	if err := a.db.TruncateWAL(ctx); err != nil {
+	if err := store.TruncateWAL(ctx, a.db); err != nil {
 		return info, fmt.Errorf("%s %s version %d is purged, but: %w", kind, id, version, err)
 	}
 	a.log.Info("version purged", "kind", kind, "id", id.String(), "version", version)

@@ -11,6 +11,7 @@ import (
 
 	"sori/internal/evidence"
 	"sori/internal/store"
+	"sori/internal/store/sqlite"
 )
 
 // Snapshot writes a consistent copy of the metadata database, as of one
@@ -23,10 +24,10 @@ func (i Inspector) Snapshot(ctx context.Context, path string) (size int64, root 
 	if err := i.a.allow(OpVerify); err != nil {
 		return 0, root, err
 	}
-	if err := i.a.db.Snapshot(ctx, path, i.a.ring.DB); err != nil {
+	if err := store.Snapshot(ctx, i.a.db, path, i.a.ring.DB); err != nil {
 		return 0, root, err
 	}
-	size, root, err = store.TreeHead(ctx, path, i.a.ring.DB)
+	size, root, err = sqlite.TreeHead(ctx, path, i.a.ring.DB)
 	if err != nil {
 		os.Remove(path)
 		return 0, root, err
@@ -45,7 +46,7 @@ func (i Inspector) CopyTreeHead(ctx context.Context, path string) (size int64, r
 	if abs, aerr := filepath.Abs(path); aerr == nil && abs == filepath.Join(i.a.dir, dbFile) {
 		return 0, root, fmt.Errorf("%w: %s is this archive's own database", evidence.ErrInvalid, path)
 	}
-	return store.TreeHead(ctx, path, i.a.ring.DB)
+	return sqlite.TreeHead(ctx, path, i.a.ring.DB)
 }
 
 // LockExclusive takes the archive lock of dir exclusive (docs/format.md

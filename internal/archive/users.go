@@ -279,6 +279,7 @@ func (a *Archive) removeUser(ctx context.Context, name string) error {
 		return err
 	}
 	a.pin(cp)
+	a.userChanged(target.ID)
 	a.dropKeyFiles(locator(a.cfg.ID, name))
 	a.log.Info("user removed", "content_gen", gen)
 	return nil
@@ -337,7 +338,7 @@ func checkNewPassphrase(p string) error {
 // ones: a user removal since the archive was opened started a content
 // generation this session does not hold. Called inside the transaction
 // (which holds the write lock) of a user change.
-func (a *Archive) currentKeys(ctx context.Context, tx *store.Tx) error {
+func (a *Archive) currentKeys(ctx context.Context, tx store.Tx) error {
 	v, err := tx.Meta(ctx, "content_gen")
 	if err != nil {
 		return err
