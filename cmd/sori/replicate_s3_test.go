@@ -117,10 +117,15 @@ func TestReplicateS3CLI(t *testing.T) {
 	if got, want := cliItems(t, dir, ta.pass, t.TempDir()), cliItems(t, ta.dir, ta.pass, ta.state); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("fetched replica's items differ from the source's:\n%v\n%v", got, want)
 	}
-	// The fetched directory is a directory replica the source can update.
+	// The fetched directory is a directory replica the source can update,
+	// and --check verifies it in place, though it lags the source.
 	addFiles("three", 1)
 	if out, stderr, code := run("replicate", "--to", dir); code != exitOK {
 		t.Fatalf("replicate to the fetched directory: exit %d\n%s%s", code, out, stderr)
+	}
+	addFiles("four", 1)
+	if out, stderr, code := run("replicate", "--check", "--to", dir, "--json"); code != exitOK || !strings.Contains(out, `"findings": []`) {
+		t.Fatalf("--check of a directory replica behind its source: exit %d\n%s%s", code, out, stderr)
 	}
 
 	// A pack altered in the bucket (same size): --check reports it.
