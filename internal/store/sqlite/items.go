@@ -305,12 +305,15 @@ func scanVersion(row scanner) (store.Version, error) {
 
 // EachLatest calls fn for every item with its newest record version, in
 // order of intake (then ID). It stops at fn's first error.
+// eachLatestQuery reads items in intake order through items_listed.
+const eachLatestQuery = `SELECT i.id, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.created_at, i.created_by,
+		v.item_id, v.version, v.record, v.digest, v.created_at, v.actor
+	FROM items i JOIN item_versions v ON v.item_id = i.id
+	WHERE v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)
+	ORDER BY i.created_at, i.id`
+
 func (db *DB) EachLatest(ctx context.Context, fn func(store.Item, store.Version) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT i.id, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.created_at, i.created_by,
-			v.item_id, v.version, v.record, v.digest, v.created_at, v.actor
-		FROM items i JOIN item_versions v ON v.item_id = i.id
-		WHERE v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)
-		ORDER BY i.created_at, i.id`)
+	rows, err := db.sql.QueryContext(ctx, eachLatestQuery)
 	if err != nil {
 		return damaged(err)
 	}

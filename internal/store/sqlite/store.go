@@ -151,7 +151,29 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.ensureListIndex(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// listIndex orders items as EachLatest lists them (intake order), so that
+// listing every item streams from the index instead of sorting them all in
+// memory first. An archive made before it gains it on open; the schema
+// version stays.
+const listIndex = `CREATE INDEX IF NOT EXISTS items_listed ON items (created_at, id);`
+
+func (db *DB) ensureListIndex(ctx context.Context) error {
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'items_listed'`).Scan(&n); err != nil {
+		return damaged(err)
+	}
+	if n == 1 {
+		return nil
+	}
+	_, err := db.sql.ExecContext(ctx, listIndex)
+	return damaged(err)
 }
 
 // ownerOnly makes the write-ahead log and the shared-memory index beside
@@ -344,6 +366,7 @@ CREATE INDEX records_kind ON records (kind, id);
 CREATE INDEX custody_object ON custody (object, seq);
 CREATE INDEX items_pack ON items (pack);
 CREATE INDEX items_size ON items (size);
+CREATE INDEX items_listed ON items (created_at, id);
 
 CREATE TRIGGER items_no_update BEFORE UPDATE ON items
 BEGIN SELECT RAISE(ABORT, 'items are immutable'); END;
