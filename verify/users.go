@@ -163,9 +163,9 @@ func (v *verifier) replayUsers(e custody.Entry) {
 		if err != nil {
 			return // checkEntryRecord reports it
 		}
-		if it, ok := v.items[id]; ok && it.KeyGen != 1+v.replay.revokes {
+		if it, ok := v.items[id]; ok && int(it.keyGen) != 1+v.replay.revokes {
 			v.r.add(KindContent, id.String(), "users removed before this item was stored may be able to decrypt it",
-				"stored under content key generation %d; after %d user removals it should be %d", it.KeyGen, v.replay.revokes, 1+v.replay.revokes)
+				"stored under content key generation %d; after %d user removals it should be %d", it.keyGen, v.replay.revokes, 1+v.replay.revokes)
 		}
 	}
 }
@@ -178,10 +178,10 @@ func (v *verifier) recordKind(e custody.Entry) string {
 		return ""
 	}
 	id, err := evidence.ParseID(e.Object)
-	if err != nil || len(v.records[id]) == 0 {
+	if err != nil || v.records[id] == nil {
 		return ""
 	}
-	return v.records[id][0].Kind
+	return v.records[id].kind
 }
 
 // checkUserRows compares every user row with what the log granted.

@@ -21,7 +21,7 @@ func TestReplayUsers(t *testing.T) {
 	item := evidence.NewID()
 	v := &verifier{r: &Report{}, replay: userReplay{granted: map[string]string{}},
 		userRows: map[string]store.User{adm.ID: adm, rdr.ID: rdr, gone.ID: gone},
-		items:    map[evidence.ID]store.Item{item: {ID: item, KeyGen: 1}}}
+		items:    map[evidence.ID]verItem{item: {keyGen: 1}}}
 	seq := int64(0)
 	entry := func(kind, actor, object string, d evidence.Digest) {
 		v.replayUsers(custody.Entry{V: 1, Seq: seq, Kind: kind, Time: time.Now(), Actor: actor, Object: object, Digest: d})
@@ -62,9 +62,9 @@ func TestReplayEntryRoles(t *testing.T) {
 	consent, other := evidence.NewID(), evidence.NewID()
 	v := &verifier{r: &Report{}, replay: userReplay{granted: map[string]string{}},
 		userRows: map[string]store.User{adm.ID: adm, an.ID: an, rd.ID: rd},
-		records: map[evidence.ID][]store.RecordRow{
-			consent: {{ID: consent, Version: 1, Kind: "consent"}},
-			other:   {{ID: other, Version: 1, Kind: "event"}},
+		records: map[evidence.ID]*verRecord{
+			consent: {kind: "consent", versions: make([]verVersion, 1)},
+			other:   {kind: "event", versions: make([]verVersion, 1)},
 		}}
 	seq := int64(0)
 	entry := func(kind, actor, object string, d evidence.Digest) {
@@ -108,7 +108,7 @@ func TestReplayRoleChanges(t *testing.T) {
 	item := evidence.NewID()
 	v := &verifier{r: &Report{}, replay: userReplay{granted: map[string]string{}},
 		userRows: map[string]store.User{adm.ID: adm, po.ID: po, odd.ID: odd},
-		items:    map[evidence.ID]store.Item{item: {ID: item, KeyGen: 1}}}
+		items:    map[evidence.ID]verItem{item: {keyGen: 1}}}
 	seq := int64(0)
 	entry := func(kind, actor, object string, d evidence.Digest) {
 		v.replayUsers(custody.Entry{V: 1, Seq: seq, Kind: kind, Time: time.Now(), Actor: actor, Object: object, Digest: d})

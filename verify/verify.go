@@ -143,9 +143,13 @@ type verifier struct {
 	users    map[string]ed25519.PublicKey
 	userRows map[string]store.User // by key ID
 	replay   userReplay
-	items    map[evidence.ID]store.Item
-	versions map[evidence.ID][]store.Version
-	records  map[evidence.ID][]store.RecordRow
+	// What is kept of items and records once their rows are checked: no
+	// bodies, the pack names interned; at a million items these maps are
+	// most of what verification holds (docs/BENCHMARKS.md).
+	items   map[evidence.ID]verItem
+	packs   []string
+	packIdx map[string]int32
+	records map[evidence.ID]*verRecord
 
 	vaultRows  map[string]store.VaultRow // by entry ID
 	vault      map[string]*vaultState    // replayed from the log, by entry ID
@@ -155,6 +159,34 @@ type verifier struct {
 	// entry with the same digest must account for each (purgeLogged).
 	purged      map[string]evidence.Digest
 	purgeLogged map[string]bool
+}
+
+// verItem is an item as verification keeps it, with its versions.
+type verItem struct {
+	sha      evidence.Digest
+	size     int64
+	pack     int32 // index into verifier.packs
+	keyGen   int32
+	off, len int64
+	versions []verVersion // by version number - 1
+}
+
+// verVersion is one record version: its digest, and whether a custody
+// entry recorded it.
+type verVersion struct {
+	digest evidence.Digest
+	logged bool
+}
+
+// verRecord is a model record's kind (of its first version) and versions.
+type verRecord struct {
+	kind     string
+	versions []verVersion
+}
+
+// storeItem gives back the row fields the item hasher reads.
+func (v *verifier) storeItem(id evidence.ID, it verItem) store.Item {
+	return store.Item{ID: id, SHA256: it.sha, Size: it.size, Pack: v.packs[it.pack], Off: it.off, Len: it.len, KeyGen: int(it.keyGen)}
 }
 
 func (v *verifier) run(ctx context.Context) (err error) {
@@ -325,56 +357,67 @@ func (v *verifier) checkExternal(ctx context.Context, size int64, r tlog.HashRea
 }
 
 func (v *verifier) loadRecords(ctx context.Context) error {
-	v.items = map[evidence.ID]store.Item{}
-	v.versions = map[evidence.ID][]store.Version{}
+	v.items = map[evidence.ID]verItem{}
+	v.packIdx = map[string]int32{}
 	if err := v.in.Items(ctx, func(it store.Item) error {
-		v.items[it.ID] = it
+		p, ok := v.packIdx[it.Pack]
+		if !ok {
+			p = int32(len(v.packs))
+			v.packs = append(v.packs, it.Pack)
+			v.packIdx[it.Pack] = p
+		}
+		v.items[it.ID] = verItem{sha: it.SHA256, size: it.Size, pack: p, keyGen: int32(it.KeyGen), off: it.Off, len: it.Len}
 		v.r.Items++
 		return nil
 	}); err != nil {
 		return err
 	}
+	// Versions come by item, then version: each is checked as it comes
+	// and only its digest is kept.
+	orphan := map[evidence.ID]bool{}
 	if err := v.in.Versions(ctx, func(ver store.Version) error {
-		v.versions[ver.Item] = append(v.versions[ver.Item], ver)
 		v.r.Versions++
+		id := ver.Item
+		it, ok := v.items[id]
+		if !ok {
+			if !orphan[id] {
+				orphan[id] = true
+				v.r.add(KindMissing, id.String(), hintTamper, "record versions of an item that does not exist")
+			}
+			return nil
+		}
+		obj := fmt.Sprintf("%s v%d", id, ver.Version)
+		if ver.Version != len(it.versions)+1 {
+			v.r.add(KindRecord, obj, hintTamper, "versions are not numbered 1, 2, 3 …")
+		}
+		var prev *evidence.Digest
+		if n := len(it.versions); n > 0 {
+			prev = &it.versions[n-1].digest
+		}
+		it.versions = append(it.versions, verVersion{digest: ver.Digest})
+		v.items[id] = it
+		if len(ver.Record) == 0 { // purged: only its digest is left
+			v.notePurged(obj, ver.Digest)
+			return nil
+		}
+		if evidence.Sum(ver.Record) != ver.Digest {
+			v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
+		}
+		rec, err := evidence.UnmarshalItemRecord(ver.Record)
+		switch {
+		case err != nil:
+			v.r.add(KindRecord, obj, hintTamper, "%v", err)
+		case rec.Item != id || rec.Version != ver.Version:
+			v.r.add(KindRecord, obj, hintTamper, "record names item %s version %d", rec.Item, rec.Version)
+		case (prev == nil) != (rec.Prev == nil) || (prev != nil && *prev != *rec.Prev):
+			v.r.add(KindRecord, obj, hintTamper, "record does not chain to the digest of the version before")
+		}
 		return nil
 	}); err != nil {
 		return err
 	}
-	for id, vs := range v.versions {
-		if _, ok := v.items[id]; !ok {
-			v.r.add(KindMissing, id.String(), hintTamper, "record versions of an item that does not exist")
-		}
-		var prev *evidence.Digest
-		for i, ver := range vs {
-			obj := fmt.Sprintf("%s v%d", id, ver.Version)
-			if ver.Version != i+1 {
-				v.r.add(KindRecord, obj, hintTamper, "versions are not numbered 1, 2, 3 …")
-			}
-			if len(ver.Record) == 0 { // purged: only its digest is left
-				v.notePurged(obj, ver.Digest)
-				d := ver.Digest
-				prev = &d
-				continue
-			}
-			if evidence.Sum(ver.Record) != ver.Digest {
-				v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
-			}
-			rec, err := evidence.UnmarshalItemRecord(ver.Record)
-			switch {
-			case err != nil:
-				v.r.add(KindRecord, obj, hintTamper, "%v", err)
-			case rec.Item != id || rec.Version != ver.Version:
-				v.r.add(KindRecord, obj, hintTamper, "record names item %s version %d", rec.Item, rec.Version)
-			case (prev == nil) != (rec.Prev == nil) || (prev != nil && *prev != *rec.Prev):
-				v.r.add(KindRecord, obj, hintTamper, "record does not chain to the digest of the version before")
-			}
-			d := ver.Digest
-			prev = &d
-		}
-	}
-	for id := range v.items {
-		if len(v.versions[id]) == 0 {
+	for id, it := range v.items {
+		if len(it.versions) == 0 {
 			v.r.add(KindMissing, id.String(), hintTamper, "item has no record")
 		}
 	}
@@ -382,46 +425,47 @@ func (v *verifier) loadRecords(ctx context.Context) error {
 }
 
 // loadModelRecords checks every version of every model record (testimony,
-// event, person, …): digest, canonical form, numbering and chain.
+// event, person, …): digest, canonical form, numbering and chain. A
+// record's versions come in the order they were written; only their
+// digests are kept.
 func (v *verifier) loadModelRecords(ctx context.Context) error {
-	v.records = map[evidence.ID][]store.RecordRow{}
-	if err := v.in.Records(ctx, func(row store.RecordRow) error {
-		v.records[row.ID] = append(v.records[row.ID], row)
+	v.records = map[evidence.ID]*verRecord{}
+	return v.in.Records(ctx, func(row store.RecordRow) error {
 		v.r.Versions++
-		return nil
-	}); err != nil {
-		return err
-	}
-	for id, rows := range v.records {
+		id := row.ID
+		r := v.records[id]
+		if r == nil {
+			r = &verRecord{kind: row.Kind}
+			v.records[id] = r
+		}
+		obj := fmt.Sprintf("%s v%d", id, row.Version)
+		if row.Version != len(r.versions)+1 {
+			v.r.add(KindRecord, obj, hintTamper, "versions are not numbered 1, 2, 3 …")
+		}
 		var prev *evidence.Digest
-		for i, row := range rows {
-			obj := fmt.Sprintf("%s v%d", id, row.Version)
-			if row.Version != i+1 {
-				v.r.add(KindRecord, obj, hintTamper, "versions are not numbered 1, 2, 3 …")
-			}
-			if len(row.Record) == 0 { // purged: only its digest is left
-				v.notePurged(obj, row.Digest)
-				d := row.Digest
-				prev = &d
-				continue
-			}
-			if evidence.Sum(row.Record) != row.Digest {
-				v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
-			}
-			rec, err := model.Unmarshal(row.Record)
-			switch {
-			case err != nil:
-				v.r.add(KindRecord, obj, hintTamper, "%v", err)
-			case rec.ID != id || rec.Version != row.Version || rec.Kind != row.Kind || rec.Kind != rows[0].Kind:
-				v.r.add(KindRecord, obj, hintTamper, "record names another record, version or kind")
-			case (prev == nil) != (rec.Prev == nil) || (prev != nil && *prev != *rec.Prev):
-				v.r.add(KindRecord, obj, hintTamper, "record does not chain to the digest of the version before")
-			}
-			d := row.Digest
+		if n := len(r.versions); n > 0 {
+			d := r.versions[n-1].digest
 			prev = &d
 		}
-	}
-	return nil
+		r.versions = append(r.versions, verVersion{digest: row.Digest})
+		if len(row.Record) == 0 { // purged: only its digest is left
+			v.notePurged(obj, row.Digest)
+			return nil
+		}
+		if evidence.Sum(row.Record) != row.Digest {
+			v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
+		}
+		rec, err := model.Unmarshal(row.Record)
+		switch {
+		case err != nil:
+			v.r.add(KindRecord, obj, hintTamper, "%v", err)
+		case rec.ID != id || rec.Version != row.Version || rec.Kind != row.Kind || rec.Kind != r.kind:
+			v.r.add(KindRecord, obj, hintTamper, "record names another record, version or kind")
+		case (prev == nil) != (rec.Prev == nil) || (prev != nil && *prev != *rec.Prev):
+			v.r.add(KindRecord, obj, hintTamper, "record does not chain to the digest of the version before")
+		}
+		return nil
+	})
 }
 
 // checkEntries checks each custody entry and rebuilds the tree from the
@@ -438,7 +482,6 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		}
 		return out, nil
 	})
-	logged := map[string]bool{} // "item vN" covered by an entry
 	next := int64(0)
 	type sigJob struct {
 		e     custody.Entry
@@ -478,7 +521,7 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 			v.r.add(KindEntry, obj, hintTamper, "entry body disagrees with its row")
 		default:
 			sigs <- sigJob{e, row.Entry, row.Sig, obj}
-			v.checkEntryRecord(e, row, logged)
+			v.checkEntryRecord(e, row)
 			v.replayVault(e, v.replay.granted[e.Actor])
 			v.replayUsers(e)
 		}
@@ -502,17 +545,17 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		v.r.add(KindMissing, "custody", hintTamper, "%d entries readable of %d", next, size)
 	}
 	v.checkPurges()
-	for id, vs := range v.versions {
-		for _, ver := range vs {
-			if !logged[fmt.Sprintf("%s v%d", id, ver.Version)] {
-				v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, ver.Version), hintTamper, "record version has no custody entry")
+	for id, it := range v.items {
+		for i, ver := range it.versions {
+			if !ver.logged {
+				v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, i+1), hintTamper, "record version has no custody entry")
 			}
 		}
 	}
-	for id, rows := range v.records {
-		for _, row := range rows {
-			if !logged[fmt.Sprintf("%s v%d", id, row.Version)] {
-				v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, row.Version), hintTamper, "record version has no custody entry")
+	for id, r := range v.records {
+		for i, ver := range r.versions {
+			if !ver.logged {
+				v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, i+1), hintTamper, "record version has no custody entry")
 			}
 		}
 	}
@@ -539,7 +582,7 @@ func (v *verifier) checkPurges() {
 }
 
 // checkEntryRecord ties intake and version entries to the records.
-func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow, logged map[string]bool) {
+func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow) {
 	obj := fmt.Sprintf("entry %d", e.Seq)
 	if e.Kind == custody.KindPurge {
 		key := fmt.Sprintf("%s v%d", e.Object, e.Version)
@@ -560,15 +603,18 @@ func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow, logge
 			v.r.add(KindEntry, obj, hintTamper, "object %q is not a record ID", e.Object)
 			return
 		}
-		rows := v.records[id]
-		if e.Version < 1 || e.Version > len(rows) {
+		var vs []verVersion
+		if r := v.records[id]; r != nil {
+			vs = r.versions
+		}
+		if e.Version < 1 || e.Version > len(vs) {
 			v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, e.Version), hintTamper, "custody entry %d records a record version that is not in the archive", e.Seq)
 			return
 		}
-		if rows[e.Version-1].Digest != e.Digest {
+		if vs[e.Version-1].digest != e.Digest {
 			v.r.add(KindEntry, obj, hintTamper, "records a different digest for %s v%d than the stored record", id, e.Version)
 		}
-		logged[fmt.Sprintf("%s v%d", id, e.Version)] = true
+		vs[e.Version-1].logged = true
 		return
 	}
 	if e.Kind != custody.KindIntake && e.Kind != custody.KindVersion {
@@ -584,18 +630,18 @@ func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow, logge
 		v.r.add(KindMissing, id.String(), hintTamper, "custody entry %d records an item that is not in the archive", e.Seq)
 		return
 	}
-	if row.Content != it.SHA256 {
+	if row.Content != it.sha {
 		v.r.add(KindEntry, obj, hintTamper, "committed content digest differs from item %s's SHA-256", id)
 	}
-	vs := v.versions[id]
+	vs := it.versions
 	if e.Version < 1 || e.Version > len(vs) {
 		v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, e.Version), hintTamper, "custody entry %d records a version that is not in the archive", e.Seq)
 		return
 	}
-	if vs[e.Version-1].Digest != e.Digest {
+	if vs[e.Version-1].digest != e.Digest {
 		v.r.add(KindEntry, obj, hintTamper, "records a different digest for %s v%d than the stored record", id, e.Version)
 	}
-	logged[fmt.Sprintf("%s v%d", id, e.Version)] = true
+	vs[e.Version-1].logged = true
 }
 
 // checkTree compares every stored tree hash with the rebuilt one.
@@ -632,12 +678,12 @@ func (v *verifier) checkContent(ctx context.Context) error {
 	var total int64
 	for id, it := range v.items {
 		ids = append(ids, id)
-		total += it.Size
+		total += it.size
 	}
 	// In storage order, so each pack is read from its start to its end.
 	slices.SortFunc(ids, func(a, b evidence.ID) int {
 		x, y := v.items[a], v.items[b]
-		return cmp.Or(strings.Compare(x.Pack, y.Pack), cmp.Compare(x.Off, y.Off))
+		return cmp.Or(strings.Compare(v.packs[x.pack], v.packs[y.pack]), cmp.Compare(x.off, y.off))
 	})
 	hasher := v.in.NewItemHasher()
 	defer hasher.Close()
@@ -651,8 +697,7 @@ func (v *verifier) checkContent(ctx context.Context) error {
 			defer wg.Done()
 			buf := make([]byte, 256<<10)
 			for id := range jobs {
-				it := v.items[id]
-				n, err := hasher.Hash(ctx, it, buf)
+				n, err := hasher.Hash(ctx, v.storeItem(id, v.items[id]), buf)
 				mu.Lock()
 				done += n
 				if err != nil && ctx.Err() == nil {
@@ -674,13 +719,9 @@ func (v *verifier) checkContent(ctx context.Context) error {
 	close(jobs)
 	wg.Wait()
 	v.r.Bytes = done
-	referenced := map[string]bool{}
-	for _, it := range v.items {
-		referenced[it.Pack] = true
-	}
 	orphans := 0
 	if err := v.in.Packs(ctx, func(name string, _ int64) error {
-		if !referenced[name] {
+		if _, referenced := v.packIdx[name]; !referenced {
 			orphans++
 		}
 		return nil
