@@ -298,6 +298,10 @@ func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	if err != nil {
 		return nil, err
 	}
+	if err := lock.settleRotation(ctx, dir); err != nil { // rotate.go
+		lock.release()
+		return nil, err
+	}
 	a, err := openLocked(ctx, dir, cfg, user, passphrase, opt)
 	lock.openDone()
 	if err != nil {

@@ -347,7 +347,10 @@ func (w *worker) duplicate(s source) (small []byte, dup bool) {
 	}
 	id := w.a.ring.ItemID(sum)
 	if _, err := w.a.db.Item(w.ctx, id); err != nil {
-		return small, false
+		var ok bool
+		if id, ok = w.a.earlierItem(w.ctx, sum); !ok { // added before an ID key rotation (rotate.go)
+			return small, false
+		}
 	}
 	w.prog.add(n)
 	w.out <- message{idx: s.idx, result: &Added{Path: s.path, ID: id, SHA256: sum, Size: n, Duplicate: true}}

@@ -105,6 +105,19 @@ func (a *Archive) changeRole(ctx context.Context, name, add, remove string) (Use
 	if roles == target.Role {
 		return userInfo(*target, a.userNames(ctx)), false, nil
 	}
+	if remove != "" && takesKey(*target, roles) {
+		// The role granted a key: every key it granted is replaced (rotate.go).
+		if err := tx.Rollback(); err != nil {
+			return UserInfo{}, false, err
+		}
+		if _, err := a.rotate(ctx, keyChange{target: *target, role: roles, users: users}); err != nil {
+			return UserInfo{}, false, err
+		}
+		changed := *target
+		changed.Role = roles
+		a.log.Info("user role changed, keys replaced", "roles", roles)
+		return userInfo(changed, a.userNames(ctx)), true, nil
+	}
 	if err := a.currentKeys(ctx, tx); err != nil {
 		return UserInfo{}, false, err
 	}

@@ -213,74 +213,15 @@ func (a *Archive) removeUser(ctx context.Context, name string) error {
 	if admins == 0 { // cannot happen while only admins remove and not themselves; kept as the rule
 		return fmt.Errorf("%w: %q is the last admin; add another admin first", evidence.ErrInvalid, name)
 	}
-	if err := a.currentKeys(ctx, tx); err != nil {
+	// Every key the user held is replaced (rotate.go): the change is made
+	// in a re-keyed copy of the database, not in this transaction.
+	if err := tx.Rollback(); err != nil {
 		return err
 	}
-	next, gen := a.ring.NewContentGen()
-	// A protection officer's removal also replaces the vault key, when this
-	// session holds it: every active entry's witness key is re-wrapped
-	// under the new one, which only the remaining officers are given.
-	rotate := grantsVault(target.Role) && a.ring.HasVault()
-	if rotate {
-		next = next.RotateVault()
-		if err := a.rewrapVault(ctx, tx, next); err != nil {
-			return err
-		}
-	} else if grantsVault(target.Role) {
-		a.log.Warn("vault key not replaced: this session does not hold it (a protection officer can remove protection officers with rotation)")
-	}
-	rings := map[string][]byte{}
-	for _, u := range users {
-		if u.Role == roleRemoved || u.ID == target.ID {
-			continue
-		}
-		ring, err := next.Subset(grantFor(u.Role), 0)
-		if err != nil {
-			return err
-		}
-		sealed, err := ring.SealTo(u.Recipient)
-		if err != nil {
-			return err
-		}
-		rings[locator(a.cfg.ID, u.Name)+".ring"] = sealed
-		if rotate && grantsVault(u.Role) {
-			if rings[locator(a.cfg.ID, u.Name)+vaultFile], err = next.SealVaultKey(u.Recipient); err != nil {
-				return err
-			}
-		}
-	}
-	removed := *target
-	removed.Role = roleRemoved
-	if err := tx.SetUserRole(ctx, removed.ID, removed.Role); err != nil {
+	if _, err := a.rotate(ctx, keyChange{target: *target, role: roleRemoved, users: users}); err != nil {
 		return err
 	}
-	if err := tx.SetContentGen(ctx, gen); err != nil {
-		return err
-	}
-	now := a.now()
-	l, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return err
-	}
-	if err := l.append(ctx, custody.KindRevoke, removed.ID, 0, userDigest(removed), evidence.Digest{}); err != nil {
-		return err
-	}
-	cp, err := l.seal(ctx)
-	if err != nil {
-		return err
-	}
-	// The remaining users' keyrings gain the new generation before the
-	// database names it; if the commit does not happen, the unused
-	// generation is dropped from them on open (see currentKeys).
-	if err := writeKeyFiles(a.dir, rings); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	a.pin(cp)
-	a.dropKeyFiles(locator(a.cfg.ID, name))
-	a.log.Info("user removed", "content_gen", gen)
+	a.log.Info("user removed", "content_gen", a.ring.CurrentGen())
 	return nil
 }
 
