@@ -61,13 +61,14 @@ const (
 	metaIDHistory = "id_keys_old"
 )
 
-// rotateHook, when set (tests), is called at each named step of a
-// rotation; the crash test kills the process there.
-var rotateHook func(step string)
+// rotateTrace (the test-only environment variable SORI_TEST_ROTATE_TRACE)
+// makes a rotation name each step on standard error as it reaches it, so
+// that the crash test can kill the process there. Step names only.
+var rotateTrace = os.Getenv("SORI_TEST_ROTATE_TRACE") != ""
 
 func rotateStep(step string) {
-	if rotateHook != nil {
-		rotateHook(step)
+	if rotateTrace {
+		fmt.Fprintf(os.Stderr, "rotate step: %s\n", step)
 	}
 }
 
@@ -207,7 +208,7 @@ func officers(users []store.User, except string) string {
 		}
 	}
 	if len(names) == 0 {
-		return "none other is left"
+		return "there is no other: the officer must first give the protection role to another user, who can then do it"
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
@@ -256,6 +257,20 @@ func (a *Archive) rotatedRecords(ctx context.Context, path string, next *seal.Ke
 	if err := s.currentKeys(ctx, tx); err != nil {
 		return cp, err
 	}
+	l, err := s.newLogger(ctx, tx, s.now())
+	if err != nil {
+		return cp, err
+	}
+	// The safety net is rehashed before the re-wrap: it opens entries
+	// under the vault key this session holds now.
+	if c.removal() {
+		if err := s.rotateNameNet(ctx, tx, l); err != nil {
+			return cp, err
+		}
+		if err := tx.SetContentGen(ctx, gen); err != nil {
+			return cp, err
+		}
+	}
 	if c.losesVault() {
 		if err := s.currentVaultKey(ctx, tx); err != nil {
 			return cp, err
@@ -266,18 +281,6 @@ func (a *Archive) rotatedRecords(ctx context.Context, path string, next *seal.Ke
 	}
 	if c.losesIDKey() {
 		if err := s.keepIDHistory(ctx, tx, next); err != nil {
-			return cp, err
-		}
-	}
-	l, err := s.newLogger(ctx, tx, s.now())
-	if err != nil {
-		return cp, err
-	}
-	if c.removal() {
-		if err := s.rotateNameNet(ctx, tx, l); err != nil {
-			return cp, err
-		}
-		if err := tx.SetContentGen(ctx, gen); err != nil {
 			return cp, err
 		}
 	}
