@@ -577,3 +577,62 @@ func (l *archiveLock) settleRotation(ctx context.Context, dir string) error {
 	}
 	return waitFor(ctx, l.p.change.TryRLock, time.Now().Add(l.wait))
 }
+
+// RekeyUser seals user name's keyring again with exactly what their roles
+// grant today, from this session's current keys (and, for a protection
+// officer, their vault key file, when this session holds the vault key): a
+// keyring written by an older sori (a reader's without the log key) or one
+// holding a key a role no longer grants is rewritten in one step. No key
+// is replaced and nothing is logged: the roles do not change. It runs
+// holding the archive lock exclusive, as changes of keys do.
+func (a *Archive) RekeyUser(ctx context.Context, name string) error {
+	if err := a.allow(OpUserRole); err != nil {
+		return err
+	}
+	name, err := CheckUserName(name)
+	if err != nil {
+		return err
+	}
+	return a.archiveWide(ctx, func() error {
+		u, err := a.db.UserByName(ctx, name)
+		if err != nil {
+			return err
+		}
+		if u.Role == roleRemoved {
+			return fmt.Errorf("%w: %s was removed; a removed user has no keyring", evidence.ErrInvalid, name)
+		}
+		tx, err := a.db.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := a.currentKeys(ctx, tx); err != nil {
+			return err
+		}
+		ring, err := a.ring.Subset(grantFor(u.Role), 0)
+		if err != nil {
+			return err
+		}
+		loc := locator(a.cfg.ID, u.Name)
+		files := map[string][]byte{}
+		if files[loc+".ring"], err = ring.SealTo(u.Recipient); err != nil {
+			return err
+		}
+		if grantsVault(u.Role) && a.ring.HasVault() {
+			if err := a.currentVaultKey(ctx, tx); err != nil {
+				return err
+			}
+			if files[loc+vaultFile], err = a.ring.SealVaultKey(u.Recipient); err != nil {
+				return err
+			}
+		}
+		if err := writeKeyFiles(a.dir, files); err != nil {
+			return err
+		}
+		if !grantsVault(u.Role) {
+			a.dropVaultFile(loc) // a vault key file left by a role taken away
+		}
+		a.log.Info("keyring rewritten", "files", len(files))
+		return nil
+	})
+}
