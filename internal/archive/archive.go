@@ -365,7 +365,7 @@ func openLocked(ctx context.Context, dir string, cfg config, user, passphrase st
 	if err := loadVaultKey(dir, loc, key, ring); err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, filepath.Join(dir, dbFile), ring.DB)
+	db, err := openDB(ctx, dir, ring) // rotate.go
 	if err != nil {
 		return nil, err
 	}

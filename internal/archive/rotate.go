@@ -191,6 +191,10 @@ func (a *Archive) rotate(ctx context.Context, c keyChange) (custody.Checkpoint, 
 		return cp, fmt.Errorf("the key rotation is done, but: %w; open the archive again", err)
 	}
 	a.db, a.ring = db, mine
+	// The disclosure guard's cache holds hashes under the old name-net key.
+	a.guard.mu.Lock()
+	a.guard.d, a.guard.count = nil, 0
+	a.guard.mu.Unlock()
 	if c.target.ID == a.me.ID {
 		a.me.Role = c.role
 	}
@@ -322,6 +326,30 @@ func (a *Archive) keepIDHistory(ctx context.Context, tx *store.Tx, next *seal.Ke
 		return err
 	}
 	return tx.SetMeta(ctx, metaIDHistory, hex.EncodeToString(sealed))
+}
+
+// openDB opens meta.db under the keyring's database key or, failing that,
+// under one it replaced: a replica's copy between the steps of a
+// replication that follows a rotation has the new keyrings before the new
+// meta.db (internal/replica). The session then goes on under the key that
+// opened it. The archive itself never is in that state: Open completes or
+// undoes a rotation first.
+func openDB(ctx context.Context, dir string, ring *seal.Keyring) (*store.DB, error) {
+	path := filepath.Join(dir, dbFile)
+	db, err := store.Open(ctx, path, ring.DB)
+	if err == nil || !errors.Is(err, evidence.ErrDamaged) {
+		return db, err
+	}
+	for _, k := range ring.DBOld {
+		if _, serr := os.Lstat(path); serr != nil {
+			break
+		}
+		if old, oerr := store.Open(ctx, path, k); oerr == nil {
+			ring.DB = k
+			return old, nil
+		}
+	}
+	return nil, err
 }
 
 // idHistory reads the earlier item ID keys under this session's ID key.

@@ -17,13 +17,15 @@ import (
 
 const adIDHistory = "sori id key history v1\x00"
 
-// Rotated returns a copy of k with a fresh database key, a fresh item ID
-// key if k holds one and idKey is set, and the same other keys.
+// Rotated returns a copy of k with a fresh database key (the current one
+// moving to DBOld), a fresh item ID key if k holds one and idKey is set,
+// and the same other keys.
 func (k *Keyring) Rotated(idKey bool) *Keyring {
-	out := &Keyring{DB: k.DB, IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
+	out := &Keyring{IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
 	for gen, c := range k.Content {
 		out.Content[gen] = c
 	}
+	out.DBOld = append([][32]byte{k.DB}, k.DBOld...)
 	rand.Read(out.DB[:])
 	if idKey && k.HasIDKey() {
 		rand.Read(out.IDKey[:])
