@@ -349,7 +349,7 @@ func openDB(ctx context.Context, dir string, ring *seal.Keyring) (*store.DB, err
 			return old, nil
 		}
 	}
-	return nil, err
+	return nil, fmt.Errorf("%w (if this user's key files were put back after a removal, or are older than the archive's last key rotation, they do not open it: that is expected)", err)
 }
 
 // idHistory reads the earlier item ID keys under this session's ID key.
