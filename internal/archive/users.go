@@ -156,15 +156,13 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 // stays, so that what they signed can still be checked), a signed "revoke"
 // custody entry is appended, and their key files are deleted.
 //
-// Content stored afterwards must not be readable with the keyring the
-// removed user had (they may have kept a copy): the removal starts a new
-// content key generation, wrapped into the keyrings of the remaining users
-// only. The older generations stay in those keyrings and still read older
-// items. The database records the new generation and from then on refuses
-// items under an older one, so a session opened before the removal cannot
-// go on storing items the removed user could read; that includes this
-// Archive value, which keeps the keys it was opened with: open the archive
-// again before adding items.
+// Nothing written afterwards may be readable with the keys the removed
+// user had (they may have kept copies): every key they held is replaced,
+// for the remaining users only, in one crash-safe step (rotate.go): the
+// database key (meta.db re-encrypted), a new content key generation, the
+// item ID key, the vault key (refused with evidence.ErrForbidden, naming
+// who can, if this session does not hold it), and the name-net key when
+// this session can rehash. This session goes on with the new keys.
 //
 // Removing oneself is refused (evidence.ErrInvalid): the session would go
 // on with the removed role. So is removing the last admin, which that rule
@@ -172,7 +170,7 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 //
 // A removal is an archive-wide change: it runs holding the archive lock
 // exclusive, and fails with ErrBusy if other processes keep the archive
-// open past the lock wait.
+// open past the lock wait, or another session of this process has it open.
 func (a *Archive) RemoveUser(ctx context.Context, name string) error {
 	if err := a.allow(OpUserRemove); err != nil {
 		return err
