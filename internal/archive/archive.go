@@ -34,8 +34,6 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"sori/internal/blob"
-	"sori/internal/blob/local"
 	"sori/internal/custody"
 	"sori/internal/durable"
 	"sori/internal/evidence"
@@ -66,7 +64,12 @@ type config struct {
 	ID      string `json:"id"`
 	Admin   string `json:"admin"`   // locator of the first admin's key files
 	LogKey  string `json:"log_key"` // public key of the custody checkpoints (signed-note verifier)
-	Sum     string `json:"sum"`     // checksum of the fields above, to tell damage from a wrong passphrase
+	// DB and Blobs name where the metadata and the packs live when not in
+	// DIR (backends.go): a PostgreSQL URL and an S3 URL, never with a
+	// password or a secret key. Absent in an embedded archive.
+	DB    string `json:"db,omitempty"`
+	Blobs string `json:"blobs,omitempty"`
+	Sum   string `json:"sum"` // checksum of the fields above, to tell damage from a wrong passphrase
 }
 
 // marshalConfig is the exact form of sori.json; readConfig requires it byte
@@ -84,35 +87,30 @@ func (c config) checksum() string {
 	return hex.EncodeToString(h[:16])
 }
 
-// Archive is an unlocked, open archive. It is safe for concurrent use.
+// Archive is a session: an archive unlocked by one user, over a Repo that
+// any number of sessions share (repo.go).
 type Archive struct {
-	dir   string
-	cfg   config
-	key   *seal.UserKey
-	ring  *seal.Keyring
-	db    *store.DB
-	blobs *local.Store
-	me    store.User
-	log   *slog.Logger
-	now   func() time.Time
-	// stateDir holds what sori keeps outside archives (checkpoint pins).
-	stateDir string
-	// pinFrozen: the pin check failed (opened with NoPinCheck); the pin is
-	// never rewritten in this session.
-	pinFrozen bool
-	// workFactor seals the keys of users this session adds, or re-seals.
-	workFactor int
+	*repoState
+	key  *seal.UserKey
+	ring *seal.Keyring
+	// me is the acting user as of the unlock. It never changes: a change
+	// re-reads the user's role inside its transaction (change.go), and a
+	// session whose user's role was changed or taken away since is stale
+	// (Repo.stale) and refused.
+	me store.User
+	// gen is the Repo's generation of me when this session was unlocked.
+	gen int
 	// guard is the disclosure guard's cache (disclose.go).
 	guard guardState
-	// writeCheck is the quick check before the session's first write.
-	writeCheck struct {
-		mu   sync.Mutex
-		done bool
-		err  error
-	}
-	// lock is the archive lock, held shared until Close (lock.go).
-	lock *archiveLock
+	// ownsRepo: the session was made by Open or Init, and closing it
+	// closes the Repo too.
+	ownsRepo bool
+	closed   sync.Once
 }
+
+// Session is one user's unlocked view of a Repo: immutable, and safe for
+// concurrent use by many goroutines. Archive is its historical name.
+type Session = Archive
 
 // Options tune Init and Open. The zero value is production use.
 type Options struct {
@@ -132,6 +130,10 @@ type Options struct {
 	// NoPinCheck opens an archive even if it fails the pin check, for
 	// verification, which reports the failure itself.
 	NoPinCheck bool
+	// DB and Blobs, for Init only, put the new archive's metadata in
+	// PostgreSQL and its packs in S3 (backends.go); "" keeps them in the
+	// archive directory.
+	DB, Blobs string
 	// LockWait bounds the wait for the archive lock (lock.go), in Open and
 	// in archive-wide changes; then they fail with ErrBusy. 0 means
 	// DefaultLockWait.
@@ -177,6 +179,9 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		return nil, fmt.Errorf("%w: passphrase must have at least %d characters", evidence.ErrInvalid, MinPassphrase)
 	}
 	wf := opt.workFactor()
+	if err := checkBackends(opt.DB, opt.Blobs); err != nil {
+		return nil, fmt.Errorf("%w: %v", evidence.ErrInvalid, err)
+	}
 	if err := prepareEmptyDir(dir); err != nil {
 		return nil, err
 	}
@@ -185,17 +190,16 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 		return nil, err
 	}
 	lock.openDone()
-	a, err := initLocked(ctx, dir, user, passphrase, wf, opt)
+	a, err := initLocked(ctx, dir, user, passphrase, wf, opt, lock)
 	if err != nil {
 		lock.release()
 		return nil, err
 	}
-	a.lock = lock
 	return a, nil
 }
 
 // initLocked is Init holding the archive lock.
-func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt Options) (*Archive, error) {
+func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt Options, lock *archiveLock) (*Archive, error) {
 	var idb [16]byte
 	rand.Read(idb[:])
 	cfg := config{Format: "sori-archive", Version: FormatVersion, ID: hex.EncodeToString(idb[:])}
@@ -205,6 +209,7 @@ func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt O
 		return nil, err
 	}
 	cfg.LogKey = vkey
+	cfg.DB, cfg.Blobs = opt.DB, opt.Blobs
 	cfg.Sum = cfg.checksum()
 
 	key, err := seal.NewUserKey()
@@ -223,21 +228,25 @@ func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt O
 	if err := writeUserKeys(dir, cfg.Admin, key, ring, passphrase, wf); err != nil {
 		return nil, err
 	}
-	db, err := store.Create(ctx, filepath.Join(dir, dbFile), ring.DB)
+	db, err := createStore(ctx, dir, cfg, ring.DB)
 	if err != nil {
 		return nil, err
 	}
-	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir, workFactor: wf}
+	r := newRepo(dir, cfg, opt, lock)
+	r.workFactor = wf
+	r.db, r.dbKey, r.sessions, r.dbOpen = db, ring.DB, 1, true
+	a := &Archive{repoState: r, key: key, ring: ring, ownsRepo: true}
 	now := a.now()
 	// The first admin also holds protection: someone must be able to open
 	// the identity vault, and grant it on.
 	a.me = store.User{ID: key.KeyID(), Name: user, Role: RoleAdmin + "," + RoleProtection, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: now}
+	a.gen = r.userGen(a.me.ID)
 	cp, err := a.initRecords(ctx, now)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	if a.blobs, err = local.Open(filepath.Join(dir, blobsDir)); err != nil {
+	if a.blobs, err = openBlobs(ctx, dir, cfg); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -283,39 +292,32 @@ func (a *Archive) initRecords(ctx context.Context, now time.Time) (custody.Check
 }
 
 // Open unlocks the archive in dir as user ("" means the first admin) with
-// passphrase. A wrong passphrase or unknown user gives an error wrapping
-// evidence.ErrLocked and changes nothing.
+// passphrase: a Repo of its own, and one session on it, which closes the
+// Repo when it is closed. A wrong passphrase or unknown user gives an error
+// wrapping evidence.ErrLocked and changes nothing.
 //
-// The Archive holds the archive lock shared until Close; if an archive-wide
-// change holds it, or waits for it, past opt.LockWait, Open fails with
-// ErrBusy.
+// The archive lock is held shared until Close; if an archive-wide change
+// holds it, or waits for it, past opt.LockWait, Open fails with ErrBusy.
 func Open(ctx context.Context, dir, user, passphrase string, opt Options) (*Archive, error) {
-	cfg, err := readConfig(dir)
+	r, err := OpenRepo(ctx, dir, opt)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockShared(ctx, dir, opt.lockWait())
+	a, err := r.Unlock(ctx, user, passphrase)
 	if err != nil {
+		r.Close()
 		return nil, err
 	}
-	if err := lock.settleRotation(ctx, dir); err != nil { // rotate.go
-		lock.release()
-		return nil, err
-	}
-	a, err := openLocked(ctx, dir, cfg, user, passphrase, opt)
-	lock.openDone()
-	if err != nil {
-		lock.release()
-		return nil, err
-	}
-	a.lock = lock
+	a.ownsRepo = true
 	return a, nil
 }
 
-// openLocked is Open holding the archive lock, with no archive-wide change
-// of this process running.
-func openLocked(ctx context.Context, dir string, cfg config, user, passphrase string, opt Options) (*Archive, error) {
+// unlock is Unlock holding the archive lock, with no archive-wide change of
+// this process running: it reads the user's key files, opens the store if
+// no session has, and checks that the user is a member.
+func (r *Repo) unlock(ctx context.Context, user, passphrase string) (*Archive, error) {
 	var err error
+	dir, cfg := r.dir, r.cfg
 	loc := cfg.Admin
 	display := "the archive's first admin"
 	if user != "" {
@@ -365,44 +367,47 @@ func openLocked(ctx context.Context, dir string, cfg config, user, passphrase st
 	if err := loadVaultKey(dir, loc, key, ring); err != nil {
 		return nil, err
 	}
-	db, err := openDB(ctx, dir, ring) // rotate.go
+	opened, err := r.acquireRing(ctx, ring, display) // rotate.go
 	if err != nil {
 		return nil, err
 	}
-	if id, err := db.Meta(ctx, "archive_id"); err != nil || id != cfg.ID {
-		db.Close()
-		if err == nil {
-			err = fmt.Errorf("%w: database belongs to another archive", evidence.ErrDamaged)
-		}
+	a := &Archive{repoState: r.repoState, key: key, ring: ring}
+	if err := a.unlockChecks(ctx, display, opened); err != nil {
+		r.releaseSession()
 		return nil, err
 	}
-	me, err := db.UserByID(ctx, key.KeyID())
+	return a, nil
+}
+
+// unlockChecks finish an unlock with the store open: the user is a member
+// holding the current keys, and (for the session that opened the store) the
+// archive extends the checkpoint this machine pinned.
+func (a *Archive) unlockChecks(ctx context.Context, display string, opened bool) error {
+	db := a.db
+	me, err := db.UserByID(ctx, a.key.KeyID())
 	if err != nil {
-		db.Close()
 		if errors.Is(err, evidence.ErrNotFound) {
-			return nil, fmt.Errorf("%w: %s is not a member of this archive", evidence.ErrLocked, display)
+			return fmt.Errorf("%w: %s is not a member of this archive", evidence.ErrLocked, display)
 		}
-		return nil, err
+		return err
 	}
-	bs, err := local.Open(filepath.Join(dir, blobsDir))
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	a := &Archive{dir: dir, cfg: cfg, key: key, ring: ring, db: db, blobs: bs, me: me, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir,
-		workFactor: opt.workFactor()}
+	a.me = me
+	a.gen = a.userGen(me.ID)
 	if err := a.checkMember(ctx, display); err != nil {
-		db.Close()
-		return nil, err
+		return err
+	}
+	if !opened {
+		return nil
 	}
 	if err := a.checkPin(ctx); err != nil {
-		if !opt.NoPinCheck {
-			db.Close()
-			return nil, err
+		if !a.noPinCheck {
+			return err
 		}
 		// The pin disagrees with this archive: leave it exactly as found,
 		// as evidence, for whoever examines the disagreement.
+		a.pinMu.Lock()
 		a.pinFrozen = true
+		a.pinMu.Unlock()
 	}
 	if cp, err := a.Checkpoint(ctx); err == nil {
 		if size, err := db.TreeSize(ctx); err == nil && size == cp.Size {
@@ -412,44 +417,44 @@ func openLocked(ctx context.Context, dir string, cfg config, user, passphrase st
 		}
 	}
 	// Packs a killed process was writing are ciphertext nobody references.
-	if n, err := bs.CleanTemp(staleTemp); err != nil {
-		a.log.Warn("cleaning stale pack files", "err", err)
-	} else if n > 0 {
-		a.log.Debug("removed stale pack files", "count", n)
-	}
-	return a, nil
-}
-
-// Close releases the archive and its lock. Keys are dropped with it. The
-// disclosure guard is loaded first, if it was not, so that DiscloseError
-// still works on an error the session ends with.
-func (a *Archive) Close() error {
-	if !a.sees() {
-		a.guard.mu.Lock()
-		loaded := a.guard.d != nil
-		a.guard.mu.Unlock()
-		if !loaded {
-			_, _ = a.disclosure(context.Background())
+	if c, ok := a.blobs.(tempCleaner); ok {
+		if n, err := c.CleanTemp(staleTemp); err != nil {
+			a.log.Warn("cleaning stale pack files", "err", err)
+		} else if n > 0 {
+			a.log.Debug("removed stale pack files", "count", n)
 		}
 	}
-	err := a.db.Close()
-	if a.lock != nil {
-		a.lock.release()
-	}
+	return nil
+}
+
+// Close ends the session: its keys are dropped with it, and the last
+// session of a Repo closes the Repo's store. A session made by Open or Init
+// closes its Repo (and the archive lock) too. The disclosure guard is loaded
+// first, if it was not, so that DiscloseError still works on an error the
+// session ends with. Close is idempotent.
+func (a *Archive) Close() error {
+	var err error
+	a.closed.Do(func() {
+		if !a.sees() {
+			a.guard.mu.Lock()
+			loaded := a.guard.d != nil
+			a.guard.mu.Unlock()
+			if !loaded {
+				_, _ = a.disclosure(context.Background())
+			}
+		}
+		err = a.releaseSession()
+		if a.ownsRepo {
+			if cerr := a.repoState.close(); err == nil {
+				err = cerr
+			}
+		}
+	})
 	return err
 }
 
-// Dir is the archive directory.
-func (a *Archive) Dir() string { return a.dir }
-
-// ID is the archive's random identifier.
-func (a *Archive) ID() string { return a.cfg.ID }
-
 // User is the acting user.
 func (a *Archive) User() store.User { return a.me }
-
-// Blobs exposes the blob store to verification code in this module.
-func (a *Archive) Blobs() blob.Store { return a.blobs }
 
 // IsArchive reports whether dir holds a finished archive.
 func IsArchive(dir string) bool {
@@ -474,6 +479,9 @@ func readConfig(dir string) (config, error) {
 	}
 	if cfg.Version != FormatVersion {
 		return cfg, fmt.Errorf("%w: archive format version %d (this sori reads %d)", evidence.ErrDamaged, cfg.Version, FormatVersion)
+	}
+	if err := checkBackends(cfg.DB, cfg.Blobs); err != nil {
+		return cfg, fmt.Errorf("%w: %s: %v", evidence.ErrDamaged, configFile, err)
 	}
 	if len(cfg.ID) != 32 || len(cfg.Admin) != 32 || cfg.LogKey == "" {
 		return cfg, fmt.Errorf("%w: %s: bad archive ID, admin locator or log key", evidence.ErrDamaged, configFile)

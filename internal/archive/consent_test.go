@@ -362,6 +362,11 @@ func TestRoleHandover(t *testing.T) {
 	if err != nil || strings.Join(u.Roles, ",") != "admin" {
 		t.Fatalf("handing over: %+v %v", u, err)
 	}
+	// The session was unlocked with the role just changed: it is stale.
+	if err := adm.List(ctx, func(Listed) error { return nil }); !errors.Is(err, evidence.ErrLocked) || !strings.Contains(err.Error(), "unlock again") {
+		t.Errorf("the session of a user whose role changed: %v", err)
+	}
+	adm = reopen(t, adm)
 	if _, _, err := adm.ChangeRole(ctx, "po-han", "", RoleInvestigator); err != nil {
 		t.Errorf("taking investigator: %v", err)
 	}

@@ -54,55 +54,48 @@ func (a *Archive) SetConsent(ctx context.Context, c *model.Consent) (evidence.ID
 	if err := c.Validate(); err != nil {
 		return evidence.ID{}, 0, false, err
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return evidence.ID{}, 0, false, err
-	}
-	defer tx.Rollback()
-	if kind, err := tx.RecordKind(ctx, c.Testimony); err != nil {
-		return evidence.ID{}, 0, false, fmt.Errorf("testimony %s: %w", c.Testimony, err)
-	} else if kind != model.KindTestimony {
-		return evidence.ID{}, 0, false, fmt.Errorf("%w: %s is a %s record, not a testimony", evidence.ErrInvalid, c.Testimony, kind)
-	}
-	id, found, err := consentRecordOf(ctx, tx.EachRecord, c.Testimony, evidence.ID{})
-	if err != nil {
-		return evidence.ID{}, 0, false, err
-	}
-	version, prev := 1, (*evidence.Digest)(nil)
-	if found {
-		cur, err := tx.LatestRecord(ctx, id)
+	var id evidence.ID
+	version := 0
+	changed, err := a.change(ctx, OpConsent, func(tx *store.Tx, log *logger) error {
+		if kind, err := tx.RecordKind(ctx, c.Testimony); err != nil {
+			return fmt.Errorf("testimony %s: %w", c.Testimony, err)
+		} else if kind != model.KindTestimony {
+			return fmt.Errorf("%w: %s is a %s record, not a testimony", evidence.ErrInvalid, c.Testimony, kind)
+		}
+		var found bool
+		var err error
+		id, found, err = consentRecordOf(ctx, tx.EachRecord, c.Testimony, evidence.ID{})
 		if err != nil {
-			return id, 0, false, err
+			return err
 		}
-		old, err := decodeRecordRow(cur)
-		if err != nil {
-			return id, 0, false, err
+		version = 1
+		var prev *evidence.Digest
+		if found {
+			cur, err := tx.LatestRecord(ctx, id)
+			if err != nil {
+				return err
+			}
+			old, err := decodeRecordRow(cur)
+			if err != nil {
+				return err
+			}
+			version = old.Version
+			if string(model.EncodeBody(c)) == string(old.Body) {
+				return nil // nothing would change: nothing is written
+			}
+			version, prev = old.Version+1, &cur.Digest
+		} else {
+			id = evidence.NewID()
 		}
-		if string(model.EncodeBody(c)) == string(old.Body) {
-			return id, old.Version, false, nil
-		}
-		version, prev = old.Version+1, &cur.Digest
-	} else {
-		id = evidence.NewID()
-	}
-	now := a.now()
-	log, err := a.newLogger(ctx, tx, now)
+		return a.writeRecord(ctx, tx, log, id, version, prev, c, log.now)
+	})
 	if err != nil {
 		return id, 0, false, err
 	}
-	if err := a.writeRecord(ctx, tx, log, id, version, prev, c, now); err != nil {
-		return id, 0, false, err
+	if changed {
+		a.log.Info("consent set", "record", id.String(), "version", version)
 	}
-	cp, err := log.seal(ctx)
-	if err != nil {
-		return id, 0, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return id, 0, false, err
-	}
-	a.pin(cp)
-	a.log.Info("consent set", "record", id.String(), "version", version)
-	return id, version, true, nil
+	return id, version, changed, nil
 }
 
 // resolveTestimony turns ref into the ID of a testimony record.

@@ -24,6 +24,7 @@ import (
 type logger struct {
 	a     *Archive
 	tx    *store.Tx
+	role  string // the acting user's role inside tx (change re-reads it)
 	size  int64
 	now   time.Time
 	guard *nameGuard // loaded on first use: what records' index text must not hold
@@ -50,7 +51,7 @@ func (a *Archive) newLogger(ctx context.Context, tx *store.Tx, now time.Time) (*
 	if err != nil {
 		return nil, err
 	}
-	return &logger{a: a, tx: tx, size: n, now: now}, nil
+	return &logger{a: a, tx: tx, role: a.me.Role, size: n, now: now}, nil
 }
 
 // checkBeforeWrite runs SQLite's quick check once per session, before its
@@ -77,8 +78,8 @@ func (a *Archive) checkBeforeWrite(ctx context.Context) error {
 // append signs and stores one entry. content is the SHA-256 of the file the
 // entry is about (zero when none).
 func (l *logger) append(ctx context.Context, kind, object string, version int, digest, content evidence.Digest) error {
-	if !EntryPermitted(l.a.me.Role, kind, "") {
-		return fmt.Errorf("%w: role %s may not sign a %q custody entry", evidence.ErrForbidden, l.a.me.Role, kind)
+	if !EntryPermitted(l.role, kind, "") {
+		return fmt.Errorf("%w: role %s may not sign a %q custody entry", evidence.ErrForbidden, l.role, kind)
 	}
 	e := custody.Entry{V: custody.EntryVersion, Seq: l.size, Kind: kind, Time: l.now, Actor: l.a.key.KeyID(),
 		Object: object, Version: version, Digest: digest}
@@ -180,6 +181,8 @@ func (a *Archive) checkPin(ctx context.Context) error {
 // (a WAL frame that fails its checksum is discarded by SQLite), the archive
 // no longer extends the pin and the loss is reported.
 func (a *Archive) pin(cp custody.Checkpoint) {
+	a.pinMu.Lock()
+	defer a.pinMu.Unlock()
 	if !a.pinFrozen {
 		a.writePin(cp)
 	}

@@ -57,25 +57,5 @@ func (a *Archive) RecordRecordsExport(ctx context.Context, x *RecordsExport) err
 	if x.ID == "" {
 		x.ID = evidence.NewID().String()
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	l, err := a.newLogger(ctx, tx, a.now())
-	if err != nil {
-		return err
-	}
-	if err := l.append(ctx, custody.KindRecordsExport, x.ID, 0, x.Digest(), evidence.Digest{}); err != nil {
-		return err
-	}
-	cp, err := l.seal(ctx)
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	a.pin(cp)
-	return nil
+	return a.recordEntry(ctx, OpList, custody.KindRecordsExport, x.ID, 0, x.Digest(), evidence.Digest{})
 }

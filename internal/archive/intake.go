@@ -71,8 +71,26 @@ const (
 
 type source struct {
 	idx  int
-	path string
-	size int64 // from stat; -1 for stdin
+	path string    // as given (Added.Path); "-" for standard input
+	name string    // the file name recorded; "" for standard input without StdinName
+	r    io.Reader // a stream (standard input, an upload); nil: open path
+	size int64     // from stat or the caller; -1 when unknown
+}
+
+// Source is one item to add from a stream rather than a path: an upload
+// to a server, say. Nothing of it is written anywhere but, encrypted, into
+// the archive.
+type Source struct {
+	// Name is the file name recorded in the item's record (its kind is
+	// guessed from it); it must be valid UTF-8, without a directory.
+	Name string
+	// Size is the number of bytes R will give, or -1 when unknown. A known
+	// size lets a small stream be compared with existing items before
+	// anything is stored; a stream that gives more bytes than it said
+	// fails.
+	Size int64
+	// R is read once, to its end.
+	R io.Reader
 }
 
 // pending is an item written to a pack, waiting for its pack and its
@@ -107,11 +125,53 @@ func (a *Archive) Add(ctx context.Context, paths []string, opt AddOptions, emit 
 	if err := a.allow(OpAdd); err != nil {
 		return err
 	}
-	tmpl, err := a.recordTemplate(ctx, opt)
+	srcs, err := expand(paths)
 	if err != nil {
 		return err
 	}
-	srcs, err := expand(paths)
+	if opt.Stdin == nil {
+		opt.Stdin = os.Stdin
+	}
+	for i := range srcs {
+		if srcs[i].path == Stdin {
+			srcs[i].r, srcs[i].name = opt.Stdin, filepath.Base(opt.StdinName)
+			if opt.StdinName == "" {
+				srcs[i].name = ""
+			}
+		}
+	}
+	return a.add(ctx, srcs, opt, emit)
+}
+
+// AddSources stores streams as items, as Add stores files: emit is called
+// once per source, in order, after its item is durable (Added.Path is the
+// source's Name). A server's uploads come this way, never through a file.
+func (a *Archive) AddSources(ctx context.Context, sources []Source, opt AddOptions, emit func(Added) error) error {
+	if err := a.allow(OpAdd); err != nil {
+		return err
+	}
+	if len(sources) == 0 {
+		return fmt.Errorf("%w: nothing to add", evidence.ErrInvalid)
+	}
+	srcs := make([]source, len(sources))
+	for i, s := range sources {
+		if s.R == nil {
+			return fmt.Errorf("%w: source %d has no reader", evidence.ErrInvalid, i+1)
+		}
+		if s.Name == "" || s.Name != filepath.Base(s.Name) || s.Name == "." || s.Name == ".." {
+			return fmt.Errorf("%w: source %d: give a file name without a directory", evidence.ErrInvalid, i+1)
+		}
+		size := s.Size
+		if size < 0 {
+			size = -1
+		}
+		srcs[i] = source{idx: i, path: s.Name, name: s.Name, r: s.R, size: size}
+	}
+	return a.add(ctx, srcs, opt, emit)
+}
+
+func (a *Archive) add(ctx context.Context, srcs []source, opt AddOptions, emit func(Added) error) error {
+	tmpl, err := a.recordTemplate(ctx, opt)
 	if err != nil {
 		return err
 	}
@@ -124,9 +184,6 @@ func (a *Archive) Add(ctx context.Context, paths []string, opt AddOptions, emit 
 	}
 	if opt.Title != "" && len(srcs) != 1 {
 		return fmt.Errorf("%w: --title applies to a single file; %d files given (directories use file names)", evidence.ErrInvalid, len(srcs))
-	}
-	if opt.Stdin == nil {
-		opt.Stdin = os.Stdin
 	}
 	var total int64
 	for _, s := range srcs {
@@ -153,13 +210,13 @@ func (a *Archive) Add(ctx context.Context, paths []string, opt AddOptions, emit 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, stdin: opt.Stdin, prog: prog, buf: make([]byte, readBufSize), guard: guard}
+			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, prog: prog, buf: make([]byte, readBufSize), guard: guard}
 			w.run()
 		}()
 	}
 	go func() { wg.Wait(); close(msgs) }()
 
-	err = a.commitLoop(ctx, len(srcs), msgs, tmpl, filepath.Base(opt.StdinName), emit)
+	err = a.commitLoop(ctx, len(srcs), msgs, tmpl, emit)
 	if err != nil {
 		cancel()
 		for range msgs { // let workers finish and abort their packs
@@ -217,7 +274,7 @@ func expand(paths []string) ([]source, error) {
 		}
 		switch {
 		case st.Mode().IsRegular():
-			out = append(out, source{path: p, size: st.Size()})
+			out = append(out, source{path: p, name: filepath.Base(p), size: st.Size()})
 		case st.IsDir():
 			var files []source
 			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -229,7 +286,7 @@ func expand(paths []string) ([]source, error) {
 					if err != nil {
 						return err
 					}
-					files = append(files, source{path: path, size: info.Size()})
+					files = append(files, source{path: path, name: filepath.Base(path), size: info.Size()})
 				}
 				return nil // symlinks, devices and sockets inside directories are skipped
 			})
@@ -256,7 +313,6 @@ type worker struct {
 	ctx   context.Context
 	jobs  <-chan source
 	out   chan<- message
-	stdin io.Reader
 	prog  *progress
 	buf   []byte
 	guard *nameGuard // nil: no names to look for
@@ -279,11 +335,15 @@ func (w *worker) run() {
 		// The file name becomes part of the item's record, which is UTF-8:
 		// a name that is not fails this file alone, before anything of it
 		// is stored.
-		if s.path != Stdin && !utf8.ValidString(filepath.Base(s.path)) {
+		if !utf8.ValidString(s.name) {
 			w.fail(s, fmt.Errorf("%w: the file name is not valid UTF-8 (rename the file; nothing of it was stored)", evidence.ErrInvalid))
 			continue
 		}
-		small, dup := w.duplicate(s)
+		small, dup, err := w.duplicate(s)
+		if err != nil {
+			w.fail(s, err)
+			continue
+		}
 		if dup {
 			continue
 		}
@@ -313,13 +373,30 @@ func (w *worker) fail(s source, err error) {
 // (which store then encrypts from, so each file is still read once); a
 // large file is hashed in a first pass only when an item of exactly its
 // size exists. It returns the small file's bytes when they are new.
-func (w *worker) duplicate(s source) (small []byte, dup bool) {
+func (w *worker) duplicate(s source) (small []byte, dup bool, err error) {
 	if s.size < 0 {
-		return nil, false
+		return nil, false, nil
+	}
+	if s.r != nil {
+		// A stream is read once: only one that fits the buffer is
+		// compared before it is stored.
+		if s.size > int64(len(w.buf)) {
+			return nil, false, nil
+		}
+		m, err := io.ReadFull(s.r, w.buf[:s.size])
+		if err != nil {
+			return nil, false, fmt.Errorf("%w: the stream ended after %d of the %d bytes it announced", evidence.ErrInvalid, m, s.size)
+		}
+		var one [1]byte
+		if extra, _ := io.ReadFull(s.r, one[:]); extra > 0 {
+			return nil, false, fmt.Errorf("%w: the stream holds more than the %d bytes it announced; nothing of it was stored", evidence.ErrInvalid, s.size)
+		}
+		small = w.buf[:m]
+		return w.known(s, small, sha256.Sum256(small), int64(m))
 	}
 	f, err := os.Open(s.path)
 	if err != nil {
-		return nil, false // store reports the error
+		return nil, false, nil // store reports the error
 	}
 	defer f.Close()
 	var sum evidence.Digest
@@ -327,34 +404,40 @@ func (w *worker) duplicate(s source) (small []byte, dup bool) {
 	if s.size <= int64(len(w.buf)) {
 		m, err := io.ReadFull(f, w.buf[:s.size])
 		if err != nil {
-			return nil, false
+			return nil, false, nil
 		}
 		var one [1]byte
 		if extra, _ := f.Read(one[:]); extra > 0 {
-			return nil, false // the file grew: take the streaming path
+			return nil, false, nil // the file grew: take the streaming path
 		}
 		small, n = w.buf[:m], int64(m)
 		sum = sha256.Sum256(small)
 	} else {
 		if exists, err := w.a.db.SizeExists(w.ctx, s.size); err != nil || !exists {
-			return nil, false
+			return nil, false, nil
 		}
 		h := sha256.New()
 		if n, err = io.CopyBuffer(h, f, w.buf); err != nil {
-			return nil, false
+			return nil, false, nil
 		}
 		h.Sum(sum[:0])
 	}
+	return w.known(s, small, sum, n)
+}
+
+// known reports s as a duplicate when its digest is already an item's;
+// otherwise it gives small back for store.
+func (w *worker) known(s source, small []byte, sum evidence.Digest, n int64) ([]byte, bool, error) {
 	id := w.a.ring.ItemID(sum)
 	if _, err := w.a.db.Item(w.ctx, id); err != nil {
 		var ok bool
 		if id, ok = w.a.earlierItem(w.ctx, sum); !ok { // added before an ID key rotation (rotate.go)
-			return small, false
+			return small, false, nil
 		}
 	}
 	w.prog.add(n)
 	w.out <- message{idx: s.idx, result: &Added{Path: s.path, ID: id, SHA256: sum, Size: n, Duplicate: true}}
-	return nil, true
+	return nil, true, nil
 }
 
 // store streams one file into the worker's open pack: one pass that hashes
@@ -365,8 +448,8 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 	switch {
 	case small != nil:
 		// already read; the loop below runs once without reading
-	case s.path == Stdin:
-		r = w.stdin
+	case s.r != nil:
+		r = s.r
 	default:
 		f, err := os.Open(s.path)
 		if err != nil {
@@ -474,14 +557,14 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // commitLoop records finished packs in the database and emits results in
 // input order.
-func (a *Archive) commitLoop(ctx context.Context, n int, msgs <-chan message, tmpl evidence.ItemRecord, stdinName string, emit func(Added) error) error {
+func (a *Archive) commitLoop(ctx context.Context, n int, msgs <-chan message, tmpl evidence.ItemRecord, emit func(Added) error) error {
 	done := make(map[int]Added)
 	next := 0
 	for m := range msgs {
 		if m.result != nil {
 			done[m.idx] = *m.result
 		} else {
-			for idx, r := range a.commitPack(ctx, m, tmpl, stdinName) {
+			for idx, r := range a.commitPack(ctx, m, tmpl) {
 				done[idx] = r
 			}
 		}
@@ -502,7 +585,7 @@ func (a *Archive) commitLoop(ctx context.Context, n int, msgs <-chan message, tm
 	return nil
 }
 
-func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemRecord, stdinName string) map[int]Added {
+func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemRecord) map[int]Added {
 	out := make(map[int]Added, len(m.items))
 	failAll := func(err error) map[int]Added {
 		for _, p := range m.items {
@@ -513,69 +596,50 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 	// Items whose pack is durable are committed even when the caller has
 	// been interrupted: the work is done and the user is told about it.
 	ctx = context.WithoutCancel(ctx)
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return failAll(err)
-	}
-	defer tx.Rollback()
-	now := a.now()
-	log, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return failAll(err)
-	}
-	for _, p := range m.items {
-		inserted, err := tx.InsertItem(ctx, store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
-			KeyGen: a.ring.CurrentGen(), CreatedAt: now, CreatedBy: a.me.ID})
-		if err != nil {
-			return failAll(err)
-		}
-		r := Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted}
-		if inserted {
-			r.Names = p.names
-		}
-		out[p.src.idx] = r
-		if !inserted {
-			continue
-		}
-		rec := tmpl
-		rec.Item, rec.Version, rec.Time, rec.Actor = p.id, 1, now, a.me.ID
-		if p.src.path == Stdin {
-			rec.Filename = stdinName
-			if rec.Title == "" {
-				rec.Title = cmp.Or(stdinName, "standard input")
+	_, err := a.change(ctx, OpAdd, func(tx *store.Tx, log *logger) error {
+		now := log.now
+		for _, p := range m.items {
+			inserted, err := tx.InsertItem(ctx, store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
+				KeyGen: a.ring.CurrentGen(), CreatedAt: now, CreatedBy: a.me.ID})
+			if err != nil {
+				return err
 			}
-		} else {
-			rec.Filename = filepath.Base(p.src.path)
-			if rec.Title == "" {
-				rec.Title = rec.Filename
+			r := Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted}
+			if inserted {
+				r.Names = p.names
 			}
+			out[p.src.idx] = r
+			if !inserted {
+				continue
+			}
+			rec := tmpl
+			rec.Item, rec.Version, rec.Time, rec.Actor = p.id, 1, now, a.me.ID
+			rec.Filename = p.src.name
+			if rec.Title == "" {
+				rec.Title = cmp.Or(p.src.name, "standard input")
+			}
+			if rec.Kind == "" {
+				rec.Kind = evidence.KindFromName(rec.Filename)
+			}
+			if err := rec.Validate(); err != nil {
+				return err
+			}
+			body := rec.Marshal()
+			digest := evidence.Sum(body)
+			if err := tx.InsertVersion(ctx, store.Version{Item: p.id, Version: 1, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
+				return err
+			}
+			if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
+				return err
+			}
+			// Nothing here for search: IndexPending (sori index, or the next
+			// search) indexes items added since it last ran.
 		}
-		if rec.Kind == "" {
-			rec.Kind = evidence.KindFromName(rec.Filename)
-		}
-		if err := rec.Validate(); err != nil {
-			out[p.src.idx] = Added{Path: p.src.path, Err: err}
-			return failAll(err)
-		}
-		body := rec.Marshal()
-		digest := evidence.Sum(body)
-		if err := tx.InsertVersion(ctx, store.Version{Item: p.id, Version: 1, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
-			return failAll(err)
-		}
-		if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
-			return failAll(err)
-		}
-		// Nothing here for search: IndexPending (sori index, or the next
-		// search) indexes items added since it last ran.
-	}
-	cp, err := log.seal(ctx)
+		return nil
+	})
 	if err != nil {
 		return failAll(err)
 	}
-	if err := tx.Commit(); err != nil {
-		return failAll(err)
-	}
-	a.pin(cp)
 	a.log.Debug("pack committed", "items", len(m.items))
 	return out
 }

@@ -267,80 +267,68 @@ func (a *Archive) Edit(ctx context.Context, ref string, e Edit) (version int, ch
 	if err != nil {
 		return 0, false, err
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	defer tx.Rollback()
-	cur, err := tx.LatestVersion(ctx, id)
-	if err != nil {
-		return 0, false, err
-	}
-	old, err := decodeVersion(cur)
-	if err != nil {
-		return 0, false, err
-	}
-	rec := old
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	set(&rec.Title, e.Title)
-	set(&rec.Lang, e.Lang)
-	set(&rec.Witness, e.Witness)
-	set(&rec.Note, e.Note)
-	if e.Kind != nil {
-		k, err := evidence.ParseKind(*e.Kind)
+	changed, err = a.change(ctx, OpEdit, func(tx *store.Tx, log *logger) error {
+		cur, err := tx.LatestVersion(ctx, id)
 		if err != nil {
-			return 0, false, err
+			return err
 		}
-		rec.Kind = k
-	}
-	if err := rec.Validate(); err != nil {
-		return 0, false, err
-	}
-	if rec.Title == "" {
-		return 0, false, fmt.Errorf("%w: title cannot be empty", evidence.ErrInvalid)
-	}
-	if string(rec.Marshal()) == string(old.Marshal()) {
-		return old.Version, false, nil
-	}
-	prev := cur.Digest
-	now := a.now()
-	rec.Version, rec.Prev, rec.Time, rec.Actor = old.Version+1, &prev, now, a.me.ID
-	body := rec.Marshal()
-	digest := evidence.Sum(body)
-	if err := tx.InsertVersion(ctx, store.Version{Item: id, Version: rec.Version, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
-		return 0, false, err
-	}
-	it, err := tx.Item(ctx, id)
+		old, err := decodeVersion(cur)
+		if err != nil {
+			return err
+		}
+		rec := old
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		set(&rec.Title, e.Title)
+		set(&rec.Lang, e.Lang)
+		set(&rec.Witness, e.Witness)
+		set(&rec.Note, e.Note)
+		if e.Kind != nil {
+			k, err := evidence.ParseKind(*e.Kind)
+			if err != nil {
+				return err
+			}
+			rec.Kind = k
+		}
+		if err := rec.Validate(); err != nil {
+			return err
+		}
+		if rec.Title == "" {
+			return fmt.Errorf("%w: title cannot be empty", evidence.ErrInvalid)
+		}
+		version = old.Version
+		if string(rec.Marshal()) == string(old.Marshal()) {
+			return nil // nothing would change: nothing is written
+		}
+		prev := cur.Digest
+		now := log.now
+		rec.Version, rec.Prev, rec.Time, rec.Actor = old.Version+1, &prev, now, a.me.ID
+		version = rec.Version
+		body := rec.Marshal()
+		digest := evidence.Sum(body)
+		if err := tx.InsertVersion(ctx, store.Version{Item: id, Version: rec.Version, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
+			return err
+		}
+		it, err := tx.Item(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := log.append(ctx, custody.KindVersion, id.String(), rec.Version, digest, it.SHA256); err != nil {
+			return err
+		}
+		guard, err := log.nameGuard(ctx)
+		if err != nil {
+			return err
+		}
+		doc := itemDoc(rec)
+		doc.Title = maskNames(doc.Title, guard, Mask)
+		return tx.IndexDoc(ctx, doc, nil)
+	})
 	if err != nil {
 		return 0, false, err
 	}
-	log, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return 0, false, err
-	}
-	if err := log.append(ctx, custody.KindVersion, id.String(), rec.Version, digest, it.SHA256); err != nil {
-		return 0, false, err
-	}
-	guard, err := log.nameGuard(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	doc := itemDoc(rec)
-	doc.Title = maskNames(doc.Title, guard, Mask)
-	if err := tx.IndexDoc(ctx, doc, nil); err != nil {
-		return 0, false, err
-	}
-	cp, err := log.seal(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, false, err
-	}
-	a.pin(cp)
-	return rec.Version, true, nil
+	return version, changed, nil
 }

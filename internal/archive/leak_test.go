@@ -73,7 +73,7 @@ var (
 	leakNotReads = map[string]string{
 		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
-		"Add": "write; its report is IDs, digests and spans", "Edit": "write", "AddRecords": "write", "AddRecord": "write", "UpdateRecord": "write",
+		"Add": "write; its report is IDs, digests and spans", "AddSources": "write; its report is IDs, digests and spans", "Edit": "write", "AddRecords": "write", "AddRecord": "write", "UpdateRecord": "write",
 		"AddRedaction": "write; returns the guarded info", "AddRedactionMatch": "write; returns the guarded info", "Void": "write; returns the guarded info", "Purge": "write; returns IDs", "LiftVoid": "write; returns the guarded info", "WithdrawRedaction": "write; returns the guarded info", "SetConsent": "write",
 		"Export": "court bundle under consent (export tests)", "Publish": "the publication guard (below)", "RecordPublication": "write",
 		"RecordRecordsExport": "write; returns nothing (the records come from Records)", "HashWitnessNames": "vault write", "MaterialOf": "IDs only, protection only", "AddWitness": "vault write", "WithdrawWitness": "vault write",

@@ -169,6 +169,16 @@ func throughGate(ctx context.Context, dir string, f *os.File, deadline time.Time
 // openDone ends Open's reading of key files.
 func (l *archiveLock) openDone() { l.p.change.RUnlock() }
 
+// reading holds off this process's archive-wide changes while a session is
+// unlocked on an open Repo (reading its key files), waiting at most the lock
+// wait for one that runs; done ends it.
+func (l *archiveLock) reading(ctx context.Context) (done func(), err error) {
+	if err := waitFor(ctx, l.p.change.TryRLock, time.Now().Add(l.wait)); err != nil {
+		return nil, err
+	}
+	return l.p.change.RUnlock, nil
+}
+
 // exclusive runs fn holding the archive lock exclusive: with no other
 // process having the archive open, and no Open of this process reading key
 // files. It waits at most the lock wait, then fails with ErrBusy without

@@ -124,27 +124,7 @@ func (a *Archive) RecordPublication(ctx context.Context, p *Publication) error {
 	if p == nil || p.ID == "" || evidence.Sum(p.Manifest) != p.Digest {
 		return fmt.Errorf("%w: not a publication built by Publish", evidence.ErrInvalid)
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	l, err := a.newLogger(ctx, tx, a.now())
-	if err != nil {
-		return err
-	}
-	if err := l.append(ctx, custody.KindPublish, p.ID, 0, p.Digest, evidence.Digest{}); err != nil {
-		return err
-	}
-	cp, err := l.seal(ctx)
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	a.pin(cp)
-	return nil
+	return a.recordEntry(ctx, OpPublish, custody.KindPublish, p.ID, 0, p.Digest, evidence.Digest{})
 }
 
 // policy is what publication may do with one record: the most

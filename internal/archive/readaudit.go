@@ -89,26 +89,9 @@ func (a *Archive) logRead(ctx context.Context, it store.Item) error {
 	if a.ring.Log == "" {
 		return fmt.Errorf("%w: this keyring holds no log key, so its reads of testimony cannot be recorded (a reader's keyring from before readers held it: an admin must add the user again)", evidence.ErrForbidden)
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
+	if err := a.recordEntry(ctx, opChecked, custody.KindRead, it.ID.String(), 0, evidence.Digest{}, it.SHA256); err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	l, err := a.newLogger(ctx, tx, a.now())
-	if err != nil {
-		return err
-	}
-	if err := l.append(ctx, custody.KindRead, it.ID.String(), 0, evidence.Digest{}, it.SHA256); err != nil {
-		return err
-	}
-	cp, err := l.seal(ctx)
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	a.pin(cp)
 	a.log.Info("restricted item read", "item", it.ID.String())
 	return nil
 }

@@ -32,44 +32,32 @@ func (a *Archive) AddRecords(ctx context.Context, bodies []model.Body, ids []evi
 	if err := a.allow(OpRecordAdd); err != nil {
 		return nil, err
 	}
-	return a.addRecords(ctx, bodies, ids)
+	return a.addRecords(ctx, OpRecordAdd, bodies, ids)
 }
 
-// addRecords is AddRecords without the role check, for operations that
-// check their own (redact).
-func (a *Archive) addRecords(ctx context.Context, bodies []model.Body, ids []evidence.ID) ([]evidence.ID, error) {
+// addRecords is AddRecords for an operation op (redact, void) whose role
+// check the change repeats inside its transaction.
+func (a *Archive) addRecords(ctx context.Context, op Op, bodies []model.Body, ids []evidence.ID) ([]evidence.ID, error) {
 	if ids == nil {
 		ids = NewRecordIDs(len(bodies))
 	}
 	if len(ids) != len(bodies) {
 		return nil, fmt.Errorf("%w: %d IDs for %d records", evidence.ErrInvalid, len(ids), len(bodies))
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	now := a.now()
-	log, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return nil, err
-	}
-	for i, b := range bodies {
-		if err := a.writeRecord(ctx, tx, log, ids[i], 1, nil, b, now); err != nil {
-			if len(bodies) > 1 {
-				return nil, fmt.Errorf("record %d: %w", i+1, err)
+	_, err := a.change(ctx, op, func(tx *store.Tx, log *logger) error {
+		for i, b := range bodies {
+			if err := a.writeRecord(ctx, tx, log, ids[i], 1, nil, b, log.now); err != nil {
+				if len(bodies) > 1 {
+					return fmt.Errorf("record %d: %w", i+1, err)
+				}
+				return err
 			}
-			return nil, err
 		}
-	}
-	cp, err := log.seal(ctx)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	a.pin(cp)
 	return ids, nil
 }
 
@@ -104,52 +92,40 @@ func (a *Archive) UpdateRecord(ctx context.Context, ref string, b model.Body) (i
 	if err != nil {
 		return 0, false, err
 	}
-	return a.updateRecord(ctx, id, b)
+	return a.updateRecord(ctx, OpRecordEdit, id, b)
 }
 
-// updateRecord is UpdateRecord without the role check, for operations that
-// check their own (redact withdraw).
-func (a *Archive) updateRecord(ctx context.Context, id evidence.ID, b model.Body) (int, bool, error) {
-	tx, err := a.db.Begin(ctx)
+// updateRecord is UpdateRecord for an operation op (redact withdraw,
+// void) whose role check the change repeats inside its transaction.
+func (a *Archive) updateRecord(ctx context.Context, op Op, id evidence.ID, b model.Body) (int, bool, error) {
+	var version int
+	changed, err := a.change(ctx, op, func(tx *store.Tx, log *logger) error {
+		cur, err := tx.LatestRecord(ctx, id)
+		if err != nil {
+			return err
+		}
+		old, err := decodeRecordRow(cur)
+		if err != nil {
+			return err
+		}
+		if old.Kind != b.Kind() {
+			return fmt.Errorf("%w: record %s is a %s, not a %s", evidence.ErrInvalid, id, old.Kind, b.Kind())
+		}
+		if err := a.checkProtectionChange(old, b); err != nil {
+			return err
+		}
+		version = old.Version
+		if string(model.EncodeBody(b)) == string(old.Body) {
+			return nil // nothing would change: nothing is written
+		}
+		version++
+		prev := cur.Digest
+		return a.writeRecord(ctx, tx, log, id, version, &prev, b, log.now)
+	})
 	if err != nil {
 		return 0, false, err
 	}
-	defer tx.Rollback()
-	cur, err := tx.LatestRecord(ctx, id)
-	if err != nil {
-		return 0, false, err
-	}
-	old, err := decodeRecordRow(cur)
-	if err != nil {
-		return 0, false, err
-	}
-	if old.Kind != b.Kind() {
-		return 0, false, fmt.Errorf("%w: record %s is a %s, not a %s", evidence.ErrInvalid, id, old.Kind, b.Kind())
-	}
-	if err := a.checkProtectionChange(old, b); err != nil {
-		return 0, false, err
-	}
-	if string(model.EncodeBody(b)) == string(old.Body) {
-		return old.Version, false, nil
-	}
-	now := a.now()
-	log, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return 0, false, err
-	}
-	prev := cur.Digest
-	if err := a.writeRecord(ctx, tx, log, id, old.Version+1, &prev, b, now); err != nil {
-		return 0, false, err
-	}
-	cp, err := log.seal(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, false, err
-	}
-	a.pin(cp)
-	return old.Version + 1, true, nil
+	return version, changed, nil
 }
 
 func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id evidence.ID, version int, prev *evidence.Digest, b model.Body, now time.Time) error {

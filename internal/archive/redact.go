@@ -49,7 +49,7 @@ func (a *Archive) AddRedaction(ctx context.Context, ref string, start, end int, 
 		return RedactionInfo{}, err
 	}
 	r := &model.Redaction{Item: item, Start: start, End: end, Reason: reason}
-	ids, err := a.addRecords(ctx, []model.Body{r}, nil)
+	ids, err := a.addRecords(ctx, OpRedact, []model.Body{r}, nil)
 	if err != nil {
 		return RedactionInfo{}, err
 	}
@@ -142,7 +142,7 @@ func (a *Archive) WithdrawRedaction(ctx context.Context, ref string) (RedactionI
 		return RedactionInfo{}, fmt.Errorf("%w: redaction %s is already withdrawn", evidence.ErrInvalid, id)
 	}
 	r.Withdrawn = true
-	v, _, err := a.updateRecord(ctx, id, r)
+	v, _, err := a.updateRecord(ctx, OpRedact, id, r)
 	if err != nil {
 		return RedactionInfo{}, err
 	}
@@ -293,7 +293,7 @@ func (a *Archive) AddRedactionMatch(ctx context.Context, ref, match string, all 
 	for i, sp := range spans {
 		bodies[i] = &model.Redaction{Item: item, Start: sp[0], End: sp[1], Reason: reason}
 	}
-	ids, err := a.addRecords(ctx, bodies, nil)
+	ids, err := a.addRecords(ctx, OpRedact, bodies, nil)
 	if err != nil {
 		return nil, err
 	}

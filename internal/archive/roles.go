@@ -153,6 +153,9 @@ func Permits(roles string, op Op) bool {
 // allow is the role check: every exported operation calls it first. The
 // error wraps evidence.ErrForbidden (exit code 3).
 func (a *Archive) allow(op Op) error {
+	if a.stale() {
+		return errStale
+	}
 	if Permits(a.me.Role, op) {
 		return nil
 	}
@@ -161,6 +164,10 @@ func (a *Archive) allow(op Op) error {
 	}
 	return fmt.Errorf("%w: role %s may not %s (see docs/roles.md)", evidence.ErrForbidden, a.me.Role, op)
 }
+
+// errStale refuses a session whose user's role was changed, or who was
+// removed, after it was unlocked.
+var errStale = fmt.Errorf("%w: your role in this archive changed since you unlocked it; unlock again", evidence.ErrLocked)
 
 // ParseRoles checks a comma-separated list of roles and returns it in
 // canonical form (matrix order, no repeats): what the users table stores.

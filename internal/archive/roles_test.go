@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -261,6 +262,10 @@ var calls = map[string]call{
 		p := filepath.Join(f.src, fmt.Sprintf("new-%d.txt", f.unique()))
 		writeFile(t, p, []byte(p))
 		return a.Add(t.Context(), []string{p}, AddOptions{}, func(r Added) error { return r.Err })
+	}},
+	"Archive.AddSources": {OpAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		b := []byte(fmt.Sprintf("streamed %d", f.unique()))
+		return a.AddSources(t.Context(), []Source{{Name: "upload.txt", Size: int64(len(b)), R: bytes.NewReader(b)}}, AddOptions{}, func(r Added) error { return r.Err })
 	}},
 	"Archive.Edit": {OpEdit, func(t *testing.T, f *roleFixture, a *Archive) error {
 		title := fmt.Sprintf("title %d", f.unique())

@@ -170,14 +170,14 @@ func (a *Archive) rotate(ctx context.Context, c keyChange) (custody.Checkpoint, 
 		plan.DropVault = []string{loc}
 	}
 	b, _ := json.Marshal(plan)
-	// The session's database goes before the commit point: from then on
-	// the old file is no longer the archive's.
-	if err := a.db.Close(); err != nil {
+	// The Repo's database goes before the commit point: from then on the
+	// old file is no longer the archive's.
+	if err := a.closeStore(); err != nil {
 		a.log.Warn("closing the database before its replacement", "err", err)
 	}
 	if err := writeFileAtomic(filepath.Join(rd, rotateCommit), b); err != nil {
-		if db, oerr := store.Open(ctx, filepath.Join(a.dir, dbFile), a.ring.DB); oerr == nil {
-			a.db = db
+		if oerr := a.reopenStore(ctx, a.ring.DB); oerr != nil {
+			a.log.Warn("reopening the database", "err", oerr)
 		}
 		return cp, err
 	}
@@ -186,18 +186,19 @@ func (a *Archive) rotate(ctx context.Context, c keyChange) (custody.Checkpoint, 
 	if err := finishRotation(a.dir); err != nil {
 		return cp, fmt.Errorf("the key rotation is committed but not installed (%w); open the archive again to finish it", err)
 	}
-	db, err := store.Open(ctx, filepath.Join(a.dir, dbFile), next.DB)
-	if err != nil {
+	if err := a.reopenStore(ctx, next.DB); err != nil {
 		return cp, fmt.Errorf("the key rotation is done, but: %w; open the archive again", err)
 	}
-	a.db, a.ring = db, mine
+	// This session is the Repo's only one (soleSession) and runs the
+	// change holding the archive lock exclusive: it takes the new keys.
+	// A session of the target (this one, for a role taken from oneself) is
+	// stale from now on, as after any change of a user's role.
+	a.ring = mine
+	a.userChanged(c.target.ID)
 	// The disclosure guard's cache holds hashes under the old name-net key.
 	a.guard.mu.Lock()
 	a.guard.d, a.guard.count = nil, 0
 	a.guard.mu.Unlock()
-	if c.target.ID == a.me.ID {
-		a.me.Role = c.role
-	}
 	a.pin(cp)
 	return cp, nil
 }
@@ -222,13 +223,16 @@ func officers(users []store.User, except string) string {
 // the archive open: it would go on using the replaced database file (the
 // lock keeps other processes out, not other sessions of this one).
 func (a *Archive) soleSession() error {
-	if a.lock == nil || a.lock.p.file == nil {
-		return nil
+	a.mu.Lock()
+	sessions := a.sessions
+	a.mu.Unlock()
+	refs := 1
+	if a.lock != nil && a.lock.p.file != nil {
+		procLocks.mu.Lock()
+		refs = a.lock.p.refs
+		procLocks.mu.Unlock()
 	}
-	procLocks.mu.Lock()
-	refs := a.lock.p.refs
-	procLocks.mu.Unlock()
-	if refs > 1 {
+	if refs > 1 || sessions > 1 {
 		return fmt.Errorf("%w: another session of this process has the archive open; close it before a change that replaces the archive's keys", ErrBusy)
 	}
 	return nil
@@ -251,8 +255,11 @@ func (a *Archive) rotatedRecords(ctx context.Context, path string, next *seal.Ke
 			sdb.Close()
 		}
 	}()
-	// The session as it acts on the copy: same user and keys.
-	s := &Archive{dir: a.dir, cfg: a.cfg, key: a.key, ring: a.ring, db: sdb, me: a.me, log: a.log, now: a.now, workFactor: a.workFactor}
+	// The session as it acts on the copy: same user and keys, on a Repo of
+	// the copy alone.
+	rs := newRepo(a.dir, a.cfg, Options{Logger: a.log, Now: a.now, WorkFactor: a.workFactor}, nil)
+	rs.db, rs.dbOpen, rs.dbKey = sdb, true, next.DB
+	s := &Archive{repoState: rs, key: a.key, ring: a.ring, me: a.me}
 	tx, err := sdb.Begin(ctx)
 	if err != nil {
 		return cp, err
@@ -328,28 +335,49 @@ func (a *Archive) keepIDHistory(ctx context.Context, tx *store.Tx, next *seal.Ke
 	return tx.SetMeta(ctx, metaIDHistory, hex.EncodeToString(sealed))
 }
 
-// openDB opens meta.db under the keyring's database key or, failing that,
-// under one it replaced: a replica's copy between the steps of a
-// replication that follows a rotation has the new keyrings before the new
-// meta.db (internal/replica). The session then goes on under the key that
-// opened it. The archive itself never is in that state: Open completes or
-// undoes a rotation first.
-func openDB(ctx context.Context, dir string, ring *seal.Keyring) (*store.DB, error) {
-	path := filepath.Join(dir, dbFile)
-	db, err := store.Open(ctx, path, ring.DB)
-	if err == nil || !errors.Is(err, evidence.ErrDamaged) {
-		return db, err
+// closeStore closes the Repo's store before a rotation's commit point;
+// the closed store stays in place (its methods fail) until reopenStore.
+func (r *repoState) closeStore() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.db.Close()
+}
+
+// reopenStore opens meta.db as the Repo's store under key: the new one
+// after a rotation, the old one if it did not commit.
+func (r *repoState) reopenStore(ctx context.Context, key [32]byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	db, err := openStore(ctx, r.dir, r.cfg, key)
+	if err != nil {
+		return err
+	}
+	r.db, r.dbKey = db, key
+	return nil
+}
+
+// acquireRing is acquire (the session's count on the Repo's store) under
+// the keyring's database key or, failing that, one it replaced: a
+// replica's copy between the steps of a replication that follows a
+// rotation has the new keyrings before the new meta.db (internal/replica).
+// The session then goes on under the key that opened it. The archive
+// itself never is in that state: OpenRepo completes or undoes a rotation
+// first.
+func (r *repoState) acquireRing(ctx context.Context, ring *seal.Keyring, display string) (bool, error) {
+	opened, err := r.acquire(ctx, ring.DB, display)
+	if err == nil || !(errors.Is(err, evidence.ErrDamaged) || errors.Is(err, evidence.ErrLocked)) {
+		return opened, err
 	}
 	for _, k := range ring.DBOld {
-		if _, serr := os.Lstat(path); serr != nil {
-			break
-		}
-		if old, oerr := store.Open(ctx, path, k); oerr == nil {
+		if o, kerr := r.acquire(ctx, k, display); kerr == nil {
 			ring.DB = k
-			return old, nil
+			return o, nil
 		}
 	}
-	return nil, fmt.Errorf("%w (if this user's key files were put back after a removal, or are older than the archive's last key rotation, they do not open it: that is expected)", err)
+	if errors.Is(err, evidence.ErrDamaged) {
+		err = fmt.Errorf("%w (if this user's key files were put back after a removal, or are older than the archive's last key rotation, they do not open it: that is expected)", err)
+	}
+	return false, err
 }
 
 // idHistory reads the earlier item ID keys under this session's ID key.

@@ -276,55 +276,47 @@ func (a *Archive) HashWitnessNames(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	rows, err := tx.ActiveVault(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var todo []store.VaultRow
-	for _, r := range rows {
-		if counts[r.ID] == 0 {
-			todo = append(todo, r)
-		}
-	}
-	if len(todo) == 0 {
-		return 0, nil
-	}
-	nk, _, err := a.nameNetKey(ctx, tx)
-	if err != nil {
-		return 0, err
-	}
-	now := a.now()
-	l, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return 0, err
-	}
-	for _, r := range todo {
-		w, err := a.openEntry(r)
+	hashed := 0
+	_, err = a.change(ctx, OpVaultWrite, func(tx *store.Tx, l *logger) error {
+		rows, err := tx.ActiveVault(ctx)
 		if err != nil {
-			return 0, err
+			return err
 		}
-		if err := tx.InsertVaultNames(ctx, r.ID, vaultNameRows(nk, w.Names, w.Contact)); err != nil {
-			return 0, err
+		var todo []store.VaultRow
+		for _, r := range rows {
+			if counts[r.ID] == 0 {
+				todo = append(todo, r)
+			}
 		}
-		if err := l.append(ctx, custody.KindVaultOpen, r.ID, 0, vaultDigest(r.ID, r.Pseudonym), evidence.Digest{}); err != nil {
-			return 0, err
+		if len(todo) == 0 {
+			return nil
 		}
-	}
-	cp, err := l.seal(ctx)
+		nk, _, err := a.nameNetKey(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, r := range todo {
+			w, err := a.openEntry(r)
+			if err != nil {
+				return err
+			}
+			if err := tx.InsertVaultNames(ctx, r.ID, vaultNameRows(nk, w.Names, w.Contact)); err != nil {
+				return err
+			}
+			if err := l.append(ctx, custody.KindVaultOpen, r.ID, 0, vaultDigest(r.ID, r.Pseudonym), evidence.Digest{}); err != nil {
+				return err
+			}
+		}
+		hashed = len(todo)
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, err
+	if hashed > 0 {
+		a.log.Info("witness names hashed for the safety net", "entries", hashed)
 	}
-	a.pin(cp)
-	a.log.Info("witness names hashed for the safety net", "entries", len(todo))
-	return len(todo), nil
+	return hashed, nil
 }
 
 // openEntry decrypts an active entry (the caller records the opening).

@@ -195,9 +195,7 @@ func (a *Archive) changeRole(ctx context.Context, name, add, remove string) (Use
 	if takes {
 		a.dropVaultFile(loc)
 	}
-	if changed.ID == a.me.ID {
-		a.me.Role = roles
-	}
+	a.userChanged(changed.ID)
 	a.log.Info("user role changed", "roles", roles)
 	return userInfo(changed, a.userNames(ctx)), true, nil
 }

@@ -175,35 +175,28 @@ func (a *Archive) AddWitness(ctx context.Context, w Witness) (WitnessInfo, error
 	if err != nil {
 		return WitnessInfo{}, err
 	}
-	tx, err := a.db.Begin(ctx)
+	var row store.VaultRow
+	_, err = a.change(ctx, OpVaultWrite, func(tx *store.Tx, l *logger) error {
+		if err := a.currentVaultKey(ctx, tx); err != nil {
+			return err
+		}
+		row = store.VaultRow{Pseudonym: w.Pseudonym, ID: id, Wrapped: wrapped, Entry: sealed, CreatedAt: l.now, CreatedBy: a.me.ID}
+		if err := tx.InsertVault(ctx, row); err != nil {
+			return err
+		}
+		// The safety net: hashes of the names' forms, never the names.
+		nk, _, err := a.nameNetKey(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := tx.InsertVaultNames(ctx, id, vaultNameRows(nk, w.Names, w.Contact)); err != nil {
+			return err
+		}
+		return logVault(ctx, l, custody.KindWitness, row)
+	})
 	if err != nil {
 		return WitnessInfo{}, err
 	}
-	defer tx.Rollback()
-	if err := a.currentVaultKey(ctx, tx); err != nil {
-		return WitnessInfo{}, err
-	}
-	now := a.now()
-	row := store.VaultRow{Pseudonym: w.Pseudonym, ID: id, Wrapped: wrapped, Entry: sealed, CreatedAt: now, CreatedBy: a.me.ID}
-	if err := tx.InsertVault(ctx, row); err != nil {
-		return WitnessInfo{}, err
-	}
-	// The safety net: hashes of the names' forms, never the names.
-	nk, _, err := a.nameNetKey(ctx, tx)
-	if err != nil {
-		return WitnessInfo{}, err
-	}
-	if err := tx.InsertVaultNames(ctx, id, vaultNameRows(nk, w.Names, w.Contact)); err != nil {
-		return WitnessInfo{}, err
-	}
-	cp, err := a.logVault(ctx, tx, now, custody.KindWitness, row)
-	if err != nil {
-		return WitnessInfo{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return WitnessInfo{}, err
-	}
-	a.pin(cp)
 	a.log.Info("witness added to the vault", "entry", id)
 	info := a.witnessInfo(row, a.userNames(ctx))
 	n, err := a.remaskIndexed(ctx, w)
@@ -216,15 +209,10 @@ func (a *Archive) AddWitness(ctx context.Context, w Witness) (WitnessInfo, error
 	return info, nil
 }
 
-func (a *Archive) logVault(ctx context.Context, tx *store.Tx, now time.Time, kind string, row store.VaultRow) (custody.Checkpoint, error) {
-	l, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return custody.Checkpoint{}, err
-	}
-	if err := l.append(ctx, kind, row.ID, 0, vaultDigest(row.ID, row.Pseudonym), evidence.Digest{}); err != nil {
-		return custody.Checkpoint{}, err
-	}
-	return l.seal(ctx)
+// logVault appends the custody entry kind of a vault row (naming only
+// the entry's ID).
+func logVault(ctx context.Context, l *logger, kind string, row store.VaultRow) error {
+	return l.append(ctx, kind, row.ID, 0, vaultDigest(row.ID, row.Pseudonym), evidence.Digest{})
 }
 
 // Witnesses lists the vault's entries (pseudonym and status only).
@@ -278,27 +266,20 @@ func (a *Archive) OpenWitness(ctx context.Context, pseudonym string) (WitnessInf
 	if err := json.Unmarshal(plain, &w); err != nil || w.Pseudonym != pseudonym {
 		return info, nil, fmt.Errorf("%w: vault entry %s: unexpected contents", evidence.ErrDamaged, row.ID)
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return info, nil, err
-	}
-	defer tx.Rollback()
-	// The row may have been withdrawn since it was read: record the opening
-	// only of what is still there.
-	if r2, err := tx.Vault(ctx, pseudonym); err != nil || r2.Withdrawn || r2.ID != row.ID {
-		if err == nil {
-			err = fmt.Errorf("%w: witness %s was withdrawn meanwhile", evidence.ErrNotFound, pseudonym)
+	_, err = a.change(ctx, OpVaultOpen, func(tx *store.Tx, l *logger) error {
+		// The row may have been withdrawn since it was read: record the
+		// opening only of what is still there.
+		if r2, err := tx.Vault(ctx, pseudonym); err != nil || r2.Withdrawn || r2.ID != row.ID {
+			if err == nil {
+				err = fmt.Errorf("%w: witness %s was withdrawn meanwhile", evidence.ErrNotFound, pseudonym)
+			}
+			return err
 		}
-		return info, nil, err
-	}
-	cp, err := a.logVault(ctx, tx, a.now(), custody.KindVaultOpen, row)
+		return logVault(ctx, l, custody.KindVaultOpen, row)
+	})
 	if err != nil {
 		return info, nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return info, nil, err
-	}
-	a.pin(cp)
 	a.log.Info("vault entry opened", "entry", row.ID)
 	return info, &w, nil
 }
@@ -320,27 +301,21 @@ func (a *Archive) WithdrawWitness(ctx context.Context, pseudonym string) (Witnes
 	if err := a.vaultKey(); err != nil {
 		return WitnessInfo{}, err
 	}
-	tx, err := a.db.BeginShredding(ctx)
+	var row store.VaultRow
+	_, err := a.shreddingChange(ctx, OpVaultWrite, func(tx *store.Tx, l *logger) error {
+		var err error
+		row, err = tx.WithdrawVault(ctx, pseudonym, l.now)
+		if errors.Is(err, evidence.ErrNotFound) {
+			return fmt.Errorf("%w: no witness %s in the vault", evidence.ErrNotFound, pseudonym)
+		}
+		if err != nil {
+			return err
+		}
+		return logVault(ctx, l, custody.KindWithdraw, row)
+	})
 	if err != nil {
 		return WitnessInfo{}, err
 	}
-	defer tx.Rollback()
-	now := a.now()
-	row, err := tx.WithdrawVault(ctx, pseudonym, now)
-	if errors.Is(err, evidence.ErrNotFound) {
-		return WitnessInfo{}, fmt.Errorf("%w: no witness %s in the vault", evidence.ErrNotFound, pseudonym)
-	}
-	if err != nil {
-		return WitnessInfo{}, err
-	}
-	cp, err := a.logVault(ctx, tx, now, custody.KindWithdraw, row)
-	if err != nil {
-		return WitnessInfo{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return WitnessInfo{}, err
-	}
-	a.pin(cp)
 	a.log.Info("witness withdrawn from the vault", "entry", row.ID)
 	info := a.witnessInfo(row, a.userNames(ctx))
 	if err := a.db.TruncateWAL(ctx); err != nil {

@@ -70,7 +70,7 @@ func (a *Archive) Void(ctx context.Context, ref, reason string) (VoidInfo, error
 	if vid, ok := voided[id]; ok {
 		return VoidInfo{}, fmt.Errorf("%w: %s is voided already (by %s)", evidence.ErrInvalid, id, vid)
 	}
-	ids, err := a.addRecords(ctx, []model.Body{v}, nil)
+	ids, err := a.addRecords(ctx, OpVoid, []model.Body{v}, nil)
 	if err != nil {
 		return VoidInfo{}, err
 	}
@@ -105,7 +105,7 @@ func (a *Archive) LiftVoid(ctx context.Context, ref string) (VoidInfo, error) {
 		return VoidInfo{}, fmt.Errorf("%w: void %s is lifted already", evidence.ErrInvalid, id)
 	}
 	v.Lifted = true
-	ver, _, err := a.updateRecord(ctx, id, v)
+	ver, _, err := a.updateRecord(ctx, OpVoid, id, v)
 	if err != nil {
 		return VoidInfo{}, err
 	}
