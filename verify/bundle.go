@@ -53,6 +53,11 @@ type BundleOptions struct {
 	// without it the token's imprint is checked and a note says the
 	// signature was not.
 	TSACert *x509.Certificate
+	// WitnessKeys, if set, are the verifier keys (NAME+HASH+KEY) of
+	// witnesses the caller trusts, obtained independently: the bundle's
+	// cosigned checkpoint must carry a valid cosignature of each. Without
+	// them, cosignature lines are listed in a note and not checked.
+	WitnessKeys []string
 }
 
 // Bundle verifies a court bundle (docs/bundle.md) in dir without any
@@ -120,6 +125,7 @@ func (b *bagChecker) run() error {
 	b.checkLog()
 	b.checkConsistency()
 	b.checkTimestamp()
+	b.checkCosigned()
 	items := b.itemDirs()
 	b.checkExport(items)
 	for _, id := range items {
@@ -360,11 +366,12 @@ func (b *bagChecker) checkItem(name string) {
 	if m.V != 2 || m.Item != id {
 		b.add(KindRecord, mpath, "metadata version %d of item %s, in the directory of %s", m.V, m.Item, id)
 	}
-	filename := b.checkVersions(mpath, id, m.Versions)
+	filename, purged := b.checkVersions(mpath, id, m.Versions)
 
 	// Custody entries, in sequence order.
 	prefix, seqs := b.custodySeqs(dir)
 	logged := map[int]bool{}
+	purgeLogged := map[int]bool{}
 	for _, seq := range seqs {
 		epath := prefix + strconv.FormatInt(seq, 10) + ".json"
 		e, ok := b.checkEntry(epath, seq)
@@ -373,6 +380,17 @@ func (b *bagChecker) checkItem(name string) {
 		}
 		if e.Object != id.String() {
 			b.add(KindEntry, epath, "is about %s, not item %s", e.Object, id)
+			continue
+		}
+		if e.Kind == custody.KindPurge {
+			switch {
+			case e.Version < 1 || e.Version > len(m.Versions) || !purged[e.Version]:
+				b.add(KindEntry, epath, "a purge entry for version %d, whose body metadata.json still holds (or which it lacks)", e.Version)
+			case m.Versions[e.Version-1].Digest != e.Digest || b.content[epath] != (evidence.Digest{}):
+				b.add(KindEntry, epath, "a purge entry with another digest or content for version %d than metadata.json holds", e.Version)
+			default:
+				purgeLogged[e.Version] = true
+			}
 			continue
 		}
 		if e.Kind != custody.KindIntake && e.Kind != custody.KindVersion {
@@ -397,23 +415,39 @@ func (b *bagChecker) checkItem(name string) {
 		if !logged[v.Version] {
 			b.add(KindMissing, fmt.Sprintf("%s v%d", mpath, v.Version), "record version has no custody entry in the bundle")
 		}
+		if purged[v.Version] && !purgeLogged[v.Version] {
+			b.add(KindRecord, fmt.Sprintf("%s v%d", mpath, v.Version), "the version has no body and no purge entry says it was purged")
+		}
 	}
 	b.checkOriginal(dir, m, filename)
 }
 
 // checkVersions checks each record version against its digest and chain,
-// and returns the filename of version 1 (which names the original's
-// extension).
-func (b *bagChecker) checkVersions(mpath string, id evidence.ID, vs []bundle.MetadataVersion) (filename string) {
+// and returns the filename of version 1, or of the oldest version not
+// purged (which names the original's extension), and the purged versions:
+// those carried by their digest alone, with an empty record (spec step
+// 5.1), which must have a purge entry.
+func (b *bagChecker) checkVersions(mpath string, id evidence.ID, vs []bundle.MetadataVersion) (filename string, purged map[int]bool) {
 	if len(vs) == 0 {
 		b.add(KindMissing, mpath, "item has no record version")
 	}
+	purged = map[int]bool{}
 	var prev *evidence.Digest
+	named := false
 	for i, v := range vs {
 		b.r.Versions++
 		obj := fmt.Sprintf("%s v%d", mpath, v.Version)
 		if v.Version != i+1 {
 			b.add(KindRecord, obj, "versions are not numbered 1, 2, 3 …")
+		}
+		if v.Record == "" {
+			purged[v.Version] = true
+			if i == len(vs)-1 {
+				b.add(KindRecord, obj, "the current version has no body (only an older version can be purged)")
+			}
+			d := v.Digest
+			prev = &d
+			continue
 		}
 		if evidence.Sum([]byte(v.Record)) != v.Digest {
 			b.add(KindRecord, obj, "record does not match its digest")
@@ -430,13 +464,16 @@ func (b *bagChecker) checkVersions(mpath string, id evidence.ID, vs []bundle.Met
 		if err == nil && i == len(vs)-1 && rec.TranslationOf != nil {
 			b.translationOf[id] = *rec.TranslationOf
 		}
-		if err == nil && i == 0 {
-			filename = rec.Filename
+		if !named {
+			named = true
+			if err == nil {
+				filename = rec.Filename
+			}
 		}
 		d := v.Digest
 		prev = &d
 	}
-	return filename
+	return filename, purged
 }
 
 // checkOriginal checks the item's original: its name (with the extension

@@ -55,13 +55,17 @@ func TestSpecMatchesIndependent(t *testing.T) {
 		"`" + independent.TimestampCheckpointFile + "`",
 		"`" + independent.TimestampTokenFile + "`",
 		"`" + independent.TimestampProofFile + "`",
+		"`" + independent.CosignedCheckpointFile + "`",
+		"`" + independent.CosignedProofFile + "`",
+		strconv.Quote(independent.CosignaturePrefix),
 	} {
 		if !strings.Contains(spec, s) {
 			t.Errorf("the specification does not say %q", s)
 		}
 	}
 	if bundle.TimestampCheckpointFile != independent.TimestampCheckpointFile || bundle.TimestampTokenFile != independent.TimestampTokenFile ||
-		bundle.TimestampProofFile != independent.TimestampProofFile || custody.ConsistencyHeader != independent.ConsistencyHeader {
+		bundle.TimestampProofFile != independent.TimestampProofFile || custody.ConsistencyHeader != independent.ConsistencyHeader ||
+		bundle.CosignedCheckpointFile != independent.CosignedCheckpointFile || bundle.CosignedProofFile != independent.CosignedProofFile {
 		t.Error("the time-stamp tag files or the consistency proof header differ between internal/bundle, custody and verify/independent")
 	}
 	if strconv.Itoa(bundle.Version) != independent.BundleVersion || bundle.ProfileID != independent.ProfileID ||
@@ -113,6 +117,23 @@ func TestIndependentCommand(t *testing.T) {
 	}
 	if code, out := run("-log-key", key, bag); code != 0 {
 		t.Errorf("genuine bundle, pinned key: exit %d\n%s", code, out)
+	}
+	// Keys and certificates the holder gives are read before the bundle: a
+	// bad one is a usage error. A witness key for a bundle that carries no
+	// cosigned checkpoint is a problem (here, the log key, a well-formed
+	// Ed25519 verifier key).
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-witness-key", "not-a-key", bag}, 2, "witness key"},
+		{[]string{"-tsa-cert", filepath.Join(bag, "bagit.txt"), bag}, 2, "-tsa-cert"},
+		{[]string{"-witness-key", key, bag}, 1, "step 12"},
+	} {
+		if code, out := run(tc.args...); code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, want %d and %q\n%s", tc.args, code, tc.code, tc.want, out)
+		}
 	}
 	spec := filepath.Join(bag, bundle.SpecFile)
 	b, _ := os.ReadFile(spec)

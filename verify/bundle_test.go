@@ -215,7 +215,10 @@ func reseal(t *testing.T, dir string) {
 	info, _ := os.ReadFile(filepath.Join(dir, bundle.BagInfoFile))
 	info = regexp.MustCompile(`Payload-Oxum: \S+`).ReplaceAll(info, fmt.Appendf(nil, "Payload-Oxum: %d.%d", octets, n))
 	writeBagFile(t, dir, bundle.BagInfoFile, info)
-	for _, p := range []string{bundle.BagItFile, bundle.BagInfoFile, bundle.ManifestFile, bundle.ManifestSHA512File, bundle.SpecFile} {
+	for _, p := range bagFiles(t, dir) { // every tag file: those outside data/ but the tag manifests
+		if strings.HasPrefix(p, "data/") || p == bundle.TagManifestFile || p == bundle.TagManifestSHA512File {
+			continue
+		}
 		b, _ := os.ReadFile(filepath.Join(dir, p))
 		fmt.Fprintf(&tags, "%x  %s\n", sha256.Sum256(b), p)
 		fmt.Fprintf(&tags512, "%x  %s\n", sha512.Sum512(b), p)

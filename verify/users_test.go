@@ -9,7 +9,7 @@ import (
 
 	"sori/internal/archive"
 	"sori/internal/seal"
-	"sori/internal/store"
+	"sori/internal/store/sqlite"
 	"sori/verify"
 )
 
@@ -85,7 +85,7 @@ func TestUserRowAltered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(ctx, filepath.Join(f.dir, "meta.db"), ring.DB)
+	db, err := sqlite.Open(ctx, filepath.Join(f.dir, "meta.db"), ring.DB)
 	if err != nil {
 		t.Fatal(err)
 	}

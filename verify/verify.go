@@ -83,8 +83,13 @@ type Report struct {
 	// "SIZE GENTIME verified|unverified": the log had SIZE entries by
 	// GENTIME, by the TSA's word (verified against the TSA certificate
 	// given, or not).
-	Timestamp string    `json:"timestamp,omitempty"`
-	Findings  []Finding `json:"findings"`
+	Timestamp string `json:"timestamp,omitempty"`
+	// Cosigned, for a bundle carrying a checkpoint cosigned by witnesses,
+	// is "SIZE NAMES verified|unverified": a checkpoint of SIZE entries, of
+	// which the bundle's extends, cosigned by the witnesses NAMES (comma
+	// separated; verified: each key given, and only those, checked).
+	Cosigned string    `json:"cosigned,omitempty"`
+	Findings []Finding `json:"findings"`
 	// Notes are observations that are not faults (e.g. unreferenced packs
 	// left by an interrupted intake).
 	Notes []string `json:"notes,omitempty"`

@@ -20,7 +20,7 @@ import (
 	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/seal"
-	"sori/internal/store"
+	"sori/internal/store/sqlite"
 	"sori/verify"
 )
 
@@ -464,7 +464,7 @@ func TestSameIDImpostor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(ctx, filepath.Join(imp.dir, "meta.db"), ring.DB)
+	db, err := sqlite.Open(ctx, filepath.Join(imp.dir, "meta.db"), ring.DB)
 	if err != nil {
 		t.Fatal(err)
 	}

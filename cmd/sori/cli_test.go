@@ -196,7 +196,7 @@ func TestHelp(t *testing.T) {
 func TestDemo(t *testing.T) {
 	c := newCLI(t)
 	dir := filepath.Join(t.TempDir(), "demo")
-	out := c.ok("demo", "--dir", dir)
+	out := c.ok("demo", "--dir", dir, "--no-serve")
 	if !strings.Contains(out, "15 synthetic items") || !strings.Contains(out, "sori ls") {
 		t.Errorf("demo output:\n%s", out)
 	}

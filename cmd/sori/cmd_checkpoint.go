@@ -55,7 +55,8 @@ covered: keep copies somewhere the archive's custodians do not control.
                     URL/add-checkpoint with a consistency proof from the
                     size the witness last cosigned); print the checkpoint
                     with the cosignature lines of those that did, each
-                    verified. A witness that cannot be reached or refuses is
+                    verified and kept (later exports carry the newest
+                    cosigned checkpoint). A witness that cannot be reached or refuses is
                     reported on stderr; if none cosigns, exit 1. A witness
                     that has cosigned a larger tree, or another history of
                     this log, is a fork or rollback: exit 1

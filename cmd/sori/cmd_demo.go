@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"time"
 
 	"sori/internal/archive"
 	"sori/internal/demo"
@@ -15,7 +16,7 @@ var demoCmd = &command{
 	name:    "demo",
 	summary: "build a demo archive from built-in synthetic testimony",
 	usage: `
-Usage: sori demo [--dir D]
+Usage: sori demo [--dir D] [--no-serve] [--addr HOST:PORT]
 
 Builds a demo archive from sori's built-in synthetic testimonies — Korean
 interview transcripts with English translations from four invented,
@@ -27,6 +28,10 @@ The archive goes to D, which must not exist or be empty (default: a new
 directory under the system's temporary directory). Its user is "demo" with
 the passphrase "sori demo passphrase": a demo archive protects nothing.
 
+Then it serves the web app over the demo archive (as 'sori serve' does, on
+--addr, default 127.0.0.1:8080) and prints the address and the login, until
+Ctrl-C. --no-serve stops after building, for scripts.
+
 Example:
   go run ./cmd/sori demo
 `,
@@ -36,9 +41,12 @@ Example:
 const demoPassphrase = "sori demo passphrase"
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	var dir string
+	var dir, addr string
+	var noServe bool
 	fs := newFlags("demo")
 	fs.StringVar(&dir, "dir", "", "")
+	fs.BoolVar(&noServe, "no-serve", false, "")
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -59,7 +67,12 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	open := true
+	defer func() {
+		if open {
+			a.Close()
+		}
+	}()
 	ids := map[string]string{} // demo file → item ID
 	var first, firstEn string
 	for _, d := range demo.Docs() {
@@ -111,5 +124,16 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  %-36s # %s\n", l[0], l[1])
 		}
 	}
-	return nil
+	if noServe {
+		return nil
+	}
+	// The web app unlocks the archive per login: this session ends first.
+	open = false
+	if err := a.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout)
+	return serve(ctx, e, serveOptions{dir: dir, addr: addr, idle: 15 * time.Minute, announced: func(url string) {
+		fmt.Fprintf(e.stdout, "Open %s and log in as user \"demo\" with the passphrase %q.\n", url, demoPassphrase)
+	}})
 }

@@ -48,6 +48,10 @@ bundle carries the newest such time stamp as tag files: the checkpoint
 (sori-timestamp-checkpoint.txt), the RFC 3161 token (sori-timestamp.tsr)
 and a consistency proof from it to the bundle's checkpoint
 (sori-timestamp-proof.txt): the entries it covers existed by its genTime.
+Likewise, if witnesses cosigned a checkpoint ('sori checkpoint --cosign'),
+the bundle carries the newest one with their cosignature lines
+(sori-cosigned-checkpoint.txt) and a consistency proof from it to the
+bundle's checkpoint (sori-cosigned-proof.txt).
 
 A court or repository checks the bundle without sori (docs/bundle.md) or
 with 'sori verify-bundle DIR'. DIR must not exist or be empty; the bundle
@@ -156,6 +160,9 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if extras.Timestamp, err = exportTimestamp(ctx, a, x.Checkpoint); err != nil {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
 	}
+	if extras.Cosigned, err = exportCosigned(ctx, a, x.Checkpoint); err != nil {
+		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
+	}
 	open := func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }
 	if err := bundle.WriteExtras(ctx, x, open, out, extras); err != nil {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
@@ -219,4 +226,22 @@ func exportTimestamp(ctx context.Context, a *archive.Archive, cp custody.Checkpo
 		return nil, err
 	}
 	return &bundle.Timestamp{Checkpoint: ts.Note, Token: ts.Token, Proof: p.Marshal()}, nil
+}
+
+// exportCosigned returns the newest checkpoint at or before cp that
+// witnesses cosigned, with their cosignature lines and a consistency proof
+// to cp, or nil when there is none.
+func exportCosigned(ctx context.Context, a *archive.Archive, cp custody.Checkpoint) (*bundle.Cosigned, error) {
+	cosigned, note, err := a.LatestCosigned(ctx, cp.Size)
+	if errors.Is(err, evidence.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := proveSince(ctx, a, cosigned, cp)
+	if err != nil {
+		return nil, err
+	}
+	return &bundle.Cosigned{Checkpoint: note, Proof: p.Marshal()}, nil
 }

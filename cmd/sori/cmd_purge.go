@@ -22,10 +22,9 @@ and the chain of the versions after it. A signed "purge" custody entry is
 its tombstone: 'sori verify' accepts a purged version with that entry and
 reports one without it. 'show' lists the version as purged.
 
-A court bundle carries a purged version of a consent or testimony record
-by its digest and purge entry; an item whose own record has a purged
-version cannot be exported yet (exit 2). The current version cannot be
-purged. The reason must not quote what is
+A court bundle carries a purged version (of an item's record, or of a
+consent or testimony record) by its digest and purge entry, never its
+body. The current version cannot be purged. The reason must not quote what is
 purged. It takes a user who holds both the admin and the protection role.
 
 Prints KIND<TAB>ID<TAB>VERSION (--json: {"kind","id","version","reason"}).

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"sori/internal/custody"
 	"sori/verify"
 )
 
@@ -17,7 +18,8 @@ var verifyBundleCmd = &command{
 	summary: "check a court bundle offline and report every finding",
 	usage: `
 Usage: sori verify-bundle [--json] [--log-key K | --log-key-file F]
-                          [--checkpoint F [--proof P]] [--tsa-cert C] DIR
+                          [--checkpoint F [--proof P]] [--tsa-cert C]
+                          [--witness-key K]… DIR
 
 Checks the court bundle in DIR (written by 'sori export', bundle format 2)
 without any archive or passphrase: the BagIt manifests, SHA-256 and
@@ -57,20 +59,33 @@ TSA's signature only with --tsa-cert C (PEM: the TSA's certificate or the
 CA that issued it), otherwise a note says so. A failure is a finding of
 kind timestamp. stderr then shows the genTime.
 
+A bundle may carry a checkpoint of its log cosigned by witnesses ('sori
+checkpoint --cosign'): the tag files sori-cosigned-checkpoint.txt (the
+checkpoint with the witnesses' cosignature lines) and
+sori-cosigned-proof.txt. The checkpoint's log signature and the
+consistency proof to the bundle's checkpoint are always checked; a
+witness's cosignature only with --witness-key K (its verifier key,
+NAME+HASH+KEY, obtained from the witness; repeatable), otherwise a note
+lists the names on the lines. A cosignature missing or failing for a key
+given is a finding of kind cosignature (missing: no cosigned checkpoint).
+
 Every finding is printed on its own line: KIND<TAB>OBJECT<TAB>DETAIL<TAB>HINT.
-Kinds: bag, proof, checkpoint, consistency, timestamp, entry, signature,
-record, content, missing.
+Kinds: bag, proof, checkpoint, consistency, timestamp, cosignature, entry,
+signature, record, content, missing.
 With --json, one report object:
 {"mode":"bundle","items","versions","entries","bytes","tree_size","checkpoint",
- "consistency"?,"timestamp"?,"findings":[{"kind","object","detail","hint"}],"notes":[…]}
+ "consistency"?,"timestamp"?,"cosigned"?,"findings":[{"kind","object","detail","hint"}],"notes":[…]}
 ("consistency": "OLDSIZE OLDHASH ⊑ NEWSIZE NEWHASH" once checked;
-"timestamp": "SIZE GENTIME verified|unverified").
+"timestamp": "SIZE GENTIME verified|unverified";
+"cosigned": "SIZE NAME,… verified|unverified").
 
   --log-key K       the log verifier key you trust (NAME+HASH+KEY)
   --log-key-file F  read it from the first line of F
   --checkpoint F    a checkpoint of this log you kept: check consistency
   --proof P         a consistency proof between it and the bundle's
   --tsa-cert C      the TSA certificate (PEM) to check a time stamp with
+  --witness-key K   a witness's verifier key whose cosignature must be on
+                    the bundle's cosigned checkpoint (repeatable)
   --json            JSON output
 
 Exit status: 0 clean, 1 findings, 2 could not run.
@@ -94,6 +109,8 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&proof, "proof", "", "")
 	fs.StringVar(&tsaCert, "tsa-cert", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
+	var witnessKeys witnessKeyList
+	fs.Var(&witnessKeys, "witness-key", repeatable)
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -115,7 +132,7 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 			return usagef("--log-key-file %s is empty", keyFile)
 		}
 	}
-	opt := verify.BundleOptions{LogKey: key}
+	opt := verify.BundleOptions{LogKey: key, WitnessKeys: witnessKeys}
 	if proof != "" && kept == "" {
 		return usagef("--proof needs --checkpoint")
 	}
@@ -173,6 +190,9 @@ func runVerifyBundle(ctx context.Context, e *env, args []string) error {
 		if report.Timestamp != "" {
 			fmt.Fprintf(e.stderr, "sori verify-bundle: time stamp: the log had %s\n", timestampText(report.Timestamp))
 		}
+		if report.Cosigned != "" {
+			fmt.Fprintf(e.stderr, "sori verify-bundle: cosigned checkpoint: %s\n", cosignedText(report.Cosigned))
+		}
 		if report.Consistency != "" {
 			fmt.Fprintf(e.stderr, "sori verify-bundle: consistent with the checkpoint kept (%s)\n", report.Consistency)
 		}
@@ -196,4 +216,30 @@ func timestampText(s string) string {
 		how = "TSA signature NOT checked: give --tsa-cert"
 	}
 	return fmt.Sprintf("%s entries by %s (%s)", f[0], f[1], how)
+}
+
+// cosignedText words a report's "SIZE NAMES verified|unverified".
+func cosignedText(s string) string {
+	f := strings.Fields(s)
+	if len(f) != 3 {
+		return s
+	}
+	if f[2] == "verified" {
+		return fmt.Sprintf("the log had %s entries, cosigned by %s (verified with the witness key(s) given)", f[0], f[1])
+	}
+	return fmt.Sprintf("the log had %s entries, with lines under the name(s) %s (NOT checked: give --witness-key)", f[0], f[1])
+}
+
+// witnessKeyList is the repeatable --witness-key flag; each value must be
+// a witness verifier key.
+type witnessKeyList []string
+
+func (w *witnessKeyList) String() string { return strings.Join(*w, ",") }
+
+func (w *witnessKeyList) Set(s string) error {
+	if _, err := custody.ParseWitnessKey(s); err != nil {
+		return err
+	}
+	*w = append(*w, s)
+	return nil
 }

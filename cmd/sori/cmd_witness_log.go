@@ -124,6 +124,10 @@ func cosign(ctx context.Context, e *env, a *archive.Archive, cp custody.Checkpoi
 			failed = append(failed, custody.VerifierName(w.Key))
 			continue
 		}
+		// Kept, so that exports carry the cosignature (bundle spec step 12).
+		if err := a.AddCosignature(ctx, cp, w.Key, c); err != nil {
+			return nil, err
+		}
 		out = append(out, c.Line...)
 		fmt.Fprintf(e.stderr, "sori checkpoint: witness %s cosigned the checkpoint of %d entries at %s\n", custody.VerifierName(w.Key), cp.Size, c.Time.Format(time.RFC3339))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -96,6 +97,18 @@ func TestCheckpointTSACLI(t *testing.T) {
 	if problems, err := independent.Check(dir, ""); err != nil || len(problems) > 0 {
 		t.Errorf("independent verifier: %v %v", problems, err)
 	}
+	// The independent verifier checks the TSA's signature (step 11.4)
+	// against the TSA's CA or its own certificate, and refuses another's.
+	for _, cert := range []*x509.Certificate{ts.CA, ts.Cert} {
+		if problems, err := independent.CheckWith(dir, independent.Options{TSACert: cert}); err != nil || len(problems) > 0 {
+			t.Errorf("independent verifier with %s: %v %v", cert.Subject, problems, err)
+		}
+	}
+	for _, cert := range []*x509.Certificate{other.CA, other.Cert} {
+		if problems, _ := independent.CheckWith(dir, independent.Options{TSACert: cert}); len(problems) != 1 || !strings.Contains(problems[0], "sori-timestamp.tsr") {
+			t.Errorf("independent verifier with another TSA's %s: %v", cert.Subject, problems)
+		}
+	}
 
 	outsider := &cli{t: t, env: map[string]string{}}
 	code, _, errs = outsider.run("", "verify-bundle", "--tsa-cert", ts.CAFile, dir)
@@ -142,7 +155,7 @@ func TestCheckpointTSACLI(t *testing.T) {
 		if code != 1 || !strings.Contains(out, "timestamp\t") {
 			t.Errorf("%s: exit %d %s", name, code, out)
 		}
-		if problems, err := independent.Check(d, ""); err != nil || len(problems) == 0 {
+		if problems, err := independent.CheckWith(d, independent.Options{TSACert: ts.CA}); err != nil || len(problems) == 0 {
 			t.Errorf("%s: the independent verifier finds nothing (%v)", name, err)
 		}
 	}

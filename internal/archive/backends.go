@@ -12,6 +12,8 @@ import (
 	"sori/internal/blob/local"
 	"sori/internal/evidence"
 	"sori/internal/store"
+	"sori/internal/store/postgres"
+	"sori/internal/store/sqlite"
 )
 
 // Where an archive keeps its metadata and its packs. An embedded archive
@@ -51,19 +53,19 @@ func checkBackends(db, blobs string) error {
 }
 
 // createStore makes the metadata store of a new archive.
-func createStore(ctx context.Context, dir string, cfg config, key [32]byte) (*store.DB, error) {
+func createStore(ctx context.Context, dir string, cfg config, key [32]byte) (store.DB, error) {
 	if cfg.DB != "" {
-		return nil, errNoDriver("PostgreSQL")
+		return postgres.Create(ctx, cfg.DB, key)
 	}
-	return store.Create(ctx, filepath.Join(dir, dbFile), key)
+	return sqlite.Create(ctx, filepath.Join(dir, dbFile), key)
 }
 
 // openStore opens the archive's metadata store under key.
-func openStore(ctx context.Context, dir string, cfg config, key [32]byte) (*store.DB, error) {
+func openStore(ctx context.Context, dir string, cfg config, key [32]byte) (store.DB, error) {
 	if cfg.DB != "" {
-		return nil, errNoDriver("PostgreSQL")
+		return postgres.Open(ctx, cfg.DB, key)
 	}
-	return store.Open(ctx, filepath.Join(dir, dbFile), key)
+	return sqlite.Open(ctx, filepath.Join(dir, dbFile), key)
 }
 
 // openBlobs opens the archive's blob store.

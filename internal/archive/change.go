@@ -14,7 +14,7 @@ const opChecked Op = -1
 
 // changeFunc writes one change inside its transaction: rows through tx, and
 // a custody entry for each through l.
-type changeFunc func(tx *store.Tx, l *logger) error
+type changeFunc func(tx store.Tx, l *logger) error
 
 // change is the one path every change to the archive takes. In one write
 // transaction it
@@ -50,7 +50,7 @@ func (a *Archive) changeTx(ctx context.Context, op Op, shred bool, fn changeFunc
 	}
 	begin := a.db.Begin
 	if shred {
-		begin = a.db.BeginShredding
+		begin = func(ctx context.Context) (store.Tx, error) { return store.BeginShredding(ctx, a.db) }
 	}
 	tx, err := begin(ctx)
 	if err != nil {
@@ -93,7 +93,7 @@ func (a *Archive) changeTx(ctx context.Context, op Op, shred bool, fn changeFunc
 // roleIn is the acting user's role as the transaction sees it. A user who
 // was removed, or whose role changed, since the session was unlocked acts
 // with the role they have now (removed: none).
-func (a *Archive) roleIn(ctx context.Context, tx *store.Tx) (string, error) {
+func (a *Archive) roleIn(ctx context.Context, tx store.Tx) (string, error) {
 	users, err := tx.Users(ctx)
 	if err != nil {
 		return "", err
@@ -112,7 +112,7 @@ func (a *Archive) roleIn(ctx context.Context, tx *store.Tx) (string, error) {
 // recordEntry is a change that is only a custody entry: an export, a
 // publication, a read of the vault.
 func (a *Archive) recordEntry(ctx context.Context, op Op, kind, object string, version int, digest, content evidence.Digest) error {
-	_, err := a.change(ctx, op, func(_ *store.Tx, l *logger) error {
+	_, err := a.change(ctx, op, func(_ store.Tx, l *logger) error {
 		return l.append(ctx, kind, object, version, digest, content)
 	})
 	return err

@@ -56,7 +56,7 @@ func (a *Archive) SetConsent(ctx context.Context, c *model.Consent) (evidence.ID
 	}
 	var id evidence.ID
 	version := 0
-	changed, err := a.change(ctx, OpConsent, func(tx *store.Tx, log *logger) error {
+	changed, err := a.change(ctx, OpConsent, func(tx store.Tx, log *logger) error {
 		if kind, err := tx.RecordKind(ctx, c.Testimony); err != nil {
 			return fmt.Errorf("testimony %s: %w", c.Testimony, err)
 		} else if kind != model.KindTestimony {
@@ -144,7 +144,7 @@ func consentRecordOf(ctx context.Context, each eachRecordFunc, t, except evidenc
 // checkOneConsent is part of writing a record: a consent record must be
 // the only one of its testimony, and only roles that may set consent write
 // one, whichever path (record add, import, edit) it comes by.
-func (a *Archive) checkOneConsent(ctx context.Context, tx *store.Tx, id evidence.ID, b model.Body) error {
+func (a *Archive) checkOneConsent(ctx context.Context, tx store.Tx, id evidence.ID, b model.Body) error {
 	c, ok := b.(*model.Consent)
 	if !ok {
 		return nil

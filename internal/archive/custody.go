@@ -23,7 +23,7 @@ import (
 // and its custody record are durable together or not at all.
 type logger struct {
 	a     *Archive
-	tx    *store.Tx
+	tx    store.Tx
 	role  string // the acting user's role inside tx (change re-reads it)
 	size  int64
 	now   time.Time
@@ -43,7 +43,7 @@ func (l *logger) nameGuard(ctx context.Context) (*nameGuard, error) {
 	return l.guard, nil
 }
 
-func (a *Archive) newLogger(ctx context.Context, tx *store.Tx, now time.Time) (*logger, error) {
+func (a *Archive) newLogger(ctx context.Context, tx store.Tx, now time.Time) (*logger, error) {
 	if err := a.checkBeforeWrite(ctx); err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (a *Archive) checkBeforeWrite(ctx context.Context) error {
 	if a.writeCheck.done {
 		return a.writeCheck.err
 	}
-	problems, err := a.db.IntegrityCheck(ctx, true)
+	problems, err := store.IntegrityCheck(ctx, a.db, true)
 	if err != nil {
 		return err // not remembered: a cancelled check is tried again
 	}

@@ -111,9 +111,6 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipients []string
 	if err != nil {
 		return nil, err
 	}
-	if err := a.refusePurged(ctx, ids); err != nil {
-		return nil, err
-	}
 	bundle := evidence.NewID().String()
 	m := exportManifest{V: 2, Bundle: bundle, Recipients: recipients}
 	for _, id := range ids {
@@ -183,8 +180,11 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipients []string
 		}
 		xi := ExportItem{Item: it, Versions: vs}
 		err = a.db.EachCustody(ctx, id.String(), func(r store.CustodyRow) error {
-			if r.Kind != custody.KindIntake && r.Kind != custody.KindVersion {
-				return nil // reads are the archive's access log, not the item's custody
+			// A purge entry is the tombstone of a version whose body is gone
+			// (bundle spec, step 5); reads are the archive's access log, not
+			// the item's custody.
+			if r.Kind != custody.KindIntake && r.Kind != custody.KindVersion && r.Kind != custody.KindPurge {
+				return nil
 			}
 			e, err := entry(r)
 			xi.Entries = append(xi.Entries, e)

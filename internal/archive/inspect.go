@@ -109,7 +109,7 @@ func (i Inspector) IntegrityCheck(ctx context.Context, quick bool) ([]string, er
 	if err := i.a.allow(OpVerify); err != nil {
 		return nil, err
 	}
-	return i.a.db.IntegrityCheck(ctx, quick)
+	return store.IntegrityCheck(ctx, i.a.db, quick)
 }
 
 // OpenItem returns the plaintext of it, authenticated chunk by chunk and

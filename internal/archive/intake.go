@@ -596,7 +596,7 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 	// Items whose pack is durable are committed even when the caller has
 	// been interrupted: the work is done and the user is told about it.
 	ctx = context.WithoutCancel(ctx)
-	_, err := a.change(ctx, OpAdd, func(tx *store.Tx, log *logger) error {
+	_, err := a.change(ctx, OpAdd, func(tx store.Tx, log *logger) error {
 		now := log.now
 		for _, p := range m.items {
 			inserted, err := tx.InsertItem(ctx, store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,

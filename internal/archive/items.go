@@ -267,7 +267,7 @@ func (a *Archive) Edit(ctx context.Context, ref string, e Edit) (version int, ch
 	if err != nil {
 		return 0, false, err
 	}
-	changed, err = a.change(ctx, OpEdit, func(tx *store.Tx, log *logger) error {
+	changed, err = a.change(ctx, OpEdit, func(tx store.Tx, log *logger) error {
 		cur, err := tx.LatestVersion(ctx, id)
 		if err != nil {
 			return err

@@ -81,6 +81,7 @@ var (
 		"ChangeRole": "users", "AddUser": "users", "RemoveUser": "users", "RekeyUser": "users", "ChangePassphrase": "users",
 		"AddTimestamp": "write; returns the TSA's token info", "LatestTimestamp": "a public checkpoint and its time-stamp token",
 		"AddLogWitness": "write; returns the witness given", "LogWitnesses": "witness URLs and public keys",
+		"AddCosignature": "write; returns nothing", "LatestCosigned": "a public checkpoint and witnesses' cosignature lines",
 	}
 )
 

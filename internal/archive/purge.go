@@ -68,7 +68,7 @@ func (a *Archive) Purge(ctx context.Context, ref string, version int, reason str
 	case version == len(digests):
 		return PurgeInfo{}, fmt.Errorf("%w: version %d is the current version of %s %s: correct it first (a new version), then purge this one", evidence.ErrInvalid, version, kind, id)
 	}
-	tx, err := a.db.BeginShredding(ctx)
+	tx, err := store.BeginShredding(ctx, a.db)
 	if err != nil {
 		return PurgeInfo{}, err
 	}
@@ -93,7 +93,7 @@ func (a *Archive) Purge(ctx context.Context, ref string, version int, reason str
 	}
 	a.pin(cp)
 	info := PurgeInfo{Kind: kind, ID: id, Version: version, Reason: reason}
-	if err := a.db.TruncateWAL(ctx); err != nil {
+	if err := store.TruncateWAL(ctx, a.db); err != nil {
 		return info, fmt.Errorf("%s %s version %d is purged, but: %w", kind, id, version, err)
 	}
 	a.log.Info("version purged", "kind", kind, "id", id.String(), "version", version)
@@ -103,27 +103,3 @@ func (a *Archive) Purge(ctx context.Context, ref string, version int, reason str
 // purgedBody reports whether a version row's body was purged (empty): its
 // content is gone, and readers show only that it was there.
 func purgedBody(b []byte) bool { return len(b) == 0 }
-
-// refusePurged refuses an export that would carry a purged version of an
-// item's record: a bundle carries a purged consent or testimony version
-// by its digest with its purge entry (bundle spec, step 8), but an item's
-// metadata.json has no way to yet, and a bundle whose verification fails
-// is worse than none.
-func (a *Archive) refusePurged(ctx context.Context, ids []evidence.ID) error {
-	var purged []string
-	for _, id := range ids {
-		vs, err := a.db.Versions(ctx, id)
-		if err != nil {
-			return err
-		}
-		for _, v := range vs {
-			if purgedBody(v.Record) {
-				purged = append(purged, fmt.Sprintf("item %s version %d", id, v.Version))
-			}
-		}
-	}
-	if len(purged) > 0 {
-		return fmt.Errorf("%w: the bundle would carry purged versions of items' records (%s), which this bundle format cannot yet carry verifiably; nothing was exported", evidence.ErrInvalid, strings.Join(purged, ", "))
-	}
-	return nil
-}

@@ -44,7 +44,7 @@ func (a *Archive) addRecords(ctx context.Context, op Op, bodies []model.Body, id
 	if len(ids) != len(bodies) {
 		return nil, fmt.Errorf("%w: %d IDs for %d records", evidence.ErrInvalid, len(ids), len(bodies))
 	}
-	_, err := a.change(ctx, op, func(tx *store.Tx, log *logger) error {
+	_, err := a.change(ctx, op, func(tx store.Tx, log *logger) error {
 		for i, b := range bodies {
 			if err := a.writeRecord(ctx, tx, log, ids[i], 1, nil, b, log.now); err != nil {
 				if len(bodies) > 1 {
@@ -99,7 +99,7 @@ func (a *Archive) UpdateRecord(ctx context.Context, ref string, b model.Body) (i
 // void) whose role check the change repeats inside its transaction.
 func (a *Archive) updateRecord(ctx context.Context, op Op, id evidence.ID, b model.Body) (int, bool, error) {
 	var version int
-	changed, err := a.change(ctx, op, func(tx *store.Tx, log *logger) error {
+	changed, err := a.change(ctx, op, func(tx store.Tx, log *logger) error {
 		cur, err := tx.LatestRecord(ctx, id)
 		if err != nil {
 			return err
@@ -128,7 +128,7 @@ func (a *Archive) updateRecord(ctx context.Context, op Op, id evidence.ID, b mod
 	return version, changed, nil
 }
 
-func (a *Archive) writeRecord(ctx context.Context, tx *store.Tx, log *logger, id evidence.ID, version int, prev *evidence.Digest, b model.Body, now time.Time) error {
+func (a *Archive) writeRecord(ctx context.Context, tx store.Tx, log *logger, id evidence.ID, version int, prev *evidence.Digest, b model.Body, now time.Time) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (a *Archive) checkProtectionChange(old model.Record, b model.Body) error {
 }
 
 // checkRefs makes sure every reference points to something of the right kind.
-func (a *Archive) checkRefs(ctx context.Context, tx *store.Tx, b model.Body) error {
+func (a *Archive) checkRefs(ctx context.Context, tx store.Tx, b model.Body) error {
 	for _, r := range b.Refs() {
 		if r.Item {
 			it, err := tx.Item(ctx, r.ID)

@@ -163,7 +163,7 @@ func article(word string) string {
 // checkRedactionSpan makes sure a redaction's item is text and its span
 // lies within the item's bytes, on character boundaries. Its errors give
 // offsets only, never the text.
-func (a *Archive) checkRedactionSpan(ctx context.Context, tx *store.Tx, r *model.Redaction) error {
+func (a *Archive) checkRedactionSpan(ctx context.Context, tx store.Tx, r *model.Redaction) error {
 	it, err := tx.Item(ctx, r.Item)
 	if err != nil {
 		return fmt.Errorf("item %s: %w", r.Item, err)
@@ -193,7 +193,7 @@ func (a *Archive) checkRedactionSpan(ctx context.Context, tx *store.Tx, r *model
 
 // mediaKind is the kind of an item by its latest record when it is audio,
 // video or an image, and "" for anything else (text, or unknown bytes).
-func mediaKind(ctx context.Context, tx *store.Tx, id evidence.ID) (evidence.Kind, error) {
+func mediaKind(ctx context.Context, tx store.Tx, id evidence.ID) (evidence.Kind, error) {
 	v, err := tx.LatestVersion(ctx, id)
 	if err != nil {
 		return "", err
@@ -223,7 +223,7 @@ func checkRuneSpan(b []byte, start, end int, item evidence.ID) error {
 // checkAnnotationSpan makes sure an annotation of a text item does not cut
 // a character in two (a span of a recording or an image is bytes, and is
 // left as it is). Its errors give offsets only, never the text.
-func (a *Archive) checkAnnotationSpan(ctx context.Context, tx *store.Tx, it store.Item, an *model.Annotation) error {
+func (a *Archive) checkAnnotationSpan(ctx context.Context, tx store.Tx, it store.Item, an *model.Annotation) error {
 	if it.Size > maxRedactText {
 		return nil // not a transcript
 	}

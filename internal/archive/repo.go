@@ -45,7 +45,7 @@ type repoState struct {
 	// closed store stays in place (its methods fail; nothing dereferences
 	// nil) until a later session opens a new one.
 	mu       sync.Mutex
-	db       *store.DB
+	db       store.DB
 	dbOpen   bool
 	dbKey    [32]byte
 	blobs    blob.Store

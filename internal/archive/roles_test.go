@@ -164,6 +164,28 @@ var calls = map[string]call{
 		_, err := a.LogWitnesses(t.Context())
 		return err
 	}},
+	// Past the role check, a line that is no cosignature is refused as
+	// tampered, and an archive with none has no cosigned checkpoint.
+	"Archive.AddCosignature": {OpCheckpoint, func(t *testing.T, f *roleFixture, a *Archive) error {
+		cp, err := a.Checkpoint(t.Context())
+		if err != nil {
+			return err
+		}
+		pub := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+		h := sha256.Sum256(append([]byte("w.example\n\x04"), pub...))
+		vkey := fmt.Sprintf("w.example+%x+%s", h[:4], base64.StdEncoding.EncodeToString(append([]byte{4}, pub...)))
+		if err = a.AddCosignature(t.Context(), cp, vkey, custody.Cosignature{Line: "— w.example AAAA\n"}); errors.Is(err, evidence.ErrTampered) {
+			return nil
+		}
+		return err
+	}},
+	"Archive.LatestCosigned": {OpCheckpoint, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, _, err := a.LatestCosigned(t.Context(), 1<<40)
+		if errors.Is(err, evidence.ErrNotFound) {
+			return nil
+		}
+		return err
+	}},
 	"Archive.Log": {OpLog, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return each(func(fn func(LogEntry) error) error { return a.Log(t.Context(), "", fn) })
 	}},

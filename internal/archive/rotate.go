@@ -17,6 +17,7 @@ import (
 	"sori/internal/evidence"
 	"sori/internal/seal"
 	"sori/internal/store"
+	"sori/internal/store/sqlite"
 )
 
 // Key rotation (docs/format.md "Key rotation"). A user removed, or losing a
@@ -127,6 +128,9 @@ func (a *Archive) rotate(ctx context.Context, c keyChange) (custody.Checkpoint, 
 	if c.losesVault() {
 		next = next.RotateVault()
 	}
+	if a.cfg.DB != "" {
+		return a.rotateInPlace(ctx, c, next, gen)
+	}
 	rd := filepath.Join(a.dir, rotateDir)
 	if err := os.RemoveAll(rd); err != nil {
 		return cp, err
@@ -143,7 +147,7 @@ func (a *Archive) rotate(ctx context.Context, c keyChange) (custody.Checkpoint, 
 	}()
 	rotateStep("staging")
 	staged := filepath.Join(rd, dbFile)
-	if err := a.db.Snapshot(ctx, staged, next.DB); err != nil {
+	if err := store.Snapshot(ctx, a.db, staged, next.DB); err != nil {
 		return cp, err
 	}
 	rotateStep("copied")
@@ -245,7 +249,7 @@ func (a *Archive) soleSession() error {
 // folded in) and synced.
 func (a *Archive) rotatedRecords(ctx context.Context, path string, next *seal.Keyring, c keyChange, gen int) (custody.Checkpoint, error) {
 	var cp custody.Checkpoint
-	sdb, err := store.Open(ctx, path, next.DB)
+	sdb, err := sqlite.Open(ctx, path, next.DB)
 	if err != nil {
 		return cp, err
 	}
@@ -265,45 +269,7 @@ func (a *Archive) rotatedRecords(ctx context.Context, path string, next *seal.Ke
 		return cp, err
 	}
 	defer tx.Rollback()
-	if err := s.currentKeys(ctx, tx); err != nil {
-		return cp, err
-	}
-	l, err := s.newLogger(ctx, tx, s.now())
-	if err != nil {
-		return cp, err
-	}
-	// The safety net is rehashed before the re-wrap: it opens entries
-	// under the vault key this session holds now.
-	if c.removal() {
-		if err := s.rotateNameNet(ctx, tx, l); err != nil {
-			return cp, err
-		}
-		if err := tx.SetContentGen(ctx, gen); err != nil {
-			return cp, err
-		}
-	}
-	if c.losesVault() {
-		if err := s.currentVaultKey(ctx, tx); err != nil {
-			return cp, err
-		}
-		if err := s.rewrapVault(ctx, tx, next); err != nil {
-			return cp, err
-		}
-	}
-	if c.losesIDKey() {
-		if err := s.keepIDHistory(ctx, tx, next); err != nil {
-			return cp, err
-		}
-	}
-	changed := c.target
-	changed.Role = c.role
-	if err := tx.SetUserRole(ctx, changed.ID, changed.Role); err != nil {
-		return cp, err
-	}
-	if err := l.append(ctx, custody.KindRevoke, changed.ID, 0, userDigest(changed), evidence.Digest{}); err != nil {
-		return cp, err
-	}
-	if cp, err = l.seal(ctx); err != nil {
+	if cp, err = s.applyRotation(ctx, tx, next, c, gen); err != nil {
 		return cp, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -321,9 +287,96 @@ func (a *Archive) rotatedRecords(ctx context.Context, path string, next *seal.Ke
 	return cp, syncFile(path)
 }
 
+// applyRotation writes, in tx, the change c and the keys it replaces: the
+// target's role, the content generation, the re-wrapped vault, the earlier
+// ID keys, the rehashed safety net, their custody entries, and a signed
+// checkpoint. The caller commits.
+func (a *Archive) applyRotation(ctx context.Context, tx store.Tx, next *seal.Keyring, c keyChange, gen int) (custody.Checkpoint, error) {
+	var cp custody.Checkpoint
+	if err := a.currentKeys(ctx, tx); err != nil {
+		return cp, err
+	}
+	l, err := a.newLogger(ctx, tx, a.now())
+	if err != nil {
+		return cp, err
+	}
+	// The safety net is rehashed before the re-wrap: it opens entries
+	// under the vault key this session holds now.
+	if c.removal() {
+		if err := a.rotateNameNet(ctx, tx, l); err != nil {
+			return cp, err
+		}
+		if err := tx.SetContentGen(ctx, gen); err != nil {
+			return cp, err
+		}
+	}
+	if c.losesVault() {
+		if err := a.currentVaultKey(ctx, tx); err != nil {
+			return cp, err
+		}
+		if err := a.rewrapVault(ctx, tx, next); err != nil {
+			return cp, err
+		}
+	}
+	if c.losesIDKey() {
+		if err := a.keepIDHistory(ctx, tx, next); err != nil {
+			return cp, err
+		}
+	}
+	changed := c.target
+	changed.Role = c.role
+	if err := tx.SetUserRole(ctx, changed.ID, changed.Role); err != nil {
+		return cp, err
+	}
+	if err := l.append(ctx, custody.KindRevoke, changed.ID, 0, userDigest(changed), evidence.Digest{}); err != nil {
+		return cp, err
+	}
+	return l.seal(ctx)
+}
+
+// rotateInPlace is rotate on a PostgreSQL store, whose database key seals
+// fields in the process rather than pages of a file: replacing it would
+// mean re-sealing every row, which is not done (docs/format.md "Key
+// rotation"). The other keys are replaced, in the change's transaction,
+// with the new keyrings written before it commits, as sori did before
+// the embedded store had rotation (a keyring ahead of the database is
+// ignored on open).
+func (a *Archive) rotateInPlace(ctx context.Context, c keyChange, next *seal.Keyring, gen int) (custody.Checkpoint, error) {
+	next.DB, next.DBOld = a.ring.DB, a.ring.DBOld
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return custody.Checkpoint{}, err
+	}
+	defer tx.Rollback()
+	cp, err := a.applyRotation(ctx, tx, next, c, gen)
+	if err != nil {
+		return cp, err
+	}
+	files, mine, err := a.rotatedKeyFiles(next, c)
+	if err != nil {
+		return cp, err
+	}
+	if err := writeKeyFiles(a.dir, files); err != nil {
+		return cp, err
+	}
+	if err := tx.Commit(); err != nil {
+		return cp, err
+	}
+	a.pin(cp)
+	loc := locator(a.cfg.ID, c.target.Name)
+	if c.removal() {
+		a.dropKeyFiles(loc)
+	} else if c.losesVault() {
+		a.dropVaultFile(loc)
+	}
+	a.ring = mine
+	a.userChanged(c.target.ID)
+	return cp, nil
+}
+
 // keepIDHistory records the current ID key among the earlier ones, sealed
 // under next's, so that intake still finds an item added under any of them.
-func (a *Archive) keepIDHistory(ctx context.Context, tx *store.Tx, next *seal.Keyring) error {
+func (a *Archive) keepIDHistory(ctx context.Context, tx store.Tx, next *seal.Keyring) error {
 	old, err := a.idHistory(func(k string) (string, error) { return tx.Meta(ctx, k) })
 	if err != nil {
 		return err
@@ -419,7 +472,7 @@ func (a *Archive) earlierItem(ctx context.Context, sum evidence.Digest) (evidenc
 // masking them). Otherwise the key stays, which docs/roles.md states: the
 // hashes are then reachable only through the re-keyed database. Each entry
 // opened is recorded (vault-open), as 'witness rehash' does.
-func (a *Archive) rotateNameNet(ctx context.Context, tx *store.Tx, l *logger) error {
+func (a *Archive) rotateNameNet(ctx context.Context, tx store.Tx, l *logger) error {
 	if !a.ring.HasVault() || !a.ring.HasNameNet() {
 		a.log.Warn("name-net key not replaced: this session does not hold the identity vault key")
 		return nil

@@ -52,7 +52,7 @@ const metaNameNet = "namenet_key"
 // nameNetKey returns the archive's name-net key, making and storing it in
 // tx when there is none yet and tx is not nil (ok is false when there is
 // none and none was made).
-func (a *Archive) nameNetKey(ctx context.Context, tx *store.Tx) (key [32]byte, ok bool, err error) {
+func (a *Archive) nameNetKey(ctx context.Context, tx store.Tx) (key [32]byte, ok bool, err error) {
 	var v string
 	if tx != nil {
 		v, err = tx.Meta(ctx, metaNameNet)
@@ -84,7 +84,7 @@ func (a *Archive) nameNetKey(ctx context.Context, tx *store.Tx) (key [32]byte, o
 }
 
 // makeNameNetKey stores a name-net key if the archive has none (Init).
-func (a *Archive) makeNameNetKey(ctx context.Context, tx *store.Tx) error {
+func (a *Archive) makeNameNetKey(ctx context.Context, tx store.Tx) error {
 	_, _, err := a.nameNetKey(ctx, tx)
 	return err
 }
@@ -277,7 +277,7 @@ func (a *Archive) HashWitnessNames(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	hashed := 0
-	_, err = a.change(ctx, OpVaultWrite, func(tx *store.Tx, l *logger) error {
+	_, err = a.change(ctx, OpVaultWrite, func(tx store.Tx, l *logger) error {
 		rows, err := tx.ActiveVault(ctx)
 		if err != nil {
 			return err

@@ -435,7 +435,7 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done
 	}
 	defer func() { cancel(); wg.Wait() }()
 	done := 0
-	var tx *store.Tx // the open batch
+	var tx store.Tx // the open batch
 	defer func() {
 		if tx != nil {
 			tx.Rollback()

@@ -12,6 +12,7 @@ import (
 
 	"sori/internal/evidence"
 	"sori/internal/store"
+	"sori/internal/store/sqlite"
 )
 
 // Snapshot writes a consistent copy of the metadata database, as of one
@@ -24,10 +25,10 @@ func (i Inspector) Snapshot(ctx context.Context, path string) (size int64, root 
 	if err := i.a.allow(OpVerify); err != nil {
 		return 0, root, err
 	}
-	if err := i.a.db.Snapshot(ctx, path, i.a.ring.DB); err != nil {
+	if err := store.Snapshot(ctx, i.a.db, path, i.a.ring.DB); err != nil {
 		return 0, root, err
 	}
-	size, root, err = store.TreeHead(ctx, path, i.a.ring.DB)
+	size, root, err = sqlite.TreeHead(ctx, path, i.a.ring.DB)
 	if err != nil {
 		os.Remove(path)
 		return 0, root, err
@@ -46,11 +47,11 @@ func (i Inspector) CopyTreeHead(ctx context.Context, path string) (size int64, r
 	if abs, aerr := filepath.Abs(path); aerr == nil && abs == filepath.Join(i.a.dir, dbFile) {
 		return 0, root, fmt.Errorf("%w: %s is this archive's own database", evidence.ErrInvalid, path)
 	}
-	size, root, err = store.TreeHead(ctx, path, i.a.ring.DB)
+	size, root, err = sqlite.TreeHead(ctx, path, i.a.ring.DB)
 	if errors.Is(err, evidence.ErrDamaged) {
 		// A copy made before a key rotation is under an earlier key (rotate.go).
 		for _, k := range i.a.ring.DBOld {
-			if s, r, oerr := store.TreeHead(ctx, path, k); oerr == nil {
+			if s, r, oerr := sqlite.TreeHead(ctx, path, k); oerr == nil {
 				return s, r, nil
 			}
 		}

@@ -276,7 +276,7 @@ func checkNewPassphrase(p string) error {
 // ones: a user removal since the archive was opened started a content
 // generation this session does not hold. Called inside the transaction
 // (which holds the write lock) of a user change.
-func (a *Archive) currentKeys(ctx context.Context, tx *store.Tx) error {
+func (a *Archive) currentKeys(ctx context.Context, tx store.Tx) error {
 	v, err := tx.Meta(ctx, "content_gen")
 	if err != nil {
 		return err

@@ -176,7 +176,7 @@ func (a *Archive) AddWitness(ctx context.Context, w Witness) (WitnessInfo, error
 		return WitnessInfo{}, err
 	}
 	var row store.VaultRow
-	_, err = a.change(ctx, OpVaultWrite, func(tx *store.Tx, l *logger) error {
+	_, err = a.change(ctx, OpVaultWrite, func(tx store.Tx, l *logger) error {
 		if err := a.currentVaultKey(ctx, tx); err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func (a *Archive) OpenWitness(ctx context.Context, pseudonym string) (WitnessInf
 	if err := json.Unmarshal(plain, &w); err != nil || w.Pseudonym != pseudonym {
 		return info, nil, fmt.Errorf("%w: vault entry %s: unexpected contents", evidence.ErrDamaged, row.ID)
 	}
-	_, err = a.change(ctx, OpVaultOpen, func(tx *store.Tx, l *logger) error {
+	_, err = a.change(ctx, OpVaultOpen, func(tx store.Tx, l *logger) error {
 		// The row may have been withdrawn since it was read: record the
 		// opening only of what is still there.
 		if r2, err := tx.Vault(ctx, pseudonym); err != nil || r2.Withdrawn || r2.ID != row.ID {
@@ -302,7 +302,7 @@ func (a *Archive) WithdrawWitness(ctx context.Context, pseudonym string) (Witnes
 		return WitnessInfo{}, err
 	}
 	var row store.VaultRow
-	_, err := a.shreddingChange(ctx, OpVaultWrite, func(tx *store.Tx, l *logger) error {
+	_, err := a.shreddingChange(ctx, OpVaultWrite, func(tx store.Tx, l *logger) error {
 		var err error
 		row, err = tx.WithdrawVault(ctx, pseudonym, l.now)
 		if errors.Is(err, evidence.ErrNotFound) {
@@ -318,7 +318,7 @@ func (a *Archive) WithdrawWitness(ctx context.Context, pseudonym string) (Witnes
 	}
 	a.log.Info("witness withdrawn from the vault", "entry", row.ID)
 	info := a.witnessInfo(row, a.userNames(ctx))
-	if err := a.db.TruncateWAL(ctx); err != nil {
+	if err := store.TruncateWAL(ctx, a.db); err != nil {
 		return info, fmt.Errorf("witness %s is withdrawn, but: %w", pseudonym, err)
 	}
 	return info, nil
@@ -346,7 +346,7 @@ func loadVaultKey(dir, loc string, key *seal.UserKey, ring *seal.Keyring) error 
 // currentVaultKey refuses to wrap new entries under a vault key replaced
 // since this session opened the archive (a protection officer was
 // removed): the removed officer holds the old one.
-func (a *Archive) currentVaultKey(ctx context.Context, tx *store.Tx) error {
+func (a *Archive) currentVaultKey(ctx context.Context, tx store.Tx) error {
 	id, err := tx.Meta(ctx, "vault_key")
 	if err != nil {
 		return err
@@ -361,7 +361,7 @@ func (a *Archive) currentVaultKey(ctx context.Context, tx *store.Tx) error {
 // key and records it as the one new entries must use. Part of a removal's
 // transaction; the new vault key files are written before it commits,
 // holding the earlier keys too, so an interrupted removal locks nobody out.
-func (a *Archive) rewrapVault(ctx context.Context, tx *store.Tx, next *seal.Keyring) error {
+func (a *Archive) rewrapVault(ctx context.Context, tx store.Tx, next *seal.Keyring) error {
 	rows, err := tx.ActiveVault(ctx)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -35,4 +36,62 @@ func (a *Archive) LogWitnesses(ctx context.Context) ([]store.LogWitness, error) 
 		return nil, err
 	}
 	return a.db.LogWitnesses(ctx)
+}
+
+// AddCosignature keeps c, the cosignature that the configured witness
+// with verifier key vkey returned for cp, a checkpoint of this archive, so
+// that later exports carry it. Both are checked again here: cp against the
+// log's key, c's line against the witness's key.
+func (a *Archive) AddCosignature(ctx context.Context, cp custody.Checkpoint, vkey string, c custody.Cosignature) error {
+	if err := a.allow(OpCheckpoint); err != nil {
+		return err
+	}
+	if _, err := custody.OpenCheckpoint(cp.Note, a.Origin(), a.cfg.LogKey); err != nil {
+		return fmt.Errorf("%w: not a checkpoint of this archive", evidence.ErrInvalid)
+	}
+	key, err := custody.ParseWitnessKey(vkey)
+	if err != nil {
+		return err
+	}
+	checked, err := custody.CheckCosignature(cp.Note, []byte(c.Line), key)
+	if err != nil {
+		return err
+	}
+	return a.db.AddCosignature(ctx, store.Cosignature{Size: cp.Size, Note: cp.Note, Key: vkey, Line: checked.Line, CosignedAt: checked.Time})
+}
+
+// LatestCosigned returns the largest checkpoint of at most maxSize entries
+// that witnesses cosigned, as a signed note carrying the log's signature
+// and then every such witness's cosignature line (sorted by witness key),
+// or evidence.ErrNotFound.
+func (a *Archive) LatestCosigned(ctx context.Context, maxSize int64) (custody.Checkpoint, []byte, error) {
+	if err := a.allow(OpCheckpoint); err != nil {
+		return custody.Checkpoint{}, nil, err
+	}
+	cs, err := a.db.LatestCosignatures(ctx, maxSize)
+	if err != nil {
+		return custody.Checkpoint{}, nil, err
+	}
+	if len(cs) == 0 {
+		return custody.Checkpoint{}, nil, fmt.Errorf("%w: no cosigned checkpoint", evidence.ErrNotFound)
+	}
+	cp, err := custody.OpenCheckpoint(cs[0].Note, a.Origin(), a.cfg.LogKey)
+	if err != nil {
+		return custody.Checkpoint{}, nil, err
+	}
+	// Checked again on the way out: the database's encryption does not
+	// authenticate its pages, and a bundle must not carry a line that its
+	// holder's verifier would refuse.
+	note := bytes.Clone(cp.Note)
+	for _, c := range cs {
+		key, err := custody.ParseWitnessKey(c.Key)
+		if err == nil {
+			_, err = custody.CheckCosignature(cp.Note, []byte(c.Line), key)
+		}
+		if err != nil {
+			return custody.Checkpoint{}, nil, fmt.Errorf("%w: the stored cosignature of witness %s: %v", evidence.ErrTampered, custody.VerifierName(c.Key), err)
+		}
+		note = append(note, c.Line...)
+	}
+	return cp, note, nil
 }

@@ -67,6 +67,17 @@ type Extras struct {
 	// log at or before the bundle's, written as the tag files
 	// TimestampCheckpointFile, TimestampTokenFile and TimestampProofFile.
 	Timestamp *Timestamp
+	// Cosigned, if set, is a checkpoint of the log at or before the
+	// bundle's with witnesses' cosignatures, written as the tag files
+	// CosignedCheckpointFile and CosignedProofFile.
+	Cosigned *Cosigned
+}
+
+// Cosigned is a checkpoint with witness cosignature lines and how it
+// reaches the bundle's.
+type Cosigned struct {
+	Checkpoint []byte // the signed note: the log's signature line, then the witnesses'
+	Proof      []byte // consistency proof from it to the bundle's checkpoint
 }
 
 // Timestamp is a time-stamped checkpoint and how it reaches the bundle's.
@@ -149,6 +160,16 @@ func WriteExtras(ctx context.Context, x *archive.Export, open func(store.Item) (
 			name string
 			text []byte
 		}{{TimestampCheckpointFile, ts.Checkpoint}, {TimestampTokenFile, ts.Token}, {TimestampProofFile, ts.Proof}}...)
+	}
+	if cs := ex.Cosigned; cs != nil {
+		p, err := custody.ParseConsistency(cs.Proof)
+		if err != nil || p.New != x.Checkpoint.Size || len(cs.Checkpoint) == 0 {
+			return fmt.Errorf("%w: the cosigned checkpoint's consistency proof does not end at the bundle's checkpoint", evidence.ErrInvalid)
+		}
+		tagFiles = append(tagFiles, []struct {
+			name string
+			text []byte
+		}{{CosignedCheckpointFile, cs.Checkpoint}, {CosignedProofFile, cs.Proof}}...)
 	}
 	tags := map[string]sums{}
 	for _, f := range tagFiles {
@@ -245,9 +266,23 @@ func (w *writer) item(ctx context.Context, x *archive.Export, xi archive.ExportI
 	if len(xi.Versions) == 0 {
 		return fmt.Errorf("%w: no record version", evidence.ErrDamaged)
 	}
-	first, err := evidence.UnmarshalItemRecord(xi.Versions[0].Record)
-	if err != nil {
-		return err
+	// The original's extension comes from the filename of version 1, or of
+	// the oldest version whose body was not purged (every version carries
+	// the name at intake; spec step 5.3). A purged version is carried by
+	// its digest alone, with its purge entry among xi.Entries.
+	var first evidence.ItemRecord
+	for _, v := range xi.Versions {
+		if len(v.Record) == 0 {
+			continue
+		}
+		var err error
+		if first, err = evidence.UnmarshalItemRecord(v.Record); err != nil {
+			return err
+		}
+		break
+	}
+	if len(xi.Versions[len(xi.Versions)-1].Record) == 0 {
+		return fmt.Errorf("%w: the current version of item %s has no body", evidence.ErrDamaged, xi.Item.ID)
 	}
 	encrypted := len(x.Recipients) > 0
 	m := Metadata{V: 2, Item: xi.Item.ID, SHA256: xi.Item.SHA256, Size: xi.Item.Size,

@@ -382,6 +382,7 @@ func TestProfileDocument(t *testing.T) {
 		Manifests []string                             `json:"Manifests-Required"`
 		Tags      []string                             `json:"Tag-Manifests-Required"`
 		TagFiles  []string                             `json:"Tag-Files-Required"`
+		Allowed   []string                             `json:"Tag-Files-Allowed"`
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
@@ -392,5 +393,12 @@ func TestProfileDocument(t *testing.T) {
 		!slices.Equal(p.Manifests, []string{"sha256", "sha512"}) || !slices.Equal(p.Tags, p.Manifests) ||
 		!slices.Equal(p.TagFiles, []string{bundle.SpecFile}) {
 		t.Errorf("the profile document disagrees with the writer: %+v", p)
+	}
+	// Every tag file Write may add is allowed: a profile validator refuses
+	// a bag with a tag file the list does not name.
+	optional := []string{bundle.SpecFile, bundle.ConsistencyFile, bundle.TimestampCheckpointFile, bundle.TimestampTokenFile,
+		bundle.TimestampProofFile, bundle.CosignedCheckpointFile, bundle.CosignedProofFile}
+	if !slices.Equal(p.Allowed, optional) {
+		t.Errorf("Tag-Files-Allowed is %q, want %q", p.Allowed, optional)
 	}
 }

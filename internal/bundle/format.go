@@ -49,6 +49,12 @@ const (
 	TimestampCheckpointFile = "sori-timestamp-checkpoint.txt"
 	TimestampTokenFile      = "sori-timestamp.tsr"
 	TimestampProofFile      = "sori-timestamp-proof.txt"
+	// The optional tag files of witness cosignatures (spec step 12): a
+	// checkpoint of the log followed by its witnesses' cosignature lines
+	// (a C2SP signed note), and a consistency proof from it to
+	// data/checkpoint.txt.
+	CosignedCheckpointFile = "sori-cosigned-checkpoint.txt"
+	CosignedProofFile      = "sori-cosigned-proof.txt"
 
 	ReadmeFile     = "data/README.txt"
 	LogKeyFile     = "data/log-key.txt"

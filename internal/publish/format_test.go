@@ -356,9 +356,9 @@ func TestGeoJSONOgrinfo(t *testing.T) {
 		t.Fatalf("ogrinfo: %v\n%s", err, out)
 	}
 	s := string(out)
-	// event-1 at chongjin and north_hamgyong (south_hwanghae has no
-	// point), act-1 at north_hamgyong: three features.
-	for _, want := range []string{"Geometry: Point", "Feature Count: 3", "WGS 84", "point: String"} {
+	// event-1 at chongjin, south_hwanghae and north_hamgyong, act-1 at
+	// north_hamgyong: four features.
+	for _, want := range []string{"Geometry: Point", "Feature Count: 4", "WGS 84", "point: String"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("ogrinfo says no %q:\n%s", want, s)
 		}

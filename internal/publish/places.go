@@ -10,9 +10,15 @@ import "sori/internal/vocab"
 // so publishing it says no more than the province's name does.
 //
 // The gazetteer (internal/vocab) has no point of its own for these; where
-// it has one (Pyongyang), that one is used. South Hwanghae is missing: no
-// source at hand gave a point for it, so a place coarsened to it has no
-// coordinates.
+// it has one (Pyongyang), that one is used. South Hwanghae's article gave
+// none at hand: its point is the centre of area of the province's outline
+// in the map data that reference/places.md §4.1 names (Highcharts
+// map-collection 2.3.1, countries/kp/kp-all.geo.json, feature kp-wn,
+// "Based on data from Natural Earth"), computed from the feature's
+// polygons after undoing the file's hc-transform (UTM zone 52N, WGS 84);
+// it lies inside the province. (That file's own "latitude"/"longitude"
+// label for kp-wn, 37.7337 N 125.279 E, sits on the Ongjin coast, not
+// a point for the whole province.)
 type provincePoint struct{ lat, lon float64 }
 
 var provincePoints = map[string]provincePoint{
@@ -24,6 +30,7 @@ var provincePoints = map[string]provincePoint{
 	"ryanggang":      {41.4, 128.183306},      // en.wikipedia.org/wiki/Ryanggang_Province
 	"kangwon":        {39.1475, 127.446111},   // en.wikipedia.org/wiki/Kangwon_Province,_North_Korea
 	"north_hwanghae": {38.506389, 125.759694}, // en.wikipedia.org/wiki/North_Hwanghae_Province
+	"south_hwanghae": {38.1904, 125.5432},     // centre of area of kp-wn, Highcharts kp-all.geo.json 2.3.1 (above)
 	"rason":          {42.344444, 130.384444}, // sv.wikipedia.org (Rason): 42°20′40″N 130°23′04″E
 	"nampho":         {38.735556, 125.408889}, // en.wikipedia.org/wiki/Nampo
 }

@@ -1,362 +1,242 @@
-// Package store keeps sori's metadata: users, items and their immutable
-// record versions, in an SQLite database encrypted page by page with the
-// adiantum VFS (github.com/ncruces/go-sqlite3, no cgo).
+// Package store is the storage contract of sori's metadata: the row types,
+// the interfaces DB and Tx every driver implements, and the optional
+// capabilities (shredding, snapshots, a storage integrity check) that only
+// some drivers have, which callers type-assert.
 //
-// The database is ciphertext at rest but not authenticated: a changed page
-// is not noticed by SQLite. Integrity of records comes from their digests
-// (and, with the custody log, from signed checkpoints), which verify
-// re-derives. Rows in items and item_versions are never updated or deleted:
-// triggers refuse it.
+// Drivers: sori/internal/store/sqlite (one encrypted file, the embedded
+// archive) and sori/internal/store/postgres (a shared server, every content
+// field encrypted in the process). Both pass internal/store/storetest.
+//
+// Evidence rows (items, item versions, records, custody entries, tree
+// hashes, checkpoints) are never updated or deleted: a driver refuses an
+// existing (id, version) in Go inside the transaction, whatever its
+// database does besides. The one exception is a purge, which empties the
+// body of one listed version.
 package store
 
 import (
 	"context"
-	"database/sql"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"strings"
-	"sync"
+	"slices"
+	"time"
 
-	"github.com/ncruces/go-sqlite3"
-	"github.com/ncruces/go-sqlite3/driver"
-	_ "github.com/ncruces/go-sqlite3/vfs/adiantum" // registers the encrypting VFS
+	"golang.org/x/mod/sumdb/tlog"
 
 	"sori/internal/evidence"
+	"sori/internal/textindex"
 )
 
-// pageSize is SQLite's default page size, which adiantum's blocks match.
-const pageSize = 4096
+// DB is an open metadata store. It is safe for concurrent use.
+type DB interface {
+	Close() error
 
-// SchemaVersion is the version of the schema this package writes and reads.
-const SchemaVersion = 3
+	// Begin starts a write transaction.
+	Begin(ctx context.Context) (Tx, error)
 
-// DB is an open metadata database.
-type DB struct {
-	sql *sql.DB
+	// Meta reads an archive-wide setting ("" if unset).
+	Meta(ctx context.Context, key string) (string, error)
+	// ContentGen is the content key generation new items must use.
+	ContentGen(ctx context.Context) (int, error)
 
-	mu       sync.Mutex
-	cache    *searchCache // documents of the search index, for queries
-	prepared map[string]*sql.Stmt
+	UserByID(ctx context.Context, id string) (User, error)
+	UserByName(ctx context.Context, name string) (User, error)
+	// Users lists every user by name, removed ones included.
+	Users(ctx context.Context) ([]User, error)
+
+	Item(ctx context.Context, id evidence.ID) (Item, error)
+	// ResolvePrefix finds the one item whose ID starts with prefix.
+	ResolvePrefix(ctx context.Context, prefix string) (evidence.ID, error)
+	Versions(ctx context.Context, id evidence.ID) ([]Version, error)
+	LatestVersion(ctx context.Context, id evidence.ID) (Version, error)
+	// EachLatest calls fn for every item with its newest version, in order
+	// of intake (then ID).
+	EachLatest(ctx context.Context, fn func(Item, Version) error) error
+	SizeExists(ctx context.Context, size int64) (bool, error)
+	// EachItem calls fn for every item, in ID order.
+	EachItem(ctx context.Context, fn func(Item) error) error
+	// EachVersion calls fn for every item version, by item then version.
+	EachVersion(ctx context.Context, fn func(Version) error) error
+
+	RecordVersions(ctx context.Context, id evidence.ID) ([]RecordRow, error)
+	// EachRecord calls fn for every record version (kind "" for all), by
+	// time, ID and version; latestOnly skips superseded versions.
+	EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(RecordRow) error) error
+	// EachCurrentRecordContaining calls fn for (at least) the latest
+	// version of every record of kind whose canonical bytes contain
+	// needle: a pre-filter the caller confirms.
+	EachCurrentRecordContaining(ctx context.Context, kind string, needle []byte, fn func(RecordRow) error) error
+	// ResolveAny finds the one item or record whose ID starts with prefix
+	// and reports whether it is an item.
+	ResolveAny(ctx context.Context, prefix string) (evidence.ID, bool, error)
+	// Purged returns every purged version.
+	Purged(ctx context.Context) ([]Purge, error)
+
+	// TreeSize is the number of custody entries.
+	TreeSize(ctx context.Context) (int64, error)
+	HashReader(ctx context.Context) tlog.HashReader
+	LatestCheckpoint(ctx context.Context) (int64, []byte, error)
+	// EachCustody calls fn for the entries about object ("" for all), in
+	// tree order.
+	EachCustody(ctx context.Context, object string, fn func(CustodyRow) error) error
+	EachStoredHash(ctx context.Context, fn func(idx int64, h []byte) error) error
+	EachCheckpoint(ctx context.Context, fn func(size int64, note []byte) error) error
+	AddTimestamp(ctx context.Context, ts Timestamp) (int64, error)
+	LatestTimestamp(ctx context.Context, maxSize int64) (Timestamp, error)
+	// AddCosignature stores a witness's cosignature (checked by the caller);
+	// LatestCosignatures gives those of the largest cosigned checkpoint of
+	// at most maxSize entries (NewestCosignatures).
+	AddCosignature(ctx context.Context, c Cosignature) error
+	LatestCosignatures(ctx context.Context, maxSize int64) ([]Cosignature, error)
+	AddLogWitness(ctx context.Context, w LogWitness) error
+	LogWitnesses(ctx context.Context) ([]LogWitness, error)
+
+	Vault(ctx context.Context, pseudonym string) (VaultRow, error)
+	VaultRows(ctx context.Context) ([]VaultRow, error)
+	HasVaultNames(ctx context.Context) (bool, error)
+	VaultNames(ctx context.Context) (map[string][]VaultName, error)
+	VaultNameTotal(ctx context.Context) (int, error)
+	VaultNameCounts(ctx context.Context) (map[string]int, error)
+
+	// PendingItems returns up to limit items not yet indexed, in intake
+	// order, and how many there are in all.
+	PendingItems(ctx context.Context, limit int) ([]PendingItem, int, error)
+	Search(ctx context.Context, q SearchQuery) ([]Hit, error)
 }
 
-// stmt returns a statement prepared once per database for a query run
-// often outside transactions (an item lookup per search hit, per file
-// added): preparing costs more than running it.
-func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if s, ok := db.prepared[query]; ok {
-		return s, nil
-	}
-	s, err := db.sql.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, damaged(err)
-	}
-	if db.prepared == nil {
-		db.prepared = map[string]*sql.Stmt{}
-	}
-	db.prepared[query] = s
-	return s, nil
+// Tx is a write transaction: everything done through it commits or
+// vanishes together. A Tx is used by one goroutine.
+type Tx interface {
+	Commit() error
+	// Rollback abandons the transaction; after Commit it does nothing.
+	Rollback() error
+
+	InsertUser(ctx context.Context, u User) error
+	SetMeta(ctx context.Context, key, value string) error
+	Meta(ctx context.Context, key string) (string, error)
+	Users(ctx context.Context) ([]User, error)
+	SetUserRole(ctx context.Context, id, role string) error
+	// SetContentGen records the content key generation new items must use
+	// and makes the store refuse items under any other, from any process.
+	SetContentGen(ctx context.Context, gen int) error
+
+	// InsertItem inserts it unless an item with its ID exists, and
+	// reports whether it did.
+	InsertItem(ctx context.Context, it Item) (bool, error)
+	// InsertVersion appends a version; an existing (item, version) gives
+	// evidence.ErrExists.
+	InsertVersion(ctx context.Context, v Version) error
+	Item(ctx context.Context, id evidence.ID) (Item, error)
+	LatestVersion(ctx context.Context, id evidence.ID) (Version, error)
+	// PurgeVersion empties the body of one version and lists it as purged.
+	PurgeVersion(ctx context.Context, p Purge) error
+
+	// InsertRecord appends a record version; an existing (id, version)
+	// gives evidence.ErrExists.
+	InsertRecord(ctx context.Context, r RecordRow) error
+	LatestRecord(ctx context.Context, id evidence.ID) (RecordRow, error)
+	RecordKind(ctx context.Context, id evidence.ID) (string, error)
+	EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(RecordRow) error) error
+
+	// TreeSize is the number of custody entries as this transaction sees
+	// them. A driver shared by several processes locks the log here, until
+	// the transaction ends, so that the size read is the seq appended.
+	TreeSize(ctx context.Context) (int64, error)
+	// AppendCustody stores entry r (r.Seq must be TreeSize) and the tree
+	// hashes its leaf adds.
+	AppendCustody(ctx context.Context, r CustodyRow, leafData []byte) error
+	InsertCheckpoint(ctx context.Context, size int64, note []byte, now time.Time) error
+	HashReader(ctx context.Context) tlog.HashReader
+
+	InsertVault(ctx context.Context, r VaultRow) error
+	WithdrawVault(ctx context.Context, pseudonym string, now time.Time) (VaultRow, error)
+	Vault(ctx context.Context, pseudonym string) (VaultRow, error)
+	ActiveVault(ctx context.Context) ([]VaultRow, error)
+	SetVaultWrapped(ctx context.Context, pseudonym string, wrapped []byte) error
+	InsertVaultNames(ctx context.Context, entry string, names []VaultName) error
+	DeleteVaultNames(ctx context.Context, entry string) error
+
+	IndexDoc(ctx context.Context, d SearchDoc, parts []string) error
+	IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) error
+	ClearSearch(ctx context.Context) error
+	LinkAnnotation(ctx context.Context, annotation, item, target string) error
+	RefreshLinked(ctx context.Context, target string) error
+	// MarkIndexed records that every item up to mark (PendingItem.Rowid)
+	// has been indexed.
+	MarkIndexed(ctx context.Context, mark int64) error
 }
 
-// Create makes a new encrypted database at path under key. It refuses to
-// overwrite an existing file.
-func Create(ctx context.Context, path string, key [32]byte) (*DB, error) {
-	if _, err := os.Lstat(path); err == nil {
-		return nil, fmt.Errorf("%w: %s", evidence.ErrExists, path)
-	}
-	db, err := open(path, key, true)
-	if err != nil {
-		return nil, err
-	}
-	err = db.migrate(ctx)
-	if err == nil {
-		// Only the owner may read the (encrypted) file.
-		err = os.Chmod(path, 0o600)
-		ownerOnly(path)
-	}
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+// Shredder is a driver that can overwrite what a transaction deletes
+// (crypto-shredding of a withdrawn witness, a purged version) and then
+// flush its log, so that the deleted bytes do not linger.
+type Shredder interface {
+	BeginShredding(ctx context.Context) (Tx, error)
+	TruncateWAL(ctx context.Context) error
 }
 
-// Open opens an existing database. A wrong key, a truncated or corrupt file
-// gives an error wrapping evidence.ErrDamaged.
-func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: metadata database: %v", evidence.ErrDamaged, err)
-	}
-	// SQLite would take an empty or shorter-than-a-page file for a new
-	// database and write to it; a real one is never that small.
-	if st.Size() < pageSize {
-		return nil, fmt.Errorf("%w: metadata database truncated to %d bytes", evidence.ErrDamaged, st.Size())
-	}
-	// Before SQLite reads the WAL (and may reset it, dropping what follows
-	// a damaged frame).
-	if err := checkWAL(path, key); err != nil {
-		return nil, err
-	}
-	db, err := open(path, key, false)
-	if err != nil {
-		return nil, err
-	}
-	var v string
-	err = db.sql.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&v)
-	if err != nil {
-		db.Close()
-		return nil, damaged(err)
-	}
-	ownerOnly(path)
-	if v == "2" {
-		// Version 3 adds the identity vault's table, empty.
-		err = db.migrate2to3(ctx)
-		v = fmt.Sprint(SchemaVersion)
-	}
-	if err != nil {
-		db.Close()
-		return nil, damaged(err)
-	}
-	if v != fmt.Sprint(SchemaVersion) {
-		db.Close()
-		return nil, fmt.Errorf("%w: metadata schema version %s (this sori reads %d)", evidence.ErrDamaged, v, SchemaVersion)
-	}
-	// The sealed-name hashes' table came later, within version 3.
-	if err := db.ensureVaultNames(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.ensurePurge(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	// So did the checkpoints' time-stamp tokens.
-	if err := db.ensureTimestamps(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	// And the witnesses that cosign checkpoints.
-	if err := db.ensureLogWitnesses(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+// Snapshotter is a driver that writes a consistent copy of its database
+// to a file (replicas).
+type Snapshotter interface {
+	Snapshot(ctx context.Context, path string, key [32]byte) error
 }
 
-// ownerOnly makes the write-ahead log and the shared-memory index beside
-// the database readable by the owner only: SQLite creates them (on the
-// first read) with the process's umask, not the database's mode. They
-// exist while a connection is open, which is when this is called.
-func ownerOnly(path string) {
-	for _, side := range []string{"-wal", "-shm"} {
-		// Best effort (absent is fine): the files hold ciphertext either way.
-		_ = os.Chmod(path+side, 0o600)
-	}
+// IntegrityChecker is a driver with a storage-level consistency check.
+type IntegrityChecker interface {
+	IntegrityCheck(ctx context.Context, quick bool) ([]string, error)
 }
 
-func open(path string, key [32]byte, create bool) (*DB, error) {
-	mode := "rw"
-	if create {
-		mode = "rwc"
+// BeginShredding starts a shredding transaction where db can (Shredder),
+// else an ordinary one: a driver without the capability documents what it
+// keeps (docs/deploy.md).
+func BeginShredding(ctx context.Context, db DB) (Tx, error) {
+	if s, ok := db.(Shredder); ok {
+		return s.BeginShredding(ctx)
 	}
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?vfs=adiantum&mode=" + mode + "&_txlock=immediate"
-	hexkey := hex.EncodeToString(key[:])
-	sdb, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
-		// The key must be the first PRAGMA; it never appears in the DSN.
-		pragmas := []string{
-			"PRAGMA hexkey='" + hexkey + "'",
-			"PRAGMA busy_timeout=60000",
-		}
-		if create {
-			// WAL mode is recorded in the file; existing databases keep it
-			// without a write.
-			pragmas = append(pragmas, "PRAGMA journal_mode=WAL")
-		}
-		for _, p := range append(pragmas,
-			"PRAGMA synchronous=FULL", // a committed transaction survives power loss
-			"PRAGMA foreign_keys=ON",
-			"PRAGMA temp_store=MEMORY", // no temporary files on disk
-			// Deleted content is overwritten with zeros where that costs
-			// no extra I/O; a withdrawal from the identity vault turns it
-			// fully on for its transaction (BeginShredding).
-			"PRAGMA secure_delete=FAST",
-			pragmaCacheSize,
-		) {
-			if err := c.Exec(p); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, damaged(err)
-	}
-	// Each connection has its own page cache of decrypted pages; a
-	// connection closed for being idle loses it, and a search's snippets
-	// use a connection per core.
-	sdb.SetMaxIdleConns(8)
-	return &DB{sql: sdb}, nil
+	return db.Begin(ctx)
 }
 
-// pragmaCacheSize sets a connection's page cache: 64 MiB of (decrypted)
-// pages, as the search index reads many.
-const pragmaCacheSize = "PRAGMA cache_size=-65536"
-
-// damaged classifies SQLite's complaints about an unreadable file.
-func damaged(err error) error {
-	if err == nil {
-		return nil
+// TruncateWAL flushes db's log after a shredding transaction where the
+// driver has one to flush; elsewhere it does nothing.
+func TruncateWAL(ctx context.Context, db DB) error {
+	if s, ok := db.(Shredder); ok {
+		return s.TruncateWAL(ctx)
 	}
-	for _, code := range []sqlite3.ErrorCode{sqlite3.NOTADB, sqlite3.CORRUPT, sqlite3.IOERR, sqlite3.CANTOPEN, sqlite3.FORMAT, sqlite3.RANGE} {
-		if errors.Is(err, code) {
-			return fmt.Errorf("%w: metadata database unreadable (%v)", evidence.ErrDamaged, err)
-		}
-	}
-	if strings.Contains(err.Error(), "no such table") {
-		return fmt.Errorf("%w: metadata database unreadable (%v)", evidence.ErrDamaged, err)
-	}
-	return err
+	return nil
 }
 
-// Close closes the database.
-func (db *DB) Close() error {
-	db.mu.Lock()
-	for _, s := range db.prepared {
-		s.Close()
+// Snapshot copies db to path where the driver can.
+func Snapshot(ctx context.Context, db DB, path string, key [32]byte) error {
+	if s, ok := db.(Snapshotter); ok {
+		return s.Snapshot(ctx, path, key)
 	}
-	db.cache, db.prepared = nil, nil
-	db.mu.Unlock()
-	return db.sql.Close()
+	return fmt.Errorf("%w: this archive's database cannot be copied to a file (replicate it with the database server's own tools)", evidence.ErrInvalid)
 }
 
-func (db *DB) migrate2to3(ctx context.Context) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+// IntegrityCheck runs db's storage check where the driver has one; a
+// driver without one has no findings of its own (records are still
+// checked against their digests and the custody log by verify).
+func IntegrityCheck(ctx context.Context, db DB, quick bool) ([]string, error) {
+	if c, ok := db.(IntegrityChecker); ok {
+		return c.IntegrityCheck(ctx, quick)
 	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, vaultSchema+`UPDATE meta SET value = '3' WHERE key = 'schema';`); err != nil {
-		return fmt.Errorf("schema 2 to 3: %w", err)
-	}
-	return tx.Commit()
+	return nil, nil
 }
 
-func (db *DB) migrate(ctx context.Context) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+// AnalyzeText tokenizes a document's text parts (paragraphs) for IndexText.
+// It needs no database, so callers run it in parallel.
+func AnalyzeText(parts []string) *textindex.Doc {
+	if len(parts) > MaxParts {
+		parts = parts[:MaxParts]
 	}
-	defer tx.Rollback()
-	// The version tables' update triggers come with the purged table
-	// (purge.go), in this transaction: nothing is dropped, so a new
-	// database has no free page.
-	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema+purgeSchema+purgeTriggers+timestampsSchema+logWitnessesSchema); err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return textindex.Analyze(append([]string{""}, parts...)) // row 0 is the title's
 }
 
-const schema = `
-CREATE TABLE meta (
-	key   TEXT PRIMARY KEY,
-	value TEXT NOT NULL
-) STRICT;
+// MaxParts is the most text rows a document has.
+const MaxParts = 1<<16 - 1
 
-CREATE TABLE users (
-	id         TEXT PRIMARY KEY,          -- key ID (seal.KeyID of recipient)
-	name       TEXT NOT NULL UNIQUE,
-	role       TEXT NOT NULL,
-	recipient  TEXT NOT NULL,             -- age1… public key keyrings are sealed to
-	sign_pub   BLOB NOT NULL,             -- Ed25519 public key
-	created_at TEXT NOT NULL,
-	created_by TEXT
-) STRICT;
+// SearchTables are the SQLite driver's tables that hold only the (derived)
+// search index.
+var SearchTables = []string{"search_docs", "search_segs", "search_terms", "search_dead", "search_links", "search_state"}
 
-CREATE TABLE items (
-	id         TEXT PRIMARY KEY,          -- keyed hash of the content digest
-	sha256     BLOB NOT NULL,             -- SHA-256 of the plaintext
-	size       INTEGER NOT NULL,          -- plaintext bytes
-	pack       TEXT NOT NULL,             -- blob store object holding the age file
-	off        INTEGER NOT NULL,          -- where the age file starts in the pack
-	len        INTEGER NOT NULL,          -- its length in bytes
-	key_gen    INTEGER NOT NULL,          -- content key generation
-	created_at TEXT NOT NULL,
-	created_by TEXT NOT NULL REFERENCES users(id)
-) STRICT;
-
-CREATE TABLE item_versions (
-	item_id    TEXT NOT NULL REFERENCES items(id),
-	version    INTEGER NOT NULL CHECK (version >= 1),
-	record     BLOB NOT NULL,             -- canonical JSON (evidence.ItemRecord)
-	digest     BLOB NOT NULL,             -- SHA-256 of record
-	created_at TEXT NOT NULL,
-	actor      TEXT NOT NULL REFERENCES users(id),
-	PRIMARY KEY (item_id, version)
-) STRICT;
-
-CREATE TABLE custody (
-	seq     INTEGER PRIMARY KEY CHECK (seq >= 0), -- leaf index in the Merkle tree
-	kind    TEXT NOT NULL,
-	object  TEXT NOT NULL,
-	entry   BLOB NOT NULL,             -- canonical JSON (custody.Entry)
-	sig     BLOB NOT NULL,             -- the actor's Ed25519 signature of the entry
-	salt    BLOB NOT NULL,             -- leaf salt, revealed only in exports
-	content BLOB NOT NULL              -- SHA-256 of the item's plaintext, or 32 zero bytes
-) STRICT;
-
-CREATE TABLE tlog_hashes (
-	idx  INTEGER PRIMARY KEY,          -- tlog.StoredHashIndex
-	hash BLOB NOT NULL
-) STRICT;
-
-CREATE TABLE checkpoints (
-	size       INTEGER PRIMARY KEY,    -- tree size it signs
-	note       BLOB NOT NULL,          -- C2SP signed checkpoint
-	created_at TEXT NOT NULL
-) STRICT;
-
-CREATE TABLE records (
-	id         TEXT NOT NULL,             -- random record ID
-	version    INTEGER NOT NULL CHECK (version >= 1),
-	kind       TEXT NOT NULL,             -- model kind: testimony, event, act, …
-	record     BLOB NOT NULL,             -- canonical JSON (model.Record)
-	digest     BLOB NOT NULL,             -- SHA-256 of record
-	created_at TEXT NOT NULL,
-	actor      TEXT NOT NULL REFERENCES users(id),
-	PRIMARY KEY (id, version)
-) STRICT;
-
-CREATE INDEX records_kind ON records (kind, id);
-CREATE INDEX custody_object ON custody (object, seq);
-CREATE INDEX items_pack ON items (pack);
-CREATE INDEX items_size ON items (size);
-
-CREATE TRIGGER items_no_update BEFORE UPDATE ON items
-BEGIN SELECT RAISE(ABORT, 'items are immutable'); END;
-CREATE TRIGGER items_no_delete BEFORE DELETE ON items
-BEGIN SELECT RAISE(ABORT, 'items are immutable'); END;
-CREATE TRIGGER versions_no_delete BEFORE DELETE ON item_versions
-BEGIN SELECT RAISE(ABORT, 'record versions are immutable'); END;
-CREATE TRIGGER records_no_delete BEFORE DELETE ON records
-BEGIN SELECT RAISE(ABORT, 'records are immutable'); END;
-CREATE TRIGGER custody_no_update BEFORE UPDATE ON custody
-BEGIN SELECT RAISE(ABORT, 'custody entries are immutable'); END;
-CREATE TRIGGER custody_no_delete BEFORE DELETE ON custody
-BEGIN SELECT RAISE(ABORT, 'custody entries are immutable'); END;
-CREATE TRIGGER hashes_no_update BEFORE UPDATE ON tlog_hashes
-BEGIN SELECT RAISE(ABORT, 'tree hashes are immutable'); END;
-CREATE TRIGGER hashes_no_delete BEFORE DELETE ON tlog_hashes
-BEGIN SELECT RAISE(ABORT, 'tree hashes are immutable'); END;
-CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
-BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
-CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
-BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
-`
+// SearchTable reports whether a table holds only the derived search index
+// (a storage complaint about it is repaired by rebuilding the index).
+func SearchTable(name string) bool { return slices.Contains(SearchTables, name) }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -20,13 +21,34 @@ import (
 	"strings"
 )
 
-// Check verifies the bundle in dir by its specification, steps 1 to 9 and
-// 11 (step 10 needs a checkpoint the caller kept; step 11 without the TSA's
-// signature, which needs the TSA's certificate), and
-// returns every problem found (none: the bundle passes). trustedKey, if
-// not empty, is the log key obtained independently (step 2). It returns an
-// error only if dir cannot be read at all.
+// Options are what the bundle's holder obtained independently of it.
+type Options struct {
+	// LogKey, if not empty, is the log key (step 2).
+	LogKey string
+	// WitnessKeys are verifier keys of witnesses whose cosignature the
+	// bundle's cosigned checkpoint must carry (step 12).
+	WitnessKeys []string
+	// TSACert, if set, is the TSA's certificate, or the certificate of the
+	// CA that issued the TSA's: the time stamp's signature is checked
+	// against it (step 11.4).
+	TSACert *x509.Certificate
+}
+
+// Check verifies the bundle in dir by its specification, steps 1 to 9,
+// 11 and 12, with the log key trustedKey (if not empty; step 2) and
+// nothing else the holder may have kept (see CheckWith).
 func Check(dir, trustedKey string) ([]string, error) {
+	return CheckWith(dir, Options{LogKey: trustedKey})
+}
+
+// CheckWith verifies the bundle in dir by its specification, steps 1 to
+// 9, 11 and 12 (step 10 needs a checkpoint the holder kept; the TSA's
+// signature in step 11 and the cosignatures of step 12 are checked only
+// against the TSA certificate and witness keys in opt), and returns
+// every problem found (none: the bundle passes). It returns an error only
+// if dir cannot be read at all.
+func CheckWith(dir string, opt Options) ([]string, error) {
+	trustedKey := opt.LogKey
 	c := &checker{dir: dir, files: map[string]bool{}, expected: map[string]bool{}, hashed: map[string]fileSums{}}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -56,7 +78,8 @@ func Check(dir, trustedKey string) ([]string, error) {
 		}
 	}
 	c.step9(consents, items)
-	c.step11()
+	c.step11(opt.TSACert)
+	c.step12(opt.WitnessKeys)
 	c.step7()
 	return c.problems, nil
 }
@@ -317,8 +340,17 @@ func (c *checker) step5(id string) {
 	if len(m.Versions) == 0 {
 		c.fail("%smetadata.json: no versions", dir)
 	}
-	prev, filename := "", ""
+	prev, filename, named := "", "", false
+	purged := map[int]bool{} // versions whose body was destroyed (sori purge)
 	for i, v := range m.Versions {
+		if v.Record == "" {
+			purged[v.Version] = true
+			if v.Version != i+1 || i == len(m.Versions)-1 {
+				c.fail("%smetadata.json: version %d: no body (only an older version, numbered in order, may be purged)", dir, v.Version)
+			}
+			prev = v.Digest
+			continue
+		}
 		sum := sha256.Sum256([]byte(v.Record))
 		var r record
 		err := json.Unmarshal([]byte(v.Record), &r)
@@ -333,12 +365,13 @@ func (c *checker) step5(id string) {
 			c.fail("%smetadata.json: version %d: prev is not the digest of the version before", dir, v.Version)
 		}
 		prev = v.Digest
-		if i == 0 {
-			filename = r.Filename
+		if !named { // version 1, or the oldest version not purged (5.3)
+			filename, named = r.Filename, true
 		}
 	}
 	// 5.2
 	logged := map[int]bool{}
+	purgeLogged := map[int]bool{}
 	for f := range c.files {
 		s, ok := strings.CutPrefix(f, dir+"custody/")
 		if !ok || !strings.HasSuffix(s, ".json") {
@@ -354,6 +387,15 @@ func (c *checker) step5(id string) {
 		if e.Object != id {
 			c.fail("%s: object is %q, not the item", f, e.Object)
 		}
+		if e.Kind == "purge" {
+			if e.Version < 1 || e.Version > len(m.Versions) || !purged[e.Version] ||
+				e.Digest != m.Versions[e.Version-1].Digest || content != strings.Repeat("0", 64) {
+				c.fail("%s: is not the purge entry of a version of the item that has no body", f)
+				continue
+			}
+			purgeLogged[e.Version] = true
+			continue
+		}
 		if e.Kind != "intake" && e.Kind != "version" {
 			continue
 		}
@@ -367,6 +409,9 @@ func (c *checker) step5(id string) {
 	for _, v := range m.Versions {
 		if !logged[v.Version] {
 			c.fail("%smetadata.json: version %d has no custody entry", dir, v.Version)
+		}
+		if purged[v.Version] && !purgeLogged[v.Version] {
+			c.fail("%smetadata.json: version %d has no body and no purge entry", dir, v.Version)
 		}
 	}
 	// 5.3

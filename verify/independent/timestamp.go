@@ -3,6 +3,7 @@ package independent
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
 	"errors"
@@ -20,11 +21,11 @@ const (
 
 // step11 checks the optional time stamp: the stamped checkpoint (as in
 // step 3), the consistency proof from it to the bundle's checkpoint (step
-// 10's format and RFC 9162 §2.1.4.2), and that the token's TSTInfo stamps
-// SHA-256 of the stamped note text. The TSA's signature needs the TSA's
-// certificate, which a bundle does not carry: it is left to the reader
-// (the specification shows the openssl command).
-func (c *checker) step11() {
+// 10's format and RFC 9162 §2.1.4.2), that the token's TSTInfo stamps
+// SHA-256 of the stamped note text, and, with tsaCert (the TSA's
+// certificate or its CA's, which a bundle does not carry), the TSA's
+// signature (step 11.4).
+func (c *checker) step11(tsaCert *x509.Certificate) {
 	names := []string{TimestampCheckpointFile, TimestampTokenFile, TimestampProofFile}
 	n := 0
 	for _, f := range names {
@@ -68,6 +69,13 @@ func (c *checker) step11() {
 	}
 	if !bytes.Equal(imprint, want[:]) {
 		c.fail("%s: the token does not stamp SHA-256 of the stamped checkpoint's note text", TimestampTokenFile)
+		return
+	}
+	if tsaCert == nil {
+		return
+	}
+	if _, err := VerifyTokenSignature(c.read(TimestampTokenFile), tsaCert); err != nil {
+		c.fail("%s: %v", TimestampTokenFile, err)
 	}
 }
 

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"sori/internal/archive"
+	"sori/internal/web"
+)
+
+var serveCmd = &command{
+	name:    "serve",
+	summary: "serve the web app over an archive",
+	usage: `
+Usage: sori serve [--archive DIR] [--addr HOST:PORT] [--tls-cert F --tls-key F]
+                  [--tls-proxy] [--idle-timeout D]
+
+Serves sori's web app: log in with an archive user's name and passphrase,
+then search, read testimonies with their translations side by side, follow
+records and what links to them, and see the custody log, a timeline, a map
+and the publication preview. Every page shows what the user's role allows,
+through the same checks and the same disclosure guard as the CLI.
+
+Each login unlocks the user's keys in the server's memory only, until
+logout or --idle-timeout without a request (default 15m; the page warns a
+minute before). Nothing of a session is written to disk.
+
+--addr is where to listen (default 127.0.0.1:8080, this machine only). A
+non-loopback address needs TLS: --tls-cert and --tls-key (PEM files), or
+--tls-proxy when a reverse proxy on this host terminates TLS and forwards
+to a loopback --addr (cookies are then marked Secure). docs/deploy.md has
+examples.
+
+The server stops on SIGINT or SIGTERM, ending every login.
+
+Examples:
+  sori serve --archive ~/sori
+  sori serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
+`,
+	run: runServe,
+}
+
+type serveOptions struct {
+	dir       string
+	addr      string
+	certFile  string
+	keyFile   string
+	tlsProxy  bool
+	idle      time.Duration
+	announced func(url string) // called once listening (sori demo prints the login)
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	o := serveOptions{}
+	fs := newFlags("serve")
+	fs.StringVar(&o.dir, "archive", e.getenv("SORI_ARCHIVE"), "")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "")
+	fs.StringVar(&o.certFile, "tls-cert", "", "")
+	fs.StringVar(&o.keyFile, "tls-key", "", "")
+	fs.BoolVar(&o.tlsProxy, "tls-proxy", false, "")
+	fs.DurationVar(&o.idle, "idle-timeout", 15*time.Minute, "")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	if o.dir == "" {
+		return usagef("no archive: pass --archive DIR or set SORI_ARCHIVE")
+	}
+	if !archive.IsArchive(o.dir) {
+		return fmt.Errorf("%s is not a sori archive (run 'sori init --archive %s' to create one)", o.dir, o.dir)
+	}
+	return serve(ctx, e, o)
+}
+
+// checkServe refuses options that would send passphrases in the clear.
+func (o serveOptions) check() error {
+	if (o.certFile == "") != (o.keyFile == "") {
+		return usagef("give both --tls-cert and --tls-key, or neither")
+	}
+	if o.idle < time.Minute {
+		return usagef("--idle-timeout must be at least 1m")
+	}
+	host, _, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		return usagef("--addr %q: want HOST:PORT (e.g. 127.0.0.1:8080)", o.addr)
+	}
+	if o.certFile == "" && !o.tlsProxy && !isLoopback(host) {
+		return usagef("--addr %s is reachable from other machines: serve it with --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS reverse proxy (--tls-proxy)", o.addr)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// serve runs the web app over the archive in o.dir until ctx ends.
+func serve(ctx context.Context, e *env, o serveOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	// One Repo for the server's life (the archive lock, the store and its
+	// search cache, the blob store); each login is a Session on it.
+	repo, err := archive.OpenRepo(ctx, o.dir, archiveOptions(e))
+	if err != nil {
+		return err
+	}
+	defer repo.Close()
+	srv, err := web.New(web.Config{
+		Unlock:      repo.Unlock,
+		Secure:      o.certFile != "" || o.tlsProxy,
+		IdleTimeout: o.idle,
+		Logger:      e.log,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go srv.Run(ctx)
+	scheme := "http"
+	if o.certFile != "" || o.tlsProxy {
+		scheme = "https"
+	}
+	url := fmt.Sprintf("%s://%s/", scheme, ln.Addr())
+	fmt.Fprintf(e.stdout, "Serving %s at %s (stop with Ctrl-C)\n", o.dir, url)
+	if o.announced != nil {
+		o.announced(url)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if o.certFile != "" {
+			errc <- hs.ServeTLS(ln, o.certFile, o.keyFile)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"sori/internal/evidence"
+)
+
+// The rows the archive reads and writes, whatever the driver.
+
+// CustodyRow is a stored custody entry with what its leaf commits to.
+type CustodyRow struct {
+	Seq     int64
+	Kind    string
+	Object  string
+	Entry   []byte // canonical custody.Entry
+	Sig     []byte
+	Salt    []byte
+	Content evidence.Digest
+}
+
+// Item is an evidence file as stored: immutable once inserted.
+type Item struct {
+	ID        evidence.ID
+	SHA256    evidence.Digest
+	Size      int64
+	Pack      string
+	Off, Len  int64
+	KeyGen    int
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// Version is one immutable record version.
+type Version struct {
+	Item      evidence.ID
+	Version   int
+	Record    []byte // canonical evidence.ItemRecord
+	Digest    evidence.Digest
+	CreatedAt time.Time
+	Actor     string
+}
+
+// LogWitness is a configured witness.
+type LogWitness struct {
+	Key     string
+	URL     string
+	AddedAt time.Time
+}
+
+// Purge is one purged version.
+type Purge struct {
+	Kind      string // item or record
+	ID        evidence.ID
+	Version   int
+	Reason    string
+	CreatedAt time.Time
+	Actor     string
+}
+
+// RecordRow is one stored version of a model record.
+type RecordRow struct {
+	ID        evidence.ID
+	Version   int
+	Kind      string
+	Record    []byte // canonical model.Record
+	Digest    evidence.Digest
+	CreatedAt time.Time
+	Actor     string
+}
+
+// SearchDoc is what the index knows of a document besides its text.
+type SearchDoc struct {
+	Doc        string
+	Kind       string
+	Title      string
+	YearFrom   int
+	YearTo     int
+	Places     []string // gazetteer codes or free names
+	Violations []string // vocabulary codes
+}
+
+// PendingItem is an item waiting to be indexed.
+type PendingItem struct {
+	Item
+	Rowid int64
+}
+
+// SearchQuery is a query against the index.
+type SearchQuery struct {
+	Match      string // MATCH expression (hangul.MatchExpr)
+	Kind       string
+	Violation  string // vocabulary code, or prefix of one ("detention" matches detention.*)
+	Place      string
+	From, To   int // years; 0 = open
+	Limit      int
+	Open, Shut string // snippet highlight markers
+	// Allow is asked about each document before it is returned (access
+	// control); nil allows all.
+	Allow func(doc string) bool
+	// Text returns the text of part n (from 1) of a document, for its
+	// snippet; nil, or an error, leaves text parts without a snippet.
+	Text func(doc string, part int) (string, error)
+	// NoSnippets leaves every snippet empty (for callers that only count).
+	NoSnippets bool
+}
+
+// Hit is one document found, with its best-ranked part's snippet.
+type Hit struct {
+	Doc     string  `json:"id"`
+	Kind    string  `json:"kind"`
+	Title   string  `json:"title"`
+	Snippet string  `json:"snippet"`
+	Part    int     `json:"part"`  // 0 title, n ≥ 1 the nth paragraph
+	Score   float64 `json:"score"` // BM25, negated: lower is better
+}
+
+// Timestamp is one stored time-stamp token of a checkpoint.
+type Timestamp struct {
+	ID      int64
+	Size    int64
+	Note    []byte
+	TSA     string
+	GenTime time.Time
+	Token   []byte
+}
+
+// User is an account of the archive. Its secret key is not here: it lives,
+// passphrase-protected, in the archive's keys directory.
+type User struct {
+	ID        string // key ID
+	Name      string
+	Role      string
+	Recipient string
+	SignPub   []byte
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// VaultRow is one witness of the identity vault.
+type VaultRow struct {
+	Pseudonym   string
+	ID          string
+	Withdrawn   bool
+	Wrapped     []byte // nil once withdrawn
+	Entry       []byte // nil once withdrawn
+	CreatedAt   time.Time
+	CreatedBy   string
+	WithdrawnAt time.Time
+}
+
+// VaultName is one hashed form of a sealed name.
+type VaultName struct {
+	Hash  [32]byte
+	Given bool
+}
+
+// Cosignature is one stored witness cosignature of a checkpoint.
+type Cosignature struct {
+	ID         int64
+	Size       int64
+	Note       []byte // the checkpoint's note, signed by the log only
+	Key        string // the witness's verifier key
+	Line       string // the cosignature line, "— NAME BASE64\n"
+	CosignedAt time.Time
+}
+
+// NewestCosignatures picks, from the cosignatures of one tree size newest
+// first, one per witness (its newest) of the newest row's note —
+// cosignatures of another note of the same size (a fork the witnesses
+// would have refused) are not mixed in — ordered by witness key.
+func NewestCosignatures(rows []Cosignature) []Cosignature {
+	var out []Cosignature
+	seen := map[string]bool{}
+	for _, c := range rows {
+		if len(out) > 0 && string(c.Note) != string(out[0].Note) || seen[c.Key] {
+			continue
+		}
+		seen[c.Key] = true
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(p, q Cosignature) int { return strings.Compare(p.Key, q.Key) })
+	return out
+}

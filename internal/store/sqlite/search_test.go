@@ -1,0 +1,161 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"sori/internal/hangul"
+	"sori/internal/store"
+)
+
+func searchDocs(t *testing.T, db *DB, q string) []string {
+	t.Helper()
+	hits, err := db.Search(context.Background(), store.SearchQuery{Match: hangul.MatchExpr(q), Limit: 1000,
+		Text: func(doc string, part int) (string, error) { return "", nil }})
+	if err != nil {
+		t.Fatalf("search %q: %v", q, err)
+	}
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.Doc)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func index(t *testing.T, db *DB, doc, title string, parts []string) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.IndexDoc(ctx, store.SearchDoc{Doc: doc, Kind: "transcript", Title: title}, parts); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func segments(t *testing.T, db *DB) (n int, levels []int) {
+	t.Helper()
+	rows, err := db.sql.Query(`SELECT level FROM search_segs ORDER BY seg`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l int
+		rows.Scan(&l)
+		levels = append(levels, l)
+	}
+	return len(levels), levels
+}
+
+// TestSearchSegmentsMergeAndReindex indexes documents one transaction
+// each, so that segments merge into two levels, re-indexes some of them
+// (title only, and text), and checks after every step that queries find
+// exactly the live documents.
+func TestSearchSegmentsMergeAndReindex(t *testing.T) {
+	db := testDB(t)
+	want := map[string][]string{} // query → docs
+	var all []string
+	// A list longer than a chunk (listChunk): split over rows, joined back.
+	index(t, db, "big", "big", []string{strings.Repeat("산 ", 3*listChunk)})
+	want["산"] = []string{"big"}
+	all = append(all, "big")
+	var chunks int
+	if err := db.sql.QueryRow(`SELECT max(chunk) FROM search_terms WHERE term = ?`, []byte("산")).Scan(&chunks); err != nil || chunks < 2 {
+		t.Fatalf("the long list is in %d chunks (%v)", chunks+1, err)
+	}
+	for i := range 70 {
+		doc := fmt.Sprintf("d%02d", i)
+		all = append(all, doc)
+		text := "두만강을 건넜다"
+		if i%2 == 0 {
+			text = "요덕 관리소에서 Kim Jong-il"
+			want["요덕"] = append(want["요덕"], doc)
+		} else {
+			want["두만강"] = append(want["두만강"], doc)
+		}
+		index(t, db, doc, "title "+doc, []string{text, "second part " + doc})
+	}
+	n, levels := segments(t, db)
+	if n > 2*(mergeFanIn-1)+1 || !slices.IsSortedFunc(levels, func(a, b int) int { return b - a }) {
+		t.Fatalf("after 70 commits: %d segments, levels %v (want few, non-increasing)", n, levels)
+	}
+	check := func(step string) {
+		t.Helper()
+		for q, docs := range want {
+			if got := searchDocs(t, db, q); !slices.Equal(got, docs) {
+				t.Fatalf("%s: %q found %v, want %v", step, q, got, docs)
+			}
+		}
+		if got := searchDocs(t, db, "second part"); !slices.Equal(got, slices.DeleteFunc(slices.Clone(all), func(d string) bool { return d == "big" })) {
+			t.Fatalf("%s: 'second part' found %d docs, want %d", step, len(got), len(all))
+		}
+	}
+	want["김정일"] = want["요덕"]
+	check("indexed")
+
+	// Title-only re-index keeps the text; text re-index replaces it.
+	index(t, db, "d00", "renamed 탈북", nil)
+	want["탈북"] = []string{"d00"}
+	index(t, db, "d02", "title d02", []string{"이제 다른 이야기", "second part d02"})
+	want["요덕"] = slices.DeleteFunc(slices.Clone(want["요덕"]), func(d string) bool { return d == "d02" })
+	want["김정일"] = want["요덕"]
+	want["이야기"] = []string{"d02"}
+	check("re-indexed")
+
+	// Enough further commits to merge the segments holding the dead rows.
+	for i := range 3 * mergeFanIn * mergeFanIn / 2 {
+		index(t, db, fmt.Sprintf("e%03d", i), "filler", []string{"채움 second part"})
+		all = append(all, fmt.Sprintf("e%03d", i))
+	}
+	slices.Sort(all)
+	check("merged")
+	var dead int
+	if err := db.sql.QueryRow(`SELECT count(*) FROM search_dead`).Scan(&dead); err != nil {
+		t.Fatal(err)
+	}
+	var stale int
+	if err := db.sql.QueryRow(`SELECT count(*) FROM search_dead d WHERE NOT EXISTS
+		(SELECT 1 FROM search_segs s WHERE d.gen BETWEEN s.lo AND s.hi)`).Scan(&stale); err != nil {
+		t.Fatal(err)
+	}
+	if stale != 0 {
+		t.Errorf("%d dead generations outlive their segments", stale)
+	}
+	t.Logf("%d dead generations left in unmerged segments", dead)
+}
+
+func TestSearchRollbackLeavesNothing(t *testing.T) {
+	db := testDB(t)
+	ctx := context.Background()
+	index(t, db, "a", "first", []string{"두만강"})
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.IndexDoc(ctx, store.SearchDoc{Doc: "b", Kind: "transcript", Title: "second"}, []string{"두만강"}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback()
+	if got := searchDocs(t, db, "두만강"); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("after rollback: %v", got)
+	}
+	index(t, db, "c", "third", []string{"두만강"})
+	if got := searchDocs(t, db, "두만강"); !slices.Equal(got, []string{"a", "c"}) {
+		t.Fatalf("after rollback and a commit: %v", got)
+	}
+}
+
+func testDB(t *testing.T) *DB {
+	db, _, _ := newDB(t)
+	return db
+}

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package sqlite
+
+func setUmask(m int) int { return m }

@@ -1,5 +1,0 @@
-//go:build !unix
-
-package store
-
-func setUmask(m int) int { return m }
