@@ -2,11 +2,17 @@ package archive
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"sori/internal/seal"
+	"sori/internal/testenv"
 )
 
 // TestDedupAcrossIDKeys: after a removal replaces the item ID key, the same
@@ -96,5 +102,83 @@ func TestRekeyUser(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(adm.dir, rotateDir)); !os.IsNotExist(err) {
 		t.Errorf("rotation directory left: %v", err)
+	}
+}
+
+// TestRotationPostgres: on a PostgreSQL store a removal replaces the
+// content, item ID and vault keys in its transaction (the database key,
+// which seals fields in the process, stays); the remaining users open the
+// archive, the removed one does not, and the same bytes are still one item.
+func TestRotationPostgres(t *testing.T) {
+	base := testenv.Postgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("PostgreSQL: %v", err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "sori_rotate_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err == nil {
+			c.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+			c.Close(context.Background())
+		}
+	})
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+
+	dir := filepath.Join(t.TempDir(), "a")
+	adm, err := Init(ctx, dir, "admin", testPass, Options{WorkFactor: 10, DB: u.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	for name, role := range map[string]string{"inv-kim": RoleInvestigator, "po-han": RoleProtection, "reader-choi": RoleReader} {
+		if _, err := adm.AddUser(ctx, name, role, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := adm.AddWitness(ctx, vaultW17); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "a.txt")
+	writeFile(t, p, []byte("synthetic statement: "+koSentence))
+	first := addAll(t, adm, []string{p}, AddOptions{})[0]
+	oldID, oldVault, oldDB := adm.ring.IDKey, adm.ring.Vault, adm.ring.DB
+	for _, name := range []string{"inv-kim", "po-han"} {
+		if err := adm.RemoveUser(ctx, name); err != nil {
+			t.Fatalf("removing %s: %v", name, err)
+		}
+	}
+	if adm.ring.IDKey == oldID || adm.ring.Vault == oldVault || adm.ring.CurrentGen() != 3 {
+		t.Errorf("keys after two removals: ID key replaced %v, vault key replaced %v, generation %d", adm.ring.IDKey != oldID, adm.ring.Vault != oldVault, adm.ring.CurrentGen())
+	}
+	if adm.ring.DB != oldDB {
+		t.Error("the database key changed on PostgreSQL")
+	}
+	if again := addAll(t, adm, []string{p}, AddOptions{})[0]; !again.Duplicate || again.ID != first.ID {
+		t.Errorf("the same bytes after the ID key changed: %+v", again)
+	}
+	if _, err := os.Stat(filepath.Join(dir, rotateDir)); !os.IsNotExist(err) {
+		t.Errorf("a rotation directory on PostgreSQL: %v", err)
+	}
+	adm.Close()
+	if _, err := openAs(t, dir, "inv-kim", testPass); err == nil {
+		t.Error("the removed investigator opens the archive")
+	}
+	choi, err := openAs(t, dir, "reader-choi", testPass)
+	if err != nil {
+		t.Fatalf("a remaining reader: %v", err)
+	}
+	if readItem(t, choi, first.ID) == nil {
+		t.Error("the remaining reader cannot read the item")
 	}
 }
