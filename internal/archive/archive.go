@@ -182,20 +182,35 @@ func Init(ctx context.Context, dir, user, passphrase string, opt Options) (*Arch
 	if err := checkBackends(opt.DB, opt.Blobs); err != nil {
 		return nil, fmt.Errorf("%w: %v", evidence.ErrInvalid, err)
 	}
-	if err := prepareEmptyDir(dir); err != nil {
+	made, err := prepareEmptyDir(dir)
+	if err != nil {
 		return nil, err
 	}
 	lock, err := lockShared(ctx, dir, opt.lockWait())
 	if err != nil {
+		undoInit(dir, made)
 		return nil, err
 	}
 	lock.openDone()
 	a, err := initLocked(ctx, dir, user, passphrase, wf, opt, lock)
 	if err != nil {
 		lock.release()
+		undoInit(dir, made)
 		return nil, err
 	}
 	return a, nil
+}
+
+// undoInit removes what a failed Init wrote into dir (key files, the
+// database, packs, lock files), and dir itself if Init made it: bad input
+// changes nothing. Only the names Init writes are removed.
+func undoInit(dir string, made bool) {
+	for _, name := range []string{keysDir, blobsDir, dbFile, dbFile + "-wal", dbFile + "-shm", dbFile + "-journal", lockFile, gateFile, configFile} {
+		os.RemoveAll(filepath.Join(dir, name))
+	}
+	if made {
+		os.Remove(dir)
+	}
 }
 
 // initLocked is Init holding the archive lock.
@@ -228,13 +243,19 @@ func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt O
 	if err := writeUserKeys(dir, cfg.Admin, key, ring, passphrase, wf); err != nil {
 		return nil, err
 	}
+	// The blob store first: a bucket that cannot be reached leaves no
+	// tables behind in a shared database.
+	blobs, err := openBlobs(ctx, dir, cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := createStore(ctx, dir, cfg, ring.DB)
 	if err != nil {
 		return nil, err
 	}
 	r := newRepo(dir, cfg, opt, lock)
 	r.workFactor = wf
-	r.db, r.dbKey, r.sessions, r.dbOpen = db, ring.DB, 1, true
+	r.db, r.dbKey, r.sessions, r.dbOpen, r.blobs = db, ring.DB, 1, true, blobs
 	a := &Archive{repoState: r, key: key, ring: ring, ownsRepo: true}
 	now := a.now()
 	// The first admin also holds protection: someone must be able to open
@@ -243,10 +264,6 @@ func initLocked(ctx context.Context, dir, user, passphrase string, wf int, opt O
 	a.gen = r.userGen(a.me.ID)
 	cp, err := a.initRecords(ctx, now)
 	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	if a.blobs, err = openBlobs(ctx, dir, cfg); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -584,15 +601,17 @@ func checkKeyFile(dir, name string, data []byte) error {
 	return fmt.Errorf("%w: key file %s/%s does not match %s/%s: it was altered or damaged", evidence.ErrDamaged, keysDir, name, keysDir, keySums)
 }
 
-func prepareEmptyDir(dir string) error {
+// prepareEmptyDir makes dir unless it exists empty; made reports that it
+// was made.
+func prepareEmptyDir(dir string) (made bool, err error) {
 	if dir == "" {
-		return fmt.Errorf("%w: no archive directory given (--archive or SORI_ARCHIVE)", evidence.ErrInvalid)
+		return false, fmt.Errorf("%w: no archive directory given (--archive or SORI_ARCHIVE)", evidence.ErrInvalid)
 	}
 	exists, err := durable.CheckNewOrEmpty(dir, "archive")
 	if err != nil || exists {
-		return err
+		return false, err
 	}
-	return os.MkdirAll(dir, 0o700)
+	return true, os.MkdirAll(dir, 0o700)
 }
 
 func writeFileAtomic(path string, data []byte) error { return durable.WriteFile(path, data, 0o600) }

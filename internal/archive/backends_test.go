@@ -25,7 +25,7 @@ func TestBackendURLs(t *testing.T) {
 		{"mysql://db.example/sori", "", false, "postgres://"},
 		{"postgres:///sori", "", false, "postgres://"},
 		{"", "s3://AKIA:secret@bucket/p", false, "AWS_ACCESS_KEY_ID"},
-		{"", "s3://bucket/p?secret_key=x", false, "environment"},
+		{"", "s3://bucket/p?secret_key=x", false, "secret_key"},
 		{"", "http://bucket/p", false, "s3://"},
 	} {
 		err := checkBackends(c.db, c.blobs)

@@ -535,7 +535,7 @@ func (w *worker) flush() {
 		pack.Abort()
 		return
 	}
-	if err := pack.Commit(); err != nil {
+	if err := pack.Commit(w.ctx); err != nil {
 		for _, p := range items {
 			w.fail(p.src, fmt.Errorf("storing pack: %w", err))
 		}

@@ -6,7 +6,7 @@
 // Writer.Commit, MUST NOT show a partial object under its final name at any
 // instant (including after a crash), and MUST NOT overwrite an existing object.
 //
-// Drivers live in subpackages (local, mem; s3 later) and all pass the one
+// Drivers live in subpackages (local, mem, s3) and all pass the one
 // conformance suite in blobtest.
 package blob
 
@@ -81,8 +81,10 @@ type Writer interface {
 	// nil the object survives a crash or power loss; at no instant is a
 	// partial object visible. After an error nothing is visible under the
 	// name (unless the error is ErrExists, in which case the earlier object
-	// is untouched). Commit is called at most once.
-	Commit() error
+	// is untouched). Commit is called at most once. ctx bounds the work
+	// Commit still has to do (a network driver uploads the rest of the
+	// object then); a cancelled Commit publishes nothing.
+	Commit(ctx context.Context) error
 	// Abort discards everything written. It may be called any number of
 	// times and does nothing after Commit (successful or not), so that
 	// `defer w.Abort()` is always correct.
@@ -100,5 +102,5 @@ func Put(ctx context.Context, s Store, name string, r io.Reader) (int64, error) 
 	if err != nil {
 		return n, err
 	}
-	return n, w.Commit()
+	return n, w.Commit(ctx)
 }

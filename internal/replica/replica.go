@@ -93,7 +93,8 @@ type Result struct {
 
 // Run brings the directory to up to date with the open archive a: to must
 // not exist, be empty, or be a replica of a (it has replica.json). It
-// holds to's archive lock exclusive meanwhile. Errors wrap the kinds of
+// holds to's archive lock exclusive meanwhile. A to of the form
+// s3://BUCKET/PREFIX?endpoint=… is an S3 replica instead (s3.go). Errors wrap the kinds of
 // internal/evidence: ErrInvalid for a directory that is not a replica of
 // a, ErrTampered when the logs disagree, ErrForbidden when a's role may
 // not read everything (OpVerify), ErrBusy when the copy is in use.
@@ -105,8 +106,11 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 	if to == "" {
 		return res, fmt.Errorf("%w: no replica directory given", evidence.ErrInvalid)
 	}
+	if isS3(to) {
+		return runS3(ctx, a, to, opt)
+	}
 	if strings.Contains(to, "://") {
-		return res, fmt.Errorf("%w: %s: only a directory is supported as a replica target (s3:// is not implemented yet)", evidence.ErrInvalid, to)
+		return res, fmt.Errorf("%w: %s: a replica target is a directory or s3://BUCKET/PREFIX?endpoint=HOST:PORT", evidence.ErrInvalid, to)
 	}
 	if err := prepareDir(a, to); err != nil {
 		return res, err
@@ -144,6 +148,10 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 	if err := extends(hr, srcSize, cur.Size, cur.RootHash(), "the replica's cursor ("+CursorFile+")"); err != nil {
 		return res, err
 	}
+	dst, err := localBlobs(to)
+	if err != nil {
+		return res, err
+	}
 	copySize := int64(0)
 	if _, err := os.Stat(filepath.Join(to, dbFile)); err == nil {
 		size, root, err := in.CopyTreeHead(ctx, filepath.Join(to, dbFile))
@@ -162,7 +170,7 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 		// the copy (damaged, see verify) is copied again: both cost a
 		// directory listing when there is nothing to do.
 		res.UpToDate = true
-		if res.Packs, res.PackBytes, err = copyPacks(ctx, a, to, opt); err != nil {
+		if res.Packs, res.PackBytes, err = copyPacks(ctx, a, dst, opt); err != nil {
 			return res, err
 		}
 		n, finish, err := syncKeys(ctx, a, to, opt)
@@ -199,7 +207,7 @@ func Run(ctx context.Context, a *archive.Archive, to string, opt Options) (Resul
 		return res, err
 	}
 
-	if res.Packs, res.PackBytes, err = copyPacks(ctx, a, to, opt); err != nil {
+	if res.Packs, res.PackBytes, err = copyPacks(ctx, a, dst, opt); err != nil {
 		return res, err
 	}
 	n, finish, err := syncKeys(ctx, a, to, opt)
@@ -336,16 +344,22 @@ func removeSnapTemp(tmp string) {
 	}
 }
 
-// copyPacks copies every pack of the source the copy lacks. A pack the
-// copy has with another size is damage: packs never change.
-func copyPacks(ctx context.Context, a *archive.Archive, to string, opt Options) (n int, bytes int64, err error) {
+// localBlobs opens a directory replica's pack store, removing what a killed
+// run left in its temporary directory (the lock is ours).
+func localBlobs(to string) (blob.Store, error) {
 	dst, err := local.Open(filepath.Join(to, blobsDir))
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	if _, err := dst.CleanTemp(0); err != nil { // the lock is ours: any temp file is a killed run's
-		return 0, 0, err
+	if _, err := dst.CleanTemp(0); err != nil {
+		return nil, err
 	}
+	return dst, nil
+}
+
+// copyPacks copies every pack of the source the copy (dst) lacks. A pack the
+// copy has with another size is damage: packs never change.
+func copyPacks(ctx context.Context, a *archive.Archive, dst blob.Store, opt Options) (n int, bytes int64, err error) {
 	have := map[string]int64{}
 	if err := dst.List(ctx, func(i blob.Info) error { have[i.Name] = i.Size; return nil }); err != nil {
 		return 0, 0, err

@@ -336,8 +336,14 @@ func TestReplicateRefuses(t *testing.T) {
 	if _, err := Run(ctx, a, filepath.Join(dir, "blobs", "copy"), Options{}); !errors.Is(err, evidence.ErrInvalid) {
 		t.Errorf("a directory inside the archive as the target: %v", err)
 	}
-	if _, err := Run(ctx, a, "s3://bucket", Options{}); !errors.Is(err, evidence.ErrInvalid) {
-		t.Errorf("s3 target: %v", err)
+	for _, bad := range []string{"ftp://host/copy", "s3://AKEXAMPLE:wJalrXUtnFEMIEXAMPLE@bucket/copy", "s3://Bad_Bucket/copy", "s3://bucket/a//b"} {
+		_, err := Run(ctx, a, bad, Options{})
+		if !errors.Is(err, evidence.ErrInvalid) {
+			t.Errorf("target %s: %v", bad, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "wJalr") {
+			t.Errorf("target %s: the error repeats the credentials: %v", bad, err)
+		}
 	}
 	// And the good replica still catches up.
 	if _, err := Run(ctx, a, to, Options{}); err != nil {

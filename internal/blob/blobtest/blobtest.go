@@ -5,6 +5,7 @@ package blobtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -40,7 +41,16 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	run("Remove", testRemove)
 	run("ConcurrentWriters", testConcurrentWriters)
 	run("FailingSource", testFailingSource)
+	run("Large", testLarge)
+	run("ExistsConcurrentLarge", testExistsConcurrentLarge)
+	run("CommitCancelled", testCommitCancelled)
+	run("FailingSourceLarge", testFailingSourceLarge)
 }
+
+// largeSize is more than a driver is likely to send in one request (S3's
+// multipart parts are at least 5 MiB, minio-go's default 16 MiB): a driver
+// that splits objects must join them exactly, and hide the pieces.
+const largeSize = 17<<20 + 3
 
 // randName returns a fresh valid name of n hexadecimal characters (n even).
 func randName(n int) string { return hex.EncodeToString(randBytes(n / 2)) }
@@ -169,7 +179,7 @@ func testRoundTrip(t *testing.T, s blob.Store) {
 		data := randBytes(size)
 		w := create(t, s, name)
 		write(t, w, data)
-		if err := w.Commit(); err != nil {
+		if err := w.Commit(t.Context()); err != nil {
 			t.Fatalf("commit %d bytes: %v", size, err)
 		}
 		checkContent(t, s, name, data)
@@ -184,7 +194,7 @@ func testInvisibleBeforeCommit(t *testing.T, s blob.Store) {
 	write(t, w, data)
 	checkAbsent(t, s, name)
 	checkCount(t, s, 0)
-	if err := w.Commit(); err != nil {
+	if err := w.Commit(t.Context()); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	checkContent(t, s, name, data)
@@ -210,7 +220,7 @@ func testAbortAfterCommit(t *testing.T, s blob.Store) {
 	data := randBytes(5000)
 	w := create(t, s, name)
 	write(t, w, data)
-	if err := w.Commit(); err != nil {
+	if err := w.Commit(t.Context()); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	if err := w.Abort(); err != nil {
@@ -230,10 +240,10 @@ func testExists(t *testing.T, s blob.Store) {
 	w2 := create(t, s, name)
 	write(t, w1, first)
 	write(t, w2, second)
-	if err := w1.Commit(); err != nil {
+	if err := w1.Commit(t.Context()); err != nil {
 		t.Fatalf("first commit: %v", err)
 	}
-	if err := w2.Commit(); !errors.Is(err, blob.ErrExists) {
+	if err := w2.Commit(t.Context()); !errors.Is(err, blob.ErrExists) {
 		t.Fatalf("second commit: got %v, want ErrExists", err)
 	}
 	if err := w2.Abort(); err != nil {
@@ -441,6 +451,107 @@ func testFailingSource(t *testing.T, s blob.Store) {
 	errSource := errors.New("source failed")
 	name := randName(32)
 	src := io.MultiReader(bytes.NewReader(randBytes(3<<20+1)), iotest.ErrReader(errSource))
+	if _, err := blob.Put(t.Context(), s, name, src); !errors.Is(err, errSource) {
+		t.Fatalf("put from failing source: got %v, want the source's error", err)
+	}
+	checkAbsent(t, s, name)
+	checkCount(t, s, 0)
+	data := randBytes(10)
+	put(t, s, name, data)
+	checkContent(t, s, name, data)
+}
+
+// testLarge writes an object bigger than a multipart part, checks it is
+// invisible until Commit, and reads ranges across where parts would meet.
+func testLarge(t *testing.T, s blob.Store) {
+	name := randName(32)
+	data := randBytes(largeSize)
+	w := create(t, s, name)
+	write(t, w, data)
+	checkAbsent(t, s, name)
+	if err := w.Commit(t.Context()); err != nil {
+		t.Fatalf("commit %d bytes: %v", len(data), err)
+	}
+	checkContent(t, s, name, data)
+	for _, mib := range []int64{5, 8, 16} {
+		off := mib<<20 - 7
+		got, err := read(t, s, name, off, 20)
+		if err != nil || !bytes.Equal(got, data[off:off+20]) {
+			t.Errorf("range across %d MiB: %d bytes, %v", mib, len(got), err)
+		}
+	}
+	got, err := read(t, s, name, largeSize-5, -1)
+	if err != nil || !bytes.Equal(got, data[largeSize-5:]) {
+		t.Errorf("the last bytes: %d bytes, %v", len(got), err)
+	}
+	checkCount(t, s, 1)
+}
+
+// testExistsConcurrentLarge races writers of large objects for one name, all
+// started (their parts sent) before any commits: exactly one Commit wins,
+// and the object is exactly the winner's.
+func testExistsConcurrentLarge(t *testing.T, s blob.Store) {
+	const writers = 3
+	name := randName(32)
+	data := make([][]byte, writers)
+	ws := make([]blob.Writer, writers)
+	for i := range writers {
+		data[i] = randBytes(largeSize - i)
+		ws[i] = create(t, s, name)
+		write(t, ws[i], data[i])
+	}
+	errs := make([]error, writers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			<-start
+			errs[i] = ws[i].Commit(t.Context())
+		})
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("writers %d and %d both committed", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, blob.ErrExists):
+			t.Errorf("writer %d: got %v, want nil or ErrExists", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no writer committed")
+	}
+	checkContent(t, s, name, data[winner])
+	checkCount(t, s, 1)
+}
+
+// testCommitCancelled: a Commit whose context is already done publishes
+// nothing, and the name stays free.
+func testCommitCancelled(t *testing.T, s blob.Store) {
+	name := randName(32)
+	w := create(t, s, name)
+	write(t, w, randBytes(1000))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := w.Commit(ctx); err == nil {
+		t.Fatal("commit with a cancelled context succeeded")
+	}
+	checkAbsent(t, s, name)
+	data := randBytes(10)
+	put(t, s, name, data)
+	checkContent(t, s, name, data)
+}
+
+// testFailingSourceLarge: a source that fails after more than a multipart
+// part has been written leaves nothing visible, and the name free.
+func testFailingSourceLarge(t *testing.T, s blob.Store) {
+	errSource := errors.New("source failed")
+	name := randName(32)
+	src := io.MultiReader(bytes.NewReader(randBytes(largeSize)), iotest.ErrReader(errSource))
 	if _, err := blob.Put(t.Context(), s, name, src); !errors.Is(err, errSource) {
 		t.Fatalf("put from failing source: got %v, want the source's error", err)
 	}

@@ -344,11 +344,15 @@ func (w *writer) Write(p []byte) (int, error) {
 // Commit makes the object durable and then visible. On any error the
 // temporary file is removed and nothing is visible under the name; a name
 // already taken yields blob.ErrExists and leaves that object untouched.
-func (w *writer) Commit() error {
+func (w *writer) Commit(ctx context.Context) error {
 	if w.done {
 		return errDone
 	}
 	w.done = true
+	if err := ctx.Err(); err != nil {
+		w.discard()
+		return err
+	}
 	if err := w.commit(); err != nil {
 		w.discard()
 		return err

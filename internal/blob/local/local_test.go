@@ -122,7 +122,7 @@ func TestNoTempFilesLeft(t *testing.T) {
 	}
 	put(t, s, "eeee"+name, []byte("winner"))
 	w.Write([]byte("loser"))
-	if err := w.Commit(); !errors.Is(err, blob.ErrExists) {
+	if err := w.Commit(t.Context()); !errors.Is(err, blob.ErrExists) {
 		t.Fatalf("commit: got %v, want ErrExists", err)
 	}
 	if tmp := tempFiles(t, dir); len(tmp) != 0 {
@@ -165,7 +165,7 @@ func TestCrashedWriter(t *testing.T) {
 		t.Errorf("clean temp = %d, %v; want 2 files removed", n, err)
 	}
 	// The crashed writer's file is gone: committing it now publishes nothing.
-	if err := w.Commit(); err == nil {
+	if err := w.Commit(t.Context()); err == nil {
 		t.Error("commit after its temp file was cleaned succeeded")
 	}
 	if _, err := s2.Stat(t.Context(), name); !errors.Is(err, blob.ErrNotFound) {
@@ -205,7 +205,7 @@ func TestCleanTemp(t *testing.T) {
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("fresh temp file removed: %v", err)
 	}
-	if err := live.Commit(); err != nil {
+	if err := live.Commit(t.Context()); err != nil {
 		t.Errorf("live writer's commit: %v", err)
 	}
 	for _, n := range []string{name, "ffff" + name} {

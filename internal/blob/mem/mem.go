@@ -152,11 +152,15 @@ func (w *writer) Write(p []byte) (int, error) {
 
 // Commit stores a copy of the bytes written under the name, or fails with
 // blob.ErrExists if the name is taken.
-func (w *writer) Commit() error {
+func (w *writer) Commit(ctx context.Context) error {
 	if w.done {
 		return errDone
 	}
 	w.done = true
+	if err := ctx.Err(); err != nil {
+		w.buf = bytes.Buffer{}
+		return err
+	}
 	data := bytes.Clone(w.buf.Bytes())
 	w.buf = bytes.Buffer{}
 	w.s.mu.Lock()

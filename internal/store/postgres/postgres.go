@@ -121,14 +121,18 @@ func connect(ctx context.Context, url string, key [32]byte) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{pool: pool, c: c}
-	var schema string
+	var schema *string
 	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("PostgreSQL: %w", err)
 	}
+	if schema == nil {
+		pool.Close()
+		return nil, fmt.Errorf("%w: PostgreSQL: no schema of the URL's search_path exists in that database; create it first (CREATE SCHEMA …)", evidence.ErrInvalid)
+	}
 	// One lock per archive (schema): archives in other schemas of the same
 	// database do not wait for each other.
-	h := sha256.Sum256([]byte("sori writer lock\x00" + schema))
+	h := sha256.Sum256([]byte("sori writer lock\x00" + *schema))
 	db.lock = int64(binary.BigEndian.Uint64(h[:8]))
 	return db, nil
 }
