@@ -51,6 +51,7 @@ func withVault(t *testing.T) fixture {
 	if err := po.RemoveUser(ctx, "po-lee"); !errors.Is(err, evidence.ErrForbidden) {
 		t.Fatalf("a protection officer removes a user: %v", err)
 	}
+	po.Close() // a rotation replaces meta.db: no other session of the process may be open
 	a = f.mustOpen(t, archive.Options{WorkFactor: 10})
 	if err := a.RemoveUser(ctx, "po-lee"); err != nil {
 		t.Fatal(err)

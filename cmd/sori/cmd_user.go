@@ -20,6 +20,7 @@ Usage: sori user add NAME --role ROLE[,ROLE...] [--new-passphrase-file F] [--jso
        sori user ls [--json]
        sori user rm NAME
        sori user role NAME --add ROLE | --rm ROLE [--json]
+       sori user rekey NAME
 
 Roles: admin, protection, investigator, analyst, reader (docs/roles.md has
 what each may do). Only an admin may run these; --user, --passphrase-file
@@ -38,8 +39,13 @@ already taken, or once used by a removed user, exits 1.
 (ADDED-BY is "-" for the first admin; --json: one object per line as above).
 
 'rm' removes NAME: their key files are deleted, a signed "revoke" entry is
-logged, and a new content key is given to the remaining users only, so
-nothing added from now on can be read with NAME's old keys. An admin cannot
+logged, and every key NAME held is replaced for the remaining users only
+(docs/roles.md "What a removed user keeps"): meta.db is re-encrypted under
+a new database key, and a new content key, item ID key and name-net key
+(the vault key too, for a protection officer) are made, so that nothing
+added from now on can be read with NAME's old keys. Removing a protection
+officer takes a session holding the vault key (else exit 3, naming who
+can). An admin cannot
 remove themselves (exit 2; another admin can), so the last admin stays.
 'rm' and 'role --rm' change the archive's keys: they wait until no other
 sori process has the archive open, 30 s at most, then exit 1 with "archive
@@ -50,13 +56,20 @@ signed custody entry ("grant" or "revoke", committing to the new roles),
 and seals NAME's keyring again with the keys the new roles need. Giving
 protection gives the identity vault key; taking it away replaces the vault
 key, as removing a protection officer does, so NAME cannot open entries
-added later even with a kept copy of their key file. Both take an admin who
+added later even with a kept copy of their key file. Taking away a role
+that granted a key (investigator or admin: the item ID key; protection:
+the vault key) replaces that key and the database key in the same way. Both take an admin who
 is also a protection officer (else exit 3). This is how the first admin
 hands the vault over: give protection to the new officer, then take it from
 yourself. The last admin and the last protection officer keep their role,
 and a user keeps at least one role (exit 2). Prints NAME<TAB>ROLES<TAB>KEY-ID
 (--json: the object 'add' prints, plus "changed"); a role already held, or
 not held for --rm, changes nothing (stderr says so).
+
+'rekey' seals NAME's keyring (and vault key file) again with exactly the
+keys NAME's roles grant now: for a keyring written by an older sori, or
+one holding a key no longer granted. No key is replaced, nothing logged.
+Prints "rekeyed user NAME".
 
 Exit status: 0 ok, 1 failure or archive busy, 2 invalid input (nothing
 changed), 3 locked or not an admin.
@@ -68,13 +81,14 @@ Examples:
   sori user rm lee
   sori user role kim --add protection
   sori user role admin --rm protection
+  sori user rekey choi
 `,
 	run: runUser,
 }
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("give a subcommand: add, ls, rm or role")
+		return usagef("give a subcommand: add, ls, rm, role or rekey")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
@@ -87,8 +101,10 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return runUserRm(ctx, e, args[1:])
 	case "role":
 		return runUserRole(ctx, e, args[1:])
+	case "rekey":
+		return runUserRekey(ctx, e, args[1:])
 	}
-	return usagef("unknown subcommand %q: want add, ls, rm or role", args[0])
+	return usagef("unknown subcommand %q: want add, ls, rm, role or rekey", args[0])
 }
 
 func runUserAdd(ctx context.Context, e *env, args []string) error {
@@ -295,4 +311,31 @@ func newPassphrase(e *env, file, user string) (string, error) {
 		return "", usagef("the passphrases differ")
 	}
 	return p, nil
+}
+
+func runUserRekey(ctx context.Context, e *env, args []string) error {
+	var f archiveFlags
+	fs := newFlags("user rekey")
+	f.register(fs, e)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give one user name")
+	}
+	name, err := archive.CheckUserName(rest[0])
+	if err != nil {
+		return err
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.RekeyUser(ctx, name); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "rekeyed user %s\n", name)
+	return err
 }

@@ -384,7 +384,7 @@ func (r *Repo) unlock(ctx context.Context, user, passphrase string) (*Archive, e
 	if err := loadVaultKey(dir, loc, key, ring); err != nil {
 		return nil, err
 	}
-	opened, err := r.acquire(ctx, ring.DB, display)
+	opened, err := r.acquireRing(ctx, ring, display) // rotate.go
 	if err != nil {
 		return nil, err
 	}

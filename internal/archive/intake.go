@@ -430,7 +430,10 @@ func (w *worker) duplicate(s source) (small []byte, dup bool, err error) {
 func (w *worker) known(s source, small []byte, sum evidence.Digest, n int64) ([]byte, bool, error) {
 	id := w.a.ring.ItemID(sum)
 	if _, err := w.a.db.Item(w.ctx, id); err != nil {
-		return small, false, nil
+		var ok bool
+		if id, ok = w.a.earlierItem(w.ctx, sum); !ok { // added before an ID key rotation (rotate.go)
+			return small, false, nil
+		}
 	}
 	w.prog.add(n)
 	w.out <- message{idx: s.idx, result: &Added{Path: s.path, ID: id, SHA256: sum, Size: n, Duplicate: true}}

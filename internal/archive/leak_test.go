@@ -78,7 +78,7 @@ var (
 		"Export": "court bundle under consent (export tests)", "Publish": "the publication guard (below)", "RecordPublication": "write",
 		"RecordRecordsExport": "write; returns nothing (the records come from Records)", "HashWitnessNames": "vault write", "MaterialOf": "IDs only, protection only", "AddWitness": "vault write", "WithdrawWitness": "vault write",
 		"RebuildIndex": "index", "IndexPending": "index",
-		"ChangeRole": "users", "AddUser": "users", "RemoveUser": "users", "ChangePassphrase": "users",
+		"ChangeRole": "users", "AddUser": "users", "RemoveUser": "users", "RekeyUser": "users", "ChangePassphrase": "users",
 		"AddTimestamp": "write; returns the TSA's token info", "LatestTimestamp": "a public checkpoint and its time-stamp token",
 		"AddLogWitness": "write; returns the witness given", "LogWitnesses": "witness URLs and public keys",
 		"AddCosignature": "write; returns nothing", "LatestCosigned": "a public checkpoint and witnesses' cosignature lines",

@@ -210,8 +210,16 @@ func TestLockSharedHolders(t *testing.T) {
 	if _, _, err := a.ChangeRole(ctx, "reader-choi", "", RoleAnalyst); err != nil {
 		t.Fatalf("ChangeRole remove with the other process gone: %v", err)
 	}
+	// A removal replaces meta.db (rotate.go): another session of this
+	// process, which would go on with the replaced file, must close first.
+	before = snapshot(t, dir)
+	if err := a.RemoveUser(ctx, "reader-choi"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("RemoveUser beside another session of the process: %v", err)
+	}
+	sameSnapshot(t, before, snapshot(t, dir))
+	b.Close()
 	if err := a.RemoveUser(ctx, "reader-choi"); err != nil {
-		t.Fatalf("RemoveUser with the other process gone: %v", err)
+		t.Fatalf("RemoveUser with the other process and session gone: %v", err)
 	}
 	if _, got := startHelper(t, "exclusive", dir, wait); got != "busy" {
 		t.Errorf("another process took the lock exclusive while this one has the archive open: %s", got)

@@ -85,6 +85,10 @@ func OpenRepo(ctx context.Context, dir string, opt Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := lock.settleRotation(ctx, dir); err != nil { // rotate.go
+		lock.release()
+		return nil, err
+	}
 	lock.openDone()
 	return &Repo{newRepo(dir, cfg, opt, lock)}, nil
 }

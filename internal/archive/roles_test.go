@@ -384,6 +384,16 @@ var calls = map[string]call{
 		_, err := a.AddUser(t.Context(), fmt.Sprintf("added-%d", f.unique()), RoleReader, testPass)
 		return err
 	}},
+	"Archive.RekeyUser": {OpUserRole, func(t *testing.T, f *roleFixture, a *Archive) error {
+		who := fmt.Sprintf("rekeyed-%d", f.unique())
+		adm := f.open(t, "")
+		_, err := adm.AddUser(t.Context(), who, RoleReader, testPass)
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.RekeyUser(t.Context(), who)
+	}},
 	"Archive.RemoveUser": {OpUserRemove, func(t *testing.T, f *roleFixture, a *Archive) error {
 		// The user to remove is added by the first admin, in its own session.
 		victim := fmt.Sprintf("victim-%d", f.unique())

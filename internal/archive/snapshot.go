@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,7 +47,16 @@ func (i Inspector) CopyTreeHead(ctx context.Context, path string) (size int64, r
 	if abs, aerr := filepath.Abs(path); aerr == nil && abs == filepath.Join(i.a.dir, dbFile) {
 		return 0, root, fmt.Errorf("%w: %s is this archive's own database", evidence.ErrInvalid, path)
 	}
-	return sqlite.TreeHead(ctx, path, i.a.ring.DB)
+	size, root, err = sqlite.TreeHead(ctx, path, i.a.ring.DB)
+	if errors.Is(err, evidence.ErrDamaged) {
+		// A copy made before a key rotation is under an earlier key (rotate.go).
+		for _, k := range i.a.ring.DBOld {
+			if s, r, oerr := sqlite.TreeHead(ctx, path, k); oerr == nil {
+				return s, r, nil
+			}
+		}
+	}
+	return size, root, err
 }
 
 // LockExclusive takes the archive lock of dir exclusive (docs/format.md

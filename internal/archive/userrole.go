@@ -26,7 +26,10 @@ import (
 // active entry re-wrapped under a new one that only the remaining
 // protection officers are given), as removing a protection officer does,
 // so the user cannot open entries added later even with a kept copy of
-// their key file; that too takes a session holding the vault key. The last
+// their key file; that too takes a session holding the vault key. Taking
+// away a role that granted a key (protection: the vault key; the last of
+// admin and investigator: the item ID key) replaces it, and the database
+// key, as a removal does (rotate.go). The last
 // admin and the last protection officer keep their role, and a user keeps
 // at least one role (remove them with RemoveUser instead): each refused
 // with evidence.ErrInvalid. A role the user already holds (or does not
@@ -104,6 +107,19 @@ func (a *Archive) changeRole(ctx context.Context, name, add, remove string) (Use
 	}
 	if roles == target.Role {
 		return userInfo(*target, a.userNames(ctx)), false, nil
+	}
+	if remove != "" && takesKey(*target, roles) {
+		// The role granted a key: every key it granted is replaced (rotate.go).
+		if err := tx.Rollback(); err != nil {
+			return UserInfo{}, false, err
+		}
+		if _, err := a.rotate(ctx, keyChange{target: *target, role: roles, users: users}); err != nil {
+			return UserInfo{}, false, err
+		}
+		changed := *target
+		changed.Role = roles
+		a.log.Info("user role changed, keys replaced", "roles", roles)
+		return userInfo(changed, a.userNames(ctx)), true, nil
 	}
 	if err := a.currentKeys(ctx, tx); err != nil {
 		return UserInfo{}, false, err

@@ -156,15 +156,13 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 // stays, so that what they signed can still be checked), a signed "revoke"
 // custody entry is appended, and their key files are deleted.
 //
-// Content stored afterwards must not be readable with the keyring the
-// removed user had (they may have kept a copy): the removal starts a new
-// content key generation, wrapped into the keyrings of the remaining users
-// only. The older generations stay in those keyrings and still read older
-// items. The database records the new generation and from then on refuses
-// items under an older one, so a session opened before the removal cannot
-// go on storing items the removed user could read; that includes this
-// Archive value, which keeps the keys it was opened with: open the archive
-// again before adding items.
+// Nothing written afterwards may be readable with the keys the removed
+// user had (they may have kept copies): every key they held is replaced,
+// for the remaining users only, in one crash-safe step (rotate.go): the
+// database key (meta.db re-encrypted), a new content key generation, the
+// item ID key, the vault key (refused with evidence.ErrForbidden, naming
+// who can, if this session does not hold it), and the name-net key when
+// this session can rehash. This session goes on with the new keys.
 //
 // Removing oneself is refused (evidence.ErrInvalid): the session would go
 // on with the removed role. So is removing the last admin, which that rule
@@ -172,7 +170,7 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 //
 // A removal is an archive-wide change: it runs holding the archive lock
 // exclusive, and fails with ErrBusy if other processes keep the archive
-// open past the lock wait.
+// open past the lock wait, or another session of this process has it open.
 func (a *Archive) RemoveUser(ctx context.Context, name string) error {
 	if err := a.allow(OpUserRemove); err != nil {
 		return err
@@ -213,75 +211,15 @@ func (a *Archive) removeUser(ctx context.Context, name string) error {
 	if admins == 0 { // cannot happen while only admins remove and not themselves; kept as the rule
 		return fmt.Errorf("%w: %q is the last admin; add another admin first", evidence.ErrInvalid, name)
 	}
-	if err := a.currentKeys(ctx, tx); err != nil {
+	// Every key the user held is replaced (rotate.go): the change is made
+	// in a re-keyed copy of the database, not in this transaction.
+	if err := tx.Rollback(); err != nil {
 		return err
 	}
-	next, gen := a.ring.NewContentGen()
-	// A protection officer's removal also replaces the vault key, when this
-	// session holds it: every active entry's witness key is re-wrapped
-	// under the new one, which only the remaining officers are given.
-	rotate := grantsVault(target.Role) && a.ring.HasVault()
-	if rotate {
-		next = next.RotateVault()
-		if err := a.rewrapVault(ctx, tx, next); err != nil {
-			return err
-		}
-	} else if grantsVault(target.Role) {
-		a.log.Warn("vault key not replaced: this session does not hold it (a protection officer can remove protection officers with rotation)")
-	}
-	rings := map[string][]byte{}
-	for _, u := range users {
-		if u.Role == roleRemoved || u.ID == target.ID {
-			continue
-		}
-		ring, err := next.Subset(grantFor(u.Role), 0)
-		if err != nil {
-			return err
-		}
-		sealed, err := ring.SealTo(u.Recipient)
-		if err != nil {
-			return err
-		}
-		rings[locator(a.cfg.ID, u.Name)+".ring"] = sealed
-		if rotate && grantsVault(u.Role) {
-			if rings[locator(a.cfg.ID, u.Name)+vaultFile], err = next.SealVaultKey(u.Recipient); err != nil {
-				return err
-			}
-		}
-	}
-	removed := *target
-	removed.Role = roleRemoved
-	if err := tx.SetUserRole(ctx, removed.ID, removed.Role); err != nil {
+	if _, err := a.rotate(ctx, keyChange{target: *target, role: roleRemoved, users: users}); err != nil {
 		return err
 	}
-	if err := tx.SetContentGen(ctx, gen); err != nil {
-		return err
-	}
-	now := a.now()
-	l, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return err
-	}
-	if err := l.append(ctx, custody.KindRevoke, removed.ID, 0, userDigest(removed), evidence.Digest{}); err != nil {
-		return err
-	}
-	cp, err := l.seal(ctx)
-	if err != nil {
-		return err
-	}
-	// The remaining users' keyrings gain the new generation before the
-	// database names it; if the commit does not happen, the unused
-	// generation is dropped from them on open (see currentKeys).
-	if err := writeKeyFiles(a.dir, rings); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	a.pin(cp)
-	a.userChanged(target.ID)
-	a.dropKeyFiles(locator(a.cfg.ID, name))
-	a.log.Info("user removed", "content_gen", gen)
+	a.log.Info("user removed", "content_gen", a.ring.CurrentGen())
 	return nil
 }
 

@@ -201,9 +201,19 @@ func TestVaultKeysFollowRoles(t *testing.T) {
 		t.Errorf("admin without the vault key grants protection: %v", err)
 	}
 	sameSnapshot(t, before, snapshot(t, adm.dir))
-	// It can still remove users, the protection officer included, whose
-	// vault key file goes with them.
-	if err := ro.RemoveUser(ctx, "po-han"); err != nil {
+	// It cannot remove a protection officer: the vault key must be
+	// replaced, and it does not hold it. The refusal names who can.
+	before = snapshot(t, adm.dir)
+	if err := ro.RemoveUser(ctx, "po-han"); !errors.Is(err, evidence.ErrForbidden) || !strings.Contains(err.Error(), "investigator-kim") {
+		t.Errorf("admin without the vault key removes a protection officer: %v", err)
+	}
+	sameSnapshot(t, before, snapshot(t, adm.dir))
+	// A protection officer can; the removed officer's vault key file goes
+	// with them.
+	ro.Close()
+	po.Close()
+	adm = reopen(t, adm)
+	if err := adm.RemoveUser(ctx, "po-han"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(adm.dir, keysDir, locator(adm.cfg.ID, "po-han")+vaultFile)); !errors.Is(err, os.ErrNotExist) {
@@ -312,13 +322,15 @@ func TestVaultKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A rotation replaces meta.db: a session of this process still open on
+	// it refuses the removal (other processes are kept out by the lock).
+	if err := adm.RemoveUser(ctx, "po-han"); !errors.Is(err, ErrBusy) {
+		t.Errorf("removal beside another session of the process: %v", err)
+	}
+	stale.Close()
 	if err := adm.RemoveUser(ctx, "po-han"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stale.AddWitness(ctx, Witness{Pseudonym: "W-40", Names: []string{"Jo Mi-rae"}}); !errors.Is(err, evidence.ErrLocked) {
-		t.Errorf("a session from before the rotation adds an entry: %v", err)
-	}
-	stale.Close()
 	rows, err := adm.db.VaultRows(ctx)
 	if err != nil || len(rows) != 2 {
 		t.Fatal(rows, err)

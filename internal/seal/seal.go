@@ -198,6 +198,10 @@ func workFactorArg(w string) (int, bool) {
 type Keyring struct {
 	// DB is the key of the encrypted metadata database.
 	DB [32]byte
+	// DBOld are the database keys replaced by key rotations, newest first:
+	// a copy of meta.db made before one (a replica between its steps) is
+	// under one of them. A removed user is given none of the later ones.
+	DBOld [][32]byte
 	// IDKey derives item IDs from content digests (so that the same bytes
 	// give the same item, and an ID reveals nothing about the bytes). All
 	// zero for users whose role may not add evidence (see HasIDKey).
@@ -265,7 +269,7 @@ type Grant struct {
 // evidence.ErrForbidden if k lacks a key that g asks for: a user can only
 // pass on keys they hold.
 func (k *Keyring) Subset(g Grant, maxGen int) (*Keyring, error) {
-	out := &Keyring{DB: k.DB, Content: map[int][32]byte{}}
+	out := &Keyring{DB: k.DB, DBOld: k.DBOld, Content: map[int][32]byte{}}
 	if g.IDKey {
 		if !k.HasIDKey() {
 			return nil, fmt.Errorf("%w: the granting keyring holds no item ID key", evidence.ErrForbidden)
@@ -294,7 +298,7 @@ func (k *Keyring) Subset(g Grant, maxGen int) (*Keyring, error) {
 // whoever is not given the new keyring cannot read them, while the older
 // generations still read older items.
 func (k *Keyring) NewContentGen() (*Keyring, int) {
-	out := &Keyring{DB: k.DB, IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
+	out := &Keyring{DB: k.DB, DBOld: k.DBOld, IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
 	for gen, c := range k.Content {
 		out.Content[gen] = c
 	}
@@ -318,6 +322,7 @@ func (k *Keyring) DropGensAbove(gen int) {
 type keyringJSON struct {
 	V       int               `json:"v"`
 	DB      string            `json:"db"`
+	DBOld   []string          `json:"db_old,omitempty"`
 	IDKey   string            `json:"id_key,omitempty"`
 	Content map[string]string `json:"content"`
 	Log     string            `json:"log,omitempty"`
@@ -332,6 +337,9 @@ func (k *Keyring) SealTo(recipient string) ([]byte, error) {
 	j := keyringJSON{V: 1, DB: hex.EncodeToString(k.DB[:]), Content: map[string]string{}, Log: k.Log}
 	if k.HasIDKey() {
 		j.IDKey = hex.EncodeToString(k.IDKey[:])
+	}
+	for _, o := range k.DBOld {
+		j.DBOld = append(j.DBOld, hex.EncodeToString(o[:]))
 	}
 	for g, c := range k.Content {
 		j.Content[fmt.Sprint(g)] = hex.EncodeToString(c[:])
@@ -356,6 +364,13 @@ func OpenKeyring(sealed []byte, k *UserKey) (*Keyring, error) {
 	ring := &Keyring{Content: map[int][32]byte{}, Log: j.Log}
 	if err := decodeHex32(j.DB, &ring.DB); err != nil {
 		return nil, err
+	}
+	for _, s := range j.DBOld {
+		var o [32]byte
+		if err := decodeHex32(s, &o); err != nil {
+			return nil, err
+		}
+		ring.DBOld = append(ring.DBOld, o)
 	}
 	if j.IDKey != "" {
 		if err := decodeHex32(j.IDKey, &ring.IDKey); err != nil {
