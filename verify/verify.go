@@ -687,32 +687,44 @@ func (v *verifier) checkContent(ctx context.Context) error {
 	})
 	hasher := v.in.NewItemHasher()
 	defer hasher.Close()
+	// A job is one item, or, where the store is read best a pack at a time
+	// (S3), all the items of one pack in offset order.
+	var batches [][]evidence.ID
+	for i, id := range ids {
+		if i > 0 && hasher.ByPack() && v.items[id].pack == v.items[ids[i-1]].pack {
+			batches[len(batches)-1] = append(batches[len(batches)-1], id)
+			continue
+		}
+		batches = append(batches, []evidence.ID{id})
+	}
 	var mu sync.Mutex
 	var done int64
-	jobs := make(chan evidence.ID)
+	jobs := make(chan []evidence.ID)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, 256<<10)
-			for id := range jobs {
-				n, err := hasher.Hash(ctx, v.storeItem(id, v.items[id]), buf)
-				mu.Lock()
-				done += n
-				if err != nil && ctx.Err() == nil {
-					v.r.add(KindContent, id.String(), hintTamper, "%v", err)
+			for batch := range jobs {
+				for _, id := range batch {
+					n, err := hasher.Hash(ctx, v.storeItem(id, v.items[id]), buf)
+					mu.Lock()
+					done += n
+					if err != nil && ctx.Err() == nil {
+						v.r.add(KindContent, id.String(), hintTamper, "%v", err)
+					}
+					if v.opt.Progress != nil {
+						v.opt.Progress(done, total)
+					}
+					mu.Unlock()
 				}
-				if v.opt.Progress != nil {
-					v.opt.Progress(done, total)
-				}
-				mu.Unlock()
 			}
 		}()
 	}
-	for _, id := range ids {
+	for _, b := range batches {
 		select {
-		case jobs <- id:
+		case jobs <- b:
 		case <-ctx.Done():
 		}
 	}

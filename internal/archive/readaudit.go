@@ -146,6 +146,28 @@ type ItemHasher struct {
 	i     Inspector
 	mu    sync.Mutex
 	packs map[string]packReader
+	// streams are the packs of a blob.Sequential store, each read as one
+	// stream from an item's offset on: items hashed in offset order cost
+	// one request per pack instead of one per item.
+	streams map[string]*packStream
+}
+
+type packStream struct {
+	mu  sync.Mutex
+	rc  io.ReadCloser // nil: none open
+	pos int64         // offset in the pack of rc's next byte
+}
+
+// maxSkip is the largest gap read and discarded rather than opening the
+// pack again at the next item.
+const maxSkip = 4 << 20
+
+// ByPack reports whether the store is read best one pack at a time, in
+// offset order (blob.Sequential): callers hashing many items should then
+// give each pack's items to one goroutine, in order.
+func (h *ItemHasher) ByPack() bool {
+	s, ok := h.i.a.blobs.(blob.Sequential)
+	return ok && s.Sequential()
 }
 
 type packReader interface {
@@ -156,13 +178,16 @@ type packReader interface {
 
 // NewItemHasher returns an ItemHasher; Close it when done.
 func (i Inspector) NewItemHasher() *ItemHasher {
-	return &ItemHasher{i: i, packs: map[string]packReader{}}
+	return &ItemHasher{i: i, packs: map[string]packReader{}, streams: map[string]*packStream{}}
 }
 
 // Hash is HashItem.
 func (h *ItemHasher) Hash(ctx context.Context, it store.Item, buf []byte) (int64, error) {
 	if err := h.i.a.allow(OpVerify); err != nil {
 		return 0, err
+	}
+	if h.ByPack() {
+		return h.hashStreamed(ctx, it, buf)
 	}
 	p, err := h.pack(ctx, it.Pack)
 	if err != nil {
@@ -195,6 +220,56 @@ func (h *ItemHasher) pack(ctx context.Context, name string) (packReader, error) 
 	return p, nil
 }
 
+// hashStreamed hashes it from its pack's stream, opening the stream again
+// (at it.Off, to the pack's end) when it is behind the stream's position or
+// too far ahead.
+func (h *ItemHasher) hashStreamed(ctx context.Context, it store.Item, buf []byte) (int64, error) {
+	h.mu.Lock()
+	s := h.streams[it.Pack]
+	if s == nil {
+		s = &packStream{}
+		h.streams[it.Pack] = s
+	}
+	h.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if it.Off < 0 || it.Len < 0 {
+		return 0, unavailable(it, blob.ErrRange)
+	}
+	if s.rc != nil && (it.Off < s.pos || it.Off-s.pos > maxSkip) {
+		s.rc.Close()
+		s.rc = nil
+	}
+	if s.rc == nil {
+		rc, err := h.i.a.blobs.Open(ctx, it.Pack, it.Off, -1)
+		if err != nil {
+			return 0, unavailable(it, err)
+		}
+		s.rc, s.pos = rc, it.Off
+	}
+	if gap := it.Off - s.pos; gap > 0 {
+		if _, err := io.CopyN(io.Discard, s.rc, gap); err != nil {
+			s.rc.Close()
+			s.rc = nil
+			return 0, unavailable(it, err)
+		}
+		s.pos = it.Off
+	}
+	lr := &io.LimitedReader{R: s.rc, N: it.Len}
+	n, err := h.i.hashFrom(ctx, it, lr, buf)
+	if _, derr := io.Copy(io.Discard, lr); derr != nil || lr.N > 0 || err != nil {
+		// Where the stream stands is not known: open it again next time.
+		s.rc.Close()
+		s.rc = nil
+		if err == nil {
+			err = unavailable(it, fmt.Errorf("the pack ends inside the item"))
+		}
+		return n, err
+	}
+	s.pos += it.Len
+	return n, nil
+}
+
 // Close closes the packs left open.
 func (h *ItemHasher) Close() error {
 	h.mu.Lock()
@@ -204,6 +279,15 @@ func (h *ItemHasher) Close() error {
 			p.Close()
 		}
 		delete(h.packs, name)
+	}
+	for name, s := range h.streams {
+		s.mu.Lock()
+		if s.rc != nil {
+			s.rc.Close()
+			s.rc = nil
+		}
+		s.mu.Unlock()
+		delete(h.streams, name)
 	}
 	return nil
 }

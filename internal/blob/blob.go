@@ -72,6 +72,14 @@ type Store interface {
 	Remove(ctx context.Context, name string) error
 }
 
+// Sequential is implemented by stores where one long read costs far less
+// than many short ones (a remote object store: a request each). Readers of
+// many items should then stream each pack once, in offset order, rather
+// than read item by item.
+type Sequential interface {
+	Sequential() bool
+}
+
 // Writer receives the bytes of an object being created. It is used by one
 // goroutine at a time; Write after Commit or Abort fails.
 type Writer interface {

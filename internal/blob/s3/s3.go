@@ -190,6 +190,10 @@ func cleanPrefix(p string) (string, error) {
 // Prefix is the key prefix (ending in "/", or "").
 func (s *Store) Prefix() string { return s.prefix }
 
+// Sequential reports that every read is a request: stream packs in order
+// (blob.Sequential).
+func (s *Store) Sequential() bool { return true }
+
 // Bucket is the bucket's name.
 func (s *Store) Bucket() string { return s.bucket }
 
