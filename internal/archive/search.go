@@ -38,7 +38,28 @@ const partTarget = 2048
 // non-empty lines gathered up to about partTarget bytes, a long line cut
 // at a space near 4 KiB.
 func paragraphs(text string) []string {
-	var lines []string
+	lines, parts := partLines(text)
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		out[i] = strings.Join(lines[p[0]:p[1]], "\n")
+	}
+	return out
+}
+
+// paragraph is paragraphs(text)[n-1], or "" if there is no part n,
+// without building the other parts (a snippet needs one).
+func paragraph(text string, n int) string {
+	lines, parts := partLines(text)
+	if n < 1 || n > len(parts) {
+		return ""
+	}
+	p := parts[n-1]
+	return strings.Join(lines[p[0]:p[1]], "\n")
+}
+
+// partLines returns text's trimmed non-empty lines (long ones cut) and
+// each part as a range [lo, hi) of them.
+func partLines(text string) (lines []string, parts [][2]int) {
 	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		for len(line) > 4096 {
@@ -56,29 +77,29 @@ func paragraphs(text string) []string {
 			lines = append(lines, line)
 		}
 	}
-	var out []string
-	var b strings.Builder
-	for _, l := range lines {
-		if b.Len() > 0 && b.Len()+len(l) > partTarget {
-			out = append(out, b.String())
-			b.Reset()
+	size := 0 // bytes of the open part, newlines included
+	for i, l := range lines {
+		if size > 0 && size+len(l) > partTarget {
+			parts[len(parts)-1][1] = i
+			size = 0
 		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
+		if size == 0 {
+			parts = append(parts, [2]int{i, i})
+		} else {
+			size++ // the newline that joins l
 		}
-		b.WriteString(l)
+		size += len(l)
 	}
-	if b.Len() > 0 {
-		out = append(out, b.String())
+	if len(parts) > 0 {
+		parts[len(parts)-1][1] = len(lines)
 	}
-	if len(out) >= 1<<16-2 { // keep within the index's parts per document
-		tail := strings.Join(out[1<<16-3:], "\n")
-		out = append(out[:1<<16-3], tail)
+	if len(parts) >= 1<<16-2 { // keep within the index's parts per document
+		parts[1<<16-3][1] = len(lines)
+		parts = parts[:1<<16-2]
 	}
-	return out
+	return lines, parts
 }
 
-// itemDoc is the index entry of an item's record.
 func itemDoc(rec evidence.ItemRecord) store.SearchDoc {
 	title := rec.Title
 	if rec.Filename != "" && rec.Filename != rec.Title {
@@ -251,11 +272,7 @@ func (a *Archive) partText(ctx context.Context) func(doc string, n int) (string,
 			}
 			text = info.Current.Text()
 		}
-		parts := paragraphs(text)
-		if n < 1 || n > len(parts) {
-			return "", nil
-		}
-		return parts[n-1], nil
+		return paragraph(text, n), nil
 	}
 }
 

@@ -445,3 +445,24 @@ func BenchmarkSearchIndex(b *testing.B) {
 	}
 	b.ReportMetric(float64(paras*b.N)/b.Elapsed().Seconds(), "paragraphs/s")
 }
+
+// TestParagraphParts pins how text is cut into index parts, and that a
+// snippet's single part is the same as that part among all of them.
+func TestParagraphParts(t *testing.T) {
+	a, b, c := strings.Repeat("가", 333)+"a", strings.Repeat("b", 1000), strings.Repeat("c", 5000)
+	text := "  " + a + "  \n\n" + b + "\n" + b + "\n" + c + "\n"
+	want := []string{a + "\n" + b, b, c[:4096], c[4096:]}
+	got := paragraphs(text)
+	if !slices.Equal(got, want) {
+		t.Fatalf("paragraphs: got %d parts %q…, want %d", len(got), got, len(want))
+	}
+	for n := 0; n <= len(want)+1; n++ {
+		w := ""
+		if n >= 1 && n <= len(want) {
+			w = want[n-1]
+		}
+		if p := paragraph(text, n); p != w {
+			t.Errorf("paragraph(text, %d) = %.20q…, want %.20q…", n, p, w)
+		}
+	}
+}
