@@ -201,7 +201,8 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 	if len(d.g.Find(query)) > 0 {
 		return []store.Hit{}, nil
 	}
-	expr := hangul.MatchExpr(query)
+	// A place is also searched by its other names in the gazetteer.
+	expr := hangul.MatchExprPlaces(query, vocab.PlaceSpellings)
 	if expr == "" {
 		return nil, fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
 	}

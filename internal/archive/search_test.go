@@ -16,6 +16,7 @@ import (
 	"sori/bench/searchbench/brute"
 	"sori/internal/gen"
 	"sori/internal/hangul"
+	"sori/internal/vocab"
 )
 
 // The golden search test adds a fixed generated corpus (internal/gen) to an
@@ -154,7 +155,7 @@ func (f *searchFixture) run(t *testing.T, q string) outcome {
 	if err != nil {
 		t.Fatalf("search %q: %v", q, err)
 	}
-	o := outcome{query: q, expr: hangul.MatchExpr(q), parts: map[string]int{}, wantParts: map[string]bool{}, scoresAscending: true}
+	o := outcome{query: q, expr: hangul.MatchExprPlaces(q, vocab.PlaceSpellings), parts: map[string]int{}, wantParts: map[string]bool{}, scoresAscending: true}
 	for i, h := range hits {
 		doc, _, _ := strings.Cut(h.Title, "\n")
 		o.docs = append(o.docs, doc)
