@@ -4,19 +4,23 @@
 # text items (`sori gen --per-file 1`: one paragraph an item), the shape
 # where per-document state dominates. Also the build's time.
 #
-#   bench/searchmem.sh [-i ITEMS] [-w WORKDIR]
+#   bench/searchmem.sh [-i ITEMS] [-w WORKDIR] [-b SORI]
 #
+# -b runs that sori binary instead of building this tree's (for a before
+# and after).
 # Default 100,000 items. Needs GNU time (/usr/bin/time). Results go in
 # docs/BENCHMARKS.md.
 set -euo pipefail
 
 items=100000
 work=""
-while getopts "i:w:" opt; do
+bin=""
+while getopts "i:w:b:" opt; do
 	case $opt in
 	i) items=$OPTARG ;;
 	w) work=$OPTARG ;;
-	*) echo "usage: $0 [-i ITEMS] [-w WORKDIR]" >&2; exit 2 ;;
+	b) bin=$(realpath "$OPTARG") ;;
+	*) echo "usage: $0 [-i ITEMS] [-w WORKDIR] [-b SORI]" >&2; exit 2 ;;
 	esac
 done
 cd "$(dirname "$0")/.."
@@ -30,7 +34,11 @@ mkdir -p "$work"
 [ "$keep" = 1 ] || trap 'rm -rf "$work"' EXIT
 rm -rf "$work/corpus" "$work/archive"
 
-go build -o "$work/sori" ./cmd/sori
+if [ -n "$bin" ]; then
+	cp "$bin" "$work/sori"
+else
+	go build -o "$work/sori" ./cmd/sori
+fi
 "$work/sori" gen --paragraphs "$items" --per-file 1 --seed 1 --out "$work/corpus" > /dev/null
 export SORI_PASSPHRASE="bench passphrase"
 "$work/sori" init --archive "$work/archive" --user bench > /dev/null
