@@ -401,7 +401,7 @@ func (a *Archive) IndexPending(ctx context.Context, progress func(done, total in
 	}
 	done := 0
 	for {
-		pend, left, err := a.db.PendingItems(ctx, 1<<16)
+		pend, left, err := a.db.PendingItems(ctx, pendingPage)
 		if err != nil || len(pend) == 0 {
 			return done, err
 		}
@@ -412,6 +412,11 @@ func (a *Archive) IndexPending(ctx context.Context, progress func(done, total in
 		}
 	}
 }
+
+// pendingPage is how many pending items IndexPending reads and indexes at
+// a time: each waits in memory with its result slot until committed, so
+// the page bounds the build's memory whatever the archive holds.
+const pendingPage = 1 << 13
 
 // indexItems indexes pend (in intake order); done and total are for
 // progress.
