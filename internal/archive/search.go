@@ -400,12 +400,21 @@ func (a *Archive) IndexPending(ctx context.Context, progress func(done, total in
 		return 0, err
 	}
 	done := 0
+	// Names sealed in the identity vault are kept out of the index: their
+	// spans are blanked before the text is analysed. The guard is built
+	// once (only when something is pending) for every page.
+	var guard *nameGuard
 	for {
 		pend, left, err := a.db.PendingItems(ctx, pendingPage)
 		if err != nil || len(pend) == 0 {
 			return done, err
 		}
-		n, err := a.indexItems(ctx, pend, done, done+left, progress)
+		if guard == nil {
+			if guard, err = a.newNameGuard(ctx, nil); err != nil {
+				return done, err
+			}
+		}
+		n, err := a.indexItems(ctx, pend, guard, done, done+left, progress)
 		done += n
 		if err != nil {
 			return done, err
@@ -418,15 +427,10 @@ func (a *Archive) IndexPending(ctx context.Context, progress func(done, total in
 // the page bounds the build's memory whatever the archive holds.
 const pendingPage = 1 << 13
 
-// indexItems indexes pend (in intake order); done and total are for
-// progress.
-func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done0, total int, progress func(done, total int)) (int, error) {
-	// Names sealed in the identity vault are kept out of the index: their
-	// spans are blanked before the text is analysed.
-	guard, err := a.newNameGuard(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
+// indexItems indexes pend (in intake order), blanking what guard finds;
+// done and total are for progress.
+func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, guard *nameGuard, done0, total int, progress func(done, total int)) (int, error) {
+	var err error
 	ctx, cancel := context.WithCancel(ctx)
 	// Workers analyse items in any order; results are committed in intake
 	// order (the mark must only pass committed items). At most inflight
