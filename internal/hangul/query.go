@@ -59,11 +59,13 @@ const maxPlaceWords = 4
 // gazetteer has for it, so that a place written in one script or
 // romanization finds the others (Hoeryong, Hoeryŏng, 회령, 會寧). spellings
 // returns the other names of the place called name, or nil when name is no
-// place; it is asked about each run of 1–4 terms not taken by a personal
-// name, longest first, and a quoted phrase alone. A place becomes
-// (plain OR "spelling" OR …):
+// place; it is asked about each run of 1–4 terms not taken by a longer
+// personal name, longest first, and a quoted phrase alone. Each term of a
+// place becomes (the term as alone OR "spelling" OR …), so that the place
+// finds at least what its words found without the gazetteer:
 //
-//	MatchExprPlaces(`Tuman River`, f) == `("Tuman River" OR "두만강" OR "Tumen River" OR …)`
+//	MatchExprPlaces(`Tuman River`, f) ==
+//		`("Tuman" OR "Tumen River" OR "두만강" OR …) AND ("River" OR "rivers" OR … OR "Tumen River" OR "두만강" OR …)`
 //
 // spellings nil is MatchExpr.
 func MatchExprPlaces(query string, spellings func(name string) []string) string {
