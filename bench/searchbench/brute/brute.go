@@ -25,8 +25,9 @@
 //     hyphens, apostrophes, diacritics and surrounding punctuation) is
 //     that place: it matches where the query matches as above or any of
 //     its names (PlaceSpellings) occurs, each matched as a term is above
-//     (Tumen = 두만강 = Tuman River); names that mix Hangul with digits or Latin letters (제15호
-//     관리소, Camp 15) are left out, so sori may find more there.
+//     (Tumen = 두만강 = Tuman River); names that mix Hangul with digits or
+//     Latin letters (제15호 관리소) are left out, so sori may find more
+//     there.
 //   - A query that is one of a person's spellings (people.tsv: the southern
 //     and northern Hangul and the romanizations; compared ignoring spaces,
 //     and romanizations also case, diacritics and hyphens, so "Lee Rangil"
