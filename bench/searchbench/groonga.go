@@ -13,39 +13,89 @@ import (
 	"sori/bench/searchbench/brute"
 )
 
-// writeGroongaLoad writes the Groonga commands that build the peer index:
-// a table with one record per paragraph (doc, part, text), loaded first,
-// then the lexicon (TokenBigram + NormalizerNFKC130) and the index column,
-// so that Groonga builds the index offline from the loaded column, its
-// fastest way.
-func writeGroongaLoad(w io.Writer, ps []brute.Paragraph) error {
+// shape is how a corpus is laid out in Groonga: one record per paragraph
+// (table Paragraphs: doc, part, text) or one record per file (table Files:
+// doc, and text holding the file's paragraphs one a line), the way an
+// archive of long interview transcripts would hold them.
+type shape struct {
+	name  string // "paragraph" or "file", as the -shape flag names it
+	table string
+}
+
+var (
+	perParagraph = shape{"paragraph", "Paragraphs"}
+	perFile      = shape{"file", "Files"}
+	shapes       = []shape{perParagraph, perFile}
+)
+
+func shapeNamed(name string) (shape, error) {
+	for _, s := range shapes {
+		if s.name == name {
+			return s, nil
+		}
+	}
+	return shape{}, fmt.Errorf("unknown shape %q (paragraph or file)", name)
+}
+
+// writeGroongaLoad writes the Groonga commands that build the peer index
+// in shape sh: the table, loaded first, then the lexicon (TokenBigram +
+// NormalizerNFKC130) and the index column, so that Groonga builds the
+// index offline from the loaded column, its fastest way.
+func writeGroongaLoad(w io.Writer, ps []brute.Paragraph, sh shape) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	fmt.Fprint(bw, `table_create Paragraphs TABLE_NO_KEY
-column_create Paragraphs doc COLUMN_SCALAR ShortText
-column_create Paragraphs part COLUMN_SCALAR UInt32
-column_create Paragraphs text COLUMN_SCALAR Text
-load --table Paragraphs
-[
-`)
+	fmt.Fprintf(bw, "table_create %s TABLE_NO_KEY\ncolumn_create %[1]s doc COLUMN_SCALAR ShortText\n", sh.table)
+	if sh == perParagraph {
+		fmt.Fprintf(bw, "column_create %s part COLUMN_SCALAR UInt32\n", sh.table)
+	}
+	fmt.Fprintf(bw, "column_create %s text COLUMN_SCALAR Text\nload --table %[1]s\n[\n", sh.table)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	type rec struct {
+	type paraRec struct {
 		Doc  string `json:"doc"`
 		Part int    `json:"part"`
 		Text string `json:"text"`
 	}
-	for i, p := range ps {
-		if i > 0 {
+	type fileRec struct {
+		Doc  string `json:"doc"`
+		Text string `json:"text"`
+	}
+	n := 0
+	emit := func(v any) error {
+		if n > 0 {
 			bw.WriteString(",")
 		}
-		if err := enc.Encode(rec{p.Doc, p.Part, p.Text}); err != nil {
+		n++
+		return enc.Encode(v)
+	}
+	for i := 0; i < len(ps); {
+		if sh == perParagraph {
+			if err := emit(paraRec{ps[i].Doc, ps[i].Part, ps[i].Text}); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		// A file's paragraphs are consecutive in ps (brute.Load's order).
+		var text strings.Builder
+		j := i
+		for ; j < len(ps) && ps[j].Doc == ps[i].Doc; j++ {
+			if j > i {
+				text.WriteByte('\n')
+			}
+			text.WriteString(ps[j].Text)
+		}
+		if text.Len() > 64<<10 {
+			return fmt.Errorf("file %s is %d bytes, over the 64 KiB a Groonga Text column holds", ps[i].Doc, text.Len())
+		}
+		if err := emit(fileRec{ps[i].Doc, text.String()}); err != nil {
 			return err
 		}
+		i = j
 	}
-	fmt.Fprint(bw, `]
+	fmt.Fprintf(bw, `]
 table_create Terms TABLE_PAT_KEY ShortText --default_tokenizer TokenBigram --normalizer NormalizerNFKC130
-column_create Terms text_index COLUMN_INDEX|WITH_POSITION Paragraphs text
-`)
+column_create Terms text_index COLUMN_INDEX|WITH_POSITION %s text
+`, sh.table)
 	return bw.Flush()
 }
 
@@ -109,16 +159,24 @@ func groongaQuote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
-// selectAll is the command that returns every matching paragraph.
-func selectAll(q string) string {
-	return "select Paragraphs --match_columns text --query " + groongaQuote(q) +
-		" --limit -1 --output_columns doc,part --cache no"
+// selectAll is the command that returns every matching record.
+func selectAll(sh shape, q string) string {
+	cols := "doc,part"
+	if sh == perFile {
+		cols = "doc"
+	}
+	return "select " + sh.table + " --match_columns text --query " + groongaQuote(q) +
+		" --limit -1 --output_columns " + cols + " --cache no"
 }
 
 // selectTop is the interactive shape: the 20 best by score, with snippets.
-func selectTop(q string, limit int) string {
-	return "select Paragraphs --match_columns text --query " + groongaQuote(q) +
-		fmt.Sprintf(" --limit %d --sort_keys -_score --output_columns 'doc,part,_score,snippet_html(text)' --cache no", limit)
+func selectTop(sh shape, q string, limit int) string {
+	cols := "doc,part,_score,snippet_html(text)"
+	if sh == perFile {
+		cols = "doc,_score,snippet_html(text)"
+	}
+	return "select " + sh.table + " --match_columns text --query " + groongaQuote(q) +
+		fmt.Sprintf(" --limit %d --sort_keys -_score --output_columns '%s' --cache no", limit, cols)
 }
 
 type docPart struct {
@@ -126,7 +184,8 @@ type docPart struct {
 	part int
 }
 
-// parseRows reads the (doc, part) rows of a select response.
+// parseRows reads the (doc, part) rows of a select response (part 0 for
+// a whole file).
 func parseRows(resp []byte) ([]docPart, error) {
 	var r []json.RawMessage
 	if err := json.Unmarshal(resp, &r); err != nil || len(r) < 2 {
@@ -140,11 +199,14 @@ func parseRows(resp []byte) ([]docPart, error) {
 	out := make([]docPart, 0, len(rows))
 	for _, row := range rows {
 		var v []any
-		if err := json.Unmarshal(row, &v); err != nil || len(v) < 2 {
+		if err := json.Unmarshal(row, &v); err != nil || len(v) < 1 {
 			return nil, fmt.Errorf("groonga: bad row %s", row)
 		}
 		doc, _ := v[0].(string)
-		part, _ := v[1].(float64)
+		var part float64 // 0: the whole file (shape file)
+		if len(v) > 1 {
+			part, _ = v[1].(float64)
+		}
 		out = append(out, docPart{doc, int(part)})
 	}
 	return out, nil

@@ -5,9 +5,15 @@
 // process on pipes), and scores both against a brute-force scan
 // (package brute).
 //
-//	searchbench grn -corpus DIR > load.grn
-//	searchbench run -corpus DIR -archive DIR -groonga DB [-passes N]
-//	                [-sori-build SECONDS] [-groonga-build SECONDS] [-detail FILE]
+//	searchbench grn -corpus DIR [-shape paragraph|file] > load.grn
+//	searchbench run -corpus DIR -archive DIR -groonga DB [-groonga-file DB]
+//	                [-passes N] [-sori-build SECONDS] [-groonga-build SECONDS]
+//	                [-groonga-file-build SECONDS] [-detail FILE] [-cpuprofile FILE]
+//
+// Groonga holds the corpus in one of two shapes (see shape): -groonga is
+// the database of one record per paragraph, -groonga-file the one of one
+// record per file; run reports sori beside each it is given. sori's
+// archive is the same for both (an item per file, indexed by paragraph).
 //
 // run reads the passphrase from $SORI_PASSPHRASE and prints a Markdown
 // summary on standard output; -detail writes one TSV line per query.
@@ -51,7 +57,12 @@ func main() {
 func runGrn(args []string) error {
 	fs := flag.NewFlagSet("grn", flag.ExitOnError)
 	corpus := fs.String("corpus", "", "`sori gen` output directory")
+	shapeName := fs.String("shape", "paragraph", "Groonga record per `paragraph` or per file")
 	fs.Parse(args)
+	sh, err := shapeNamed(*shapeName)
+	if err != nil {
+		return err
+	}
 	ps, err := brute.Load(*corpus)
 	if err != nil {
 		return err
@@ -59,7 +70,7 @@ func runGrn(args []string) error {
 	if len(ps) == 0 {
 		return errors.New("empty corpus")
 	}
-	return writeGroongaLoad(os.Stdout, ps)
+	return writeGroongaLoad(os.Stdout, ps, sh)
 }
 
 // allHits is the limit that returns every hit.
@@ -69,9 +80,11 @@ const allHits = 1 << 30
 const topN = 20
 
 type config struct {
-	corpus, archive, groonga, detail, profile string
-	passes                                    int
-	soriBuild, groongaBuild                   float64
+	corpus, archive, detail, profile string
+	groonga                          [2]string  // database by shape (index in shapes); "" not measured
+	groongaBuild                     [2]float64 // seconds its load and index took
+	passes                           int
+	soriBuild                        float64
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -79,15 +92,17 @@ func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	fs.StringVar(&c.corpus, "corpus", "", "`sori gen` output directory")
 	fs.StringVar(&c.archive, "archive", "", "sori archive holding the corpus")
-	fs.StringVar(&c.groonga, "groonga", "", "Groonga database holding the corpus")
+	fs.StringVar(&c.groonga[0], "groonga", "", "Groonga database holding the corpus, a record per paragraph")
+	fs.StringVar(&c.groonga[1], "groonga-file", "", "Groonga database holding the corpus, a record per file")
 	fs.StringVar(&c.detail, "detail", "", "write per-query results (TSV) to this file")
 	fs.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of sori's timed queries")
 	fs.IntVar(&c.passes, "passes", 3, "timed passes over the queries")
 	fs.Float64Var(&c.soriBuild, "sori-build", 0, "seconds `sori add` took (for the summary)")
-	fs.Float64Var(&c.groongaBuild, "groonga-build", 0, "seconds Groonga's load and index took (for the summary)")
+	fs.Float64Var(&c.groongaBuild[0], "groonga-build", 0, "seconds Groonga's load and index took, a record per paragraph (for the summary)")
+	fs.Float64Var(&c.groongaBuild[1], "groonga-file-build", 0, "seconds Groonga's load and index took, a record per file (for the summary)")
 	fs.Parse(args)
-	if c.corpus == "" || c.archive == "" || c.groonga == "" {
-		return errors.New("run needs -corpus, -archive and -groonga")
+	if c.corpus == "" || c.archive == "" || c.groonga == [2]string{} {
+		return errors.New("run needs -corpus, -archive and -groonga or -groonga-file")
 	}
 
 	t0 := time.Now()
@@ -126,8 +141,13 @@ func runBench(ctx context.Context, args []string) error {
 	if err := benchSori(ctx, c, ps, qs); err != nil {
 		return err
 	}
-	if err := benchGroonga(c, ps, qs); err != nil {
-		return err
+	for i, db := range c.groonga {
+		if db == "" {
+			continue
+		}
+		if err := benchGroonga(db, shapes[i], c.passes, qs, func(r *result) *grnResult { return &r.grn[i] }); err != nil {
+			return err
+		}
 	}
 	report(os.Stdout, c, len(ps), len(docs), qs)
 	if c.detail != "" {
@@ -195,14 +215,16 @@ func benchSori(ctx context.Context, c config, ps []brute.Paragraph, qs []*result
 	return nil
 }
 
-func benchGroonga(c config, ps []brute.Paragraph, qs []*result) error {
-	g, err := startGroonga(c.groonga)
+// benchGroonga measures the Groonga database db, of shape sh, into the
+// grnResult that at picks of each query.
+func benchGroonga(db string, sh shape, passes int, qs []*result, at func(*result) *grnResult) error {
+	g, err := startGroonga(db)
 	if err != nil {
 		return err
 	}
 	defer g.close()
 	for _, r := range qs {
-		resp, _, _, err := g.do(selectAll(r.q.Text))
+		resp, _, _, err := g.do(selectAll(sh, r.q.Text))
 		if err != nil {
 			return err
 		}
@@ -210,29 +232,32 @@ func benchGroonga(c config, ps []brute.Paragraph, qs []*result) error {
 		if err != nil {
 			return err
 		}
-		r.grnParas = map[docPart]bool{}
-		r.grnDocs = map[string]bool{}
+		gr := at(r)
+		gr.paras = map[docPart]bool{}
+		gr.docs = map[string]bool{}
 		for _, row := range rows {
-			r.grnParas[row] = true
-			r.grnDocs[row.doc] = true
+			gr.paras[row] = true
+			gr.docs[row.doc] = true
 		}
 	}
-	for range c.passes {
+	for range passes {
 		for _, r := range qs {
-			_, wall, self, err := g.do(selectTop(r.q.Text, topN))
+			_, wall, self, err := g.do(selectTop(sh, r.q.Text, topN))
 			if err != nil {
 				return err
 			}
-			r.grnTop = append(r.grnTop, wall)
-			r.grnTopSelf = append(r.grnTopSelf, self)
+			gr := at(r)
+			gr.top = append(gr.top, wall)
+			gr.topSelf = append(gr.topSelf, self)
 		}
 		for _, r := range qs {
-			_, wall, self, err := g.do(selectAll(r.q.Text))
+			_, wall, self, err := g.do(selectAll(sh, r.q.Text))
 			if err != nil {
 				return err
 			}
-			r.grnAll = append(r.grnAll, wall)
-			r.grnAllSelf = append(r.grnAllSelf, self)
+			gr := at(r)
+			gr.all = append(gr.all, wall)
+			gr.allSelf = append(gr.allSelf, self)
 		}
 	}
 	return nil

@@ -40,6 +40,9 @@ How queries match:
     as lists write it (Park, Cheol-min / (Han Deok-su) / Kim Jeong-il.).
     A joined given name is tried in every split (Yu Hyeok = 유혁 or 유혜옥).
     In documents, RR, MR, DPRK and popular spellings are recognised.
+  - A place in any script or spelling finds its other names in the
+    gazetteer ('sori vocab places'): Hoeryong = Hoeryŏng = 회령 = 會寧,
+    Tumen = Tuman River = 두만강 = 圖們江.
   - English words also find their inflections (rations = ration).
   - One Korean syllable ranks the word (강, 강을) above longer words (강제).
   - Words are ANDed; "double quotes" make a phrase.

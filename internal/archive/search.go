@@ -38,7 +38,28 @@ const partTarget = 2048
 // non-empty lines gathered up to about partTarget bytes, a long line cut
 // at a space near 4 KiB.
 func paragraphs(text string) []string {
-	var lines []string
+	lines, parts := partLines(text)
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		out[i] = strings.Join(lines[p[0]:p[1]], "\n")
+	}
+	return out
+}
+
+// paragraph is paragraphs(text)[n-1], or "" if there is no part n,
+// without building the other parts (a snippet needs one).
+func paragraph(text string, n int) string {
+	lines, parts := partLines(text)
+	if n < 1 || n > len(parts) {
+		return ""
+	}
+	p := parts[n-1]
+	return strings.Join(lines[p[0]:p[1]], "\n")
+}
+
+// partLines returns text's trimmed non-empty lines (long ones cut) and
+// each part as a range [lo, hi) of them.
+func partLines(text string) (lines []string, parts [][2]int) {
 	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		for len(line) > 4096 {
@@ -56,29 +77,29 @@ func paragraphs(text string) []string {
 			lines = append(lines, line)
 		}
 	}
-	var out []string
-	var b strings.Builder
-	for _, l := range lines {
-		if b.Len() > 0 && b.Len()+len(l) > partTarget {
-			out = append(out, b.String())
-			b.Reset()
+	size := 0 // bytes of the open part, newlines included
+	for i, l := range lines {
+		if size > 0 && size+len(l) > partTarget {
+			parts[len(parts)-1][1] = i
+			size = 0
 		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
+		if size == 0 {
+			parts = append(parts, [2]int{i, i})
+		} else {
+			size++ // the newline that joins l
 		}
-		b.WriteString(l)
+		size += len(l)
 	}
-	if b.Len() > 0 {
-		out = append(out, b.String())
+	if len(parts) > 0 {
+		parts[len(parts)-1][1] = len(lines)
 	}
-	if len(out) >= 1<<16-2 { // keep within the index's parts per document
-		tail := strings.Join(out[1<<16-3:], "\n")
-		out = append(out[:1<<16-3], tail)
+	if len(parts) >= 1<<16-2 { // keep within the index's parts per document
+		parts[1<<16-3][1] = len(lines)
+		parts = parts[:1<<16-2]
 	}
-	return out
+	return lines, parts
 }
 
-// itemDoc is the index entry of an item's record.
 func itemDoc(rec evidence.ItemRecord) store.SearchDoc {
 	title := rec.Title
 	if rec.Filename != "" && rec.Filename != rec.Title {
@@ -180,7 +201,8 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 	if len(d.g.Find(query)) > 0 {
 		return []store.Hit{}, nil
 	}
-	expr := hangul.MatchExpr(query)
+	// A place is also searched by its other names in the gazetteer.
+	expr := hangul.MatchExprPlaces(query, vocab.PlaceSpellings)
 	if expr == "" {
 		return nil, fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
 	}
@@ -251,11 +273,7 @@ func (a *Archive) partText(ctx context.Context) func(doc string, n int) (string,
 			}
 			text = info.Current.Text()
 		}
-		parts := paragraphs(text)
-		if n < 1 || n > len(parts) {
-			return "", nil
-		}
-		return parts[n-1], nil
+		return paragraph(text, n), nil
 	}
 }
 
@@ -382,12 +400,21 @@ func (a *Archive) IndexPending(ctx context.Context, progress func(done, total in
 		return 0, err
 	}
 	done := 0
+	// Names sealed in the identity vault are kept out of the index: their
+	// spans are blanked before the text is analysed. The guard is built
+	// once (only when something is pending) for every page.
+	var guard *nameGuard
 	for {
-		pend, left, err := a.db.PendingItems(ctx, 1<<16)
+		pend, left, err := a.db.PendingItems(ctx, pendingPage)
 		if err != nil || len(pend) == 0 {
 			return done, err
 		}
-		n, err := a.indexItems(ctx, pend, done, done+left, progress)
+		if guard == nil {
+			if guard, err = a.newNameGuard(ctx, nil); err != nil {
+				return done, err
+			}
+		}
+		n, err := a.indexItems(ctx, pend, guard, done, done+left, progress)
 		done += n
 		if err != nil {
 			return done, err
@@ -395,15 +422,15 @@ func (a *Archive) IndexPending(ctx context.Context, progress func(done, total in
 	}
 }
 
-// indexItems indexes pend (in intake order); done and total are for
-// progress.
-func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, done0, total int, progress func(done, total int)) (int, error) {
-	// Names sealed in the identity vault are kept out of the index: their
-	// spans are blanked before the text is analysed.
-	guard, err := a.newNameGuard(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
+// pendingPage is how many pending items IndexPending reads and indexes at
+// a time: each waits in memory with its result slot until committed, so
+// the page bounds the build's memory whatever the archive holds.
+const pendingPage = 1 << 13
+
+// indexItems indexes pend (in intake order), blanking what guard finds;
+// done and total are for progress.
+func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, guard *nameGuard, done0, total int, progress func(done, total int)) (int, error) {
+	var err error
 	ctx, cancel := context.WithCancel(ctx)
 	// Workers analyse items in any order; results are committed in intake
 	// order (the mark must only pass committed items). At most inflight

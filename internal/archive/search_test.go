@@ -16,6 +16,7 @@ import (
 	"sori/bench/searchbench/brute"
 	"sori/internal/gen"
 	"sori/internal/hangul"
+	"sori/internal/vocab"
 )
 
 // The golden search test adds a fixed generated corpus (internal/gen) to an
@@ -154,7 +155,7 @@ func (f *searchFixture) run(t *testing.T, q string) outcome {
 	if err != nil {
 		t.Fatalf("search %q: %v", q, err)
 	}
-	o := outcome{query: q, expr: hangul.MatchExpr(q), parts: map[string]int{}, wantParts: map[string]bool{}, scoresAscending: true}
+	o := outcome{query: q, expr: hangul.MatchExprPlaces(q, vocab.PlaceSpellings), parts: map[string]int{}, wantParts: map[string]bool{}, scoresAscending: true}
 	for i, h := range hits {
 		doc, _, _ := strings.Cut(h.Title, "\n")
 		o.docs = append(o.docs, doc)
@@ -444,4 +445,25 @@ func BenchmarkSearchIndex(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(paras*b.N)/b.Elapsed().Seconds(), "paragraphs/s")
+}
+
+// TestParagraphParts pins how text is cut into index parts, and that a
+// snippet's single part is the same as that part among all of them.
+func TestParagraphParts(t *testing.T) {
+	a, b, c := strings.Repeat("가", 333)+"a", strings.Repeat("b", 1000), strings.Repeat("c", 5000)
+	text := "  " + a + "  \n\n" + b + "\n" + b + "\n" + c + "\n"
+	want := []string{a + "\n" + b, b, c[:4096], c[4096:]}
+	got := paragraphs(text)
+	if !slices.Equal(got, want) {
+		t.Fatalf("paragraphs: got %d parts %q…, want %d", len(got), got, len(want))
+	}
+	for n := 0; n <= len(want)+1; n++ {
+		w := ""
+		if n >= 1 && n <= len(want) {
+			w = want[n-1]
+		}
+		if p := paragraph(text, n); p != w {
+			t.Errorf("paragraph(text, %d) = %.20q…, want %.20q…", n, p, w)
+		}
+	}
 }

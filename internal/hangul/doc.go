@@ -94,6 +94,14 @@
 // hyeok"). Latin words that are not names also search their English
 // inflections (EnglishForms).
 //
+// # Places
+//
+// MatchExprPlaces also searches a place by the other names a gazetteer
+// gives it (the caller passes the lookup: this package knows no places), so
+// that Hoeryong, Hoeryŏng, 회령 and 會寧 find each other. Each word of the
+// place as typed stays a term of its own, ORed with every other spelling,
+// so a place query finds at least what it found without the gazetteer.
+//
 // # The false-positive trade-off
 //
 // Keys are as fine as the romanizations allow: Hangul keeps tense, lax and

@@ -49,11 +49,40 @@ import (
 //
 // A name query therefore also matches other text whose syllables share the
 // name's keys (see the package documentation for the trade-off).
-func MatchExpr(query string) string {
+func MatchExpr(query string) string { return MatchExprPlaces(query, nil) }
+
+// maxPlaceWords is the most query terms a place name spans ("North
+// Hamgyong Province").
+const maxPlaceWords = 4
+
+// MatchExprPlaces is MatchExpr that also searches a place by every name a
+// gazetteer has for it, so that a place written in one script or
+// romanization finds the others (Hoeryong, Hoeryŏng, 회령, 會寧). spellings
+// returns the other names of the place called name, or nil when name is no
+// place; it is asked about each run of 1–4 terms not taken by a longer
+// personal name, longest first, and a quoted phrase alone. Each term of a
+// place becomes (the term as alone OR "spelling" OR …), so that the place
+// finds at least what its words found without the gazetteer:
+//
+//	MatchExprPlaces(`Tuman River`, f) ==
+//		`("Tuman" OR "Tumen River" OR "두만강" OR …) AND ("River" OR "rivers" OR … OR "Tumen River" OR "두만강" OR …)`
+//
+// spellings nil is MatchExpr.
+func MatchExprPlaces(query string, spellings func(name string) []string) string {
 	terms := lexQuery(Normalize(query))
 	var groups []string
 	for i := 0; i < len(terms); {
-		if n, alts := nameAt(terms, i); n > 0 {
+		n, alts := nameAt(terms, i)
+		if np, spelled := placeAt(terms, i, spellings); np > 0 && np >= n {
+			var keys []string
+			if np == n { // also spelled like a personal name: Hoeryong (Ho E-ryong), 두만강
+				keys = alts
+			}
+			groups = append(groups, placeGroups(terms[i:i+np], spelled, keys)...)
+			i += np
+			continue
+		}
+		if n > 0 {
 			texts := make([]string, n)
 			for j := range n {
 				texts[j] = terms[i+j].text
@@ -72,26 +101,92 @@ func MatchExpr(query string) string {
 	return strings.Join(groups, " AND ")
 }
 
+// placeAt reports whether a place starts at terms[i]: how many terms it
+// spans and its other spellings.
+func placeAt(terms []queryTerm, i int, spellings func(string) []string) (int, []string) {
+	if spellings == nil {
+		return 0, nil
+	}
+	for n := min(maxPlaceWords, len(terms)-i); n >= 1; n-- {
+		texts := make([]string, n)
+		ok := true
+		for j, t := range terms[i : i+n] {
+			if t.quoted && n > 1 {
+				ok = false
+				break
+			}
+			texts[j] = t.text
+		}
+		if !ok {
+			continue
+		}
+		name := strings.TrimFunc(strings.Join(texts, " "), isPlaceSep)
+		var out []string
+		for _, a := range spellings(name) {
+			if a = Normalize(a); a != name && !slices.Contains(out, a) && hasTokens(a) {
+				out = append(out, a)
+			}
+		}
+		if len(out) > 0 {
+			return n, out
+		}
+	}
+	return 0, nil
+}
+
+// placeGroups is a place's terms as the user wrote them, each as it would
+// be alone, OR any other spelling OR a personal name's keys: one group a
+// term, since (t1 AND t2) OR s is (t1 OR s) AND (t2 OR s), so that "Tuman
+// River" still finds a passage with both words apart.
+func placeGroups(terms []queryTerm, spelled, keys []string) []string {
+	var extra string
+	for _, s := range spelled {
+		extra += " OR " + quoteFTS(s)
+	}
+	for _, k := range keys {
+		extra += " OR " + quoteFTS(KeyPrefix+k)
+	}
+	out := make([]string, len(terms))
+	for j, t := range terms {
+		if j == 0 || j == len(terms)-1 {
+			// Punctuation around the name is not searched for.
+			t.text = strings.TrimFunc(t.text, isPlaceSep)
+		}
+		out[j] = "(" + strings.Join(plainAlts(t), " OR ") + extra + ")"
+	}
+	return out
+}
+
+// isPlaceSep is punctuation around a place name ("(Hoeryong)", "회령,");
+// digits, hyphens and apostrophes belong to names (Camp 22, Tuman-gang).
+func isPlaceSep(r rune) bool {
+	return (unicode.IsPunct(r) || unicode.IsSymbol(r)) && !isHyphen(r) && !isApostrophe(r)
+}
+
 // plainGroup is a term that is not a name: itself, or, for an unquoted
 // English word, itself OR its other inflections (EnglishForms).
 func plainGroup(t queryTerm) string {
-	q := quoteFTS(t.text)
+	alts := plainAlts(t)
+	if len(alts) == 1 {
+		return alts[0]
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
+}
+
+// plainAlts are plainGroup's alternatives, quoted.
+func plainAlts(t queryTerm) []string {
+	alts := []string{quoteFTS(t.text)}
 	if t.quoted {
-		return q
+		return alts
 	}
 	w := strings.TrimFunc(t.text, isNameSep)
 	if w == "" || strings.ContainsFunc(w, isNameSep) || !isLowerASCII(strings.ToLower(w)) {
-		return q
+		return alts
 	}
-	forms := EnglishForms(strings.ToLower(w))
-	if len(forms) == 0 {
-		return q
+	for _, f := range EnglishForms(strings.ToLower(w)) {
+		alts = append(alts, quoteFTS(f))
 	}
-	g := "(" + q
-	for _, f := range forms {
-		g += " OR " + quoteFTS(f)
-	}
-	return g + ")"
+	return alts
 }
 
 // quoteFTS quotes s as an FTS5 string: "..." with " doubled.

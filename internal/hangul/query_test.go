@@ -213,3 +213,29 @@ func keyTokens(t *testing.T, doc string) string {
 	})
 	return b.String()
 }
+
+func TestMatchExprPlaces(t *testing.T) {
+	spellings := func(name string) []string {
+		switch strings.ToLower(name) {
+		case "tuman river", "두만강":
+			return []string{"Tumen River", "두만강", "Tuman-gang"}
+		}
+		return nil
+	}
+	for _, c := range []struct{ q, want string }{
+		// Each word of the place, OR every other spelling: the words
+		// may stand apart in a passage, as without a gazetteer.
+		{"Tuman River 탈출", `("Tuman" OR "Tumen River" OR "두만강" OR "Tuman-gang") AND ("River" OR "rivers" OR "rivered" OR "rivering" OR "Tumen River" OR "두만강" OR "Tuman-gang") AND "탈출"`},
+		{"(Tuman River),", `("Tuman" OR "Tumen River" OR "두만강" OR "Tuman-gang") AND ("River" OR "rivers" OR "rivered" OR "rivering" OR "Tumen River" OR "두만강" OR "Tuman-gang")`},
+		{"river", `("river" OR "rivers" OR "rivered" OR "rivering")`},
+		// Spelled like a name too: the name's keys stay.
+		{"두만강", `("두만강" OR "Tumen River" OR "Tuman-gang" OR "~두만강" OR "~만강 두")`},
+	} {
+		if got := MatchExprPlaces(c.q, spellings); got != c.want {
+			t.Errorf("MatchExprPlaces(%q) = %s, want %s", c.q, got, c.want)
+		}
+	}
+	if got, want := MatchExprPlaces("Tuman River", nil), MatchExpr("Tuman River"); got != want {
+		t.Errorf("without a gazetteer: %s, want MatchExpr's %s", got, want)
+	}
+}

@@ -617,17 +617,37 @@ type row struct {
 	spans        [][2]int
 }
 
+// rowScratch is the memory analyzeRow works in, reused across snippets
+// (a 2 KiB passage needs ~60 KiB of it, and a query cuts 20 snippets).
+type rowScratch struct {
+	toks         []tok
+	at           []int32
+	starts, ends []int
+}
+
+var rowScratches = sync.Pool{New: func() any { return new(rowScratch) }}
+
+// release returns sc for reuse; what analyzeRow returned from it must no
+// longer be used.
+func (sc *rowScratch) release() {
+	clear(sc.toks) // drop the term strings
+	sc.toks, sc.at, sc.starts, sc.ends = sc.toks[:0], sc.at[:0], sc.starts[:0], sc.ends[:0]
+	rowScratches.Put(sc)
+}
+
 // analyzeRow tokenizes text once for Snippet: the positions' byte extents
 // and the spans of text that q's phrases match, in order (a prefix
-// alternative covers only the syllable it names).
-func analyzeRow(q Query, text string) row {
+// alternative covers only the syllable it names). The row's starts and
+// ends live in sc.
+func analyzeRow(q Query, text string, sc *rowScratch) row {
 	var r row
 	// The tokens of every position, flat: position p's are
 	// toks[at[p]:at[p+1]].
 	guess := len(text)/2 + 8
-	toks := make([]tok, 0, guess)
-	at := make([]int32, 0, guess)
-	r.starts, r.ends = make([]int, 0, guess), make([]int, 0, guess)
+	toks := slices.Grow(sc.toks[:0], guess)
+	at := slices.Grow(sc.at[:0], guess)
+	r.starts, r.ends = slices.Grow(sc.starts[:0], guess), slices.Grow(sc.ends[:0], guess)
+	defer func() { sc.toks, sc.at, sc.starts, sc.ends = toks, at, r.starts, r.ends }()
 	Tokens(text, func(term string, pos, s, e int) {
 		// A position the index keeps nothing at (the keys of a word in
 		// lower case) is empty, at the end of the one before.

@@ -9,7 +9,9 @@ import (
 // around the spans that match q, marks the matched spans with open and
 // shut, and puts ellipsis where the passage is cut.
 func Snippet(q Query, text, open, shut, ellipsis string, width int) string {
-	r := analyzeRow(q, text)
+	sc := rowScratches.Get().(*rowScratch)
+	defer sc.release()
+	r := analyzeRow(q, text, sc)
 	spans, starts, ends := r.spans, r.starts, r.ends
 	if len(starts) == 0 {
 		return ""

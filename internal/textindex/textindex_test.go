@@ -388,7 +388,7 @@ func FuzzAnalyze(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Compile(MatchExpr(%q)) = %v", query, err)
 			}
-			for _, s := range analyzeRow(q, text).spans {
+			for _, s := range analyzeRow(q, text, new(rowScratch)).spans {
 				if s[0] < 0 || s[1] > len(text) || s[0] >= s[1] {
 					t.Fatalf("span %v of %d bytes", s, len(text))
 				}

@@ -3,6 +3,7 @@ package vocab
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -71,6 +72,25 @@ func PlaceByCode(code string) (Place, bool) { return mustLoad().gaz.Place(code) 
 // FindPlace returns the places called name in any of their spellings; see
 // (*Gazetteer).Find.
 func FindPlace(name string) []Place { return mustLoad().gaz.Find(name) }
+
+// PlaceSpellings returns every name of every place FindPlace finds for
+// name (its English, Hangul and romanized names and the others listed),
+// each once, in gazetteer order; nil when name is no place. Search uses
+// them to find a place in any script or spelling.
+func PlaceSpellings(name string) []string { return mustLoad().gaz.Spellings(name) }
+
+// Spellings is PlaceSpellings on g.
+func (g *Gazetteer) Spellings(name string) []string {
+	var out []string
+	for _, p := range g.Find(name) {
+		for _, n := range p.names()[1:] { // not the code: no text writes it
+			if n != "" && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
 
 // ProvinceOf returns the first-level division (province, Pyongyang or a
 // special city) that contains the place with this code, or the place itself

@@ -207,3 +207,28 @@ func FuzzFindPlace(f *testing.F) {
 		}
 	})
 }
+
+func TestPlaceSpellings(t *testing.T) {
+	got := PlaceSpellings("회령")
+	for _, want := range []string{"Hoeryong", "회령", "Hoeryeong", "Hoeryŏng", "會寧"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("PlaceSpellings(회령) = %q: %q missing", got, want)
+		}
+	}
+	if slices.Contains(got, "hoeryong") {
+		t.Errorf("PlaceSpellings(회령) = %q: holds the code", got)
+	}
+	// 두만강 is the river and the town: both places' names, each once.
+	got = PlaceSpellings("Tuman River")
+	if !slices.Contains(got, "圖們江") || !slices.Contains(got, "두만강") || slices.Contains(got, "Tumangang station") {
+		t.Errorf("PlaceSpellings(Tuman River) = %q: want the river's names only", got)
+	}
+	if got := PlaceSpellings("두만강"); !slices.Contains(got, "Tumangang station") || !slices.Contains(got, "Tumen River") {
+		t.Errorf("PlaceSpellings(두만강) = %q: want the town's and the river's names", got)
+	}
+	for _, name := range []string{"river", "강", ""} {
+		if got := PlaceSpellings(name); got != nil {
+			t.Errorf("PlaceSpellings(%q) = %q, want nil", name, got)
+		}
+	}
+}

@@ -20,6 +20,14 @@
 //     without diacritics or apostrophes; hyphens and punctuation separate
 //     words, and a possessive 's is dropped (Chŏngjin = chongjin, Kim
 //     Jong-il = kim jong il, Kim's = kim).
+//   - A query that is a place's name in the gazetteer (internal/vocab's
+//     FindPlace: any script or romanization, ignoring case, spacing,
+//     hyphens, apostrophes, diacritics and surrounding punctuation) is
+//     that place: it matches where the query matches as above or any of
+//     its names (PlaceSpellings) occurs, each matched as a term is above
+//     (Tumen = 두만강 = Tuman River); names that mix Hangul with digits or
+//     Latin letters (제15호 관리소) are left out, so sori may find more
+//     there.
 //   - A query that is one of a person's spellings (people.tsv: the southern
 //     and northern Hangul and the romanizations; compared ignoring spaces,
 //     and romanizations also case, diacritics and hyphens, so "Lee Rangil"
@@ -48,6 +56,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"sori/internal/hangul"
+	"sori/internal/vocab"
 )
 
 // Paragraph is one non-empty line of a corpus file: the reference's unit
@@ -268,6 +277,25 @@ func Compile(q string, people []Person) Query {
 	if len(kinds) == 1 {
 		for k := range kinds {
 			out.Kind = k
+		}
+	}
+	// A place: any of its names, the query's kind kept.
+	name := strings.TrimFunc(nq, func(r rune) bool {
+		return (unicode.IsPunct(r) || unicode.IsSymbol(r)) && r != '-' && r != '\'' && r != '’'
+	})
+	if spellings := vocab.PlaceSpellings(name); len(spellings) > 0 {
+		var others []alt
+		for _, s := range spellings {
+			// A name of one Hangul run or of Latin words only: one
+			// written in both, or in runs cut by digits (제15호
+			// 관리소), is not one term of this reference.
+			if a := termAlts(s); len(a) == 1 {
+				others = append(others, a...)
+			}
+		}
+		// (t1 AND t2) OR s is (t1 OR s) AND (t2 OR s).
+		for i := range out.terms {
+			out.terms[i] = append(out.terms[i], others...)
 		}
 	}
 	return out

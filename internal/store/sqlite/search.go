@@ -492,15 +492,22 @@ func (t *Tx) mergeSegments(ctx context.Context, s *searchBatch) error {
 			return nil
 		}
 		slices.Reverse(segs) // oldest first
-		if err := t.merge(ctx, segs); err != nil {
+		if err := t.merge(ctx, s, segs); err != nil {
 			return err
 		}
 	}
 }
 
+// mergeBatch is about the most bytes of posting lists a merge holds at
+// once: it reads a run of terms, writes their merged lists, and goes on
+// from the next term, so that its memory does not grow with the index.
+const mergeBatch = 8 << 20
+
 // merge replaces segs (consecutive, oldest first) by one segment one level
-// up, numbered as the newest of them, without the dead generations.
-func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
+// up, without the dead generations. The new segment takes the next number:
+// the segments merged are always the newest, so segment numbers still
+// ascend with the generations they hold.
+func (t *Tx) merge(ctx context.Context, s *searchBatch, segs []segInfo) error {
 	first, last := segs[0], segs[len(segs)-1]
 	dead := map[uint64]bool{}
 	rows, err := t.tx.QueryContext(ctx, `SELECT gen FROM search_dead WHERE gen BETWEEN ? AND ?`, first.lo, last.hi)
@@ -519,10 +526,51 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 	if err := rows.Err(); err != nil {
 		return damaged(err)
 	}
+	seg := s.nextSeg
+	s.nextSeg++
 	live := func(row uint64) bool { return !dead[row>>16] }
-	rows, err = t.tx.QueryContext(ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE seg BETWEEN ? AND ? ORDER BY term, seg, chunk`, first.seg, last.seg)
-	if err != nil {
+	var after []byte // the last term merged; nil before the first
+	for {
+		next, err := t.mergeTerms(ctx, first.seg, last.seg, seg, after, live)
+		if err != nil {
+			return err
+		}
+		if next == nil {
+			break
+		}
+		after = next
+	}
+	for _, q := range []string{
+		`DELETE FROM search_terms WHERE seg BETWEEN ? AND ?`,
+		`DELETE FROM search_segs WHERE seg BETWEEN ? AND ?`,
+	} {
+		if _, err := t.tx.ExecContext(ctx, q, first.seg, last.seg); err != nil {
+			return damaged(err)
+		}
+	}
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM search_dead WHERE gen BETWEEN ? AND ?`, first.lo, last.hi); err != nil {
 		return damaged(err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES (?, ?, ?, ?)`, seg, first.level+1, first.lo, last.hi); err != nil {
+		return damaged(err)
+	}
+	return nil
+}
+
+// mergeTerms merges the lists of segments lo…hi for the terms after
+// after (all terms when nil), up to about mergeBatch bytes of them, into
+// segment seg. It returns the last term it merged, or nil when none was
+// left.
+func (t *Tx) mergeTerms(ctx context.Context, lo, hi, seg int64, after []byte, live func(uint64) bool) ([]byte, error) {
+	q := `SELECT term, seg, chunk, list FROM search_terms WHERE seg BETWEEN ? AND ? ORDER BY term, seg, chunk`
+	args := []any{lo, hi}
+	if after != nil {
+		q = `SELECT term, seg, chunk, list FROM search_terms WHERE term > ? AND seg BETWEEN ? AND ? ORDER BY term, seg, chunk`
+		args = []any{after, lo, hi}
+	}
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, damaged(err)
 	}
 	type merged struct {
 		term []byte
@@ -531,6 +579,7 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 	var out []merged
 	var term []byte
 	var lists [][]byte
+	held := 0
 	flush := func() error {
 		if term == nil {
 			return nil
@@ -544,42 +593,33 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 		}
 		return nil
 	}
+	errFull := errors.New("batch full")
 	err = eachList(rows, func(tl termList) error {
 		if !bytes.Equal(tl.term, term) {
+			if held >= mergeBatch {
+				return errFull // stop at a term's start: its lists are whole
+			}
 			if err := flush(); err != nil {
 				return err
 			}
 			term, lists = tl.term, nil
 		}
 		lists = append(lists, tl.list)
+		held += len(tl.list)
 		return nil
 	})
-	if err == nil {
+	if err == nil || errors.Is(err, errFull) {
 		err = flush()
 	}
 	if err != nil {
-		return err
-	}
-	for _, q := range []string{
-		`DELETE FROM search_terms WHERE seg BETWEEN ? AND ?`,
-		`DELETE FROM search_segs WHERE seg BETWEEN ? AND ?`,
-	} {
-		if _, err := t.tx.ExecContext(ctx, q, first.seg, last.seg); err != nil {
-			return damaged(err)
-		}
-	}
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM search_dead WHERE gen BETWEEN ? AND ?`, first.lo, last.hi); err != nil {
-		return damaged(err)
-	}
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES (?, ?, ?, ?)`, last.seg, first.level+1, first.lo, last.hi); err != nil {
-		return damaged(err)
+		return nil, err
 	}
 	for _, m := range out {
-		if err := t.insertList(ctx, m.term, last.seg, m.list); err != nil {
-			return err
+		if err := t.insertList(ctx, m.term, seg, m.list); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return term, nil
 }
 
 // searchCache returns the cache for the index's current version.
