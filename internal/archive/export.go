@@ -119,28 +119,14 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipients []string
 	manifest, _ := json.Marshal(m)
 	digest := evidence.Sum(manifest)
 
-	tx, err := a.db.Begin(ctx)
+	var exportSeq int64
+	cp, _, err := a.changeTx(ctx, OpExport, false, func(_ store.Tx, l *logger) error {
+		exportSeq = l.size
+		return l.append(ctx, custody.KindExport, bundle, 0, digest, evidence.Digest{})
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	now := a.now()
-	l, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return nil, err
-	}
-	exportSeq := l.size
-	if err := l.append(ctx, custody.KindExport, bundle, 0, digest, evidence.Digest{}); err != nil {
-		return nil, err
-	}
-	cp, err := l.seal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	a.pin(cp)
 
 	x := &Export{a: a, ID: bundle, Origin: a.Origin(), LogKey: a.cfg.LogKey, Checkpoint: cp, Actors: map[string]ExportActor{},
 		Recipients: recipients, Digest: digest, Manifest: manifest}

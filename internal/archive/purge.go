@@ -68,30 +68,15 @@ func (a *Archive) Purge(ctx context.Context, ref string, version int, reason str
 	case version == len(digests):
 		return PurgeInfo{}, fmt.Errorf("%w: version %d is the current version of %s %s: correct it first (a new version), then purge this one", evidence.ErrInvalid, version, kind, id)
 	}
-	tx, err := store.BeginShredding(ctx, a.db)
+	_, err = a.shreddingChange(ctx, OpPurge, func(tx store.Tx, log *logger) error {
+		if err := tx.PurgeVersion(ctx, store.Purge{Kind: kind, ID: id, Version: version, Reason: reason, CreatedAt: log.now, Actor: a.me.ID}); err != nil {
+			return err
+		}
+		return log.append(ctx, custody.KindPurge, id.String(), version, digests[version-1], evidence.Digest{})
+	})
 	if err != nil {
 		return PurgeInfo{}, err
 	}
-	defer tx.Rollback()
-	now := a.now()
-	if err := tx.PurgeVersion(ctx, store.Purge{Kind: kind, ID: id, Version: version, Reason: reason, CreatedAt: now, Actor: a.me.ID}); err != nil {
-		return PurgeInfo{}, err
-	}
-	log, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return PurgeInfo{}, err
-	}
-	if err := log.append(ctx, custody.KindPurge, id.String(), version, digests[version-1], evidence.Digest{}); err != nil {
-		return PurgeInfo{}, err
-	}
-	cp, err := log.seal(ctx)
-	if err != nil {
-		return PurgeInfo{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return PurgeInfo{}, err
-	}
-	a.pin(cp)
 	info := PurgeInfo{Kind: kind, ID: id, Version: version, Reason: reason}
 	if err := store.TruncateWAL(ctx, a.db); err != nil {
 		return info, fmt.Errorf("%s %s version %d is purged, but: %w", kind, id, version, err)

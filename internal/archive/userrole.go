@@ -69,135 +69,132 @@ func (a *Archive) changeRole(ctx context.Context, name, add, remove string) (Use
 	if strings.Contains(role, ",") {
 		return UserInfo{}, false, fmt.Errorf("%w: one role at a time", evidence.ErrInvalid)
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return UserInfo{}, false, err
-	}
-	defer tx.Rollback()
-	users, err := tx.Users(ctx)
-	if err != nil {
-		return UserInfo{}, false, err
-	}
-	var target *store.User
-	for i, u := range users {
-		if u.Name == name && u.Role != roleRemoved {
-			target = &users[i]
+	var (
+		target  store.User
+		roles   string
+		rot     *keyChange
+		takes   bool
+		changed bool
+	)
+	_, err = a.change(ctx, OpUserRole, func(tx store.Tx, l *logger) error {
+		users, err := tx.Users(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	if target == nil {
-		return UserInfo{}, false, fmt.Errorf("%w: no user %q in this archive", evidence.ErrNotFound, name)
-	}
-	have := strings.Split(target.Role, ",")
-	if add != "" {
-		have = append(have, role)
-	} else {
-		have = slices.DeleteFunc(have, func(r string) bool { return r == role })
-	}
-	if remove != "" {
-		if err := lastHolder(users, target, strings.Join(have, ",")); err != nil {
-			return UserInfo{}, false, err
-		}
-	}
-	if len(have) == 0 {
-		return UserInfo{}, false, fmt.Errorf("%w: %s holds no other role; give another first, or remove the user with 'sori user rm'", evidence.ErrInvalid, name)
-	}
-	roles, err := ParseRoles(strings.Join(have, ","))
-	if err != nil {
-		return UserInfo{}, false, err
-	}
-	if roles == target.Role {
-		return userInfo(*target, a.userNames(ctx)), false, nil
-	}
-	if remove != "" && takesKey(*target, roles) {
-		// The role granted a key: every key it granted is replaced (rotate.go).
-		if err := tx.Rollback(); err != nil {
-			return UserInfo{}, false, err
-		}
-		if _, err := a.rotate(ctx, keyChange{target: *target, role: roles, users: users}); err != nil {
-			return UserInfo{}, false, err
-		}
-		changed := *target
-		changed.Role = roles
-		a.log.Info("user role changed, keys replaced", "roles", roles)
-		return userInfo(changed, a.userNames(ctx)), true, nil
-	}
-	if err := a.currentKeys(ctx, tx); err != nil {
-		return UserInfo{}, false, err
-	}
-	ring, err := a.ring.Subset(grantFor(roles), 0)
-	if err != nil {
-		return UserInfo{}, false, err
-	}
-	loc := locator(a.cfg.ID, target.Name)
-	files := map[string][]byte{}
-	gives, takes := grantsVault(roles) && !grantsVault(target.Role), grantsVault(target.Role) && !grantsVault(roles)
-	if gives || takes {
-		if !a.ring.HasVault() {
-			return UserInfo{}, false, fmt.Errorf("%w: only a holder of the identity vault key (a protection officer) can give or take the protection role", evidence.ErrForbidden)
-		}
-		if err := a.currentVaultKey(ctx, tx); err != nil {
-			return UserInfo{}, false, err
-		}
-	}
-	if gives {
-		if files[loc+vaultFile], err = a.ring.SealVaultKey(target.Recipient); err != nil {
-			return UserInfo{}, false, err
-		}
-	}
-	if takes {
-		next := a.ring.RotateVault()
-		if err := a.rewrapVault(ctx, tx, next); err != nil {
-			return UserInfo{}, false, err
-		}
+		found := false
 		for _, u := range users {
-			if u.ID == target.ID || u.Role == roleRemoved || !grantsVault(u.Role) {
-				continue
-			}
-			if files[locator(a.cfg.ID, u.Name)+vaultFile], err = next.SealVaultKey(u.Recipient); err != nil {
-				return UserInfo{}, false, err
+			if u.Name == name && u.Role != roleRemoved {
+				target, found = u, true
 			}
 		}
-	}
-	if files[loc+".ring"], err = ring.SealTo(target.Recipient); err != nil {
-		return UserInfo{}, false, err
-	}
-	changed := *target
-	changed.Role = roles
-	if err := tx.SetUserRole(ctx, changed.ID, roles); err != nil {
-		return UserInfo{}, false, err
-	}
-	kind := custody.KindGrant
-	if remove != "" {
-		kind = custody.KindRevoke
-	}
-	l, err := a.newLogger(ctx, tx, a.now())
+		if !found {
+			return fmt.Errorf("%w: no user %q in this archive", evidence.ErrNotFound, name)
+		}
+		have := strings.Split(target.Role, ",")
+		if add != "" {
+			have = append(have, role)
+		} else {
+			have = slices.DeleteFunc(have, func(r string) bool { return r == role })
+		}
+		if remove != "" {
+			if err := lastHolder(users, &target, strings.Join(have, ",")); err != nil {
+				return err
+			}
+		}
+		if len(have) == 0 {
+			return fmt.Errorf("%w: %s holds no other role; give another first, or remove the user with 'sori user rm'", evidence.ErrInvalid, name)
+		}
+		if roles, err = ParseRoles(strings.Join(have, ",")); err != nil {
+			return err
+		}
+		if roles == target.Role {
+			return nil // nothing to change: nothing is written
+		}
+		if remove != "" && takesKey(target, roles) {
+			// The role granted a key: every key it granted is replaced
+			// (rotate.go), after this transaction, which writes nothing.
+			rot = &keyChange{target: target, role: roles, users: users}
+			return nil
+		}
+		ring, err := a.ring.Subset(grantFor(roles), 0)
+		if err != nil {
+			return err
+		}
+		loc := locator(a.cfg.ID, target.Name)
+		files := map[string][]byte{}
+		gives := grantsVault(roles) && !grantsVault(target.Role)
+		takes = grantsVault(target.Role) && !grantsVault(roles)
+		if gives || takes {
+			if !a.ring.HasVault() {
+				return fmt.Errorf("%w: only a holder of the identity vault key (a protection officer) can give or take the protection role", evidence.ErrForbidden)
+			}
+			if err := a.currentVaultKey(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if gives {
+			if files[loc+vaultFile], err = a.ring.SealVaultKey(target.Recipient); err != nil {
+				return err
+			}
+		}
+		if takes {
+			next := a.ring.RotateVault()
+			if err := a.rewrapVault(ctx, tx, next); err != nil {
+				return err
+			}
+			for _, u := range users {
+				if u.ID == target.ID || u.Role == roleRemoved || !grantsVault(u.Role) {
+					continue
+				}
+				if files[locator(a.cfg.ID, u.Name)+vaultFile], err = next.SealVaultKey(u.Recipient); err != nil {
+					return err
+				}
+			}
+		}
+		if files[loc+".ring"], err = ring.SealTo(target.Recipient); err != nil {
+			return err
+		}
+		if err := tx.SetUserRole(ctx, target.ID, roles); err != nil {
+			return err
+		}
+		kind := custody.KindGrant
+		if remove != "" {
+			kind = custody.KindRevoke
+		}
+		after := target
+		after.Role = roles
+		if err := l.append(ctx, kind, after.ID, 0, userDigest(after), evidence.Digest{}); err != nil {
+			return err
+		}
+		changed = true
+		// The new key files are written before the commit. If it does not
+		// happen, the user's keyring and vault key file are ahead of their
+		// row: a vault key file for a user without protection is reported
+		// by verify, and a replaced vault key leaves the earlier one in the
+		// files too.
+		return writeKeyFiles(a.dir, files)
+	})
 	if err != nil {
 		return UserInfo{}, false, err
 	}
-	if err := l.append(ctx, kind, changed.ID, 0, userDigest(changed), evidence.Digest{}); err != nil {
-		return UserInfo{}, false, err
+	after := target
+	after.Role = roles
+	if rot != nil {
+		if _, err := a.rotate(ctx, *rot); err != nil {
+			return UserInfo{}, false, err
+		}
+		a.log.Info("user role changed, keys replaced", "roles", roles)
+		return userInfo(after, a.userNames(ctx)), true, nil
 	}
-	cp, err := l.seal(ctx)
-	if err != nil {
-		return UserInfo{}, false, err
+	if !changed {
+		return userInfo(target, a.userNames(ctx)), false, nil
 	}
-	// The new key files are written before the commit. If it does not
-	// happen, the user's keyring and vault key file are ahead of their row:
-	// a vault key file for a user without protection is reported by verify,
-	// and a replaced vault key leaves the earlier one in the files too.
-	if err := writeKeyFiles(a.dir, files); err != nil {
-		return UserInfo{}, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return UserInfo{}, false, err
-	}
-	a.pin(cp)
 	if takes {
-		a.dropVaultFile(loc)
+		a.dropVaultFile(locator(a.cfg.ID, target.Name))
 	}
-	a.userChanged(changed.ID)
+	a.userChanged(target.ID)
 	a.log.Info("user role changed", "roles", roles)
-	return userInfo(changed, a.userNames(ctx)), true, nil
+	return userInfo(after, a.userNames(ctx)), true, nil
 }
 
 // lastHolder refuses to take from target the last admin role or the last

@@ -87,14 +87,6 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 	if err != nil {
 		return UserInfo{}, err
 	}
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return UserInfo{}, err
-	}
-	defer tx.Rollback()
-	if err := a.currentKeys(ctx, tx); err != nil {
-		return UserInfo{}, err
-	}
 	ring, err := a.ring.Subset(grantFor(roles), 0)
 	if err != nil {
 		return UserInfo{}, err
@@ -113,41 +105,35 @@ func (a *Archive) AddUser(ctx context.Context, name, roles, passphrase string) (
 		}
 		files[loc+vaultFile] = sealedVault
 	}
-	now := a.now()
-	u := store.User{ID: key.KeyID(), Name: name, Role: roles, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: now, CreatedBy: a.me.ID}
-	if err := tx.InsertUser(ctx, u); err != nil {
-		return UserInfo{}, err
-	}
-	l, err := a.newLogger(ctx, tx, now)
-	if err != nil {
-		return UserInfo{}, err
-	}
-	if err := l.append(ctx, custody.KindGrant, u.ID, 0, userDigest(u), evidence.Digest{}); err != nil {
-		return UserInfo{}, err
-	}
-	cp, err := l.seal(ctx)
-	if err != nil {
-		return UserInfo{}, err
-	}
 	sealedKey, err := key.Seal(passphrase, a.workFactor)
 	if err != nil {
 		return UserInfo{}, err
 	}
-	sealedRing, err := ring.SealTo(u.Recipient)
+	var u store.User
+	written := false
+	_, err = a.change(ctx, OpUserAdd, func(tx store.Tx, l *logger) error {
+		u = store.User{ID: key.KeyID(), Name: name, Role: roles, Recipient: key.Recipient(), SignPub: key.SigningPublic(), CreatedAt: l.now, CreatedBy: a.me.ID}
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		if err := l.append(ctx, custody.KindGrant, u.ID, 0, userDigest(u), evidence.Digest{}); err != nil {
+			return err
+		}
+		sealedRing, err := ring.SealTo(u.Recipient)
+		if err != nil {
+			return err
+		}
+		files[loc+".ring"], files[loc+".user"] = sealedRing, sealedKey
+		written = true
+		return writeKeyFiles(a.dir, files)
+	})
 	if err != nil {
+		if written {
+			// Key files without a user row open nothing; take them away again.
+			a.dropKeyFiles(loc)
+		}
 		return UserInfo{}, err
 	}
-	files[loc+".ring"], files[loc+".user"] = sealedRing, sealedKey
-	if err := writeKeyFiles(a.dir, files); err != nil {
-		a.dropKeyFiles(loc)
-		return UserInfo{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		// Key files without a user row open nothing; take them away again.
-		a.dropKeyFiles(loc)
-		return UserInfo{}, err
-	}
-	a.pin(cp)
 	a.log.Info("user added", "roles", roles)
 	return userInfo(u, a.userNames(ctx)), nil
 }
