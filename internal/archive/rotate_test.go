@@ -2,14 +2,9 @@ package archive
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"sori/internal/seal"
 	"sori/internal/testenv"
@@ -110,33 +105,10 @@ func TestRekeyUser(t *testing.T) {
 // which seals fields in the process, stays); the remaining users open the
 // archive, the removed one does not, and the same bytes are still one item.
 func TestRotationPostgres(t *testing.T) {
-	base := testenv.Postgres(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("PostgreSQL: %v", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "sori_rotate_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			c.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-			c.Close(context.Background())
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-
+	db := testenv.PostgresSchema(t) // the password, if any, goes to PGPASSWORD
 	dir := filepath.Join(t.TempDir(), "a")
-	adm, err := Init(ctx, dir, "admin", testPass, Options{WorkFactor: 10, DB: u.String()})
+	adm, err := Init(ctx, dir, "admin", testPass, Options{WorkFactor: 10, DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
