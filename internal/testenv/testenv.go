@@ -76,6 +76,25 @@ func Browser(t testing.TB) string {
 // the URLs it stores (the test must not be parallel).
 func PostgresSchema(t testing.TB) string {
 	t.Helper()
+	u, err := url.Parse(PostgresScratch(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			if s, ok := t.(interface{ Setenv(k, v string) }); ok {
+				s.Setenv("PGPASSWORD", p)
+			}
+			u.User = url.User(u.User.Username())
+		}
+	}
+	return u.String()
+}
+
+// PostgresScratch is PostgresSchema with the password left in the URL, for
+// tests of the driver itself (which may run in parallel).
+func PostgresScratch(t testing.TB) string {
+	t.Helper()
 	base := Postgres(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
@@ -103,14 +122,6 @@ func PostgresSchema(t testing.TB) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if u.User != nil {
-		if p, ok := u.User.Password(); ok {
-			if s, ok := t.(interface{ Setenv(k, v string) }); ok {
-				s.Setenv("PGPASSWORD", p)
-			}
-			u.User = url.User(u.User.Username())
-		}
 	}
 	q := u.Query()
 	q.Set("search_path", schema)

@@ -127,33 +127,16 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("%w: metadata schema version %s (this sori reads %d)", evidence.ErrDamaged, v, SchemaVersion)
 	}
-	// The sealed-name hashes' table came later, within version 3.
-	if err := db.ensureVaultNames(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.ensurePurge(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	// So did the checkpoints' time-stamp tokens.
-	if err := db.ensureTimestamps(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	// And the witnesses that cosign checkpoints.
-	if err := db.ensureLogWitnesses(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	// And the cosignatures they return.
-	if err := db.ensureCosignatures(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.ensureListIndex(ctx); err != nil {
-		db.Close()
-		return nil, err
+	// Tables and indexes that came later within version 3, made on open in
+	// an archive that predates them: the sealed-name hashes, purges, the
+	// checkpoints' time-stamp tokens, the witnesses that cosign checkpoints
+	// and their cosignatures, the list index.
+	for _, ensure := range []func(context.Context) error{db.ensureVaultNames, db.ensurePurge, db.ensureTimestamps,
+		db.ensureLogWitnesses, db.ensureCosignatures, db.ensureListIndex} {
+		if err := ensure(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
