@@ -1,3 +1,5 @@
+//go:build unix
+
 package web
 
 import (
@@ -7,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -42,9 +45,20 @@ func startCDP(t *testing.T, bin string) *cdp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The profile directory is removed by the cleanup below, after every
+	// Chromium process is gone (t.TempDir's own removal raced with helper
+	// processes still writing into it).
+	profile, err := os.MkdirTemp("", "sori-web-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-proxy-server",
-		"--disable-extensions", "--remote-debugging-pipe", "--user-data-dir="+t.TempDir(), "--window-size=1200,900", "about:blank")
+		"--disable-extensions", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--remote-debugging-pipe", "--user-data-dir="+profile, "--window-size=1200,900", "about:blank")
 	cmd.ExtraFiles = []*os.File{toChrome, fromChrome} // fd 3, fd 4
+	// Its own process group, so that the cleanup ends Chromium's helper
+	// processes too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -54,8 +68,17 @@ func startCDP(t *testing.T, bin string) *cdp {
 	go c.read(ourR)
 	t.Cleanup(func() {
 		c.w.Close()
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
+		// Helpers may take a moment to die after the group's signal.
+		var err error
+		for range 50 {
+			if err = os.RemoveAll(profile); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("removing the browser profile: %v", err)
 	})
 	return c
 }
