@@ -689,9 +689,10 @@ func (v *verifier) checkContent(ctx context.Context) error {
 	defer hasher.Close()
 	// A job is one item, or, where the store is read best a pack at a time
 	// (S3), all the items of one pack in offset order.
+	byPack := hasher.ByPack()
 	var batches [][]evidence.ID
 	for i, id := range ids {
-		if i > 0 && hasher.ByPack() && v.items[id].pack == v.items[ids[i-1]].pack {
+		if i > 0 && byPack && v.items[id].pack == v.items[ids[i-1]].pack {
 			batches[len(batches)-1] = append(batches[len(batches)-1], id)
 			continue
 		}

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"sori/internal/evidence"
 )
@@ -183,4 +186,19 @@ func NewestCosignatures(rows []Cosignature) []Cosignature {
 	}
 	slices.SortFunc(out, func(p, q Cosignature) int { return strings.Compare(p.Key, q.Key) })
 	return out
+}
+
+// OrderHashes returns the tree hashes at indexes, in that order, from got
+// (hashes by index as a driver read them); one missing or of the wrong size
+// is tampering.
+func OrderHashes(indexes []int64, got map[int64][]byte) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := got[x]
+		if !ok || len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("%w: tree hash %d missing or malformed", evidence.ErrTampered, x)
+		}
+		copy(out[i][:], h)
+	}
+	return out, nil
 }

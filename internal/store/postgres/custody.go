@@ -110,9 +110,8 @@ type hashReader struct {
 }
 
 func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
 	if len(indexes) == 0 {
-		return out, nil
+		return []tlog.Hash{}, nil
 	}
 	rows, err := r.q.Query(r.ctx, `SELECT idx, hash FROM tlog_hashes WHERE idx = ANY($1)`, indexes)
 	if err != nil {
@@ -132,14 +131,7 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	if err := rows.Err(); err != nil {
 		return nil, dberr(err)
 	}
-	for i, x := range indexes {
-		h, ok := got[x]
-		if !ok || len(h) != tlog.HashSize {
-			return nil, fmt.Errorf("%w: tree hash %d missing or malformed", evidence.ErrTampered, x)
-		}
-		copy(out[i][:], h)
-	}
-	return out, nil
+	return store.OrderHashes(indexes, got)
 }
 
 // HashReader reads the tree hashes as the transaction sees them.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -38,10 +37,8 @@ type docBody struct {
 }
 
 type searchBatch struct {
-	b        *textindex.Builder
-	next     int64 // next generation
+	store.IndexBatch
 	lo       int64 // first generation taken
-	dead     []int64
 	nextSeg  int64
 	modified bool
 }
@@ -55,7 +52,7 @@ func (t *Tx) searchState(ctx context.Context) (*searchBatch, error) {
 	if err := t.lockWriter(ctx); err != nil {
 		return nil, err
 	}
-	s := &searchBatch{b: textindex.NewBuilder()}
+	s := &searchBatch{IndexBatch: store.IndexBatch{B: textindex.NewBuilder()}}
 	err := t.db.each(ctx, t.tx, `SELECT key, value FROM search_state`, nil, func(r pgx.Rows) error {
 		var k string
 		var v int64
@@ -64,7 +61,7 @@ func (t *Tx) searchState(ctx context.Context) (*searchBatch, error) {
 		}
 		switch k {
 		case "next_gen":
-			s.next = v
+			s.Next = v
 		case "next_seg":
 			s.nextSeg = v
 		}
@@ -73,10 +70,10 @@ func (t *Tx) searchState(ctx context.Context) (*searchBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.next < 1 || s.nextSeg < 1 {
+	if s.Next < 1 || s.nextSeg < 1 {
 		return nil, fmt.Errorf("%w: search index state missing", evidence.ErrDamaged)
 	}
-	s.lo = s.next
+	s.lo = s.Next
 	t.search = s
 	return s, nil
 }
@@ -113,34 +110,13 @@ func (t *Tx) IndexText(ctx context.Context, d store.SearchDoc, text *textindex.D
 	if err != nil {
 		return err
 	}
-	tgen := s.next
-	s.next++
-	title := textindex.Analyze([]string{d.Title})
-	s.b.Add(uint64(tgen), title)
-	lens := binary.AppendUvarint(nil, uint64(title.Lens[0]))
-	gen := int64(0)
-	switch {
-	case text != nil && len(text.Lens) > 1:
-		gen = s.next
-		s.next++
-		s.b.Add(uint64(gen), text)
-		for _, n := range text.Lens[1:] {
-			lens = binary.AppendUvarint(lens, uint64(n))
-		}
-	case text == nil && exists:
-		gen = oldGen
-		if _, n := binary.Uvarint(old.Lens); n > 0 {
-			lens = append(lens, old.Lens[n:]...)
-		}
-	}
+	var prev *store.IndexedDoc
 	if exists {
-		s.dead = append(s.dead, oldT)
-		if oldGen != 0 && oldGen != gen {
-			s.dead = append(s.dead, oldGen)
-		}
+		prev = &store.IndexedDoc{TGen: oldT, Gen: oldGen, Lens: old.Lens}
 	}
-	if s.next > textindex.MaxRow>>16 {
-		return fmt.Errorf("%w: search index generations exhausted", evidence.ErrDamaged)
+	tgen, gen, lens, err := s.AddDoc(d.Title, text, prev)
+	if err != nil {
+		return err
 	}
 	body, err := sealJSON(t.db.c, ad("search_docs.body", d.Doc), docBody{d.Kind, d.Title, d.YearFrom, d.YearTo,
 		store.Spaced(d.Places), store.Spaced(d.Violations), lens})
@@ -307,14 +283,14 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 		return nil
 	}
 	c := t.db.c
-	if s.b.Len() > 0 {
+	if s.B.Len() > 0 {
 		seg := s.nextSeg
 		s.nextSeg++
-		if _, err := t.tx.Exec(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES ($1, 0, $2, $3)`, seg, s.lo, s.next-1); err != nil {
+		if _, err := t.tx.Exec(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES ($1, 0, $2, $3)`, seg, s.lo, s.Next-1); err != nil {
 			return dberr(err)
 		}
 		var macs, lists, names [][]byte
-		err := s.b.Each(func(term string, list []byte) error {
+		err := s.B.Each(func(term string, list []byte) error {
 			mac := c.termMAC([]byte(term))
 			macs = append(macs, mac)
 			lists = append(lists, c.seal(listAD(mac, seg), list))
@@ -332,8 +308,8 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 			return dberr(err)
 		}
 	}
-	if len(s.dead) > 0 {
-		if _, err := t.tx.Exec(ctx, `INSERT INTO search_dead (gen) SELECT DISTINCT unnest($1::bigint[]) ON CONFLICT DO NOTHING`, s.dead); err != nil {
+	if len(s.Dead) > 0 {
+		if _, err := t.tx.Exec(ctx, `INSERT INTO search_dead (gen) SELECT DISTINCT unnest($1::bigint[]) ON CONFLICT DO NOTHING`, s.Dead); err != nil {
 			return dberr(err)
 		}
 	}
@@ -341,7 +317,7 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 		return err
 	}
 	_, err := t.tx.Exec(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN $1 WHEN 'next_seg' THEN $2 ELSE value + 1 END
-		WHERE key IN ('next_gen', 'next_seg', 'version')`, s.next, s.nextSeg)
+		WHERE key IN ('next_gen', 'next_seg', 'version')`, s.Next, s.nextSeg)
 	return dberr(err)
 }
 

@@ -113,9 +113,8 @@ type hashReader struct {
 }
 
 func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
 	if len(indexes) == 0 {
-		return out, nil
+		return []tlog.Hash{}, nil
 	}
 	args := make([]any, len(indexes))
 	for i, x := range indexes {
@@ -138,14 +137,7 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	if err := rows.Err(); err != nil {
 		return nil, damaged(err)
 	}
-	for i, x := range indexes {
-		h, ok := got[x]
-		if !ok || len(h) != tlog.HashSize {
-			return nil, fmt.Errorf("%w: tree hash %d missing or malformed", evidence.ErrTampered, x)
-		}
-		copy(out[i][:], h)
-	}
-	return out, nil
+	return store.OrderHashes(indexes, got)
 }
 
 // HashReader reads the tree hashes as seen inside the transaction.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -75,10 +74,8 @@ const mergeFanIn = 8
 
 // searchBatch is what a transaction adds to the index.
 type searchBatch struct {
-	b        *textindex.Builder
-	next     int64 // next generation
+	store.IndexBatch
 	lo       int64 // first generation taken
-	dead     []int64
 	nextSeg  int64
 	modified bool
 }
@@ -87,7 +84,7 @@ func (t *Tx) searchState(ctx context.Context) (*searchBatch, error) {
 	if t.search != nil {
 		return t.search, nil
 	}
-	s := &searchBatch{b: textindex.NewBuilder()}
+	s := &searchBatch{IndexBatch: store.IndexBatch{B: textindex.NewBuilder()}}
 	rows, err := t.tx.QueryContext(ctx, `SELECT key, value FROM search_state`)
 	if err != nil {
 		return nil, damaged(err)
@@ -101,7 +98,7 @@ func (t *Tx) searchState(ctx context.Context) (*searchBatch, error) {
 		}
 		switch k {
 		case "next_gen":
-			s.next = v
+			s.Next = v
 		case "next_seg":
 			s.nextSeg = v
 		}
@@ -109,10 +106,10 @@ func (t *Tx) searchState(ctx context.Context) (*searchBatch, error) {
 	if err := rows.Err(); err != nil {
 		return nil, damaged(err)
 	}
-	if s.next < 1 || s.nextSeg < 1 {
+	if s.Next < 1 || s.nextSeg < 1 {
 		return nil, fmt.Errorf("%w: search index state missing", evidence.ErrDamaged)
 	}
-	s.lo = s.next
+	s.lo = s.Next
 	t.search = s
 	return s, nil
 }
@@ -142,34 +139,13 @@ func (t *Tx) IndexText(ctx context.Context, d store.SearchDoc, text *textindex.D
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return damaged(err)
 	}
-	tgen := s.next
-	s.next++
-	title := textindex.Analyze([]string{d.Title})
-	s.b.Add(uint64(tgen), title)
-	lens := binary.AppendUvarint(nil, uint64(title.Lens[0]))
-	gen := int64(0)
-	switch {
-	case text != nil && len(text.Lens) > 1:
-		gen = s.next
-		s.next++
-		s.b.Add(uint64(gen), text)
-		for _, n := range text.Lens[1:] {
-			lens = binary.AppendUvarint(lens, uint64(n))
-		}
-	case text == nil && exists:
-		gen = oldGen // keep the text rows
-		if _, n := binary.Uvarint(oldLens); n > 0 {
-			lens = append(lens, oldLens[n:]...)
-		}
-	}
+	var prev *store.IndexedDoc
 	if exists {
-		s.dead = append(s.dead, oldT)
-		if oldGen != 0 && oldGen != gen {
-			s.dead = append(s.dead, oldGen)
-		}
+		prev = &store.IndexedDoc{TGen: oldT, Gen: oldGen, Lens: oldLens}
 	}
-	if s.next > textindex.MaxRow>>16 {
-		return fmt.Errorf("%w: search index generations exhausted", evidence.ErrDamaged)
+	tgen, gen, lens, err := s.AddDoc(d.Title, text, prev)
+	if err != nil {
+		return err
 	}
 	ins, err := t.stmt(ctx, `INSERT INTO search_docs (doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -365,25 +341,25 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 	if s == nil || !s.modified {
 		return nil
 	}
-	if s.b.Len() > 0 {
+	if s.B.Len() > 0 {
 		seg := s.nextSeg
 		s.nextSeg++
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES (?, 0, ?, ?)`, seg, s.lo, s.next-1); err != nil {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES (?, 0, ?, ?)`, seg, s.lo, s.Next-1); err != nil {
 			return damaged(err)
 		}
-		err := s.b.Each(func(term string, list []byte) error {
+		err := s.B.Each(func(term string, list []byte) error {
 			return t.insertList(ctx, []byte(term), seg, list)
 		})
 		if err != nil {
 			return err
 		}
 	}
-	if len(s.dead) > 0 {
+	if len(s.Dead) > 0 {
 		ins, err := t.stmt(ctx, `INSERT OR IGNORE INTO search_dead (gen) VALUES (?)`)
 		if err != nil {
 			return err
 		}
-		for _, g := range s.dead {
+		for _, g := range s.Dead {
 			if _, err := ins.ExecContext(ctx, g); err != nil {
 				return damaged(err)
 			}
@@ -393,7 +369,7 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 		return err
 	}
 	_, err := t.tx.ExecContext(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN ? WHEN 'next_seg' THEN ? ELSE value + 1 END
-		WHERE key IN ('next_gen', 'next_seg', 'version')`, s.next, s.nextSeg)
+		WHERE key IN ('next_gen', 'next_seg', 'version')`, s.Next, s.nextSeg)
 	return damaged(err)
 }
 

@@ -1,0 +1,60 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"sori/internal/evidence"
+	"sori/internal/textindex"
+)
+
+// IndexBatch is what one transaction adds to the search index, the same
+// for every driver: rows of posting lists built in memory (B), numbered by
+// generation from Next, and the generations they replace (Dead).
+type IndexBatch struct {
+	B    *textindex.Builder
+	Next int64   // next generation
+	Dead []int64 // generations whose rows are replaced
+}
+
+// IndexedDoc is a document's row as it stands before it is indexed again.
+type IndexedDoc struct {
+	TGen, Gen int64  // generations of its title and text rows (Gen 0: no text)
+	Lens      []byte // its parts' lengths, uvarints, the title's first
+}
+
+// AddDoc adds a document's title and text (nil: keep old's text) as new
+// generations, marks what they replace dead, and returns the generations
+// and the parts' lengths to store in the document's row. old is nil for a
+// document not indexed before.
+func (s *IndexBatch) AddDoc(title string, text *textindex.Doc, old *IndexedDoc) (tgen, gen int64, lens []byte, err error) {
+	tgen = s.Next
+	s.Next++
+	t := textindex.Analyze([]string{title})
+	s.B.Add(uint64(tgen), t)
+	lens = binary.AppendUvarint(nil, uint64(t.Lens[0]))
+	switch {
+	case text != nil && len(text.Lens) > 1:
+		gen = s.Next
+		s.Next++
+		s.B.Add(uint64(gen), text)
+		for _, n := range text.Lens[1:] {
+			lens = binary.AppendUvarint(lens, uint64(n))
+		}
+	case text == nil && old != nil:
+		gen = old.Gen // keep the text rows
+		if _, n := binary.Uvarint(old.Lens); n > 0 {
+			lens = append(lens, old.Lens[n:]...)
+		}
+	}
+	if old != nil {
+		s.Dead = append(s.Dead, old.TGen)
+		if old.Gen != 0 && old.Gen != gen {
+			s.Dead = append(s.Dead, old.Gen)
+		}
+	}
+	if s.Next > textindex.MaxRow>>16 {
+		return 0, 0, nil, fmt.Errorf("%w: search index generations exhausted", evidence.ErrDamaged)
+	}
+	return tgen, gen, lens, nil
+}
