@@ -55,21 +55,8 @@ func (b *bagChecker) checkCosigned() {
 	if !b.cpOK {
 		return
 	}
-	if err := canonicalNote(data[0]); err != nil {
-		fail(names[0], "%v", err)
-		return
-	}
-	cosigned, err := custody.OpenCheckpoint(data[0], b.origin, b.vkey)
-	if err != nil {
-		fail(names[0], "%v", err)
-		return
-	}
-	p, err := custody.ParseConsistency(data[1])
-	if err == nil {
-		err = p.Check(cosigned, b.cp)
-	}
-	if err != nil {
-		fail(names[1], "%v", err)
+	cosigned, opened := b.carriedCheckpoint(data[0], data[1], names[0], names[1], fail)
+	if !opened {
 		return
 	}
 	if len(b.opt.WitnessKeys) == 0 {
@@ -118,4 +105,29 @@ func witnessNames(keys []string) string {
 		n = append(n, custody.VerifierName(k))
 	}
 	return strings.Join(n, ", ")
+}
+
+// carriedCheckpoint opens a checkpoint the bundle carries beside its own
+// (note, in the file noteName) and checks the consistency proof (in
+// proofName) from it to the bundle's checkpoint; what fails is reported
+// through fail, naming the file.
+func (b *bagChecker) carriedCheckpoint(note, proof []byte, noteName, proofName string, fail func(object, format string, a ...any)) (custody.Checkpoint, bool) {
+	if err := canonicalNote(note); err != nil {
+		fail(noteName, "%v", err)
+		return custody.Checkpoint{}, false
+	}
+	cp, err := custody.OpenCheckpoint(note, b.origin, b.vkey)
+	if err != nil {
+		fail(noteName, "%v", err)
+		return custody.Checkpoint{}, false
+	}
+	p, err := custody.ParseConsistency(proof)
+	if err == nil {
+		err = p.Check(cp, b.cp)
+	}
+	if err != nil {
+		fail(proofName, "%v", err)
+		return custody.Checkpoint{}, false
+	}
+	return cp, true
 }

@@ -50,21 +50,8 @@ func (b *bagChecker) checkTimestamp() {
 		return
 	}
 	fail := func(object, format string, a ...any) { b.r.add(KindTimestamp, object, hintTimestamp, format, a...) }
-	if err := canonicalNote(data[0]); err != nil {
-		fail(names[0], "%v", err)
-		return
-	}
-	stamped, err := custody.OpenCheckpoint(data[0], b.origin, b.vkey)
-	if err != nil {
-		fail(names[0], "%v", err)
-		return
-	}
-	p, err := custody.ParseConsistency(data[2])
-	if err == nil {
-		err = p.Check(stamped, b.cp)
-	}
-	if err != nil {
-		fail(names[2], "%v", err)
+	stamped, ok := b.carriedCheckpoint(data[0], data[2], names[0], names[2], fail)
+	if !ok {
 		return
 	}
 	tok, err := tsa.ParseToken(data[1])
