@@ -389,9 +389,10 @@ type indexed struct {
 // or the next search), so adding files never waits for the tokenizer.
 // Items are decrypted and tokenized on every core while the previous batch
 // commits; each batch of about indexBatchBytes of text is one transaction,
-// which also moves the mark of what is indexed, so an interrupted run keeps
-// what it committed. It returns how many items it indexed; progress, if
-// not nil, is called after each batch with the items done and the total.
+// which also takes its items off the index queue, so an interrupted run
+// keeps what it committed and another indexer never indexes them again.
+// It returns how many items it indexed; progress, if not nil, is called
+// after each batch with the items done and the total.
 // An item whose text cannot be read is indexed by its title only and
 // logged (by ID); sori verify reports the damage.
 func (a *Archive) IndexPending(ctx context.Context, progress func(done, total int)) (int, error) {
@@ -433,7 +434,7 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, guar
 	var err error
 	ctx, cancel := context.WithCancel(ctx)
 	// Workers analyse items in any order; results are committed in intake
-	// order (the mark must only pass committed items). At most inflight
+	// order, each with its removal from the index queue. At most inflight
 	// results wait, which bounds memory.
 	workers := runtime.GOMAXPROCS(0)
 	inflight := make(chan struct{}, 64*workers)
@@ -486,18 +487,23 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, guar
 				return done, err
 			}
 		}
-		if err := tx.IndexText(ctx, r.doc, r.text); err != nil {
+		// Another indexer (process) may have taken the item since it was
+		// read: it is indexed once, by whoever takes it off the queue.
+		taken, err := tx.TakeQueued(ctx, r.p.ID)
+		if err != nil {
 			return done, err
 		}
-		inTx++
-		size += r.bytes
+		if taken {
+			if err := tx.IndexText(ctx, r.doc, r.text); err != nil {
+				return done, err
+			}
+			inTx++
+			size += r.bytes
+		}
 		if size < indexBatchBytes && i < len(pend)-1 {
 			continue
 		}
-		if err := tx.MarkIndexed(ctx, r.p.Rowid); err != nil {
-			return done, err
-		}
-		err := tx.Commit()
+		err = tx.Commit()
 		tx = nil
 		if err != nil {
 			return done, err

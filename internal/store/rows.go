@@ -85,10 +85,9 @@ type SearchDoc struct {
 	Violations []string // vocabulary codes
 }
 
-// PendingItem is an item waiting to be indexed.
+// PendingItem is an item waiting in the index queue.
 type PendingItem struct {
 	Item
-	Rowid int64
 }
 
 // SearchQuery is a query against the index.

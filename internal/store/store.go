@@ -97,8 +97,10 @@ type DB interface {
 	VaultNameTotal(ctx context.Context) (int, error)
 	VaultNameCounts(ctx context.Context) (map[string]int, error)
 
-	// PendingItems returns up to limit items not yet indexed, in intake
-	// order, and how many there are in all.
+	// PendingItems returns up to limit items of the index queue (not yet
+	// indexed), in intake order, and how many there are in all. It only
+	// reads: an item is indexed by a write transaction that takes it from
+	// the queue (Tx.TakeQueued).
 	PendingItems(ctx context.Context, limit int) ([]PendingItem, int, error)
 	Search(ctx context.Context, q SearchQuery) ([]Hit, error)
 }
@@ -120,7 +122,8 @@ type Tx interface {
 	SetContentGen(ctx context.Context, gen int) error
 
 	// InsertItem inserts it unless an item with its ID exists, and
-	// reports whether it did.
+	// reports whether it did. A new item joins the index queue in this
+	// transaction (PendingItems, TakeQueued).
 	InsertItem(ctx context.Context, it Item) (bool, error)
 	// InsertVersion appends a version; an existing (item, version) gives
 	// evidence.ErrExists.
@@ -157,12 +160,15 @@ type Tx interface {
 
 	IndexDoc(ctx context.Context, d SearchDoc, parts []string) error
 	IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) error
+	// ClearSearch empties the search index and queues every item again.
 	ClearSearch(ctx context.Context) error
 	LinkAnnotation(ctx context.Context, annotation, item, target string) error
 	RefreshLinked(ctx context.Context, target string) error
-	// MarkIndexed records that every item up to mark (PendingItem.Rowid)
-	// has been indexed.
-	MarkIndexed(ctx context.Context, mark int64) error
+	// TakeQueued removes item id from the index queue and reports whether
+	// it was queued. The caller indexes the item in this transaction only
+	// if so: of several indexers (processes) that read the same pending
+	// item, exactly one takes it, and a rolled-back take leaves it queued.
+	TakeQueued(ctx context.Context, id evidence.ID) (bool, error)
 }
 
 // Shredder is a driver that can overwrite what a transaction deletes
@@ -235,7 +241,7 @@ const MaxParts = 1<<16 - 1
 
 // SearchTables are the SQLite driver's tables that hold only the (derived)
 // search index.
-var SearchTables = []string{"search_docs", "search_segs", "search_terms", "search_dead", "search_links", "search_state"}
+var SearchTables = []string{"search_docs", "search_segs", "search_terms", "search_dead", "search_links", "search_state", "search_queue"}
 
 // SearchTable reports whether a table holds only the derived search index
 // (a storage complaint about it is repaired by rebuilding the index).

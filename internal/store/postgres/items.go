@@ -36,7 +36,10 @@ func (t *Tx) InsertItem(ctx context.Context, it store.Item) (bool, error) {
 	if err != nil {
 		return false, dberr(err)
 	}
-	return tag.RowsAffected() == 1, nil
+	if tag.RowsAffected() != 1 {
+		return false, nil
+	}
+	return true, t.enqueue(ctx, id)
 }
 
 // refuseExisting fails with evidence.ErrExists when (id, version) exists

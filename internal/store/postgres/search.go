@@ -145,7 +145,8 @@ func (t *Tx) ClearSearch(ctx context.Context) error {
 	}
 	for _, q := range []string{
 		`DELETE FROM search_terms`, `DELETE FROM search_dict`, `DELETE FROM search_segs`, `DELETE FROM search_dead`,
-		`DELETE FROM search_links`, `DELETE FROM search_docs`, `UPDATE search_state SET value = 0 WHERE key = 'items_indexed'`,
+		`DELETE FROM search_links`, `DELETE FROM search_docs`, `DELETE FROM search_queue`,
+		`INSERT INTO search_queue (item) SELECT id FROM items ORDER BY n`,
 		`UPDATE search_state SET value = value + 1 WHERE key = 'version'`,
 	} {
 		if _, err := t.tx.Exec(ctx, q); err != nil {
@@ -238,35 +239,6 @@ func (t *Tx) refreshItem(ctx context.Context, item string) error {
 	}
 	s.modified = true
 	return nil
-}
-
-// PendingItems returns up to limit items not yet indexed, in intake order,
-// and how many there are in all.
-func (db *DB) PendingItems(ctx context.Context, limit int) ([]store.PendingItem, int, error) {
-	var total int
-	const mark = `(SELECT value FROM search_state WHERE key = 'items_indexed')`
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM items WHERE n > `+mark).Scan(&total); err != nil {
-		return nil, 0, dberr(err)
-	}
-	if total == 0 {
-		return nil, 0, nil
-	}
-	var out []store.PendingItem
-	err := db.each(ctx, db.pool, `SELECT `+itemCols+` FROM items WHERE n > `+mark+` ORDER BY n LIMIT $1`, []any{limit}, func(r pgx.Rows) error {
-		it, n, err := db.scanItem(r)
-		if err != nil {
-			return err
-		}
-		out = append(out, store.PendingItem{Item: it, Rowid: n})
-		return nil
-	})
-	return out, total, err
-}
-
-// MarkIndexed records that every item up to mark has been indexed.
-func (t *Tx) MarkIndexed(ctx context.Context, mark int64) error {
-	_, err := t.tx.Exec(ctx, `UPDATE search_state SET value = GREATEST(value, $1) WHERE key = 'items_indexed'`, mark)
-	return dberr(err)
 }
 
 func (c *sealer) termMAC(term []byte) []byte { return c.lookup("search.term", term) }

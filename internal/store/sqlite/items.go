@@ -126,7 +126,10 @@ func (t *Tx) InsertItem(ctx context.Context, it store.Item) (bool, error) {
 		return false, damaged(err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil || n != 1 {
+		return false, err
+	}
+	return true, t.enqueue(ctx, it.ID)
 }
 
 // InsertVersion appends a record version. Version numbers are dense and

@@ -66,8 +66,8 @@ CREATE TABLE search_links (                  -- annotations: an item inherits it
 CREATE INDEX search_links_item ON search_links (item);
 CREATE INDEX search_links_target ON search_links (target);
 CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
-INSERT INTO search_state (key, value) VALUES ('next_gen', 1), ('next_seg', 1), ('version', 0), ('items_indexed', 0);
-`
+INSERT INTO search_state (key, value) VALUES ('next_gen', 1), ('next_seg', 1), ('version', 0);
+` + searchQueueSchema
 
 // mergeFanIn is how many segments of one level are merged into one.
 const mergeFanIn = 8
@@ -180,7 +180,7 @@ func (t *Tx) IndexText(ctx context.Context, d store.SearchDoc, text *textindex.D
 func (t *Tx) ClearSearch(ctx context.Context) error {
 	for _, q := range []string{
 		`DELETE FROM search_terms`, `DELETE FROM search_segs`, `DELETE FROM search_dead`, `DELETE FROM search_links`,
-		`DELETE FROM search_docs`, `UPDATE search_state SET value = 0 WHERE key = 'items_indexed'`,
+		`DELETE FROM search_docs`, `DELETE FROM search_queue`, `INSERT INTO search_queue (item) SELECT id FROM items ORDER BY rowid`,
 		`UPDATE search_state SET value = value + 1 WHERE key = 'version'`,
 	} {
 		if _, err := t.tx.ExecContext(ctx, q); err != nil {
@@ -280,58 +280,6 @@ func (t *Tx) refreshItem(ctx context.Context, item string) error {
 	}
 	s.modified = true
 	return nil
-}
-
-// PendingItems returns up to limit items not yet indexed, in intake order,
-// and how many there are in all. Intake writes nothing for search: an
-// item is pending while its rowid is above the mark MarkIndexed keeps.
-func (db *DB) PendingItems(ctx context.Context, limit int) ([]store.PendingItem, int, error) {
-	var total int
-	cs, err := db.stmt(ctx, `SELECT count(*) FROM items WHERE rowid > (SELECT value FROM search_state WHERE key = 'items_indexed')`)
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := cs.QueryRowContext(ctx).Scan(&total); err != nil {
-		return nil, 0, damaged(err)
-	}
-	if total == 0 {
-		return nil, 0, nil
-	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT rowid, `+itemCols+` FROM items
-		WHERE rowid > (SELECT value FROM search_state WHERE key = 'items_indexed') ORDER BY rowid LIMIT ?`, limit)
-	if err != nil {
-		return nil, 0, damaged(err)
-	}
-	defer rows.Close()
-	var out []store.PendingItem
-	for rows.Next() {
-		var p store.PendingItem
-		var rs rowidScanner
-		rs.rows = rows
-		if p.Item, err = scanItem(&rs); err != nil {
-			return nil, 0, err
-		}
-		p.Rowid = rs.rowid
-		out = append(out, p)
-	}
-	return out, total, damaged(rows.Err())
-}
-
-// rowidScanner scans a leading rowid column, then hands the rest to
-// scanItem.
-type rowidScanner struct {
-	rows  *sql.Rows
-	rowid int64
-}
-
-func (r *rowidScanner) Scan(dest ...any) error {
-	return r.rows.Scan(append([]any{&r.rowid}, dest...)...)
-}
-
-// MarkIndexed records that every item up to rowid has been indexed.
-func (t *Tx) MarkIndexed(ctx context.Context, rowid int64) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE search_state SET value = max(value, ?) WHERE key = 'items_indexed'`, rowid)
-	return damaged(err)
 }
 
 // flushSearch writes what the transaction indexed as a new segment and

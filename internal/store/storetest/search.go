@@ -3,8 +3,10 @@ package storetest
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"sori/internal/evidence"
@@ -248,28 +250,174 @@ func testSearchPending(t *testing.T, db store.DB) {
 		must(t, err)
 		commit(t, tx)
 	}
+	// An item inserted again is not queued again.
+	tx := begin(t, db)
+	if ins, err := tx.InsertItem(ctx, item(ids[0], 1, 0)); err != nil || ins {
+		t.Fatalf("InsertItem again: %v %v", ins, err)
+	}
+	commit(t, tx)
 	p, n, err := db.PendingItems(ctx, 2)
 	if err != nil || n != 3 || len(p) != 2 || p[0].ID != ids[0] || p[1].ID != ids[1] || !sameItem(p[0].Item, item(ids[0], 1, 0)) {
 		t.Fatalf("PendingItems(2): %+v %d %v", p, n, err)
 	}
-	tx := begin(t, db)
-	must(t, tx.MarkIndexed(ctx, p[1].Rowid))
+	// Taking an item off the queue in a transaction rolled back leaves it
+	// queued.
+	tx = begin(t, db)
+	if ok, err := tx.TakeQueued(ctx, ids[1]); err != nil || !ok {
+		t.Fatalf("TakeQueued: %v %v", ok, err)
+	}
+	must(t, tx.Rollback())
+	if _, n, _ := db.PendingItems(ctx, 10); n != 3 {
+		t.Fatalf("after a rolled-back take: %d pending, want 3", n)
+	}
+	// Out of order: the queue is no mark.
+	tx = begin(t, db)
+	if ok, err := tx.TakeQueued(ctx, ids[1]); err != nil || !ok {
+		t.Fatalf("TakeQueued: %v %v", ok, err)
+	}
 	commit(t, tx)
 	p, n, err = db.PendingItems(ctx, 10)
-	if err != nil || n != 1 || len(p) != 1 || p[0].ID != ids[2] {
-		t.Fatalf("after MarkIndexed: %+v %d %v", p, n, err)
+	if err != nil || n != 2 || len(p) != 2 || p[0].ID != ids[0] || p[1].ID != ids[2] {
+		t.Fatalf("after TakeQueued: %+v %d %v", p, n, err)
 	}
-	// A mark never moves back.
+	// Taken once only.
 	tx = begin(t, db)
-	must(t, tx.MarkIndexed(ctx, 0))
-	commit(t, tx)
-	if _, n, _ := db.PendingItems(ctx, 10); n != 1 {
-		t.Errorf("a lower mark moved it back: %d pending", n)
+	if ok, err := tx.TakeQueued(ctx, ids[1]); err != nil || ok {
+		t.Errorf("TakeQueued of an item taken before: %v %v", ok, err)
 	}
+	if ok, err := tx.TakeQueued(ctx, idFrom("ff")); err != nil || ok {
+		t.Errorf("TakeQueued of an unknown item: %v %v", ok, err)
+	}
+	commit(t, tx)
 	tx = begin(t, db)
 	must(t, tx.ClearSearch(ctx))
 	commit(t, tx)
-	if _, n, _ := db.PendingItems(ctx, 10); n != 3 {
-		t.Errorf("after ClearSearch every item is pending again: %d", n)
+	p, n, err = db.PendingItems(ctx, 10)
+	if err != nil || n != 3 || len(p) != 3 || p[0].ID != ids[0] || p[1].ID != ids[1] || p[2].ID != ids[2] {
+		t.Errorf("after ClearSearch every item is pending again, in intake order: %+v %d %v", p, n, err)
 	}
+}
+
+// IndexQueue has writers goroutines on each of two handles (the same one
+// twice for one process) insert n items each, one per transaction, while
+// one indexer on b takes pending items off the queue and indexes them,
+// until the writers are done and nothing is pending: every item must be
+// indexed exactly once, none skipped, none twice (a second indexer on a
+// checks that taking is exclusive).
+func IndexQueue(t *testing.T, a, b store.DB, writers, n int) {
+	ctx := ctxT(t)
+	addUser(t, a, "u1", "kim")
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*writers+2)
+	for w := range 2 * writers {
+		db := a
+		if w%2 == 1 {
+			db = b
+		}
+		wg.Go(func() {
+			for i := range n {
+				tx, err := db.Begin(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, err = tx.InsertItem(ctx, item(idFrom(fmt.Sprintf("%02x%04x", w, i)), int64(1+i), w*n+i))
+				if err == nil {
+					err = tx.Commit()
+				}
+				tx.Rollback()
+				if err != nil {
+					errs <- fmt.Errorf("writer %d item %d: %w", w, i, err)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var mu sync.Mutex
+	indexed := map[evidence.ID]int{}
+	indexer := func(db store.DB) error {
+		for {
+			finished := false
+			select {
+			case <-done:
+				finished = true
+			default:
+			}
+			pend, _, err := db.PendingItems(ctx, 7)
+			if err != nil {
+				return err
+			}
+			if len(pend) == 0 {
+				if finished {
+					return nil
+				}
+				runtime.Gosched()
+				continue
+			}
+			tx, err := db.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			var took []evidence.ID
+			for _, p := range pend {
+				ok, err := tx.TakeQueued(ctx, p.ID)
+				if err != nil {
+					tx.Rollback()
+					return err
+				}
+				if !ok {
+					continue
+				}
+				if err := tx.IndexDoc(ctx, store.SearchDoc{Doc: p.ID.String(), Kind: "transcript", Title: "item " + p.ID.String()[:8]}, nil); err != nil {
+					tx.Rollback()
+					return err
+				}
+				took = append(took, p.ID)
+			}
+			if err := tx.Commit(); err != nil {
+				return err
+			}
+			mu.Lock()
+			for _, id := range took {
+				indexed[id]++
+			}
+			mu.Unlock()
+		}
+	}
+	var ix sync.WaitGroup
+	for _, db := range []store.DB{b, a} {
+		ix.Go(func() {
+			if err := indexer(db); err != nil {
+				errs <- fmt.Errorf("indexer: %w", err)
+			}
+		})
+	}
+	ix.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	want := 2 * writers * n
+	if len(indexed) != want {
+		t.Errorf("%d items indexed, want %d (skipped)", len(indexed), want)
+	}
+	for id, k := range indexed {
+		if k != 1 {
+			t.Errorf("item %s indexed %d times", id, k)
+		}
+	}
+	if _, left, err := a.PendingItems(ctx, 1); err != nil || left != 0 {
+		t.Errorf("still pending: %d %v", left, err)
+	}
+	must(t, a.EachItem(ctx, func(it store.Item) error {
+		if indexed[it.ID] != 1 {
+			return fmt.Errorf("item %s stored but indexed %d times", it.ID, indexed[it.ID])
+		}
+		return nil
+	}))
 }

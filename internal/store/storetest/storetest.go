@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"SearchReindex", testSearchReindex},
 		{"SearchLinks", testSearchLinks},
 		{"SearchPending", testSearchPending},
+		{"IndexQueue", func(t *testing.T, db store.DB) { IndexQueue(t, db, db, 4, 10) }},
 		{"Rollback", testRollback},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
@@ -60,6 +61,10 @@ func RunShared(t *testing.T, open func(t *testing.T) (store.DB, store.DB)) {
 	t.Run("CustodyTwoHandles", func(t *testing.T) {
 		a, b := open(t)
 		appendConcurrently(t, a, b, 8, 6)
+	})
+	t.Run("IndexQueueTwoHandles", func(t *testing.T) {
+		a, b := open(t)
+		IndexQueue(t, a, b, 4, 10)
 	})
 	t.Run("SearchSeesOtherHandle", func(t *testing.T) {
 		a, b := open(t)
