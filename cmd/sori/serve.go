@@ -118,6 +118,7 @@ func serve(ctx context.Context, e *env, o serveOptions) error {
 		Secure:      o.certFile != "" || o.tlsProxy,
 		IdleTimeout: o.idle,
 		Logger:      e.log,
+		IndexWake:   repo.IndexWake(),
 	})
 	if err != nil {
 		return err

@@ -632,14 +632,15 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 			if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
 				return err
 			}
-			// Nothing here for search: IndexPending (sori index, or the next
-			// search) indexes items added since it last ran.
+			// InsertItem queued the item for search: IndexPending (sori
+			// index, the next search, a server's background indexer) takes it.
 		}
 		return nil
 	})
 	if err != nil {
 		return failAll(err)
 	}
+	a.wakeIndexer()
 	a.log.Debug("pack committed", "items", len(m.items))
 	return out
 }

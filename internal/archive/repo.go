@@ -61,6 +61,9 @@ type repoState struct {
 	// never rewritten while the Repo is open.
 	pinFrozen bool
 
+	// indexWake wakes a background indexer after intake (indexer.go).
+	indexWake chan struct{}
+
 	// writeCheck is the quick check before the Repo's first write.
 	writeCheck struct {
 		mu   sync.Mutex
@@ -71,7 +74,8 @@ type repoState struct {
 
 func newRepo(dir string, cfg config, opt Options, lock *archiveLock) *repoState {
 	return &repoState{dir: dir, cfg: cfg, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir,
-		noPinCheck: opt.NoPinCheck, workFactor: opt.workFactor(), lock: lock, gens: map[string]int{}}
+		noPinCheck: opt.NoPinCheck, workFactor: opt.workFactor(), lock: lock, gens: map[string]int{},
+		indexWake: make(chan struct{}, 1)}
 }
 
 // OpenRepo opens the archive in dir for sessions, taking the archive lock

@@ -38,6 +38,9 @@ type Config struct {
 	// (default 5 minutes).
 	ReauthWindow time.Duration
 	Logger       *slog.Logger
+	// IndexWake, when set, wakes the background indexer (Repo.IndexWake);
+	// Run indexes queued items then, and now and then (indexer.go).
+	IndexWake <-chan struct{}
 	// Now overrides the clock (tests).
 	Now func() time.Time
 }
@@ -55,6 +58,7 @@ type Server struct {
 	loginKey  []byte // keys the login form's CSRF token to its pre-session cookie
 	closeOnce sync.Once
 	done      chan struct{}
+	indexed   chan int // tests: what each background indexing did
 }
 
 //go:embed templates/*.html
@@ -100,7 +104,9 @@ func New(cfg Config) (*Server, error) {
 
 // Run ends idle logins once a minute until ctx ends or Close is called. A
 // request from an idle login is refused anyway; this drops its keys sooner.
+// It also indexes queued items in the background (indexer.go).
 func (s *Server) Run(ctx context.Context) {
+	go s.runIndexer(ctx)
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {

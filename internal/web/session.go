@@ -124,6 +124,17 @@ func (st *sessionStore) closeAll() {
 	}
 }
 
+// all lists the live sessions.
+func (st *sessionStore) all() []*session {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make([]*session, 0, len(st.byID))
+	for _, ss := range st.byID {
+		out = append(out, ss)
+	}
+	return out
+}
+
 func (st *sessionStore) len() int {
 	st.mu.Lock()
 	defer st.mu.Unlock()
