@@ -35,6 +35,9 @@ type DB interface {
 
 	// Meta reads an archive-wide setting ("" if unset).
 	Meta(ctx context.Context, key string) (string, error)
+	// EachMeta calls fn for every archive-wide setting, by key, leaving
+	// out the driver's own bookkeeping (schema versions, key checks).
+	EachMeta(ctx context.Context, fn func(key, value string) error) error
 	// ContentGen is the content key generation new items must use.
 	ContentGen(ctx context.Context) (int, error)
 
@@ -80,13 +83,21 @@ type DB interface {
 	EachCustody(ctx context.Context, object string, fn func(CustodyRow) error) error
 	EachStoredHash(ctx context.Context, fn func(idx int64, h []byte) error) error
 	EachCheckpoint(ctx context.Context, fn func(size int64, note []byte) error) error
+	// EachCheckpointAt is EachCheckpoint with the time each was stored.
+	EachCheckpointAt(ctx context.Context, fn func(size int64, note []byte, at time.Time) error) error
 	AddTimestamp(ctx context.Context, ts Timestamp) (int64, error)
 	LatestTimestamp(ctx context.Context, maxSize int64) (Timestamp, error)
+	// EachTimestamp calls fn for every stored time-stamp token, in the
+	// order they were stored.
+	EachTimestamp(ctx context.Context, fn func(Timestamp) error) error
 	// AddCosignature stores a witness's cosignature (checked by the caller);
 	// LatestCosignatures gives those of the largest cosigned checkpoint of
 	// at most maxSize entries (NewestCosignatures).
 	AddCosignature(ctx context.Context, c Cosignature) error
 	LatestCosignatures(ctx context.Context, maxSize int64) ([]Cosignature, error)
+	// EachCosignature calls fn for every stored cosignature, in the order
+	// they were stored.
+	EachCosignature(ctx context.Context, fn func(Cosignature) error) error
 	AddLogWitness(ctx context.Context, w LogWitness) error
 	LogWitnesses(ctx context.Context) ([]LogWitness, error)
 

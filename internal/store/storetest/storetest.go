@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"SearchPending", testSearchPending},
 		{"IndexQueue", func(t *testing.T, db store.DB) { IndexQueue(t, db, db, 4, 10) }},
 		{"Rollback", testRollback},
+		{"Listings", testListings},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
 	}
