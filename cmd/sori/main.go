@@ -57,6 +57,7 @@ func init() {
 		initCmd, addCmd, lsCmd, showCmd, catCmd, editCmd, searchCmd, indexCmd, logCmd, checkpointCmd, verifyCmd, exportCmd, verifyBundleCmd, demoCmd,
 		testimonyCmd, eventCmd, actCmd, involvementCmd, personCmd, placeCmd, infoCmd, annotateCmd, importCmd, vocabCmd, genCmd,
 		userCmd, passwdCmd, witnessCmd, consentCmd, redactCmd, publishCmd, exportRecordsCmd, voidCmd, purgeCmd, replicateCmd, witnessLogCmd,
+		migrateCmd,
 		serveCmd, helpCmd,
 	}
 }

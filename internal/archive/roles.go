@@ -64,6 +64,7 @@ const (
 	OpVoid                 // hide a stray record or item from every view, or lift that (void)
 	OpPurge                // destroy an old version's body for good (purge): an admin who also holds protection
 	OpWitnessLog           // configure the witnesses that cosign checkpoints (witness-log add)
+	OpMigrate              // copy the archive to other backends and switch to them (migrate)
 	opCount
 )
 
@@ -73,7 +74,7 @@ var opNames = [opCount]string{
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
 	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish", OpVoid: "void", OpPurge: "purge",
-	OpWitnessLog: "witness-log",
+	OpWitnessLog: "witness-log", OpMigrate: "migrate",
 }
 
 func (o Op) String() string {
@@ -131,6 +132,7 @@ var matrix = [opCount][]string{
 	OpVoid:       intake,
 	OpPurge:      admins, // and protection too: see Permits
 	OpWitnessLog: admins,
+	OpMigrate:    admins,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)

@@ -122,6 +122,11 @@ var calls = map[string]call{
 		_, err = io.Copy(io.Discard, rc)
 		return err
 	}},
+	"Archive.Migrate": {OpMigrate, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// A copy to a new directory, embedded too: the source is left as it is.
+		_, err := a.Migrate(t.Context(), MigrateOptions{To: filepath.Join(t.TempDir(), "copy")})
+		return err
+	}},
 	"Archive.IndexPending": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.IndexPending(t.Context(), nil)
 		return err

@@ -1,0 +1,384 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"sori/internal/blob"
+	"sori/internal/blob/local"
+	"sori/internal/blob/s3"
+	"sori/internal/custody"
+	"sori/internal/durable"
+	"sori/internal/evidence"
+	"sori/internal/store"
+	"sori/internal/store/postgres"
+	"sori/internal/store/sqlite"
+)
+
+// Migration (sori migrate) copies an archive to other backends — embedded
+// SQLite and packs in DIR, or PostgreSQL and an S3 bucket — and switches
+// sori.json to them once the copy is checked. The source is only read: an
+// error or a crash at any point leaves it as it was, and sori.json still
+// names it until the last step (an atomic rewrite). The copy is built
+// aside: an embedded target in DIR/migrating/ (discarded by the next
+// attempt), a PostgreSQL target marked unfinished in its meta table until
+// checked (the next attempt drops it; a finished copy is never dropped), an
+// S3 target resumed (packs already there are compared byte for byte, not
+// copied again).
+
+// migratingDir holds an embedded target while it is built.
+const migratingDir = "migrating"
+
+// metaMigrating marks a target's database as an unfinished copy; it holds
+// the checkpoint size being copied and is emptied once the copy is checked.
+const metaMigrating = "migrating"
+
+// migrateBatch is how many rows one transaction of the copy writes: the
+// copy streams, whatever the archive holds.
+const migrateBatch = 2000
+
+// MigrateOptions say where Migrate copies the archive.
+type MigrateOptions struct {
+	// DB and Blobs are the target's PostgreSQL and S3 URLs (as for Init);
+	// both empty is an embedded target (meta.db and blobs/ in the
+	// directory).
+	DB, Blobs string
+	// To is a new archive directory for the copy (configuration and key
+	// files); empty switches this archive's directory in place.
+	To string
+	// Check, if not nil, is run on the finished copy, opened as a session
+	// of this user, before the switch (sori migrate runs verify); an error
+	// stops the migration.
+	Check func(ctx context.Context, target *Archive) error
+	// Progress, if not nil, is told each stage as it starts.
+	Progress func(stage string)
+}
+
+// Migrated is what Migrate copied.
+type Migrated struct {
+	Dir                      string // the directory whose sori.json names the copy
+	Items, Versions, Records int64
+	Custody                  int64 // entries (the tree size)
+	Packs                    int64
+	PackBytes                int64
+	Root                     string // the checkpoint's tree hash, base64, identical on both sides
+}
+
+// Migrate copies the archive to the backends opt names, checks the copy —
+// the same custody tree (size and root hash), every item's SHA-256 read
+// back through the new blob store, then opt.Check — and only then makes
+// sori.json (this directory's, or opt.To's) name the copy. It holds the
+// archive lock exclusive throughout; other processes on other machines
+// that use a shared source must be stopped first (docs/deploy.md). An
+// admin's operation.
+func (a *Archive) Migrate(ctx context.Context, opt MigrateOptions) (Migrated, error) {
+	var res Migrated
+	if err := a.allow(OpMigrate); err != nil {
+		return res, err
+	}
+	if (opt.DB == "") != (opt.Blobs == "") {
+		return res, fmt.Errorf("%w: give both a database and a blob store URL, or neither (an embedded archive)", evidence.ErrInvalid)
+	}
+	if err := checkBackends(opt.DB, opt.Blobs); err != nil {
+		return res, fmt.Errorf("%w: %v", evidence.ErrInvalid, err)
+	}
+	if opt.To == "" && opt.DB == a.cfg.DB && opt.Blobs == a.cfg.Blobs {
+		return res, fmt.Errorf("%w: the archive is there already", evidence.ErrInvalid)
+	}
+	err := a.archiveWide(ctx, func() error {
+		var err error
+		res, err = a.migrate(ctx, opt)
+		return err
+	})
+	return res, err
+}
+
+func (a *Archive) migrate(ctx context.Context, opt MigrateOptions) (Migrated, error) {
+	res := Migrated{Dir: a.dir}
+	stage := func(s string) {
+		if opt.Progress != nil {
+			opt.Progress(s)
+		}
+	}
+	cfg := a.cfg
+	cfg.DB, cfg.Blobs = opt.DB, opt.Blobs
+	cfg.Sum = cfg.checksum()
+	dir := a.dir
+	if opt.To != "" {
+		made, err := prepareEmptyDir(opt.To)
+		if err != nil {
+			return res, err
+		}
+		dir, res.Dir = opt.To, opt.To
+		ok := false
+		defer func() {
+			if !ok && made {
+				os.RemoveAll(opt.To)
+			}
+		}()
+		if err := copyKeyFiles(a.dir, dir); err != nil {
+			return res, err
+		}
+		defer func() { ok = res.Root != "" }()
+	}
+	// The tree the copy must reproduce, read once: the archive lock keeps
+	// writers of this directory out meanwhile.
+	size, note, err := a.db.LatestCheckpoint(ctx)
+	if err != nil {
+		return res, err
+	}
+	cp, err := custody.OpenCheckpoint(note, custody.Origin(a.cfg.ID), a.cfg.LogKey)
+	if err != nil {
+		return res, fmt.Errorf("%w: the source's latest checkpoint: %v", evidence.ErrDamaged, err)
+	}
+	if cp.Size != size {
+		return res, fmt.Errorf("%w: the source's latest checkpoint is of %d entries, stored as %d", evidence.ErrDamaged, cp.Size, size)
+	}
+	if n, err := a.db.TreeSize(ctx); err != nil || n != size {
+		if err == nil {
+			err = fmt.Errorf("%w: the source holds %d custody entries past its latest checkpoint of %d; sign one first (sori checkpoint)", evidence.ErrInvalid, n-size, size)
+		}
+		return res, err
+	}
+
+	stage("preparing the target")
+	tdb, tblobs, finish, err := a.migrationTarget(ctx, dir, cfg)
+	if err != nil {
+		return res, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tdb.Close()
+		}
+	}()
+	tx, err := tdb.Begin(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := tx.SetMeta(ctx, metaMigrating, fmt.Sprint(size)); err == nil {
+		err = tx.Commit()
+	} else {
+		tx.Rollback()
+	}
+	if err != nil {
+		return res, err
+	}
+
+	stage("copying the metadata")
+	if err := copyRows(ctx, a.db, tdb, &res); err != nil {
+		return res, fmt.Errorf("copying the metadata: %w", err)
+	}
+	stage("copying the packs")
+	if err := copyPacks(ctx, a.blobs, tblobs, &res); err != nil {
+		return res, fmt.Errorf("copying the packs: %w", err)
+	}
+
+	// The copy as a session of this user: same keys, its own Repo.
+	rs := newRepo(dir, cfg, Options{Logger: a.log, Now: a.now, WorkFactor: a.workFactor, StateDir: a.stateDir}, nil)
+	rs.db, rs.dbOpen, rs.dbKey, rs.blobs, rs.sessions = tdb, true, a.dbKey, tblobs, 1
+	t := &Archive{repoState: rs, key: a.key, ring: a.ring, me: a.me}
+	t.gen = rs.userGen(a.me.ID)
+
+	stage("checking the copy")
+	if err := a.checkCopy(ctx, t, cp, &res); err != nil {
+		return res, err
+	}
+	stage("indexing the copy")
+	if _, err := t.RebuildIndex(ctx, nil); err != nil {
+		return res, fmt.Errorf("indexing the copy: %w", err)
+	}
+	if opt.Check != nil {
+		stage("verifying the copy")
+		if err := opt.Check(ctx, t); err != nil {
+			return res, fmt.Errorf("the copy does not verify, so the archive was not switched to it: %w", err)
+		}
+	}
+	tx, err = tdb.Begin(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := tx.SetMeta(ctx, metaMigrating, ""); err == nil {
+		err = tx.Commit()
+	} else {
+		tx.Rollback()
+	}
+	if err != nil {
+		return res, err
+	}
+	done = true
+	if err := tdb.Close(); err != nil {
+		return res, err
+	}
+	stage("switching sori.json")
+	if err := finish(); err != nil {
+		return res, err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, configFile), marshalConfig(cfg)); err != nil {
+		return res, err
+	}
+	res.Root = cp.Hash.String()
+	a.log.Info("archive migrated", "entries", res.Custody, "items", res.Items, "packs", res.Packs)
+	return res, nil
+}
+
+// migrationTarget opens the target's stores, made empty (or, for S3,
+// resumed); finish moves an embedded target into place.
+func (a *Archive) migrationTarget(ctx context.Context, dir string, cfg config) (store.DB, blob.Store, func() error, error) {
+	if cfg.DB == "" {
+		for _, name := range []string{dbFile, blobsDir} {
+			if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+				return nil, nil, nil, fmt.Errorf("%w: %s holds %s already (left from before the archive moved to its present backends?): move it aside first, or migrate to a new directory with --to", evidence.ErrExists, dir, name)
+			}
+		}
+		stage := filepath.Join(dir, migratingDir)
+		// An unfinished attempt's copy is discarded: the source is read
+		// again from the start.
+		if err := os.RemoveAll(stage); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := os.MkdirAll(filepath.Join(stage, blobsDir), 0o700); err != nil {
+			return nil, nil, nil, err
+		}
+		db, err := sqlite.Create(ctx, filepath.Join(stage, dbFile), a.dbKey)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		bs, err := local.Open(filepath.Join(stage, blobsDir))
+		if err != nil {
+			db.Close()
+			return nil, nil, nil, err
+		}
+		finish := func() error {
+			for _, name := range []string{blobsDir, dbFile} {
+				if err := os.Rename(filepath.Join(stage, name), filepath.Join(dir, name)); err != nil {
+					return err
+				}
+			}
+			if err := durable.SyncDir(dir); err != nil {
+				return err
+			}
+			return os.RemoveAll(stage)
+		}
+		return db, bs, finish, nil
+	}
+	c, err := s3.ParseURL(cfg.Blobs)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: %v", evidence.ErrInvalid, err)
+	}
+	bs, err := s3.New(ctx, c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := a.freshPostgres(ctx, cfg.DB)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return db, bs, func() error { return nil }, nil
+}
+
+// freshPostgres creates the archive's tables in the target schema, first
+// dropping an unfinished copy of this archive that an earlier attempt left
+// there. A finished copy, another archive, or one under another key is
+// refused.
+func (a *Archive) freshPostgres(ctx context.Context, url string) (store.DB, error) {
+	old, err := postgres.Open(ctx, url, a.dbKey)
+	switch {
+	case errors.Is(err, evidence.ErrNotFound):
+		return postgres.Create(ctx, url, a.dbKey)
+	case err != nil:
+		return nil, fmt.Errorf("the target database schema holds something that is not an unfinished copy of this archive: %w", err)
+	}
+	id, err := old.Meta(ctx, "archive_id")
+	if err != nil {
+		old.Close()
+		return nil, err
+	}
+	mark, err := old.Meta(ctx, metaMigrating)
+	if err != nil {
+		old.Close()
+		return nil, err
+	}
+	if id != a.cfg.ID || mark == "" {
+		old.Close()
+		what := "another archive"
+		if id == a.cfg.ID {
+			what = "a finished copy of this archive (migrated before, and perhaps in use since)"
+		}
+		return nil, fmt.Errorf("%w: the target database schema holds %s; nothing was changed", evidence.ErrExists, what)
+	}
+	a.log.Info("discarding an unfinished copy in the target database")
+	if err := old.Drop(ctx); err != nil {
+		return nil, err
+	}
+	return postgres.Create(ctx, url, a.dbKey)
+}
+
+// copyKeyFiles copies DIR/keys to a new archive directory, byte for byte.
+func copyKeyFiles(from, to string) error {
+	src, dst := filepath.Join(from, keysDir), filepath.Join(to, keysDir)
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		return err
+	}
+	des, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, de := range des {
+		if !de.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, de.Name()))
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(dst, de.Name()), b); err != nil {
+			return err
+		}
+	}
+	return durable.SyncDir(dst)
+}
+
+// checkCopy compares the copy with the source: the custody tree's size and
+// root hash (recomputed from the copy's stored hashes, which AppendCustody
+// derived from the copied leaves) against the source's signed checkpoint,
+// and every item read back through the copy's blob store against its
+// SHA-256.
+func (a *Archive) checkCopy(ctx context.Context, t *Archive, cp custody.Checkpoint, res *Migrated) error {
+	size, note, err := t.db.LatestCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if size != cp.Size || string(note) != string(cp.Note) {
+		return fmt.Errorf("%w: the copy's latest checkpoint differs from the source's", evidence.ErrTampered)
+	}
+	if n, err := t.db.TreeSize(ctx); err != nil || n != cp.Size {
+		if err == nil {
+			err = fmt.Errorf("%w: the copy holds %d custody entries, the source %d", evidence.ErrTampered, n, cp.Size)
+		}
+		return err
+	}
+	root, err := tlog.TreeHash(cp.Size, t.db.HashReader(ctx))
+	if err != nil {
+		return err
+	}
+	if root != cp.Hash {
+		return fmt.Errorf("%w: the copy's custody tree hash differs from the source's checkpoint", evidence.ErrTampered)
+	}
+	return t.db.EachItem(ctx, func(it store.Item) error {
+		rc, err := t.openItem(ctx, it)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		// checkedReader fails at the end unless size and SHA-256 match.
+		_, err = io.Copy(io.Discard, rc)
+		return err
+	})
+}
