@@ -292,8 +292,11 @@ func (a *Archive) freshPostgres(ctx context.Context, url string) (store.DB, erro
 	switch {
 	case errors.Is(err, evidence.ErrNotFound):
 		return postgres.Create(ctx, url, a.dbKey)
+	case errors.Is(err, evidence.ErrDamaged):
+		// The key check failed: not this archive.
+		return nil, fmt.Errorf("%w: the target database schema holds another archive (this archive's key does not open it); nothing was changed", evidence.ErrExists)
 	case err != nil:
-		return nil, fmt.Errorf("the target database schema holds something that is not an unfinished copy of this archive: %w", err)
+		return nil, err
 	}
 	id, err := old.Meta(ctx, "archive_id")
 	if err != nil {
