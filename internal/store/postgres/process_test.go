@@ -45,11 +45,58 @@ func TestCustodyTwoProcesses(t *testing.T) {
 	storetest.CheckLog(t, db, procs*childWriters*childEntries)
 }
 
-// TestMain runs the test binary as one appending process of
-// TestCustodyTwoProcesses when that test starts it, else the tests.
+// childItems, set in the children TestIndexQueueTwoProcesses starts, is
+// the hex prefix of the items the child inserts (instead of appending).
+const childItems = "SORI_PGSTORE_CHILD_ITEMS"
+
+// itemsPerChild is how many items each such child inserts.
+const itemsPerChild = 40
+
+// TestIndexQueueTwoProcesses has two operating-system processes insert
+// items, one per transaction, while this one indexes what they queue:
+// every item must be indexed exactly once, none skipped (an intake that
+// commits after a later one), none twice.
+func TestIndexQueueTwoProcesses(t *testing.T) {
+	t.Parallel()
+	u := scratch(t)
+	db := create(t, u)
+	storetest.AddUser(t, db)
+	const procs = 2
+	var wg sync.WaitGroup
+	for p := range procs {
+		wg.Go(func() {
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), childURL+"="+u, fmt.Sprintf("%s=%02x", childItems, p+1))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Errorf("process %d: %v\n%s", p, err, out)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	indexed, err := storetest.IndexUntil(t.Context(), db, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t.Failed() {
+		return
+	}
+	storetest.CheckIndexedOnce(t, db, indexed, procs*itemsPerChild)
+}
+
+// TestMain runs the test binary as one writing process of
+// TestCustodyTwoProcesses or TestIndexQueueTwoProcesses when that test
+// starts it, else the tests.
 func TestMain(m *testing.M) {
 	if u := os.Getenv(childURL); u != "" {
-		if err := appendAsChild(u, os.Getenv("SORI_PGSTORE_CHILD_NAME")); err != nil {
+		err := error(nil)
+		if prefix := os.Getenv(childItems); prefix != "" {
+			err = insertAsChild(u, prefix)
+		} else {
+			err = appendAsChild(u, os.Getenv("SORI_PGSTORE_CHILD_NAME"))
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -80,4 +127,15 @@ func appendAsChild(u, name string) error {
 		}
 	}
 	return nil
+}
+
+// insertAsChild opens the archive at u and inserts itemsPerChild items.
+func insertAsChild(u, prefix string) error {
+	ctx := context.Background()
+	db, err := Open(ctx, u, testKey)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return storetest.InsertItems(ctx, db, prefix, itemsPerChild)
 }

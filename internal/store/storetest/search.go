@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -300,10 +301,9 @@ func testSearchPending(t *testing.T, db store.DB) {
 
 // IndexQueue has writers goroutines on each of two handles (the same one
 // twice for one process) insert n items each, one per transaction, while
-// one indexer on b takes pending items off the queue and indexes them,
-// until the writers are done and nothing is pending: every item must be
-// indexed exactly once, none skipped, none twice (a second indexer on a
-// checks that taking is exclusive).
+// an indexer on each handle takes pending items off the queue and indexes
+// them, until the writers are done and nothing is pending: every item must
+// be indexed exactly once, none skipped, none twice.
 func IndexQueue(t *testing.T, a, b store.DB, writers, n int) {
 	ctx := ctxT(t)
 	addUser(t, a, "u1", "kim")
@@ -315,21 +315,8 @@ func IndexQueue(t *testing.T, a, b store.DB, writers, n int) {
 			db = b
 		}
 		wg.Go(func() {
-			for i := range n {
-				tx, err := db.Begin(ctx)
-				if err != nil {
-					errs <- err
-					return
-				}
-				_, err = tx.InsertItem(ctx, item(idFrom(fmt.Sprintf("%02x%04x", w, i)), int64(1+i), w*n+i))
-				if err == nil {
-					err = tx.Commit()
-				}
-				tx.Rollback()
-				if err != nil {
-					errs <- fmt.Errorf("writer %d item %d: %w", w, i, err)
-					return
-				}
+			if err := InsertItems(ctx, db, fmt.Sprintf("%02x", w), n); err != nil {
+				errs <- fmt.Errorf("writer %d: %w", w, err)
 			}
 		})
 	}
@@ -337,61 +324,18 @@ func IndexQueue(t *testing.T, a, b store.DB, writers, n int) {
 	go func() { wg.Wait(); close(done) }()
 	var mu sync.Mutex
 	indexed := map[evidence.ID]int{}
-	indexer := func(db store.DB) error {
-		for {
-			finished := false
-			select {
-			case <-done:
-				finished = true
-			default:
-			}
-			pend, _, err := db.PendingItems(ctx, 7)
-			if err != nil {
-				return err
-			}
-			if len(pend) == 0 {
-				if finished {
-					return nil
-				}
-				runtime.Gosched()
-				continue
-			}
-			tx, err := db.Begin(ctx)
-			if err != nil {
-				return err
-			}
-			var took []evidence.ID
-			for _, p := range pend {
-				ok, err := tx.TakeQueued(ctx, p.ID)
-				if err != nil {
-					tx.Rollback()
-					return err
-				}
-				if !ok {
-					continue
-				}
-				if err := tx.IndexDoc(ctx, store.SearchDoc{Doc: p.ID.String(), Kind: "transcript", Title: "item " + p.ID.String()[:8]}, nil); err != nil {
-					tx.Rollback()
-					return err
-				}
-				took = append(took, p.ID)
-			}
-			if err := tx.Commit(); err != nil {
-				return err
-			}
-			mu.Lock()
-			for _, id := range took {
-				indexed[id]++
-			}
-			mu.Unlock()
-		}
-	}
 	var ix sync.WaitGroup
 	for _, db := range []store.DB{b, a} {
 		ix.Go(func() {
-			if err := indexer(db); err != nil {
+			got, err := IndexUntil(ctx, db, done)
+			if err != nil {
 				errs <- fmt.Errorf("indexer: %w", err)
 			}
+			mu.Lock()
+			for id, k := range got {
+				indexed[id] += k
+			}
+			mu.Unlock()
 		})
 	}
 	ix.Wait()
@@ -402,7 +346,83 @@ func IndexQueue(t *testing.T, a, b store.DB, writers, n int) {
 	if t.Failed() {
 		return
 	}
-	want := 2 * writers * n
+	CheckIndexedOnce(t, a, indexed, 2*writers*n)
+}
+
+// InsertItems inserts n items, one per transaction, with IDs starting with
+// the hex prefix (up to 8 digits), made by user u1.
+func InsertItems(ctx context.Context, db store.DB, prefix string, n int) error {
+	for i := range n {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = tx.InsertItem(ctx, item(idFrom(fmt.Sprintf("%s%06x", prefix, i)), int64(1+i), i))
+		if err == nil {
+			err = tx.Commit()
+		}
+		tx.Rollback()
+		if err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// IndexUntil takes pending items off db's queue and indexes them (by
+// title), a few per transaction, until done is closed and nothing is
+// pending; it returns how many times it indexed each item.
+func IndexUntil(ctx context.Context, db store.DB, done <-chan struct{}) (map[evidence.ID]int, error) {
+	indexed := map[evidence.ID]int{}
+	for {
+		finished := false
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		pend, _, err := db.PendingItems(ctx, 7)
+		if err != nil {
+			return indexed, err
+		}
+		if len(pend) == 0 {
+			if finished {
+				return indexed, nil
+			}
+			runtime.Gosched()
+			continue
+		}
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			return indexed, err
+		}
+		var took []evidence.ID
+		for _, p := range pend {
+			ok, err := tx.TakeQueued(ctx, p.ID)
+			if err == nil && ok {
+				err = tx.IndexDoc(ctx, store.SearchDoc{Doc: p.ID.String(), Kind: "transcript", Title: "item " + p.ID.String()[:8]}, nil)
+				took = append(took, p.ID)
+			}
+			if err != nil {
+				tx.Rollback()
+				return indexed, err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return indexed, err
+		}
+		for _, id := range took {
+			indexed[id]++
+		}
+	}
+}
+
+// CheckIndexedOnce checks that every item of db was indexed exactly once
+// (counts from IndexUntil), that there are want of them, and that nothing
+// is pending.
+func CheckIndexedOnce(t *testing.T, db store.DB, indexed map[evidence.ID]int, want int) {
+	t.Helper()
+	ctx := ctxT(t)
 	if len(indexed) != want {
 		t.Errorf("%d items indexed, want %d (skipped)", len(indexed), want)
 	}
@@ -411,13 +431,21 @@ func IndexQueue(t *testing.T, a, b store.DB, writers, n int) {
 			t.Errorf("item %s indexed %d times", id, k)
 		}
 	}
-	if _, left, err := a.PendingItems(ctx, 1); err != nil || left != 0 {
+	if _, left, err := db.PendingItems(ctx, 1); err != nil || left != 0 {
 		t.Errorf("still pending: %d %v", left, err)
 	}
-	must(t, a.EachItem(ctx, func(it store.Item) error {
+	n := 0
+	must(t, db.EachItem(ctx, func(it store.Item) error {
+		n++
 		if indexed[it.ID] != 1 {
 			return fmt.Errorf("item %s stored but indexed %d times", it.ID, indexed[it.ID])
 		}
 		return nil
 	}))
+	if n != want {
+		t.Errorf("%d items stored, want %d", n, want)
+	}
 }
+
+// AddUser adds the user (u1) that InsertItems's items name as their maker.
+func AddUser(t *testing.T, db store.DB) { addUser(t, db, "u1", "kim") }
