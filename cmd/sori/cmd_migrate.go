@@ -28,8 +28,8 @@ records, custody entries, checkpoints, settings, users, the identity vault
 as ciphertext, time stamps, cosignatures, log witnesses) and every pack byte
 for byte; the search index is rebuilt on the copy. Then the copy is checked
 — the same custody tree (size and root hash) as the source's checkpoint,
-every item read back through the new blob store against its SHA-256, and a
-full sori verify — and only then is DIR/sori.json rewritten (atomically) to
+every item row the same as the source's, and a full sori verify (every item
+read back through the new blob store against its SHA-256) — and only then is DIR/sori.json rewritten (atomically) to
 name the copy. With --to, DIR is left as it is and NEWDIR (new or empty)
 becomes an archive of its own naming the copy, with DIR's key files.
 

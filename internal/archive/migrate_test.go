@@ -139,6 +139,11 @@ func sameState(t *testing.T, what string, got, want state) {
 
 func migrate(t *testing.T, dir string, opt archive.MigrateOptions) (archive.Migrated, error) {
 	t.Helper()
+	return migrateCtx(t, t.Context(), dir, opt)
+}
+
+func migrateCtx(t *testing.T, ctx context.Context, dir string, opt archive.MigrateOptions) (archive.Migrated, error) {
+	t.Helper()
 	a, err := archive.Open(t.Context(), dir, "admin-kim", repoPass, archive.Options{WorkFactor: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +158,7 @@ func migrate(t *testing.T, dir string, opt archive.MigrateOptions) (archive.Migr
 			return err
 		}
 	}
-	return a.Migrate(t.Context(), opt)
+	return a.Migrate(ctx, opt)
 }
 
 // TestMigrateRoundTrip: an embedded archive is copied to PostgreSQL + S3
@@ -189,7 +194,27 @@ func TestMigrateRoundTrip(t *testing.T) {
 	sameState(t, "source after the copy out", archiveState(t, dir), want)
 	sameState(t, "PostgreSQL + S3 copy", archiveState(t, server), want)
 
-	// And back, in place: the server directory becomes embedded.
+	// And back, in place: the server directory becomes embedded. A first
+	// attempt is interrupted while it indexes the copy, as a crash would:
+	// the directory still names PostgreSQL + S3, the unfinished copy is
+	// left in migrating/, and the next attempt discards it.
+	serverCfg, _ := os.ReadFile(filepath.Join(server, "sori.json"))
+	ctx, cancel := context.WithCancel(t.Context())
+	_, err = migrateCtx(t, ctx, server, archive.MigrateOptions{Progress: func(stage string) {
+		if strings.HasPrefix(stage, "indexing") {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted migration: %v", err)
+	}
+	if now, _ := os.ReadFile(filepath.Join(server, "sori.json")); !bytes.Equal(now, serverCfg) {
+		t.Fatalf("sori.json changed by an interrupted migration")
+	}
+	if _, err := os.Stat(filepath.Join(server, "migrating", "meta.db")); err != nil {
+		t.Errorf("the unfinished copy: %v", err)
+	}
+	sameState(t, "after the interrupted migration", archiveState(t, server), want)
 	if _, err := migrate(t, server, archive.MigrateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -215,8 +240,25 @@ func TestMigrateInterrupted(t *testing.T) {
 	want := archiveState(t, dir)
 	cfg, _ := os.ReadFile(filepath.Join(dir, "sori.json"))
 
+	// Interrupted halfway — the rows copied, no pack yet — as a crash
+	// would.
+	ctx, cancel := context.WithCancel(t.Context())
+	_, err := migrateCtx(t, ctx, dir, archive.MigrateOptions{DB: db, Blobs: blobs, Progress: func(stage string) {
+		if strings.HasPrefix(stage, "copying the packs") {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted migration: %v", err)
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "sori.json")); !bytes.Equal(now, cfg) {
+		t.Fatalf("sori.json changed by an interrupted migration")
+	}
+	sameState(t, "after the interrupted migration", archiveState(t, dir), want)
+
+	// Failing at the last check, after every pack is in the bucket.
 	boom := errors.New("interrupted for the test")
-	_, err := migrate(t, dir, archive.MigrateOptions{DB: db, Blobs: blobs, Check: func(context.Context, *archive.Archive) error { return boom }})
+	_, err = migrate(t, dir, archive.MigrateOptions{DB: db, Blobs: blobs, Check: func(context.Context, *archive.Archive) error { return boom }})
 	if !errors.Is(err, boom) {
 		t.Fatalf("interrupted migration: %v", err)
 	}
