@@ -82,6 +82,7 @@ var (
 		"AddTimestamp": "write; returns the TSA's token info", "LatestTimestamp": "a public checkpoint and its time-stamp token",
 		"AddLogWitness": "write; returns the witness given", "LogWitnesses": "witness URLs and public keys",
 		"AddCosignature": "write; returns nothing", "LatestCosigned": "a public checkpoint and witnesses' cosignature lines",
+		"Migrate": "copies the archive to other backends; returns counts and the public custody root",
 	}
 )
 
