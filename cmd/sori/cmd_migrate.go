@@ -101,7 +101,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		if errors.Is(err, evidence.ErrInvalid) || errors.Is(err, evidence.ErrExists) {
 			return err
 		}
-		return fmt.Errorf("%w (the archive still uses its present backends, unchanged)", err)
+		return fmt.Errorf("%w (the archive still uses its present backends, unchanged; run sori migrate again to start over: the unfinished copy is discarded then)", err)
 	}
 	backends := "its embedded database and packs"
 	if !embedded {

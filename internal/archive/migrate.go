@@ -116,16 +116,22 @@ func (a *Archive) migrate(ctx context.Context, opt MigrateOptions) (Migrated, er
 			return res, err
 		}
 		dir, res.Dir = opt.To, opt.To
-		ok := false
+		// A copy that did not finish leaves opt.To as it found it, so
+		// that the next attempt may use it again.
 		defer func() {
-			if !ok && made {
-				os.RemoveAll(opt.To)
+			if res.Root != "" {
+				return
 			}
+			if made {
+				os.RemoveAll(opt.To)
+				return
+			}
+			os.RemoveAll(filepath.Join(opt.To, keysDir))
+			os.RemoveAll(filepath.Join(opt.To, migratingDir))
 		}()
 		if err := copyKeyFiles(a.dir, dir); err != nil {
 			return res, err
 		}
-		defer func() { ok = res.Root != "" }()
 	}
 	// The tree the copy must reproduce, read once: the archive lock keeps
 	// writers of this directory out meanwhile.

@@ -174,7 +174,18 @@ func TestMigrateRoundTrip(t *testing.T) {
 	}
 	cfg, _ := os.ReadFile(filepath.Join(dir, "sori.json"))
 
+	// A failed copy into an existing empty directory leaves it empty.
 	server := filepath.Join(t.TempDir(), "server")
+	if err := os.Mkdir(server, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate(t, dir, archive.MigrateOptions{DB: db, Blobs: blobs, To: server,
+		Check: func(context.Context, *archive.Archive) error { return errors.New("not this time") }}); err == nil {
+		t.Fatal("a failing check did not fail the migration")
+	}
+	if left, _ := os.ReadDir(server); len(left) != 0 {
+		t.Errorf("a failed copy left %v in the new directory", left)
+	}
 	res, err := migrate(t, dir, archive.MigrateOptions{DB: db, Blobs: blobs, To: server})
 	if err != nil {
 		t.Fatal(err)
