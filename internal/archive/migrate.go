@@ -76,7 +76,8 @@ type Migrated struct {
 // makes sori.json (this directory's, or opt.To's) name the copy. It holds
 // the archive lock exclusive throughout; other processes on other machines
 // that use a shared source must be stopped first (docs/deploy.md). An
-// admin's operation.
+// admin's operation. The Repo keeps using the backends it opened: open the
+// archive again to use the copy.
 func (a *Archive) Migrate(ctx context.Context, opt MigrateOptions) (Migrated, error) {
 	var res Migrated
 	if err := a.allow(OpMigrate); err != nil {

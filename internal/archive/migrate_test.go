@@ -3,6 +3,9 @@ package archive_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +18,7 @@ import (
 	"sori/internal/archive"
 	"sori/internal/evidence"
 	"sori/internal/model"
+	"sori/internal/store"
 	"sori/internal/testenv"
 	"sori/verify"
 )
@@ -67,6 +71,16 @@ func migrationFixture(t *testing.T) (string, []evidence.ID) {
 	if _, err := a.WithdrawWitness(ctx, "W-2"); err != nil {
 		t.Fatal(err)
 	}
+	// The first version of the edited item, purged.
+	if _, err := a.Purge(ctx, ids[0].String(), 1, "invented for the test"); err != nil {
+		t.Fatal(err)
+	}
+	pub := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	h := sha256.Sum256(append([]byte("w.example\n\x04"), pub...))
+	vkey := fmt.Sprintf("w.example+%x+%s", h[:4], base64.StdEncoding.EncodeToString(append([]byte{4}, pub...)))
+	if _, err := a.AddLogWitness(ctx, "http://127.0.0.1:1/", vkey); err != nil {
+		t.Fatal(err)
+	}
 	return dir, ids
 }
 
@@ -77,6 +91,8 @@ type state struct {
 	hits       int
 	witnesses  []string
 	users      int
+	versions   []string // item ID, version, body length (0: purged)
+	logWitness []string
 }
 
 func archiveState(t *testing.T, dir string) state {
@@ -126,13 +142,27 @@ func archiveState(t *testing.T, dir string) state {
 		t.Fatal(err)
 	}
 	s.users = len(us)
+	if err := a.Inspect().Versions(ctx, func(v store.Version) error {
+		s.versions = append(s.versions, fmt.Sprint(v.Item, " ", v.Version, " ", len(v.Record)))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lw, err := a.LogWitnesses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range lw {
+		s.logWitness = append(s.logWitness, w.Key+" "+w.URL+" "+w.AddedAt.String())
+	}
 	return s
 }
 
 func sameState(t *testing.T, what string, got, want state) {
 	t.Helper()
 	if got.checkpoint != want.checkpoint || !slices.Equal(got.items, want.items) || got.hits != want.hits ||
-		!slices.Equal(got.witnesses, want.witnesses) || got.users != want.users {
+		!slices.Equal(got.witnesses, want.witnesses) || got.users != want.users || !slices.Equal(got.versions, want.versions) ||
+		!slices.Equal(got.logWitness, want.logWitness) {
 		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
 	}
 }
@@ -169,7 +199,8 @@ func TestMigrateRoundTrip(t *testing.T) {
 	db, blobs := testenv.PostgresSchema(t), testenv.S3Bucket(t, "moved")
 	dir, ids := migrationFixture(t)
 	want := archiveState(t, dir)
-	if want.hits != len(ids) || len(want.witnesses) != 2 {
+	purged := slices.ContainsFunc(want.versions, func(v string) bool { return strings.HasSuffix(v, " 1 0") })
+	if want.hits != len(ids) || len(want.witnesses) != 2 || !purged || len(want.logWitness) != 1 {
 		t.Fatalf("fixture: %+v", want)
 	}
 	cfg, _ := os.ReadFile(filepath.Join(dir, "sori.json"))
