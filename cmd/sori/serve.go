@@ -27,7 +27,9 @@ through the same checks and the same disclosure guard as the CLI.
 
 Each login unlocks the user's keys in the server's memory only, until
 logout or --idle-timeout without a request (default 15m; the page warns a
-minute before). Nothing of a session is written to disk.
+minute before). Nothing of a session is written to disk. While someone is
+logged in, items added to the archive are indexed for search in the
+background (after an intake, and every 30s for other processes' intake).
 
 --addr is where to listen (default 127.0.0.1:8080, this machine only). A
 non-loopback address needs TLS: --tls-cert and --tls-key (PEM files), or
