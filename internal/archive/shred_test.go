@@ -190,3 +190,50 @@ func TestShredRefusesItemsWithoutKeys(t *testing.T) {
 		t.Errorf("shredding a new item in an old archive: %+v %v", info, err)
 	}
 }
+
+// TestShredBetweenReadAndIndex: an item whose text an indexer read before
+// the item was shredded is not put back in the index by that indexer.
+func TestShredBetweenReadAndIndex(t *testing.T) {
+	ctx := context.Background()
+	a := newArchive(t)
+	if _, err := a.AddWitness(ctx, Witness{Pseudonym: "W-51", Names: []string{"합성 증인"}}); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "w51.txt")
+	writeFile(t, src, []byte("경합하는 색인 낱말"))
+	addAll(t, a, []string{src}, AddOptions{Witness: "W-51"})
+	pend, _, err := a.db.PendingItems(ctx, 10)
+	if err != nil || len(pend) != 1 {
+		t.Fatalf("pending: %d %v", len(pend), err)
+	}
+	guard, err := a.newNameGuard(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.analyzeItem(ctx, pend[0], guard) // the indexer reads the text …
+	if r.err != nil || r.text == nil || !r.keyed {
+		t.Fatalf("analysed: %+v", r)
+	}
+	if _, err := a.WithdrawWitness(ctx, "W-51", WithdrawOptions{ShredItems: true}); err != nil { // … the item is shredded …
+		t.Fatal(err)
+	}
+	tx, err := a.db.Begin(ctx) // … and the indexer commits.
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.IndexText(ctx, r.doc, r.text); err != nil {
+		t.Fatal(err)
+	}
+	if err := shreddedMeanwhile(ctx, tx, r); !errors.Is(err, evidence.ErrBusy) {
+		t.Fatalf("indexing a shredded item's text read before: %v", err)
+	}
+	tx.Rollback()
+	// The next run reads nothing of the item's text.
+	if _, err := a.IndexPending(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if hits, err := a.Search(ctx, "경합하는", SearchOptions{}); err != nil || len(hits) != 0 {
+		t.Errorf("after indexing again: %d hits %v", len(hits), err)
+	}
+}

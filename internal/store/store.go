@@ -132,6 +132,8 @@ type Tx interface {
 	// if there is none): call it in a shredding transaction.
 	InsertItemKey(ctx context.Context, k ItemKey) error
 	DeleteItemKey(ctx context.Context, id evidence.ID) error
+	// ItemKey is DB.ItemKey as this transaction sees it.
+	ItemKey(ctx context.Context, id evidence.ID) (ItemKey, error)
 	// InsertVersion appends a version; an existing (item, version) gives
 	// evidence.ErrExists.
 	InsertVersion(ctx context.Context, v Version) error

@@ -84,6 +84,11 @@ func (db *DB) ItemKey(ctx context.Context, id evidence.ID) (store.ItemKey, error
 	return db.scanItemKey(db.pool.QueryRow(ctx, `SELECT item_id, gen, body FROM item_keys WHERE item_id = $1`, id.String()))
 }
 
+// ItemKey returns item id's own key as the transaction sees it.
+func (t *Tx) ItemKey(ctx context.Context, id evidence.ID) (store.ItemKey, error) {
+	return t.db.scanItemKey(t.tx.QueryRow(ctx, `SELECT item_id, gen, body FROM item_keys WHERE item_id = $1`, id.String()))
+}
+
 // EachItemKey calls fn for every item key, by item ID.
 func (db *DB) EachItemKey(ctx context.Context, fn func(store.ItemKey) error) error {
 	return db.each(ctx, db.pool, `SELECT item_id, gen, body FROM item_keys ORDER BY item_id`, nil, func(r pgx.Rows) error {

@@ -38,7 +38,7 @@ func (t *Tx) InsertItemKey(ctx context.Context, k store.ItemKey) error {
 	if _, err := t.Item(ctx, k.Item); err != nil {
 		return fmt.Errorf("item key for %s: %w", k.Item, err)
 	}
-	if _, err := t.itemKey(ctx, k.Item); err == nil {
+	if _, err := t.ItemKey(ctx, k.Item); err == nil {
 		return fmt.Errorf("%w: item %s has a key", evidence.ErrExists, k.Item)
 	} else if !errors.Is(err, evidence.ErrNotFound) {
 		return err
@@ -68,7 +68,8 @@ func (t *Tx) DeleteItemKey(ctx context.Context, id evidence.ID) error {
 	return nil
 }
 
-func (t *Tx) itemKey(ctx context.Context, id evidence.ID) (store.ItemKey, error) {
+// ItemKey returns item id's own key as the transaction sees it.
+func (t *Tx) ItemKey(ctx context.Context, id evidence.ID) (store.ItemKey, error) {
 	q, err := t.stmt(ctx, `SELECT item_id, handle, gen, wrapped FROM item_keys WHERE item_id = ?`)
 	if err != nil {
 		return store.ItemKey{}, err

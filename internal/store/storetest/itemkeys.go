@@ -53,7 +53,12 @@ func testItemKeys(t *testing.T, db store.DB) {
 	}
 	tx, err = store.BeginShredding(ctx, db)
 	must(t, err)
+	if k, err := tx.ItemKey(ctx, a); err != nil || k.Handle != ka.Handle {
+		t.Fatalf("tx.ItemKey before the deletion: %+v %v", k, err)
+	}
 	must(t, tx.DeleteItemKey(ctx, a))
+	_, err = tx.ItemKey(ctx, a)
+	wantErr(t, "tx.ItemKey after the deletion", err, evidence.ErrNotFound)
 	wantErr(t, "second deletion", tx.DeleteItemKey(ctx, a), evidence.ErrNotFound)
 	commit(t, tx)
 	_, err = db.ItemKey(ctx, a)
