@@ -60,7 +60,7 @@ func (b *batcher) abort() {
 
 // copyRows copies every row of src to the empty dst, in order of
 // dependence: settings and users, items (under their own content key
-// generation), item versions, records, purges, custody entries (dst derives
+// generation), their own keys, item versions, records, purges, custody entries (dst derives
 // the tree hashes from each leaf again), checkpoints, the identity vault,
 // time stamps, cosignatures and log witnesses. The search index is not
 // copied: it is derived, and rebuilt on the copy.
@@ -126,6 +126,17 @@ func copyRows(ctx context.Context, src, dst store.DB, res *Migrated) error {
 		return err
 	}
 	if err := tx.SetContentGen(ctx, gen); err != nil {
+		return err
+	}
+	// Items' own keys (wrapped; a shredded item has none, and gets none).
+	err = src.EachItemKey(ctx, func(k store.ItemKey) error {
+		tx, err := b.next()
+		if err != nil {
+			return err
+		}
+		return tx.InsertItemKey(ctx, k)
+	})
+	if err != nil {
 		return err
 	}
 	err = src.EachVersion(ctx, func(v store.Version) error {

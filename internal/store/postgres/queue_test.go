@@ -59,3 +59,46 @@ func TestQueueMigration(t *testing.T) {
 		t.Errorf("the mark is still there: %d %v", marks, err)
 	}
 }
+
+// TestDrop: Drop leaves nothing of the archive in its schema (every table
+// and function the migrations make is listed), so that Create works there
+// again.
+func TestDrop(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	u := scratch(t)
+	db, err := Create(ctx, u, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Drop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Create(ctx, u, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	var left int
+	if err := again.pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Drop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	probe, err := connect(ctx, u, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	var tables, funcs int
+	if err := probe.pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if err := probe.pool.QueryRow(ctx, `SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()`).Scan(&funcs); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 || funcs != 0 || left == 0 {
+		t.Errorf("after Drop: %d tables and %d functions left (of %d tables)", tables, funcs, left)
+	}
+}

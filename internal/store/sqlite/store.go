@@ -130,9 +130,9 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 	// Tables and indexes that came later within version 3, made on open in
 	// an archive that predates them: the sealed-name hashes, purges, the
 	// checkpoints' time-stamp tokens, the witnesses that cosign checkpoints
-	// and their cosignatures, the list index, the index queue.
+	// and their cosignatures, the list index, the item keys, the index queue.
 	for _, ensure := range []func(context.Context) error{db.ensureVaultNames, db.ensurePurge, db.ensureTimestamps,
-		db.ensureLogWitnesses, db.ensureCosignatures, db.ensureListIndex, db.ensureSearchQueue} {
+		db.ensureLogWitnesses, db.ensureCosignatures, db.ensureListIndex, db.ensureItemKeys, db.ensureSearchQueue} {
 		if err := ensure(ctx); err != nil {
 			db.Close()
 			return nil, err
@@ -266,7 +266,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	// The version tables' update triggers come with the purged table
 	// (purge.go), in this transaction: nothing is dropped, so a new
 	// database has no free page.
-	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema+purgeSchema+purgeTriggers+timestampsSchema+logWitnessesSchema+cosignaturesSchema); err != nil {
+	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema+purgeSchema+purgeTriggers+timestampsSchema+logWitnessesSchema+cosignaturesSchema+itemKeysSchema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion)); err != nil {
