@@ -23,10 +23,10 @@ Usage: sori migrate [--archive DIR] [--user NAME] [--passphrase-file F]
 Copies the archive in DIR to other backends: an embedded archive's metadata
 and packs to PostgreSQL and an S3 bucket (--to-db and --to-blobs, as for
 sori init), or a shared archive's back into the directory (--to-embedded:
-DIR/meta.db and DIR/blobs/). Every row is copied (items, record versions,
-records, custody entries, checkpoints, settings, users, the identity vault
-as ciphertext, time stamps, cosignatures, log witnesses) and every pack byte
-for byte; the search index is rebuilt on the copy. Then the copy is checked
+DIR/meta.db and DIR/blobs/). Every row is copied (items and their own keys,
+record versions, records, custody entries, checkpoints, settings, users, the
+identity vault as ciphertext, time stamps, cosignatures, log witnesses) and
+every pack byte for byte; the search index is rebuilt on the copy. Then the copy is checked
 — the same custody tree (size and root hash) as the source's checkpoint,
 every item row the same as the source's, and a full sori verify (every item
 read back through the new blob store against its SHA-256) — and only then is DIR/sori.json rewritten (atomically) to
