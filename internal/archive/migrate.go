@@ -255,6 +255,9 @@ func (a *Archive) migrationTarget(ctx context.Context, dir string, cfg config) (
 		stage := filepath.Join(dir, migratingDir)
 		// An unfinished attempt's copy is discarded: the source is read
 		// again from the start.
+		if _, err := os.Lstat(stage); err == nil {
+			a.log.Warn("discarding an unfinished copy an earlier sori migrate left", "dir", stage)
+		}
 		if err := os.RemoveAll(stage); err != nil {
 			return nil, nil, nil, err
 		}
@@ -331,7 +334,7 @@ func (a *Archive) freshPostgres(ctx context.Context, url string) (store.DB, erro
 		}
 		return nil, fmt.Errorf("%w: the target database schema holds %s; nothing was changed", evidence.ErrExists, what)
 	}
-	a.log.Info("discarding an unfinished copy in the target database")
+	a.log.Warn("discarding an unfinished copy an earlier sori migrate left in the target database")
 	if err := old.Drop(ctx); err != nil {
 		return nil, err
 	}
