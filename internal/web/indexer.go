@@ -18,7 +18,11 @@ const indexEvery = 30 * time.Second
 // login whose role may search; with nobody logged in nothing is indexed
 // (the next search, or sori index, does it).
 func (s *Server) runIndexer(ctx context.Context) {
-	t := time.NewTicker(indexEvery)
+	every := indexEvery
+	if s.indexEvery > 0 {
+		every = s.indexEvery
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

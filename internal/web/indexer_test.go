@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"testing"
+	"time"
 
 	"sori/internal/archive"
 )
@@ -25,6 +26,7 @@ func TestBackgroundIndexer(t *testing.T) {
 	}
 	defer srv.Close()
 	srv.indexed = make(chan int)
+	srv.indexEvery = 24 * time.Hour // only the wake-up after intake indexes
 	reader, err := repo.Unlock(ctx, "reader", readerPass)
 	if err != nil {
 		t.Fatal(err)

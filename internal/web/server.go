@@ -58,7 +58,10 @@ type Server struct {
 	loginKey  []byte // keys the login form's CSRF token to its pre-session cookie
 	closeOnce sync.Once
 	done      chan struct{}
-	indexed   chan int // tests: what each background indexing did
+	// tests: what each background indexing did, and its period instead of
+	// indexEvery
+	indexed    chan int
+	indexEvery time.Duration
 }
 
 //go:embed templates/*.html
