@@ -134,6 +134,9 @@ type Options struct {
 	// PostgreSQL and its packs in S3 (backends.go); "" keeps them in the
 	// archive directory.
 	DB, Blobs string
+	// Scan opens the embedded store for a process that reads most of the
+	// database once (verify): a small page cache per connection.
+	Scan bool
 	// LockWait bounds the wait for the archive lock (lock.go), in Open and
 	// in archive-wide changes; then they fail with ErrBusy. 0 means
 	// DefaultLockWait.

@@ -60,6 +60,8 @@ type repoState struct {
 	// pinFrozen: the pin check failed (opened with NoPinCheck); the pin is
 	// never rewritten while the Repo is open.
 	pinFrozen bool
+	// scan: the store is opened with a small page cache (Options.Scan).
+	scan bool
 
 	// writeCheck is the quick check before the Repo's first write.
 	writeCheck struct {
@@ -71,7 +73,7 @@ type repoState struct {
 
 func newRepo(dir string, cfg config, opt Options, lock *archiveLock) *repoState {
 	return &repoState{dir: dir, cfg: cfg, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir,
-		noPinCheck: opt.NoPinCheck, workFactor: opt.workFactor(), lock: lock, gens: map[string]int{}}
+		noPinCheck: opt.NoPinCheck, scan: opt.Scan, workFactor: opt.workFactor(), lock: lock, gens: map[string]int{}}
 }
 
 // OpenRepo opens the archive in dir for sessions, taking the archive lock
@@ -123,7 +125,7 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		r.sessions++
 		return false, nil
 	}
-	db, err := openStore(ctx, r.dir, r.cfg, key)
+	db, err := openStore(ctx, r.dir, r.cfg, key, r.scan)
 	if err != nil {
 		return false, err
 	}

@@ -401,7 +401,7 @@ func (r *repoState) closeStore() error {
 func (r *repoState) reopenStore(ctx context.Context, key [32]byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	db, err := openStore(ctx, r.dir, r.cfg, key)
+	db, err := openStore(ctx, r.dir, r.cfg, key, r.scan)
 	if err != nil {
 		return err
 	}
