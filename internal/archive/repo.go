@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sori/internal/blob"
+	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/store"
 )
@@ -30,6 +31,9 @@ type Repo struct{ *repoState }
 type repoState struct {
 	dir        string
 	cfg        config
+	// chain is the log key chain (logkey.go), read when the store opens;
+	// guarded by mu.
+	chain      custody.KeyChain
 	log        *slog.Logger
 	now        func() time.Time
 	stateDir   string
@@ -89,6 +93,12 @@ func OpenRepo(ctx context.Context, dir string, opt Options) (*Repo, error) {
 		lock.release()
 		return nil, err
 	}
+	// A rotation finished just now may have published a new log key.
+	if cfg, err = readConfig(dir); err != nil {
+		lock.openDone()
+		lock.release()
+		return nil, err
+	}
 	lock.openDone()
 	return &Repo{newRepo(dir, cfg, opt, lock)}, nil
 }
@@ -132,6 +142,10 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		if err == nil {
 			err = fmt.Errorf("%w: database belongs to another archive", evidence.ErrDamaged)
 		}
+		return false, err
+	}
+	if err := r.settleLogKey(ctx, db); err != nil {
+		db.Close()
 		return false, err
 	}
 	bs, err := openBlobs(ctx, r.dir, r.cfg)
