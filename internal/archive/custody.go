@@ -22,15 +22,15 @@ import (
 // with a signed checkpoint before the transaction commits, so that a change
 // and its custody record are durable together or not at all.
 type logger struct {
-	a     *Archive
-	tx    store.Tx
-	role  string // the acting user's role inside tx (change re-reads it)
+	a    *Archive
+	tx   store.Tx
+	role string // the acting user's role inside tx (change re-reads it)
 	// signKey, if set, seals instead of the session's log key: the new key
 	// of a log key handover made in this transaction.
 	signKey string
-	size  int64
-	now   time.Time
-	guard *nameGuard // loaded on first use: what records' index text must not hold
+	size    int64
+	now     time.Time
+	guard   *nameGuard // loaded on first use: what records' index text must not hold
 }
 
 // nameGuard returns the safety net's guard for this transaction's records,

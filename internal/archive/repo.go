@@ -29,8 +29,8 @@ type Repo struct{ *repoState }
 // repoState is what a Repo shares with its sessions (which embed it, so
 // that its fields read as their own); it has no exported methods to pass on.
 type repoState struct {
-	dir        string
-	cfg        config
+	dir string
+	cfg config
 	// chain is the log key chain (logkey.go), read when the store opens;
 	// guarded by mu.
 	chain      custody.KeyChain
