@@ -171,10 +171,10 @@ func keptCheckpoint(path string, a *archive.Archive) (custody.Checkpoint, error)
 	if err != nil {
 		return custody.Checkpoint{}, fmt.Errorf("%s: %w: %v", path, errForeignCheckpoint, err)
 	}
-	cp, err := custody.OpenCheckpoint(note, a.Origin(), a.LogKey())
+	cp, err := a.OpenCheckpoint(note) // under the log key in force at its size
 	if err != nil {
 		// Not evidence.ErrTampered: the archive is not in question, the file is.
-		return custody.Checkpoint{}, fmt.Errorf("%s: %w (origin %s, key %s): %v", path, errForeignCheckpoint, a.Origin(), a.LogKey(), err)
+		return custody.Checkpoint{}, fmt.Errorf("%s: %w (origin %s, log key in force at its size): %v", path, errForeignCheckpoint, a.Origin(), err)
 	}
 	return cp, nil
 }
