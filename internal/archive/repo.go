@@ -144,6 +144,10 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		}
 		return false, err
 	}
+	if err := r.lockStore(ctx, db); err != nil { // lock.go
+		db.Close()
+		return false, err
+	}
 	if err := r.settleLogKey(ctx, db); err != nil {
 		db.Close()
 		return false, err
