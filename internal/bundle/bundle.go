@@ -207,6 +207,11 @@ func (w *writer) payload(ctx context.Context, x *archive.Export, open func(store
 	if err := w.bytes(LogKeyFile, []byte(x.LogKey+"\n")); err != nil {
 		return err
 	}
+	if len(x.LogKeyChain) > 0 {
+		if err := w.bytes(LogKeyChainFile, x.LogKeyChain); err != nil {
+			return err
+		}
+	}
 	if err := w.bytes(CheckpointFile, x.Checkpoint.Note); err != nil {
 		return err
 	}
