@@ -215,3 +215,43 @@ func TestLogKeyChainTampered(t *testing.T) {
 		t.Fatalf("a chain whose handover another key signed: %v", err)
 	}
 }
+
+// TestKeyringAheadOfLogChain: the key files after a handover beside the
+// database from before it (a replica between its steps; on PostgreSQL, a
+// rotation killed between writing the keyrings and its commit): the
+// session signs with the log key in force in that database, which the new
+// keyrings keep among their earlier keys, and its checkpoints verify.
+func TestKeyringAheadOfLogChain(t *testing.T) {
+	ctx := context.Background()
+	adm := newArchive(t)
+	if _, err := adm.AddUser(ctx, "reader-choi", RoleReader, testPass); err != nil {
+		t.Fatal(err)
+	}
+	first := adm.LogKey()
+	adm.Close()
+	old := filepath.Join(t.TempDir(), "old")
+	copyArchiveDir(t, adm.dir, old)
+	adm = reopen(t, adm)
+	if err := adm.RemoveUser(ctx, "reader-choi"); err != nil {
+		t.Fatal(err)
+	}
+	adm.Close()
+	if err := os.RemoveAll(filepath.Join(old, keysDir)); err != nil {
+		t.Fatal(err)
+	}
+	copyArchiveDir(t, filepath.Join(adm.dir, keysDir), filepath.Join(old, keysDir))
+	a, err := Open(ctx, old, "", testPass, Options{})
+	if err != nil {
+		t.Fatalf("the new key files on the database from before the handover: %v", err)
+	}
+	defer a.Close()
+	if a.LogKey() != first {
+		t.Fatalf("the old database's key in force is %q, want the first %q", a.LogKey(), first)
+	}
+	p := filepath.Join(t.TempDir(), "b.txt")
+	writeFile(t, p, []byte("synthetic statement: "+enSentence))
+	addAll(t, a, []string{p}, AddOptions{})
+	if _, err := a.Checkpoint(ctx); err != nil {
+		t.Errorf("the checkpoint of a change made there: %v", err)
+	}
+}

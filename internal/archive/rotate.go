@@ -584,6 +584,9 @@ func (a *Archive) rotatedKeyFiles(next *seal.Keyring, c keyChange) (map[string][
 		if err != nil {
 			return nil, nil, err
 		}
+		if ring.Log != "" {
+			ring.LogOld = next.LogOld // for a keyring ahead of its database
+		}
 		loc := locator(a.cfg.ID, u.Name)
 		if files[loc+".ring"], err = ring.SealTo(u.Recipient); err != nil {
 			return nil, nil, err
@@ -595,9 +598,6 @@ func (a *Archive) rotatedKeyFiles(next *seal.Keyring, c keyChange) (map[string][
 					return nil, nil, err
 				}
 			}
-		}
-		if ring.Log != "" {
-			ring.LogOld = next.LogOld
 		}
 		if u.ID == a.me.ID {
 			mine = ring
