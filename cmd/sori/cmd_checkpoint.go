@@ -60,7 +60,9 @@ covered: keep copies somewhere the archive's custodians do not control.
                     reported on stderr; if none cosigns, exit 1. A witness
                     that has cosigned a larger tree, or another history of
                     this log, is a fork or rollback: exit 1
-  --key             print the log's public verifier key instead
+  --key             print the log's public verifier key in force instead
+                    (a user's removal hands the log over to a new key;
+                    checkpoints of earlier sizes stay under earlier keys)
 
 Examples:
   sori checkpoint
