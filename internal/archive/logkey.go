@@ -56,10 +56,13 @@ func (r *repoState) settleLogKey(ctx context.Context, db store.DB) error {
 		cfg := r.cfg
 		cfg.LogKey = cur
 		cfg.Sum = cfg.checksum()
+		// Read-only media keep the file as it is; the key in force is the
+		// chain's either way.
 		if err := writeFileAtomic(filepath.Join(r.dir, configFile), marshalConfig(cfg)); err != nil {
-			return fmt.Errorf("publishing the current log key in %s: %w", configFile, err)
+			r.log.Warn("sori.json names an earlier log key than the one in force and cannot be rewritten", "err", err)
+		} else {
+			r.log.Info("sori.json now names the log key in force (a log key handover had not reached it)")
 		}
-		r.log.Info("sori.json now names the log key in force (a log key handover had not reached it)")
 		r.cfg = cfg
 	}
 	r.chain = c
