@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"sori/internal/tsa/tsatest"
 	"sori/verify/independent"
 )
 
@@ -33,6 +34,8 @@ func TestLogKeyHandoverCLI(t *testing.T) {
 	c.ok("checkpoint", "--witness-file", witness)
 	kept := filepath.Join(t.TempDir(), "kept.txt")
 	c.ok("checkpoint", "--out", kept)
+	ts := tsatest.Start(t, false)
+	c.ok("checkpoint", "--tsa", ts.URL)
 
 	c.ok("user", "add", "choi", "--role", "reader")
 	c.ok("user", "rm", "choi")
@@ -49,12 +52,17 @@ func TestLogKeyHandoverCLI(t *testing.T) {
 
 	bdir := filepath.Join(t.TempDir(), "bundle")
 	c.ok("export", "--out", bdir, before, after)
-	if _, err := os.Stat(filepath.Join(bdir, "data", "log-key-chain.txt")); err != nil {
-		t.Fatalf("the bundle carries no log key chain: %v", err)
+	for _, f := range []string{"data/log-key-chain.txt", "sori-timestamp.tsr"} {
+		if _, err := os.Stat(filepath.Join(bdir, f)); err != nil {
+			t.Fatalf("the bundle lacks %s: %v", f, err)
+		}
 	}
 	outsider := &cli{t: t, env: map[string]string{}}
-	for _, args := range [][]string{{"--log-key-file", firstFile}, {"--log-key", now}, nil} {
-		if code, out, errs := outsider.run("", append(append([]string{"verify-bundle"}, args...), bdir)...); code != 0 {
+	// The time stamp of a checkpoint under the first key, the bundle's
+	// checkpoint under the second.
+	for _, args := range [][]string{{"--log-key-file", firstFile, "--tsa-cert", ts.CAFile}, {"--log-key", now}, nil} {
+		code, out, errs := outsider.run("", append(append([]string{"verify-bundle"}, args...), bdir)...)
+		if code != 0 || (len(args) > 2 && !strings.Contains(errs, "TSA signature verified")) {
 			t.Errorf("verify-bundle %v: exit %d\n%s%s", args, code, out, errs)
 		}
 	}
