@@ -416,6 +416,9 @@ func (a *Archive) unlockChecks(ctx context.Context, display string, opened bool)
 	if err := a.checkMember(ctx, display); err != nil {
 		return err
 	}
+	if err := a.useCurrentLog(display); err != nil {
+		return err
+	}
 	if !opened {
 		return nil
 	}

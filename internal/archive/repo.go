@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sori/internal/blob"
+	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/store"
 )
@@ -28,8 +29,11 @@ type Repo struct{ *repoState }
 // repoState is what a Repo shares with its sessions (which embed it, so
 // that its fields read as their own); it has no exported methods to pass on.
 type repoState struct {
-	dir        string
-	cfg        config
+	dir string
+	cfg config
+	// chain is the log key chain (logkey.go), read when the store opens;
+	// guarded by mu.
+	chain      custody.KeyChain
 	log        *slog.Logger
 	now        func() time.Time
 	stateDir   string
@@ -91,6 +95,12 @@ func OpenRepo(ctx context.Context, dir string, opt Options) (*Repo, error) {
 		lock.release()
 		return nil, err
 	}
+	// A rotation finished just now may have published a new log key.
+	if cfg, err = readConfig(dir); err != nil {
+		lock.openDone()
+		lock.release()
+		return nil, err
+	}
 	lock.openDone()
 	return &Repo{newRepo(dir, cfg, opt, lock)}, nil
 }
@@ -134,6 +144,14 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		if err == nil {
 			err = fmt.Errorf("%w: database belongs to another archive", evidence.ErrDamaged)
 		}
+		return false, err
+	}
+	if err := r.lockStore(ctx, db); err != nil { // lock.go
+		db.Close()
+		return false, err
+	}
+	if err := r.settleLogKey(ctx, db); err != nil {
+		db.Close()
 		return false, err
 	}
 	bs, err := openBlobs(ctx, r.dir, r.cfg)

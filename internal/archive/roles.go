@@ -224,6 +224,7 @@ var entryOps = map[string][]Op{
 	custody.KindExport:    {OpExport},
 	custody.KindGrant:     {OpUserAdd, OpUserRole},
 	custody.KindRevoke:    {OpUserRemove, OpUserRole},
+	custody.KindLogKey:    {OpUserRemove, OpUserRole},
 	custody.KindWitness:   {OpVaultWrite},
 	custody.KindWithdraw:  {OpVaultWrite},
 	custody.KindVaultOpen: {OpVaultOpen, OpVaultWrite},
