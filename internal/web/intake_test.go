@@ -1,0 +1,348 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"html"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"sori/internal/archive"
+)
+
+const invPass = "investigator passphrase 1"
+
+// withInvestigator adds an investigator — who writes, and reads the
+// sealed name masked — to f's archive.
+func withInvestigator(t *testing.T, f *fixture) *fixture {
+	t.Helper()
+	a, err := archive.Open(context.Background(), f.dir, "admin", adminPass, archive.Options{WorkFactor: workFactor()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.AddUser(context.Background(), "inv", archive.RoleInvestigator, invPass); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// field is one multipart field; a file when file is set.
+type mpField struct{ name, value, file string }
+
+// multipartBody writes fields, in order, as a multipart form.
+func multipartBody(t *testing.T, fields []mpField) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range fields {
+		var w io.Writer
+		var err error
+		if f.file != "" {
+			w, err = mw.CreateFormFile(f.name, f.file)
+		} else {
+			w, err = mw.CreateFormField(f.name)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, f.value)
+	}
+	mw.Close()
+	return &buf, mw.FormDataContentType()
+}
+
+// upload posts fields to /intake; chunked hides the body's length (as a
+// stream would), header sends the CSRF token as the page's script does.
+func (b *browser) upload(fields []mpField, header string, chunked bool) response {
+	b.h.t.Helper()
+	body, ctype := multipartBody(b.h.t, fields)
+	var r io.Reader = body
+	if chunked {
+		r = io.MultiReader(body) // not a *bytes.Buffer: no Content-Length
+	}
+	req, _ := http.NewRequest("POST", b.h.ts.URL+"/intake", r)
+	req.Header.Set("Content-Type", ctype)
+	if header != "" {
+		req.Header.Set("X-CSRF-Token", header)
+	}
+	return b.do(req)
+}
+
+// archiveState is what a refused request must leave as it was: the
+// number of items and of custody entries, read through a session.
+func (h *harness) archiveState(b *browser) (items int, log int64) {
+	h.t.Helper()
+	u, _ := url.Parse(h.ts.URL)
+	var ss *session
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "sori" {
+			ss = h.srv.sessions.byID[c.Value]
+		}
+	}
+	if ss == nil {
+		h.t.Fatal("no session")
+	}
+	ctx := context.Background()
+	if err := ss.arch.List(ctx, func(archive.Listed) error { items++; return nil }); err != nil {
+		h.t.Fatal(err)
+	}
+	cp, err := ss.arch.Checkpoint(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return items, cp.Size
+}
+
+var itemLink = regexp.MustCompile(`href="/show/([0-9a-f]{32})" id="intake-item"`)
+
+// TestIntakeUpload: a Korean transcript uploaded with the form (its token
+// as the first field, as a plain form sends it) becomes an item linked to
+// the testimony; its title and text, which carry markup, are escaped
+// wherever they are shown. The script's way (token in a header) works too.
+func TestIntakeUpload(t *testing.T) {
+	f := newFixture(t)
+	h := newHarness(t, f)
+	b := h.browser()
+	b.mustLogin("admin", adminPass)
+	page := b.get("/intake")
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.body, `enctype="multipart/form-data"`) || !strings.Contains(page.body, `href="/intake"`) {
+		t.Fatalf("intake page: %s", page.Status)
+	}
+	items, _ := h.archiveState(b)
+	text := "질문: 언제 탈북했습니까?\n답변: 1998년 가을에 " + xssTitle + " 강을 건넜습니다.\n"
+	r := b.upload([]mpField{{"csrf", b.csrf(), ""}, {"title", "면담 " + xssTitle, ""}, {"kind", "transcript", ""}, {"lang", "ko", ""},
+		{"witness", pseudonym, ""}, {"testimony", f.testimony.String(), ""}, {"as", "original", ""}, {"file", text, "면담2.txt"}}, "", false)
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("upload: %s\n%s", r.Status, r.body)
+	}
+	m := itemLink.FindStringSubmatch(r.body)
+	if m == nil || !strings.Contains(r.body, "Linked to its testimony") {
+		t.Fatalf("the answer links no new item:\n%s", r.body)
+	}
+	if n, _ := h.archiveState(b); n != items+1 {
+		t.Fatalf("%d items after one upload, had %d", n, items)
+	}
+	item := b.get("/show/" + m[1])
+	if item.StatusCode != http.StatusOK || !strings.Contains(item.body, "1998년 가을에") || !strings.Contains(item.body, "면담2.txt") {
+		t.Fatalf("the new item's page: %s\n%s", item.Status, item.body)
+	}
+	testimony := b.get("/show/" + f.testimony.String())
+	for name, p := range map[string]response{"answer": r, "item": item, "testimony": testimony} {
+		if strings.Contains(p.body, xssTitle) || !strings.Contains(p.body, "&lt;script&gt;") {
+			t.Errorf("%s page: the uploaded markup is not escaped", name)
+		}
+	}
+	if !strings.Contains(testimony.body, `href="/show/`+m[1]+`"`) {
+		t.Error("the testimony does not list the uploaded item")
+	}
+
+	// The page's script sends the token in a header; the same bytes again
+	// are reported as already there.
+	r = b.upload([]mpField{{"file", text, "again.txt"}}, b.csrf(), true)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, "already in the archive") || itemLink.FindStringSubmatch(r.body)[1] != m[1] {
+		t.Fatalf("upload with the header token: %s\n%s", r.Status, r.body)
+	}
+}
+
+// TestIntakeOversizeRefused: a file past the server's limit is refused
+// with 413 whether the body's length is declared or not, and nothing is
+// added or logged.
+func TestIntakeOversizeRefused(t *testing.T) {
+	h := newHarnessWith(t, newFixture(t), Config{MaxUpload: 1 << 10})
+	b := h.browser()
+	b.mustLogin("admin", adminPass)
+	items, log := h.archiveState(b)
+	big := strings.Repeat("가", 1<<10) // 3 KiB
+	for _, chunked := range []bool{false, true} {
+		r := b.upload([]mpField{{"csrf", b.csrf(), ""}, {"file", big, "big.txt"}}, "", chunked)
+		if r.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "larger than this server accepts") || !strings.Contains(r.body, "1 KiB") {
+			t.Errorf("oversize upload (chunked %v): %s\n%s", chunked, r.Status, r.body)
+		}
+	}
+	if n, l := h.archiveState(b); n != items || l != log {
+		t.Errorf("refused uploads changed the archive: items %d→%d, log %d→%d", items, n, log, l)
+	}
+	// Just under the limit is taken.
+	if r := b.upload([]mpField{{"csrf", b.csrf(), ""}, {"file", strings.Repeat("a", 1<<10), "fits.txt"}}, "", true); r.StatusCode != http.StatusOK {
+		t.Errorf("an upload of exactly the limit: %s", r.Status)
+	}
+}
+
+// TestIntakeCSRF: an upload without the token, with a wrong one, with the
+// token after another field, or from another site is refused before its
+// file is read, and adds nothing.
+func TestIntakeCSRF(t *testing.T) {
+	h := newHarness(t, newFixture(t))
+	b := h.browser()
+	b.mustLogin("admin", adminPass)
+	tok := b.csrf()
+	items, log := h.archiveState(b)
+	file := mpField{"file", "a synthetic transcript", "t.txt"}
+	cases := map[string]response{
+		"no token":     b.upload([]mpField{file}, "", false),
+		"wrong token":  b.upload([]mpField{{"csrf", tok + "x", ""}, file}, "", false),
+		"wrong header": b.upload([]mpField{file}, tok+"x", false),
+		"token late":   b.upload([]mpField{{"title", "t", ""}, {"csrf", tok, ""}, file}, "", false),
+	}
+	body, ctype := multipartBody(t, []mpField{{"csrf", tok, ""}, file})
+	req, _ := http.NewRequest("POST", h.ts.URL+"/intake", body)
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	cases["cross-site"] = b.do(req)
+	for name, r := range cases {
+		if r.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %s", name, r.Status)
+		}
+	}
+	if n, l := h.archiveState(b); n != items || l != log {
+		t.Errorf("refused uploads changed the archive: items %d→%d, log %d→%d", items, n, log, l)
+	}
+	// Anonymous: to the login page.
+	if r := h.browser().upload([]mpField{{"csrf", tok, ""}, file}, tok, false); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous upload: %s", r.Status)
+	}
+}
+
+// TestReaderCannotUploadOrSelect: a reader is offered neither the intake
+// page nor the selection form, and a request for either is 403 and
+// changes nothing.
+func TestReaderCannotUploadOrSelect(t *testing.T) {
+	f := newFixture(t)
+	h := newHarness(t, f)
+	b := h.browser()
+	b.mustLogin("reader", readerPass)
+	tok := b.csrf()
+	if r := b.get("/show/" + f.item.String()); strings.Contains(r.body, `action="/select"`) {
+		t.Error("the reader's item page offers the selection form")
+	}
+	items, log := h.archiveState(b) // after the read above, which is logged
+	if r := b.get("/"); strings.Contains(r.body, `href="/intake"`) {
+		t.Error("the reader's navigation offers intake")
+	}
+	if r := b.get("/intake"); r.StatusCode != http.StatusForbidden {
+		t.Errorf("reader GET /intake: %s", r.Status)
+	}
+	if r := b.upload([]mpField{{"csrf", tok, ""}, {"file", "text", "t.txt"}}, tok, false); r.StatusCode != http.StatusForbidden {
+		t.Errorf("reader upload: %s", r.Status)
+	}
+	for _, action := range []string{"redact", "annotate"} {
+		r := b.post("/select", url.Values{"csrf": {tok}, "action": {action}, "item": {f.item.String()}, "start": {"0"}, "end": {"2"},
+			"text": {"이 "}, "reason": {"r"}, "target": {f.ev.String()}})
+		if r.StatusCode != http.StatusForbidden {
+			t.Errorf("reader %s: %s", action, r.Status)
+		}
+	}
+	if n, l := h.archiveState(b); n != items || l != log {
+		t.Errorf("refused requests changed the archive: items %d→%d, log %d→%d", items, n, log, l)
+	}
+}
+
+var selText = regexp.MustCompile(`(?s)<div class="text"[^>]*data-sel-item="([0-9a-f]+)">(.*?)</div>`)
+
+// shownSelection finds word in the text a page shows of its item, as the
+// page's script would send a selection of it.
+func shownSelection(t *testing.T, body, word string) url.Values {
+	t.Helper()
+	m := selText.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no selectable text in the page")
+	}
+	shown := html.UnescapeString(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[2], ""))
+	i := strings.Index(shown, word)
+	if i < 0 {
+		t.Fatalf("%q is not in the shown text %q", word, shown)
+	}
+	start := utf8.RuneCountInString(shown[:i])
+	return url.Values{"item": {m[1]}, "start": {strconv.Itoa(start)}, "end": {strconv.Itoa(start + utf8.RuneCountInString(word))}, "text": {word}}
+}
+
+// TestSelectRedactAndAnnotate: an investigator, shown the transcript with
+// the sealed name masked, selects a word and redacts it and another and
+// annotates it; both land on the right bytes and show in the pages. A
+// selection whose text no longer matches, or that covers the mask, is
+// refused with a clear message and changes nothing.
+func TestSelectRedactAndAnnotate(t *testing.T) {
+	f := withInvestigator(t, newFixture(t))
+	h := newHarness(t, f)
+	b := h.browser()
+	b.mustLogin("inv", invPass)
+	tok := b.csrf()
+	page := b.get("/show/" + f.item.String())
+	if !strings.Contains(page.body, archive.Mask) || strings.Contains(page.body, sealedKo) || !strings.Contains(page.body, `action="/select"`) {
+		t.Fatalf("the investigator's item page:\n%s", page.body)
+	}
+	sha := regexp.MustCompile(`name="sha" value="([0-9a-f]{64})"`).FindStringSubmatch(page.body)[1]
+
+	_, log := h.archiveState(b)
+	refuse := map[string]url.Values{}
+	v := shownSelection(t, page.body, "두만강을")
+	v.Set("text", "압록강을")
+	refuse["changed text"] = v
+	refuse["over the mask"] = shownSelection(t, page.body, archive.Mask+"(")
+	v = shownSelection(t, page.body, "두만강을")
+	v.Set("sha", strings.Repeat("f", 64))
+	refuse["another item"] = v
+	for name, v := range refuse {
+		v.Set("csrf", tok)
+		v.Set("action", "redact")
+		v.Set("reason", "place")
+		r := b.post("/select", v)
+		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "The selection was refused and nothing was changed.") {
+			t.Errorf("%s: %s\n%s", name, r.Status, r.body)
+		}
+		if strings.Contains(r.body, sealedKo) || strings.Contains(r.body, "압록강") {
+			t.Errorf("%s: the refusal repeats text", name)
+		}
+	}
+	if _, l := h.archiveState(b); l != log {
+		t.Fatalf("refused selections wrote %d custody entries", l-log)
+	}
+
+	v = shownSelection(t, page.body, "두만강을")
+	v.Set("csrf", tok)
+	v.Set("sha", sha)
+	v.Set("action", "redact")
+	v.Set("reason", "place of crossing")
+	v.Set("back", "/show/"+f.item.String())
+	r := b.post("/select", v)
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/show/"+f.item.String()+"?done=redact" {
+		t.Fatalf("redact: %s %s\n%s", r.Status, r.Header.Get("Location"), r.body)
+	}
+	page = b.get(r.Header.Get("Location"))
+	if !strings.Contains(page.body, `<mark class="redacted">두만강을</mark>`) || !strings.Contains(page.body, "marked for redaction") {
+		t.Errorf("the item page does not mark the redaction:\n%s", page.body)
+	}
+	testimony := b.get("/show/" + f.testimony.String())
+	start := strings.Index(f.transcript, "두만강을")
+	if !strings.Contains(testimony.body, "place of crossing") || !strings.Contains(testimony.body, strconv.Itoa(start)+"–"+strconv.Itoa(start+len("두만강을"))) {
+		t.Errorf("the testimony page does not list the redaction at bytes %d:%d", start, start+len("두만강을"))
+	}
+
+	v = shownSelection(t, page.body, "질문")
+	v.Set("csrf", tok)
+	v.Set("action", "annotate")
+	v.Set("target", f.ev.String())
+	v.Set("note", "the question")
+	v.Set("back", "/show/"+f.testimony.String())
+	if r := b.post("/select", v); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("annotate: %s\n%s", r.Status, r.body)
+	}
+	testimony = b.get("/show/" + f.testimony.String() + "?done=annotate")
+	start = strings.Index(f.transcript, "질문")
+	if !strings.Contains(testimony.body, "the question") || !strings.Contains(testimony.body, strconv.Itoa(start)+"–"+strconv.Itoa(start+len("질문"))) || !strings.Contains(testimony.body, "annotation is recorded") {
+		t.Errorf("the testimony page does not list the annotation at bytes %d:%d", start, start+len("질문"))
+	}
+	// Without the token: refused.
+	v.Del("csrf")
+	if r := b.post("/select", v); r.StatusCode != http.StatusForbidden {
+		t.Errorf("select without CSRF: %s", r.Status)
+	}
+}
