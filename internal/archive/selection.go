@@ -10,7 +10,7 @@ import (
 	"sori/internal/store"
 )
 
-// Selections (docs/web.md): a person reading a transcript in a browser
+// Selections (docs/deploy.md, "Selecting text"): a person reading a transcript in a browser
 // selects a passage to redact or annotate. The browser knows only the text
 // it was shown — masked by the disclosure guard for a session without the
 // protection role, with line ends as an HTML parser leaves them — and

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"sori/internal/archive"
@@ -153,6 +154,9 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, ss *session,
 		s.tooLarge(w, r, ss)
 		return
 	}
+	// The server's read timeout is for forms; a large file over a slow
+	// line takes longer. The body stays bounded by the limit.
+	http.NewResponseController(w).SetReadDeadline(time.Time{})
 	r.Body = http.MaxBytesReader(w, r.Body, limit+maxForm)
 	mr, err := r.MultipartReader()
 	if err != nil {
