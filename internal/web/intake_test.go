@@ -346,3 +346,88 @@ func TestSelectRedactAndAnnotate(t *testing.T) {
 		t.Errorf("select without CSRF: %s", r.Status)
 	}
 }
+
+// TestInvestigatorPagesMasked: the pages this change adds or extends —
+// the intake form (its testimony list), the selection form (its list of
+// records to link to) and the testimony page's redactions — show an
+// investigator, who writes but may not open the vault, the mask and no
+// form of the sealed name; the protection officer's show the name, so the
+// test would see a leak. Each carries the CSP nonce and no inline script.
+func TestInvestigatorPagesMasked(t *testing.T) {
+	f := withInvestigator(t, newFixture(t))
+	h := newHarness(t, f)
+	admin := h.browser()
+	admin.mustLogin("admin", adminPass)
+	// A redaction whose reason names the witness (against the advice the
+	// form gives): the investigator's testimony page masks it.
+	v := shownSelection(t, admin.get("/show/"+f.item.String()).body, "두만강을")
+	v.Set("csrf", admin.csrf())
+	v.Set("action", "redact")
+	v.Set("reason", "crossing with "+sealedKo)
+	if r := admin.post("/select", v); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin redact: %s\n%s", r.Status, r.body)
+	}
+	pages := []string{"/intake", "/show/" + f.item.String(), "/show/" + f.testimony.String(), "/show/" + f.trans.String()}
+	if r := admin.get("/show/" + f.testimony.String()); !strings.Contains(r.body, "crossing with "+sealedKo) || !strings.Contains(r.body, `<option value="`+f.person.String()+`">person: `+sealedKo) {
+		t.Fatalf("the protection officer's testimony page does not show the name: the test plants nothing")
+	}
+	inv := h.browser()
+	inv.mustLogin("inv", invPass)
+	for _, p := range pages {
+		r := inv.get(p)
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("investigator %s: %s", p, r.Status)
+			continue
+		}
+		for _, name := range sealedForms {
+			if strings.Contains(r.body, name) {
+				t.Errorf("investigator %s shows %q", p, name)
+			}
+		}
+		m := nonceRe.FindStringSubmatch(r.Header.Get("Content-Security-Policy"))
+		if m == nil || strings.Count(r.body, `nonce="`+m[1]+`"`) != 2 || regexp.MustCompile(`(?i)\son[a-z]+=|hx-on|javascript:|style="`).MatchString(r.body) {
+			t.Errorf("investigator %s: CSP nonce missing or inline script or style", p)
+		}
+	}
+	if r := inv.get("/show/" + f.testimony.String()); !strings.Contains(r.body, "crossing with "+archive.Mask) || !strings.Contains(r.body, `<mark class="redacted">두만강을</mark>`) {
+		t.Errorf("the investigator's testimony page does not list the redaction, masked, nor mark it in the text")
+	}
+}
+
+// FuzzSplitMarked: the runs a text is cut into spell it exactly (so the
+// page's selectable text is the text shown) and alternate.
+func FuzzSplitMarked(f *testing.F) {
+	f.Add("질문: 두만강을 건넜다", 4, 7, 0, 1)
+	f.Add("", 0, 0, 0, 0)
+	f.Add("abc", -3, 99, 2, 1)
+	f.Fuzz(func(t *testing.T, s string, a, b, c, d int) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		parts := splitMarked(s, [][2]int{{a, b}, {c, d}})
+		var got strings.Builder
+		for i, p := range parts {
+			if p.Text == "" || i > 0 && parts[i-1].Redacted == p.Redacted {
+				t.Fatalf("runs %+v", parts)
+			}
+			got.WriteString(p.Text)
+		}
+		if got.String() != s {
+			t.Fatalf("runs spell %q, want %q", got.String(), s)
+		}
+	})
+}
+
+// FuzzUploadName: whatever name a browser sends, the archive is given a
+// file name without a directory.
+func FuzzUploadName(f *testing.F) {
+	for _, s := range []string{"면담.txt", `C:\Users\x\면담.txt`, "../../etc/passwd", "..", "/", "", "a/b/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := uploadName(s)
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, `/\`) || !utf8.ValidString(n) {
+			t.Fatalf("uploadName(%q) = %q", s, n)
+		}
+	})
+}
