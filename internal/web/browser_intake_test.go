@@ -72,6 +72,10 @@ func TestBrowserIntakeSelectRedact(t *testing.T) {
 	if res := c.eval(`document.getElementById("intake-result").textContent`); !strings.Contains(res, "Added to the archive") || !strings.Contains(res, "Linked to its testimony") || !strings.Contains(res, "sealed name") {
 		t.Errorf("the upload's answer: %s", res)
 	}
+	// The script's progress bar followed the upload to its end.
+	if got := c.eval(`document.documentElement.getAttribute("data-upload-progress")`); got != "100" {
+		t.Errorf("upload progress reported %s%%, want 100", got)
+	}
 	shot(c, "2-uploaded")
 
 	// Open the new item: the investigator sees the sealed name masked.

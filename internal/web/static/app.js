@@ -65,6 +65,7 @@
         if (!e.lengthComputable || !bar) { return; }
         var pct = Math.floor(e.loaded * 100 / e.total);
         bar.value = pct;
+        document.documentElement.setAttribute("data-upload-progress", String(pct));
         if (text) { text.textContent = pct + "%"; }
       });
       xhr.addEventListener("load", function () {
