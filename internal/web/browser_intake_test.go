@@ -51,7 +51,10 @@ func TestBrowserIntakeSelectRedact(t *testing.T) {
 		setTimeout(function () { document.querySelector("form.login button[type=submit]").click() }, 0)`)
 	c.waitFor(`location.pathname == "/intake" && document.readyState == "complete" && document.documentElement.dataset.js && document.getElementById("intake-form")`)
 
-	// Fill the form; the file is made in the page (no file on disk).
+	// Fill the form; the file is made in the page (no file on disk), with
+	// CR LF line ends, which the page's DOM holds as one line feed each:
+	// the selection below lands on the right bytes only if the server
+	// counts them as the browser does.
 	transcript := "질문: 언제 탈북했습니까?\n답변: 1998년 가을에 " + sealedKo + "와 함께 두만강을 건넜습니다. 그 뒤 중국 연길에 숨어 지냈습니다.\n"
 	c.eval(`document.getElementById("in-title").value = "면담 W-77 둘째 날";
 		document.getElementById("in-kind").value = "transcript";
@@ -59,7 +62,7 @@ func TestBrowserIntakeSelectRedact(t *testing.T) {
 		document.getElementById("in-witness").value = "W-77";
 		document.getElementById("in-testimony").value = ` + jsString(f.testimony.String()) + `;
 		var dt = new DataTransfer();
-		dt.items.add(new File([` + jsString(transcript) + `], "면담-둘째날.txt", {type: "text/plain"}));
+		dt.items.add(new File([` + jsString(transcript) + `.replace(/\n/g, "\r\n")], "면담-둘째날.txt", {type: "text/plain"}));
 		document.getElementById("in-file").files = dt.files;
 		true`)
 	shot(c, "1-form")

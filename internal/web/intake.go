@@ -25,8 +25,12 @@ import (
 // defaultMaxUpload bounds one upload unless Config.MaxUpload says otherwise.
 const defaultMaxUpload = 2 << 30
 
-// maxField bounds one text field of the upload form.
-const maxField = 4 << 10
+// maxField bounds one text field of the upload form, maxFields their
+// number: together well within the maxForm the body may add to the file.
+const (
+	maxField  = 4 << 10
+	maxFields = 12
+)
 
 // uploadKinds are the kinds the form offers ("" lets the archive guess).
 var uploadKinds = []string{"", "transcript", "document", "audio", "video", "image"}
@@ -165,6 +169,7 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, ss *session,
 	}
 	form := map[string]string{}
 	tokenOK := headerToken
+	fields := 0
 	var file *multipart.Part
 	for file == nil {
 		p, err := mr.NextPart()
@@ -176,6 +181,10 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, ss *session,
 			return
 		}
 		name := p.FormName()
+		if fields++; fields > maxFields {
+			s.fail(w, r, ss, http.StatusBadRequest, "intake.badfield")
+			return
+		}
 		if !tokenOK && name != "csrf" {
 			s.fail(w, r, ss, http.StatusForbidden, "err.csrf")
 			return

@@ -431,3 +431,41 @@ func FuzzUploadName(f *testing.F) {
 		}
 	})
 }
+
+// TestSelectCRLF: a transcript with CR LF line ends is shown as a browser
+// holds it (one line feed each), and a selection after them redacts the
+// bytes selected and is marked on the words selected.
+func TestSelectCRLF(t *testing.T) {
+	h := newHarness(t, newFixture(t))
+	b := h.browser()
+	b.mustLogin("admin", adminPass)
+	text := "첫째 줄\r\n둘째 줄\r\n셋째 줄에 요덕 수용소가 나온다.\r\n"
+	r := b.upload([]mpField{{"csrf", b.csrf(), ""}, {"kind", "transcript", ""}, {"file", text, "crlf.txt"}}, "", false)
+	m := itemLink.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("upload: %s\n%s", r.Status, r.body)
+	}
+	page := b.get("/show/" + m[1])
+	if strings.Contains(page.body, "\r") {
+		t.Fatal("the page sends CR: the browser's character count would differ from the runs marked")
+	}
+	v := shownSelection(t, page.body, "요덕 수용소")
+	v.Set("csrf", b.csrf())
+	v.Set("action", "redact")
+	v.Set("reason", "camp")
+	v.Set("back", "/show/"+m[1])
+	if r := b.post("/select", v); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("redact: %s\n%s", r.Status, r.body)
+	}
+	if page := b.get("/show/" + m[1]); !strings.Contains(page.body, `<mark class="redacted">요덕 수용소</mark>`) {
+		t.Errorf("the redaction is not marked on the words selected")
+	}
+	var ss *session
+	for _, s := range h.srv.sessions.byID {
+		ss = s
+	}
+	marks, err := ss.arch.Redactions(context.Background(), m[1])
+	if err != nil || len(marks) != 1 || text[marks[0].Start:marks[0].End] != "요덕 수용소" {
+		t.Errorf("the redaction holds the wrong bytes: %+v %v", marks, err)
+	}
+}

@@ -62,6 +62,9 @@ func selTargets(r *http.Request, ss *session) ([]link, error) {
 // redactions marked, and the form for the roles that may redact or
 // annotate. targets are selTargets' (nil: looked up here when needed).
 func (s *Server) selectionView(r *http.Request, ss *session, info archive.ItemInfo, text string, targets []link) (*selView, error) {
+	// As a browser's DOM holds it, so that the runs marked below count
+	// characters as the archive and the page's script do.
+	text = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(text)
 	v := &selView{L: langOf(r), CSRF: ss.csrf, Item: info.ID.String(), SHA: info.SHA256.String(), Lang: info.Current.Lang,
 		Back: r.URL.Path, Parts: []textPart{{Text: text}},
 		CanRedact:   archive.Permits(ss.roles, archive.OpRedact),
