@@ -120,6 +120,15 @@ func TestBrowserIntakeSelectRedact(t *testing.T) {
 		t.Errorf("after redacting, at %s, want %s", p, item)
 	}
 
+	// The testimony page: the upload is among its items, the redaction
+	// listed and marked in its text.
+	c.navigate(h.ts.URL + "/show/" + f.testimony.String())
+	c.waitFor(`document.readyState == "complete" && document.querySelector(".pair")`)
+	if got := c.eval(`document.querySelector("main").textContent`); !strings.Contains(got, "place of crossing") || !strings.Contains(got, "면담 W-77 둘째 날") {
+		t.Errorf("the testimony page lacks the upload or its redaction")
+	}
+	shot(c, "4b-testimony")
+
 	// Search a two-syllable Korean word the upload holds.
 	c.navigate(h.ts.URL + "/search?q=" + "%ED%83%88%EB%B6%81") // 탈북
 	c.waitFor(`location.pathname == "/search" && document.readyState == "complete" && document.querySelector("ol.hits mark")`)
