@@ -311,6 +311,7 @@ var messages = map[string][2]string{ // key → {en, ko}
 	"sel.none":              {"No text was selected; nothing was changed.", "선택한 본문이 없어 아무것도 바뀌지 않았습니다."},
 	"sel.notarget":          {"Choose the record the annotation links to; nothing was changed.", "주석을 연결할 기록을 고르세요. 아무것도 바뀌지 않았습니다."},
 	"t.redactions":          {"Redactions", "가림 처리"},
+	"t.additem":             {"Add a file to this testimony", "이 증언에 파일 추가"},
 	"t.redactions.none":     {"No redactions yet.", "가림 처리가 없습니다."},
 	"t.redaction.withdrawn": {"withdrawn", "철회됨"},
 	"t.redaction.active":    {"in force", "유효"},

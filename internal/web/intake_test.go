@@ -143,6 +143,12 @@ func TestIntakeUpload(t *testing.T) {
 	if !strings.Contains(testimony.body, `href="/show/`+m[1]+`"`) {
 		t.Error("the testimony does not list the uploaded item")
 	}
+	if !strings.Contains(testimony.body, `href="/intake?testimony=`+f.testimony.String()+`"`) {
+		t.Error("the testimony page offers no upload to it")
+	}
+	if p := b.get("/intake?testimony=" + f.testimony.String()); !strings.Contains(p.body, `<option value="`+f.testimony.String()+`" selected>`) {
+		t.Error("the intake page does not preselect the testimony it was opened for")
+	}
 
 	// The page's script sends the token in a header; the same bytes again
 	// are reported as already there.
