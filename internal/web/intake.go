@@ -123,13 +123,32 @@ func (s *Server) authedUpload(h func(w http.ResponseWriter, r *http.Request, ss 
 var errTooLarge = errors.New("the upload is larger than the server accepts")
 
 // capReader gives at most n bytes of r, then errTooLarge if r has more.
+// While bytes arrive it calls alive now and then, so that an upload longer
+// than the idle timeout does not end its own login.
 type capReader struct {
-	r   io.Reader
-	n   int64
-	hit bool
+	r     io.Reader
+	n     int64
+	hit   bool
+	now   func() time.Time
+	last  time.Time
+	alive func(time.Time)
 }
 
+// aliveEvery is how often an upload in progress marks its login used.
+const aliveEvery = 30 * time.Second
+
 func (c *capReader) Read(p []byte) (int, error) {
+	k, err := c.read(p)
+	if k > 0 && c.alive != nil {
+		if t := c.now(); t.Sub(c.last) >= aliveEvery {
+			c.last = t
+			c.alive(t)
+		}
+	}
+	return k, err
+}
+
+func (c *capReader) read(p []byte) (int, error) {
 	if c.n <= 0 {
 		var one [1]byte
 		if k, err := c.r.Read(one[:]); k > 0 {
@@ -252,7 +271,7 @@ func (s *Server) intakeFile(w http.ResponseWriter, r *http.Request, ss *session,
 		}
 		testimony = info.ID.String()
 	}
-	src := &capReader{r: file, n: limit}
+	src := &capReader{r: file, n: limit, now: s.cfg.Now, last: s.cfg.Now(), alive: func(t time.Time) { s.sessions.keepAlive(ss, t) }}
 	var added archive.Added
 	err := ss.arch.AddSources(ctx, []archive.Source{{Name: uploadName(file.FileName()), Size: -1, R: src}}, opt, func(a archive.Added) error {
 		added = a
@@ -330,4 +349,14 @@ func sizeText(n int64) string {
 		return strconv.FormatInt(n, 10) + " " + units[0]
 	}
 	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0") + " " + units[i]
+}
+
+// keepAlive marks ss used at now if it is still a login; unlike touch it
+// never ends one (its caller holds the session open).
+func (st *sessionStore) keepAlive(ss *session, now time.Time) {
+	st.mu.Lock()
+	if st.byID[ss.id] == ss && now.After(ss.lastSeen) {
+		ss.lastSeen = now
+	}
+	st.mu.Unlock()
 }

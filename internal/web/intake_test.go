@@ -7,11 +7,13 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"sori/internal/archive"
@@ -473,5 +475,49 @@ func TestSelectCRLF(t *testing.T) {
 	marks, err := ss.arch.Redactions(context.Background(), m[1])
 	if err != nil || len(marks) != 1 || text[marks[0].Start:marks[0].End] != "요덕 수용소" {
 		t.Errorf("the redaction holds the wrong bytes: %+v %v", marks, err)
+	}
+}
+
+// slowBody moves the test clock on at every read of a request's body, as
+// a long upload's time passes while its bytes arrive.
+type slowBody struct {
+	r    io.Reader
+	step time.Duration
+	c    *clock
+}
+
+func (s *slowBody) Read(p []byte) (int, error) {
+	s.c.add(s.step)
+	return s.r.Read(p[:min(len(p), 32<<10)])
+}
+
+// TestLongUploadKeepsLogin: an upload that takes longer than the idle
+// timeout keeps its login: the page after it is served, not the login
+// form. (The handler is called directly, so that the body is read only as
+// the handler reads it.)
+func TestLongUploadKeepsLogin(t *testing.T) {
+	h := newHarness(t, newFixture(t))
+	b := h.browser()
+	b.mustLogin("admin", adminPass)
+	tok := b.csrf()
+	body, ctype := multipartBody(t, []mpField{{"file", strings.Repeat("a slow synthetic line\n", 40000), "long.txt"}}) // ~ 880 KiB
+	req := httptest.NewRequest("POST", "/intake", &slowBody{r: body, step: h.srv.cfg.IdleTimeout / 8, c: h.clock})
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("X-CSRF-Token", tok)
+	u, _ := url.Parse(h.ts.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		req.AddCookie(c)
+	}
+	start := h.clock.now()
+	rec := httptest.NewRecorder()
+	h.srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || itemLink.FindStringSubmatch(rec.Body.String()) == nil {
+		t.Fatalf("long upload: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if took := h.clock.now().Sub(start); took < 2*h.srv.cfg.IdleTimeout {
+		t.Fatalf("the upload took %s of test time: not longer than the idle timeout", took)
+	}
+	if r := b.get("/"); r.StatusCode != http.StatusOK {
+		t.Fatalf("after an upload longer than the idle timeout: %s (logged out)", r.Status)
 	}
 }

@@ -61,7 +61,13 @@
       if (box) { box.hidden = false; }
       if (text) { text.textContent = form.getAttribute("data-sending") || ""; }
       if (button) { button.disabled = true; }
+      var rearmed = Date.now();
       xhr.upload.addEventListener("progress", function (e) {
+        // The server counts a long upload as activity: so does the idle timer.
+        if (Date.now() - rearmed > 30000) {
+          rearmed = Date.now();
+          document.dispatchEvent(new Event("htmx:afterRequest"));
+        }
         if (!e.lengthComputable || !bar) { return; }
         var pct = Math.floor(e.loaded * 100 / e.total);
         bar.value = pct;
