@@ -289,6 +289,7 @@ var messages = map[string][2]string{ // key → {en, ko}
 	"intake.names":          {"Its text names %d sealed name(s) of the identity vault: mark them for redaction before any publication.", "본문에 신원 금고의 봉인된 이름이 %d곳 있습니다. 공개하기 전에 가림 처리하세요."},
 	"intake.toolarge":       {"The file is larger than this server accepts; nothing was added. The limit is", "파일이 서버가 받는 크기보다 커서 아무것도 추가하지 않았습니다. 한도:"},
 	"intake.nofile":         {"No file was received; nothing was added.", "파일을 받지 못해 아무것도 추가하지 않았습니다."},
+	"intake.cut":            {"The upload was cut off before its end; nothing was added.", "파일이 끝까지 오지 않아 아무것도 추가하지 않았습니다."},
 	"intake.badfield":       {"A field of the form is too long or not text; nothing was added.", "양식의 항목이 너무 길거나 텍스트가 아니어서 아무것도 추가하지 않았습니다."},
 	"intake.notestimony":    {"The testimony chosen is not a testimony; nothing was added.", "선택한 기록이 증언이 아니어서 아무것도 추가하지 않았습니다."},
 

@@ -285,6 +285,9 @@ func (s *Server) intakeFile(w http.ResponseWriter, r *http.Request, ss *session,
 	case err != nil:
 		s.failErr(w, r, ss, err)
 		return
+	case errors.Is(added.Err, io.ErrUnexpectedEOF):
+		s.fail(w, r, ss, http.StatusBadRequest, "intake.cut") // the sender stopped
+		return
 	case added.Err != nil:
 		s.failErr(w, r, ss, added.Err)
 		return

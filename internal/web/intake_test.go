@@ -521,3 +521,24 @@ func TestLongUploadKeepsLogin(t *testing.T) {
 		t.Fatalf("after an upload longer than the idle timeout: %s (logged out)", r.Status)
 	}
 }
+
+// TestIntakeCutOff: a body that ends in the middle of its file stores
+// nothing and says so.
+func TestIntakeCutOff(t *testing.T) {
+	h := newHarness(t, newFixture(t))
+	b := h.browser()
+	b.mustLogin("admin", adminPass)
+	tok := b.csrf()
+	items, log := h.archiveState(b)
+	body, ctype := multipartBody(t, []mpField{{"file", strings.Repeat("a synthetic line\n", 1000), "cut.txt"}})
+	cut := body.Bytes()[:body.Len()/2]
+	req, _ := http.NewRequest("POST", h.ts.URL+"/intake", io.MultiReader(bytes.NewReader(cut)))
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("X-CSRF-Token", tok)
+	if r := b.do(req); r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "cut off") {
+		t.Errorf("a cut-off upload: %s\n%s", r.Status, r.body)
+	}
+	if n, l := h.archiveState(b); n != items || l != log {
+		t.Errorf("a cut-off upload changed the archive: items %d→%d, log %d→%d", items, n, log, l)
+	}
+}
