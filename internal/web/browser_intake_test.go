@@ -5,6 +5,7 @@ package web
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ import (
 func TestBrowserIntakeSelectRedact(t *testing.T) {
 	chromium := testenv.Browser(t)
 	f := withInvestigator(t, newFixture(t))
-	h := newHarness(t, f)
+	h := newHarnessWith(t, f, Config{MaxUpload: 64 << 10})
 	shots := os.Getenv("SORI_TEST_ARTIFACTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -50,6 +51,13 @@ func TestBrowserIntakeSelectRedact(t *testing.T) {
 		document.getElementById("passphrase").value = ` + jsString(invPass) + `;
 		setTimeout(function () { document.querySelector("form.login button[type=submit]").click() }, 0)`)
 	c.waitFor(`location.pathname == "/intake" && document.readyState == "complete" && document.documentElement.dataset.js && document.getElementById("intake-form")`)
+
+	// A file past the server's limit is not sent: the page says why.
+	c.eval(`var dt = new DataTransfer();
+		dt.items.add(new File([new Uint8Array(` + strconv.FormatInt(h.srv.maxUpload()+1, 10) + `)], "big.bin"));
+		document.getElementById("in-file").files = dt.files;
+		setTimeout(function () { document.querySelector("#intake-form button[type=submit]").click() }, 0); true`)
+	c.waitFor(`document.getElementById("in-progress-text").textContent.indexOf("larger than this server accepts") >= 0`)
 
 	// Fill the form; the file is made in the page (no file on disk), with
 	// CR LF line ends, which the page's DOM holds as one line feed each:

@@ -53,6 +53,16 @@
       var box = form.querySelector(".upload-progress");
       var bar = form.querySelector("progress");
       var text = document.getElementById("in-progress-text");
+      // A file past the server's limit is not sent at all (the server
+      // would refuse it, and might close the connection before the
+      // browser reads why).
+      var input = form.querySelector("input[type=file]");
+      var max = parseInt(form.getAttribute("data-max") || "0", 10);
+      if (max && input && input.files.length && input.files[0].size > max) {
+        if (box) { box.hidden = false; }
+        if (text) { text.textContent = form.getAttribute("data-toolarge") || ""; }
+        return;
+      }
       var button = form.querySelector("button[type=submit]");
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.getAttribute("action"));
