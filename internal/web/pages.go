@@ -176,6 +176,8 @@ type itemData struct {
 	Log      []archive.LogEntry
 	Restrict bool
 	Links    []link
+	Sel      *selView // the text, selectable
+	Done     string   // a confirmation message key
 }
 
 // maxShownText is the largest text item shown in a page.
@@ -193,6 +195,13 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, ss *session, i
 		s.failErr(w, r, ss, err)
 		return
 	}
+	if d.HasText {
+		if d.Sel, err = s.selectionView(r, ss, info, d.Text, nil); err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+	}
+	d.Done = doneMessage(r)
 	if d.Links, err = linksTo(r, ss, id, true); err != nil {
 		s.failErr(w, r, ss, err)
 		return

@@ -204,6 +204,10 @@ type testimonyData struct {
 	Consent archive.ConsentInfo
 	C       *model.Consent
 	Notes   []annotationRow
+	// Redactions of its items, for the roles that may list them.
+	Redactions     []redactionRow
+	SeesRedactions bool
+	Done           string
 }
 
 // annotationRow is an annotation of one of the testimony's items. Its span
@@ -225,6 +229,7 @@ type testimonyItem struct {
 	ID, Title, Lang, Kind, Role string
 	Text                        string
 	HasText                     bool
+	Sel                         *selView
 }
 
 func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *session, info archive.RecordInfo, t *model.Testimony) {
@@ -232,6 +237,14 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 	d := testimonyData{Info: info, T: t, Date: dateText(t.Date)}
 	byID := map[evidence.ID]testimonyItem{}
 	translationOf := map[evidence.ID]evidence.ID{}
+	var targets []link
+	if archive.Permits(ss.roles, archive.OpRecordAdd) {
+		var err error
+		if targets, err = selTargets(r, ss); err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+	}
 	for _, id := range t.Items() {
 		it, err := ss.arch.Show(ctx, id.String())
 		if err != nil {
@@ -246,6 +259,12 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 		if ti.Text, ti.HasText, err = s.itemText(r, ss, it); err != nil {
 			s.failErr(w, r, ss, err)
 			return
+		}
+		if ti.HasText {
+			if ti.Sel, err = s.selectionView(r, ss, it, ti.Text, targets); err != nil {
+				s.failErr(w, r, ss, err)
+				return
+			}
 		}
 		byID[id] = ti
 		d.Items = append(d.Items, ti)
@@ -274,6 +293,11 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 		s.failErr(w, r, ss, err)
 		return
 	}
+	if d.Redactions, d.SeesRedactions, err = testimonyRedactions(r, ss, t.Items()); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	d.Done = doneMessage(r)
 	c, err := ss.arch.Consent(ctx, info.ID.String())
 	if err != nil {
 		s.failErr(w, r, ss, err)

@@ -37,7 +37,10 @@ type Config struct {
 	// ReauthWindow is how long a re-entered passphrase opens the vault
 	// (default 5 minutes).
 	ReauthWindow time.Duration
-	Logger       *slog.Logger
+	// MaxUpload bounds one upload on the intake page, in bytes (default
+	// 2 GiB); a larger one is refused with 413 and nothing is stored.
+	MaxUpload int64
+	Logger    *slog.Logger
 	// Now overrides the clock (tests).
 	Now func() time.Time
 }
@@ -160,6 +163,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /map", s.authed(s.placesMap))
 	m.HandleFunc("GET /publish", s.authed(s.publishPreview))
 	m.HandleFunc("GET /vault", s.authed(s.vault))
+	// Intake, and redaction and annotation by selecting text.
+	m.HandleFunc("GET /intake", s.authed(s.intakePage))
+	m.HandleFunc("POST /intake", s.authedUpload(s.intakePost))
+	m.HandleFunc("POST /select", s.authed(s.selectPost))
 	s.mux = m
 }
 
