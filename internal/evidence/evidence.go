@@ -36,6 +36,9 @@ var (
 	// archive-wide change such as a key rotation); nothing changed, and the
 	// same command can be run again later.
 	ErrBusy = errors.New("archive busy")
+	// ErrPending: the operation waits for a second user's approval (four
+	// eyes); a request was recorded and nothing else was done.
+	ErrPending = errors.New("waits for approval")
 )
 
 // IDLen is the length in bytes of an ID.
