@@ -69,7 +69,7 @@ func leaked(s string) string {
 // leakReads are the exported methods that return archive contents, each
 // called by readAll. leakNotReads return none (with why).
 var (
-	leakReads    = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts",
+	leakReads = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts",
 		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf"}
 	leakNotReads = map[string]string{
 		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public",
