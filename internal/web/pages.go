@@ -176,6 +176,8 @@ type itemData struct {
 	Log      []archive.LogEntry
 	Restrict bool
 	Links    []link
+	// TimeNotes are an audio or video item's time-coded notes, by time.
+	TimeNotes []archive.TimeNote
 }
 
 // maxShownText is the largest text item shown in a page.
@@ -194,6 +196,10 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, ss *session, i
 		return
 	}
 	if d.Links, err = linksTo(r, ss, id, true); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	if d.TimeNotes, err = timeNotesOf(r, ss, info); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}

@@ -160,6 +160,11 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /map", s.authed(s.placesMap))
 	m.HandleFunc("GET /publish", s.authed(s.publishPreview))
 	m.HandleFunc("GET /vault", s.authed(s.vault))
+	// Review, four eyes (review.go).
+	m.HandleFunc("GET /review", s.authed(s.reviewQueue))
+	m.HandleFunc("POST /review/{id}", s.authed(s.reviewPost))
+	m.HandleFunc("GET /approvals", s.authed(s.approvals))
+	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))
 	s.mux = m
 }
 
