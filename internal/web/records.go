@@ -24,12 +24,14 @@ type link struct {
 }
 
 type recordData struct {
-	Info     archive.RecordInfo
+	Info   archive.RecordInfo
+	Fields []field
+	Refs   []link
+	Links  []link
+
+	// Review is the record's review state (ReviewOK: it has one).
 	Review   archive.ReviewInfo
 	ReviewOK bool
-	Fields   []field
-	Refs     []link
-	Links    []link
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session, id evidence.ID) {
