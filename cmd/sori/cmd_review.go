@@ -42,8 +42,8 @@ Flags:
   --note N        a note on the step (approve, reject, request)
   --state S       ls: draft, needs-review, reviewed or all (default needs-review)
   --json          JSON output: {"target","kind","version","state","steps":[…]}
-                  per record (ls: an array; several REFs: one object a line,
-                  with "error" for one that failed)
+                  per record (ls: an array); several REFs: one object a
+                  line, {"ref","review":{…}} or {"ref","error"}
   plus --archive, --user, --passphrase-file (see 'sori help')
 
 Exit status: 0 ok, 1 failure (or a REF of several failed), 2 invalid input
@@ -150,23 +150,25 @@ func runReview(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// Bulk: each REF on its own, one result a line.
+	results, err := a.ReviewMany(ctx, refs, sub, note)
+	if err != nil {
+		return err
+	}
 	failed := 0
-	for _, ref := range refs {
-		r, err := step(ctx, ref, note)
-		if err != nil {
-			failed++
-			msg := a.DiscloseError(err).Error()
-			if asJSON {
-				json.NewEncoder(e.stdout).Encode(map[string]string{"ref": ref, "error": msg})
-			} else {
-				fmt.Fprintf(e.stdout, "%s\terror\t%s\n", ref, msg)
-			}
-			continue
+	for _, r := range results {
+		switch {
+		case asJSON:
+			err = json.NewEncoder(e.stdout).Encode(r)
+		case r.Info == nil:
+			_, err = fmt.Fprintf(e.stdout, "%s\terror\t%s\n", r.Ref, r.Error)
+		default:
+			_, err = fmt.Fprintf(e.stdout, "%s\t%s\n", r.Info.Target, r.Info.State)
 		}
-		if asJSON {
-			json.NewEncoder(e.stdout).Encode(r)
-		} else {
-			fmt.Fprintf(e.stdout, "%s\t%s\n", r.Target, r.State)
+		if err != nil {
+			return err
+		}
+		if r.Info == nil {
+			failed++
 		}
 	}
 	if failed > 0 {

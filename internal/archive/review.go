@@ -284,3 +284,41 @@ func ownCommandOnly(b model.Body) error {
 	}
 	return nil
 }
+
+// ReviewResult is the outcome for one record of ReviewMany: its new state,
+// or the error (through the disclosure guard) that left it unchanged.
+type ReviewResult struct {
+	Ref   string      `json:"ref"`
+	Info  *ReviewInfo `json:"review,omitempty"`
+	Error string      `json:"error,omitempty"`
+	Err   error       `json:"-"`
+}
+
+// ReviewMany takes one review step (model.StepRequest, StepApprove or
+// StepReject) on each of refs, each in its own change: one that fails
+// leaves the others done. It fails as a whole only for a role that may not
+// review, or an unknown step.
+func (a *Archive) ReviewMany(ctx context.Context, refs []string, step, note string) ([]ReviewResult, error) {
+	if err := a.allow(OpReview); err != nil {
+		return nil, err
+	}
+	if !slices.Contains([]string{model.StepRequest, model.StepApprove, model.StepReject}, step) {
+		return nil, fmt.Errorf("%w: review step %q: want request, approve or reject", evidence.ErrInvalid, step)
+	}
+	out := make([]ReviewResult, 0, len(refs))
+	for _, ref := range refs {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		r := ReviewResult{Ref: ref}
+		info, err := a.reviewStep(ctx, ref, step, note)
+		if err != nil {
+			r.Err = a.DiscloseError(err)
+			r.Error = r.Err.Error()
+		} else {
+			r.Info = &info
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

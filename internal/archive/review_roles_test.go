@@ -58,6 +58,13 @@ func init() {
 			_, err := a.RejectReview(t.Context(), reviewed(t, f), "")
 			return err
 		}},
+		"Archive.ReviewMany": {OpReview, func(t *testing.T, f *roleFixture, a *Archive) error {
+			rs, err := a.ReviewMany(t.Context(), []string{reviewed(t, f)}, model.StepReject, "")
+			if err == nil && rs[0].Err != nil {
+				return rs[0].Err
+			}
+			return err
+		}},
 		"Archive.ReviewOf": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {
 			_, err := a.ReviewOf(t.Context(), f.event)
 			return err

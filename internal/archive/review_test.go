@@ -222,3 +222,44 @@ func addAudio(t *testing.T, a *Archive) evidence.ID {
 	writeFile(t, p, []byte("OggS synthetic recording bytes"))
 	return addAll(t, a, []string{p}, AddOptions{Kind: "audio"})[0].ID
 }
+
+// TestReviewMany: a bulk step reports each record on its own; one that
+// fails leaves the others done, and a record appears once per REF.
+func TestReviewMany(t *testing.T) {
+	ctx := t.Context()
+	f, a := newTeam(t, map[string]string{"inv": RoleInvestigator, "reader": RoleReader})
+	var refs []string
+	for _, title := range []string{"one", "two", "three"} {
+		id, err := a.AddRecord(ctx, &model.Event{Title: title})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, id.String())
+	}
+	if _, err := a.RequestReview(ctx, refs[1], ""); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := a.ReviewMany(ctx, append(refs, "ffff"), model.StepRequest, "batch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 4 || rs[0].Info == nil || rs[0].Info.State != ReviewNeedsReview || rs[2].Info == nil ||
+		!errors.Is(rs[1].Err, evidence.ErrInvalid) || rs[1].Error == "" || rs[3].Err == nil {
+		t.Fatalf("results: %+v", rs)
+	}
+	rs, err = f.as("inv").ReviewMany(ctx, refs, model.StepApprove, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if r.Info == nil || r.Info.State != ReviewReviewed {
+			t.Errorf("approve %d: %+v", i, r)
+		}
+	}
+	if _, err := f.as("reader").ReviewMany(ctx, refs, model.StepReject, ""); !errors.Is(err, evidence.ErrForbidden) {
+		t.Errorf("reader bulk: %v", err)
+	}
+	if _, err := a.ReviewMany(ctx, refs, "bless", ""); !errors.Is(err, evidence.ErrInvalid) {
+		t.Errorf("unknown step: %v", err)
+	}
+}

@@ -67,6 +67,11 @@ var teamMessages = map[string][2]string{
 	"kind.setting":      {"setting", "설정"},
 	"err.pending":       {"This waits for a second user's approval.", "두 번째 사용자의 승인을 기다리고 있습니다."},
 	"review.stateLabel": {"State", "상태"},
+	"bulk.results":      {"Result of the step, record by record", "기록별 처리 결과"},
+	"bulk.result":       {"Result", "결과"},
+	"bulk.select":       {"Select", "선택"},
+	"bulk.legend":       {"Take one review step on the selected records", "선택한 기록에 검토 단계 적용"},
+	"bulk.go":           {"Apply to selected", "선택한 기록에 적용"},
 }
 
 func init() {
@@ -118,16 +123,54 @@ type queueRow struct {
 }
 
 type queueData struct {
-	State  string
-	States []string
-	Rows   []queueRow
+	State     string
+	States    []string
+	Rows      []queueRow
+	CanReview bool
+	// Results are the outcome of a bulk step, one per record.
+	Results []bulkRow
+}
+
+type bulkRow struct {
+	ID, Label, State, Error string
 }
 
 // reviewQueue lists the records in one review state (by default those
 // that need review), with their labels.
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.renderQueue(w, r, ss, r.URL.Query().Get("state"), nil)
+}
+
+// reviewBulk takes one review step on every record ticked in the queue,
+// each on its own, and shows the queue again with a result per record.
+func (s *Server) reviewBulk(w http.ResponseWriter, r *http.Request, ss *session) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, ss, http.StatusBadRequest, "err.bad")
+		return
+	}
+	refs, state := r.PostForm["ref"], r.PostFormValue("state")
+	if len(refs) == 0 || len(refs) > 1000 || (state != "" && !slices.Contains(append(archive.ReviewStates(), "all"), state)) {
+		s.fail(w, r, ss, http.StatusBadRequest, "err.bad")
+		return
+	}
+	results, err := ss.arch.ReviewMany(r.Context(), refs, r.PostFormValue("step"), r.PostFormValue("note"))
+	if err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	rows := make([]bulkRow, len(results))
+	for i, res := range results {
+		rows[i] = bulkRow{ID: res.Ref, Error: res.Error}
+		if res.Info != nil {
+			rows[i].ID, rows[i].State = res.Info.Target.String(), res.Info.State
+		}
+	}
+	s.renderQueue(w, r, ss, state, rows)
+}
+
+func (s *Server) renderQueue(w http.ResponseWriter, r *http.Request, ss *session, state string, results []bulkRow) {
 	ctx := r.Context()
-	d := queueData{State: r.URL.Query().Get("state"), States: append(archive.ReviewStates(), "all")}
+	d := queueData{State: state, States: append(archive.ReviewStates(), "all"), CanReview: archive.Permits(ss.roles, archive.OpReview), Results: results}
 	if d.State == "" {
 		d.State = archive.ReviewNeedsReview
 	}
@@ -159,6 +202,11 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request, ss *session
 			row.By = info.Steps[n-1].ActorName
 		}
 		d.Rows = append(d.Rows, row)
+	}
+	for i := range d.Results {
+		if id, err := evidence.ParseID(d.Results[i].ID); err == nil {
+			d.Results[i].Label = labels[id]
+		}
 	}
 	s.render(w, r, ss, http.StatusOK, "review", "review.title", d)
 }

@@ -196,3 +196,65 @@ func TestTimeNotesOnItemPage(t *testing.T) {
 		t.Errorf("the testimony page lists a time-coded note as a span")
 	}
 }
+
+// TestBulkReviewOverHTTP: the queue's bulk form takes one step on every
+// ticked record, each on its own, and shows a result per record: the one
+// the reviewer wrote is refused, the others are reviewed.
+func TestBulkReviewOverHTTP(t *testing.T) {
+	f := newTeamFixture(t)
+	ctx := context.Background()
+	a, err := archive.Open(ctx, f.dir, "admin", adminPass, archive.Options{WorkFactor: workFactor()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := []string{f.ev.String(), f.person.String()}
+	lee, err := archive.Open(ctx, f.dir, "lee", leePass, archive.Options{WorkFactor: workFactor()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := addRecord(t, lee, &model.Event{Title: "Written by lee"})
+	if _, err := lee.RequestReview(ctx, own.String(), ""); err != nil {
+		t.Fatal(err)
+	}
+	lee.Close()
+	if rs, err := a.ReviewMany(ctx, refs, model.StepRequest, ""); err != nil || rs[0].Err != nil || rs[1].Err != nil {
+		t.Fatalf("requests: %+v %v", rs, err)
+	}
+	a.Close()
+	h := newHarness(t, f.fixture)
+	b := h.browser()
+	b.mustLogin("lee", leePass)
+	q := b.get("/review")
+	for _, id := range append(refs, own.String()) {
+		if !strings.Contains(q.body, `name="ref" value="`+id+`"`) {
+			t.Fatalf("the queue has no checkbox for %s:\n%s", id, q.body)
+		}
+	}
+	r := b.post("/review", url.Values{"csrf": {b.csrf()}, "step": {"approve"}, "ref": append(refs, own.String()), "note": {"batch"}})
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("bulk approve: %s\n%s", r.Status, r.body)
+	}
+	res := r.body[strings.Index(r.body, `id="bulk-h"`):]
+	res = res[:strings.Index(res, "</section>")]
+	if strings.Count(res, "<tr>") != 4 || strings.Count(res, "Reviewed") != 2 || strings.Count(res, `class="bad"`) != 1 || !strings.Contains(res, "Written by lee") {
+		t.Errorf("bulk results:\n%s", res)
+	}
+	if r := b.post("/review", url.Values{"csrf": {b.csrf()}, "step": {"approve"}}); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("bulk with no record: %s", r.Status)
+	}
+	// The pages of the team's own records render.
+	rv, err := archive.Open(ctx, f.dir, "reader", readerPass, archive.Options{WorkFactor: workFactor()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := rv.ReviewOf(ctx, f.ev.String())
+	rv.Close()
+	if err != nil || len(info.Steps) != 2 {
+		t.Fatalf("%+v %v", info, err)
+	}
+	for _, id := range []string{info.Steps[0].ID.String(), f.req.String()} {
+		if r := b.get("/show/" + id); r.StatusCode != http.StatusOK {
+			t.Errorf("/show/%s: %s", id, r.Status)
+		}
+	}
+}

@@ -162,6 +162,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /vault", s.authed(s.vault))
 	// Review, four eyes (review.go).
 	m.HandleFunc("GET /review", s.authed(s.reviewQueue))
+	m.HandleFunc("POST /review", s.authed(s.reviewBulk))
 	m.HandleFunc("POST /review/{id}", s.authed(s.reviewPost))
 	m.HandleFunc("GET /approvals", s.authed(s.approvals))
 	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))
