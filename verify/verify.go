@@ -159,6 +159,12 @@ type verifier struct {
 	// entry with the same digest must account for each (purgeLogged).
 	purged      map[string]evidence.Digest
 	purgeLogged map[string]bool
+
+	// shredLogged are the items a signed shred entry names; shredded, those
+	// whose own key is gone (found while re-hashing). checkShreds matches
+	// the two.
+	shredLogged map[evidence.ID]bool
+	shredded    map[evidence.ID]bool
 }
 
 // verItem is an item as verification keeps it, with its versions.
@@ -272,7 +278,30 @@ func (v *verifier) run(ctx context.Context) (err error) {
 		return err
 	}
 	contentDone = true
-	return <-contentErr
+	if err := <-contentErr; err != nil {
+		return err
+	}
+	v.checkShreds()
+	return nil
+}
+
+// checkShreds reports an item whose own key is gone without a signed shred
+// entry (its content can no longer be re-hashed: only the entry accounts
+// for that), and a shred entry whose item still has its key.
+func (v *verifier) checkShreds() {
+	for id := range v.shredded {
+		if !v.shredLogged[id] {
+			v.r.add(KindContent, id.String(), hintTamper, "the item's own key is gone, but no signed shred entry says it was shredded")
+		}
+	}
+	for id := range v.shredLogged {
+		if !v.shredded[id] {
+			v.r.add(KindEntry, id.String(), hintTamper, "a shred entry names this item, but its key is still there")
+		}
+	}
+	if n := len(v.shredded); n > 0 {
+		v.r.Notes = append(v.r.Notes, fmt.Sprintf("%d item(s) crypto-shredded at a witness's request: their content can no longer be re-hashed; their intake entries and records stay", n))
+	}
 }
 
 func (v *verifier) loadUsers(ctx context.Context) error {
@@ -584,6 +613,22 @@ func (v *verifier) checkPurges() {
 // checkEntryRecord ties intake and version entries to the records.
 func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow) {
 	obj := fmt.Sprintf("entry %d", e.Seq)
+	if e.Kind == custody.KindShred {
+		id, err := evidence.ParseID(e.Object)
+		it, ok := v.items[id]
+		switch {
+		case err != nil || !ok:
+			v.r.add(KindEntry, obj, hintTamper, "a shred entry names %q, which is no item", e.Object)
+		case e.Version < 1 || e.Version > len(it.versions) || it.versions[e.Version-1].digest != e.Digest:
+			v.r.add(KindEntry, obj, hintTamper, "a shred entry names version %d of item %s with another digest than the stored one", e.Version, id)
+		default:
+			if v.shredLogged == nil {
+				v.shredLogged = map[evidence.ID]bool{}
+			}
+			v.shredLogged[id] = true
+		}
+		return
+	}
 	if e.Kind == custody.KindPurge {
 		key := fmt.Sprintf("%s v%d", e.Object, e.Version)
 		d, ok := v.purged[key]
@@ -712,7 +757,12 @@ func (v *verifier) checkContent(ctx context.Context) error {
 					n, err := hasher.Hash(ctx, v.storeItem(id, v.items[id]), buf)
 					mu.Lock()
 					done += n
-					if err != nil && ctx.Err() == nil {
+					if errors.Is(err, evidence.ErrShredded) {
+						if v.shredded == nil {
+							v.shredded = map[evidence.ID]bool{}
+						}
+						v.shredded[id] = true
+					} else if err != nil && ctx.Err() == nil {
 						v.r.add(KindContent, id.String(), hintTamper, "%v", err)
 					}
 					if v.opt.Progress != nil {

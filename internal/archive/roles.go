@@ -237,6 +237,7 @@ var entryOps = map[string][]Op{
 	custody.KindRead:      {OpCat},
 	custody.KindPublish:   {OpPublish},
 	custody.KindPurge:     {OpPurge},
+	custody.KindShred:     {OpVaultWrite},
 	// Every role may list records, and so export what it may read; the
 	// export is recorded (exportrecords.go).
 	custody.KindRecordsExport: {OpList},

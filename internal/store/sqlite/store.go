@@ -132,7 +132,7 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 	// checkpoints' time-stamp tokens, the witnesses that cosign checkpoints
 	// and their cosignatures, the list index.
 	for _, ensure := range []func(context.Context) error{db.ensureVaultNames, db.ensurePurge, db.ensureTimestamps,
-		db.ensureLogWitnesses, db.ensureCosignatures, db.ensureListIndex} {
+		db.ensureLogWitnesses, db.ensureCosignatures, db.ensureListIndex, db.ensureItemKeys} {
 		if err := ensure(ctx); err != nil {
 			db.Close()
 			return nil, err
@@ -266,7 +266,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	// The version tables' update triggers come with the purged table
 	// (purge.go), in this transaction: nothing is dropped, so a new
 	// database has no free page.
-	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema+purgeSchema+purgeTriggers+timestampsSchema+logWitnessesSchema+cosignaturesSchema); err != nil {
+	if _, err := tx.ExecContext(ctx, schema+searchSchema+vaultSchema+vaultNamesSchema+purgeSchema+purgeTriggers+timestampsSchema+logWitnessesSchema+cosignaturesSchema+itemKeysSchema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema', ?)`, fmt.Sprint(SchemaVersion)); err != nil {
