@@ -176,8 +176,10 @@ type itemData struct {
 	Log      []archive.LogEntry
 	Restrict bool
 	Links    []link
-	// TimeNotes are an audio or video item's time-coded notes, by time.
+	// TimeNotes are an audio or video item's time-coded notes, by time;
+	// CanNote: the user may add one.
 	TimeNotes []archive.TimeNote
+	CanNote   bool
 }
 
 // maxShownText is the largest text item shown in a page.
@@ -199,6 +201,7 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, ss *session, i
 		s.failErr(w, r, ss, err)
 		return
 	}
+	d.CanNote = archive.Permits(ss.roles, archive.OpRecordAdd)
 	if d.TimeNotes, err = timeNotesOf(r, ss, info); err != nil {
 		s.failErr(w, r, ss, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"sori/internal/archive"
 	"sori/internal/evidence"
@@ -62,6 +63,9 @@ var teamMessages = map[string][2]string{
 	"tn.title":          {"Time-coded notes", "시간 표시 메모"},
 	"tn.none":           {"No time-coded notes yet.", "시간 표시 메모가 없습니다."},
 	"tn.at":             {"At", "시점"},
+	"tn.add":            {"Add a note at a time of the recording", "녹음의 한 시점에 메모 추가"},
+	"tn.time":           {"Time from the start (12:31 or 1:02:03)", "시작부터의 시간 (12:31 또는 1:02:03)"},
+	"tn.save":           {"Add note", "메모 추가"},
 	"kind.review":       {"review step", "검토 단계"},
 	"kind.approval":     {"approval request", "승인 요청"},
 	"kind.setting":      {"setting", "설정"},
@@ -293,3 +297,24 @@ func timeNotesOf(r *http.Request, ss *session, info archive.ItemInfo) ([]archive
 }
 
 func errorsIsInvalid(err error) bool { return errors.Is(err, evidence.ErrInvalid) }
+
+// timeNotePost adds a time-coded note to the audio or video item {item}
+// ("at" as 12:31 or 1:02:03) and shows the item again.
+func (s *Server) timeNotePost(w http.ResponseWriter, r *http.Request, ss *session) {
+	ms, err := archive.ParseTimecode(strings.TrimSpace(r.PostFormValue("at")))
+	if err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	item := r.PathValue("item")
+	if _, err := ss.arch.AddTimeNote(r.Context(), item, ms, r.PostFormValue("note"), ""); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	id, err := ss.arch.Resolve(r.Context(), item)
+	if err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	http.Redirect(w, r, "/show/"+id.String(), http.StatusSeeOther)
+}

@@ -258,3 +258,59 @@ func TestBulkReviewOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeNoteFormAndTeamPagesMasked: an investigator adds a time-coded
+// note through the item page's form (a bad time is refused, nothing
+// stored); a reader is offered no form, and the review and approval pages
+// mask a sealed name written in a review note and a decision's note.
+func TestTimeNoteFormAndTeamPagesMasked(t *testing.T) {
+	f := newTeamFixture(t)
+	h := newHarness(t, f.fixture)
+	admin, lee, reader := h.browser(), h.browser(), h.browser()
+	admin.mustLogin("admin", adminPass)
+	lee.mustLogin("lee", leePass)
+	reader.mustLogin("reader", readerPass)
+	au := f.audio.String()
+	if !strings.Contains(lee.get("/show/"+au).body, `action="/timenotes/`+au+`"`) {
+		t.Fatal("the audio page offers an investigator no time-coded note form")
+	}
+	if strings.Contains(reader.get("/show/"+au).body, `action="/timenotes/`) {
+		t.Error("a reader is offered the time-coded note form")
+	}
+	if r := lee.post("/timenotes/"+au, url.Values{"csrf": {lee.csrf()}, "at": {"7:5"}, "note": {"x"}}); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad time: %s", r.Status)
+	}
+	if r := lee.post("/timenotes/"+f.item.String(), url.Values{"csrf": {lee.csrf()}, "at": {"1:00"}, "note": {"x"}}); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("time note on a transcript: %s", r.Status)
+	}
+	if r := reader.post("/timenotes/"+au, url.Values{"csrf": {reader.csrf()}, "at": {"1:00"}, "note": {"x"}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("reader adds a note: %s", r.Status)
+	}
+	if r := lee.post("/timenotes/"+au, url.Values{"csrf": {lee.csrf()}, "at": {"7:05"}, "note": {"the guards change"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add a note: %s\n%s", r.Status, r.body)
+	}
+	page := lee.get("/show/" + au).body
+	a, b := strings.Index(page, "<time>7:05</time>"), strings.Index(page, "<time>12:31</time>")
+	if a < 0 || b < a || strings.Count(page, "<time>") != 4 {
+		t.Errorf("the new note is not in time order:\n%s", page)
+	}
+
+	// Sealed names in review and decision notes.
+	ev := f.ev.String()
+	admin.post("/review/"+ev, url.Values{"csrf": {admin.csrf()}, "step": {"request"}, "note": {"asked " + sealedRR}})
+	admin.post("/approvals/"+f.req.String(), url.Values{"csrf": {admin.csrf()}, "decision": {"deny"}, "note": {"not while " + sealedKo + " is at risk"}})
+	if !strings.Contains(admin.get("/approvals").body, sealedKo) || !strings.Contains(admin.get("/show/"+ev).body, sealedRR) {
+		t.Fatal("the protection officer does not see the planted names: the test plants nothing")
+	}
+	for _, p := range []string{"/show/" + ev, "/review", "/review?state=all", "/approvals"} {
+		r := reader.get(p)
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("reader %s: %s", p, r.Status)
+		}
+		for _, name := range sealedForms {
+			if strings.Contains(r.body, name) {
+				t.Errorf("reader %s shows %q", p, name)
+			}
+		}
+	}
+}

@@ -166,6 +166,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /review/{id}", s.authed(s.reviewPost))
 	m.HandleFunc("GET /approvals", s.authed(s.approvals))
 	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))
+	m.HandleFunc("POST /timenotes/{item}", s.authed(s.timeNotePost))
 	s.mux = m
 }
 
