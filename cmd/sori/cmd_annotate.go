@@ -31,8 +31,9 @@ to 3 decimals (12:31, 1:02:03.250); --note is required, a record
 searched, masked for sealed names, shown on the item's page in the web
 app, sorted by time. 'annotate ls ITEM' lists an item's time-coded notes,
 earliest first: TIME<TAB>ID<TAB>RECORD|-<TAB>NOTE (--json: an array of
-{"id","item","at_ms","at","note","target"}). A time on an item that is not
-audio or video is invalid input (exit 2).
+{"id","item","at_ms","at","note","target"}). 'annotate edit ID' of a
+time-coded note takes --at, --note and a record flag. A time on an item
+that is not audio or video is invalid input (exit 2).
 
 Prints the new annotation's ID (--json: {"id","kind"}; with --at also "at"). 'edit' writes a
 new version with the given flags changed and prints ID<TAB>VERSION
@@ -64,6 +65,11 @@ Examples:
 func runAnnotate(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "ls" {
 		return runTimeNote(ctx, e, args[1:], true)
+	}
+	if len(args) > 0 && args[0] == "edit" {
+		if handled, err := runTimeNoteEdit(ctx, e, args[1:]); handled {
+			return err
+		}
 	}
 	if hasAtFlag(args) && (len(args) == 0 || args[0] != "edit") {
 		if len(args) > 0 && args[0] == "add" {

@@ -101,9 +101,13 @@ func TestReviewAndFourEyesCommands(t *testing.T) {
 	}
 	au := strings.Fields(c.ok("add", "--kind", "audio", audio))[0]
 	c.ok("annotate", au, "--at", "12:31", "--note", "the witness names the camp", "--event", ev)
-	c.ok("annotate", au, "--at", "0:40", "--note", "introductions")
 	c.want(2, "SS, M:SS", "annotate", au, "--at", "12:3x", "--note", "x")
 	c.want(2, "not audio or video", "annotate", item, "--at", "1:00", "--note", "x")
+	intro := strings.TrimSpace(c.ok("annotate", au, "--at", "0:41", "--note", "intro"))
+	if got := c.ok("annotate", "edit", intro, "--at", "0:40", "--note", "introductions"); got != intro+"\t2\n" {
+		t.Errorf("annotate edit of a time-coded note: %q", got)
+	}
+	c.want(2, "not a time-coded note", "annotate", "edit", ev, "--at", "1:00")
 	ls := c.ok("annotate", "ls", au)
 	lines := strings.Split(strings.TrimSpace(ls), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "0:40\t") || !strings.HasPrefix(lines[1], "12:31\t") || !strings.Contains(lines[1], ev) {

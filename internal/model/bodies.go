@@ -101,7 +101,7 @@ type Annotation struct {
 	Item   evidence.ID `json:"item"`
 	Start  int         `json:"start"`
 	End    int         `json:"end"`
-	Target evidence.ID `json:"target"`
+	Target evidence.ID `json:"target,omitzero"` // omitted only by a time-coded note that names no record
 	Note   string      `json:"note,omitempty"`
 	At     *int64      `json:"at_ms,omitempty"`
 }
