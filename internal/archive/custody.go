@@ -81,7 +81,13 @@ func (a *Archive) checkBeforeWrite(ctx context.Context) error {
 // append signs and stores one entry. content is the SHA-256 of the file the
 // entry is about (zero when none).
 func (l *logger) append(ctx context.Context, kind, object string, version int, digest, content evidence.Digest) error {
-	if !EntryPermitted(l.role, kind, "") {
+	return l.appendFor(ctx, kind, "", object, version, digest, content)
+}
+
+// appendFor is append for an entry about a record of recordKind, whose
+// kind may decide which roles may sign it (EntryPermitted).
+func (l *logger) appendFor(ctx context.Context, kind, recordKind, object string, version int, digest, content evidence.Digest) error {
+	if !EntryPermitted(l.role, kind, recordKind) {
 		return fmt.Errorf("%w: role %s may not sign a %q custody entry", evidence.ErrForbidden, l.role, kind)
 	}
 	e := custody.Entry{V: custody.EntryVersion, Seq: l.size, Kind: kind, Time: l.now, Actor: l.a.key.KeyID(),

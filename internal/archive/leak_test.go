@@ -69,7 +69,8 @@ func leaked(s string) string {
 // leakReads are the exported methods that return archive contents, each
 // called by readAll. leakNotReads return none (with why).
 var (
-	leakReads    = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts"}
+	leakReads = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts",
+		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf"}
 	leakNotReads = map[string]string{
 		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public", "LogKeyChain": "public keys and their signed handover notes", "OpenCheckpoint": "checks a checkpoint the caller gives",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
@@ -82,6 +83,9 @@ var (
 		"AddTimestamp": "write; returns the TSA's token info", "LatestTimestamp": "a public checkpoint and its time-stamp token",
 		"AddLogWitness": "write; returns the witness given", "LogWitnesses": "witness URLs and public keys",
 		"AddCosignature": "write; returns nothing", "LatestCosigned": "a public checkpoint and witnesses' cosignature lines",
+		"RequestReview": "write; returns the guarded ReviewOf", "ApproveReview": "write; returns the guarded ReviewOf", "RejectReview": "write; returns the guarded ReviewOf", "ReviewMany": "write; returns the guarded ReviewOf and guarded errors",
+		"AddTimeNote": "write; returns an ID", "Approve": "write; returns the guarded ApprovalOf", "ExportApproved": "court bundle under consent (export tests)",
+		"PublishGate": "returns an error naming a request ID", "RecordPublicationApproved": "write", "SetFourEyes": "write", "FourEyes": "action names",
 	}
 )
 
@@ -129,6 +133,7 @@ type leakFixture struct {
 	po       *Archive
 	items    []evidence.ID
 	records  []evidence.ID
+	timed    []evidence.ID // audio items with time-coded notes
 	testim   evidence.ID
 	logs     *bytes.Buffer
 	planted  int
@@ -222,6 +227,7 @@ func (f *leakFixture) plant(t *testing.T, round string) {
 		}
 	}
 	f.records = append(f.records, ids...)
+	f.plantTeamwork(t, eid)
 }
 
 // readAll calls every read path as session s and returns what came back,
@@ -290,6 +296,7 @@ func (f *leakFixture) readAll(t *testing.T, s *Archive) []string {
 	put("check", spans, err)
 	spanss, err := s.CheckTexts(ctx, leakPlants)
 	put("checks", spanss, err)
+	f.readTeamwork(t, s, put)
 	return out
 }
 

@@ -21,6 +21,7 @@ var roleKinds = map[string][]string{
 	"source":      {model.KindTestimony, model.KindPerson},
 	"testimony":   {model.KindTestimony},
 	"target":      {model.KindEvent, model.KindAct, model.KindPerson, model.KindPlace, model.KindInvolvement, model.KindInformation, model.KindTestimony},
+	"reviewed":    {model.KindTestimony, model.KindEvent, model.KindAct, model.KindInvolvement, model.KindPerson, model.KindPlace, model.KindInformation, model.KindAnnotation, model.KindConsent, model.KindRedaction},
 	"voided":      {model.KindTestimony, model.KindEvent, model.KindAct, model.KindInvolvement, model.KindPerson, model.KindPlace, model.KindInformation, model.KindAnnotation, model.KindConsent, model.KindRedaction},
 }
 
@@ -31,6 +32,11 @@ var roleKinds = map[string][]string{
 func (a *Archive) AddRecords(ctx context.Context, bodies []model.Body, ids []evidence.ID) ([]evidence.ID, error) {
 	if err := a.allow(OpRecordAdd); err != nil {
 		return nil, err
+	}
+	for _, b := range bodies {
+		if err := ownCommandOnly(b); err != nil {
+			return nil, err
+		}
 	}
 	return a.addRecords(ctx, OpRecordAdd, bodies, ids)
 }
@@ -86,6 +92,9 @@ func (a *Archive) AddRecord(ctx context.Context, b model.Body) (evidence.ID, err
 // kind). If nothing would change it writes nothing and reports false.
 func (a *Archive) UpdateRecord(ctx context.Context, ref string, b model.Body) (int, bool, error) {
 	if err := a.allow(OpRecordEdit); err != nil {
+		return 0, false, err
+	}
+	if err := ownCommandOnly(b); err != nil {
 		return 0, false, err
 	}
 	id, err := a.resolveRecord(ctx, ref)
@@ -152,7 +161,7 @@ func (a *Archive) writeRecord(ctx context.Context, tx store.Tx, log *logger, id 
 	if err := tx.InsertRecord(ctx, store.RecordRow{ID: id, Version: version, Kind: r.Kind, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
 		return err
 	}
-	if err := log.append(ctx, custody.KindRecord, id.String(), version, digest, evidence.Digest{}); err != nil {
+	if err := log.appendFor(ctx, custody.KindRecord, r.Kind, id.String(), version, digest, evidence.Digest{}); err != nil {
 		return err
 	}
 	doc, parts := recordDoc(id, b)
@@ -167,7 +176,7 @@ func (a *Archive) writeRecord(ctx context.Context, tx store.Tx, log *logger, id 
 	if err := tx.IndexDoc(ctx, doc, parts); err != nil {
 		return err
 	}
-	if an, ok := b.(*model.Annotation); ok {
+	if an, ok := b.(*model.Annotation); ok && !an.Target.IsZero() {
 		return tx.LinkAnnotation(ctx, id.String(), an.Item.String(), an.Target.String())
 	}
 	if version > 1 {

@@ -64,6 +64,9 @@ const (
 	OpVoid                 // hide a stray record or item from every view, or lift that (void)
 	OpPurge                // destroy an old version's body for good (purge): an admin who also holds protection
 	OpWitnessLog           // configure the witnesses that cosign checkpoints (witness-log add)
+	OpReview               // ask for review of a record, approve or reject it (review)
+	OpApprove              // approve or deny another user's export or publication held back by four eyes (approve)
+	OpSetting              // change an archive setting, such as four eyes (settings)
 	opCount
 )
 
@@ -73,7 +76,7 @@ var opNames = [opCount]string{
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
 	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish", OpVoid: "void", OpPurge: "purge",
-	OpWitnessLog: "witness-log",
+	OpWitnessLog: "witness-log", OpReview: "review", OpApprove: "approve", OpSetting: "setting",
 }
 
 func (o Op) String() string {
@@ -131,6 +134,9 @@ var matrix = [opCount][]string{
 	OpVoid:       intake,
 	OpPurge:      admins, // and protection too: see Permits
 	OpWitnessLog: admins,
+	OpReview:     writers,
+	OpApprove:    intake, // and the action's own operation too: see Approve
+	OpSetting:    admins,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)
@@ -209,7 +215,7 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key. Reading a testimony's item in full (cat)
 // is one: the read is audited, so a reader too holds the log key.
-var writeOps = []Op{OpList, OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid, OpPurge}
+var writeOps = []Op{OpList, OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid, OpPurge, OpReview, OpApprove, OpSetting}
 
 // entryOps are, for each kind of custody entry, the operations that append
 // it: a user may sign an entry of a kind only if their role allows one of
@@ -248,6 +254,19 @@ func EntryPermitted(roles, kind, recordKind string) bool {
 	}
 	if kind == custody.KindRecord && recordKind == model.KindVoid {
 		ops = []Op{OpVoid}
+	}
+	if kind == custody.KindRecord {
+		switch recordKind {
+		case model.KindReview:
+			ops = []Op{OpReview}
+		case model.KindSetting:
+			ops = []Op{OpSetting}
+		case model.KindApproval:
+			// Requests (export, publish), decisions (approve) and the
+			// logged attempts of those refused (any role): the archive
+			// decides which version a user may write (approval.go).
+			ops = []Op{OpList}
+		}
 	}
 	for _, op := range ops {
 		if Permits(roles, op) {

@@ -23,7 +23,7 @@ var messages = map[string][2]string{ // key → {en, ko}
 	"nav.publish":  {"Publish preview", "공개 미리보기"},
 	"nav.vault":    {"Identity vault", "신원 금고"},
 	"lang.other":   {"한국어", "English"},
-	"lang.label":   {"Language: 한국어로 보기", "언어: View in English"},
+	"lang.label":   {"Language: view in 한국어 (Korean)", "언어: View in English"},
 	"signedin":     {"Logged in as", "로그인 사용자"},
 	"logout":       {"Log out", "로그아웃"},
 	"idle.warn":    {"You will be logged out in one minute because of inactivity.", "활동이 없어 1분 뒤 로그아웃됩니다."},

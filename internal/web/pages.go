@@ -178,6 +178,10 @@ type itemData struct {
 	Links    []link
 	Sel      *selView // the text, selectable
 	Done     string   // a confirmation message key
+	// TimeNotes are an audio or video item's time-coded notes, by time;
+	// CanNote: the user may add one.
+	TimeNotes []archive.TimeNote
+	CanNote   bool
 }
 
 // maxShownText is the largest text item shown in a page.
@@ -203,6 +207,11 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, ss *session, i
 	}
 	d.Done = doneMessage(r)
 	if d.Links, err = linksTo(r, ss, id, true); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	d.CanNote = archive.Permits(ss.roles, archive.OpRecordAdd)
+	if d.TimeNotes, err = timeNotesOf(r, ss, info); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}

@@ -28,6 +28,10 @@ type recordData struct {
 	Fields []field
 	Refs   []link
 	Links  []link
+
+	// Review is the record's review state (ReviewOK: it has one).
+	Review   archive.ReviewInfo
+	ReviewOK bool
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session, id evidence.ID) {
@@ -43,6 +47,10 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session,
 	}
 	d := recordData{Info: info, Fields: fieldsOf(info.Current, langOf(r)), Refs: refsOf(info.Current)}
 	if d.Links, err = linksTo(r, ss, id, false); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	if d.Review, d.ReviewOK, err = reviewOf(r, ss, id); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}
@@ -208,6 +216,9 @@ type testimonyData struct {
 	Redactions     []redactionRow
 	SeesRedactions bool
 	Done           string
+	Review         archive.ReviewInfo
+	// ReviewOK: Review holds the testimony's review state.
+	ReviewOK bool
 }
 
 // annotationRow is an annotation of one of the testimony's items. Its span
@@ -283,7 +294,7 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 	}
 	err := ss.arch.Records(ctx, model.KindAnnotation, func(id evidence.ID, b model.Body) error {
 		if a, ok := b.(*model.Annotation); ok {
-			if _, mine := byID[a.Item]; mine {
+			if _, mine := byID[a.Item]; mine && a.At == nil { // time-coded notes are on the item's page
 				d.Notes = append(d.Notes, annotationRow{ID: id.String(), Item: a.Item.String(), Target: a.Target.String(), Note: a.Note, Start: a.Start, End: a.End})
 			}
 		}
@@ -306,6 +317,10 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 	d.Consent = c
 	if c.Found {
 		d.C, _ = c.Record.Current.(*model.Consent)
+	}
+	if d.Review, d.ReviewOK, err = reviewOf(r, ss, info.ID); err != nil {
+		s.failErr(w, r, ss, err)
+		return
 	}
 	s.render(w, r, ss, http.StatusOK, "testimony", "t.heading", d)
 }

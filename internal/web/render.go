@@ -158,6 +158,9 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, ss *session, er
 	case errors.Is(err, evidence.ErrInvalid):
 		status, d.Key = http.StatusBadRequest, "err.bad"
 		d.Detail = ss.arch.DiscloseError(err).Error()
+	case errors.Is(err, evidence.ErrPending):
+		status, d.Key = http.StatusConflict, "err.pending"
+		d.Detail = ss.arch.DiscloseError(err).Error()
 	case errors.Is(err, evidence.ErrTampered), errors.Is(err, evidence.ErrDamaged):
 		d.Key = "err.tampered"
 	default:

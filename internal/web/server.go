@@ -167,6 +167,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /intake", s.authed(s.intakePage))
 	m.HandleFunc("POST /intake", s.authedUpload(s.intakePost))
 	m.HandleFunc("POST /select", s.authed(s.selectPost))
+	// Review, four eyes (review.go).
+	m.HandleFunc("GET /review", s.authed(s.reviewQueue))
+	m.HandleFunc("POST /review", s.authed(s.reviewBulk))
+	m.HandleFunc("POST /review/{id}", s.authed(s.reviewPost))
+	m.HandleFunc("GET /approvals", s.authed(s.approvals))
+	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))
+	m.HandleFunc("POST /timenotes/{item}", s.authed(s.timeNotePost))
 	s.mux = m
 }
 
