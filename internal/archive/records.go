@@ -107,6 +107,36 @@ func (a *Archive) UpdateRecord(ctx context.Context, ref string, b model.Body) (i
 // updateRecord is UpdateRecord for an operation op (redact withdraw,
 // void) whose role check the change repeats inside its transaction.
 func (a *Archive) updateRecord(ctx context.Context, op Op, id evidence.ID, b model.Body) (int, bool, error) {
+	return a.editRecord(ctx, op, id, func(model.Body) (model.Body, error) { return b, nil })
+}
+
+// EditRecord writes a new version of record ref made by edit from its
+// current body as stored — not as the session reads it: a user without
+// protection reads sealed names masked, and a version built from that copy
+// (as 'sori event edit' did) would write the masks into the record for
+// good. edit runs inside the change's transaction; it gets what the user
+// may not be shown, and must neither keep nor show it. Its error, like every
+// error here, passes the disclosure guard. It returns the version and
+// whether anything changed (an identical body writes nothing).
+func (a *Archive) EditRecord(ctx context.Context, ref string, edit func(current model.Body) (model.Body, error)) (int, bool, error) {
+	if err := a.allow(OpRecordEdit); err != nil {
+		return 0, false, err
+	}
+	id, err := a.resolveRecord(ctx, ref)
+	if err != nil {
+		return 0, false, err
+	}
+	v, changed, err := a.editRecord(ctx, OpRecordEdit, id, func(cur model.Body) (model.Body, error) {
+		b, err := edit(cur)
+		if err != nil {
+			return nil, err
+		}
+		return b, ownCommandOnly(b)
+	})
+	return v, changed, a.DiscloseError(err)
+}
+
+func (a *Archive) editRecord(ctx context.Context, op Op, id evidence.ID, edit func(model.Body) (model.Body, error)) (int, bool, error) {
 	var version int
 	changed, err := a.change(ctx, op, func(tx store.Tx, log *logger) error {
 		cur, err := tx.LatestRecord(ctx, id)
@@ -114,6 +144,14 @@ func (a *Archive) updateRecord(ctx context.Context, op Op, id evidence.ID, b mod
 			return err
 		}
 		old, err := decodeRecordRow(cur)
+		if err != nil {
+			return err
+		}
+		body, err := model.DecodeBody(old)
+		if err != nil {
+			return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+		}
+		b, err := edit(body)
 		if err != nil {
 			return err
 		}
