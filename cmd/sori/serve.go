@@ -115,6 +115,7 @@ func serve(ctx context.Context, e *env, o serveOptions) error {
 	defer repo.Close()
 	srv, err := web.New(web.Config{
 		Unlock:      repo.Unlock,
+		UnlockToken: repo.UnlockToken,
 		Secure:      o.certFile != "" || o.tlsProxy,
 		IdleTimeout: o.idle,
 		Logger:      e.log,
