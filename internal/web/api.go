@@ -385,11 +385,9 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, ss *session
 
 func (s *Server) apiRecords(w http.ResponseWriter, r *http.Request, ss *session) {
 	kind := r.URL.Query().Get("kind")
-	if kind != "" {
-		if _, err := model.NewBody(kind); err != nil {
-			s.apiFail(w, r, ss, errBadParam("kind", "a record kind (testimony, event, act, person, place …)"))
-			return
-		}
+	if kind != "" && !slices.Contains(model.Kinds, kind) {
+		s.apiFail(w, r, ss, errBadParam("kind", "one of "+strings.Join(model.Kinds, ", ")))
+		return
 	}
 	s.listRecords(w, r, ss, kind)
 }
@@ -479,6 +477,15 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request, ss *session) 
 		return
 	}
 	opt := archive.SearchOptions{Limit: limit, Kind: q.Get("kind"), Violation: q.Get("violation"), Place: q.Get("place")}
+	switch q.Get("snippets") {
+	case "", "true", "1":
+	case "false", "0":
+		// Hits without snippets: no item is decrypted to make one.
+		opt.NoSnippets = true
+	default:
+		s.apiFail(w, r, ss, errBadParam("snippets", "true or false"))
+		return
+	}
 	for name, dst := range map[string]*int{"from": &opt.From, "to": &opt.To} {
 		if v := q.Get(name); v != "" {
 			if *dst, err = strconv.Atoi(v); err != nil {

@@ -259,6 +259,12 @@ func TestAPIContentAndPages(t *testing.T) {
 		wantError(t, q, h.call("GET", "/api/v1/items?"+q, tok), 400, "invalid")
 	}
 	wantError(t, "search without q", h.call("GET", "/api/v1/search", tok), 400, "invalid")
+	wantError(t, "snippets=maybe", h.call("GET", "/api/v1/search?q=Tumen&snippets=maybe", tok), 400, "invalid")
+	var bare apiSearchResult
+	r = h.call("GET", "/api/v1/search?q=Tumen&snippets=false", tok)
+	if json.Unmarshal([]byte(r.body), &bare) != nil || len(bare.Hits) == 0 || bare.Hits[0].Snippet != "" {
+		t.Errorf("search without snippets: %s", r.body)
+	}
 	wantError(t, "bad kind", h.call("GET", "/api/v1/records?kind=nonsense", tok), 400, "invalid")
 	wantError(t, "unknown item", h.call("GET", "/api/v1/items/00ff00ff00ff", tok), 404, "not_found")
 	wantError(t, "a person as a testimony", h.call("GET", "/api/v1/testimonies/"+af.person.String(), tok), 404, "not_found")
