@@ -69,7 +69,7 @@ func leaked(s string) string {
 // leakReads are the exported methods that return archive contents, each
 // called by readAll. leakNotReads return none (with why).
 var (
-	leakReads    = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts"}
+	leakReads    = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts", "Tokens"}
 	leakNotReads = map[string]string{
 		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
@@ -82,6 +82,8 @@ var (
 		"AddTimestamp": "write; returns the TSA's token info", "LatestTimestamp": "a public checkpoint and its time-stamp token",
 		"AddLogWitness": "write; returns the witness given", "LogWitnesses": "witness URLs and public keys",
 		"AddCosignature": "write; returns nothing", "LatestCosigned": "a public checkpoint and witnesses' cosignature lines",
+		"CreateToken": "write; returns the token and the caller's own label", "RevokeToken": "write; returns the token's row, the label of one's own or (an admin's) anyone's token",
+		"CheckToken": "the session's own token: an error naming its ID", "SetTOTP": "write; returns a new secret", "TOTP": "the session's own second-factor secret",
 	}
 )
 
@@ -290,6 +292,8 @@ func (f *leakFixture) readAll(t *testing.T, s *Archive) []string {
 	put("check", spans, err)
 	spanss, err := s.CheckTexts(ctx, leakPlants)
 	put("checks", spanss, err)
+	toks, err := s.Tokens(ctx)
+	put("tokens", toks, err)
 	return out
 }
 
@@ -312,6 +316,13 @@ func TestLeakMatrix(t *testing.T) {
 	}
 	for name, role := range users {
 		if _, err := po.AddUser(ctx, name, role, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A token label is free text too (an admin without protection lists
+	// everyone's tokens).
+	for _, p := range []string{leakPlants[0], leakPlants[4]} {
+		if _, _, err := po.CreateToken(ctx, "script of "+p, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

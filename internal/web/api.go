@@ -224,7 +224,7 @@ func (s *Server) apiWithToken(w http.ResponseWriter, r *http.Request, tok string
 // first requests with one token unlock it once.
 func (s *Server) unlockToken(ctx context.Context, key, tok string) (*session, error) {
 	if s.cfg.UnlockToken == nil {
-		return nil, errors.New("web: this server takes no API tokens")
+		return nil, fmt.Errorf("%w: this server takes no API tokens", evidence.ErrLocked)
 	}
 	s.tokenMu.Lock()
 	defer s.tokenMu.Unlock()
