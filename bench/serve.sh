@@ -93,11 +93,12 @@ LUA
 # Warm-up: the first search loads the search cache.
 wrk -t1 -c1 -d3s -s "$work/search.lua" "$url" > /dev/null
 echo "== wrk: GET /api/v1/search, $conns connections, 2 threads, ${secs}s"
-wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/search.lua" "$url" | tee "$work/wrk.out"
-# wrk prints these lines only when there were any.
+wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s --latency -s "$work/search.lua" "$url" | tee "$work/wrk.out"
+# wrk prints these lines only when there were any. A request slower than
+# --timeout (10 s) counts as a socket error.
 if grep -q -e "Non-2xx or 3xx responses" -e "Socket errors" "$work/wrk.out"; then echo "wrk saw errors" >&2; exit 1; fi
 echo "== wrk: GET /api/v1/search?…&snippets=false (hits only), $conns connections, 2 threads, ${secs}s"
-SEARCH_SUFFIX="&snippets=false" wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/search.lua" "$url" | tee "$work/wrk2.out"
+SEARCH_SUFFIX="&snippets=false" wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s --latency -s "$work/search.lua" "$url" | tee "$work/wrk2.out"
 if grep -q -e "Non-2xx or 3xx responses" -e "Socket errors" "$work/wrk2.out"; then echo "wrk saw errors" >&2; exit 1; fi
 
 echo "== servedrive: $sessions sessions, mixed work, ${secs}s"
