@@ -12,6 +12,7 @@ import (
 
 	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/internal/testenv"
 )
 
 type testClock struct {
@@ -252,4 +253,42 @@ func FuzzParseToken(f *testing.F) {
 			t.Fatalf("parsed %q into %q %q", s, id, secret)
 		}
 	})
+}
+
+// TestTokenPostgresS3: on a shared archive (PostgreSQL + S3) the token
+// file stays in the archive directory and the row in the sealed meta
+// table; two Repos (two servers) see one revocation at once.
+func TestTokenPostgresS3(t *testing.T) {
+	ctx := t.Context()
+	opt := Options{WorkFactor: 10, DB: testenv.PostgresSchema(t), Blobs: testenv.S3Bucket(t, "tokens")}
+	dir := filepath.Join(t.TempDir(), "archive")
+	a, err := Init(ctx, dir, "admin", testPass, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, info, err := a.CreateToken(ctx, "server", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	var sessions []*Archive
+	for range 2 {
+		r, err := OpenRepo(ctx, dir, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		s, _, err := r.UnlockToken(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		sessions = append(sessions, s)
+	}
+	if _, err := sessions[0].RevokeToken(ctx, info.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := sessions[1].CheckToken(ctx, info.ID); !errors.Is(err, evidence.ErrLocked) {
+		t.Fatalf("the other server's session after the revocation: %v", err)
+	}
 }
