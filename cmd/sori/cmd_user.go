@@ -15,7 +15,7 @@ import (
 
 var userCmd = &command{
 	name:    "user",
-	summary: "add, list or remove the archive's users, or change their roles (admin)",
+	summary: "add, list or remove the archive's users, change their roles, or require a second factor (admin)",
 	usage: `
 Usage: sori user add NAME --role ROLE[,ROLE...] [--new-passphrase-file F] [--json]
        sori user ls [--json]
