@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -217,6 +218,30 @@ func (s *Server) apiWithToken(w http.ResponseWriter, r *http.Request, tok string
 	}
 	if ss.ending.Load() {
 		ss.close()
+	}
+}
+
+// recheckTokens closes the token sessions whose token no longer holds
+// (revoked, expired, its user's role changed, by any process), so that
+// their keys leave memory without waiting for a request or the idle
+// timeout. Server.Run calls it once a minute.
+func (s *Server) recheckTokens(ctx context.Context) {
+	s.tokens.mu.Lock()
+	all := make(map[string]*session, len(s.tokens.byID))
+	maps.Copy(all, s.tokens.byID)
+	s.tokens.mu.Unlock()
+	for key, ss := range all {
+		ss.mu.RLock()
+		err := error(nil)
+		if !ss.closed {
+			err = ss.arch.CheckToken(ctx, ss.tokenID)
+		}
+		ss.mu.RUnlock()
+		if errors.Is(err, evidence.ErrLocked) {
+			if s.tokens.detach(key) != nil {
+				ss.close()
+			}
+		}
 	}
 }
 

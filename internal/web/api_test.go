@@ -346,6 +346,13 @@ func TestAPITokensRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	rd.Close()
+	// The server's minute check drops the revoked token's session (its
+	// keys) without waiting for a request.
+	before := h.srv.tokens.len()
+	h.srv.recheckTokens(ctx)
+	if n := h.srv.tokens.len(); n != before-1 {
+		t.Errorf("token sessions: %d before the check, %d after", before, n)
+	}
 	e = wantError(t, "revoked", h.call("GET", "/api/v1/me", tok), 401, "unauthorized")
 	if !strings.Contains(e.Error.Message, "revoked") {
 		t.Errorf("revoked token: %q", e.Error.Message)

@@ -126,6 +126,7 @@ func (s *Server) Run(ctx context.Context) {
 		case <-t.C:
 			s.sessions.expire(s.cfg.Now(), s.cfg.IdleTimeout)
 			s.tokens.expire(s.cfg.Now(), s.cfg.IdleTimeout)
+			s.recheckTokens(ctx) // api.go
 		}
 	}
 }
