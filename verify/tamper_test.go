@@ -349,7 +349,7 @@ func rawDB(t testing.TB, dir string, dbKey [32]byte) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	for _, tr := range []string{"items_no_update", "versions_no_update", "versions_no_delete",
 		"custody_no_update", "custody_no_delete", "hashes_no_delete", "checkpoints_no_delete"} {
-		mustExec(t, db, "DROP TRIGGER "+tr)
+		mustExec(t, db, "DROP TRIGGER IF EXISTS "+tr)
 	}
 	return db
 }

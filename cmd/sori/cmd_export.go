@@ -217,7 +217,7 @@ func exportTimestamp(ctx context.Context, a *archive.Archive, cp custody.Checkpo
 	if err != nil {
 		return nil, err
 	}
-	stamped, err := custody.OpenCheckpoint(ts.Note, a.Origin(), a.LogKey())
+	stamped, err := a.OpenCheckpoint(ts.Note)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ var witnessCmd = &command{
 Usage: sori witness add --pseudonym P [--identity FILE|-] [--json]
        sori witness show P [--json]
        sori witness ls [--json]
-       sori witness withdraw P [--yes] [--json]
+       sori witness withdraw P [--shred-items] [--yes] [--json]
        sori witness rehash [--json]
 
 The identity vault holds a witness's true names, contact and notes under
@@ -53,6 +53,19 @@ terminal --yes is required). Afterwards nothing of the witness is exported
 or published; the names' hashes stay, so the names stay masked in other
 witnesses' testimonies (docs/protection.md).
 
+'withdraw --shred-items' also crypto-shreds every item that falls under the
+witness's consent, for a witness who asks for their material to be
+destroyed: each item's own key is destroyed, its text leaves the search
+index, and a signed "shred" custody entry per item is its tombstone. The
+ciphertext, the item's records and its custody entries stay; nothing opens
+the item again ('sori cat' fails, 'sori verify' accepts it only with its
+shred entry). Items taken in before sori gave items keys of their own
+cannot be shredded: the command then lists them and changes nothing. A
+witness withdrawn earlier can be given --shred-items later. It prints one
+more line per item: shredded<TAB>ITEM-ID (--json: "shredded": [IDs]).
+Copies made before (replicas not yet updated, backups of meta.db) keep the
+keys: docs/protection.md.
+
 'add' also stores, for the safety net, keyed hashes of the normalized forms
 of the names (never the names): they let 'sori add' and the record commands
 warn whoever adds text that names the witness, in Hangul or any
@@ -74,6 +87,7 @@ Flags:
                        them); note: family, circumstances, protection needs.
                        Without --identity, on a terminal, sori asks for each
                        without echoing it.
+  --shred-items        withdraw: also crypto-shred the witness's items
   --yes                confirm a withdrawal without being asked
   --json               JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
@@ -93,6 +107,7 @@ Examples:
   sori witness show W-17
   sori witness ls
   sori witness withdraw W-17
+  sori witness withdraw W-17 --shred-items
 `,
 	run: runWitness,
 }
@@ -266,12 +281,13 @@ func runWitnessAdd(ctx context.Context, e *env, args []string) error {
 
 func runWitnessOne(ctx context.Context, e *env, sub string, args []string) error {
 	var f archiveFlags
-	var asJSON, yes bool
+	var asJSON, yes, shred bool
 	fs := newFlags("witness " + sub)
 	f.register(fs, e)
 	fs.BoolVar(&asJSON, "json", false, "")
 	if sub == "withdraw" {
 		fs.BoolVar(&yes, "yes", false, "")
+		fs.BoolVar(&shred, "shred-items", false, "")
 	}
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -286,15 +302,22 @@ func runWitnessOne(ctx context.Context, e *env, sub string, args []string) error
 	}
 	defer a.Close()
 	if sub == "withdraw" {
-		if err := confirmWithdraw(ctx, e, a, rest[0], yes); err != nil {
+		if err := confirmWithdraw(ctx, e, a, rest[0], yes, shred); err != nil {
 			return err
 		}
-		info, err := a.WithdrawWitness(ctx, rest[0])
+		info, err := a.WithdrawWitness(ctx, rest[0], archive.WithdrawOptions{ShredItems: shred})
 		if err != nil && info.ID == "" {
 			return err
 		}
 		if perr := printWitness(e.stdout, info, nil, asJSON); perr != nil {
 			return perr
+		}
+		if !asJSON {
+			for _, id := range info.Shredded {
+				if _, perr := fmt.Fprintf(e.stdout, "shredded\t%s\n", id); perr != nil {
+					return perr
+				}
+			}
 		}
 		return err // withdrawn, but the WAL was not emptied
 	}
@@ -308,12 +331,16 @@ func runWitnessOne(ctx context.Context, e *env, sub string, args []string) error
 // confirmWithdraw lists on stderr what a withdrawal affects, by ID, and
 // asks on a terminal for the pseudonym to be typed again; off a terminal
 // it needs --yes.
-func confirmWithdraw(ctx context.Context, e *env, a *archive.Archive, pseudonym string, yes bool) error {
+func confirmWithdraw(ctx context.Context, e *env, a *archive.Archive, pseudonym string, yes, shred bool) error {
 	m, err := a.MaterialOf(ctx, pseudonym)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Withdrawing %s destroys the vault entry for good. From now on nothing of the witness leaves the archive (export and publication refuse it); the evidence stays, sealed names stay masked. It affects:\n", pseudonym)
+	if shred {
+		fmt.Fprintf(e.stderr, "Withdrawing %s with --shred-items destroys the vault entry and the keys of every item below for good: nobody will read those items again. Their records and custody entries stay; sealed names stay masked. It affects:\n", pseudonym)
+	} else {
+		fmt.Fprintf(e.stderr, "Withdrawing %s destroys the vault entry for good. From now on nothing of the witness leaves the archive (export and publication refuse it); the evidence stays, sealed names stay masked. It affects:\n", pseudonym)
+	}
 	for _, g := range []struct {
 		what string
 		ids  []evidence.ID

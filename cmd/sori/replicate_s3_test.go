@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,6 +19,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"sori/internal/archive"
+	"sori/internal/store"
 	"sori/internal/testenv"
 )
 
@@ -128,17 +131,32 @@ func TestReplicateS3CLI(t *testing.T) {
 		t.Fatalf("--check of a directory replica behind its source: exit %d\n%s%s", code, out, stderr)
 	}
 
-	// A pack altered in the bucket (same size): --check reports it.
+	// A pack altered in the bucket (same size): --check reports it. The
+	// pack is one that holds an item of the replica (an unreferenced pack,
+	// which verify only counts, would prove nothing).
+	referenced := map[string]bool{}
+	a, err := archive.Open(t.Context(), ta.dir, "", ta.pass, archive.Options{StateDir: ta.state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.Inspect().Items(t.Context(), func(it store.Item) error {
+		referenced[it.Pack] = true
+		return nil
+	})
+	a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var pack minio.ObjectInfo
-	for oi := range cl.ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Prefix: "site-b/blobs/"}) {
-		if oi.Err == nil {
+	for oi := range cl.ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Prefix: "site-b/blobs/", Recursive: true}) {
+		if oi.Err == nil && referenced[path.Base(oi.Key)] && pack.Key == "" {
 			pack = oi
-			break
 		}
 	}
 	if pack.Key == "" {
-		t.Fatal("no pack in the bucket")
+		t.Fatal("no pack holding an item in the bucket")
 	}
+	t.Logf("altering %s (%d bytes)", pack.Key, pack.Size)
 	junk := make([]byte, pack.Size)
 	rand.Read(junk)
 	if _, err := cl.PutObject(t.Context(), bucket, pack.Key, bytes.NewReader(junk), pack.Size, minio.PutObjectOptions{}); err != nil {

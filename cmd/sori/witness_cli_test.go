@@ -183,3 +183,40 @@ func TestWitnessIdentityPrompts(t *testing.T) {
 		}
 	}
 }
+
+// TestWitnessShredCLI: `witness withdraw --shred-items` lists the items it
+// will destroy, prints them as shredded, `cat` then fails with a clear
+// message (exit 1), search no longer finds their text, and verify exits 0.
+func TestWitnessShredCLI(t *testing.T) {
+	ta := newTestArchive(t)
+	ta.mustRun(t, strings.NewReader(`{"names":["합성 증인"]}`), "witness", "add", "--pseudonym", "W-41", "--identity", "-")
+	src := filepath.Join(t.TempDir(), "w41.txt")
+	if err := os.WriteFile(src, []byte("합성 증언 고유한말뭉치 이야기"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := ta.mustRun(t, nil, "add", "--witness", "W-41", src)
+	id := strings.Fields(out)[0]
+	if got := ta.mustRun(t, nil, "search", "고유한말뭉치"); !strings.Contains(got, id) {
+		t.Fatalf("search before: %q", got)
+	}
+	stdout, stderr, code := ta.run(t, nil, "witness", "withdraw", "W-41", "--shred-items", "--yes")
+	if code != exitOK {
+		t.Fatalf("withdraw --shred-items: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, id) || !strings.Contains(stderr, "--shred-items") {
+		t.Errorf("the confirmation does not list the item or say what shredding does:\n%s", stderr)
+	}
+	if !strings.Contains(stdout, "shredded\t"+id) {
+		t.Errorf("stdout: %q", stdout)
+	}
+	_, stderr, code = ta.run(t, nil, "cat", id)
+	if code != 1 || !strings.Contains(stderr, "shredded") {
+		t.Errorf("cat of a shredded item: exit %d, %q", code, stderr)
+	}
+	if got := ta.mustRun(t, nil, "search", "고유한말뭉치"); strings.Contains(got, id) {
+		t.Errorf("search after: %q", got)
+	}
+	if _, stderr, code := ta.run(t, nil, "verify"); code != exitOK {
+		t.Errorf("verify after shredding: exit %d\n%s", code, stderr)
+	}
+}

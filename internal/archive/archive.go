@@ -134,6 +134,9 @@ type Options struct {
 	// PostgreSQL and its packs in S3 (backends.go); "" keeps them in the
 	// archive directory.
 	DB, Blobs string
+	// Scan opens the embedded store for a process that reads most of the
+	// database once (verify): a small page cache per connection.
+	Scan bool
 	// LockWait bounds the wait for the archive lock (lock.go), in Open and
 	// in archive-wide changes; then they fail with ErrBusy. 0 means
 	// DefaultLockWait.
@@ -419,6 +422,9 @@ func (a *Archive) unlockChecks(ctx context.Context, display string, opened bool)
 	a.me = me
 	a.gen = a.userGen(me.ID)
 	if err := a.checkMember(ctx, display); err != nil {
+		return err
+	}
+	if err := a.useCurrentLog(display); err != nil {
 		return err
 	}
 	if !opened {

@@ -23,12 +23,16 @@ import (
 // proof of every entry in one signed checkpoint, the actors' public
 // signing keys and the log's public key.
 type Export struct {
-	ID         string             // bundle ID (random), the object of the export entry
-	Origin     string             // checkpoint origin
-	LogKey     string             // the log's verifier key (signed-note form)
-	Checkpoint custody.Checkpoint // covers every entry below, the export's own included
-	Items      []ExportItem
-	Consents   []ExportRecord // the consent records of the items' testimonies, by ID
+	ID     string // bundle ID (random), the object of the export entry
+	Origin string // checkpoint origin
+	LogKey string // the log's first verifier key (signed-note form), as published when it was made
+	// LogKeyChain is the log key handover notes from LogKey to the key
+	// that signed Checkpoint (custody.KeyChain.MarshalNotes); empty when
+	// the log has had one key.
+	LogKeyChain []byte
+	Checkpoint  custody.Checkpoint // covers every entry below, the export's own included
+	Items       []ExportItem
+	Consents    []ExportRecord // the consent records of the items' testimonies, by ID
 	// Testimonies are the testimony records the consents are of, by ID:
 	// what shows that each item belongs to its testimony.
 	Testimonies []ExportRecord
@@ -128,7 +132,8 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipients []string
 		return nil, err
 	}
 
-	x := &Export{a: a, ID: bundle, Origin: a.Origin(), LogKey: a.cfg.LogKey, Checkpoint: cp, Actors: map[string]ExportActor{},
+	chain := a.LogKeyChain()
+	x := &Export{a: a, ID: bundle, Origin: a.Origin(), LogKey: chain.First, LogKeyChain: chain.MarshalNotes(), Checkpoint: cp, Actors: map[string]ExportActor{},
 		Recipients: recipients, Digest: digest, Manifest: manifest}
 	users, err := a.db.Users(ctx)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"sori/internal/blob"
 	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/internal/seal"
 	"sori/internal/store"
 )
 
@@ -102,6 +103,7 @@ type pending struct {
 	size     int64
 	off, len int64
 	names    []NameSpan // sealed names in its text
+	key      seal.ItemKey
 }
 
 // message from a worker to the committer: either a finished pack with its
@@ -470,7 +472,14 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 	}
 	start := w.off
 	cw := &countWriter{w: w.pack, n: &w.off}
-	enc, err := w.a.ring.EncryptItem(cw, w.a.ring.CurrentGen())
+	// Each item has a key of its own, so that it can be shredded alone
+	// (docs/protection.md); the key row is stored with the item.
+	ik, key, err := w.a.ring.NewItemKey()
+	if err != nil {
+		return pending{}, err
+	}
+	enc, err := w.a.ring.EncryptItemKeyed(cw, ik, key)
+	clear(key[:])
 	if err != nil {
 		return pending{}, err
 	}
@@ -521,7 +530,7 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 	if gather && looksLikeText(w.text) {
 		names = w.guard.Find(string(w.text))
 	}
-	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start, names: names}, nil
+	return pending{src: s, sum: sum, id: w.a.ring.ItemID(sum), size: size, off: start, len: w.off - start, names: names, key: ik}, nil
 }
 
 // flush makes the open pack durable and hands its items to the committer.
@@ -611,6 +620,9 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 			out[p.src.idx] = r
 			if !inserted {
 				continue
+			}
+			if err := tx.InsertItemKey(ctx, store.ItemKey{Item: p.id, Handle: p.key.Handle, Gen: p.key.Gen, Wrapped: p.key.Wrapped}); err != nil {
+				return err
 			}
 			rec := tmpl
 			rec.Item, rec.Version, rec.Time, rec.Actor = p.id, 1, now, a.me.ID

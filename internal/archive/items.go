@@ -13,6 +13,7 @@ import (
 
 	"sori/internal/custody"
 	"sori/internal/evidence"
+	"sori/internal/seal"
 	"sori/internal/store"
 )
 
@@ -210,16 +211,33 @@ func (a *Archive) guardedText(ctx context.Context, rc io.ReadCloser, it store.It
 }
 
 func (a *Archive) openItem(ctx context.Context, it store.Item) (io.ReadCloser, error) {
+	ik, err := a.itemKey(ctx, it.ID)
+	if err != nil {
+		return nil, err
+	}
 	raw, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
 	if err != nil {
 		return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
 	}
-	plain, err := a.ring.DecryptItem(raw)
+	plain, err := a.ring.DecryptItem(raw, ik)
 	if err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("item %s: %w", it.ID, err)
 	}
 	return &checkedReader{r: plain, c: raw, h: sha256.New(), it: it}, nil
+}
+
+// itemKey returns item id's own key (seal.ItemKey), nil if it has none:
+// taken in before per-item keys, or shredded (the item's header says which).
+func (a *Archive) itemKey(ctx context.Context, id evidence.ID) (*seal.ItemKey, error) {
+	k, err := a.db.ItemKey(ctx, id)
+	if errors.Is(err, evidence.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &seal.ItemKey{Handle: k.Handle, Gen: k.Gen, Wrapped: k.Wrapped}, nil
 }
 
 type checkedReader struct {

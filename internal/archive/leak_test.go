@@ -71,7 +71,7 @@ func leaked(s string) string {
 var (
 	leakReads    = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts", "Tokens"}
 	leakNotReads = map[string]string{
-		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public",
+		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public", "LogKeyChain": "public keys and their signed handover notes", "OpenCheckpoint": "checks a checkpoint the caller gives",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
 		"Add": "write; its report is IDs, digests and spans", "AddSources": "write; its report is IDs, digests and spans", "Edit": "write", "AddRecords": "write", "AddRecord": "write", "UpdateRecord": "write",
 		"AddRedaction": "write; returns the guarded info", "AddRedactionMatch": "write; returns the guarded info", "Void": "write; returns the guarded info", "Purge": "write; returns IDs", "LiftVoid": "write; returns the guarded info", "WithdrawRedaction": "write; returns the guarded info", "SetConsent": "write",

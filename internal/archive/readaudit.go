@@ -123,8 +123,12 @@ func (i Inspector) hashFrom(ctx context.Context, it store.Item, src io.Reader, b
 	if len(buf) < seal.ChunkBufferSize {
 		buf = make([]byte, seal.ChunkBufferSize)
 	}
+	ik, err := i.a.itemKey(ctx, it.ID)
+	if err != nil {
+		return 0, err
+	}
 	h := sha256.New()
-	n, err := i.a.ring.DecryptItemChunks(src, it.Len, buf, func(p []byte) error {
+	n, err := i.a.ring.DecryptItemChunks(src, it.Len, buf, ik, func(p []byte) error {
 		h.Write(p)
 		return ctx.Err()
 	})

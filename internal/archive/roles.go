@@ -224,6 +224,7 @@ var entryOps = map[string][]Op{
 	custody.KindExport:    {OpExport},
 	custody.KindGrant:     {OpUserAdd, OpUserRole},
 	custody.KindRevoke:    {OpUserRemove, OpUserRole},
+	custody.KindLogKey:    {OpUserRemove, OpUserRole},
 	custody.KindWitness:   {OpVaultWrite},
 	custody.KindWithdraw:  {OpVaultWrite},
 	custody.KindVaultOpen: {OpVaultOpen, OpVaultWrite},
@@ -231,6 +232,7 @@ var entryOps = map[string][]Op{
 	custody.KindRead:      {OpCat},
 	custody.KindPublish:   {OpPublish},
 	custody.KindPurge:     {OpPurge},
+	custody.KindShred:     {OpVaultWrite},
 	// Every role may list records, and so export what it may read; the
 	// export is recorded (exportrecords.go).
 	custody.KindRecordsExport: {OpList},

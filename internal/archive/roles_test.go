@@ -563,6 +563,7 @@ var calls = map[string]call{
 // public facts about the archive or of the session itself.
 var notOperations = []string{
 	"Archive.Close", "Archive.Dir", "Archive.ID", "Archive.User", "Archive.LogKey", "Archive.Origin",
+	"Archive.LogKeyChain", "Archive.OpenCheckpoint", // public keys and handover notes; checks a signature given
 	"Archive.Blobs",   // the blob store holds ciphertext only
 	"Archive.Inspect", // every Inspector method checks OpVerify
 	"Inspector.HashReader", "Inspector.PinPath",

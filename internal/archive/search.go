@@ -3,6 +3,7 @@ package archive
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -381,6 +382,7 @@ type indexed struct {
 	doc   store.SearchDoc
 	text  *textindex.Doc
 	bytes int64 // text analysed
+	keyed bool  // the item had a key of its own when its text was read
 	err   error
 }
 
@@ -489,6 +491,9 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, guar
 		if err := tx.IndexText(ctx, r.doc, r.text); err != nil {
 			return done, err
 		}
+		if err := shreddedMeanwhile(ctx, tx, r); err != nil {
+			return done, err
+		}
 		inTx++
 		size += r.bytes
 		if size < indexBatchBytes && i < len(pend)-1 {
@@ -511,6 +516,23 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, guar
 	return done, nil
 }
 
+// shreddedMeanwhile refuses to index the text of an item whose key was
+// shredded after the text was read (the shredding took its text out of the
+// index; this would put it back). It runs after IndexText, when tx holds
+// the index's write lock, which shredding takes too: a shredding that
+// committed before is seen, and none can commit until tx ends. The batch is
+// rolled back and stays queued; the next run cannot read the item's text.
+func shreddedMeanwhile(ctx context.Context, tx store.Tx, r indexed) error {
+	if !r.keyed || r.text == nil {
+		return nil
+	}
+	_, err := tx.ItemKey(ctx, r.p.ID)
+	if errors.Is(err, evidence.ErrNotFound) {
+		return fmt.Errorf("%w: item %s was shredded while it was being indexed; index again", evidence.ErrBusy, r.p.ID)
+	}
+	return err
+}
+
 // analyzeItem reads an item's current record and, if it is text, its
 // plaintext, and tokenizes them for the index.
 func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem, guard *nameGuard) indexed {
@@ -526,6 +548,12 @@ func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem, guard *n
 		return r
 	}
 	r.doc = itemDoc(rec)
+	if _, err := a.db.ItemKey(ctx, p.ID); err == nil {
+		r.keyed = true
+	} else if !errors.Is(err, evidence.ErrNotFound) {
+		r.err = err
+		return r
+	}
 	t, err := a.itemText(ctx, p.Item)
 	if err != nil {
 		a.log.Warn("item text unreadable; indexed by title only", "item", p.ID.String(), "err", err)

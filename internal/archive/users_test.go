@@ -99,18 +99,22 @@ func TestRemovedUser(t *testing.T) {
 		b, _ := io.ReadAll(rc)
 		return b
 	}
-	read := func(ring *seal.Keyring, ct []byte) error {
-		r, err := ring.DecryptItem(bytes.NewReader(ct))
+	read := func(ring *seal.Keyring, id evidence.ID, ct []byte) error {
+		k, err := adm.db.ItemKey(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ring.DecryptItem(bytes.NewReader(ct), &seal.ItemKey{Handle: k.Handle, Gen: k.Gen, Wrapped: k.Wrapped})
 		if err != nil {
 			return err
 		}
 		_, err = io.Copy(io.Discard, r)
 		return err
 	}
-	if err := read(oldRing, blob(before)); err != nil {
+	if err := read(oldRing, before, blob(before)); err != nil {
 		t.Errorf("the old keyring on an older item: %v", err)
 	}
-	if err := read(oldRing, blob(after)); !errors.Is(err, evidence.ErrLocked) {
+	if err := read(oldRing, after, blob(after)); !errors.Is(err, evidence.ErrLocked) {
 		t.Errorf("the removed user's keyring on an item stored after the removal: %v, want locked", err)
 	}
 	choi, err := openAs(t, adm.dir, "reader-choi", testPass)
@@ -134,7 +138,7 @@ func TestRemovedUser(t *testing.T) {
 		kinds = append(kinds, l.Kind)
 		return nil
 	})
-	want := []string{"init", "intake", "grant", "grant", "revoke", "intake"}
+	want := []string{"init", "intake", "grant", "grant", "revoke", "log-key", "intake"}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("custody kinds %v, want %v", kinds, want)
 	}

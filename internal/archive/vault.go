@@ -53,6 +53,8 @@ type WitnessInfo struct {
 	Added     time.Time `json:"added"`
 	AddedBy   string    `json:"added_by"`
 	Withdrawn time.Time `json:"withdrawn,omitzero"`
+	// Shredded lists the items a withdrawal with ShredItems shredded.
+	Shredded []evidence.ID `json:"shredded,omitempty"`
 }
 
 // Witness statuses.
@@ -291,7 +293,11 @@ func (a *Archive) OpenWitness(ctx context.Context, pseudonym string) (WitnessInf
 // write-ahead log is emptied into the database so that the old pages do
 // not linger in it. No key anyone holds — the vault key included —
 // recovers the entry afterwards: its own key existed only in that row.
-func (a *Archive) WithdrawWitness(ctx context.Context, pseudonym string) (WitnessInfo, error) {
+func (a *Archive) WithdrawWitness(ctx context.Context, pseudonym string, opts ...WithdrawOptions) (WitnessInfo, error) {
+	var opt WithdrawOptions
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
 	if err := a.allow(OpVaultWrite); err != nil {
 		return WitnessInfo{}, err
 	}
@@ -301,23 +307,41 @@ func (a *Archive) WithdrawWitness(ctx context.Context, pseudonym string) (Witnes
 	if err := a.vaultKey(); err != nil {
 		return WitnessInfo{}, err
 	}
+	var shred []evidence.ID
+	if opt.ShredItems {
+		var err error
+		if shred, err = a.shredPlan(ctx, pseudonym); err != nil {
+			return WitnessInfo{}, err
+		}
+	}
 	var row store.VaultRow
 	_, err := a.shreddingChange(ctx, OpVaultWrite, func(tx store.Tx, l *logger) error {
 		var err error
-		row, err = tx.WithdrawVault(ctx, pseudonym, l.now)
+		row, err = tx.Vault(ctx, pseudonym)
 		if errors.Is(err, evidence.ErrNotFound) {
 			return fmt.Errorf("%w: no witness %s in the vault", evidence.ErrNotFound, pseudonym)
 		}
 		if err != nil {
 			return err
 		}
-		return logVault(ctx, l, custody.KindWithdraw, row)
+		// A witness withdrawn earlier may still ask for their items to be
+		// shredded: the withdrawal is not repeated.
+		if !(row.Withdrawn && opt.ShredItems) {
+			if row, err = tx.WithdrawVault(ctx, pseudonym, l.now); err != nil {
+				return err
+			}
+			if err := logVault(ctx, l, custody.KindWithdraw, row); err != nil {
+				return err
+			}
+		}
+		return a.shredItems(ctx, tx, l, shred)
 	})
 	if err != nil {
 		return WitnessInfo{}, err
 	}
-	a.log.Info("witness withdrawn from the vault", "entry", row.ID)
+	a.log.Info("witness withdrawn from the vault", "entry", row.ID, "items_shredded", len(shred))
 	info := a.witnessInfo(row, a.userNames(ctx))
+	info.Shredded = shred
 	if err := store.TruncateWAL(ctx, a.db); err != nil {
 		return info, fmt.Errorf("witness %s is withdrawn, but: %w", pseudonym, err)
 	}

@@ -50,6 +50,7 @@ const (
 	KindRead      = "read"       // the original bytes of an item of a testimony were read (object: item ID; content: its SHA-256)
 	KindPublish   = "publish"    // a redacted public dataset was published (object: publication ID; digest: its manifest)
 	KindPurge     = "purge"      // a version's body was destroyed (object: item or record ID; version; digest: that version's, which stays)
+	KindShred     = "shred"      // an item's own key was destroyed at a witness's request (object: item ID; version and digest: its current record version's)
 	// KindRecordsExport: records left the archive in an analysts' export
 	// (sori export-records; object: export ID; digest: its file list).
 	KindRecordsExport = "records-export"

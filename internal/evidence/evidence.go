@@ -36,6 +36,9 @@ var (
 	// archive-wide change such as a key rotation); nothing changed, and the
 	// same command can be run again later.
 	ErrBusy = errors.New("archive busy")
+	// ErrShredded: the item's own key was destroyed (crypto-shredded at a
+	// witness's request): its ciphertext stays, and nothing opens it.
+	ErrShredded = errors.New("shredded")
 )
 
 // IDLen is the length in bytes of an ID.

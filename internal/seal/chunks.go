@@ -38,7 +38,8 @@ const (
 const ChunkBufferSize = sealedChunk
 
 // DecryptItemChunks decrypts an item's age file of exactly size bytes read
-// from src, in place in buf (at least ChunkBufferSize bytes), and calls fn
+// from src, in place in buf (at least ChunkBufferSize bytes), with its key
+// row ik (nil if it has none), and calls fn
 // with each authenticated chunk of plaintext, in order; fn must not keep
 // the slice. It returns the plaintext length. It reads what DecryptItem
 // reads and accepts what DecryptItem accepts (FuzzDecryptItemChunks
@@ -47,7 +48,7 @@ const ChunkBufferSize = sealedChunk
 // foreign gives an error wrapping evidence.ErrTampered, at the latest at
 // the final chunk; bytes of chunks before it may already have been passed
 // to fn.
-func (k *Keyring) DecryptItemChunks(src io.Reader, size int64, buf []byte, fn func(plain []byte) error) (int64, error) {
+func (k *Keyring) DecryptItemChunks(src io.Reader, size int64, buf []byte, ik *ItemKey, fn func(plain []byte) error) (int64, error) {
 	if len(buf) < ChunkBufferSize {
 		return 0, fmt.Errorf("seal: chunk buffer of %d bytes, need %d", len(buf), ChunkBufferSize)
 	}
@@ -71,9 +72,9 @@ func (k *Keyring) DecryptItemChunks(src io.Reader, size int64, buf []byte, fn fu
 		return 0, tampered("header cut short or too long")
 	}
 	hdr := head[:end+1+eol+1]
-	fileKey, err := k.headerFileKey(hdr)
+	fileKey, err := k.headerFileKey(hdr, ik)
 	if err != nil {
-		if errors.Is(err, evidence.ErrLocked) {
+		if errors.Is(err, evidence.ErrLocked) || errors.Is(err, evidence.ErrShredded) {
 			return 0, err
 		}
 		return 0, tampered("%v", err)
@@ -131,30 +132,42 @@ func tampered(format string, a ...any) error {
 // parser, which cost a tenth of a full verification; anything else, and
 // anything that does not authenticate here, goes to age.DecryptHeader,
 // whose verdict stands.
-func (k *Keyring) headerFileKey(hdr []byte) ([]byte, error) {
-	if fk, ok := k.contentHeader(hdr); ok {
+func (k *Keyring) headerFileKey(hdr []byte, ik *ItemKey) ([]byte, error) {
+	if fk, ok := k.contentHeader(hdr, ik); ok {
 		return fk, nil
 	}
-	return age.DecryptHeader(hdr, contentIdentity{k})
+	return age.DecryptHeader(hdr, contentIdentity{k, ik})
 }
 
-const contentIntro = "age-encryption.org/v1\n-> " + contentStanza + " "
+const (
+	contentIntro = "age-encryption.org/v1\n-> " + contentStanza + " "
+	itemIntro    = "age-encryption.org/v1\n-> " + itemStanza + " "
+)
 
 // contentHeader reads "age-encryption.org/v1", one "-> sori-content GEN"
-// stanza whose body is canonical base64 (full 64-column lines, then one
-// shorter line, possibly empty) and the "--- MAC" line; it reports false
-// for any other form, or when the MAC does not match.
-func (k *Keyring) contentHeader(hdr []byte) ([]byte, bool) {
+// or "-> sori-item HANDLE" stanza whose body is canonical base64 (full
+// 64-column lines, then one shorter line, possibly empty) and the "---
+// MAC" line; it reports false for any other form, or when the MAC does
+// not match.
+func (k *Keyring) contentHeader(hdr []byte, ik *ItemKey) ([]byte, bool) {
+	typ := contentStanza
 	rest, ok := bytes.CutPrefix(hdr, []byte(contentIntro))
 	if !ok {
-		return nil, false
+		if rest, ok = bytes.CutPrefix(hdr, []byte(itemIntro)); !ok || ik == nil {
+			return nil, false
+		}
+		typ = itemStanza
 	}
 	arg, rest, ok := bytes.Cut(rest, []byte("\n"))
 	if !ok {
 		return nil, false
 	}
-	gen, err := strconv.Atoi(string(arg))
-	if err != nil || strconv.Itoa(gen) != string(arg) {
+	if typ == contentStanza {
+		gen, err := strconv.Atoi(string(arg))
+		if err != nil || strconv.Itoa(gen) != string(arg) {
+			return nil, false
+		}
+	} else if string(arg) != ik.Handle {
 		return nil, false
 	}
 	var b64 []byte
@@ -180,7 +193,7 @@ func (k *Keyring) contentHeader(hdr []byte) ([]byte, bool) {
 	if n, err := base64.RawStdEncoding.Strict().Decode(mac[:], macLine[:43]); err != nil || n != 32 {
 		return nil, false
 	}
-	fileKey, err := contentIdentity{k}.Unwrap([]*age.Stanza{{Type: contentStanza, Args: []string{string(arg)}, Body: body}})
+	fileKey, err := contentIdentity{k, ik}.Unwrap([]*age.Stanza{{Type: typ, Args: []string{string(arg)}, Body: body}})
 	if err != nil {
 		return nil, false
 	}

@@ -15,9 +15,13 @@ import (
 
 // decryptChunks runs DecryptItemChunks over ct and returns the plaintext.
 func decryptChunks(ring *Keyring, ct []byte) ([]byte, error) {
+	return decryptChunksKeyed(ring, ct, nil)
+}
+
+func decryptChunksKeyed(ring *Keyring, ct []byte, ik *ItemKey) ([]byte, error) {
 	var out []byte
 	buf := make([]byte, ChunkBufferSize)
-	n, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), buf, func(p []byte) error {
+	n, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), buf, ik, func(p []byte) error {
 		out = append(out, p...)
 		return nil
 	})
@@ -66,16 +70,16 @@ func TestDecryptItemChunks(t *testing.T) {
 	for _, size := range []int64{-1, 0, 5, int64(len(ct)) - 1, int64(len(ct)) + 1} {
 		// A size that is not the file's (a tampered row) is refused, and
 		// never reads past it or panics.
-		if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), size, make([]byte, ChunkBufferSize), func([]byte) error { return nil }); !errors.Is(err, evidence.ErrTampered) {
+		if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), size, make([]byte, ChunkBufferSize), nil, func([]byte) error { return nil }); !errors.Is(err, evidence.ErrTampered) {
 			t.Errorf("size %d of a %d-byte file: %v", size, len(ct), err)
 		}
 	}
-	if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), make([]byte, 100), nil); err == nil {
+	if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), make([]byte, 100), nil, nil); err == nil {
 		t.Error("a buffer smaller than ChunkBufferSize was accepted")
 	}
 	// An error from fn stops the decryption and is returned as it is.
 	stop := errors.New("stop")
-	if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), make([]byte, ChunkBufferSize), func([]byte) error { return stop }); err != stop {
+	if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), make([]byte, ChunkBufferSize), nil, func([]byte) error { return stop }); err != stop {
 		t.Errorf("fn's error came back as %v", err)
 	}
 }
@@ -91,11 +95,23 @@ func FuzzDecryptItemChunks(f *testing.F) {
 		w.Close()
 		f.Add(buf.Bytes())
 	}
+	ik, key, err := ring.NewItemKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, n := range []int{0, 9, plainChunk + 3} {
+		var buf bytes.Buffer
+		w, _ := ring.EncryptItemKeyed(&buf, ik, key)
+		w.Write(bytes.Repeat([]byte("증"), n/3))
+		w.Close()
+		f.Add(buf.Bytes())
+	}
 	f.Add([]byte("age-encryption.org/v1\n-> sori-content 1\nAAAA\n--- AAAA\n"))
+	f.Add([]byte("age-encryption.org/v1\n-> sori-item " + ik.Handle + "\nAAAA\n--- AAAA\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := decryptChunks(ring, b)
+		got, err := decryptChunksKeyed(ring, b, &ik)
 		want, werr := func() ([]byte, error) {
-			r, err := ring.DecryptItem(bytes.NewReader(b))
+			r, err := ring.DecryptItem(bytes.NewReader(b), &ik)
 			if err != nil {
 				return nil, err
 			}
@@ -121,15 +137,15 @@ func TestContentHeaderFastPath(t *testing.T) {
 		ct := encryptItem(t, ring, bytes.Repeat([]byte{'x'}, size))
 		end := bytes.Index(ct, []byte("\n--- ")) + 1
 		hdr := ct[:end+bytes.IndexByte(ct[end:], '\n')+1]
-		got, ok := ring.contentHeader(hdr)
-		want, err := age.DecryptHeader(hdr, contentIdentity{ring})
+		got, ok := ring.contentHeader(hdr, nil)
+		want, err := age.DecryptHeader(hdr, contentIdentity{ring, nil})
 		if !ok || err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("size %d: fast path ok=%v, age: %v", size, ok, err)
 		}
 		for i := range hdr {
 			bad := bytes.Clone(hdr)
 			bad[i] ^= 0x01
-			if _, ok := ring.contentHeader(bad); ok {
+			if _, ok := ring.contentHeader(bad, nil); ok {
 				t.Errorf("size %d: header with byte %d flipped read as authentic", size, i)
 			}
 		}
@@ -154,7 +170,7 @@ func BenchmarkDecryptItem(b *testing.B) {
 		b.SetBytes(int64(len(plain)))
 		copyBuf := make([]byte, 256<<10)
 		for b.Loop() {
-			r, err := ring.DecryptItem(bytes.NewReader(ct))
+			r, err := ring.DecryptItem(bytes.NewReader(ct), nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -169,9 +185,80 @@ func BenchmarkDecryptItem(b *testing.B) {
 		work := make([]byte, ChunkBufferSize)
 		for b.Loop() {
 			h := sha256.New()
-			if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), work, func(p []byte) error { h.Write(p); return nil }); err != nil {
+			if _, err := ring.DecryptItemChunks(bytes.NewReader(ct), int64(len(ct)), work, nil, func(p []byte) error { h.Write(p); return nil }); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+}
+
+// TestItemKey: an item under its own key opens with its key row, on both
+// paths (age's reader and the in-place one, whose fast path reads the
+// sori-item header); without the row it is shredded, not tampered; with
+// another item's row, or a row whose wrapping was altered, it is refused.
+func TestItemKey(t *testing.T) {
+	ring := fixedKeyring()
+	ik, key, err := ring.NewItemKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := bytes.Repeat([]byte("증언 "), 30000)
+	var buf bytes.Buffer
+	w, err := ring.EncryptItemKeyed(&buf, ik, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(plain)
+	w.Close()
+	ct := buf.Bytes()
+	if !bytes.Contains(ct[:200], []byte("\n-> sori-item "+ik.Handle+"\n")) {
+		t.Fatalf("header is not a sori-item stanza: %q", ct[:120])
+	}
+	got, err := decryptChunksKeyed(ring, ct, &ik)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("in place: %v", err)
+	}
+	r, err := ring.DecryptItem(bytes.NewReader(ct), &ik)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("age's reader: %v", err)
+	}
+	end := bytes.Index(ct, []byte("\n--- ")) + 1
+	hdr := ct[:end+bytes.IndexByte(ct[end:], '\n')+1]
+	if _, ok := ring.contentHeader(hdr, &ik); !ok {
+		t.Error("the sori-item header missed the fast path")
+	}
+	// Shredded: no key row.
+	if _, err := decryptChunksKeyed(ring, ct, nil); !errors.Is(err, evidence.ErrShredded) {
+		t.Errorf("no key row, in place: %v", err)
+	}
+	if _, err := ring.DecryptItem(bytes.NewReader(ct), nil); !errors.Is(err, evidence.ErrShredded) {
+		t.Errorf("no key row, age: %v", err)
+	}
+	// Another item's key row.
+	other, _, err := ring.NewItemKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decryptChunksKeyed(ring, ct, &other); !errors.Is(err, evidence.ErrTampered) {
+		t.Errorf("another item's key row: %v", err)
+	}
+	// A row whose wrapping was altered, or moved to another handle.
+	bad := ik
+	bad.Wrapped = bytes.Clone(ik.Wrapped)
+	bad.Wrapped[30] ^= 1
+	if _, err := decryptChunksKeyed(ring, ct, &bad); !errors.Is(err, evidence.ErrTampered) {
+		t.Errorf("altered key row: %v", err)
+	}
+	moved := other
+	moved.Wrapped = ik.Wrapped
+	if _, err := ring.DecryptItem(bytes.NewReader(ct), &moved); err == nil {
+		t.Error("a key row under another handle opened the item")
+	}
+	// A keyring without the content key of the row's generation.
+	if _, err := decryptChunksKeyed(&Keyring{Content: map[int][32]byte{9: {1}}}, ct, &ik); !errors.Is(err, evidence.ErrLocked) {
+		t.Errorf("foreign keyring: %v", err)
+	}
 }

@@ -49,7 +49,7 @@ func TestContentEpoch(t *testing.T) {
 	if err := readAll(old, before); err != nil {
 		t.Errorf("old keyring on an old item: %v", err)
 	}
-	r, err := old.DecryptItem(bytes.NewReader(after))
+	r, err := old.DecryptItem(bytes.NewReader(after), nil)
 	if err == nil {
 		_, err = io.Copy(io.Discard, r)
 	}

@@ -43,10 +43,20 @@ func (r contentRecipient) Wrap(fileKey []byte) ([]*age.Stanza, error) {
 	return []*age.Stanza{{Type: contentStanza, Args: []string{arg}, Body: body}}, nil
 }
 
-type contentIdentity struct{ ring *Keyring }
+// contentIdentity opens an item's header: a sori-content stanza with the
+// keyring's content keys, a sori-item stanza with the item's key row item
+// (nil when the item has none: taken in before per-item keys, or
+// shredded).
+type contentIdentity struct {
+	ring *Keyring
+	item *ItemKey
+}
 
 func (i contentIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 	for _, s := range stanzas {
+		if s.Type == itemStanza {
+			return i.ring.unwrapItemStanza(s, i.item)
+		}
 		if s.Type != contentStanza || len(s.Args) != 1 {
 			continue
 		}
@@ -86,14 +96,15 @@ func (k *Keyring) EncryptItem(dst io.Writer, gen int) (io.WriteCloser, error) {
 	return age.Encrypt(dst, contentRecipient{gen: gen, key: key})
 }
 
-// DecryptItem returns the plaintext of an item's age file read from src.
-// Every 64 KiB chunk is authenticated before it is returned; an altered,
-// truncated or foreign file gives an error wrapping evidence.ErrTampered, at
-// the latest at the end of the stream.
-func (k *Keyring) DecryptItem(src io.Reader) (io.Reader, error) {
-	r, err := age.Decrypt(src, contentIdentity{k})
+// DecryptItem returns the plaintext of an item's age file read from src;
+// ik is the item's key row (nil if it has none). Every 64 KiB chunk is
+// authenticated before it is returned; an altered, truncated or foreign
+// file gives an error wrapping evidence.ErrTampered, at the latest at the
+// end of the stream; an item whose key was shredded, evidence.ErrShredded.
+func (k *Keyring) DecryptItem(src io.Reader, ik *ItemKey) (io.Reader, error) {
+	r, err := age.Decrypt(src, contentIdentity{k, ik})
 	if err != nil {
-		if errors.Is(err, evidence.ErrLocked) {
+		if errors.Is(err, evidence.ErrLocked) || errors.Is(err, evidence.ErrShredded) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %v", evidence.ErrTampered, err)

@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -141,6 +142,10 @@ type item struct {
 	sum      []byte
 	pack     string
 	off, len int64
+	// the item's own key row (item_keys), if it has one
+	handle  string
+	gen     int
+	wrapped []byte
 }
 
 type vaultRow struct{ wrapped []byte }
@@ -152,14 +157,15 @@ func readMeta(dir string, key [32]byte) (*meta, error) {
 	}
 	defer db.Close()
 	m := &meta{items: map[string]item{}, vault: map[string]vaultRow{}, hashes: map[[32]byte]bool{}}
-	rows, err := db.Query(`SELECT id, sha256, pack, off, len FROM items`)
+	rows, err := db.Query(`SELECT i.id, i.sha256, i.pack, i.off, i.len, coalesce(k.handle, ''), coalesce(k.gen, 0), k.wrapped
+		FROM items i LEFT JOIN item_keys k ON k.item_id = i.id`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var id string
 		var it item
-		if err := rows.Scan(&id, &it.sum, &it.pack, &it.off, &it.len); err != nil {
+		if err := rows.Scan(&id, &it.sum, &it.pack, &it.off, &it.len, &it.handle, &it.gen, &it.wrapped); err != nil {
 			return nil, err
 		}
 		m.items[id] = it
@@ -227,12 +233,40 @@ func (c contentIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
 	return nil, age.ErrIncorrectIdentity
 }
 
+// itemIdentity opens the sori-item stanza of an item stream with the
+// item's own key row, unwrapped under a content key of a keyring
+// (format.md "Packs and item streams").
+type itemIdentity struct {
+	content map[string][32]byte
+	it      item
+}
+
+func (c itemIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	for _, s := range stanzas {
+		if s.Type != "sori-item" || len(s.Args) != 1 || s.Args[0] != c.it.handle {
+			continue
+		}
+		ck, ok := c.content[fmt.Sprint(c.it.gen)]
+		if !ok {
+			return nil, age.ErrIncorrectIdentity
+		}
+		ik, err := xopen(ck[:], c.it.wrapped, "sori-item-key "+c.it.handle)
+		if err != nil {
+			return nil, age.ErrIncorrectIdentity
+		}
+		if fk, err := xopen(ik, s.Body, "sori-item "+s.Args[0]); err == nil {
+			return fk, nil
+		}
+	}
+	return nil, age.ErrIncorrectIdentity
+}
+
 func readItem(dir string, it item, k kept) ([]byte, error) {
 	pack, err := os.ReadFile(filepath.Join(dir, "blobs", it.pack[:2], it.pack))
 	if err != nil {
 		return nil, err
 	}
-	r, err := age.Decrypt(bytes.NewReader(pack[it.off:it.off+it.len]), contentIdentity(k.content))
+	r, err := age.Decrypt(bytes.NewReader(pack[it.off:it.off+it.len]), contentIdentity(k.content), itemIdentity{k.content, it})
 	if err != nil {
 		return nil, err
 	}

@@ -201,7 +201,7 @@ func TestItemEncryption(t *testing.T) {
 	if bytes.Contains(ct, []byte("증언")) || !strings.HasPrefix(string(ct), "age-encryption.org/v1\n-> sori-content 1\n") {
 		t.Fatal("ciphertext is not a sori-content age file")
 	}
-	r, err := ring.DecryptItem(bytes.NewReader(ct))
+	r, err := ring.DecryptItem(bytes.NewReader(ct), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestItemEncryption(t *testing.T) {
 }
 
 func readAll(ring *Keyring, ct []byte) error {
-	r, err := ring.DecryptItem(bytes.NewReader(ct))
+	r, err := ring.DecryptItem(bytes.NewReader(ct), nil)
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,7 @@ func FuzzDecryptItem(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := ring.DecryptItem(bytes.NewReader(b))
+		r, err := ring.DecryptItem(bytes.NewReader(b), nil)
 		if err != nil {
 			return
 		}

@@ -36,6 +36,17 @@ type Item struct {
 	CreatedBy string
 }
 
+// ItemKey is an item's own key (seal.ItemKey: its handle, and the key
+// wrapped under the content key of generation Gen). It is the one item row
+// that may be deleted: deleting it, in a shredding transaction, shreds the
+// item (docs/protection.md). Items taken in before per-item keys have none.
+type ItemKey struct {
+	Item    evidence.ID
+	Handle  string
+	Gen     int
+	Wrapped []byte
+}
+
 // Version is one immutable record version.
 type Version struct {
 	Item      evidence.ID

@@ -97,6 +97,11 @@ type DB interface {
 	VaultNameTotal(ctx context.Context) (int, error)
 	VaultNameCounts(ctx context.Context) (map[string]int, error)
 
+	// ItemKey returns item id's own key (evidence.ErrNotFound: it has none,
+	// or it was shredded); EachItemKey calls fn for every one, by item ID.
+	ItemKey(ctx context.Context, id evidence.ID) (ItemKey, error)
+	EachItemKey(ctx context.Context, fn func(ItemKey) error) error
+
 	// PendingItems returns up to limit items not yet indexed, in intake
 	// order, and how many there are in all.
 	PendingItems(ctx context.Context, limit int) ([]PendingItem, int, error)
@@ -122,6 +127,13 @@ type Tx interface {
 	// InsertItem inserts it unless an item with its ID exists, and
 	// reports whether it did.
 	InsertItem(ctx context.Context, it Item) (bool, error)
+	// InsertItemKey stores an item's own key; one exists already:
+	// evidence.ErrExists. DeleteItemKey destroys it (evidence.ErrNotFound
+	// if there is none): call it in a shredding transaction.
+	InsertItemKey(ctx context.Context, k ItemKey) error
+	DeleteItemKey(ctx context.Context, id evidence.ID) error
+	// ItemKey is DB.ItemKey as this transaction sees it.
+	ItemKey(ctx context.Context, id evidence.ID) (ItemKey, error)
 	// InsertVersion appends a version; an existing (item, version) gives
 	// evidence.ErrExists.
 	InsertVersion(ctx context.Context, v Version) error
@@ -158,6 +170,11 @@ type Tx interface {
 	IndexDoc(ctx context.Context, d SearchDoc, parts []string) error
 	IndexText(ctx context.Context, d SearchDoc, text *textindex.Doc) error
 	ClearSearch(ctx context.Context) error
+	// ExpungeText removes a document's text from the search index for good:
+	// its title stays, its text rows' postings are rewritten away in the
+	// same transaction (not merely marked dead), so that nothing derived
+	// from the text is left once it commits. For shredding.
+	ExpungeText(ctx context.Context, doc string) error
 	LinkAnnotation(ctx context.Context, annotation, item, target string) error
 	RefreshLinked(ctx context.Context, target string) error
 	// MarkIndexed records that every item up to mark (PendingItem.Rowid)

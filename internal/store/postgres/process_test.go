@@ -48,6 +48,13 @@ func TestCustodyTwoProcesses(t *testing.T) {
 // TestMain runs the test binary as one appending process of
 // TestCustodyTwoProcesses when that test starts it, else the tests.
 func TestMain(m *testing.M) {
+	if u := os.Getenv(lockChildURL); u != "" {
+		if err := holdLockAsChild(u); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if u := os.Getenv(childURL); u != "" {
 		if err := appendAsChild(u, os.Getenv("SORI_PGSTORE_CHILD_NAME")); err != nil {
 			fmt.Fprintln(os.Stderr, err)

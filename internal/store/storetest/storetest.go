@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"Custody", testCustody},
 		{"CustodyConcurrent", func(t *testing.T, db store.DB) { appendConcurrently(t, db, db, 8, 6) }},
 		{"Purge", testPurge},
+		{"ItemKeys", testItemKeys},
+		{"ExpungeText", testExpungeText},
 		{"Timestamps", testTimestamps},
 		{"LogWitnesses", testLogWitnesses},
 		{"Cosignatures", testCosignatures},
