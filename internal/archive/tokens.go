@@ -30,10 +30,12 @@ import (
 //     recipient (seal.SealForToken), with a line binding it to this archive,
 //     the token ID and the user name. It is what lets the server unlock the
 //     user's keys without their passphrase; it never contains the token.
-//   - a row in the encrypted database (meta "api_tokens"): who, which role,
-//     when made, when it expires, whether revoked. Every unlock by token
-//     checks it, so a revoked or expired token, or one whose user was
-//     removed or had their role changed, opens nothing (evidence.ErrLocked).
+//   - a row in the encrypted database (meta "api_token/<ID>", listed in
+//     meta "api_tokens"): who, which role, when made, when it expires,
+//     whether revoked. Every unlock by token, and every request a server
+//     serves with one, reads that one row, so a revoked or expired token,
+//     or one whose user was removed or had their role changed, opens
+//     nothing (evidence.ErrLocked).
 //
 // Making and revoking a token are custody entries ("token",
 // "token-revoke"). Because the token opens the user key, not a keyring, a
@@ -43,7 +45,8 @@ import (
 const (
 	tokensDir     = "tokens"
 	tokenPrefix   = "sori_"
-	metaTokens    = "api_tokens"
+	metaTokens    = "api_tokens" // the IDs of every token, in order made
+	metaTokenRow  = "api_token/" // + ID: the token's row (TokenInfo)
 	tokenBindV1   = "sori token v1"
 	maxTokenLabel = 100
 	// MaxTokens bounds the tokens an archive keeps rows for (revoked ones
@@ -70,30 +73,45 @@ func (t TokenInfo) Active(now time.Time) bool {
 	return t.Revoked.IsZero() && (t.Expires.IsZero() || now.Before(t.Expires))
 }
 
-type tokenTable struct {
-	V      int         `json:"v"`
-	Tokens []TokenInfo `json:"tokens"`
+type metaReader func(context.Context, string) (string, error)
+
+// tokenIndex is meta "api_tokens": the IDs of the archive's tokens.
+type tokenIndex struct {
+	V   int      `json:"v"`
+	IDs []string `json:"ids"`
 }
 
-func readTokens(ctx context.Context, meta func(context.Context, string) (string, error)) (tokenTable, error) {
+func readTokenIndex(ctx context.Context, meta metaReader) (tokenIndex, error) {
 	v, err := meta(ctx, metaTokens)
 	if err != nil || v == "" {
-		return tokenTable{V: 1}, err
+		return tokenIndex{V: 1}, err
 	}
-	var t tokenTable
+	var t tokenIndex
 	if err := json.Unmarshal([]byte(v), &t); err != nil || t.V != 1 {
-		return t, fmt.Errorf("%w: the table of API tokens is not readable", evidence.ErrDamaged)
+		return t, fmt.Errorf("%w: the list of API tokens is not readable", evidence.ErrDamaged)
 	}
 	return t, nil
 }
 
-func (t tokenTable) find(id string) (int, bool) {
-	for i, r := range t.Tokens {
-		if r.ID == id {
-			return i, true
-		}
+// readToken reads token id's row; ok is false when there is none.
+func readToken(ctx context.Context, meta metaReader, id string) (TokenInfo, bool, error) {
+	v, err := meta(ctx, metaTokenRow+id)
+	if err != nil || v == "" {
+		return TokenInfo{}, false, err
 	}
-	return -1, false
+	var t TokenInfo
+	if err := json.Unmarshal([]byte(v), &t); err != nil || t.ID != id {
+		return t, false, fmt.Errorf("%w: the row of API token %s is not readable", evidence.ErrDamaged, id)
+	}
+	return t, true, nil
+}
+
+func writeToken(ctx context.Context, tx store.Tx, t TokenInfo) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return tx.SetMeta(ctx, metaTokenRow+t.ID, string(b))
 }
 
 // tokenDigest commits a custody entry to the token's public facts (not its
@@ -170,23 +188,26 @@ func (a *Archive) CreateToken(ctx context.Context, label string, ttl time.Durati
 	var info TokenInfo
 	written := false
 	_, err = a.change(ctx, OpPasswd, func(tx store.Tx, l *logger) error {
-		t, err := readTokens(ctx, tx.Meta)
+		t, err := readTokenIndex(ctx, tx.Meta)
 		if err != nil {
 			return err
 		}
-		if len(t.Tokens) >= MaxTokens {
-			return fmt.Errorf("%w: the archive holds %d API tokens, the most it keeps", evidence.ErrInvalid, len(t.Tokens))
+		if len(t.IDs) >= MaxTokens {
+			return fmt.Errorf("%w: the archive holds %d API tokens, the most it keeps", evidence.ErrInvalid, len(t.IDs))
 		}
 		info = TokenInfo{ID: id, User: a.me.Name, UserID: a.me.ID, Label: label, Role: l.role, Created: l.now.UTC()}
 		if ttl > 0 {
 			info.Expires = l.now.Add(ttl).UTC()
 		}
-		t.Tokens = append(t.Tokens, info)
+		t.IDs = append(t.IDs, id)
 		b, err := json.Marshal(t)
 		if err != nil {
 			return err
 		}
 		if err := tx.SetMeta(ctx, metaTokens, string(b)); err != nil {
+			return err
+		}
+		if err := writeToken(ctx, tx, info); err != nil {
 			return err
 		}
 		if err := l.append(ctx, custody.KindToken, id, 0, tokenDigest(info), evidence.Digest{}); err != nil {
@@ -214,7 +235,7 @@ func (a *Archive) Tokens(ctx context.Context) ([]TokenInfo, error) {
 	if err := a.allow(OpPasswd); err != nil {
 		return nil, err
 	}
-	t, err := readTokens(ctx, a.db.Meta)
+	t, err := readTokenIndex(ctx, a.db.Meta)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +245,14 @@ func (a *Archive) Tokens(ctx context.Context) ([]TokenInfo, error) {
 	}
 	all := Permits(a.me.Role, OpUserList)
 	out := []TokenInfo{}
-	for _, r := range t.Tokens {
+	for _, id := range t.IDs {
+		r, ok, err := readToken(ctx, a.db.Meta, id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: API token %s is listed but has no row", evidence.ErrDamaged, id)
+		}
 		if all || r.UserID == a.me.ID {
 			// A label is free text: it passes the guard as every value
 			// leaving the archive does.
@@ -249,31 +277,26 @@ func (a *Archive) RevokeToken(ctx context.Context, id string) (TokenInfo, error)
 	}
 	var info TokenInfo
 	_, err := a.change(ctx, opChecked, func(tx store.Tx, l *logger) error {
-		t, err := readTokens(ctx, tx.Meta)
+		row, ok, err := readToken(ctx, tx.Meta, id)
 		if err != nil {
 			return err
 		}
-		i, ok := t.find(id)
 		if !ok {
 			return fmt.Errorf("%w: no API token %s", evidence.ErrNotFound, id)
 		}
-		if t.Tokens[i].UserID != a.me.ID && !Permits(l.role, OpUserRemove) {
+		if row.UserID != a.me.ID && !Permits(l.role, OpUserRemove) {
 			// Another user's token is as good as not there.
 			return fmt.Errorf("%w: no API token %s", evidence.ErrNotFound, id)
 		}
 		if !Permits(l.role, OpPasswd) {
 			return fmt.Errorf("%w: role %s may not revoke API tokens", evidence.ErrForbidden, l.role)
 		}
-		if !t.Tokens[i].Revoked.IsZero() {
+		if !row.Revoked.IsZero() {
 			return fmt.Errorf("%w: API token %s was already revoked", evidence.ErrInvalid, id)
 		}
-		t.Tokens[i].Revoked, t.Tokens[i].RevokedBy = l.now.UTC(), a.me.ID
-		info = t.Tokens[i]
-		b, err := json.Marshal(t)
-		if err != nil {
-			return err
-		}
-		if err := tx.SetMeta(ctx, metaTokens, string(b)); err != nil {
+		row.Revoked, row.RevokedBy = l.now.UTC(), a.me.ID
+		info = row
+		if err := writeToken(ctx, tx, row); err != nil {
 			return err
 		}
 		return l.append(ctx, custody.KindTokenRevoke, id, 0, tokenDigest(info), evidence.Digest{})
@@ -346,15 +369,13 @@ func (a *Archive) CheckToken(ctx context.Context, id string) error {
 	if a.stale() {
 		return errStale
 	}
-	t, err := readTokens(ctx, a.db.Meta)
+	row, ok, err := readToken(ctx, a.db.Meta, id)
 	if err != nil {
 		return err
 	}
-	i, ok := t.find(id)
 	if !ok {
 		return fmt.Errorf("%w: unknown API token %s", evidence.ErrLocked, id)
 	}
-	row := t.Tokens[i]
 	switch {
 	case row.UserID != a.me.ID:
 		return fmt.Errorf("%w: API token %s belongs to another user", evidence.ErrLocked, id)
