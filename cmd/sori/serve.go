@@ -135,6 +135,7 @@ func serve(ctx context.Context, e *env, o serveOptions) error {
 	defer repo.Close()
 	srv, err := web.New(web.Config{
 		Unlock:      repo.Unlock,
+		UnlockToken: repo.UnlockToken,
 		Secure:      o.certFile != "" || o.tlsProxy,
 		IdleTimeout: o.idle,
 		MaxUpload:   o.maxUpload,

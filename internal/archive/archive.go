@@ -373,6 +373,14 @@ func (r *Repo) unlock(ctx context.Context, user, passphrase string) (*Archive, e
 	if err != nil {
 		return nil, err
 	}
+	return r.unlockKey(ctx, key, loc, display)
+}
+
+// unlockKey is the rest of an unlock once the user key is open (by a
+// passphrase, or by an API token: tokens.go): the keyring and vault key
+// files under locator loc, the store, the membership checks.
+func (r *Repo) unlockKey(ctx context.Context, key *seal.UserKey, loc, display string) (*Archive, error) {
+	dir := r.dir
 	sealedRing, err := os.ReadFile(filepath.Join(dir, keysDir, loc+".ring"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: keyring of %s: %v", evidence.ErrDamaged, display, err)

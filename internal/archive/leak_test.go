@@ -70,7 +70,7 @@ func leaked(s string) string {
 // called by readAll. leakNotReads return none (with why).
 var (
 	leakReads = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts",
-		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf"}
+		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf", "Tokens"}
 	leakNotReads = map[string]string{
 		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public", "LogKeyChain": "public keys and their signed handover notes", "OpenCheckpoint": "checks a checkpoint the caller gives",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
@@ -86,6 +86,8 @@ var (
 		"RequestReview": "write; returns the guarded ReviewOf", "ApproveReview": "write; returns the guarded ReviewOf", "RejectReview": "write; returns the guarded ReviewOf", "ReviewMany": "write; returns the guarded ReviewOf and guarded errors",
 		"AddTimeNote": "write; returns an ID", "Approve": "write; returns the guarded ApprovalOf", "ExportApproved": "court bundle under consent (export tests)",
 		"PublishGate": "returns an error naming a request ID", "RecordPublicationApproved": "write", "SetFourEyes": "write", "FourEyes": "action names",
+		"CreateToken": "write; returns the token and the caller's own label", "RevokeToken": "write; returns the token's row, the label of one's own or (an admin's) anyone's token",
+		"CheckToken": "the session's own token: an error naming its ID", "SetTOTP": "write; returns a new secret", "TOTP": "the session's own second-factor secret",
 	}
 )
 
@@ -297,6 +299,8 @@ func (f *leakFixture) readAll(t *testing.T, s *Archive) []string {
 	spanss, err := s.CheckTexts(ctx, leakPlants)
 	put("checks", spanss, err)
 	f.readTeamwork(t, s, put)
+	toks, err := s.Tokens(ctx)
+	put("tokens", toks, err)
 	return out
 }
 
@@ -319,6 +323,13 @@ func TestLeakMatrix(t *testing.T) {
 	}
 	for name, role := range users {
 		if _, err := po.AddUser(ctx, name, role, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A token label is free text too (an admin without protection lists
+	// everyone's tokens).
+	for _, p := range []string{leakPlants[0], leakPlants[4]} {
+		if _, _, err := po.CreateToken(ctx, "script of "+p, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -215,7 +215,7 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key. Reading a testimony's item in full (cat)
 // is one: the read is audited, so a reader too holds the log key.
-var writeOps = []Op{OpList, OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid, OpPurge, OpReview, OpApprove, OpSetting}
+var writeOps = []Op{OpList, OpCat, OpPasswd, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid, OpPurge, OpReview, OpApprove, OpSetting}
 
 // entryOps are, for each kind of custody entry, the operations that append
 // it: a user may sign an entry of a kind only if their role allows one of
@@ -242,6 +242,12 @@ var entryOps = map[string][]Op{
 	// Every role may list records, and so export what it may read; the
 	// export is recorded (exportrecords.go).
 	custody.KindRecordsExport: {OpList},
+	// A user makes API tokens for themselves (as they change their own
+	// passphrase); an admin may revoke anyone's (tokens.go), and sets
+	// who must give a second factor (totp.go).
+	custody.KindToken:       {OpPasswd},
+	custody.KindTokenRevoke: {OpPasswd, OpUserRemove},
+	custody.KindTOTP:        {OpUserRole},
 }
 
 // EntryPermitted reports whether a user holding roles may sign a custody

@@ -28,6 +28,8 @@ type Unlocker func(ctx context.Context, user, passphrase string) (*archive.Archi
 // Config is what a Server needs. Zero durations take the defaults.
 type Config struct {
 	Unlock Unlocker
+	// UnlockToken, if set, lets the JSON API take API tokens (api.go).
+	UnlockToken TokenUnlocker
 	// Secure marks cookies Secure and names the session cookie __Host-…:
 	// set it when the server (or the proxy in front of it) speaks TLS.
 	Secure bool
@@ -53,6 +55,15 @@ type Server struct {
 	pages    map[string]*template.Template
 	sessions *sessionStore
 	throttle *throttle
+	// tokens are the sessions of API tokens, keyed by a hash of the
+	// token (api.go); tokenMu makes one token's first requests unlock once.
+	tokens  *sessionStore
+	tokenMu sync.Mutex
+	metrics *metrics
+	// totpUsed is, per user key ID, the last TOTP time step a login used
+	// (totp.go): a code is taken once.
+	totpMu   sync.Mutex
+	totpUsed map[string]int64
 	// unlocking bounds concurrent unlocks: each is a scrypt of tens of MiB.
 	unlocking chan struct{}
 	loginKey  []byte // keys the login form's CSRF token to its pre-session cookie
@@ -93,6 +104,9 @@ func New(cfg Config) (*Server, error) {
 		pages:     pages,
 		sessions:  newSessionStore(),
 		throttle:  newThrottle(),
+		tokens:    newSessionStore(),
+		metrics:   newMetrics(),
+		totpUsed:  map[string]int64{},
 		unlocking: make(chan struct{}, 2),
 		loginKey:  randomBytes(32),
 		done:      make(chan struct{}),
@@ -114,6 +128,8 @@ func (s *Server) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			s.sessions.expire(s.cfg.Now(), s.cfg.IdleTimeout)
+			s.tokens.expire(s.cfg.Now(), s.cfg.IdleTimeout)
+			s.recheckTokens(ctx) // api.go
 		}
 	}
 }
@@ -122,6 +138,7 @@ func (s *Server) Run(ctx context.Context) {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { close(s.done) })
 	s.sessions.closeAll()
+	s.tokens.closeAll()
 	return nil
 }
 
@@ -135,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Secure {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	s.mux.ServeHTTP(w, r)
+	s.instrument(w, r) // api_metrics.go
 }
 
 func (s *Server) routes() {
@@ -174,6 +191,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /approvals", s.authed(s.approvals))
 	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))
 	m.HandleFunc("POST /timenotes/{item}", s.authed(s.timeNotePost))
+	// The JSON API (api.go) and the server's metrics (api_metrics.go).
+	s.registerAPI(m)
+	m.HandleFunc("GET /metrics", s.serveMetrics)
 	s.mux = m
 }
 
