@@ -95,7 +95,13 @@ type bagChecker struct {
 	sums512 map[string][]byte
 	used    map[string]bool // payload files the layout accounts for
 
-	origin, vkey string
+	origin, vkey string // the log's origin and its first key (data/log-key.txt)
+	// chain is the log key chain from vkey (data/log-key-chain.txt);
+	// trusted, if the key the caller trusts is a later one, the chain from
+	// it; cpKey the key in force at the bundle's checkpoint.
+	chain        custody.KeyChain
+	trusted      *custody.KeyChain
+	cpKey        string
 	cpNote       []byte
 	cp           custody.Checkpoint
 	cpOK         bool
@@ -239,21 +245,39 @@ func (b *bagChecker) checkBagInfo() {
 	}
 }
 
-// checkLog reads the log key and checks the checkpoint's signature.
+// checkLog reads the log key and the chain of log key handovers, if any
+// (spec step 2), and checks the checkpoint's signature under the key in
+// force at its size (step 3).
 func (b *bagChecker) checkLog() {
 	data, err := b.read(bundle.LogKeyFile)
 	if err == nil {
 		b.used[bundle.LogKeyFile] = true
 		b.vkey = strings.TrimSuffix(string(data), "\n")
 	}
-	if b.opt.LogKey != "" {
-		if b.vkey != b.opt.LogKey {
-			b.r.add(KindCheckpoint, bundle.LogKeyFile, "this bundle is not from the log whose key you gave, or the key was mistyped",
-				"names the log key %q, not the one you trust (%q)", b.vkey, b.opt.LogKey)
-		}
-		b.vkey = b.opt.LogKey
-	}
 	b.origin = custody.VerifierName(b.vkey)
+	b.chain = custody.KeyChain{Origin: b.origin, First: b.vkey}
+	if _, ok := b.files[bundle.LogKeyChainFile]; ok {
+		b.used[bundle.LogKeyChainFile] = true
+		notes, err := b.read(bundle.LogKeyChainFile)
+		if err == nil {
+			b.chain, err = custody.ParseChain(b.origin, b.vkey, notes)
+		}
+		if err != nil {
+			b.add(KindCheckpoint, bundle.LogKeyChainFile, "%v", err)
+		}
+	}
+	if b.opt.LogKey != "" && b.opt.LogKey != b.vkey {
+		// A later key the log was handed over to may be the one trusted:
+		// the checkpoint must then be under it or a key after it.
+		if sub, ok := b.chain.Since(b.opt.LogKey); ok {
+			b.trusted = &sub
+		} else {
+			b.r.add(KindCheckpoint, bundle.LogKeyFile, "this bundle is not from the log whose key you gave, or the key was mistyped",
+				"names the log key %q, and no handover in %s leads to the one you trust (%q)", b.vkey, bundle.LogKeyChainFile, b.opt.LogKey)
+			b.chain = custody.KeyChain{Origin: custody.VerifierName(b.opt.LogKey), First: b.opt.LogKey}
+			b.origin, b.vkey = b.chain.Origin, b.opt.LogKey
+		}
+	}
 	if b.cpNote, err = b.read(bundle.CheckpointFile); err != nil {
 		return
 	}
@@ -261,11 +285,15 @@ func (b *bagChecker) checkLog() {
 	if err := canonicalNote(b.cpNote); err != nil {
 		b.add(KindCheckpoint, bundle.CheckpointFile, "%v", err)
 	}
-	b.cp, err = custody.OpenCheckpoint(b.cpNote, b.origin, b.vkey)
+	b.cp, err = b.chain.OpenCheckpoint(b.cpNote)
+	if err == nil && b.trusted != nil && b.trusted.KeyAt(b.cp.Size) != b.chain.KeyAt(b.cp.Size) {
+		err = fmt.Errorf("%w: signed by a log key from before the one you trust", evidence.ErrTampered)
+	}
 	if err != nil {
 		b.add(KindCheckpoint, bundle.CheckpointFile, "%v", err)
 		return
 	}
+	b.cpKey = b.chain.KeyAt(b.cp.Size)
 	b.cpOK = true
 	b.r.TreeSize = b.cp.Size
 	b.r.Checkpoint = fmt.Sprintf("%d %s", b.cp.Size, b.cp.Hash)
@@ -580,7 +608,7 @@ func (b *bagChecker) checkEntry(name string, seq int64) (custody.Entry, bool) {
 		return e, true
 	}
 	b.used[ppath] = true
-	idx, err := checkProofFile(p, leaf, b.cpNote, b.origin, b.vkey)
+	idx, err := checkProofFile(p, leaf, b.cpNote, b.origin, b.cpKey)
 	switch {
 	case err != nil:
 		b.add(KindProof, ppath, "%v", err)

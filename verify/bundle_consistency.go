@@ -51,7 +51,7 @@ func (b *bagChecker) checkConsistency() {
 	}
 	var kept custody.Checkpoint
 	if err == nil {
-		kept, err = custody.OpenCheckpoint(note, b.origin, b.vkey)
+		kept, err = b.chain.OpenCheckpoint(note) // under the key in force at its size
 	}
 	if err != nil {
 		b.r.add(KindConsistency, "checkpoint kept", "the checkpoint you gave is not one of this bundle's log (another archive or log key), or it was altered",

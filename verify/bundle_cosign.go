@@ -116,7 +116,7 @@ func (b *bagChecker) carriedCheckpoint(note, proof []byte, noteName, proofName s
 		fail(noteName, "%v", err)
 		return custody.Checkpoint{}, false
 	}
-	cp, err := custody.OpenCheckpoint(note, b.origin, b.vkey)
+	cp, err := b.chain.OpenCheckpoint(note) // under the key in force at its size
 	if err != nil {
 		fail(noteName, "%v", err)
 		return custody.Checkpoint{}, false

@@ -103,7 +103,92 @@ func knownAnswers(t *testing.T) (map[string][]byte, []katLeaf, string) {
 		}
 		files[fmt.Sprintf("%d.tlog-proof", i)] = custody.MarshalProof(i, p, cp, nil)
 	}
+	// A log key handover (spec step 2): from tree size katFrom the log is
+	// signed by a second key, seed SHA-256("sori known-answer log key 2");
+	// the same tree of katSize signed by it.
+	skey2, vkey2 := katKey(t, "sori known-answer log key 2")
+	h, err := custody.SignHandover(skey, katOrigin, katFrom, vkey2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp2, err := custody.SignCheckpoint(skey2, katOrigin, katSize, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["handover-log-key-chain.txt"] = h.Note
+	files["handover-checkpoint.txt"] = cp2.Note
 	return files, leaves, vkey
+}
+
+// katFrom is the first tree size the known-answer handover's new key signs.
+const katFrom = 5
+
+// katKey is a log key of katOrigin whose Ed25519 seed is SHA-256(seedText),
+// in signed-note form: the signer key PRIVATE+KEY+name+hash+base64(0x01 ‖
+// seed) and the verifier key.
+func katKey(t *testing.T, seedText string) (skey, vkey string) {
+	t.Helper()
+	seed := sha256.Sum256([]byte(seedText))
+	pub := ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey)
+	vkey, err := note.NewEd25519VerifierKey(katOrigin, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.SplitN(vkey, "+", 3)
+	return "PRIVATE+KEY+" + katOrigin + "+" + parts[1] + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, seed[:]...)), vkey
+}
+
+// TestGoldenHandover pins the handover note's encoding and holds both
+// verifiers to the specification's step 2: the chain from the first key
+// is accepted, the checkpoint of size katSize only under the second key
+// (the first key's is refused once the log was handed over), and any
+// one-byte change to the chain is refused.
+func TestGoldenHandover(t *testing.T) {
+	files, _, vkey := knownAnswers(t) // TestGoldenTlogProof compares and -update writes them
+	chainNotes, cp2 := files["handover-log-key-chain.txt"], files["handover-checkpoint.txt"]
+	cp1 := files["checkpoint.txt"]
+	for name, b := range map[string][]byte{"handover-log-key-chain.txt": chainNotes, "handover-checkpoint.txt": cp2} {
+		got, err := os.ReadFile(filepath.Join(katDir, name))
+		if err != nil || !bytes.Equal(got, b) {
+			t.Errorf("%s/%s differs from what sori computes today (%v)", katDir, name, err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(bundle.Spec, line) {
+				t.Errorf("the bundle specification does not show %s line %q", name, line)
+			}
+		}
+	}
+	_, vkey2 := katKey(t, "sori known-answer log key 2")
+	ic, err := independent.ParseKeyChain(vkey, chainNotes)
+	if err != nil || len(ic.Keys) != 2 || ic.Strs[1] != vkey2 || ic.From[1] != katFrom {
+		t.Fatalf("independent: the chain: %v %+v", err, ic)
+	}
+	sc, err := custody.ParseChain(katOrigin, vkey, chainNotes)
+	if err != nil || sc.Current() != vkey2 {
+		t.Fatalf("sori: the chain: %v", err)
+	}
+	if _, err := ic.OpenCheckpoint(cp2); err != nil {
+		t.Errorf("independent: the second key's checkpoint: %v", err)
+	}
+	if _, err := sc.OpenCheckpoint(cp2); err != nil {
+		t.Errorf("sori: the second key's checkpoint: %v", err)
+	}
+	if _, err := ic.OpenCheckpoint(cp1); err == nil {
+		t.Error("independent: the first key's checkpoint of a size after the handover is accepted")
+	}
+	if _, err := sc.OpenCheckpoint(cp1); err == nil {
+		t.Error("sori: the first key's checkpoint of a size after the handover is accepted")
+	}
+	for pos := range chainNotes {
+		bad := bytes.Clone(chainNotes)
+		bad[pos] ^= 0x01
+		if c, err := independent.ParseKeyChain(vkey, bad); err == nil && len(c.Keys) == 2 {
+			t.Errorf("independent verifier accepts the chain with byte %d changed", pos)
+		}
+		if c, err := custody.ParseChain(katOrigin, vkey, bad); err == nil && len(c.Handovers) == 1 {
+			t.Errorf("sori accepts the chain with byte %d changed", pos)
+		}
+	}
 }
 
 // TestGoldenTlogProof pins the leaf, tree, proof and checkpoint encodings to

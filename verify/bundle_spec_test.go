@@ -58,6 +58,8 @@ func TestSpecMatchesIndependent(t *testing.T) {
 		"`" + independent.CosignedCheckpointFile + "`",
 		"`" + independent.CosignedProofFile + "`",
 		strconv.Quote(independent.CosignaturePrefix),
+		"`" + independent.HandoverHeader + "`",
+		"`" + bundle.LogKeyChainFile + "`",
 	} {
 		if !strings.Contains(spec, s) {
 			t.Errorf("the specification does not say %q", s)
@@ -67,6 +69,9 @@ func TestSpecMatchesIndependent(t *testing.T) {
 		bundle.TimestampProofFile != independent.TimestampProofFile || custody.ConsistencyHeader != independent.ConsistencyHeader ||
 		bundle.CosignedCheckpointFile != independent.CosignedCheckpointFile || bundle.CosignedProofFile != independent.CosignedProofFile {
 		t.Error("the time-stamp tag files or the consistency proof header differ between internal/bundle, custody and verify/independent")
+	}
+	if custody.HandoverHeader != independent.HandoverHeader {
+		t.Error("the handover note's header differs between custody and verify/independent")
 	}
 	if strconv.Itoa(bundle.Version) != independent.BundleVersion || bundle.ProfileID != independent.ProfileID ||
 		bundle.SpecFile != independent.SpecFile || bundle.AgeHeader != independent.AgeHeader {

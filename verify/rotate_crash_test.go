@@ -242,12 +242,24 @@ func checkRotated(t *testing.T, ctx context.Context, dir, state string, i int, d
 		t.Fatal(err)
 	}
 	c := rotateChanges[i]
+	// The log key: handed over exactly when the user was removed, and
+	// sori.json publishes the key in force.
+	var cfg struct {
+		LogKey string `json:"log_key"`
+	}
+	readJSON(t, filepath.Join(dir, "sori.json"), &cfg)
+	if cfg.LogKey != a.LogKey() {
+		t.Errorf("sori.json names log key %q, the archive's in force is %q", cfg.LogKey, a.LogKey())
+	}
 	var active []string
 	for _, u := range users {
 		if u.Name == c.user {
 			changed := u.Removed || (c.rm != "" && !slices.Contains(u.Roles, c.rm))
 			if done && !changed {
 				t.Errorf("the change of %s did not happen: %+v", c.user, u)
+			}
+			if n := len(a.LogKeyChain().Handovers); (n == 1) != u.Removed || n > 1 {
+				t.Errorf("%d log key handovers after the change of %s (removed: %v)", n, c.user, u.Removed)
 			}
 		}
 		if !u.Removed && u.Name != "admin" {

@@ -136,3 +136,38 @@ func TestVaultKeyFileMissing(t *testing.T) {
 		t.Errorf("report:\n%s", reportText(r))
 	}
 }
+
+// TestWithdrawnEntryKeepsHashes pins what docs/format.md ("Vault names")
+// and docs/roles.md ("Removing a user") say of a withdrawn entry's name
+// hashes: a withdrawal keeps them (the name stays masked by the safety
+// net; only the entry and its key are destroyed), and verification does
+// not report them; hashes of an entry that does not exist are reported
+// (TestVaultTampered, "names of no entry").
+func TestWithdrawnEntryKeepsHashes(t *testing.T) {
+	ctx := context.Background()
+	f := withVault(t)
+	a := f.mustOpen(t, archive.Options{})
+	rows, err := a.Inspect().Vault(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := a.Inspect().VaultNameCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdrawn := 0
+	for _, r := range rows {
+		if r.Withdrawn {
+			withdrawn++
+			if counts[r.ID] == 0 {
+				t.Errorf("withdrawn entry %s kept no name hashes", r.Pseudonym)
+			}
+		}
+	}
+	if withdrawn != 1 {
+		t.Fatalf("%d withdrawn entries, want W-18", withdrawn)
+	}
+	if r := run(t, a, verify.Options{}); !r.OK() {
+		t.Errorf("a withdrawn entry's kept hashes are reported:\n%s", reportText(r))
+	}
+}

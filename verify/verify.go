@@ -159,6 +159,8 @@ type verifier struct {
 	// entry with the same digest must account for each (purgeLogged).
 	purged      map[string]evidence.Digest
 	purgeLogged map[string]bool
+	// handovers counts the log-key entries read so far (checkHandoverEntry).
+	handovers int
 
 	// shredLogged are the items a signed shred entry names; shredded, those
 	// whose own key is gone (found while re-hashing). checkShreds matches
@@ -325,12 +327,14 @@ func (v *verifier) loadUsers(ctx context.Context) error {
 // checkCheckpoints verifies every stored checkpoint's signature and that it
 // matches the tree read through r; the newest must cover the whole log.
 func (v *verifier) checkCheckpoints(ctx context.Context, size int64, r tlog.HashReader) error {
-	origin, vkey := v.a.Origin(), v.a.LogKey()
+	// Each checkpoint must be signed by the log key in force at its size
+	// (the chain of log key handovers, checked when the archive opened).
+	chain := v.a.LogKeyChain()
 	var newest custody.Checkpoint
 	n := 0
 	err := v.in.Checkpoints(ctx, func(sz int64, note []byte) error {
 		n++
-		cp, err := custody.OpenCheckpoint(note, origin, vkey)
+		cp, err := chain.OpenCheckpoint(note)
 		if err != nil {
 			v.r.add(KindCheckpoint, fmt.Sprintf("checkpoint@%d", sz), hintTamper, "%v", err)
 			return nil
@@ -368,14 +372,14 @@ func (v *verifier) checkCheckpoints(ctx context.Context, size int64, r tlog.Hash
 // checkExternal compares the log with the checkpoints kept outside the
 // archive: the pin and the witnessed checkpoints.
 func (v *verifier) checkExternal(ctx context.Context, size int64, r tlog.HashReader) error {
-	origin, vkey := v.a.Origin(), v.a.LogKey()
+	chain := v.a.LogKeyChain()
 	if err := v.in.CheckPin(ctx); err != nil {
 		v.r.add(KindRollback, v.in.PinPath(), "an older copy of the archive, or another archive, is in this place", "%v", err)
 	}
 	for i, w := range v.opt.Witnessed {
-		cp, err := custody.OpenCheckpoint(w, origin, vkey)
+		cp, err := chain.OpenCheckpoint(w)
 		if err != nil {
-			v.r.add(KindRollback, fmt.Sprintf("witness#%d", i+1), "the witnessed checkpoint is not this archive's, or was altered", "%v", err)
+			v.r.add(KindRollback, fmt.Sprintf("witness#%d", i+1), "the witnessed checkpoint is not this archive's, was altered, or is signed by a log key retired at its size (a removed user's)", "%v", err)
 			continue
 		}
 		if err := custody.Consistent(cp, size, r); err != nil {
@@ -574,6 +578,9 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		v.r.add(KindMissing, "custody", hintTamper, "%d entries readable of %d", next, size)
 	}
 	v.checkPurges()
+	if n := len(v.a.LogKeyChain().Handovers); v.handovers != n && next == size {
+		v.r.add(KindEntry, "log-key", hintTamper, "the archive's log key chain has %d handovers but the log %d log-key entries", n, v.handovers)
+	}
 	for id, it := range v.items {
 		for i, ver := range it.versions {
 			if !ver.logged {
@@ -613,6 +620,10 @@ func (v *verifier) checkPurges() {
 // checkEntryRecord ties intake and version entries to the records.
 func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow) {
 	obj := fmt.Sprintf("entry %d", e.Seq)
+	if e.Kind == custody.KindLogKey {
+		v.checkHandoverEntry(e)
+		return
+	}
 	if e.Kind == custody.KindShred {
 		id, err := evidence.ParseID(e.Object)
 		it, ok := v.items[id]
@@ -795,4 +806,24 @@ func (v *verifier) checkContent(ctx context.Context) error {
 		v.r.Notes = append(v.r.Notes, fmt.Sprintf("%d pack(s) hold no item (left by an interrupted intake; harmless ciphertext)", orphans))
 	}
 	return ctx.Err()
+}
+
+// checkHandoverEntry ties the nth log-key entry to the chain's nth
+// handover: the entry commits to the note, and is the last entry before
+// the new key's first tree size.
+func (v *verifier) checkHandoverEntry(e custody.Entry) {
+	obj := fmt.Sprintf("entry %d", e.Seq)
+	hs := v.a.LogKeyChain().Handovers
+	n := v.handovers
+	v.handovers++
+	switch {
+	case n >= len(hs):
+		v.r.add(KindEntry, obj, hintTamper, "a log-key entry with no handover note in the archive's log key chain")
+	case hs[n].Digest() != e.Digest:
+		v.r.add(KindEntry, obj, hintTamper, "the log-key entry commits to another handover note than the chain's number %d", n+1)
+	case hs[n].From != e.Seq+1:
+		v.r.add(KindEntry, obj, hintTamper, "handover %d takes effect from tree size %d, but its entry is at index %d", n+1, hs[n].From, e.Seq)
+	case e.Object != v.a.ID():
+		v.r.add(KindEntry, obj, hintTamper, "a log-key entry about %q, not this archive", e.Object)
+	}
 }

@@ -13,6 +13,8 @@ var annotateCmd = &command{
 	summary: "link a span of a transcript to a record",
 	usage: `
 Usage: sori annotate ITEM --span START:END (--event|--act|--person|--place|--target) ID [flags]
+       sori annotate ITEM --at TIME --note N [--event|--act|--person|--place|--target ID] [--json]
+       sori annotate ls ITEM [--json]
        sori annotate edit ID [flags]
 
 Links the bytes START (inclusive) to END (exclusive) of item ITEM to a
@@ -21,7 +23,19 @@ an act, a person or a place. Offsets count bytes of the item's original
 bytes as 'sori cat ITEM' writes them — not characters: a Hangul syllable
 is 3 bytes in UTF-8. The span must lie within the item.
 
-Prints the new annotation's ID (--json: {"id","kind"}). 'edit' writes a
+Time-coded notes: on an audio or video item, --at TIME instead of --span
+puts a note at a time from the start of the recording ("at 12:31 the
+witness names the camp"). TIME is SS, M:SS or H:MM:SS, the seconds with up
+to 3 decimals (12:31, 1:02:03.250); --note is required, a record
+(--event … --target) is optional. It is an annotation like any other:
+searched, masked for sealed names, shown on the item's page in the web
+app, sorted by time. 'annotate ls ITEM' lists an item's time-coded notes,
+earliest first: TIME<TAB>ID<TAB>RECORD|-<TAB>NOTE (--json: an array of
+{"id","item","at_ms","at","note","target"}). 'annotate edit ID' of a
+time-coded note takes --at, --note and a record flag. A time on an item
+that is not audio or video is invalid input (exit 2).
+
+Prints the new annotation's ID (--json: {"id","kind"}; with --at also "at"). 'edit' writes a
 new version with the given flags changed and prints ID<TAB>VERSION
 (--json: {"id","version","changed"}).
 
@@ -42,11 +56,27 @@ Exit status: 0 ok, 1 failure, 2 invalid input (nothing stored), 3 locked.
 Examples:
   sori annotate 3fa4c2 --span 120:348 --event 7c1d2e --note "the execution"
   sori annotate edit 0a1b2c --span 120:402
+  sori annotate 9e2f01 --at 12:31 --note "the witness names the camp" --place 44b0c1
+  sori annotate ls 9e2f01
 `,
 	run: runAnnotate,
 }
 
 func runAnnotate(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "ls" {
+		return runTimeNote(ctx, e, args[1:], true)
+	}
+	if len(args) > 0 && args[0] == "edit" {
+		if handled, err := runTimeNoteEdit(ctx, e, args[1:]); handled {
+			return err
+		}
+	}
+	if hasAtFlag(args) && (len(args) == 0 || args[0] != "edit") {
+		if len(args) > 0 && args[0] == "add" {
+			args = args[1:]
+		}
+		return runTimeNote(ctx, e, args, false)
+	}
 	if len(args) > 0 {
 		switch args[0] {
 		case "edit":

@@ -60,7 +60,9 @@ covered: keep copies somewhere the archive's custodians do not control.
                     reported on stderr; if none cosigns, exit 1. A witness
                     that has cosigned a larger tree, or another history of
                     this log, is a fork or rollback: exit 1
-  --key             print the log's public verifier key instead
+  --key             print the log's public verifier key in force instead
+                    (a user's removal hands the log over to a new key;
+                    checkpoints of earlier sizes stay under earlier keys)
 
 Examples:
   sori checkpoint
@@ -171,10 +173,10 @@ func keptCheckpoint(path string, a *archive.Archive) (custody.Checkpoint, error)
 	if err != nil {
 		return custody.Checkpoint{}, fmt.Errorf("%s: %w: %v", path, errForeignCheckpoint, err)
 	}
-	cp, err := custody.OpenCheckpoint(note, a.Origin(), a.LogKey())
+	cp, err := a.OpenCheckpoint(note) // under the log key in force at its size
 	if err != nil {
 		// Not evidence.ErrTampered: the archive is not in question, the file is.
-		return custody.Checkpoint{}, fmt.Errorf("%s: %w (origin %s, key %s): %v", path, errForeignCheckpoint, a.Origin(), a.LogKey(), err)
+		return custody.Checkpoint{}, fmt.Errorf("%s: %w (origin %s, log key in force at its size): %v", path, errForeignCheckpoint, a.Origin(), err)
 	}
 	return cp, nil
 }

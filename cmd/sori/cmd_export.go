@@ -21,7 +21,7 @@ var exportCmd = &command{
 	name:    "export",
 	summary: "write a court bundle of items that anyone can verify offline",
 	usage: `
-Usage: sori export --out DIR [--recipient R]... [--since F] [--json] ID...
+Usage: sori export --out DIR [--recipient R]... [--since F] [--request REQ] [--json] ID...
 
 Writes the items ID... (full IDs or unique prefixes) to DIR as a court
 bundle: a BagIt bag (RFC 8493) holding each original, every version of its
@@ -82,8 +82,21 @@ Prints DIR<TAB>BUNDLE-ID<TAB>ITEMS. With --json:
                      which 'sori verify-bundle --checkpoint F' checks. A
                      checkpoint of another archive, or one the log does not
                      extend, is refused before anything is logged (exit 1)
+  --request REQ      run the export that four-eyes request REQ asked for,
+                     once another user approved it ('sori approve REQ'):
+                     the same items and recipients, by the same user
   --json             JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
+
+Four eyes: when an admin set the archive so that exports need a second
+user's approval ('sori settings four-eyes export'), an export without
+--request writes nothing but a pending request, prints its ID and how to
+go on, and exits 4. Another user whose role may export approves it with
+'sori approve REQ'; then the same command with --request REQ writes the
+bundle, and the request is marked done (it runs once).
+
+Exit status: 0 ok, 1 failure, 2 invalid input (nothing written), 3 locked
+or not allowed, 4 waits for approval (four eyes: a request was recorded).
 
 Examples:
   sori export --out /media/usb/bundle-2026-11 3fa4c2 9b01ee
@@ -97,12 +110,13 @@ Examples:
 
 func runExport(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
-	var out, since string
+	var out, since, request string
 	var recipients recipientList
 	var asJSON bool
 	fs := newFlags("export")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
+	fs.StringVar(&request, "request", "", "")
 	fs.Var(&recipients, "recipient", repeatable)
 	fs.StringVar(&since, "since", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
@@ -145,9 +159,14 @@ func runExport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	x, err := a.Export(ctx, ids, recipients)
+	var x *archive.Export
+	if request != "" {
+		x, err = a.ExportApproved(ctx, request, ids, recipients)
+	} else {
+		x, err = a.Export(ctx, ids, recipients)
+	}
 	if err != nil {
-		return err
+		return pendingRequest(e, err)
 	}
 	var extras bundle.Extras
 	if since != "" {
@@ -217,7 +236,7 @@ func exportTimestamp(ctx context.Context, a *archive.Archive, cp custody.Checkpo
 	if err != nil {
 		return nil, err
 	}
-	stamped, err := custody.OpenCheckpoint(ts.Note, a.Origin(), a.LogKey())
+	stamped, err := a.OpenCheckpoint(ts.Note)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,9 @@ Flags shared by commands that open an archive:
 Exit status: 0 ok · 1 failure or findings, or archive busy (another sori
 process is changing the archive's keys; tried for 30 s) · 2 usage or invalid
 input · 3 locked (wrong passphrase, unknown or removed user) or forbidden
-(the user's role does not allow it; docs/roles.md).
+(the user's role does not allow it; docs/roles.md) · 4 waits for approval
+(four eyes: export or publish recorded a request another user approves
+with 'sori approve'; docs/roles.md).
 
 Run 'sori help COMMAND' for a command's flags and examples; docs/cli.md is the
 full contract.

@@ -15,7 +15,7 @@ var publishCmd = &command{
 	name:    "publish",
 	summary: "write a redacted public dataset of what consent allows",
 	usage: `
-Usage: sori publish --out DIR [--format json,csv,geojson] [--csv-excel] [--dry-run] [--strict] [--json]
+Usage: sori publish --out DIR [--format json,csv,geojson] [--csv-excel] [--dry-run] [--strict] [--request REQ] [--json]
 
 Writes to DIR a public dataset (docs/publish.md) of the testimonies whose
 consent allows anonymized publication and the records they tell of
@@ -83,13 +83,24 @@ Flags:
   --strict             refuse (exit 1, nothing written or recorded) when free
                        text would be changed, listing each change as
                        would change<TAB>ITEM|RECORD/FIELD<TAB>START:END<TAB>SOURCE
+  --request REQ        publish as four-eyes request REQ asked, once another
+                       user approved it ('sori approve REQ'): the same
+                       formats, by the same user
   --json               JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
+
+Four eyes: when an admin set the archive so that publications need a
+second user's approval ('sori settings four-eyes publish'), a publication
+without --request writes nothing but a pending request (for the formats
+given), prints its ID and exits 4; once another user whose role may
+publish approved it ('sori approve REQ'), the same command with --request
+REQ publishes, and the request is marked done in the same custody change
+as the publication (it runs once). --dry-run is never held back.
 
 Exit status: 0 ok, 1 failure (DIR exists and is not empty: nothing
 written), 2 invalid input (a bad --format, --csv-excel without csv), 3
 locked or not allowed
-(analysts and readers may not publish).
+(analysts and readers may not publish), 4 waits for approval (four eyes).
 
 Examples:
   sori publish --out public-2026-12 --dry-run
@@ -101,9 +112,10 @@ Examples:
 
 func runPublish(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
-	var out, formatList string
+	var out, formatList, request string
 	var dryRun, asJSON, strict, csvExcel bool
 	fs := newFlags("publish")
+	fs.StringVar(&request, "request", "", "")
 	fs.BoolVar(&strict, "strict", false, "")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
@@ -139,6 +151,14 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if dryRun && request != "" {
+		return usagef("--dry-run records nothing and needs no --request")
+	}
+	if !dryRun {
+		if err := a.PublishGate(ctx, request, formats); err != nil {
+			return pendingRequest(e, err)
+		}
+	}
 	p, err := a.Publish(ctx, formats)
 	if err != nil {
 		return err
@@ -165,7 +185,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := a.RecordPublication(ctx, p); err != nil {
+		if err := a.RecordPublicationApproved(ctx, p, request, formats); err != nil {
 			publish.Discard(tmp)
 			return err
 		}

@@ -203,26 +203,38 @@ func (k *recordKind) edit(ctx context.Context, e *env, args []string) error {
 	if info.Kind != k.kind {
 		return fmt.Errorf("%w: %s is %s %s record: use 'sori %s edit'", evidence.ErrInvalid, info.ID, article(info.Kind), info.Kind, kindCommand(info.Kind))
 	}
-	rec := importer.FromBody(info.Current)
-	for _, v := range fv.vals {
-		for i := range rec.Fields {
-			if rec.Fields[i].Name == v.Name {
-				rec.Fields = append(rec.Fields[:i], rec.Fields[i+1:]...)
-				break
+	// The given fields over a body: the new version is made by the archive
+	// from the record as stored (EditRecord), not from info.Current, whose
+	// sealed names a user without protection reads masked.
+	apply := func(cur model.Body) (model.Body, error) {
+		rec := importer.FromBody(cur)
+		for _, v := range fv.vals {
+			for i := range rec.Fields {
+				if rec.Fields[i].Name == v.Name {
+					rec.Fields = append(rec.Fields[:i], rec.Fields[i+1:]...)
+					break
+				}
 			}
+			rec.Fields = append(rec.Fields, v)
 		}
-		rec.Fields = append(rec.Fields, v)
+		p, err := importer.Build(ctx, []importer.Record{rec}, archiveResolver{a})
+		if err != nil {
+			return nil, err
+		}
+		return p.Bodies[0], nil
 	}
-	p, err := importer.Build(ctx, []importer.Record{rec}, archiveResolver{a})
+	// The warning about sealed names looks at what this user typed, over
+	// the copy they read: names already in the record are not theirs.
+	shown, err := apply(info.Current)
 	if err != nil {
 		return err
 	}
-	v, changed, err := a.UpdateRecord(ctx, info.ID.String(), p.Bodies[0])
+	v, changed, err := a.EditRecord(ctx, info.ID.String(), apply)
 	if err != nil {
 		return err
 	}
 	if changed {
-		warnSealedRecords(ctx, a, e.stderr, k.cmd+" edit", []evidence.ID{info.ID}, p.Bodies[:1])
+		warnSealedRecords(ctx, a, e.stderr, k.cmd+" edit", []evidence.ID{info.ID}, []model.Body{shown})
 	}
 	if asJSON {
 		return json.NewEncoder(e.stdout).Encode(map[string]any{"id": info.ID.String(), "version": v, "changed": changed})

@@ -10,17 +10,19 @@ import (
 	"time"
 
 	"sori/internal/archive"
+	"sori/internal/web"
 )
 
 var userCmd = &command{
 	name:    "user",
-	summary: "add, list or remove the archive's users, or change their roles (admin)",
+	summary: "add, list or remove the archive's users, change their roles, or require a second factor (admin)",
 	usage: `
 Usage: sori user add NAME --role ROLE[,ROLE...] [--new-passphrase-file F] [--json]
        sori user ls [--json]
        sori user rm NAME
        sori user role NAME --add ROLE | --rm ROLE [--json]
        sori user rekey NAME
+       sori user totp enable|disable NAME
 
 Roles: admin, protection, investigator, analyst, reader (docs/roles.md has
 what each may do). Only an admin may run these; --user, --passphrase-file
@@ -71,6 +73,14 @@ keys NAME's roles grant now: for a keyring written by an older sori, or
 one holding a key no longer granted. No key is replaced, nothing logged.
 Prints "rekeyed user NAME".
 
+'totp enable' requires a second factor of NAME at every web login (sori
+serve): a one-time code from an authenticator app (TOTP, RFC 6238: SHA-1,
+6 digits, 30 s). It makes a new secret, kept in the archive's encrypted
+database, and prints it once as an otpauth:// URI for NAME to add to their
+app (enabling again replaces the secret). 'totp disable' lifts the
+requirement and deletes the secret. Both are signed custody entries
+("totp"). API tokens are not asked a code (docs/roles.md "Second factor").
+
 Exit status: 0 ok, 1 failure or archive busy, 2 invalid input (nothing
 changed), 3 locked or not an admin.
 
@@ -82,13 +92,14 @@ Examples:
   sori user role kim --add protection
   sori user role admin --rm protection
   sori user rekey choi
+  sori user totp enable lee
 `,
 	run: runUser,
 }
 
 func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("give a subcommand: add, ls, rm, role or rekey")
+		return usagef("give a subcommand: add, ls, rm, role, rekey or totp")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
@@ -103,8 +114,10 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return runUserRole(ctx, e, args[1:])
 	case "rekey":
 		return runUserRekey(ctx, e, args[1:])
+	case "totp":
+		return runUserTOTP(ctx, e, args[1:])
 	}
-	return usagef("unknown subcommand %q: want add, ls, rm, role or rekey", args[0])
+	return usagef("unknown subcommand %q: want add, ls, rm, role, rekey or totp", args[0])
 }
 
 func runUserAdd(ctx context.Context, e *env, args []string) error {
@@ -337,5 +350,42 @@ func runUserRekey(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	_, err = fmt.Fprintf(e.stdout, "rekeyed user %s\n", name)
+	return err
+}
+
+func runUserTOTP(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || (args[0] != "enable" && args[0] != "disable") {
+		return usagef("give enable or disable, then a user name")
+	}
+	enable := args[0] == "enable"
+	var f archiveFlags
+	fs := newFlags("user totp")
+	f.register(fs, e)
+	rest, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give one user name")
+	}
+	name, err := archive.CheckUserName(rest[0])
+	if err != nil {
+		return err
+	}
+	a, err := f.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	secret, err := a.SetTOTP(ctx, name, enable)
+	if err != nil {
+		return err
+	}
+	if !enable {
+		_, err = fmt.Fprintf(e.stdout, "user %s logs in without a second factor\n", name)
+		return err
+	}
+	fmt.Fprintf(e.stderr, "User %s must now give a one-time code at web login. Give them this URI (shown only now) for their authenticator app:\n", name)
+	_, err = fmt.Fprintln(e.stdout, web.TOTPURI(secret, "sori", name))
 	return err
 }

@@ -96,6 +96,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	opt := archiveOptions(e)
 	opt.NoPinCheck = true // verify reports a failed pin check as a finding
+	opt.Scan = true       // it reads the database once: a small page cache
 	a, err := archive.Open(ctx, f.dir, f.user, p, opt)
 	var report *verify.Report
 	switch {

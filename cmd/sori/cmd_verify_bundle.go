@@ -39,7 +39,10 @@ library only): go run ./verify/independent/cmd/sori-check-bundle DIR
 Without --log-key the bundle is checked against its own data/log-key.txt,
 which shows it is intact, not whose log it came from. Give the archive's
 log key as you obtained it independently (e.g. 'sori checkpoint --key' run
-by the archive, a published checkpoint) to check that too.
+by the archive, a published checkpoint) to check that too: the archive's
+first key, or a later one that the handovers the bundle carries
+(data/log-key-chain.txt, after a user's removal replaced the log key)
+lead to. Each checkpoint must be signed by the key in force at its size.
 
 With --checkpoint F (a checkpoint of the same log that you kept earlier,
 as 'sori checkpoint' printed it), the bundle's checkpoint must be

@@ -26,6 +26,9 @@ const (
 	exitFail   = 1 // failure, or findings
 	exitUsage  = 2 // bad command line or input
 	exitLocked = 3 // wrong passphrase, unknown user, forbidden
+	// exitPending: the command waits for a second user's approval (four
+	// eyes); a request was recorded and nothing else was done.
+	exitPending = 4
 )
 
 // env is what a command may touch of the outside world; tests supply their own.
@@ -56,9 +59,8 @@ func init() {
 	commands = []*command{
 		initCmd, addCmd, lsCmd, showCmd, catCmd, editCmd, searchCmd, indexCmd, logCmd, checkpointCmd, verifyCmd, exportCmd, verifyBundleCmd, demoCmd,
 		testimonyCmd, eventCmd, actCmd, involvementCmd, personCmd, placeCmd, infoCmd, annotateCmd, importCmd, vocabCmd, genCmd,
-		userCmd, passwdCmd, witnessCmd, consentCmd, redactCmd, publishCmd, exportRecordsCmd, voidCmd, purgeCmd, replicateCmd, witnessLogCmd,
-		migrateCmd,
-		serveCmd, helpCmd,
+		userCmd, passwdCmd, tokenCmd, witnessCmd, consentCmd, redactCmd, publishCmd, exportRecordsCmd, voidCmd, purgeCmd, replicateCmd, witnessLogCmd,
+		migrateCmd, serveCmd, reviewCmd, approveCmd, settingsCmd, helpCmd,
 	}
 }
 
@@ -166,6 +168,8 @@ func report(e *env, c *command, err error) int {
 		code = exitLocked
 	case errors.Is(err, evidence.ErrInvalid):
 		code = exitUsage
+	case errors.Is(err, evidence.ErrPending):
+		code = exitPending
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(e.stderr, "sori %s: interrupted\n", c.name)
 		return exitFail

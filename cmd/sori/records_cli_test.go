@@ -340,3 +340,30 @@ func TestPurgeCommands(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRecordEditKeepsSealedNames: 'sori event edit' by an investigator,
+// who reads the record's sealed name masked, changes the field given and
+// leaves the stored name as it was (the edit used to be built from the
+// masked copy, writing "[…]" into the record).
+func TestRecordEditKeepsSealedNames(t *testing.T) {
+	c := newCLI(t)
+	c.as("kim", "a passphrase for tests")
+	c.ok("init")
+	c.run(identityJSON([]string{"한영남"}, "", ""), "witness", "add", "--pseudonym", "W-9", "--identity", "-")
+	ev := strings.Fields(c.ok("event", "add", "--title", "Crossing", "--description", "한영남 crossed at night"))[0]
+	c.env["SORI_NEW_PASSPHRASE"] = "investigator passphrase"
+	c.ok("user", "add", "inv", "--role", "investigator")
+	c.as("inv", "investigator passphrase")
+	if show := c.ok("show", ev); strings.Contains(show, "한영남") {
+		t.Fatalf("the investigator reads the name:\n%s", show)
+	}
+	if out := c.ok("event", "edit", ev, "--title", "Crossing the Tumen"); out != ev+"\t2\n" {
+		t.Errorf("edit: %q", out)
+	}
+	c.as("kim", "a passphrase for tests")
+	show := c.ok("show", ev)
+	current, _, _ := strings.Cut(show, "version 1 ") // version 2, the current one, comes first
+	if !strings.Contains(current, "(current)") || !strings.Contains(current, "한영남 crossed at night") || !strings.Contains(current, "Crossing the Tumen") {
+		t.Errorf("after the investigator's edit, the protection officer reads:\n%s", show)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"sori/internal/archive"
@@ -17,7 +19,7 @@ var serveCmd = &command{
 	summary: "serve the web app over an archive",
 	usage: `
 Usage: sori serve [--archive DIR] [--addr HOST:PORT] [--tls-cert F --tls-key F]
-                  [--tls-proxy] [--idle-timeout D]
+                  [--tls-proxy] [--idle-timeout D] [--max-upload SIZE]
 
 Serves sori's web app: log in with an archive user's name and passphrase,
 then search, read testimonies with their translations side by side, follow
@@ -31,6 +33,13 @@ minute before). Nothing of a session is written to disk. While someone is
 logged in, items added to the archive are indexed for search in the
 background (after an intake, and every 30s for other processes' intake).
 
+Roles that may add evidence upload files on the intake page; each upload
+is streamed into the archive, encrypted as it arrives. --max-upload bounds
+one upload (bytes, or with a suffix K, M, G, T in powers of 1024; default
+2G); a larger one is refused (413) and nothing is stored. A reverse proxy
+in front must allow as much (nginx: client_max_body_size) and must not
+buffer request bodies to disk (nginx: proxy_request_buffering off).
+
 --addr is where to listen (default 127.0.0.1:8080, this machine only). A
 non-loopback address needs TLS: --tls-cert and --tls-key (PEM files), or
 --tls-proxy when a reverse proxy on this host terminates TLS and forwards
@@ -42,6 +51,7 @@ The server stops on SIGINT or SIGTERM, ending every login.
 Examples:
   sori serve --archive ~/sori
   sori serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
+  sori serve --archive ~/sori --max-upload 8G
 `,
 	run: runServe,
 }
@@ -53,6 +63,7 @@ type serveOptions struct {
 	keyFile   string
 	tlsProxy  bool
 	idle      time.Duration
+	maxUpload int64
 	announced func(url string) // called once listening (sori demo prints the login)
 }
 
@@ -65,6 +76,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.keyFile, "tls-key", "", "")
 	fs.BoolVar(&o.tlsProxy, "tls-proxy", false, "")
 	fs.DurationVar(&o.idle, "idle-timeout", 15*time.Minute, "")
+	o.maxUpload = 2 << 30
+	fs.Func("max-upload", "", func(v string) error {
+		n, err := parseByteSize(v)
+		if err != nil {
+			return err
+		}
+		o.maxUpload = n
+		return nil
+	})
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -117,8 +137,10 @@ func serve(ctx context.Context, e *env, o serveOptions) error {
 	defer repo.Close()
 	srv, err := web.New(web.Config{
 		Unlock:      repo.Unlock,
+		UnlockToken: repo.UnlockToken,
 		Secure:      o.certFile != "" || o.tlsProxy,
 		IdleTimeout: o.idle,
+		MaxUpload:   o.maxUpload,
 		Logger:      e.log,
 		IndexWake:   repo.IndexWake(),
 	})
@@ -167,4 +189,31 @@ func serve(ctx context.Context, e *env, o serveOptions) error {
 		return err
 	}
 	return nil
+}
+
+// parseByteSize reads a size in bytes: digits, optionally followed by K, M,
+// G or T (powers of 1024, with or without a trailing "iB" or "B").
+func parseByteSize(v string) (int64, error) {
+	s := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(v)), "B"), "I")
+	shift := 0
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'K':
+			shift = 10
+		case 'M':
+			shift = 20
+		case 'G':
+			shift = 30
+		case 'T':
+			shift = 40
+		}
+		if shift > 0 {
+			s = s[:len(s)-1]
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("%q: want a positive size such as 500M or 4G", v)
+	}
+	return n << shift, nil
 }

@@ -134,6 +134,9 @@ type Options struct {
 	// PostgreSQL and its packs in S3 (backends.go); "" keeps them in the
 	// archive directory.
 	DB, Blobs string
+	// Scan opens the embedded store for a process that reads most of the
+	// database once (verify): a small page cache per connection.
+	Scan bool
 	// LockWait bounds the wait for the archive lock (lock.go), in Open and
 	// in archive-wide changes; then they fail with ErrBusy. 0 means
 	// DefaultLockWait.
@@ -370,6 +373,14 @@ func (r *Repo) unlock(ctx context.Context, user, passphrase string) (*Archive, e
 	if err != nil {
 		return nil, err
 	}
+	return r.unlockKey(ctx, key, loc, display)
+}
+
+// unlockKey is the rest of an unlock once the user key is open (by a
+// passphrase, or by an API token: tokens.go): the keyring and vault key
+// files under locator loc, the store, the membership checks.
+func (r *Repo) unlockKey(ctx context.Context, key *seal.UserKey, loc, display string) (*Archive, error) {
+	dir := r.dir
 	sealedRing, err := os.ReadFile(filepath.Join(dir, keysDir, loc+".ring"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: keyring of %s: %v", evidence.ErrDamaged, display, err)
@@ -411,6 +422,9 @@ func (a *Archive) unlockChecks(ctx context.Context, display string, opened bool)
 	a.me = me
 	a.gen = a.userGen(me.ID)
 	if err := a.checkMember(ctx, display); err != nil {
+		return err
+	}
+	if err := a.useCurrentLog(display); err != nil {
 		return err
 	}
 	if !opened {

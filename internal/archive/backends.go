@@ -54,11 +54,11 @@ func createStore(ctx context.Context, dir string, cfg config, key [32]byte) (sto
 }
 
 // openStore opens the archive's metadata store under key.
-func openStore(ctx context.Context, dir string, cfg config, key [32]byte) (store.DB, error) {
+func openStore(ctx context.Context, dir string, cfg config, key [32]byte, scan bool) (store.DB, error) {
 	if cfg.DB != "" {
 		return postgres.Open(ctx, cfg.DB, key)
 	}
-	return sqlite.Open(ctx, filepath.Join(dir, dbFile), key)
+	return sqlite.OpenScan(ctx, filepath.Join(dir, dbFile), key, scan)
 }
 
 // openBlobs opens the archive's blob store.

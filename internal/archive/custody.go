@@ -22,12 +22,15 @@ import (
 // with a signed checkpoint before the transaction commits, so that a change
 // and its custody record are durable together or not at all.
 type logger struct {
-	a     *Archive
-	tx    store.Tx
-	role  string // the acting user's role inside tx (change re-reads it)
-	size  int64
-	now   time.Time
-	guard *nameGuard // loaded on first use: what records' index text must not hold
+	a    *Archive
+	tx   store.Tx
+	role string // the acting user's role inside tx (change re-reads it)
+	// signKey, if set, seals instead of the session's log key: the new key
+	// of a log key handover made in this transaction.
+	signKey string
+	size    int64
+	now     time.Time
+	guard   *nameGuard // loaded on first use: what records' index text must not hold
 }
 
 // nameGuard returns the safety net's guard for this transaction's records,
@@ -78,7 +81,13 @@ func (a *Archive) checkBeforeWrite(ctx context.Context) error {
 // append signs and stores one entry. content is the SHA-256 of the file the
 // entry is about (zero when none).
 func (l *logger) append(ctx context.Context, kind, object string, version int, digest, content evidence.Digest) error {
-	if !EntryPermitted(l.role, kind, "") {
+	return l.appendFor(ctx, kind, "", object, version, digest, content)
+}
+
+// appendFor is append for an entry about a record of recordKind, whose
+// kind may decide which roles may sign it (EntryPermitted).
+func (l *logger) appendFor(ctx context.Context, kind, recordKind, object string, version int, digest, content evidence.Digest) error {
+	if !EntryPermitted(l.role, kind, recordKind) {
 		return fmt.Errorf("%w: role %s may not sign a %q custody entry", evidence.ErrForbidden, l.role, kind)
 	}
 	e := custody.Entry{V: custody.EntryVersion, Seq: l.size, Kind: kind, Time: l.now, Actor: l.a.key.KeyID(),
@@ -96,14 +105,18 @@ func (l *logger) append(ctx context.Context, kind, object string, version int, d
 
 // seal signs a checkpoint of the tree as it now stands in the transaction.
 func (l *logger) seal(ctx context.Context) (custody.Checkpoint, error) {
-	if l.a.ring.Log == "" {
+	skey := l.a.ring.Log
+	if l.signKey != "" {
+		skey = l.signKey
+	}
+	if skey == "" {
 		return custody.Checkpoint{}, fmt.Errorf("%w: this user holds no log key and cannot record changes", evidence.ErrForbidden)
 	}
 	h, err := tlog.TreeHash(l.size, l.tx.HashReader(ctx))
 	if err != nil {
 		return custody.Checkpoint{}, err
 	}
-	cp, err := custody.SignCheckpoint(l.a.ring.Log, custody.Origin(l.a.cfg.ID), l.size, h)
+	cp, err := custody.SignCheckpoint(skey, custody.Origin(l.a.cfg.ID), l.size, h)
 	if err != nil {
 		return cp, err
 	}
@@ -159,10 +172,17 @@ func (a *Archive) checkPin(ctx context.Context) error {
 	if !ok || !ok2 {
 		return fmt.Errorf("%w: checkpoint pin %s is malformed", evidence.ErrDamaged, p)
 	}
-	if vkey != a.cfg.LogKey {
-		return fmt.Errorf("%w: this archive's log key differs from the one sori saw before for archive %s: it was replaced (pin: %s)", evidence.ErrTampered, a.cfg.ID, p)
+	// The pinned key must be the archive's, or one it handed over from
+	// (a log key handover since the pin was written), and the pinned
+	// checkpoint signed by the key in force at its size.
+	chain := a.LogKeyChain()
+	if !chain.Has(vkey) {
+		return fmt.Errorf("%w: this archive's log key differs from the one sori saw before for archive %s, and does not descend from it by a handover: it was replaced (pin: %s)", evidence.ErrTampered, a.cfg.ID, p)
 	}
-	cp, err := custody.OpenCheckpoint([]byte(note), custody.Origin(a.cfg.ID), vkey)
+	cp, err := chain.OpenCheckpoint([]byte(note))
+	if err == nil && chain.KeyAt(cp.Size) != vkey {
+		err = fmt.Errorf("%w: the pinned checkpoint is not under the pinned key", evidence.ErrTampered)
+	}
 	if err != nil {
 		return fmt.Errorf("checkpoint pin %s: %w", p, err)
 	}
@@ -197,7 +217,7 @@ func (a *Archive) writePin(cp custody.Checkpoint) {
 	if old, err := os.ReadFile(p); err == nil {
 		if rest, ok := strings.CutPrefix(string(old), pinHeader); ok {
 			if _, note, ok := strings.Cut(rest, "\n"); ok {
-				if prev, err := custody.OpenCheckpoint([]byte(note), custody.Origin(a.cfg.ID), a.cfg.LogKey); err == nil && prev.Size >= cp.Size {
+				if prev, err := a.OpenCheckpoint([]byte(note)); err == nil && prev.Size >= cp.Size {
 					return
 				}
 			}
@@ -207,7 +227,7 @@ func (a *Archive) writePin(cp custody.Checkpoint) {
 		a.log.Warn("cannot keep the checkpoint pin", "err", err)
 		return
 	}
-	if err := writeFileAtomic(p, []byte(pinHeader+a.cfg.LogKey+"\n"+string(cp.Note))); err != nil {
+	if err := writeFileAtomic(p, []byte(pinHeader+a.LogKeyChain().KeyAt(cp.Size)+"\n"+string(cp.Note))); err != nil {
 		a.log.Warn("cannot keep the checkpoint pin", "err", err)
 	}
 }
@@ -221,11 +241,12 @@ func (a *Archive) Checkpoint(ctx context.Context) (custody.Checkpoint, error) {
 	if err != nil {
 		return custody.Checkpoint{}, err
 	}
-	return custody.OpenCheckpoint(note, custody.Origin(a.cfg.ID), a.cfg.LogKey)
+	return a.OpenCheckpoint(note)
 }
 
-// LogKey is the public verifier key of the archive's checkpoints.
-func (a *Archive) LogKey() string { return a.cfg.LogKey }
+// LogKey is the public verifier key of the archive's checkpoints: the one
+// in force (after a log key handover, the new one; LogKeyChain has all).
+func (a *Archive) LogKey() string { return a.LogKeyChain().Current() }
 
 // Origin is the checkpoint origin line of the archive.
 func (a *Archive) Origin() string { return custody.Origin(a.cfg.ID) }

@@ -23,12 +23,16 @@ import (
 // proof of every entry in one signed checkpoint, the actors' public
 // signing keys and the log's public key.
 type Export struct {
-	ID         string             // bundle ID (random), the object of the export entry
-	Origin     string             // checkpoint origin
-	LogKey     string             // the log's verifier key (signed-note form)
-	Checkpoint custody.Checkpoint // covers every entry below, the export's own included
-	Items      []ExportItem
-	Consents   []ExportRecord // the consent records of the items' testimonies, by ID
+	ID     string // bundle ID (random), the object of the export entry
+	Origin string // checkpoint origin
+	LogKey string // the log's first verifier key (signed-note form), as published when it was made
+	// LogKeyChain is the log key handover notes from LogKey to the key
+	// that signed Checkpoint (custody.KeyChain.MarshalNotes); empty when
+	// the log has had one key.
+	LogKeyChain []byte
+	Checkpoint  custody.Checkpoint // covers every entry below, the export's own included
+	Items       []ExportItem
+	Consents    []ExportRecord // the consent records of the items' testimonies, by ID
 	// Testimonies are the testimony records the consents are of, by ID:
 	// what shows that each item belongs to its testimony.
 	Testimonies []ExportRecord
@@ -81,10 +85,33 @@ type exportManifest struct {
 // leave are refused first, all named in one evidence.ErrInvalid error,
 // with nothing logged (see exportRefused). The plaintext is read separately through
 // Export.Open (the export entry records the read).
+//
+// When the archive's four eyes covers export (SetFourEyes), Export records
+// a pending request instead and returns an *ApprovalNeeded error
+// (evidence.ErrPending); once another user approved it, ExportApproved
+// runs it.
 func (a *Archive) Export(ctx context.Context, refs []string, recipients []string) (*Export, error) {
 	if err := a.allow(OpExport); err != nil {
 		return nil, err
 	}
+	return a.export(ctx, refs, recipients, "")
+}
+
+// ExportApproved is Export under the approved four-eyes request (ID or
+// unique prefix), which must ask for the same items and recipients and was
+// made by the acting user. It marks the request done in the export's own
+// transaction: a request runs once.
+func (a *Archive) ExportApproved(ctx context.Context, request string, refs []string, recipients []string) (*Export, error) {
+	if err := a.allow(OpExport); err != nil {
+		return nil, err
+	}
+	if request == "" {
+		return nil, fmt.Errorf("%w: name the approved request", evidence.ErrInvalid)
+	}
+	return a.export(ctx, refs, recipients, request)
+}
+
+func (a *Archive) export(ctx context.Context, refs []string, recipients []string, request string) (*Export, error) {
 	if len(refs) == 0 {
 		return nil, fmt.Errorf("%w: name the items to export", evidence.ErrInvalid)
 	}
@@ -111,6 +138,16 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipients []string
 	if err != nil {
 		return nil, err
 	}
+	var reqID *evidence.ID
+	if request != "" {
+		id, err := a.resolveRecord(ctx, request)
+		if err != nil {
+			return nil, err
+		}
+		reqID = &id
+	}
+	want := model.Approval{Action: model.ActionExport, Items: ids, Recipients: recipients}
+	var pending error
 	bundle := evidence.NewID().String()
 	m := exportManifest{V: 2, Bundle: bundle, Recipients: recipients}
 	for _, id := range ids {
@@ -120,15 +157,31 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipients []string
 	digest := evidence.Sum(manifest)
 
 	var exportSeq int64
-	cp, _, err := a.changeTx(ctx, OpExport, false, func(_ store.Tx, l *logger) error {
+	cp, _, err := a.changeTx(ctx, OpExport, false, func(tx store.Tx, l *logger) error {
+		if reqID != nil {
+			if err := a.useApproval(ctx, tx, l, *reqID, want); err != nil {
+				return err
+			}
+		} else if need, err := a.needsApproval(ctx, tx, model.ActionExport); err != nil {
+			return err
+		} else if need {
+			id := evidence.NewID()
+			want.State, want.By = model.ApprovalPending, a.me.ID
+			pending = &ApprovalNeeded{ID: id, Action: model.ActionExport}
+			return a.writeRecord(ctx, tx, l, id, 1, nil, &want, l.now)
+		}
 		exportSeq = l.size
 		return l.append(ctx, custody.KindExport, bundle, 0, digest, evidence.Digest{})
 	})
 	if err != nil {
 		return nil, err
 	}
+	if pending != nil {
+		return nil, pending
+	}
 
-	x := &Export{a: a, ID: bundle, Origin: a.Origin(), LogKey: a.cfg.LogKey, Checkpoint: cp, Actors: map[string]ExportActor{},
+	chain := a.LogKeyChain()
+	x := &Export{a: a, ID: bundle, Origin: a.Origin(), LogKey: chain.First, LogKeyChain: chain.MarshalNotes(), Checkpoint: cp, Actors: map[string]ExportActor{},
 		Recipients: recipients, Digest: digest, Manifest: manifest}
 	users, err := a.db.Users(ctx)
 	if err != nil {

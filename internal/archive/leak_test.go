@@ -69,9 +69,10 @@ func leaked(s string) string {
 // leakReads are the exported methods that return archive contents, each
 // called by readAll. leakNotReads return none (with why).
 var (
-	leakReads    = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts"}
+	leakReads = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts",
+		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf", "Tokens"}
 	leakNotReads = map[string]string{
-		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public",
+		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public", "LogKeyChain": "public keys and their signed handover notes", "OpenCheckpoint": "checks a checkpoint the caller gives",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
 		"Add": "write; its report is IDs, digests and spans", "AddSources": "write; its report is IDs, digests and spans", "Edit": "write", "AddRecords": "write", "AddRecord": "write", "UpdateRecord": "write",
 		"AddRedaction": "write; returns the guarded info", "AddRedactionMatch": "write; returns the guarded info", "Void": "write; returns the guarded info", "Purge": "write; returns IDs", "LiftVoid": "write; returns the guarded info", "WithdrawRedaction": "write; returns the guarded info", "SetConsent": "write",
@@ -83,6 +84,11 @@ var (
 		"AddLogWitness": "write; returns the witness given", "LogWitnesses": "witness URLs and public keys",
 		"AddCosignature": "write; returns nothing", "LatestCosigned": "a public checkpoint and witnesses' cosignature lines",
 		"Migrate": "copies the archive to other backends; returns counts and the public custody root",
+		"RequestReview": "write; returns the guarded ReviewOf", "ApproveReview": "write; returns the guarded ReviewOf", "RejectReview": "write; returns the guarded ReviewOf", "ReviewMany": "write; returns the guarded ReviewOf and guarded errors",
+		"AddTimeNote": "write; returns an ID", "Approve": "write; returns the guarded ApprovalOf", "ExportApproved": "court bundle under consent (export tests)",
+		"PublishGate": "returns an error naming a request ID", "RecordPublicationApproved": "write", "SetFourEyes": "write", "FourEyes": "action names",
+		"CreateToken": "write; returns the token and the caller's own label", "RevokeToken": "write; returns the token's row, the label of one's own or (an admin's) anyone's token",
+		"CheckToken": "the session's own token: an error naming its ID", "SetTOTP": "write; returns a new secret", "TOTP": "the session's own second-factor secret",
 	}
 )
 
@@ -130,6 +136,7 @@ type leakFixture struct {
 	po       *Archive
 	items    []evidence.ID
 	records  []evidence.ID
+	timed    []evidence.ID // audio items with time-coded notes
 	testim   evidence.ID
 	logs     *bytes.Buffer
 	planted  int
@@ -223,6 +230,7 @@ func (f *leakFixture) plant(t *testing.T, round string) {
 		}
 	}
 	f.records = append(f.records, ids...)
+	f.plantTeamwork(t, eid)
 }
 
 // readAll calls every read path as session s and returns what came back,
@@ -291,6 +299,9 @@ func (f *leakFixture) readAll(t *testing.T, s *Archive) []string {
 	put("check", spans, err)
 	spanss, err := s.CheckTexts(ctx, leakPlants)
 	put("checks", spanss, err)
+	f.readTeamwork(t, s, put)
+	toks, err := s.Tokens(ctx)
+	put("tokens", toks, err)
 	return out
 }
 
@@ -313,6 +324,13 @@ func TestLeakMatrix(t *testing.T) {
 	}
 	for name, role := range users {
 		if _, err := po.AddUser(ctx, name, role, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A token label is free text too (an admin without protection lists
+	// everyone's tokens).
+	for _, p := range []string{leakPlants[0], leakPlants[4]} {
+		if _, _, err := po.CreateToken(ctx, "script of "+p, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
 )
 
 // The archive lock (docs/format.md "Locks"): one writer at a time for
@@ -224,12 +225,47 @@ func (l *archiveLock) changeThroughGate(ctx context.Context, deadline time.Time,
 }
 
 // archiveWide runs fn, an archive-wide change (a user's removal, a role
-// taken away, a key rotation), holding the archive lock exclusive.
+// taken away, a key rotation), holding the archive lock exclusive: the
+// lock files, and on PostgreSQL the advisory lock too (storeLocker), which
+// orders processes that share only the database.
 func (a *Archive) archiveWide(ctx context.Context, fn func() error) error {
 	if a.lock == nil {
 		return fmt.Errorf("%w: archive-wide change without the archive lock", evidence.ErrInvalid)
 	}
-	return a.lock.exclusive(ctx, fn)
+	return a.lock.exclusive(ctx, func() error {
+		sl, ok := a.db.(storeLocker)
+		if !ok {
+			return fn()
+		}
+		deadline := time.Now().Add(a.lock.wait)
+		if err := sl.LockShared(ctx, deadline); err != nil {
+			return err
+		}
+		return sl.Exclusive(ctx, deadline, fn)
+	})
+}
+
+// storeLocker is a metadata store with an archive lock of its own across
+// processes (PostgreSQL's advisory locks, internal/store/postgres): held
+// shared while the store is open, exclusive for an archive-wide change,
+// each wait bounded, failing with evidence.ErrBusy.
+type storeLocker interface {
+	LockShared(ctx context.Context, deadline time.Time) error
+	Exclusive(ctx context.Context, deadline time.Time, fn func() error) error
+}
+
+// lockStore takes db's own archive lock shared, if it has one (opening a
+// PostgreSQL store), waiting at most the lock wait.
+func (r *repoState) lockStore(ctx context.Context, db store.DB) error {
+	sl, ok := db.(storeLocker)
+	if !ok {
+		return nil
+	}
+	wait := DefaultLockWait
+	if r.lock != nil {
+		wait = r.lock.wait
+	}
+	return sl.LockShared(ctx, time.Now().Add(wait))
 }
 
 // release is the Archive's Close of its lock: the last Archive of the

@@ -117,14 +117,44 @@ func (a *Archive) Publish(ctx context.Context, formats []string) (*Publication, 
 
 // RecordPublication appends the publish custody entry of p (object: its
 // ID; digest: its manifest's SHA-256) and seals the log.
+//
+// When the archive's four eyes covers publish, it is refused
+// (evidence.ErrPending): pass PublishGate before writing the files, and
+// record with RecordPublicationApproved.
 func (a *Archive) RecordPublication(ctx context.Context, p *Publication) error {
+	return a.RecordPublicationApproved(ctx, p, "", nil)
+}
+
+// RecordPublicationApproved is RecordPublication under the approved
+// four-eyes request (ID or unique prefix) for formats, which it marks done
+// in the same transaction; with request "" it is RecordPublication.
+func (a *Archive) RecordPublicationApproved(ctx context.Context, p *Publication, request string, formats []string) error {
 	if err := a.allow(OpPublish); err != nil {
 		return err
 	}
 	if p == nil || p.ID == "" || evidence.Sum(p.Manifest) != p.Digest {
 		return fmt.Errorf("%w: not a publication built by Publish", evidence.ErrInvalid)
 	}
-	return a.recordEntry(ctx, OpPublish, custody.KindPublish, p.ID, 0, p.Digest, evidence.Digest{})
+	var reqID evidence.ID
+	if request != "" {
+		var err error
+		if reqID, err = a.resolveRecord(ctx, request); err != nil {
+			return err
+		}
+	}
+	_, err := a.change(ctx, OpPublish, func(tx store.Tx, l *logger) error {
+		if request != "" {
+			if err := a.useApproval(ctx, tx, l, reqID, model.Approval{Action: model.ActionPublish, Formats: canonFormats(formats)}); err != nil {
+				return err
+			}
+		} else if need, err := a.needsApproval(ctx, tx, model.ActionPublish); err != nil {
+			return err
+		} else if need {
+			return fmt.Errorf("%w: this archive needs a second user's approval to publish (four eyes): ask with 'sori publish' (PublishGate) first", evidence.ErrPending)
+		}
+		return l.append(ctx, custody.KindPublish, p.ID, 0, p.Digest, evidence.Digest{})
+	})
+	return err
 }
 
 // policy is what publication may do with one record: the most

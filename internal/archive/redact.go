@@ -224,6 +224,9 @@ func checkRuneSpan(b []byte, start, end int, item evidence.ID) error {
 // a character in two (a span of a recording or an image is bytes, and is
 // left as it is). Its errors give offsets only, never the text.
 func (a *Archive) checkAnnotationSpan(ctx context.Context, tx store.Tx, it store.Item, an *model.Annotation) error {
+	if an.At != nil {
+		return checkTimedItem(ctx, tx, it.ID)
+	}
 	if it.Size > maxRedactText {
 		return nil // not a transcript
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sori/internal/blob"
+	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/store"
 )
@@ -28,8 +29,11 @@ type Repo struct{ *repoState }
 // repoState is what a Repo shares with its sessions (which embed it, so
 // that its fields read as their own); it has no exported methods to pass on.
 type repoState struct {
-	dir        string
-	cfg        config
+	dir string
+	cfg config
+	// chain is the log key chain (logkey.go), read when the store opens;
+	// guarded by mu.
+	chain      custody.KeyChain
 	log        *slog.Logger
 	now        func() time.Time
 	stateDir   string
@@ -60,6 +64,8 @@ type repoState struct {
 	// pinFrozen: the pin check failed (opened with NoPinCheck); the pin is
 	// never rewritten while the Repo is open.
 	pinFrozen bool
+	// scan: the store is opened with a small page cache (Options.Scan).
+	scan bool
 
 	// indexWake wakes a background indexer after intake (indexer.go).
 	indexWake chan struct{}
@@ -74,7 +80,7 @@ type repoState struct {
 
 func newRepo(dir string, cfg config, opt Options, lock *archiveLock) *repoState {
 	return &repoState{dir: dir, cfg: cfg, log: opt.logger(), now: opt.clock(), stateDir: opt.StateDir,
-		noPinCheck: opt.NoPinCheck, workFactor: opt.workFactor(), lock: lock, gens: map[string]int{},
+		noPinCheck: opt.NoPinCheck, scan: opt.Scan, workFactor: opt.workFactor(), lock: lock, gens: map[string]int{},
 		indexWake: make(chan struct{}, 1)}
 }
 
@@ -90,6 +96,12 @@ func OpenRepo(ctx context.Context, dir string, opt Options) (*Repo, error) {
 		return nil, err
 	}
 	if err := lock.settleRotation(ctx, dir); err != nil { // rotate.go
+		lock.release()
+		return nil, err
+	}
+	// A rotation finished just now may have published a new log key.
+	if cfg, err = readConfig(dir); err != nil {
+		lock.openDone()
 		lock.release()
 		return nil, err
 	}
@@ -127,7 +139,7 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		r.sessions++
 		return false, nil
 	}
-	db, err := openStore(ctx, r.dir, r.cfg, key)
+	db, err := openStore(ctx, r.dir, r.cfg, key, r.scan)
 	if err != nil {
 		return false, err
 	}
@@ -136,6 +148,14 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		if err == nil {
 			err = fmt.Errorf("%w: database belongs to another archive", evidence.ErrDamaged)
 		}
+		return false, err
+	}
+	if err := r.lockStore(ctx, db); err != nil { // lock.go
+		db.Close()
+		return false, err
+	}
+	if err := r.settleLogKey(ctx, db); err != nil {
+		db.Close()
 		return false, err
 	}
 	bs, err := openBlobs(ctx, r.dir, r.cfg)

@@ -64,6 +64,9 @@ const (
 	OpVoid                 // hide a stray record or item from every view, or lift that (void)
 	OpPurge                // destroy an old version's body for good (purge): an admin who also holds protection
 	OpWitnessLog           // configure the witnesses that cosign checkpoints (witness-log add)
+	OpReview               // ask for review of a record, approve or reject it (review)
+	OpApprove              // approve or deny another user's export or publication held back by four eyes (approve)
+	OpSetting              // change an archive setting, such as four eyes (settings)
 	OpMigrate              // copy the archive to other backends and switch to them (migrate)
 	opCount
 )
@@ -74,7 +77,7 @@ var opNames = [opCount]string{
 	OpExport: "export", OpUserList: "user-ls", OpUserAdd: "user-add", OpUserRemove: "user-rm", OpPasswd: "passwd",
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
 	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish", OpVoid: "void", OpPurge: "purge",
-	OpWitnessLog: "witness-log", OpMigrate: "migrate",
+	OpWitnessLog: "witness-log", OpReview: "review", OpApprove: "approve", OpSetting: "setting", OpMigrate: "migrate",
 }
 
 func (o Op) String() string {
@@ -132,6 +135,9 @@ var matrix = [opCount][]string{
 	OpVoid:       intake,
 	OpPurge:      admins, // and protection too: see Permits
 	OpWitnessLog: admins,
+	OpReview:     writers,
+	OpApprove:    intake, // and the action's own operation too: see Approve
+	OpSetting:    admins,
 	OpMigrate:    admins,
 }
 
@@ -211,7 +217,7 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key. Reading a testimony's item in full (cat)
 // is one: the read is audited, so a reader too holds the log key.
-var writeOps = []Op{OpList, OpCat, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid, OpPurge}
+var writeOps = []Op{OpList, OpCat, OpPasswd, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid, OpPurge, OpReview, OpApprove, OpSetting}
 
 // entryOps are, for each kind of custody entry, the operations that append
 // it: a user may sign an entry of a kind only if their role allows one of
@@ -226,6 +232,7 @@ var entryOps = map[string][]Op{
 	custody.KindExport:    {OpExport},
 	custody.KindGrant:     {OpUserAdd, OpUserRole},
 	custody.KindRevoke:    {OpUserRemove, OpUserRole},
+	custody.KindLogKey:    {OpUserRemove, OpUserRole},
 	custody.KindWitness:   {OpVaultWrite},
 	custody.KindWithdraw:  {OpVaultWrite},
 	custody.KindVaultOpen: {OpVaultOpen, OpVaultWrite},
@@ -237,6 +244,12 @@ var entryOps = map[string][]Op{
 	// Every role may list records, and so export what it may read; the
 	// export is recorded (exportrecords.go).
 	custody.KindRecordsExport: {OpList},
+	// A user makes API tokens for themselves (as they change their own
+	// passphrase); an admin may revoke anyone's (tokens.go), and sets
+	// who must give a second factor (totp.go).
+	custody.KindToken:       {OpPasswd},
+	custody.KindTokenRevoke: {OpPasswd, OpUserRemove},
+	custody.KindTOTP:        {OpUserRole},
 }
 
 // EntryPermitted reports whether a user holding roles may sign a custody
@@ -249,6 +262,19 @@ func EntryPermitted(roles, kind, recordKind string) bool {
 	}
 	if kind == custody.KindRecord && recordKind == model.KindVoid {
 		ops = []Op{OpVoid}
+	}
+	if kind == custody.KindRecord {
+		switch recordKind {
+		case model.KindReview:
+			ops = []Op{OpReview}
+		case model.KindSetting:
+			ops = []Op{OpSetting}
+		case model.KindApproval:
+			// Requests (export, publish), decisions (approve) and the
+			// logged attempts of those refused (any role): the archive
+			// decides which version a user may write (approval.go).
+			ops = []Op{OpList}
+		}
 	}
 	for _, op := range ops {
 		if Permits(roles, op) {

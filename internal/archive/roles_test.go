@@ -537,16 +537,43 @@ var calls = map[string]call{
 	"Archive.ChangePassphrase": {OpPasswd, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.ChangePassphrase(t.Context(), testPass, testPass)
 	}},
+	"Archive.CreateToken": {OpPasswd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, _, err := a.CreateToken(t.Context(), "matrix", 0)
+		return err
+	}},
+	"Archive.Tokens": {OpPasswd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Tokens(t.Context())
+		return err
+	}},
+	"Archive.RevokeToken": {OpPasswd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		// The user's own token (an admin may revoke anyone's: tokens_test.go).
+		_, info, err := a.CreateToken(t.Context(), "to revoke", 0)
+		if err != nil {
+			return err
+		}
+		_, err = a.RevokeToken(t.Context(), info.ID)
+		return err
+	}},
+	"Archive.SetTOTP": {OpUserRole, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.SetTOTP(t.Context(), roleUser(RoleReader), true)
+		return err
+	}},
+	"Archive.TOTP": {OpPasswd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, _, err := a.TOTP(t.Context())
+		return err
+	}},
 }
 
 // notOperations are exported methods that check no role: accessors of
 // public facts about the archive or of the session itself.
 var notOperations = []string{
 	"Archive.Close", "Archive.Dir", "Archive.ID", "Archive.User", "Archive.LogKey", "Archive.Origin",
+	"Archive.LogKeyChain", "Archive.OpenCheckpoint", // public keys and handover notes; checks a signature given
 	"Archive.Blobs",   // the blob store holds ciphertext only
 	"Archive.Inspect", // every Inspector method checks OpVerify
 	"Inspector.HashReader", "Inspector.PinPath",
 	"Archive.DiscloseError", // the session's own guard over its own error
+	"Archive.CheckToken",    // whether the session's own token still holds
 }
 
 // TestRoleMatrix calls every exported operation as a user of every role,

@@ -128,6 +128,13 @@ func (a *Archive) rotate(ctx context.Context, c keyChange) (custody.Checkpoint, 
 	if c.losesVault() {
 		next = next.RotateVault()
 	}
+	if c.losesLog() && a.ring.Log != "" {
+		skey, _, err := custody.NewLogKey(custody.Origin(a.cfg.ID))
+		if err != nil {
+			return cp, err
+		}
+		next = next.WithLog(skey)
+	}
 	if a.cfg.DB != "" {
 		return a.rotateInPlace(ctx, c, next, gen)
 	}
@@ -151,11 +158,18 @@ func (a *Archive) rotate(ctx context.Context, c keyChange) (custody.Checkpoint, 
 		return cp, err
 	}
 	rotateStep("copied")
-	cp, err := a.rotatedRecords(ctx, staged, next, c, gen)
+	cp, chain, err := a.rotatedRecords(ctx, staged, next, c, gen)
 	if err != nil {
 		return cp, err
 	}
 	rotateStep("recorded")
+	if cur := chain.Current(); cur != a.cfg.LogKey {
+		// sori.json publishing the new log key, installed with the rest.
+		if err := writeFileAtomic(filepath.Join(rd, configFile), marshalConfig(configWithLogKey(a.cfg, cur))); err != nil {
+			return cp, err
+		}
+		rotateStep("staged sori.json")
+	}
 	files, mine, err := a.rotatedKeyFiles(next, c)
 	if err != nil {
 		return cp, err
@@ -198,6 +212,7 @@ func (a *Archive) rotate(ctx context.Context, c keyChange) (custody.Checkpoint, 
 	// A session of the target (this one, for a role taken from oneself) is
 	// stale from now on, as after any change of a user's role.
 	a.ring = mine
+	a.setChain(chain)
 	a.userChanged(c.target.ID)
 	// The disclosure guard's cache holds hashes under the old name-net key.
 	a.guard.mu.Lock()
@@ -247,11 +262,12 @@ func (a *Archive) soleSession() error {
 // generation, the re-wrapped vault, the earlier ID keys, the rehashed safety
 // net, their custody entries and a checkpoint. The copy is closed (its WAL
 // folded in) and synced.
-func (a *Archive) rotatedRecords(ctx context.Context, path string, next *seal.Keyring, c keyChange, gen int) (custody.Checkpoint, error) {
+func (a *Archive) rotatedRecords(ctx context.Context, path string, next *seal.Keyring, c keyChange, gen int) (custody.Checkpoint, custody.KeyChain, error) {
 	var cp custody.Checkpoint
+	chain := a.LogKeyChain()
 	sdb, err := sqlite.Open(ctx, path, next.DB)
 	if err != nil {
-		return cp, err
+		return cp, chain, err
 	}
 	closed := false
 	defer func() {
@@ -262,76 +278,93 @@ func (a *Archive) rotatedRecords(ctx context.Context, path string, next *seal.Ke
 	// The session as it acts on the copy: same user and keys, on a Repo of
 	// the copy alone.
 	rs := newRepo(a.dir, a.cfg, Options{Logger: a.log, Now: a.now, WorkFactor: a.workFactor}, nil)
-	rs.db, rs.dbOpen, rs.dbKey = sdb, true, next.DB
+	rs.db, rs.dbOpen, rs.dbKey, rs.chain = sdb, true, next.DB, chain
 	s := &Archive{repoState: rs, key: a.key, ring: a.ring, me: a.me}
 	tx, err := sdb.Begin(ctx)
 	if err != nil {
-		return cp, err
+		return cp, chain, err
 	}
 	defer tx.Rollback()
-	if cp, err = s.applyRotation(ctx, tx, next, c, gen); err != nil {
-		return cp, err
+	if cp, chain, err = s.applyRotation(ctx, tx, next, c, gen); err != nil {
+		return cp, chain, err
 	}
 	if err := tx.Commit(); err != nil {
-		return cp, err
+		return cp, chain, err
 	}
 	closed = true
 	if err := sdb.Close(); err != nil {
-		return cp, err
+		return cp, chain, err
 	}
 	for _, ext := range []string{"-wal", "-journal"} {
 		if _, err := os.Lstat(path + ext); err == nil {
-			return cp, fmt.Errorf("%w: the re-keyed database copy left %s behind on close", evidence.ErrDamaged, filepath.Base(path+ext))
+			return cp, chain, fmt.Errorf("%w: the re-keyed database copy left %s behind on close", evidence.ErrDamaged, filepath.Base(path+ext))
 		}
 	}
-	return cp, syncFile(path)
+	return cp, chain, syncFile(path)
 }
 
 // applyRotation writes, in tx, the change c and the keys it replaces: the
 // target's role, the content generation, the re-wrapped vault, the earlier
-// ID keys, the rehashed safety net, their custody entries, and a signed
-// checkpoint. The caller commits.
-func (a *Archive) applyRotation(ctx context.Context, tx store.Tx, next *seal.Keyring, c keyChange, gen int) (custody.Checkpoint, error) {
+// ID keys, the rehashed safety net, their custody entries, the log key
+// handover, and a checkpoint signed by the log key in force after it
+// (next's). The caller commits; the returned chain is the one after it.
+func (a *Archive) applyRotation(ctx context.Context, tx store.Tx, next *seal.Keyring, c keyChange, gen int) (custody.Checkpoint, custody.KeyChain, error) {
 	var cp custody.Checkpoint
+	chain := a.LogKeyChain()
 	if err := a.currentKeys(ctx, tx); err != nil {
-		return cp, err
+		return cp, chain, err
 	}
 	l, err := a.newLogger(ctx, tx, a.now())
 	if err != nil {
-		return cp, err
+		return cp, chain, err
 	}
+	handover := next.Log != a.ring.Log
 	// The safety net is rehashed before the re-wrap: it opens entries
 	// under the vault key this session holds now.
+	replaced := false
 	if c.removal() {
-		if err := a.rotateNameNet(ctx, tx, l); err != nil {
-			return cp, err
+		if replaced, err = a.rotateNameNet(ctx, tx, l, next); err != nil {
+			return cp, chain, err
 		}
 		if err := tx.SetContentGen(ctx, gen); err != nil {
-			return cp, err
+			return cp, chain, err
+		}
+	}
+	if handover && !replaced {
+		if err := a.rewrapNameNet(ctx, tx, next); err != nil {
+			return cp, chain, err
 		}
 	}
 	if c.losesVault() {
 		if err := a.currentVaultKey(ctx, tx); err != nil {
-			return cp, err
+			return cp, chain, err
 		}
 		if err := a.rewrapVault(ctx, tx, next); err != nil {
-			return cp, err
+			return cp, chain, err
 		}
 	}
 	if c.losesIDKey() {
 		if err := a.keepIDHistory(ctx, tx, next); err != nil {
-			return cp, err
+			return cp, chain, err
 		}
 	}
 	changed := c.target
 	changed.Role = c.role
 	if err := tx.SetUserRole(ctx, changed.ID, changed.Role); err != nil {
-		return cp, err
+		return cp, chain, err
 	}
 	if err := l.append(ctx, custody.KindRevoke, changed.ID, 0, userDigest(changed), evidence.Digest{}); err != nil {
-		return cp, err
+		return cp, chain, err
 	}
-	return l.seal(ctx)
+	// The handover is the transaction's last entry: the checkpoint that
+	// seals it is the new key's first.
+	if handover {
+		if chain, err = a.handOver(ctx, tx, l, next); err != nil {
+			return cp, chain, err
+		}
+	}
+	cp, err = l.seal(ctx)
+	return cp, chain, err
 }
 
 // rotateInPlace is rotate on a PostgreSQL store, whose database key seals
@@ -348,7 +381,7 @@ func (a *Archive) rotateInPlace(ctx context.Context, c keyChange, next *seal.Key
 		return custody.Checkpoint{}, err
 	}
 	defer tx.Rollback()
-	cp, err := a.applyRotation(ctx, tx, next, c, gen)
+	cp, chain, err := a.applyRotation(ctx, tx, next, c, gen)
 	if err != nil {
 		return cp, err
 	}
@@ -356,12 +389,22 @@ func (a *Archive) rotateInPlace(ctx context.Context, c keyChange, next *seal.Key
 	if err != nil {
 		return cp, err
 	}
+	// Keyrings ahead of the database hold the log key in force before
+	// the handover too (seal.Keyring.LogOld), so an interruption here
+	// locks nobody out.
 	if err := writeKeyFiles(a.dir, files); err != nil {
 		return cp, err
 	}
 	if err := tx.Commit(); err != nil {
 		return cp, err
 	}
+	if cur := chain.Current(); cur != a.cfg.LogKey {
+		// Killed before this, the next open publishes it (settleLogKey).
+		if err := writeFileAtomic(filepath.Join(a.dir, configFile), marshalConfig(configWithLogKey(a.cfg, cur))); err != nil {
+			a.log.Warn("publishing the new log key in sori.json; the next open does it", "err", err)
+		}
+	}
+	a.setChain(chain)
 	a.pin(cp)
 	loc := locator(a.cfg.ID, c.target.Name)
 	if c.removal() {
@@ -401,7 +444,7 @@ func (r *repoState) closeStore() error {
 func (r *repoState) reopenStore(ctx context.Context, key [32]byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	db, err := openStore(ctx, r.dir, r.cfg, key)
+	db, err := openStore(ctx, r.dir, r.cfg, key, r.scan)
 	if err != nil {
 		return err
 	}
@@ -472,18 +515,18 @@ func (a *Archive) earlierItem(ctx context.Context, sum evidence.Digest) (evidenc
 // masking them). Otherwise the key stays, which docs/roles.md states: the
 // hashes are then reachable only through the re-keyed database. Each entry
 // opened is recorded (vault-open), as 'witness rehash' does.
-func (a *Archive) rotateNameNet(ctx context.Context, tx store.Tx, l *logger) error {
+func (a *Archive) rotateNameNet(ctx context.Context, tx store.Tx, l *logger, next *seal.Keyring) (bool, error) {
 	if !a.ring.HasVault() || !a.ring.HasNameNet() {
 		a.log.Warn("name-net key not replaced: this session does not hold the identity vault key")
-		return nil
+		return false, nil
 	}
 	counts, err := a.db.VaultNameCounts(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	rows, err := tx.ActiveVault(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	active := map[string]bool{}
 	for _, r := range rows {
@@ -492,15 +535,15 @@ func (a *Archive) rotateNameNet(ctx context.Context, tx store.Tx, l *logger) err
 	for entry := range counts {
 		if !active[entry] {
 			a.log.Warn("name-net key not replaced: a withdrawn entry's hashes cannot be rehashed")
-			return nil
+			return false, nil
 		}
 	}
-	key, wrapped, err := a.ring.NewNameNetKey()
+	key, wrapped, err := next.NewNameNetKey() // under the log key in force after the rotation
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := tx.SetMeta(ctx, metaNameNet, hex.EncodeToString(wrapped)); err != nil {
-		return err
+		return false, err
 	}
 	for _, r := range rows {
 		if counts[r.ID] == 0 {
@@ -508,19 +551,19 @@ func (a *Archive) rotateNameNet(ctx context.Context, tx store.Tx, l *logger) err
 		}
 		w, err := a.openEntry(r)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := tx.DeleteVaultNames(ctx, r.ID); err != nil {
-			return err
+			return false, err
 		}
 		if err := tx.InsertVaultNames(ctx, r.ID, vaultNameRows(key, w.Names, w.Contact)); err != nil {
-			return err
+			return false, err
 		}
 		if err := l.append(ctx, custody.KindVaultOpen, r.ID, 0, vaultDigest(r.ID, r.Pseudonym), evidence.Digest{}); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // rotatedKeyFiles seals next's keys for every user active after c: their
@@ -540,6 +583,9 @@ func (a *Archive) rotatedKeyFiles(next *seal.Keyring, c keyChange) (map[string][
 		ring, err := next.Subset(grantFor(role), 0)
 		if err != nil {
 			return nil, nil, err
+		}
+		if ring.Log != "" {
+			ring.LogOld = next.LogOld // for a keyring ahead of its database
 		}
 		loc := locator(a.cfg.ID, u.Name)
 		if files[loc+".ring"], err = ring.SealTo(u.Recipient); err != nil {
@@ -599,6 +645,17 @@ func finishRotation(dir string) error {
 			return err
 		}
 		rotateStep("database installed")
+	}
+	// sori.json publishing a new log key (a handover), before the key
+	// files, whose log key it is.
+	if _, err := os.Lstat(filepath.Join(rd, configFile)); err == nil {
+		if err := os.Rename(filepath.Join(rd, configFile), filepath.Join(dir, configFile)); err != nil {
+			return err
+		}
+		if err := durable.SyncDir(dir); err != nil {
+			return err
+		}
+		rotateStep("sori.json installed")
 	}
 	des, err := os.ReadDir(filepath.Join(rd, keysDir))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

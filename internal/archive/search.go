@@ -366,6 +366,9 @@ func (a *Archive) RebuildIndex(ctx context.Context, progress func(done, total in
 	}
 	// Links once every target is indexed.
 	for id, an := range anns {
+		if an.Target.IsZero() {
+			continue // a time-coded note that names no record
+		}
 		if err := tx.LinkAnnotation(ctx, id.String(), an.Item.String(), an.Target.String()); err != nil {
 			return 0, err
 		}

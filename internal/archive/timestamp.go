@@ -30,7 +30,7 @@ func (a *Archive) AddTimestamp(ctx context.Context, cp custody.Checkpoint, tsaUR
 	if err := a.allow(OpCheckpoint); err != nil {
 		return tsa.Info{}, err
 	}
-	if _, err := custody.OpenCheckpoint(cp.Note, a.Origin(), a.cfg.LogKey); err != nil {
+	if _, err := a.OpenCheckpoint(cp.Note); err != nil {
 		return tsa.Info{}, fmt.Errorf("%w: not a checkpoint of this archive", evidence.ErrInvalid)
 	}
 	tok, err := tsa.ParseToken(token)

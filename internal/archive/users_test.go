@@ -138,7 +138,7 @@ func TestRemovedUser(t *testing.T) {
 		kinds = append(kinds, l.Kind)
 		return nil
 	})
-	want := []string{"init", "intake", "grant", "grant", "revoke", "intake"}
+	want := []string{"init", "intake", "grant", "grant", "revoke", "log-key", "intake"}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("custody kinds %v, want %v", kinds, want)
 	}

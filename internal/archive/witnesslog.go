@@ -46,7 +46,7 @@ func (a *Archive) AddCosignature(ctx context.Context, cp custody.Checkpoint, vke
 	if err := a.allow(OpCheckpoint); err != nil {
 		return err
 	}
-	if _, err := custody.OpenCheckpoint(cp.Note, a.Origin(), a.cfg.LogKey); err != nil {
+	if _, err := a.OpenCheckpoint(cp.Note); err != nil {
 		return fmt.Errorf("%w: not a checkpoint of this archive", evidence.ErrInvalid)
 	}
 	key, err := custody.ParseWitnessKey(vkey)
@@ -75,7 +75,7 @@ func (a *Archive) LatestCosigned(ctx context.Context, maxSize int64) (custody.Ch
 	if len(cs) == 0 {
 		return custody.Checkpoint{}, nil, fmt.Errorf("%w: no cosigned checkpoint", evidence.ErrNotFound)
 	}
-	cp, err := custody.OpenCheckpoint(cs[0].Note, a.Origin(), a.cfg.LogKey)
+	cp, err := a.OpenCheckpoint(cs[0].Note)
 	if err != nil {
 		return custody.Checkpoint{}, nil, err
 	}

@@ -207,6 +207,11 @@ func (w *writer) payload(ctx context.Context, x *archive.Export, open func(store
 	if err := w.bytes(LogKeyFile, []byte(x.LogKey+"\n")); err != nil {
 		return err
 	}
+	if len(x.LogKeyChain) > 0 {
+		if err := w.bytes(LogKeyChainFile, x.LogKeyChain); err != nil {
+			return err
+		}
+	}
 	if err := w.bytes(CheckpointFile, x.Checkpoint.Note); err != nil {
 		return err
 	}
@@ -503,7 +508,9 @@ items (data/items/<id>/original.<ext>, or original.<ext>.age when encrypted
 with age to the recipients), every version of their metadata, their
 chain-of-custody entries, and for each entry a proof (c2sp.org/tlog-proof)
 that it is in the archive's tamper-evident log, as of the signed checkpoint
-data/checkpoint.txt made by the log key data/log-key.txt.
+data/checkpoint.txt made by the log key data/log-key.txt (or, if the log's
+key was handed over since, by the key the handover notes in
+data/log-key-chain.txt lead to from it).
 
 The bag carries its own specification: ../sori-bundle-spec.md gives the
 layout, the byte formulas and every step of checking it without sori.
@@ -511,7 +518,8 @@ In short:
   1. sha256sum -c tagmanifest-sha256.txt && sha256sum -c manifest-sha256.txt
      (or sha512sum with the -sha512 manifests), and no file under data/ is
      missing from the manifests;
-  2. compare data/log-key.txt with the log key you obtained independently;
+  2. compare data/log-key.txt with the log key you obtained independently
+     (the archive's first; a later one must be named in data/log-key-chain.txt);
   3. verify each entry and proof as sori-bundle-spec.md describes.
 With sori: sori verify-bundle --log-key-file KEYFILE THIS-DIRECTORY
 

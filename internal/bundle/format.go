@@ -56,11 +56,15 @@ const (
 	CosignedCheckpointFile = "sori-cosigned-checkpoint.txt"
 	CosignedProofFile      = "sori-cosigned-proof.txt"
 
-	ReadmeFile     = "data/README.txt"
-	LogKeyFile     = "data/log-key.txt"
-	CheckpointFile = "data/checkpoint.txt"
-	ConsentFile    = "data/consent/README.txt"
-	ConsentDir     = "data/consent" // one directory per consent record, named by its ID
+	ReadmeFile = "data/README.txt"
+	LogKeyFile = "data/log-key.txt" // the log's first key, as published when the archive was made
+	// LogKeyChainFile, present only after a log key handover (spec step
+	// 2): the handover notes from data/log-key.txt to the key that signed
+	// data/checkpoint.txt, each exactly seven lines.
+	LogKeyChainFile = "data/log-key-chain.txt"
+	CheckpointFile  = "data/checkpoint.txt"
+	ConsentFile     = "data/consent/README.txt"
+	ConsentDir      = "data/consent" // one directory per consent record, named by its ID
 	// TestimonyDir holds one directory per testimony record that a consent
 	// record of the bundle is of, named by its ID, laid out as a consent
 	// record's (its record.json's "testimony" is its own ID).

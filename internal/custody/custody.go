@@ -54,6 +54,14 @@ const (
 	// KindRecordsExport: records left the archive in an analysts' export
 	// (sori export-records; object: export ID; digest: its file list).
 	KindRecordsExport = "records-export"
+	// KindToken: a user made an API token for themselves (object: token
+	// ID; digest: its public record). KindTokenRevoke: a token was
+	// revoked, by its user or an admin (same object and digest).
+	KindToken       = "token"
+	KindTokenRevoke = "token-revoke"
+	// KindTOTP: an admin required a second factor (TOTP) at a user's web
+	// login, or lifted it (object: user key ID; digest: the setting).
+	KindTOTP = "totp"
 )
 
 // Entry is one custody entry. Its canonical encoding (Marshal) is signed by

@@ -39,6 +39,9 @@ var (
 	// ErrShredded: the item's own key was destroyed (crypto-shredded at a
 	// witness's request): its ciphertext stays, and nothing opens it.
 	ErrShredded = errors.New("shredded")
+	// ErrPending: the operation waits for a second user's approval (four
+	// eyes); a request was recorded and nothing else was done.
+	ErrPending = errors.New("waits for approval")
 )
 
 // IDLen is the length in bytes of an ID.

@@ -94,14 +94,20 @@ type Information struct {
 }
 
 // Annotation links a span of a transcript item (byte offsets into its
-// original bytes, end exclusive) to a record.
+// original bytes, end exclusive) to a record. A time-coded note on an
+// audio or video item sets At instead (milliseconds from the start; Start
+// and End are 0), carries a note, and may name a record or not.
 type Annotation struct {
 	Item   evidence.ID `json:"item"`
 	Start  int         `json:"start"`
 	End    int         `json:"end"`
-	Target evidence.ID `json:"target"`
+	Target evidence.ID `json:"target,omitzero"` // omitted only by a time-coded note that names no record
 	Note   string      `json:"note,omitempty"`
+	At     *int64      `json:"at_ms,omitempty"`
 }
+
+// MaxAt is the latest time a time-coded note may name: 100 hours.
+const MaxAt = 100 * 3600 * 1000
 
 // Consent is what the witness of one testimony allows it to be used for.
 // A testimony has at most one consent record; a change is a new version.
@@ -385,6 +391,17 @@ func (i *Information) Validate() error {
 func (a *Annotation) Validate() error {
 	var c checker
 	c.id("item", a.Item)
+	if a.At != nil {
+		c.text("note", a.Note, maxLong, true)
+		switch {
+		case c.err != nil:
+		case *a.At < 0 || *a.At > MaxAt:
+			c.err = fmt.Errorf("%w: time %d ms: want 0 to %d (100 hours)", evidence.ErrInvalid, *a.At, int64(MaxAt))
+		case a.Start != 0 || a.End != 0:
+			c.err = fmt.Errorf("%w: a time-coded note has a time, not a byte span", evidence.ErrInvalid)
+		}
+		return c.err
+	}
 	c.id("target", a.Target)
 	c.text("note", a.Note, maxLong, false)
 	if c.err == nil && (a.Start < 0 || a.End <= a.Start) {

@@ -128,6 +128,12 @@ func NewBody(kind string) (Body, error) {
 		return &Void{}, nil
 	case KindRedaction:
 		return &Redaction{}, nil
+	case KindReview:
+		return &Review{}, nil
+	case KindApproval:
+		return &Approval{}, nil
+	case KindSetting:
+		return &Setting{}, nil
 	}
 	return nil, fmt.Errorf("%w: record kind %q: want one of %v", evidence.ErrInvalid, kind, Kinds)
 }

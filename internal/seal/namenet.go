@@ -19,7 +19,8 @@ import (
 //	log key ─HMAC-SHA256─► wrapping key ─XChaCha20-Poly1305─► name-net key
 //
 // A user given the log key (user add) can therefore unwrap it, and a
-// reader cannot. Removing a user does not replace it (nor the log key).
+// reader cannot. Removing a user replaces the log key, and so wraps the
+// name-net key again (or replaces it).
 
 const (
 	nameNetDerive = "sori name-net wrap v1"
@@ -52,6 +53,18 @@ func (k *Keyring) NewNameNetKey() (key [32]byte, wrapped []byte, err error) {
 	rand.Read(key[:])
 	wrapped, err = seal32(w, adNameNet, key[:])
 	return key, wrapped, err
+}
+
+// WrapNameNetKey wraps an existing name-net key under this keyring's log
+// key: after a log key handover the stored key is wrapped again under the
+// new one.
+func (k *Keyring) WrapNameNetKey(key [32]byte) ([]byte, error) {
+	w, err := k.nameNetWrap()
+	if err != nil {
+		return nil, err
+	}
+	defer clear(w[:])
+	return seal32(w, adNameNet, key[:])
 }
 
 // OpenNameNetKey unwraps a stored name-net key.

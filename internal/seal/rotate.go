@@ -21,7 +21,7 @@ const adIDHistory = "sori id key history v1\x00"
 // moving to DBOld), a fresh item ID key if k holds one and idKey is set,
 // and the same other keys.
 func (k *Keyring) Rotated(idKey bool) *Keyring {
-	out := &Keyring{IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
+	out := &Keyring{IDKey: k.IDKey, Log: k.Log, LogOld: k.LogOld, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
 	for gen, c := range k.Content {
 		out.Content[gen] = c
 	}
@@ -66,4 +66,32 @@ func (k *Keyring) OpenIDHistory(sealed []byte) ([][32]byte, error) {
 // ItemIDUnder derives an item ID as ItemID does, under another ID key.
 func ItemIDUnder(idKey [32]byte, sum evidence.Digest) evidence.ID {
 	return (&Keyring{IDKey: idKey}).ItemID(sum)
+}
+
+// WithLog returns a copy of k whose log key is skey, the current one
+// becoming LogOld (a log key handover). Only the one it replaces is kept:
+// that is all a keyring ahead of its database needs.
+func (k *Keyring) WithLog(skey string) *Keyring {
+	out := *k
+	out.LogOld = []string{k.Log}
+	out.Log = skey
+	return &out
+}
+
+// UseLog makes skey, one of the keyring's log keys, the one it signs with
+// (the key in force in the database it opened): the keys are reordered, none
+// is dropped. It reports whether skey was among them.
+func (k *Keyring) UseLog(skey string) bool {
+	if skey == k.Log {
+		return true
+	}
+	for i, o := range k.LogOld {
+		if o == skey {
+			old := append([]string{k.Log}, k.LogOld[:i]...)
+			k.LogOld = append(old, k.LogOld[i+1:]...)
+			k.Log = skey
+			return true
+		}
+	}
+	return false
 }

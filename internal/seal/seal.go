@@ -212,6 +212,11 @@ type Keyring struct {
 	// Log is the secret key (signed-note form) that signs the archive's
 	// custody checkpoints; empty for users who may not write.
 	Log string
+	// LogOld are the log keys that handovers replaced, newest first, kept
+	// for one purpose: a keyring written before its rotation committed (on
+	// PostgreSQL) or a replica's copy between its steps meets a database
+	// whose key in force is still an earlier one (UseLog).
+	LogOld []string
 	// Vault is the identity vault key, all zero unless the user is a
 	// protection officer. It is not sealed with the keyring but in a file
 	// of its own (SealVaultKey), so that it is never rewritten, or needed,
@@ -280,7 +285,7 @@ func (k *Keyring) Subset(g Grant, maxGen int) (*Keyring, error) {
 		if k.Log == "" {
 			return nil, fmt.Errorf("%w: the granting keyring holds no log key", evidence.ErrForbidden)
 		}
-		out.Log = k.Log
+		out.Log = k.Log // not LogOld: only a rotation passes that on
 	}
 	for gen, c := range k.Content {
 		if maxGen == 0 || gen <= maxGen {
@@ -298,7 +303,7 @@ func (k *Keyring) Subset(g Grant, maxGen int) (*Keyring, error) {
 // whoever is not given the new keyring cannot read them, while the older
 // generations still read older items.
 func (k *Keyring) NewContentGen() (*Keyring, int) {
-	out := &Keyring{DB: k.DB, DBOld: k.DBOld, IDKey: k.IDKey, Log: k.Log, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
+	out := &Keyring{DB: k.DB, DBOld: k.DBOld, IDKey: k.IDKey, Log: k.Log, LogOld: k.LogOld, Vault: k.Vault, VaultOld: k.VaultOld, Content: map[int][32]byte{}}
 	for gen, c := range k.Content {
 		out.Content[gen] = c
 	}
@@ -326,6 +331,7 @@ type keyringJSON struct {
 	IDKey   string            `json:"id_key,omitempty"`
 	Content map[string]string `json:"content"`
 	Log     string            `json:"log,omitempty"`
+	LogOld  []string          `json:"log_old,omitempty"`
 }
 
 // SealTo encrypts the keyring to a user's recipient string.
@@ -334,7 +340,7 @@ func (k *Keyring) SealTo(recipient string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: recipient: %v", evidence.ErrInvalid, err)
 	}
-	j := keyringJSON{V: 1, DB: hex.EncodeToString(k.DB[:]), Content: map[string]string{}, Log: k.Log}
+	j := keyringJSON{V: 1, DB: hex.EncodeToString(k.DB[:]), Content: map[string]string{}, Log: k.Log, LogOld: k.LogOld}
 	if k.HasIDKey() {
 		j.IDKey = hex.EncodeToString(k.IDKey[:])
 	}
@@ -361,7 +367,7 @@ func OpenKeyring(sealed []byte, k *UserKey) (*Keyring, error) {
 	if err := json.Unmarshal(plain, &j); err != nil || j.V != 1 {
 		return nil, fmt.Errorf("%w: keyring: unexpected contents", evidence.ErrDamaged)
 	}
-	ring := &Keyring{Content: map[int][32]byte{}, Log: j.Log}
+	ring := &Keyring{Content: map[int][32]byte{}, Log: j.Log, LogOld: j.LogOld}
 	if err := decodeHex32(j.DB, &ring.DB); err != nil {
 		return nil, err
 	}

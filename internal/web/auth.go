@@ -92,6 +92,21 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, http.StatusServiceUnavailable, "err.internal")
 		return
 	}
+	// The second factor, where the archive requires one of this user
+	// (totp.go). A wrong code reads as a wrong passphrase: the answer
+	// must not tell that the passphrase was right.
+	if ok, err := s.secondFactor(r.Context(), a, r.PostFormValue("code")); !ok {
+		a.Close()
+		if err != nil {
+			s.log.Error("web: reading the second factor", "err", err.Error())
+			s.fail(w, r, nil, http.StatusServiceUnavailable, "err.internal")
+			return
+		}
+		s.throttle.fail(s.cfg.Now(), keys...)
+		s.log.Info("web: login failed", "addr", clientAddr(r))
+		s.renderLogin(w, r, http.StatusUnauthorized, loginData{User: user, Next: localPath(r.PostFormValue("next")), Message: "login.bad"})
+		return
+	}
 	s.throttle.reset(keys[0])
 	// A new session ID at every login, whatever cookie came in: a session
 	// ID planted before login (fixation) never becomes a logged-in one.

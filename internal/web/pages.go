@@ -176,6 +176,12 @@ type itemData struct {
 	Log      []archive.LogEntry
 	Restrict bool
 	Links    []link
+	Sel      *selView // the text, selectable
+	Done     string   // a confirmation message key
+	// TimeNotes are an audio or video item's time-coded notes, by time;
+	// CanNote: the user may add one.
+	TimeNotes []archive.TimeNote
+	CanNote   bool
 }
 
 // maxShownText is the largest text item shown in a page.
@@ -193,7 +199,19 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, ss *session, i
 		s.failErr(w, r, ss, err)
 		return
 	}
+	if d.HasText {
+		if d.Sel, err = s.selectionView(r, ss, info, d.Text, nil); err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+	}
+	d.Done = doneMessage(r)
 	if d.Links, err = linksTo(r, ss, id, true); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	d.CanNote = archive.Permits(ss.roles, archive.OpRecordAdd)
+	if d.TimeNotes, err = timeNotesOf(r, ss, info); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}

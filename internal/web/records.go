@@ -28,6 +28,10 @@ type recordData struct {
 	Fields []field
 	Refs   []link
 	Links  []link
+
+	// Review is the record's review state (ReviewOK: it has one).
+	Review   archive.ReviewInfo
+	ReviewOK bool
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session, id evidence.ID) {
@@ -43,6 +47,10 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session,
 	}
 	d := recordData{Info: info, Fields: fieldsOf(info.Current, langOf(r)), Refs: refsOf(info.Current)}
 	if d.Links, err = linksTo(r, ss, id, false); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	if d.Review, d.ReviewOK, err = reviewOf(r, ss, id); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}
@@ -204,6 +212,13 @@ type testimonyData struct {
 	Consent archive.ConsentInfo
 	C       *model.Consent
 	Notes   []annotationRow
+	// Redactions of its items, for the roles that may list them.
+	Redactions     []redactionRow
+	SeesRedactions bool
+	Done           string
+	Review         archive.ReviewInfo
+	// ReviewOK: Review holds the testimony's review state.
+	ReviewOK bool
 }
 
 // annotationRow is an annotation of one of the testimony's items. Its span
@@ -225,6 +240,7 @@ type testimonyItem struct {
 	ID, Title, Lang, Kind, Role string
 	Text                        string
 	HasText                     bool
+	Sel                         *selView
 }
 
 func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *session, info archive.RecordInfo, t *model.Testimony) {
@@ -232,6 +248,14 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 	d := testimonyData{Info: info, T: t, Date: dateText(t.Date)}
 	byID := map[evidence.ID]testimonyItem{}
 	translationOf := map[evidence.ID]evidence.ID{}
+	var targets []link
+	if archive.Permits(ss.roles, archive.OpRecordAdd) {
+		var err error
+		if targets, err = selTargets(r, ss); err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+	}
 	for _, id := range t.Items() {
 		it, err := ss.arch.Show(ctx, id.String())
 		if err != nil {
@@ -246,6 +270,12 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 		if ti.Text, ti.HasText, err = s.itemText(r, ss, it); err != nil {
 			s.failErr(w, r, ss, err)
 			return
+		}
+		if ti.HasText {
+			if ti.Sel, err = s.selectionView(r, ss, it, ti.Text, targets); err != nil {
+				s.failErr(w, r, ss, err)
+				return
+			}
 		}
 		byID[id] = ti
 		d.Items = append(d.Items, ti)
@@ -264,7 +294,7 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 	}
 	err := ss.arch.Records(ctx, model.KindAnnotation, func(id evidence.ID, b model.Body) error {
 		if a, ok := b.(*model.Annotation); ok {
-			if _, mine := byID[a.Item]; mine {
+			if _, mine := byID[a.Item]; mine && a.At == nil { // time-coded notes are on the item's page
 				d.Notes = append(d.Notes, annotationRow{ID: id.String(), Item: a.Item.String(), Target: a.Target.String(), Note: a.Note, Start: a.Start, End: a.End})
 			}
 		}
@@ -274,6 +304,11 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 		s.failErr(w, r, ss, err)
 		return
 	}
+	if d.Redactions, d.SeesRedactions, err = testimonyRedactions(r, ss, t.Items()); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	d.Done = doneMessage(r)
 	c, err := ss.arch.Consent(ctx, info.ID.String())
 	if err != nil {
 		s.failErr(w, r, ss, err)
@@ -282,6 +317,10 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 	d.Consent = c
 	if c.Found {
 		d.C, _ = c.Record.Current.(*model.Consent)
+	}
+	if d.Review, d.ReviewOK, err = reviewOf(r, ss, info.ID); err != nil {
+		s.failErr(w, r, ss, err)
+		return
 	}
 	s.render(w, r, ss, http.StatusOK, "testimony", "t.heading", d)
 }

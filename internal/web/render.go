@@ -27,6 +27,7 @@ type page struct {
 	IdleSeconds int
 	Protection  bool
 	CanPublish  bool
+	CanAdd      bool
 	Data        any
 }
 
@@ -103,6 +104,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, ss *session, sta
 	if ss != nil {
 		p.CSRF, p.User, p.Roles, p.Protection = ss.csrf, ss.user, ss.roles, ss.has(archive.RoleProtection)
 		p.CanPublish = archive.Permits(ss.roles, archive.OpPublish)
+		p.CanAdd = ss.canAdd()
 	}
 	t := s.pages[name]
 	exec := "layout.html"
@@ -155,6 +157,9 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, ss *session, er
 		status, d.Key = http.StatusForbidden, "err.forbidden"
 	case errors.Is(err, evidence.ErrInvalid):
 		status, d.Key = http.StatusBadRequest, "err.bad"
+		d.Detail = ss.arch.DiscloseError(err).Error()
+	case errors.Is(err, evidence.ErrPending):
+		status, d.Key = http.StatusConflict, "err.pending"
 		d.Detail = ss.arch.DiscloseError(err).Error()
 	case errors.Is(err, evidence.ErrTampered), errors.Is(err, evidence.ErrDamaged):
 		d.Key = "err.tampered"

@@ -28,6 +28,8 @@ type Unlocker func(ctx context.Context, user, passphrase string) (*archive.Archi
 // Config is what a Server needs. Zero durations take the defaults.
 type Config struct {
 	Unlock Unlocker
+	// UnlockToken, if set, lets the JSON API take API tokens (api.go).
+	UnlockToken TokenUnlocker
 	// Secure marks cookies Secure and names the session cookie __Host-…:
 	// set it when the server (or the proxy in front of it) speaks TLS.
 	Secure bool
@@ -37,7 +39,10 @@ type Config struct {
 	// ReauthWindow is how long a re-entered passphrase opens the vault
 	// (default 5 minutes).
 	ReauthWindow time.Duration
-	Logger       *slog.Logger
+	// MaxUpload bounds one upload on the intake page, in bytes (default
+	// 2 GiB); a larger one is refused with 413 and nothing is stored.
+	MaxUpload int64
+	Logger    *slog.Logger
 	// IndexWake, when set, wakes the background indexer (Repo.IndexWake);
 	// Run indexes queued items then, and now and then (indexer.go).
 	IndexWake <-chan struct{}
@@ -53,6 +58,15 @@ type Server struct {
 	pages    map[string]*template.Template
 	sessions *sessionStore
 	throttle *throttle
+	// tokens are the sessions of API tokens, keyed by a hash of the
+	// token (api.go); tokenMu makes one token's first requests unlock once.
+	tokens  *sessionStore
+	tokenMu sync.Mutex
+	metrics *metrics
+	// totpUsed is, per user key ID, the last TOTP time step a login used
+	// (totp.go): a code is taken once.
+	totpMu   sync.Mutex
+	totpUsed map[string]int64
 	// unlocking bounds concurrent unlocks: each is a scrypt of tens of MiB.
 	unlocking chan struct{}
 	loginKey  []byte // keys the login form's CSRF token to its pre-session cookie
@@ -97,6 +111,9 @@ func New(cfg Config) (*Server, error) {
 		pages:     pages,
 		sessions:  newSessionStore(),
 		throttle:  newThrottle(),
+		tokens:    newSessionStore(),
+		metrics:   newMetrics(),
+		totpUsed:  map[string]int64{},
 		unlocking: make(chan struct{}, 2),
 		loginKey:  randomBytes(32),
 		done:      make(chan struct{}),
@@ -120,6 +137,8 @@ func (s *Server) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			s.sessions.expire(s.cfg.Now(), s.cfg.IdleTimeout)
+			s.tokens.expire(s.cfg.Now(), s.cfg.IdleTimeout)
+			s.recheckTokens(ctx) // api.go
 		}
 	}
 }
@@ -128,6 +147,7 @@ func (s *Server) Run(ctx context.Context) {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { close(s.done) })
 	s.sessions.closeAll()
+	s.tokens.closeAll()
 	return nil
 }
 
@@ -141,7 +161,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Secure {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	s.mux.ServeHTTP(w, r)
+	s.instrument(w, r) // api_metrics.go
 }
 
 func (s *Server) routes() {
@@ -169,6 +189,20 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /map", s.authed(s.placesMap))
 	m.HandleFunc("GET /publish", s.authed(s.publishPreview))
 	m.HandleFunc("GET /vault", s.authed(s.vault))
+	// Intake, and redaction and annotation by selecting text.
+	m.HandleFunc("GET /intake", s.authed(s.intakePage))
+	m.HandleFunc("POST /intake", s.authedUpload(s.intakePost))
+	m.HandleFunc("POST /select", s.authed(s.selectPost))
+	// Review, four eyes (review.go).
+	m.HandleFunc("GET /review", s.authed(s.reviewQueue))
+	m.HandleFunc("POST /review", s.authed(s.reviewBulk))
+	m.HandleFunc("POST /review/{id}", s.authed(s.reviewPost))
+	m.HandleFunc("GET /approvals", s.authed(s.approvals))
+	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))
+	m.HandleFunc("POST /timenotes/{item}", s.authed(s.timeNotePost))
+	// The JSON API (api.go) and the server's metrics (api_metrics.go).
+	s.registerAPI(m)
+	m.HandleFunc("GET /metrics", s.serveMetrics)
 	s.mux = m
 }
 

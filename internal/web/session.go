@@ -21,6 +21,9 @@ type session struct {
 	// roles as stored (comma-separated), for what the navigation offers;
 	// the archive checks every operation itself.
 	roles string
+	// tokenID is the API token this session was unlocked with ("" for a
+	// web login); every request re-checks it (api.go).
+	tokenID string
 
 	// mu is held for reading while a request uses arch, and for writing
 	// to close it, so a logout never closes an Archive under a running page.

@@ -329,7 +329,7 @@ func TestLanguage(t *testing.T) {
 
 // TestMessages: every UI string has both languages, and every key the
 // templates and code name exists.
-var keyRe = regexp.MustCompile(`\.(?:T|F) "([a-z.]+)"|"((?:login|err|nav|t|tl|prec|pub|vault|log|map|dash|search|facet|item|rec|consent|col|sig|verify|list|kind|field)\.[a-z]+)"`)
+var keyRe = regexp.MustCompile(`\.(?:T|F) "([a-z.]+)"|"((?:login|err|nav|t|tl|prec|pub|vault|log|map|dash|search|facet|item|rec|consent|col|sig|verify|list|kind|field|intake|sel)\.[a-z]+)"`)
 
 func TestMessages(t *testing.T) {
 	for k, m := range messages {
@@ -345,7 +345,7 @@ func TestMessages(t *testing.T) {
 		}
 		return nil
 	})
-	for _, p := range []string{"auth.go", "render.go", "session.go", "views.go", "pages.go", "records.go"} {
+	for _, p := range []string{"auth.go", "render.go", "session.go", "views.go", "pages.go", "records.go", "intake.go", "selection.go"} {
 		b, err := readFile(p)
 		if err != nil {
 			t.Fatal(err)

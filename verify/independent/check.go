@@ -91,7 +91,9 @@ type checker struct {
 	hashed   map[string]fileSums
 	problems []string
 
-	key        LogKey
+	key        LogKey   // the key in force at the bundle's checkpoint
+	chain      KeyChain // the log's keys from data/log-key.txt (step 2)
+	trusted    int      // the index in chain of the key you trust
 	keyOK      bool
 	cpNote     []byte
 	cp         Checkpoint
@@ -187,25 +189,41 @@ func (c *checker) step1() {
 	}
 }
 
-// step2 reads and checks the log key.
+// step2 reads and checks the log key, and the chain of handovers from it
+// (data/log-key-chain.txt, when the log changed keys). The key you trust
+// must be the first or one the chain hands over to.
 func (c *checker) step2(trusted string) {
 	c.expected["data/log-key.txt"] = true
 	s := strings.TrimSuffix(string(c.read("data/log-key.txt")), "\n")
-	if trusted != "" {
-		if s != trusted {
-			c.fail("data/log-key.txt is not the log key you trust")
-		}
-		s = trusted
+	var notes []byte
+	if c.files["data/log-key-chain.txt"] {
+		c.expected["data/log-key-chain.txt"] = true
+		notes = c.read("data/log-key-chain.txt")
 	}
 	var err error
-	if c.key, err = ParseLogKey(s); err != nil {
+	if c.chain, err = ParseKeyChain(s, notes); err != nil {
 		c.fail("log key: %v", err)
-		return
+		if len(c.chain.Keys) == 0 {
+			return
+		}
 	}
+	c.trusted = 0
+	if trusted != "" && trusted != s {
+		if c.trusted = c.chain.Index(trusted); c.trusted < 0 {
+			c.fail("data/log-key.txt is not the log key you trust, and no handover leads to it")
+			if c.chain, err = ParseKeyChain(trusted, nil); err != nil {
+				c.fail("log key: %v", err)
+				return
+			}
+			c.trusted = 0
+		}
+	}
+	c.key = c.chain.Keys[len(c.chain.Keys)-1] // until step 3 finds the one in force
 	c.keyOK = true
 }
 
-// step3 checks the checkpoint.
+// step3 checks the checkpoint, under the key in force at its size (which
+// is the trusted key or one after it); the inclusion proofs are against it.
 func (c *checker) step3() {
 	c.expected["data/checkpoint.txt"] = true
 	c.cpNote = c.read("data/checkpoint.txt")
@@ -213,10 +231,16 @@ func (c *checker) step3() {
 		return
 	}
 	var err error
-	if c.cp, err = OpenCheckpoint(c.cpNote, c.key); err != nil {
+	if c.cp, err = c.chain.OpenCheckpoint(c.cpNote); err != nil {
 		c.fail("data/checkpoint.txt: %v", err)
 		return
 	}
+	at := c.chain.At(c.cp.Size)
+	if at < c.trusted {
+		c.fail("data/checkpoint.txt: signed by a log key from before the one you trust")
+		return
+	}
+	c.key = c.chain.Keys[at]
 	c.cpOK = true
 }
 

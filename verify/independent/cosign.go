@@ -106,7 +106,7 @@ func (c *checker) step12(witnessKeys []string) {
 		return
 	}
 	note := c.read(CosignedCheckpointFile)
-	cosigned, err := OpenCheckpoint(note, c.key)
+	cosigned, err := c.chain.OpenCheckpoint(note)
 	if err != nil {
 		c.fail("%s: %v", CosignedCheckpointFile, err)
 		return

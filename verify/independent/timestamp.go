@@ -44,7 +44,7 @@ func (c *checker) step11(tsaCert *x509.Certificate) {
 		return
 	}
 	note := c.read(TimestampCheckpointFile)
-	stamped, err := OpenCheckpoint(note, c.key)
+	stamped, err := c.chain.OpenCheckpoint(note)
 	if err != nil {
 		c.fail("%s: %v", TimestampCheckpointFile, err)
 		return

@@ -60,6 +60,8 @@ type DB struct {
 	pool *pgxpool.Pool
 	c    *sealer
 	lock int64 // this archive's advisory lock key
+	// archive is the archive lock across processes (archivelock.go).
+	archive archiveLock
 
 	mu    sync.Mutex
 	cache *store.SearchCache
@@ -134,11 +136,13 @@ func connect(ctx context.Context, url string, key [32]byte) (*DB, error) {
 	// database do not wait for each other.
 	h := sha256.Sum256([]byte("sori writer lock\x00" + *schema))
 	db.lock = int64(binary.BigEndian.Uint64(h[:8]))
+	db.archive.lock, db.archive.gate = lockKey("sori archive lock", *schema), lockKey("sori archive gate", *schema)
 	return db, nil
 }
 
-// Close closes the pool.
+// Close lets the archive lock go and closes the pool.
 func (db *DB) Close() error {
+	db.releaseArchiveLock()
 	db.pool.Close()
 	return nil
 }

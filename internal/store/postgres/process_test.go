@@ -89,6 +89,13 @@ func TestIndexQueueTwoProcesses(t *testing.T) {
 // TestCustodyTwoProcesses or TestIndexQueueTwoProcesses when that test
 // starts it, else the tests.
 func TestMain(m *testing.M) {
+	if u := os.Getenv(lockChildURL); u != "" {
+		if err := holdLockAsChild(u); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if u := os.Getenv(childURL); u != "" {
 		err := error(nil)
 		if prefix := os.Getenv(childItems); prefix != "" {

@@ -429,7 +429,7 @@ func (db *DB) IntegrityCheck(ctx context.Context, quick bool) ([]string, error) 
 	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size=-4096"); err != nil {
 		return nil, damaged(err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), pragmaCacheSize)
+	defer conn.ExecContext(context.WithoutCancel(ctx), db.cachePragma)
 	var out []string
 	// Every table the schema lists is checked, not only those this code
 	// knows of: a table added later (or by a newer sori) is examined too.

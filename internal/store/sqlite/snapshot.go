@@ -61,7 +61,7 @@ func (db *DB) Snapshot(ctx context.Context, path string, key [32]byte) (err erro
 	// would read every page again (6 s of a 500 MB database here) to find
 	// what the backup, page for page, cannot have introduced; callers
 	// read the copy's custody tree back (TreeHead).
-	cp, err := open(path, key, false)
+	cp, err := open(path, key, false, false)
 	if err != nil {
 		return err
 	}

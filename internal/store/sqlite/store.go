@@ -36,7 +36,8 @@ const SchemaVersion = 3
 
 // DB is an open metadata database.
 type DB struct {
-	sql *sql.DB
+	sql         *sql.DB
+	cachePragma string // each connection's page cache (pragmaCacheSize, or pragmaScanCacheSize)
 
 	mu       sync.Mutex
 	cache    *store.SearchCache // documents of the search index, for queries
@@ -69,7 +70,7 @@ func Create(ctx context.Context, path string, key [32]byte) (*DB, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, fmt.Errorf("%w: %s", evidence.ErrExists, path)
 	}
-	db, err := open(path, key, true)
+	db, err := open(path, key, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +90,15 @@ func Create(ctx context.Context, path string, key [32]byte) (*DB, error) {
 // Open opens an existing database. A wrong key, a truncated or corrupt file
 // gives an error wrapping evidence.ErrDamaged.
 func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
+	return OpenScan(ctx, path, key, false)
+}
+
+// OpenScan is Open for a process that reads most pages once (verify):
+// with scan set, each connection keeps a page cache of 4 MiB instead of 64
+// MiB. A scan gains nothing from a large cache, and each connection's
+// cache lives in its own (WebAssembly) memory, which never shrinks: at
+// 100,000 items it was a third of verify's peak RSS.
+func OpenScan(ctx context.Context, path string, key [32]byte, scan bool) (*DB, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: metadata database: %v", evidence.ErrDamaged, err)
@@ -103,7 +113,7 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 	if err := checkWAL(path, key); err != nil {
 		return nil, err
 	}
-	db, err := open(path, key, false)
+	db, err := open(path, key, false, scan)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +180,11 @@ func ownerOnly(path string) {
 	}
 }
 
-func open(path string, key [32]byte, create bool) (*DB, error) {
+func open(path string, key [32]byte, create, scan bool) (*DB, error) {
+	cacheSize := pragmaCacheSize
+	if scan {
+		cacheSize = pragmaScanCacheSize
+	}
 	mode := "rw"
 	if create {
 		mode = "rwc"
@@ -196,7 +210,7 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 			// no extra I/O; a withdrawal from the identity vault turns it
 			// fully on for its transaction (BeginShredding).
 			"PRAGMA secure_delete=FAST",
-			pragmaCacheSize,
+			cacheSize,
 		) {
 			if err := c.Exec(p); err != nil {
 				return err
@@ -211,12 +225,15 @@ func open(path string, key [32]byte, create bool) (*DB, error) {
 	// connection closed for being idle loses it, and a search's snippets
 	// use a connection per core.
 	sdb.SetMaxIdleConns(8)
-	return &DB{sql: sdb}, nil
+	return &DB{sql: sdb, cachePragma: cacheSize}, nil
 }
 
 // pragmaCacheSize sets a connection's page cache: 64 MiB of (decrypted)
 // pages, as the search index reads many.
 const pragmaCacheSize = "PRAGMA cache_size=-65536"
+
+// pragmaScanCacheSize is the page cache of a connection of OpenScan.
+const pragmaScanCacheSize = "PRAGMA cache_size=-4096"
 
 // damaged classifies SQLite's complaints about an unreadable file.
 func damaged(err error) error {

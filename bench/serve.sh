@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Serve benchmark (issue 14): sori serve over an archive of N generated
+# items (one paragraph each, as bench/scale.sh makes them), then
+#   1. wrk against GET /api/v1/search with an API token (a reader's),
+#      queries rotating over Korean and English words of the corpus:
+#      requests/s and latency percentiles (wrk --latency); then the same
+#      with snippets=false (hits without snippets);
+#   2. bench/servedrive: S sessions logged in through the login form at
+#      once, each doing a random mix of pages and API calls (search, item,
+#      item content, listings) with its cookie and the token, for D
+#      seconds; it fails on any error.
+#
+#   bench/serve.sh [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR]
+#
+# The token never appears on a command line: wrk's Lua script and the
+# driver read it from a file in the work directory. The test work factor
+# (SORI_TEST_KDF_LOGN=10) keeps scrypt out of login times. Results go in
+# docs/BENCHMARKS.md.
+set -euo pipefail
+
+items=100000
+conns=16
+secs=30
+sessions=50
+port=18092
+work=""
+while getopts "n:c:d:s:p:w:" opt; do
+	case $opt in
+	n) items=$OPTARG ;;
+	c) conns=$OPTARG ;;
+	d) secs=$OPTARG ;;
+	s) sessions=$OPTARG ;;
+	p) port=$OPTARG ;;
+	w) work=$OPTARG ;;
+	*) echo "usage: $0 [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR]" >&2; exit 2 ;;
+	esac
+done
+command -v wrk > /dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+
+cd "$(dirname "$0")/.."
+keep=1
+[ -n "$work" ] || { work=$(mktemp -d /var/tmp/sori-bench-serve.XXXXXX); keep=0; }
+mkdir -p "$work"
+server=""
+cleanup() {
+	[ -z "$server" ] || kill "$server" 2> /dev/null || true
+	[ "$keep" = 1 ] || rm -rf "$work"
+}
+trap cleanup EXIT
+export SORI_TEST_KDF_LOGN=10 SORI_STATE_DIR="$work/state" SORI_ARCHIVE="$work/archive"
+admin_pass="bench passphrase" reader_pass="bench reader passphrase"
+printf '%s\n' "$admin_pass" > "$work/admin.pass"
+printf '%s\n' "$reader_pass" > "$work/reader.pass"
+chmod 600 "$work"/*.pass
+
+go build -o "$work/sori" ./cmd/sori
+go build -o "$work/servedrive" ./bench/servedrive
+if [ ! -e "$work/archive/sori.json" ]; then
+	"$work/sori" gen --paragraphs "$items" --per-file 1 --seed 7 --out "$work/corpus" > /dev/null
+	"$work/sori" init --user bench --passphrase-file "$work/admin.pass" > /dev/null
+	# A generated corpus has a few identical paragraphs: sori add reports
+	# them (exit 1) and stores them once; any other failure stops here.
+	"$work/sori" add --user bench --passphrase-file "$work/admin.pass" "$work/corpus/ko" "$work/corpus/en" > "$work/add.out" 2> "$work/add.err" ||
+		{ grep -v -e 'same bytes as item' -e 'SORI_TEST_KDF_LOGN' "$work/add.err" | grep -q . && { cat "$work/add.err" >&2; exit 1; }; }
+	"$work/sori" index --user bench --passphrase-file "$work/admin.pass" > /dev/null 2>&1
+	SORI_NEW_PASSPHRASE="$reader_pass" "$work/sori" user add reader --role reader --user bench --passphrase-file "$work/admin.pass" > /dev/null 2>&1
+	rm -rf "$work/corpus"
+fi
+"$work/sori" token create --user reader --passphrase-file "$work/reader.pass" --name bench > "$work/token" 2> /dev/null
+chmod 600 "$work/token"
+echo "archive: $(wc -l < "$work/add.out") items, $(du -sm "$work/archive" | cut -f1) MiB; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+
+"$work/sori" serve --addr "127.0.0.1:$port" > "$work/serve.out" 2> "$work/serve.err" &
+server=$!
+for _ in $(seq 100); do grep -q Serving "$work/serve.out" 2> /dev/null && break; sleep 0.1; done
+grep -q Serving "$work/serve.out" || { cat "$work/serve.err" >&2; exit 1; }
+url="http://127.0.0.1:$port"
+
+cat > "$work/search.lua" <<LUA
+local f = assert(io.open("$work/token"))
+local token = f:read("*l")
+f:close()
+wrk.headers["Authorization"] = "Bearer " .. token
+local queries = {"%EB%91%90%EB%A7%8C%EA%B0%95", "%EA%B8%B0%EA%B7%BC", "%ED%83%88%EB%B6%81", "%EB%B3%B4%EC%9C%84%EB%B6%80",
+	"%EC%9E%A5%EB%A7%88%EB%8B%B9", "%EA%B0%95%EC%A0%9C%EC%86%A1%ED%99%98", "Tumen", "hunger", "border", "market", "interrogated", "escape"}
+local extra = os.getenv("SEARCH_SUFFIX") or ""
+local i = 0
+request = function()
+	i = i + 1
+	return wrk.format("GET", "/api/v1/search?q=" .. queries[(i % #queries) + 1] .. extra)
+end
+LUA
+# Warm-up: the first search loads the search cache.
+wrk -t1 -c1 -d3s -s "$work/search.lua" "$url" > /dev/null
+echo "== wrk: GET /api/v1/search, $conns connections, 2 threads, ${secs}s"
+wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s --latency -s "$work/search.lua" "$url" | tee "$work/wrk.out"
+# wrk prints these lines only when there were any. A request slower than
+# --timeout (10 s) counts as a socket error.
+if grep -q -e "Non-2xx or 3xx responses" -e "Socket errors" "$work/wrk.out"; then echo "wrk saw errors" >&2; exit 1; fi
+echo "== wrk: GET /api/v1/search?…&snippets=false (hits only), $conns connections, 2 threads, ${secs}s"
+SEARCH_SUFFIX="&snippets=false" wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s --latency -s "$work/search.lua" "$url" | tee "$work/wrk2.out"
+if grep -q -e "Non-2xx or 3xx responses" -e "Socket errors" "$work/wrk2.out"; then echo "wrk saw errors" >&2; exit 1; fi
+
+echo "== servedrive: $sessions sessions, mixed work, ${secs}s"
+"$work/servedrive" -url "$url" -user reader -passphrase-file "$work/reader.pass" -token-file "$work/token" -sessions "$sessions" -duration "${secs}s"
+echo "server peak RSS: $(grep VmHWM /proc/$server/status | awk '{print $2/1024 " MiB"}')"
+curl -s "$url/metrics" | grep -E '^sori_sessions' || true
