@@ -83,7 +83,7 @@ var (
 		"AddTimestamp": "write; returns the TSA's token info", "LatestTimestamp": "a public checkpoint and its time-stamp token",
 		"AddLogWitness": "write; returns the witness given", "LogWitnesses": "witness URLs and public keys",
 		"AddCosignature": "write; returns nothing", "LatestCosigned": "a public checkpoint and witnesses' cosignature lines",
-		"Migrate": "copies the archive to other backends; returns counts and the public custody root",
+		"Migrate":       "copies the archive to other backends; returns counts and the public custody root",
 		"RequestReview": "write; returns the guarded ReviewOf", "ApproveReview": "write; returns the guarded ReviewOf", "RejectReview": "write; returns the guarded ReviewOf", "ReviewMany": "write; returns the guarded ReviewOf and guarded errors",
 		"AddTimeNote": "write; returns an ID", "Approve": "write; returns the guarded ApprovalOf", "ExportApproved": "court bundle under consent (export tests)",
 		"PublishGate": "returns an error naming a request ID", "RecordPublicationApproved": "write", "SetFourEyes": "write", "FourEyes": "action names",
