@@ -1,17 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"sori/internal/archive"
 	"sori/internal/bundle"
 	"sori/internal/custody"
+	"sori/internal/durable"
 	"sori/internal/evidence"
 	"sori/internal/seal"
 	"sori/internal/store"
@@ -22,6 +25,7 @@ var exportCmd = &command{
 	summary: "write a court bundle of items that anyone can verify offline",
 	usage: `
 Usage: sori export --out DIR [--recipient R]... [--since F] [--request REQ] [--json] ID...
+       sori export --zip FILE|- [--recipient R]... [--since F] [--request REQ] [--json] ID...
 
 Writes the items ID... (full IDs or unique prefixes) to DIR as a court
 bundle: a BagIt bag (RFC 8493) holding each original, every version of its
@@ -68,11 +72,21 @@ dropped), as stock age takes with -r. Each recipient alone runs
 private key) and compares the SHA-256 with metadata.json. A recipient that
 is neither is a usage error (exit 2).
 
-Prints DIR<TAB>BUNDLE-ID<TAB>ITEMS. With --json:
+With --zip the same bag is written as one zip file instead (the serialized
+form of a bag: its files under one top-level directory,
+sori-bundle-BUNDLE-ID/), streamed as it is made, so no file of the bundle
+touches the disk but FILE; "-" writes it to standard output (for a pipe or
+a download), and then nothing else is printed there. FILE must not exist;
+it is written beside as FILE.partial and renamed when complete. Unzip it
+and check the directory as any bundle.
+
+Prints DIR<TAB>BUNDLE-ID<TAB>ITEMS (FILE for --zip; nothing with --zip -).
+With --json:
   {"path","bundle","items","encrypted","recipients":[…],"checkpoint"}
 (recipients in canonical form, sorted; [] for plaintext).
 
-  --out DIR          the bundle directory (required)
+  --out DIR          the bundle directory (it, or --zip, is required)
+  --zip FILE         write the bundle as a zip file (- for standard output)
   --recipient R      encrypt the originals to R (age1… or an SSH public
                      key); repeat for several recipients
   --since F          F is a checkpoint of this archive that the bundle's
@@ -110,12 +124,13 @@ Examples:
 
 func runExport(ctx context.Context, e *env, args []string) error {
 	var f archiveFlags
-	var out, since, request string
+	var out, zipOut, since, request string
 	var recipients recipientList
 	var asJSON bool
 	fs := newFlags("export")
 	f.register(fs, e)
 	fs.StringVar(&out, "out", "", "")
+	fs.StringVar(&zipOut, "zip", "", "")
 	fs.StringVar(&request, "request", "", "")
 	fs.Var(&recipients, "recipient", repeatable)
 	fs.StringVar(&since, "since", "", "")
@@ -124,8 +139,13 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if out == "" {
-		return usagef("give the bundle directory with --out DIR")
+	switch {
+	case out != "" && zipOut != "":
+		return usagef("give --out DIR or --zip FILE, not both")
+	case out == "" && zipOut == "":
+		return usagef("give the bundle directory with --out DIR (or a zip file with --zip FILE)")
+	case zipOut == "-" && asJSON:
+		return usagef("--zip - writes the bundle to standard output: --json has nowhere to go")
 	}
 	if len(ids) == 0 {
 		return usagef("name the items to export")
@@ -137,8 +157,25 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	}
 	// Before the export is logged: a bundle that cannot be written must not
 	// appear in the custody log as exported.
-	if err := bundle.CheckDir(out); err != nil {
-		return err
+	if out != "" {
+		if err := bundle.CheckDir(out); err != nil {
+			return err
+		}
+	}
+	var zipFile *os.File // FILE.partial, renamed to FILE when complete
+	if zipOut != "" && zipOut != "-" {
+		if _, err := os.Lstat(zipOut); err == nil {
+			return fmt.Errorf("%w: %s exists; a zipped bundle needs a new file", evidence.ErrExists, zipOut)
+		}
+		if zipFile, err = os.OpenFile(zipOut+".partial", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+			return err
+		}
+		defer func() {
+			if zipFile != nil { // not renamed: the export failed
+				zipFile.Close()
+				os.Remove(zipOut + ".partial")
+			}
+		}()
 	}
 	a, err := f.open(ctx, e)
 	if err != nil {
@@ -183,7 +220,17 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
 	}
 	open := func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }
-	if err := bundle.WriteExtras(ctx, x, open, out, extras); err != nil {
+	if zipOut != "" {
+		if err := writeZip(ctx, e, x, open, extras, zipOut, zipFile); err != nil {
+			return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
+		}
+		zipFile = nil
+		if zipOut == "-" {
+			fmt.Fprintf(e.stderr, "sori export: wrote %d item(s) to standard output as a zip (bundle %s, directory %s/ inside)\n", len(x.Items), x.ID, bundle.ZipRoot(x))
+			return nil
+		}
+		out = zipOut
+	} else if err := bundle.WriteExtras(ctx, x, open, out, extras); err != nil {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
 	}
 	path, err := filepath.Abs(out)
@@ -201,8 +248,40 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		}{path, x.ID, len(x.Items), len(x.Recipients) > 0, recipientsJSON(x.Recipients), fmt.Sprintf("%d %s", x.Checkpoint.Size, x.Checkpoint.Hash)})
 	}
 	fmt.Fprintf(e.stdout, "%s\t%s\t%d\n", path, x.ID, len(x.Items))
+	if zipOut != "" {
+		fmt.Fprintf(e.stderr, "sori export: wrote %d item(s) to %s (bundle %s); unzip it and check %s/ with 'sori verify-bundle'\n", len(x.Items), path, x.ID, bundle.ZipRoot(x))
+		return nil
+	}
 	fmt.Fprintf(e.stderr, "sori export: wrote %d item(s) to %s (bundle %s); check it with 'sori verify-bundle %s'\n", len(x.Items), path, x.ID, out)
 	return nil
+}
+
+// writeZip writes x as a zipped bundle to standard output (name "-") or
+// to f (name.partial, opened by the caller), then syncs f and renames it to
+// name without replacing a file that appeared meanwhile.
+func writeZip(ctx context.Context, e *env, x *archive.Export, open func(store.Item) (io.ReadCloser, error), extras bundle.Extras, name string, f *os.File) error {
+	if name == "-" {
+		return bundle.WriteZip(ctx, x, open, e.stdout, extras)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := bundle.WriteZip(ctx, x, open, bw, extras); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(name+".partial", name); err != nil {
+		os.Remove(name + ".partial")
+		return err
+	}
+	os.Remove(name + ".partial")
+	return durable.SyncDir(filepath.Dir(name))
 }
 
 // recipientList is the repeatable --recipient flag: each use adds one.

@@ -6,7 +6,6 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -92,30 +91,42 @@ func WriteExtras(ctx context.Context, x *archive.Export, open func(store.Item) (
 	if err := CheckDir(dir); err != nil {
 		return err
 	}
-	if len(x.Recipients) > 0 {
-		if _, err := seal.CanonicalRecipients(x.Recipients); err != nil {
-			return err
-		}
-	}
-	if len(x.Items) == 0 || len(x.Entry.Entry) == 0 || len(x.Checkpoint.Note) == 0 {
-		return fmt.Errorf("%w: incomplete export", evidence.ErrInvalid)
-	}
-	exportEntry, err := custody.Unmarshal(x.Entry.Entry)
-	if err != nil {
-		return err
-	}
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".partial-")
+	ds, err := newDirSink(dir)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(tmp)
+			ds.abort()
 		}
 	}()
-	w := &writer{root: tmp, sums: map[string]sums{}}
+	if err := writeTo(ctx, x, open, ds, ex); err != nil {
+		return err
+	}
+	return ds.commit(ctx)
+}
+
+// checkExport refuses an export that cannot make a bundle.
+func checkExport(x *archive.Export) (custody.Entry, error) {
+	if len(x.Recipients) > 0 {
+		if _, err := seal.CanonicalRecipients(x.Recipients); err != nil {
+			return custody.Entry{}, err
+		}
+	}
+	if len(x.Items) == 0 || len(x.Entry.Entry) == 0 || len(x.Checkpoint.Note) == 0 {
+		return custody.Entry{}, fmt.Errorf("%w: incomplete export", evidence.ErrInvalid)
+	}
+	return custody.Unmarshal(x.Entry.Entry)
+}
+
+// writeTo writes the bag's files to sink: the payload, then the tag files,
+// the tag manifests last.
+func writeTo(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), sink sink, ex Extras) error {
+	exportEntry, err := checkExport(x)
+	if err != nil {
+		return err
+	}
+	w := &writer{sink: sink, sums: map[string]sums{}}
 	if err := w.payload(ctx, x, open); err != nil {
 		return err
 	}
@@ -181,22 +192,7 @@ func WriteExtras(ctx context.Context, x *archive.Export, open func(store.Item) (
 	if err := w.bytes(TagManifestFile, manifestText(tags, false)); err != nil {
 		return err
 	}
-	if err := w.bytes(TagManifestSHA512File, manifestText(tags, true)); err != nil {
-		return err
-	}
-	if err := syncTree(tmp); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%w: %s is not empty; a bundle needs a new or empty directory", evidence.ErrExists, dir)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return err
-	}
-	return durable.SyncDir(parent)
+	return w.bytes(TagManifestSHA512File, manifestText(tags, true))
 }
 
 // payload writes everything under data/.
@@ -362,7 +358,7 @@ func (w *writer) entry(x *archive.Export, e archive.ExportEntry, name, proofName
 
 // writer creates the files of a bag and remembers their digests.
 type writer struct {
-	root   string
+	sink   sink
 	sums   map[string]sums // by bag path
 	octets int64           // payload bytes
 }
@@ -371,30 +367,20 @@ type writer struct {
 type sums struct{ sha256, sha512 []byte }
 
 func (w *writer) file(name string, fill func(io.Writer) error) error {
-	p := filepath.Join(w.root, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
 	h, h512 := sha256.New(), sha512.New()
-	cw := &countWriter{w: io.MultiWriter(f, h, h512)}
-	if err := fill(cw); err != nil {
-		f.Close()
+	var n int64
+	err := w.sink.file(name, func(f io.Writer) error {
+		cw := &countWriter{w: io.MultiWriter(f, h, h512)}
+		err := fill(cw)
+		n = cw.n
 		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	w.sums[name] = sums{h.Sum(nil), h512.Sum(nil)}
 	if strings.HasPrefix(name, "data/") {
-		w.octets += cw.n
+		w.octets += n
 	}
 	return nil
 }
