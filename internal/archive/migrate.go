@@ -169,12 +169,11 @@ func (a *Archive) migrate(ctx context.Context, opt MigrateOptions) (Migrated, er
 	if err != nil {
 		return res, err
 	}
-	if err := tx.SetMeta(ctx, metaMigrating, fmt.Sprint(size)); err == nil {
-		err = tx.Commit()
-	} else {
+	if err := tx.SetMeta(ctx, metaMigrating, fmt.Sprint(size)); err != nil {
 		tx.Rollback()
+		return res, err
 	}
-	if err != nil {
+	if err := tx.Commit(); err != nil {
 		return res, err
 	}
 
@@ -219,12 +218,11 @@ func (a *Archive) migrate(ctx context.Context, opt MigrateOptions) (Migrated, er
 	if err != nil {
 		return res, err
 	}
-	if err := tx.SetMeta(ctx, metaMigrating, ""); err == nil {
-		err = tx.Commit()
-	} else {
+	if err := tx.SetMeta(ctx, metaMigrating, ""); err != nil {
 		tx.Rollback()
+		return res, err
 	}
-	if err != nil {
+	if err := tx.Commit(); err != nil {
 		return res, err
 	}
 	done = true

@@ -87,8 +87,9 @@ func newRepo(dir string, cfg config, opt Options, lock *archiveLock) *repoState 
 // OpenRepo opens the archive in dir for sessions, taking the archive lock
 // shared (see Open for the wait). It reads no key.
 func OpenRepo(ctx context.Context, dir string, opt Options) (*Repo, error) {
-	cfg, err := readConfig(dir)
-	if err != nil {
+	// Read once before the lock, for a clear error on what is no archive,
+	// and again below: a rotation settled meanwhile may change it.
+	if _, err := readConfig(dir); err != nil {
 		return nil, err
 	}
 	lock, err := lockShared(ctx, dir, opt.lockWait())
@@ -100,7 +101,8 @@ func OpenRepo(ctx context.Context, dir string, opt Options) (*Repo, error) {
 		return nil, err
 	}
 	// A rotation finished just now may have published a new log key.
-	if cfg, err = readConfig(dir); err != nil {
+	cfg, err := readConfig(dir)
+	if err != nil {
 		lock.openDone()
 		lock.release()
 		return nil, err
