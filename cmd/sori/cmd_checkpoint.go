@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"sori/internal/archive"
+	"sori/internal/bundle"
 	"sori/internal/custody"
-	"sori/internal/evidence"
 	"sori/internal/tsa"
 )
 
@@ -185,21 +185,7 @@ func keptCheckpoint(path string, a *archive.Archive) (custody.Checkpoint, error)
 // checks the proof before it is handed out. A log that does not extend old
 // fails with evidence.ErrTampered.
 func proveSince(ctx context.Context, a *archive.Archive, old, cp custody.Checkpoint) (custody.ConsistencyProof, error) {
-	if old.Size > cp.Size {
-		return custody.ConsistencyProof{}, fmt.Errorf("%w: the checkpoint kept has %d entries but the log only %d: the archive was rolled back or replaced, or the checkpoint is of another copy", evidence.ErrTampered, old.Size, cp.Size)
-	}
-	hr := a.Inspect().HashReader(ctx)
-	if err := custody.Consistent(old, cp.Size, hr); err != nil {
-		return custody.ConsistencyProof{}, err
-	}
-	p, err := custody.ProveConsistency(old.Size, cp.Size, hr)
-	if err != nil {
-		return p, err
-	}
-	if err := p.Check(old, cp); err != nil {
-		return p, err
-	}
-	return p, nil
+	return bundle.ProveSince(ctx, a, old, cp)
 }
 
 // stampCheckpoint has cp time-stamped by the TSA at tsaURL and keeps the

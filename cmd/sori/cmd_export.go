@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -213,12 +212,11 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		}
 		extras.Consistency = p.Marshal()
 	}
-	if extras.Timestamp, err = exportTimestamp(ctx, a, x.Checkpoint); err != nil {
+	ex, err := bundle.ExtrasFor(ctx, a, x.Checkpoint)
+	if err != nil {
 		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
 	}
-	if extras.Cosigned, err = exportCosigned(ctx, a, x.Checkpoint); err != nil {
-		return fmt.Errorf("%w (the custody log records export %s, entry %d, but no bundle was written)", err, x.ID, x.Entry.Seq)
-	}
+	extras.Timestamp, extras.Cosigned = ex.Timestamp, ex.Cosigned
 	open := func(it store.Item) (io.ReadCloser, error) { return x.Open(ctx, it) }
 	if zipOut != "" {
 		if err := writeZip(ctx, e, x, open, extras, zipOut, zipFile); err != nil {
@@ -305,41 +303,3 @@ func recipientsJSON(rs []string) []string {
 	return rs
 }
 
-// exportTimestamp returns the newest time stamp of a checkpoint at or
-// before cp, with a consistency proof to cp, or nil when there is none.
-func exportTimestamp(ctx context.Context, a *archive.Archive, cp custody.Checkpoint) (*bundle.Timestamp, error) {
-	ts, err := a.LatestTimestamp(ctx, cp.Size)
-	if errors.Is(err, evidence.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	stamped, err := a.OpenCheckpoint(ts.Note)
-	if err != nil {
-		return nil, err
-	}
-	p, err := proveSince(ctx, a, stamped, cp)
-	if err != nil {
-		return nil, err
-	}
-	return &bundle.Timestamp{Checkpoint: ts.Note, Token: ts.Token, Proof: p.Marshal()}, nil
-}
-
-// exportCosigned returns the newest checkpoint at or before cp that
-// witnesses cosigned, with their cosignature lines and a consistency proof
-// to cp, or nil when there is none.
-func exportCosigned(ctx context.Context, a *archive.Archive, cp custody.Checkpoint) (*bundle.Cosigned, error) {
-	cosigned, note, err := a.LatestCosigned(ctx, cp.Size)
-	if errors.Is(err, evidence.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	p, err := proveSince(ctx, a, cosigned, cp)
-	if err != nil {
-		return nil, err
-	}
-	return &bundle.Cosigned{Checkpoint: note, Proof: p.Marshal()}, nil
-}

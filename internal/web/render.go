@@ -28,6 +28,7 @@ type page struct {
 	Protection  bool
 	CanPublish  bool
 	CanAdd      bool
+	CanExport   bool
 	Data        any
 }
 
@@ -105,6 +106,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, ss *session, sta
 		p.CSRF, p.User, p.Roles, p.Protection = ss.csrf, ss.user, ss.roles, ss.has(archive.RoleProtection)
 		p.CanPublish = archive.Permits(ss.roles, archive.OpPublish)
 		p.CanAdd = ss.canAdd()
+		p.CanExport = ss.canExport()
 	}
 	t := s.pages[name]
 	exec := "layout.html"

@@ -200,6 +200,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /approvals", s.authed(s.approvals))
 	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))
 	m.HandleFunc("POST /timenotes/{item}", s.authed(s.timeNotePost))
+	// Court bundle export as a zip download (export.go).
+	m.HandleFunc("GET /export", s.authed(s.exportPage))
+	m.HandleFunc("POST /export", s.authed(s.exportPost))
 	// The JSON API (api.go) and the server's metrics (api_metrics.go).
 	s.registerAPI(m)
 	m.HandleFunc("GET /metrics", s.serveMetrics)
