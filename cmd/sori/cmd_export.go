@@ -302,4 +302,3 @@ func recipientsJSON(rs []string) []string {
 	}
 	return rs
 }
-
