@@ -94,7 +94,7 @@ var fields = map[string][]Field{
 	},
 	model.KindAnnotation: {
 		{Name: "item", Type: ItemRef}, {Name: "start", Type: Int}, {Name: "end", Type: Int},
-		{Name: "target", Type: RecordRef, Kinds: anyRecord}, {Name: "note"},
+		{Name: "target", Type: RecordRef, Kinds: anyRecord}, {Name: "note"}, {Name: "at_ms", Type: Int},
 	},
 	model.KindConsent: {
 		{Name: "testimony", Type: RecordRef, Kinds: []string{model.KindTestimony}},

@@ -35,7 +35,7 @@ func TestRecordSheet(t *testing.T) {
 		{model.KindPlace, &model.Place{Names: []string{"a farm"}, Type: "other", Lat: &lat},
 			"id,names,type,gazetteer,parent,lat,lon,notes", e1.String() + ",a farm,other,,,41.79,,"},
 		{model.KindAnnotation, &model.Annotation{Item: e2, Start: 0, End: 9, Target: victim},
-			"id,item,start,end,target,note", e1.String() + "," + e2.String() + ",0,9," + victim.String() + ","},
+			"id,item,start,end,target,note,at_ms", e1.String() + "," + e2.String() + ",0,9," + victim.String() + ",,"},
 	} {
 		s, err := RecordSheet(c.kind, []evidence.ID{e1}, []model.Body{c.body})
 		if err != nil {
