@@ -130,9 +130,9 @@ func Open(ctx context.Context, path string, key [32]byte) (*DB, error) {
 	// Tables and indexes that came later within version 3, made on open in
 	// an archive that predates them: the sealed-name hashes, purges, the
 	// checkpoints' time-stamp tokens, the witnesses that cosign checkpoints
-	// and their cosignatures, the list index.
+	// and their cosignatures, the list index, the search parts' starts.
 	for _, ensure := range []func(context.Context) error{db.ensureVaultNames, db.ensurePurge, db.ensureTimestamps,
-		db.ensureLogWitnesses, db.ensureCosignatures, db.ensureListIndex} {
+		db.ensureLogWitnesses, db.ensureCosignatures, db.ensureListIndex, db.ensureSearchStarts} {
 		if err := ensure(ctx); err != nil {
 			db.Close()
 			return nil, err
