@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"SearchReindex", testSearchReindex},
 		{"SearchLinks", testSearchLinks},
 		{"SearchPending", testSearchPending},
+		{"SnippetItems", testSnippetItems},
 		{"Rollback", testRollback},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
