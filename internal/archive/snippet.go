@@ -1,8 +1,8 @@
 package archive
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -11,91 +11,127 @@ import (
 
 	"sori/internal/blob"
 	"sori/internal/evidence"
+	"sori/internal/seal"
 	"sori/internal/store"
 )
 
 // A snippet shows one text part of an item (about 2 KiB). The index keeps
 // where each part starts in the item's plaintext (store.SearchDoc.Starts),
-// so a snippet reads the item through seal.ItemReaderAt and decrypts only
-// the 64 KiB chunks that hold its part (and the final chunk, which
-// authenticates the length): a long transcript costs what a short one
-// does. Every chunk read is authenticated; the item's SHA-256, which needs
-// every byte, is checked by reads of the whole item (sori get, export,
-// verify), not by a snippet.
+// so a snippet of a long item reads it through seal.ItemReaderAt (age's
+// DecryptReaderAt) and decrypts only the 64 KiB chunks that hold its part,
+// and the final chunk, which authenticates the length: a long transcript
+// costs what a short one does. Every chunk read is authenticated; the
+// item's SHA-256, which needs every byte, is not checked for a long item
+// (reads of the whole item check it: sori get, export, verify). A small
+// item (smallItem: at most two chunks, which a ReaderAt would decrypt
+// anyway) is read whole through seal.DecryptItemChunks in a pooled chunk
+// buffer, and checked against its SHA-256 as every whole read is.
 
-// smallItem is the most stored bytes of an item that a snippet reads in one
-// request into a pooled buffer; a longer item is read by range, chunk by
-// chunk.
-const smallItem = 2*(64<<10+16) + 512
+// smallItem is the most stored bytes of an item a snippet reads whole.
+const smallItem = 2*seal.ChunkBufferSize + 512
 
-// snippetBufs are buffers of smallItem bytes for the ciphertext of small
-// items while a snippet is cut from them.
-var snippetBufs = sync.Pool{New: func() any { b := make([]byte, smallItem); return &b }}
+// snippetBufs are chunk buffers (seal.ChunkBufferSize) for small items.
+var snippetBufs = sync.Pool{New: func() any { b := make([]byte, seal.ChunkBufferSize); return &b }}
 
 // itemPart returns the text of part n (from 1) of an item, as the index
 // cut it: the bytes from its start to the next part's (starts, from the
-// index), their lines trimmed and joined. Without starts (an index built
-// before it kept them) it reads the whole plaintext and cuts the parts
-// again, as the index did.
+// index), their lines trimmed and joined (cutPart). Without starts (an
+// index built before it kept them) it reads the whole plaintext and cuts
+// the parts again, as the index did.
 func (a *Archive) itemPart(ctx context.Context, it store.Item, starts []int64, n int) (string, error) {
 	if it.Size > maxIndexText || n < 1 {
 		return "", nil
 	}
-	var src io.ReaderAt
-	if it.Len <= smallItem {
-		bp := snippetBufs.Get().(*[]byte)
-		defer snippetBufs.Put(bp)
-		buf := (*bp)[:it.Len]
-		if err := a.readStored(ctx, it, buf); err != nil {
-			return "", err
-		}
-		src = bytes.NewReader(buf)
-	} else if s, ok := a.blobs.(blob.Sequential); ok && s.Sequential() {
-		src = &blobRange{ctx: ctx, a: a, it: it}
-	} else {
-		rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
-		if err != nil {
-			return "", fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
-		}
-		defer rc.Close()
-		if ra, ok := rc.(io.ReaderAt); ok {
-			src = ra
-		} else {
-			src = &blobRange{ctx: ctx, a: a, it: it}
-		}
-	}
-	plain, size, err := a.ring.ItemReaderAt(src, it.Len)
-	if err != nil {
-		return "", fmt.Errorf("item %s: %w", it.ID, err)
-	}
-	if size != it.Size {
-		return "", fmt.Errorf("%w: item %s: %d bytes of plaintext, recorded %d", evidence.ErrTampered, it.ID, size, it.Size)
-	}
-	lo, hi := int64(0), size
+	lo, hi := int64(0), it.Size
 	whole := n > len(starts)
 	if !whole {
 		lo = starts[n-1]
 		if n < len(starts) {
 			hi = starts[n]
 		}
-		if lo < 0 || lo > hi || hi > size {
+		if lo < 0 || lo > hi || hi > it.Size {
 			return "", fmt.Errorf("%w: search index: part %d of %s lies outside the item", evidence.ErrDamaged, n, it.ID)
 		}
+	}
+	var b []byte
+	var err error
+	if it.Len <= smallItem {
+		b, err = a.smallItemRange(ctx, it, lo, hi)
+	} else {
+		b, err = a.itemRange(ctx, it, lo, hi)
+	}
+	if err != nil || !looksLikeText(b) {
+		return "", err
+	}
+	if whole {
+		return paragraph(string(b), n), nil
+	}
+	return cutPart(string(b)), nil
+}
+
+// smallItemRange decrypts a small item whole, in a pooled buffer, checks
+// it against its length and SHA-256, and returns plaintext [lo, hi).
+func (a *Archive) smallItemRange(ctx context.Context, it store.Item, lo, hi int64) ([]byte, error) {
+	rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
+	if err != nil {
+		return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
+	}
+	defer rc.Close()
+	bp := snippetBufs.Get().(*[]byte)
+	defer snippetBufs.Put(bp)
+	out := make([]byte, 0, hi-lo)
+	h := sha256.New()
+	at := int64(0)
+	size, err := a.ring.DecryptItemChunks(rc, it.Len, *bp, func(p []byte) error {
+		h.Write(p)
+		if from, to := max(lo, at), min(hi, at+int64(len(p))); from < to {
+			out = append(out, p[from-at:to-at]...)
+		}
+		at += int64(len(p))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("item %s: %w", it.ID, err)
+	}
+	var sum evidence.Digest
+	h.Sum(sum[:0])
+	if size != it.Size || sum != it.SHA256 {
+		return nil, fmt.Errorf("%w: item %s: content does not match its recorded SHA-256", evidence.ErrTampered, it.ID)
+	}
+	return out, nil
+}
+
+// itemRange returns plaintext [lo, hi) of an item, decrypting only the
+// chunks that hold it (and the final one).
+func (a *Archive) itemRange(ctx context.Context, it store.Item, lo, hi int64) ([]byte, error) {
+	var src io.ReaderAt = &blobRange{ctx: ctx, a: a, it: it}
+	if s, ok := a.blobs.(blob.Sequential); !ok || !s.Sequential() {
+		// A local store's reader reads at any offset: one open, not one
+		// a read.
+		rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
+		if err != nil {
+			return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
+		}
+		defer rc.Close()
+		if ra, ok := rc.(io.ReaderAt); ok {
+			src = ra
+		}
+	}
+	plain, size, err := a.ring.ItemReaderAt(src, it.Len)
+	if err != nil {
+		return nil, fmt.Errorf("item %s: %w", it.ID, err)
+	}
+	if size != it.Size {
+		return nil, fmt.Errorf("%w: item %s: %d bytes of plaintext, recorded %d", evidence.ErrTampered, it.ID, size, it.Size)
 	}
 	b := make([]byte, hi-lo)
 	if k, err := plain.ReadAt(b, lo); k < len(b) || (err != nil && !errors.Is(err, io.EOF)) {
 		if err == nil {
 			err = io.ErrUnexpectedEOF
 		}
-		return "", fmt.Errorf("item %s: %w", it.ID, err)
+		return nil, fmt.Errorf("item %s: %w", it.ID, err)
 	}
-	if !looksLikeText(b) {
-		return "", nil
-	}
-	if whole {
-		return paragraph(string(b), n), nil
-	}
-	return cutPart(string(b)), nil
+	return b, nil
 }
 
 // cutPart is the text of the part that starts seg, where seg runs from a
@@ -104,19 +140,6 @@ func (a *Archive) itemPart(ctx context.Context, it store.Item, starts []int64, n
 func cutPart(seg string) string {
 	lines, _, _ := partLines(seg)
 	return strings.Join(lines, "\n")
-}
-
-// readStored reads an item's stored bytes whole into buf (len it.Len).
-func (a *Archive) readStored(ctx context.Context, it store.Item, buf []byte) error {
-	rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
-	if err != nil {
-		return fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
-	}
-	defer rc.Close()
-	if _, err := io.ReadFull(rc, buf); err != nil {
-		return fmt.Errorf("%w: item %s: stored bytes: %v", evidence.ErrTampered, it.ID, err)
-	}
-	return nil
 }
 
 // blobRange reads an item's stored bytes by range, a request each.

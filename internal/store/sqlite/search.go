@@ -664,13 +664,23 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) ([]store.Hit, err
 func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store.SnippetItem, error) {
 	out := make(map[string]store.SnippetItem, len(docs))
 	for len(docs) > 0 {
-		n := min(len(docs), 500)
-		args := make([]any, n)
-		for i, d := range docs[:n] {
-			args[i] = d
+		// Batches of 1, 2, 4, … 64 (the last padded with a repeat), so that
+		// a few prepared statements serve every query.
+		n := min(len(docs), 64)
+		size := 1
+		for size < n {
+			size *= 2
 		}
-		rows, err := db.sql.QueryContext(ctx, `SELECT `+prefixed("i.", itemCols)+`, coalesce(d.starts, x'')
-			FROM items i LEFT JOIN search_docs d ON d.doc = i.id WHERE i.id IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+		args := make([]any, size)
+		for i := range args {
+			args[i] = docs[min(i, n-1)]
+		}
+		st, err := db.stmt(ctx, `SELECT `+prefixed("i.", itemCols)+`, coalesce(d.starts, x'')
+			FROM items i LEFT JOIN search_docs d ON d.doc = i.id WHERE i.id IN (?`+strings.Repeat(", ?", size-1)+`)`)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return nil, damaged(err)
 		}
