@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"sori/internal/evidence"
+	"sori/internal/store"
+	"sori/internal/testenv"
 )
 
 // randomText makes text with what partLines has to handle: short and
@@ -137,6 +139,59 @@ func isRuneStart(s string, i int) bool { return s[i]&0xc0 != 0x80 }
 func TestSnippetLongItem(t *testing.T) {
 	ctx := context.Background()
 	a := newArchive(t)
+	r := checkLongItemSnippets(t, a)
+	// Alter one byte of the item's second chunk on disk: a part there
+	// fails as tampered; a part in the first chunk is still read (each
+	// chunk authenticates on its own).
+	var pack string
+	filepath.WalkDir(a.dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(p, r.Item.Pack) {
+			pack = p
+		}
+		return nil
+	})
+	raw, err := os.ReadFile(pack)
+	if err != nil {
+		t.Fatalf("pack of the item: %v", err)
+	}
+	at := r.Item.Off + 200 + 64<<10 + 100 // inside the second chunk
+	raw[at] ^= 1
+	if err := os.WriteFile(pack, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	second := 0
+	for n, s := range r.Starts {
+		if s > 64<<10+1000 && s < 2*64<<10-3000 {
+			second = n + 1
+			break
+		}
+	}
+	if _, err := a.itemPart(ctx, r.Item, r.Starts, second); !errors.Is(err, evidence.ErrTampered) {
+		t.Errorf("part %d in the altered chunk: %v, want ErrTampered", second, err)
+	}
+	if p, err := a.itemPart(ctx, r.Item, r.Starts, 1); err != nil || !bytes.HasPrefix([]byte(p), []byte("Paragraph 0 ")) {
+		t.Errorf("part 1 in an intact chunk: %.30q, %v", p, err)
+	}
+}
+
+// TestSnippetLongItemPostgresS3 is TestSnippetLongItem's search on
+// PostgreSQL and S3, where a long item is read by range requests.
+func TestSnippetLongItemPostgresS3(t *testing.T) {
+	opt := Options{WorkFactor: 10}
+	opt.DB, opt.Blobs = testenv.PostgresSchema(t), testenv.S3Bucket(t, "snippet")
+	a, err := Init(context.Background(), filepath.Join(t.TempDir(), "archive"), "investigator-kim", testPass, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	checkLongItemSnippets(t, a)
+}
+
+// checkLongItemSnippets adds a long transcript to a and checks its snippets
+// (see TestSnippetLongItem); it returns the item's snippet row.
+func checkLongItemSnippets(t *testing.T, a *Archive) store.SnippetItem {
+	t.Helper()
+	ctx := context.Background()
 	var b strings.Builder
 	for i := range 3000 {
 		fmt.Fprintf(&b, "Paragraph %d of the interview: the guards at the camp counted rations every morning.\n", i)
@@ -175,36 +230,5 @@ func TestSnippetLongItem(t *testing.T) {
 			t.Fatalf("part %d: by range %.30q…, whole %.30q… (%v)", n, byRange, whole, err)
 		}
 	}
-	// Alter one byte of the item's second chunk on disk: a part there
-	// fails as tampered; a part in the first chunk is still read (each
-	// chunk authenticates on its own).
-	var pack string
-	filepath.WalkDir(a.dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.Contains(p, r.Item.Pack) {
-			pack = p
-		}
-		return nil
-	})
-	raw, err := os.ReadFile(pack)
-	if err != nil {
-		t.Fatalf("pack of the item: %v", err)
-	}
-	at := r.Item.Off + 200 + 64<<10 + 100 // inside the second chunk
-	raw[at] ^= 1
-	if err := os.WriteFile(pack, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	second := 0
-	for n, s := range r.Starts {
-		if s > 64<<10+1000 && s < 2*64<<10-3000 {
-			second = n + 1
-			break
-		}
-	}
-	if _, err := a.itemPart(ctx, r.Item, r.Starts, second); !errors.Is(err, evidence.ErrTampered) {
-		t.Errorf("part %d in the altered chunk: %v, want ErrTampered", second, err)
-	}
-	if p, err := a.itemPart(ctx, r.Item, r.Starts, 1); err != nil || !bytes.HasPrefix([]byte(p), []byte("Paragraph 0 ")) {
-		t.Errorf("part 1 in an intact chunk: %.30q, %v", p, err)
-	}
+	return r
 }
