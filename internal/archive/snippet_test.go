@@ -232,3 +232,47 @@ func checkLongItemSnippets(t *testing.T, a *Archive) store.SnippetItem {
 	}
 	return r
 }
+
+// TestSnippetsGoldenCorpus: on the golden search corpus, every text hit's
+// part read by range is the part cut from the whole decrypted item, and
+// every such hit has a snippet.
+func TestSnippetsGoldenCorpus(t *testing.T) {
+	ctx := context.Background()
+	f := newSearchFixture(t)
+	checked := 0
+	for _, q := range []string{"혁", "두만강", "강제송환", "Tumen", "women", "요덕", "rations"} {
+		hits, err := f.a.Search(ctx, q, SearchOptions{Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []string
+		for _, h := range hits {
+			docs = append(docs, h.Doc)
+		}
+		rows, err := f.a.db.SnippetItems(ctx, docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			r, ok := rows[h.Doc]
+			if !ok || h.Part == 0 {
+				continue
+			}
+			if h.Snippet == "" {
+				t.Errorf("%q: hit %s part %d has no snippet", q, h.Doc, h.Part)
+			}
+			whole, err := f.a.itemText(ctx, r.Item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.a.itemPart(ctx, r.Item, r.Starts, h.Part)
+			if err != nil || got != paragraph(whole, h.Part) || got == "" {
+				t.Errorf("%q: %s part %d by range %.30q…, from the whole item %.30q… (%v)", q, h.Doc, h.Part, got, paragraph(whole, h.Part), err)
+			}
+			checked++
+		}
+	}
+	if checked < 50 {
+		t.Errorf("only %d text hits checked", checked)
+	}
+}
