@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode"
 	"unicode/utf8"
 
 	"sori/internal/evidence"
@@ -72,9 +71,7 @@ func partLines(text string) (lines []string, at []int, parts [][2]int) {
 		}
 		start := next
 		next += len(line) + 1
-		trimmed := strings.TrimLeftFunc(line, unicode.IsSpace)
-		start += len(line) - len(trimmed)
-		line = strings.TrimRightFunc(trimmed, unicode.IsSpace)
+		line, start = trimAt(line, start)
 		for len(line) > 4096 {
 			cut := strings.LastIndexByte(line[:4096], ' ')
 			if cut < 1024 {
@@ -84,9 +81,7 @@ func partLines(text string) (lines []string, at []int, parts [][2]int) {
 				}
 			}
 			lines, at = append(lines, line[:cut]), append(at, start)
-			rest := line[cut:]
-			line = strings.TrimSpace(rest)
-			start += cut + len(rest) - len(strings.TrimLeftFunc(rest, unicode.IsSpace))
+			line, start = trimAt(line[cut:], start+cut)
 		}
 		if line != "" {
 			lines, at = append(lines, line), append(at, start)
@@ -113,6 +108,15 @@ func partLines(text string) (lines []string, at []int, parts [][2]int) {
 		parts = parts[:1<<16-2]
 	}
 	return lines, at, parts
+}
+
+// trimAt is strings.TrimSpace(s) and where it starts, s starting at at.
+func trimAt(s string, at int) (string, int) {
+	t := strings.TrimSpace(s)
+	if t == "" || strings.HasPrefix(s, t) {
+		return t, at
+	}
+	return t, at + strings.Index(s, t)
 }
 
 func itemDoc(rec evidence.ItemRecord) store.SearchDoc {
