@@ -78,4 +78,4 @@ step search "$work/sori" search 두만강
 step verify "$work/sori" verify
 step ls "$work/sori" ls
 [ "$(wc -l < "$work/out.ls")" -ge "$files" ] || { echo "sori ls listed $(wc -l < "$work/out.ls") of $files items" >&2; exit 1; }
-[ -z "$db" ] && echo "archive: $(du -sm "$work/archive" | cut -f1) MiB"
+if [ -z "$db" ]; then echo "archive: $(du -sm "$work/archive" | cut -f1) MiB"; fi

@@ -39,7 +39,7 @@ const partTarget = 2048
 // non-empty lines gathered up to about partTarget bytes, a long line cut
 // at a space near 4 KiB.
 func paragraphs(text string) []string {
-	lines, parts := partLines(text)
+	lines, _, parts := partLines(text)
 	out := make([]string, len(parts))
 	for i, p := range parts {
 		out[i] = strings.Join(lines[p[0]:p[1]], "\n")
@@ -50,7 +50,7 @@ func paragraphs(text string) []string {
 // paragraph is paragraphs(text)[n-1], or "" if there is no part n,
 // without building the other parts (a snippet needs one).
 func paragraph(text string, n int) string {
-	lines, parts := partLines(text)
+	lines, _, parts := partLines(text)
 	if n < 1 || n > len(parts) {
 		return ""
 	}
@@ -58,11 +58,21 @@ func paragraph(text string, n int) string {
 	return strings.Join(lines[p[0]:p[1]], "\n")
 }
 
-// partLines returns text's trimmed non-empty lines (long ones cut) and
-// each part as a range [lo, hi) of them.
-func partLines(text string) (lines []string, parts [][2]int) {
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
+// partLines returns text's trimmed non-empty lines (long ones cut), where
+// each starts in text (bytes), and each part as a range [lo, hi) of them.
+// A part's lines are the lines partLines finds in the text from the part's
+// start to the next part's (a snippet cuts only those bytes).
+func partLines(text string) (lines []string, at []int, parts [][2]int) {
+	next := 0 // where the next line of text starts
+	for next <= len(text) {
+		line := text[next:]
+		end := strings.IndexByte(line, '\n')
+		if end >= 0 {
+			line = line[:end]
+		}
+		start := next
+		next += len(line) + 1
+		line, start = trimAt(line, start)
 		for len(line) > 4096 {
 			cut := strings.LastIndexByte(line[:4096], ' ')
 			if cut < 1024 {
@@ -71,11 +81,11 @@ func partLines(text string) (lines []string, parts [][2]int) {
 					cut--
 				}
 			}
-			lines = append(lines, line[:cut])
-			line = strings.TrimSpace(line[cut:])
+			lines, at = append(lines, line[:cut]), append(at, start)
+			line, start = trimAt(line[cut:], start+cut)
 		}
 		if line != "" {
-			lines = append(lines, line)
+			lines, at = append(lines, line), append(at, start)
 		}
 	}
 	size := 0 // bytes of the open part, newlines included
@@ -98,7 +108,16 @@ func partLines(text string) (lines []string, parts [][2]int) {
 		parts[1<<16-3][1] = len(lines)
 		parts = parts[:1<<16-2]
 	}
-	return lines, parts
+	return lines, at, parts
+}
+
+// trimAt is strings.TrimSpace(s) and where it starts, s starting at at.
+func trimAt(s string, at int) (string, int) {
+	t := strings.TrimSpace(s)
+	if t == "" || strings.HasPrefix(s, t) {
+		return t, at
+	}
+	return t, at + strings.Index(s, t)
 }
 
 func itemDoc(rec evidence.ItemRecord) store.SearchDoc {
@@ -213,7 +232,7 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 			return nil, err
 		}
 	}
-	text := a.partText(ctx)
+	text, prefetch := a.partText(ctx)
 	// The safety net's guard is loaded only if a snippet is cut, once.
 	guard := sync.OnceValues(func() (*nameGuard, error) { return a.newNameGuard(ctx, nil) })
 	q := store.SearchQuery{Match: expr, Kind: opt.Kind, From: opt.From, To: opt.To, Limit: opt.Limit, Open: opt.Open, Shut: opt.Shut,
@@ -224,7 +243,7 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 			}
 			_, hidden := voided[id]
 			return !hidden && a.canRead(doc)
-		}, NoSnippets: opt.NoSnippets,
+		}, NoSnippets: opt.NoSnippets, Prefetch: prefetch,
 		Text: func(doc string, n int) (string, error) {
 			g, err := guard()
 			if err != nil {
@@ -254,28 +273,43 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 }
 
 // partText returns the text of a document's index part n (from 1), for
-// snippets: an item's text is decrypted from its blob (and checked), a
-// record's is its current body. The index keeps no copy of the text.
-func (a *Archive) partText(ctx context.Context) func(doc string, n int) (string, error) {
-	return func(doc string, n int) (string, error) {
+// snippets: an item's part is decrypted from its blob (only the chunks
+// that hold it), a record's is cut from its current body. The index keeps
+// no copy of the text. prefetch reads the rows of a query's hits in one
+// query (store.SearchQuery.Prefetch); text looks a document up on its own
+// when prefetch did not see it.
+func (a *Archive) partText(ctx context.Context) (text func(doc string, n int) (string, error), prefetch func(docs []string)) {
+	var rows map[string]store.SnippetItem // set before the first text call, read only after
+	prefetch = func(docs []string) {
+		rows, _ = a.db.SnippetItems(ctx, docs) // on error each text looks its document up
+	}
+	text = func(doc string, n int) (string, error) {
+		if r, ok := rows[doc]; ok {
+			return shreddedEmpty(a.itemPart(ctx, r.Item, r.Starts, n))
+		}
 		id, err := evidence.ParseID(doc)
 		if err != nil {
 			return "", err
 		}
-		var text string
 		if it, err := a.db.Item(ctx, id); err == nil {
-			if text, err = a.itemText(ctx, it); err != nil {
-				return "", err
-			}
-		} else {
-			info, err := a.Record(ctx, doc)
-			if err != nil {
-				return "", err
-			}
-			text = info.Current.Text()
+			return shreddedEmpty(a.itemPart(ctx, it, nil, n))
 		}
-		return paragraph(text, n), nil
+		info, err := a.Record(ctx, doc)
+		if err != nil {
+			return "", err
+		}
+		return paragraph(info.Current.Text(), n), nil
 	}
+	return text, prefetch
+}
+
+// shreddedEmpty gives a shredded item's snippet as empty: its text left
+// the index with its key, and its title may still be a hit.
+func shreddedEmpty(s string, err error) (string, error) {
+	if errors.Is(err, evidence.ErrShredded) {
+		return "", nil
+	}
+	return s, err
 }
 
 // itemText returns an item's plaintext if it is text to index, else "".
@@ -570,8 +604,15 @@ func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem, guard *n
 	}
 	r.doc.Title = maskNames(r.doc.Title, guard, "[…]")
 	if t != "" {
-		t = maskNames(t, guard, " ")
-		r.text, r.bytes = store.AnalyzeText(paragraphs(t)), int64(len(t))
+		masked, spans := maskNamesSpans(t, guard, " ")
+		lines, at, parts := partLines(masked)
+		texts := make([]string, len(parts))
+		starts := make([]int, len(parts))
+		for i, p := range parts {
+			texts[i], starts[i] = strings.Join(lines[p[0]:p[1]], "\n"), at[p[0]]
+		}
+		r.doc.Starts = partStarts(starts, spans, " ")
+		r.text, r.bytes = store.AnalyzeText(texts), int64(len(t))
 	}
 	return r
 }
@@ -580,22 +621,8 @@ func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem, guard *n
 // in the identity vault) with repl: the index never holds a sealed name,
 // and a snippet never shows one.
 func maskNames(text string, guard *nameGuard, repl string) string {
-	if guard.Empty() {
-		return text
-	}
-	spans := guard.Find(text)
-	if len(spans) == 0 {
-		return text
-	}
-	var b strings.Builder
-	at := 0
-	for _, sp := range spans {
-		b.WriteString(text[at:sp.Start])
-		b.WriteString(repl)
-		at = sp.End
-	}
-	b.WriteString(text[at:])
-	return b.String()
+	masked, _ := maskNamesSpans(text, guard, repl)
+	return masked
 }
 
 // canRead is the access check every read of a document passes. Until roles

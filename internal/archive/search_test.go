@@ -16,6 +16,7 @@ import (
 	"sori/bench/searchbench/brute"
 	"sori/internal/gen"
 	"sori/internal/hangul"
+	"sori/internal/testenv"
 	"sori/internal/vocab"
 )
 
@@ -79,8 +80,14 @@ type searchFixture struct {
 
 func newSearchFixture(t testing.TB) *searchFixture {
 	t.Helper()
+	return newSearchFixtureOn(t, Options{WorkFactor: 10})
+}
+
+// newSearchFixtureOn is newSearchFixture on the backends opt names.
+func newSearchFixtureOn(t testing.TB, opt Options) *searchFixture {
+	t.Helper()
 	ctx := context.Background()
-	a, err := Init(ctx, filepath.Join(t.TempDir(), "archive"), "u", testPass, Options{WorkFactor: 10})
+	a, err := Init(ctx, filepath.Join(t.TempDir(), "archive"), "u", testPass, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,8 +250,17 @@ func (f *searchFixture) distinctPerson() (brute.Person, bool) {
 	return brute.Person{}, false
 }
 
-func TestSearchGolden(t *testing.T) {
-	f := newSearchFixture(t)
+func TestSearchGolden(t *testing.T) { testSearchGolden(t, newSearchFixture(t)) }
+
+// TestSearchGoldenPostgres is the golden search on PostgreSQL: the same
+// documents found, the same golden file.
+func TestSearchGoldenPostgres(t *testing.T) {
+	opt := Options{WorkFactor: 10}
+	opt.DB = testenv.PostgresSchema(t)
+	testSearchGolden(t, newSearchFixtureOn(t, opt))
+}
+
+func testSearchGolden(t *testing.T, f *searchFixture) {
 	p, ok := f.distinctPerson()
 	if !ok {
 		t.Fatal("the corpus has no person with a northern spelling and no name clash who occurs in both languages: change goldenSeed")

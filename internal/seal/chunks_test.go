@@ -230,6 +230,18 @@ func TestItemKey(t *testing.T) {
 	if _, ok := ring.contentHeader(hdr, &ik); !ok {
 		t.Error("the sori-item header missed the fast path")
 	}
+	// By range, with the key row.
+	ra, n, err := ring.ItemReaderAt(bytes.NewReader(ct), int64(len(ct)), &ik)
+	if err != nil || n != int64(len(plain)) {
+		t.Fatalf("ItemReaderAt: %d %v", n, err)
+	}
+	part := make([]byte, 100)
+	if _, err := ra.ReadAt(part, 70000); err != nil || !bytes.Equal(part, plain[70000:70100]) {
+		t.Errorf("ItemReaderAt part: %v", err)
+	}
+	if _, _, err := ring.ItemReaderAt(bytes.NewReader(ct), int64(len(ct)), nil); !errors.Is(err, evidence.ErrShredded) {
+		t.Errorf("ItemReaderAt without the key row: %v", err)
+	}
 	// Shredded: no key row.
 	if _, err := decryptChunksKeyed(ring, ct, nil); !errors.Is(err, evidence.ErrShredded) {
 		t.Errorf("no key row, in place: %v", err)

@@ -123,3 +123,36 @@ func (t tamperReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ItemReaderAt returns the plaintext of an item's age file, of size bytes
+// read from src (with its key row ik, nil if it has none), as a ReaderAt,
+// and the plaintext's length: a reader of one
+// passage decrypts only the 64 KiB chunks that hold it (age's
+// DecryptReaderAt), plus the final chunk, which is decrypted here to
+// authenticate the length. Every chunk read is authenticated under the
+// item's own file key; a header, chunk or length that does not
+// authenticate gives an error wrapping evidence.ErrTampered. It does not,
+// and cannot, check the item's SHA-256 (that needs every byte): a reader
+// that must know it holds the recorded item reads it whole (DecryptItem).
+// The ReaderAt is safe for concurrent use and holds one decrypted chunk.
+func (k *Keyring) ItemReaderAt(src io.ReaderAt, size int64, ik *ItemKey) (io.ReaderAt, int64, error) {
+	r, n, err := age.DecryptReaderAt(src, size, contentIdentity{k, ik})
+	if err != nil {
+		if errors.Is(err, evidence.ErrLocked) || errors.Is(err, evidence.ErrShredded) {
+			return nil, 0, err
+		}
+		return nil, 0, fmt.Errorf("%w: %v", evidence.ErrTampered, err)
+	}
+	return tamperReaderAt{r}, n, nil
+}
+
+// tamperReaderAt marks chunk errors as tampering, as tamperReader does.
+type tamperReaderAt struct{ r io.ReaderAt }
+
+func (t tamperReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := t.r.ReadAt(p, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = fmt.Errorf("%w: %v", evidence.ErrTampered, err)
+	}
+	return n, err
+}

@@ -58,3 +58,31 @@ func (s *IndexBatch) AddDoc(title string, text *textindex.Doc, old *IndexedDoc) 
 	}
 	return tgen, gen, lens, nil
 }
+
+// EncodeStarts writes an item's parts' starts (SearchDoc.Starts, ascending)
+// as the index keeps them: uvarint differences.
+func EncodeStarts(starts []int64) []byte {
+	var b []byte
+	prev := int64(0)
+	for _, s := range starts {
+		b = binary.AppendUvarint(b, uint64(s-prev))
+		prev = s
+	}
+	return b
+}
+
+// DecodeStarts reads what EncodeStarts wrote; empty gives nil.
+func DecodeStarts(doc string, b []byte) ([]int64, error) {
+	var out []int64
+	prev := int64(0)
+	for len(b) > 0 {
+		d, k := binary.Uvarint(b)
+		if k <= 0 || d > 1<<40 {
+			return nil, fmt.Errorf("%w: search index: part starts of %s", evidence.ErrDamaged, doc)
+		}
+		prev += int64(d)
+		out = append(out, prev)
+		b = b[k:]
+	}
+	return out, nil
+}

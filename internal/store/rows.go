@@ -94,6 +94,18 @@ type SearchDoc struct {
 	YearTo     int
 	Places     []string // gazetteer codes or free names
 	Violations []string // vocabulary codes
+	// Starts is where each text part of an item starts in the item's
+	// plaintext, in bytes (nil for records, and where unknown): a snippet
+	// then decrypts only the chunks that hold its part.
+	Starts []int64
+}
+
+// SnippetItem is what a snippet of an item's text part needs: the item's
+// row (where its bytes are) and where each indexed text part starts in its
+// plaintext (SearchDoc.Starts; nil when the index does not know).
+type SnippetItem struct {
+	Item
+	Starts []int64
 }
 
 // PendingItem is an item waiting in the index queue.
@@ -116,6 +128,10 @@ type SearchQuery struct {
 	// Text returns the text of part n (from 1) of a document, for its
 	// snippet; nil, or an error, leaves text parts without a snippet.
 	Text func(doc string, part int) (string, error)
+	// Prefetch, if not nil, is called once with the documents whose text
+	// parts Text will be asked for, before it is: the caller reads their
+	// rows in one query instead of one each.
+	Prefetch func(docs []string)
 	// NoSnippets leaves every snippet empty (for callers that only count).
 	NoSnippets bool
 }

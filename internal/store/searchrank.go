@@ -237,6 +237,17 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 // snippets fills in the hits' snippets, on every core: a text part's
 // snippet needs its item decrypted and the passage tokenized.
 func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit) {
+	if q.Prefetch != nil && q.Text != nil {
+		var docs []string
+		for _, h := range hits {
+			if h.Part > 0 {
+				docs = append(docs, h.Doc)
+			}
+		}
+		if len(docs) > 0 {
+			q.Prefetch(docs)
+		}
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(hits)) {

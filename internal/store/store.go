@@ -119,6 +119,10 @@ type DB interface {
 	// the queue (Tx.TakeQueued).
 	PendingItems(ctx context.Context, limit int) ([]PendingItem, int, error)
 	Search(ctx context.Context, q SearchQuery) ([]Hit, error)
+	// SnippetItems returns the item row and the indexed parts' starts
+	// (SnippetItem) of each of docs that is an item, in one query; docs
+	// that are not items are absent from the map.
+	SnippetItems(ctx context.Context, docs []string) (map[string]SnippetItem, error)
 }
 
 // Tx is a write transaction: everything done through it commits or

@@ -34,6 +34,9 @@ type docBody struct {
 	Places     string `json:"places"`
 	Violations string `json:"violations"`
 	Lens       []byte `json:"lens"` // uvarints: title row, then text rows
+	// Starts is where an item's text parts start in its plaintext
+	// (store.EncodeStarts); absent in documents indexed before it.
+	Starts []byte `json:"starts,omitempty"`
 }
 
 type searchBatch struct {
@@ -118,8 +121,12 @@ func (t *Tx) IndexText(ctx context.Context, d store.SearchDoc, text *textindex.D
 	if err != nil {
 		return err
 	}
+	starts := old.Starts // the text kept, and where its parts start
+	if text != nil {
+		starts = store.EncodeStarts(d.Starts)
+	}
 	body, err := sealJSON(t.db.c, ad("search_docs.body", d.Doc), docBody{d.Kind, d.Title, d.YearFrom, d.YearTo,
-		store.Spaced(d.Places), store.Spaced(d.Violations), lens})
+		store.Spaced(d.Places), store.Spaced(d.Violations), lens, starts})
 	if err != nil {
 		return err
 	}
@@ -401,6 +408,45 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 	}
 	return t.insertLists(ctx, last.seg, macs, merged)
 }
+
+// SnippetItems reads the item rows and parts' starts of docs in one query.
+func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store.SnippetItem, error) {
+	out := make(map[string]store.SnippetItem, len(docs))
+	cols := strings.Split(itemCols, ", ")
+	for i := range cols {
+		cols[i] = "i." + cols[i]
+	}
+	err := db.each(ctx, db.pool, `SELECT `+strings.Join(cols, ", ")+`, d.body
+		FROM items i LEFT JOIN search_docs d ON d.doc = i.id WHERE i.id = ANY($1)`, []any{docs}, func(r pgx.Rows) error {
+		var body []byte
+		it, _, err := db.scanItem(bodyScanner{r, &body})
+		if err != nil {
+			return err
+		}
+		id := it.ID.String()
+		var b docBody
+		if body != nil {
+			if err := openJSON(db.c, ad("search_docs.body", id), body, &b); err != nil {
+				return err
+			}
+		}
+		starts, err := store.DecodeStarts(id, b.Starts)
+		if err != nil {
+			return err
+		}
+		out[id] = store.SnippetItem{Item: it, Starts: starts}
+		return nil
+	})
+	return out, err
+}
+
+// bodyScanner scans a trailing body column after scanItem's.
+type bodyScanner struct {
+	r    pgx.Rows
+	body *[]byte
+}
+
+func (s bodyScanner) Scan(dest ...any) error { return s.r.Scan(append(dest, s.body)...) }
 
 // searchCache returns the documents as of the index's current version.
 func (db *DB) searchCache(ctx context.Context) (*store.SearchCache, int64, error) {

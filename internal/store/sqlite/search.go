@@ -42,7 +42,8 @@ CREATE TABLE search_docs (
 	violations TEXT NOT NULL DEFAULT '',
 	tgen       INTEGER NOT NULL UNIQUE,    -- generation of the title row
 	gen        INTEGER NOT NULL,           -- generation of the text rows (0: none)
-	lens       BLOB NOT NULL               -- uvarint lengths: title row, then each text row
+	lens       BLOB NOT NULL,              -- uvarint lengths: title row, then each text row
+	starts     BLOB NOT NULL DEFAULT x''   -- an item's text parts' starts in its plaintext (store.EncodeStarts)
 ) STRICT;
 CREATE TABLE search_segs (
 	seg    INTEGER PRIMARY KEY,
@@ -133,8 +134,8 @@ func (t *Tx) IndexText(ctx context.Context, d store.SearchDoc, text *textindex.D
 		return err
 	}
 	var oldT, oldGen int64
-	var oldLens []byte
-	err = t.tx.QueryRowContext(ctx, `SELECT tgen, gen, lens FROM search_docs WHERE doc = ?`, d.Doc).Scan(&oldT, &oldGen, &oldLens)
+	var oldLens, oldStarts []byte
+	err = t.tx.QueryRowContext(ctx, `SELECT tgen, gen, lens, starts FROM search_docs WHERE doc = ?`, d.Doc).Scan(&oldT, &oldGen, &oldLens, &oldStarts)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return damaged(err)
@@ -147,15 +148,22 @@ func (t *Tx) IndexText(ctx context.Context, d store.SearchDoc, text *textindex.D
 	if err != nil {
 		return err
 	}
-	ins, err := t.stmt(ctx, `INSERT INTO search_docs (doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	starts := oldStarts // the text kept, and where its parts start
+	if text != nil {
+		starts = store.EncodeStarts(d.Starts)
+	}
+	if starts == nil {
+		starts = []byte{}
+	}
+	ins, err := t.stmt(ctx, `INSERT INTO search_docs (doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens, starts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (doc) DO UPDATE SET kind = excluded.kind, title = excluded.title, year_from = excluded.year_from,
 			year_to = excluded.year_to, places = excluded.places, violations = excluded.violations,
-			tgen = excluded.tgen, gen = excluded.gen, lens = excluded.lens`)
+			tgen = excluded.tgen, gen = excluded.gen, lens = excluded.lens, starts = excluded.starts`)
 	if err != nil {
 		return err
 	}
-	if _, err := ins.ExecContext(ctx, d.Doc, d.Kind, d.Title, d.YearFrom, d.YearTo, store.Spaced(d.Places), store.Spaced(d.Violations), tgen, gen, lens); err != nil {
+	if _, err := ins.ExecContext(ctx, d.Doc, d.Kind, d.Title, d.YearFrom, d.YearTo, store.Spaced(d.Places), store.Spaced(d.Violations), tgen, gen, lens, starts); err != nil {
 		return damaged(err)
 	}
 	s.modified = true
@@ -598,6 +606,88 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) ([]store.Hit, err
 		return nil, err
 	}
 	return store.RunSearch(ctx, q, cache, func(ctx context.Context) (textindex.Source, error) { return db.searchSource(ctx) })
+}
+
+// SnippetItems reads the item rows and parts' starts of docs in one query.
+func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store.SnippetItem, error) {
+	out := make(map[string]store.SnippetItem, len(docs))
+	for len(docs) > 0 {
+		// Batches of 1, 2, 4, … 64 (the last padded with a repeat), so that
+		// a few prepared statements serve every query.
+		n := min(len(docs), 64)
+		size := 1
+		for size < n {
+			size *= 2
+		}
+		args := make([]any, size)
+		for i := range args {
+			args[i] = docs[min(i, n-1)]
+		}
+		st, err := db.stmt(ctx, `SELECT `+prefixed("i.", itemCols)+`, coalesce(d.starts, x'')
+			FROM items i LEFT JOIN search_docs d ON d.doc = i.id WHERE i.id IN (?`+strings.Repeat(", ?", size-1)+`)`)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return nil, damaged(err)
+		}
+		for rows.Next() {
+			var s startsScanner
+			s.rows = rows
+			it, err := scanItem(&s)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			id := it.ID.String()
+			starts, err := store.DecodeStarts(id, s.starts)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = store.SnippetItem{Item: it, Starts: starts}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, damaged(err)
+		}
+		docs = docs[n:]
+	}
+	return out, nil
+}
+
+// startsScanner scans a trailing starts column after scanItem's.
+type startsScanner struct {
+	rows   *sql.Rows
+	starts []byte
+}
+
+func (r *startsScanner) Scan(dest ...any) error {
+	return r.rows.Scan(append(dest, &r.starts)...)
+}
+
+// prefixed qualifies each of a comma-separated list of columns.
+func prefixed(p, cols string) string {
+	fs := strings.Split(cols, ", ")
+	for i := range fs {
+		fs[i] = p + fs[i]
+	}
+	return strings.Join(fs, ", ")
+}
+
+// ensureSearchStarts adds the parts' starts to an index made before them
+// (its documents have none: their snippets read the whole item).
+func (db *DB) ensureSearchStarts(ctx context.Context) error {
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('search_docs') WHERE name = 'starts'`).Scan(&n); err != nil {
+		return damaged(err)
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := db.sql.ExecContext(ctx, `ALTER TABLE search_docs ADD COLUMN starts BLOB NOT NULL DEFAULT x''`)
+	return damaged(err)
 }
 
 // source reads posting lists for textindex.Eval.

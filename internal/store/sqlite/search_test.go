@@ -159,3 +159,29 @@ func testDB(t *testing.T) *DB {
 	db, _, _ := newDB(t)
 	return db
 }
+
+// TestSearchStartsAddedOnOpen: an index made before the parts' starts were
+// kept gains the column on open; its documents have none (their snippets
+// read the whole item), new ones keep theirs.
+func TestSearchStartsAddedOnOpen(t *testing.T) {
+	ctx := context.Background()
+	db, path, key := newDB(t)
+	index(t, db, "old", "옛 문서", []string{"하나"})
+	if _, err := db.sql.Exec(`ALTER TABLE search_docs DROP COLUMN starts`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err := Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var starts []byte
+	if err := db.sql.QueryRow(`SELECT starts FROM search_docs WHERE doc = 'old'`).Scan(&starts); err != nil || len(starts) != 0 {
+		t.Fatalf("starts of a document indexed before them: %x, %v", starts, err)
+	}
+	index(t, db, "new", "새 문서", []string{"둘"})
+	if got := searchDocs(t, db, "옛"); !slices.Equal(got, []string{"old"}) {
+		t.Errorf("old document after the column was added: %v", got)
+	}
+}

@@ -449,3 +449,54 @@ func CheckIndexedOnce(t *testing.T, db store.DB, indexed map[evidence.ID]int, wa
 
 // AddUser adds the user (u1) that InsertItems's items name as their maker.
 func AddUser(t *testing.T, db store.DB) { addUser(t, db, "u1", "kim") }
+
+// testSnippetItems: the rows a query's snippets need come in one call, with
+// the starts of the item's text parts as they were indexed; a title-only
+// re-index keeps them, new text replaces them, and a document that is not
+// an item is absent.
+func testSnippetItems(t *testing.T, db store.DB) {
+	ctx := ctxT(t)
+	addUser(t, db, "u1", "kim")
+	a, b, missing := idFrom("a1"), idFrom("b2"), idFrom("c3")
+	tx := begin(t, db)
+	for i, id := range []evidence.ID{a, b} {
+		_, err := tx.InsertItem(ctx, item(id, 1, i))
+		must(t, err)
+	}
+	commit(t, tx)
+	tx = begin(t, db)
+	must(t, tx.IndexText(ctx, store.SearchDoc{Doc: a.String(), Kind: "transcript", Title: "a", Starts: []int64{0, 2100, 70000, 1 << 33}},
+		store.AnalyzeText([]string{"하나", "둘", "셋", "넷"})))
+	must(t, tx.IndexDoc(ctx, store.SearchDoc{Doc: "rec1", Kind: "event", Title: "사건"}, []string{"기록"}))
+	commit(t, tx)
+	got, err := db.SnippetItems(ctx, []string{a.String(), b.String(), missing.String(), "rec1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !sameItem(got[a.String()].Item, item(a, 1, 0)) || !sameItem(got[b.String()].Item, item(b, 1, 1)) {
+		t.Fatalf("SnippetItems: %+v", got)
+	}
+	if s := got[a.String()].Starts; !slices.Equal(s, []int64{0, 2100, 70000, 1 << 33}) {
+		t.Errorf("starts of a: %v", s)
+	}
+	if s := got[b.String()].Starts; s != nil {
+		t.Errorf("starts of b, not indexed: %v", s)
+	}
+	tx = begin(t, db)
+	must(t, tx.IndexText(ctx, store.SearchDoc{Doc: a.String(), Kind: "transcript", Title: "a (new title)"}, nil))
+	commit(t, tx)
+	got, err = db.SnippetItems(ctx, []string{a.String()})
+	if err != nil || !slices.Equal(got[a.String()].Starts, []int64{0, 2100, 70000, 1 << 33}) {
+		t.Errorf("starts after a title-only re-index: %v %v", got[a.String()].Starts, err)
+	}
+	tx = begin(t, db)
+	must(t, tx.IndexText(ctx, store.SearchDoc{Doc: a.String(), Kind: "transcript", Title: "a", Starts: []int64{5}}, store.AnalyzeText([]string{"다섯"})))
+	commit(t, tx)
+	got, err = db.SnippetItems(ctx, []string{a.String()})
+	if err != nil || !slices.Equal(got[a.String()].Starts, []int64{5}) {
+		t.Errorf("starts after new text: %v %v", got[a.String()].Starts, err)
+	}
+	if got, err := db.SnippetItems(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("SnippetItems(nil): %v %v", got, err)
+	}
+}

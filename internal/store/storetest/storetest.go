@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"SearchLinks", testSearchLinks},
 		{"SearchPending", testSearchPending},
 		{"IndexQueue", func(t *testing.T, db store.DB) { IndexQueue(t, db, db, 4, 10) }},
+		{"SnippetItems", testSnippetItems},
 		{"Rollback", testRollback},
 		{"Listings", testListings},
 	} {

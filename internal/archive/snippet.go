@@ -1,0 +1,217 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"sori/internal/blob"
+	"sori/internal/evidence"
+	"sori/internal/seal"
+	"sori/internal/store"
+)
+
+// A snippet shows one text part of an item (about 2 KiB). The index keeps
+// where each part starts in the item's plaintext (store.SearchDoc.Starts),
+// so a snippet of a long item reads it through seal.ItemReaderAt (age's
+// DecryptReaderAt) and decrypts only the 64 KiB chunks that hold its part,
+// and the final chunk, which authenticates the length: a long transcript
+// costs what a short one does. Every chunk read is authenticated; the
+// item's SHA-256, which needs every byte, is not checked for a long item
+// (reads of the whole item check it: sori get, export, verify). A small
+// item (smallItem: at most two chunks, which a ReaderAt would decrypt
+// anyway) is read whole through seal.DecryptItemChunks in a pooled chunk
+// buffer, and checked against its SHA-256 as every whole read is.
+
+// smallItem is the most stored bytes of an item a snippet reads whole.
+const smallItem = 2*seal.ChunkBufferSize + 512
+
+// snippetBufs are chunk buffers (seal.ChunkBufferSize) for small items.
+var snippetBufs = sync.Pool{New: func() any { b := make([]byte, seal.ChunkBufferSize); return &b }}
+
+// itemPart returns the text of part n (from 1) of an item, as the index
+// cut it: the bytes from its start to the next part's (starts, from the
+// index), their lines trimmed and joined (cutPart). Without starts (an
+// index built before it kept them) it reads the whole plaintext and cuts
+// the parts again, as the index did.
+func (a *Archive) itemPart(ctx context.Context, it store.Item, starts []int64, n int) (string, error) {
+	if it.Size > maxIndexText || n < 1 {
+		return "", nil
+	}
+	lo, hi := int64(0), it.Size
+	whole := n > len(starts)
+	if !whole {
+		lo = starts[n-1]
+		if n < len(starts) {
+			hi = starts[n]
+		}
+		if lo < 0 || lo > hi || hi > it.Size {
+			return "", fmt.Errorf("%w: search index: part %d of %s lies outside the item", evidence.ErrDamaged, n, it.ID)
+		}
+	}
+	var b []byte
+	var err error
+	if it.Len <= smallItem {
+		b, err = a.smallItemRange(ctx, it, lo, hi)
+	} else {
+		b, err = a.itemRange(ctx, it, lo, hi)
+	}
+	if err != nil || !looksLikeText(b) {
+		return "", err
+	}
+	if whole {
+		return paragraph(string(b), n), nil
+	}
+	return cutPart(string(b)), nil
+}
+
+// smallItemRange decrypts a small item whole, in a pooled buffer, checks
+// it against its length and SHA-256, and returns plaintext [lo, hi).
+func (a *Archive) smallItemRange(ctx context.Context, it store.Item, lo, hi int64) ([]byte, error) {
+	ik, err := a.itemKey(ctx, it.ID)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
+	if err != nil {
+		return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
+	}
+	defer rc.Close()
+	bp := snippetBufs.Get().(*[]byte)
+	defer snippetBufs.Put(bp)
+	out := make([]byte, 0, hi-lo)
+	h := sha256.New()
+	at := int64(0)
+	size, err := a.ring.DecryptItemChunks(rc, it.Len, *bp, ik, func(p []byte) error {
+		h.Write(p)
+		if from, to := max(lo, at), min(hi, at+int64(len(p))); from < to {
+			out = append(out, p[from-at:to-at]...)
+		}
+		at += int64(len(p))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("item %s: %w", it.ID, err)
+	}
+	var sum evidence.Digest
+	h.Sum(sum[:0])
+	if size != it.Size || sum != it.SHA256 {
+		return nil, fmt.Errorf("%w: item %s: content does not match its recorded SHA-256", evidence.ErrTampered, it.ID)
+	}
+	return out, nil
+}
+
+// itemRange returns plaintext [lo, hi) of an item, decrypting only the
+// chunks that hold it (and the final one).
+func (a *Archive) itemRange(ctx context.Context, it store.Item, lo, hi int64) ([]byte, error) {
+	ik, err := a.itemKey(ctx, it.ID)
+	if err != nil {
+		return nil, err
+	}
+	var src io.ReaderAt = &blobRange{ctx: ctx, a: a, it: it}
+	if s, ok := a.blobs.(blob.Sequential); !ok || !s.Sequential() {
+		// A local store's reader reads at any offset: one open, not one
+		// a read.
+		rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
+		if err != nil {
+			return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
+		}
+		defer rc.Close()
+		if ra, ok := rc.(io.ReaderAt); ok {
+			src = ra
+		}
+	}
+	plain, size, err := a.ring.ItemReaderAt(src, it.Len, ik)
+	if err != nil {
+		return nil, fmt.Errorf("item %s: %w", it.ID, err)
+	}
+	if size != it.Size {
+		return nil, fmt.Errorf("%w: item %s: %d bytes of plaintext, recorded %d", evidence.ErrTampered, it.ID, size, it.Size)
+	}
+	b := make([]byte, hi-lo)
+	if k, err := plain.ReadAt(b, lo); k < len(b) || (err != nil && !errors.Is(err, io.EOF)) {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("item %s: %w", it.ID, err)
+	}
+	return b, nil
+}
+
+// cutPart is the text of the part that starts seg, where seg runs from a
+// part's start to the next part's (or the end): its lines, trimmed and
+// joined, as paragraphs gives the part.
+func cutPart(seg string) string {
+	lines, _, _ := partLines(seg)
+	return strings.Join(lines, "\n")
+}
+
+// blobRange reads an item's stored bytes by range, a request each.
+type blobRange struct {
+	ctx context.Context
+	a   *Archive
+	it  store.Item
+}
+
+func (r *blobRange) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > r.it.Len {
+		return 0, fmt.Errorf("%w: item %s: read at %d of %d stored bytes", evidence.ErrTampered, r.it.ID, off, r.it.Len)
+	}
+	n := min(int64(len(p)), r.it.Len-off)
+	if n == 0 {
+		return 0, io.EOF
+	}
+	rc, err := r.a.blobs.Open(r.ctx, r.it.Pack, r.it.Off+off, n)
+	if err != nil {
+		return 0, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, r.it.ID, err)
+	}
+	defer rc.Close()
+	k, err := io.ReadFull(rc, p[:n])
+	if err == nil && n < int64(len(p)) {
+		err = io.EOF
+	}
+	return k, err
+}
+
+// partStarts maps where each part starts in masked text (the text the
+// index cut into parts, with spans replaced by repl) back to where it
+// starts in the plaintext.
+func partStarts(masked []int, spans []NameSpan, repl string) []int64 {
+	out := make([]int64, len(masked))
+	delta, j := 0, 0
+	for i, m := range masked {
+		for ; j < len(spans); j++ {
+			ms := spans[j].Start - delta // where the span's replacement starts in masked text
+			if m < ms+len(repl) {
+				break
+			}
+			delta += spans[j].End - spans[j].Start - len(repl)
+		}
+		out[i] = int64(m + delta)
+	}
+	return out
+}
+
+// maskNamesSpans is maskNames that also returns the spans it replaced.
+func maskNamesSpans(text string, guard *nameGuard, repl string) (string, []NameSpan) {
+	if guard.Empty() {
+		return text, nil
+	}
+	spans := guard.Find(text)
+	if len(spans) == 0 {
+		return text, nil
+	}
+	var b strings.Builder
+	at := 0
+	for _, sp := range spans {
+		b.WriteString(text[at:sp.Start])
+		b.WriteString(repl)
+		at = sp.End
+	}
+	b.WriteString(text[at:])
+	return b.String(), spans
+}
