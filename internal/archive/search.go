@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"sori/internal/blob"
 	"sori/internal/evidence"
 	"sori/internal/hangul"
 	"sori/internal/model"
@@ -316,10 +317,16 @@ func shreddedEmpty(s string, err error) (string, error) {
 // It decides from the first chunk whether the item is text, so a
 // recording costs one chunk's decryption, not the whole file's.
 func (a *Archive) itemText(ctx context.Context, it store.Item) (string, error) {
+	return a.itemTextFrom(ctx, it, nil)
+}
+
+// itemTextFrom is itemText with the item's stored bytes already read (raw;
+// nil: read them from the blob store).
+func (a *Archive) itemTextFrom(ctx context.Context, it store.Item, raw []byte) (string, error) {
 	if it.Size > maxIndexText {
 		return "", nil
 	}
-	rc, err := a.openItem(ctx, it)
+	rc, err := a.openItemFrom(ctx, it, raw)
 	if err != nil {
 		return "", err
 	}
@@ -481,22 +488,48 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, guar
 	for i := range results {
 		results[i] = make(chan indexed, 1)
 	}
+	// A worker takes a run of items at a time: one item, or, where the
+	// blob store reads one long range far cheaper than many short ones
+	// (S3), up to runMax neighbours in one pack, read with one request.
+	runs := a.indexRuns(pend)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for {
-				select {
-				case inflight <- struct{}{}:
-				case <-ctx.Done():
+				// Slots for a whole run are taken before the run is: runs
+				// are taken in intake order, so the earliest waiting
+				// result always has its slot and the committer never
+				// waits on a worker that waits on it.
+				for k := range runMax {
+					select {
+					case inflight <- struct{}{}:
+					case <-ctx.Done():
+						for range k {
+							<-inflight
+						}
+						return
+					}
+				}
+				ri := int(next.Add(1) - 1)
+				if ri >= len(runs) {
+					for range runMax {
+						<-inflight
+					}
 					return
 				}
-				i := int(next.Add(1) - 1)
-				if i >= len(pend) {
+				run := runs[ri]
+				for range runMax - len(run) {
 					<-inflight
-					return
 				}
-				results[i] <- a.analyzeItem(ctx, pend[i], guard)
+				raw := a.readRun(ctx, pend, run)
+				for j, i := range run {
+					var b []byte
+					if raw != nil {
+						b = raw[j]
+					}
+					results[i] <- a.analyzeItemFrom(ctx, pend[i], guard, b)
+				}
 			}
 		})
 	}
@@ -579,6 +612,66 @@ func shreddedMeanwhile(ctx context.Context, tx store.Tx, r indexed) error {
 // analyzeItem reads an item's current record and, if it is text, its
 // plaintext, and tokenizes them for the index.
 func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem, guard *nameGuard) indexed {
+	return a.analyzeItemFrom(ctx, p, guard, nil)
+}
+
+// runMax is the most items of one run (indexRuns); runSpan the most bytes
+// one read of a run covers.
+const (
+	runMax  = 32
+	runSpan = 8 << 20
+)
+
+// indexRuns cuts pend into runs of indexes: single items, or, where the
+// blob store is read best in long ranges (blob.Sequential), neighbours in
+// one pack (ascending offsets, small gaps, text-sized) read together.
+func (a *Archive) indexRuns(pend []store.PendingItem) [][]int {
+	seq, _ := a.blobs.(blob.Sequential)
+	grouped := seq != nil && seq.Sequential()
+	var runs [][]int
+	for i, p := range pend {
+		if grouped && len(runs) > 0 {
+			last := runs[len(runs)-1]
+			first, prev := pend[last[0]], pend[last[len(last)-1]]
+			if len(last) < runMax && p.Pack == prev.Pack && p.Size <= maxIndexText && prev.Size <= maxIndexText &&
+				p.Off >= prev.Off+prev.Len && p.Off-(prev.Off+prev.Len) <= 64<<10 && p.Off+p.Len-first.Off <= runSpan {
+				runs[len(runs)-1] = append(last, i)
+				continue
+			}
+		}
+		runs = append(runs, []int{i})
+	}
+	return runs
+}
+
+// readRun reads the stored bytes of a run of more than one item with one
+// request and returns each item's; nil (each item then reads its own) for
+// a single item, or when the read fails — an item's own read reports it.
+func (a *Archive) readRun(ctx context.Context, pend []store.PendingItem, run []int) [][]byte {
+	if len(run) < 2 {
+		return nil
+	}
+	first, last := pend[run[0]], pend[run[len(run)-1]]
+	rc, err := a.blobs.Open(ctx, first.Pack, first.Off, last.Off+last.Len-first.Off)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	buf := make([]byte, last.Off+last.Len-first.Off)
+	if _, err := io.ReadFull(rc, buf); err != nil {
+		return nil
+	}
+	out := make([][]byte, len(run))
+	for j, i := range run {
+		p := pend[i]
+		out[j] = buf[p.Off-first.Off : p.Off-first.Off+p.Len : p.Off-first.Off+p.Len]
+	}
+	return out
+}
+
+// analyzeItemFrom is analyzeItem with the item's stored bytes already read
+// (raw; nil: read them from the blob store).
+func (a *Archive) analyzeItemFrom(ctx context.Context, p store.PendingItem, guard *nameGuard, raw []byte) indexed {
 	r := indexed{p: p}
 	v, err := a.db.LatestVersion(ctx, p.ID)
 	if err != nil {
@@ -597,7 +690,7 @@ func (a *Archive) analyzeItem(ctx context.Context, p store.PendingItem, guard *n
 		r.err = err
 		return r
 	}
-	t, err := a.itemText(ctx, p.Item)
+	t, err := a.itemTextFrom(ctx, p.Item, raw)
 	if err != nil {
 		a.log.Warn("item text unreadable; indexed by title only", "item", p.ID.String(), "err", err)
 		return r

@@ -1,0 +1,68 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"sori/internal/blob"
+)
+
+// seqCounting is a blob store that says it reads long ranges best (as S3
+// does) and counts its reads.
+type seqCounting struct {
+	blob.Store
+	opens atomic.Int64
+}
+
+func (s *seqCounting) Sequential() bool { return true }
+
+func (s *seqCounting) Open(ctx context.Context, name string, off, length int64) (io.ReadCloser, error) {
+	s.opens.Add(1)
+	return s.Store.Open(ctx, name, off, length)
+}
+
+// TestIndexRunsOnSequentialStore: where the blob store reads long ranges
+// best, the index reads neighbouring items of a pack with one request a
+// run, and every item is still indexed with its own text.
+func TestIndexRunsOnSequentialStore(t *testing.T) {
+	ctx := context.Background()
+	a := newArchive(t)
+	var srcs []Source
+	for i := range 70 {
+		srcs = append(srcs, Source{Name: fmt.Sprintf("n%02d.txt", i), Size: -1, R: strings.NewReader("증언 " + word(i) + " 두만강")})
+	}
+	ids := map[string]int{}
+	if err := a.AddSources(ctx, srcs, AddOptions{}, func(r Added) error { ids[r.ID.String()] = len(ids); return r.Err }); err != nil {
+		t.Fatal(err)
+	}
+	seq := &seqCounting{Store: a.blobs}
+	a.blobs = seq
+	n, err := a.IndexPending(ctx, nil)
+	if err != nil || n != 70 {
+		t.Fatalf("indexed %d: %v", n, err)
+	}
+	if got := seq.opens.Load(); got > 6 {
+		t.Errorf("%d reads for 70 items in runs of %d", got, runMax)
+	}
+	for i := range 70 {
+		hits, err := a.Search(ctx, word(i), SearchOptions{NoSnippets: true, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, h := range hits {
+			j, ok := ids[h.Doc]
+			found = found || ok && j == i
+		}
+		if !found {
+			t.Errorf("item %d is not found by its word (%d hits)", i, len(hits))
+		}
+	}
+}
+
+// word is a two-syllable word of its own for each i.
+func word(i int) string { return string(rune(0xAC00+i*28*3)) + string(rune(0xAC00+i*28*3+28)) }
