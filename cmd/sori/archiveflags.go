@@ -164,3 +164,18 @@ func testWorkFactor(e *env) (int, error) {
 	}
 	return n, nil
 }
+
+// openListing parses the command line of a listing command that takes the
+// archive flags and --json only (name is the command, for messages) and
+// opens the archive; the caller closes it.
+func openListing(ctx context.Context, e *env, name string, args []string) (a *archive.Archive, asJSON bool, err error) {
+	var f archiveFlags
+	fs := newFlags(name)
+	f.register(fs, e)
+	fs.BoolVar(&asJSON, "json", false, "")
+	if err := parseNone(fs, args); err != nil {
+		return nil, false, err
+	}
+	a, err = f.open(ctx, e)
+	return a, asJSON, err
+}

@@ -201,15 +201,7 @@ func runConsentShow(ctx context.Context, e *env, args []string) error {
 }
 
 func runConsentLs(ctx context.Context, e *env, args []string) error {
-	var f archiveFlags
-	var asJSON bool
-	fs := newFlags("consent ls")
-	f.register(fs, e)
-	fs.BoolVar(&asJSON, "json", false, "")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	a, err := f.open(ctx, e)
+	a, asJSON, err := openListing(ctx, e, "consent ls", args)
 	if err != nil {
 		return err
 	}

@@ -141,15 +141,7 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 }
 
 func runTokenLs(ctx context.Context, e *env, args []string) error {
-	var f archiveFlags
-	var asJSON bool
-	fs := newFlags("token ls")
-	f.register(fs, e)
-	fs.BoolVar(&asJSON, "json", false, "")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	a, err := f.open(ctx, e)
+	a, asJSON, err := openListing(ctx, e, "token ls", args)
 	if err != nil {
 		return err
 	}

@@ -173,15 +173,7 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 }
 
 func runUserLs(ctx context.Context, e *env, args []string) error {
-	var f archiveFlags
-	var asJSON bool
-	fs := newFlags("user ls")
-	f.register(fs, e)
-	fs.BoolVar(&asJSON, "json", false, "")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	a, err := f.open(ctx, e)
+	a, asJSON, err := openListing(ctx, e, "user ls", args)
 	if err != nil {
 		return err
 	}

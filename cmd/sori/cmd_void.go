@@ -102,15 +102,7 @@ func runVoid(ctx context.Context, e *env, args []string) error {
 }
 
 func runVoidLs(ctx context.Context, e *env, args []string) error {
-	var f archiveFlags
-	var asJSON bool
-	fs := newFlags("void ls")
-	f.register(fs, e)
-	fs.BoolVar(&asJSON, "json", false, "")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	a, err := f.open(ctx, e)
+	a, asJSON, err := openListing(ctx, e, "void ls", args)
 	if err != nil {
 		return err
 	}
