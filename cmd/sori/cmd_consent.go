@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"sori/internal/archive"
 	"sori/internal/evidence"
 	"sori/internal/importer"
 	"sori/internal/model"
@@ -148,7 +149,7 @@ func runConsentSet(ctx context.Context, e *env, args []string) error {
 		}
 		rec.Fields = append(rec.Fields, v)
 	}
-	p, err := importer.Build(ctx, []importer.Record{rec}, archiveResolver{a})
+	p, err := importer.Build(ctx, []importer.Record{rec}, archive.ImportResolver(a))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"sori/internal/archive"
 	"sori/internal/importer"
 )
 
@@ -144,7 +145,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	p, err := importer.Build(ctx, recs, archiveResolver{a})
+	p, err := importer.Build(ctx, recs, archive.ImportResolver(a))
 	if err != nil {
 		return importProblems(e, name, err)
 	}

@@ -114,24 +114,6 @@ func (fv *fieldValues) given(field string) string {
 	return ""
 }
 
-// archiveResolver looks up items and records for importer.Build.
-type archiveResolver struct{ a *archive.Archive }
-
-var _ importer.Resolver = archiveResolver{}
-
-func (r archiveResolver) Lookup(ctx context.Context, s string) (importer.Target, error) {
-	id, item, err := r.a.ResolveAny(ctx, s)
-	if err != nil {
-		return importer.Target{}, err
-	}
-	if item {
-		info, err := r.a.Show(ctx, id.String())
-		return importer.Target{ID: id, Kind: importer.Item, Size: info.Size}, err
-	}
-	info, err := r.a.Record(ctx, id.String())
-	return importer.Target{ID: id, Kind: info.Kind}, err
-}
-
 // parse parses a record command line: the archive flags, --json and
 // the kind's field flags.
 func (k *recordKind) parse(e *env, sub string, args []string) (archiveFlags, fieldValues, bool, []string, error) {
@@ -163,7 +145,7 @@ func (k *recordKind) add(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	p, err := importer.Build(ctx, []importer.Record{{Kind: k.kind, Fields: fv.vals}}, archiveResolver{a})
+	p, err := importer.Build(ctx, []importer.Record{{Kind: k.kind, Fields: fv.vals}}, archive.ImportResolver(a))
 	if err != nil {
 		return err
 	}
@@ -217,7 +199,7 @@ func (k *recordKind) edit(ctx context.Context, e *env, args []string) error {
 			}
 			rec.Fields = append(rec.Fields, v)
 		}
-		p, err := importer.Build(ctx, []importer.Record{rec}, archiveResolver{a})
+		p, err := importer.Build(ctx, []importer.Record{rec}, archive.ImportResolver(a))
 		if err != nil {
 			return nil, err
 		}

@@ -65,7 +65,7 @@ func runMappedImport(ctx context.Context, e *env, f archiveFlags, name string, o
 		return err
 	}
 	defer a.Close()
-	p, err := importer.Build(ctx, recs, archiveResolver{a})
+	p, err := importer.Build(ctx, recs, archive.ImportResolver(a))
 	if err != nil {
 		return importProblems(e, name, err)
 	}

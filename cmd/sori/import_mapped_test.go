@@ -158,7 +158,7 @@ func TestImportResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := importer.Build(ctx, recs, archiveResolver{a})
+	p, err := importer.Build(ctx, recs, archive.ImportResolver(a))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func TestAccessibilityAxe(t *testing.T) {
 	pages := []string{"/", "/search", "/search?q=" + url.QueryEscape("두만강"), "/show/" + f.item.String(), "/show/" + f.audio.String(),
 		"/show/" + f.testimony.String(), "/show/" + f.person.String(), "/show/" + f.ev.String(), "/show/" + f.place.String(),
 		"/show/" + f.note.String(), "/records?kind=person", "/records?kind=event", "/log", "/timeline", "/map", "/publish", "/vault",
-		"/review", "/review?state=all", "/approvals", "/intake", "/export", "/show/00000000000000000000000000000000"}
+		"/review", "/review?state=all", "/approvals", "/intake", "/export", "/records/new?kind=event", "/records/edit/" + f.ev.String(), "/show/00000000000000000000000000000000"}
 	for _, lang := range []string{"en", "ko"} {
 		c.navigate(h.ts.URL + "/lang?to=" + lang + "&next=/")
 		c.waitFor(`document.documentElement.lang == "` + lang + `" && ` + ready)

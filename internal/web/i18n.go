@@ -335,7 +335,20 @@ var messages = map[string][2]string{ // key → {en, ko}
 	"role.analyst":          {"analyst", "분석가"},
 	"role.reader":           {"reader", "열람자"},
 	"yes":                   {"yes", "예"},
-	"no":                    {"no", "아니요"},
+
+	"form.title":       {"Record", "기록"},
+	"form.new":         {"New", "새"},
+	"form.edit":        {"Edit", "고치기:"},
+	"form.add":         {"Add the record", "기록 추가"},
+	"form.save":        {"Save a new version", "새 판으로 저장"},
+	"form.hint.date":   {"1997-03, ~1998, 1997..1999", "1997-03, ~1998, 1997..1999"},
+	"form.hint.number": {"a number", "숫자"},
+	"form.hint.lines":  {"one a line", "한 줄에 하나"},
+	"form.suggest":     {"Suggestions", "제안"},
+	"form.help":        {"References and terms suggest as you type: pick a record, a place of the gazetteer or a term, or type a label; an unknown label is refused with the nearest ones. Editing saves only the fields you changed, as a new version.", "참조와 용어는 입력하는 대로 제안됩니다. 기록, 지명 사전의 장소, 용어를 고르거나 이름을 입력하세요. 모르는 이름은 가장 가까운 것들과 함께 거부됩니다. 고치기는 바꾼 칸만 새 판으로 저장합니다."},
+	"form.addlink":     {"Add", "추가"},
+	"form.editlink":    {"Edit this record", "이 기록 고치기"},
+	"no":               {"no", "아니요"},
 }
 
 // lang is the UI language of a request: "en" or "ko".

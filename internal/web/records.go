@@ -32,6 +32,8 @@ type recordData struct {
 	// Review is the record's review state (ReviewOK: it has one).
 	Review   archive.ReviewInfo
 	ReviewOK bool
+	// Editable: the session may edit it with a form.
+	Editable bool
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session, id evidence.ID) {
@@ -45,7 +47,8 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session,
 		s.testimonyPage(w, r, ss, info, t)
 		return
 	}
-	d := recordData{Info: info, Fields: fieldsOf(info.Current, langOf(r)), Refs: refsOf(info.Current)}
+	d := recordData{Info: info, Fields: fieldsOf(info.Current, langOf(r)), Refs: refsOf(info.Current),
+		Editable: info.Current != nil && slices.Contains(formKinds, info.Kind) && archive.Permits(ss.roles, archive.OpRecordEdit)}
 	if d.Links, err = linksTo(r, ss, id, false); err != nil {
 		s.failErr(w, r, ss, err)
 		return
@@ -328,6 +331,7 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 type listData struct {
 	Kind string
 	Rows []link
+	Add  bool // the session may add a record of Kind with a form
 }
 
 // recordList lists the records of one kind with their labels: the way to
@@ -338,7 +342,7 @@ func (s *Server) recordList(w http.ResponseWriter, r *http.Request, ss *session)
 		s.fail(w, r, ss, http.StatusNotFound, "err.notfound")
 		return
 	}
-	d := listData{Kind: kind}
+	d := listData{Kind: kind, Add: slices.Contains(formKinds, kind) && archive.Permits(ss.roles, archive.OpRecordAdd)}
 	err := ss.arch.Records(r.Context(), kind, func(id evidence.ID, b model.Body) error {
 		d.Rows = append(d.Rows, link{ID: id.String(), Kind: kind, Label: labelOf(b)})
 		return nil

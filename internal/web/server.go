@@ -200,6 +200,11 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /approvals", s.authed(s.approvals))
 	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))
 	m.HandleFunc("POST /timenotes/{item}", s.authed(s.timeNotePost))
+	// Record forms (recordform.go).
+	m.HandleFunc("GET /records/new", s.authed(s.recordNew))
+	m.HandleFunc("POST /records/new", s.authed(s.recordCreate))
+	m.HandleFunc("GET /records/edit/{id}", s.authed(s.recordEdit))
+	m.HandleFunc("POST /records/edit/{id}", s.authed(s.recordUpdate))
 	// Court bundle export as a zip download (export.go).
 	m.HandleFunc("GET /export", s.authed(s.exportPage))
 	m.HandleFunc("POST /export", s.authed(s.exportPost))

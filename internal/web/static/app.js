@@ -148,3 +148,18 @@
   }
   document.addEventListener("selectionchange", update);
 })();
+
+// Record forms: a suggestion picked beside a list field (one value a line)
+// is added to the list as a new line.
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("input.suggest[data-for]"), function (inp) {
+    inp.addEventListener("change", function () {
+      var ta = document.getElementById(inp.getAttribute("data-for"));
+      var v = inp.value.trim();
+      if (!ta || v === "") { return; }
+      ta.value = ta.value.replace(/\s+$/, "") + (ta.value.trim() === "" ? "" : "\n") + v;
+      inp.value = "";
+    });
+  });
+})();
