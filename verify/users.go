@@ -163,7 +163,8 @@ func (v *verifier) replayUsers(e custody.Entry) {
 		if err != nil {
 			return // checkEntryRecord reports it
 		}
-		if it, ok := v.items[id]; ok && int(it.keyGen) != 1+v.replay.revokes {
+		if i, ok := v.items.find(id); ok && int(v.items.items[i].keyGen) != 1+v.replay.revokes {
+			it := v.items.items[i]
 			v.r.add(KindContent, id.String(), "users removed before this item was stored may be able to decrypt it",
 				"stored under content key generation %d; after %d user removals it should be %d", it.keyGen, v.replay.revokes, 1+v.replay.revokes)
 		}

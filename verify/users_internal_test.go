@@ -21,7 +21,7 @@ func TestReplayUsers(t *testing.T) {
 	item := evidence.NewID()
 	v := &verifier{r: &Report{}, replay: userReplay{granted: map[string]string{}},
 		userRows: map[string]store.User{adm.ID: adm, rdr.ID: rdr, gone.ID: gone},
-		items:    map[evidence.ID]verItem{item: {keyGen: 1}}}
+		items:    itemTable{ids: []evidence.ID{item}, items: []verItem{{keyGen: 1}}}}
 	seq := int64(0)
 	entry := func(kind, actor, object string, d evidence.Digest) {
 		v.replayUsers(custody.Entry{V: 1, Seq: seq, Kind: kind, Time: time.Now(), Actor: actor, Object: object, Digest: d})
@@ -108,7 +108,7 @@ func TestReplayRoleChanges(t *testing.T) {
 	item := evidence.NewID()
 	v := &verifier{r: &Report{}, replay: userReplay{granted: map[string]string{}},
 		userRows: map[string]store.User{adm.ID: adm, po.ID: po, odd.ID: odd},
-		items:    map[evidence.ID]verItem{item: {keyGen: 1}}}
+		items:    itemTable{ids: []evidence.ID{item}, items: []verItem{{keyGen: 1}}}}
 	seq := int64(0)
 	entry := func(kind, actor, object string, d evidence.Digest) {
 		v.replayUsers(custody.Entry{V: 1, Seq: seq, Kind: kind, Time: time.Now(), Actor: actor, Object: object, Digest: d})

@@ -146,7 +146,7 @@ type verifier struct {
 	// What is kept of items and records once their rows are checked: no
 	// bodies, the pack names interned; at a million items these maps are
 	// most of what verification holds (docs/BENCHMARKS.md).
-	items   map[evidence.ID]verItem
+	items   itemTable
 	packs   []string
 	packIdx map[string]int32
 	records map[evidence.ID]*verRecord
@@ -169,14 +169,51 @@ type verifier struct {
 	shredded    map[evidence.ID]bool
 }
 
-// verItem is an item as verification keeps it, with its versions.
+// verItem is an item as verification keeps it: 72 bytes, its versions
+// kept apart (itemTable.vers).
 type verItem struct {
-	sha      evidence.Digest
-	size     int64
-	pack     int32 // index into verifier.packs
-	keyGen   int32
-	off, len int64
-	versions []verVersion // by version number - 1
+	sha            evidence.Digest
+	size           int64
+	off, len       int64
+	pack           int32 // index into verifier.packs
+	keyGen         int32
+	vStart, vCount int32 // its versions: itemTable.vers[vStart : vStart+vCount]
+}
+
+// itemTable holds every item in ID order (as the store lists them), in
+// parallel slices found by binary search, and every item's versions in one
+// slice: about 120 bytes an item, where a map of items each with a slice
+// of versions took about 200 (a million items are checked in one process).
+type itemTable struct {
+	ids   []evidence.ID
+	items []verItem
+	vers  []verVersion
+}
+
+// sortByID puts the table in ID order (before any version is added).
+func (t *itemTable) sortByID() {
+	idx := make([]int, len(t.ids))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return bytes.Compare(t.ids[a][:], t.ids[b][:]) })
+	ids, items := make([]evidence.ID, len(idx)), make([]verItem, len(idx))
+	for k, i := range idx {
+		ids[k], items[k] = t.ids[i], t.items[i]
+	}
+	t.ids, t.items = ids, items
+}
+
+// find returns the index of item id.
+func (t *itemTable) find(id evidence.ID) (int, bool) {
+	return slices.BinarySearchFunc(t.ids, id, func(a, b evidence.ID) int { return bytes.Compare(a[:], b[:]) })
+}
+
+// versions returns item i's versions (by version number - 1); setting
+// logged through the slice marks the table's.
+func (t *itemTable) versions(i int) []verVersion {
+	it := t.items[i]
+	return t.vers[it.vStart : it.vStart+it.vCount : it.vStart+it.vCount]
 }
 
 // verVersion is one record version: its digest, and whether a custody
@@ -192,9 +229,10 @@ type verRecord struct {
 	versions []verVersion
 }
 
-// storeItem gives back the row fields the item hasher reads.
-func (v *verifier) storeItem(id evidence.ID, it verItem) store.Item {
-	return store.Item{ID: id, SHA256: it.sha, Size: it.size, Pack: v.packs[it.pack], Off: it.off, Len: it.len, KeyGen: int(it.keyGen)}
+// storeItem gives back the row fields the item hasher reads, of item i.
+func (v *verifier) storeItem(i int) store.Item {
+	it := v.items.items[i]
+	return store.Item{ID: v.items.ids[i], SHA256: it.sha, Size: it.size, Pack: v.packs[it.pack], Off: it.off, Len: it.len, KeyGen: int(it.keyGen)}
 }
 
 func (v *verifier) run(ctx context.Context) (err error) {
@@ -390,8 +428,9 @@ func (v *verifier) checkExternal(ctx context.Context, size int64, r tlog.HashRea
 }
 
 func (v *verifier) loadRecords(ctx context.Context) error {
-	v.items = map[evidence.ID]verItem{}
+	v.items = itemTable{}
 	v.packIdx = map[string]int32{}
+	sorted := true
 	if err := v.in.Items(ctx, func(it store.Item) error {
 		p, ok := v.packIdx[it.Pack]
 		if !ok {
@@ -399,19 +438,28 @@ func (v *verifier) loadRecords(ctx context.Context) error {
 			v.packs = append(v.packs, it.Pack)
 			v.packIdx[it.Pack] = p
 		}
-		v.items[it.ID] = verItem{sha: it.SHA256, size: it.Size, pack: p, keyGen: int32(it.KeyGen), off: it.Off, len: it.Len}
+		if n := len(v.items.ids); n > 0 && bytes.Compare(v.items.ids[n-1][:], it.ID[:]) >= 0 {
+			sorted = false
+		}
+		v.items.ids = append(v.items.ids, it.ID)
+		v.items.items = append(v.items.items, verItem{sha: it.SHA256, size: it.Size, pack: p, keyGen: int32(it.KeyGen), off: it.Off, len: it.Len})
 		v.r.Items++
 		return nil
 	}); err != nil {
 		return err
 	}
+	if !sorted { // the store lists items by ID; a table out of order is sorted here
+		v.items.sortByID()
+	}
 	// Versions come by item, then version: each is checked as it comes
-	// and only its digest is kept.
+	// and only its digest is kept. An item's versions are kept together,
+	// in the order they come.
 	orphan := map[evidence.ID]bool{}
+	var scattered []evidence.ID
 	if err := v.in.Versions(ctx, func(ver store.Version) error {
 		v.r.Versions++
 		id := ver.Item
-		it, ok := v.items[id]
+		i, ok := v.items.find(id)
 		if !ok {
 			if !orphan[id] {
 				orphan[id] = true
@@ -419,16 +467,29 @@ func (v *verifier) loadRecords(ctx context.Context) error {
 			}
 			return nil
 		}
+		it := &v.items.items[i]
 		obj := fmt.Sprintf("%s v%d", id, ver.Version)
-		if ver.Version != len(it.versions)+1 {
+		if it.vCount > 0 && int(it.vStart+it.vCount) != len(v.items.vers) {
+			// Another item's versions came between this item's: the store
+			// breaks its order. Reported, and this version is not kept.
+			if !slices.Contains(scattered, id) {
+				scattered = append(scattered, id)
+				v.r.add(KindRecord, id.String(), hintTamper, "the item's record versions are not listed together")
+			}
+			return nil
+		}
+		if int(it.vCount) != ver.Version-1 {
 			v.r.add(KindRecord, obj, hintTamper, "versions are not numbered 1, 2, 3 …")
 		}
 		var prev *evidence.Digest
-		if n := len(it.versions); n > 0 {
-			prev = &it.versions[n-1].digest
+		if it.vCount > 0 {
+			d := v.items.vers[it.vStart+it.vCount-1].digest
+			prev = &d
+		} else {
+			it.vStart = int32(len(v.items.vers))
 		}
-		it.versions = append(it.versions, verVersion{digest: ver.Digest})
-		v.items[id] = it
+		v.items.vers = append(v.items.vers, verVersion{digest: ver.Digest})
+		it.vCount++
 		if len(ver.Record) == 0 { // purged: only its digest is left
 			v.notePurged(obj, ver.Digest)
 			return nil
@@ -449,9 +510,9 @@ func (v *verifier) loadRecords(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	for id, it := range v.items {
-		if len(it.versions) == 0 {
-			v.r.add(KindMissing, id.String(), hintTamper, "item has no record")
+	for i, it := range v.items.items {
+		if it.vCount == 0 {
+			v.r.add(KindMissing, v.items.ids[i].String(), hintTamper, "item has no record")
 		}
 	}
 	return v.loadModelRecords(ctx)
@@ -581,10 +642,10 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 	if n := len(v.a.LogKeyChain().Handovers); v.handovers != n && next == size {
 		v.r.add(KindEntry, "log-key", hintTamper, "the archive's log key chain has %d handovers but the log %d log-key entries", n, v.handovers)
 	}
-	for id, it := range v.items {
-		for i, ver := range it.versions {
+	for i, id := range v.items.ids {
+		for n, ver := range v.items.versions(i) {
 			if !ver.logged {
-				v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, i+1), hintTamper, "record version has no custody entry")
+				v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, n+1), hintTamper, "record version has no custody entry")
 			}
 		}
 	}
@@ -626,11 +687,15 @@ func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow) {
 	}
 	if e.Kind == custody.KindShred {
 		id, err := evidence.ParseID(e.Object)
-		it, ok := v.items[id]
+		i, ok := v.items.find(id)
+		var vs []verVersion
+		if ok {
+			vs = v.items.versions(i)
+		}
 		switch {
 		case err != nil || !ok:
 			v.r.add(KindEntry, obj, hintTamper, "a shred entry names %q, which is no item", e.Object)
-		case e.Version < 1 || e.Version > len(it.versions) || it.versions[e.Version-1].digest != e.Digest:
+		case e.Version < 1 || e.Version > len(vs) || vs[e.Version-1].digest != e.Digest:
 			v.r.add(KindEntry, obj, hintTamper, "a shred entry names version %d of item %s with another digest than the stored one", e.Version, id)
 		default:
 			if v.shredLogged == nil {
@@ -681,15 +746,15 @@ func (v *verifier) checkEntryRecord(e custody.Entry, row store.CustodyRow) {
 		v.r.add(KindEntry, obj, hintTamper, "object %q is not an item ID", e.Object)
 		return
 	}
-	it, ok := v.items[id]
+	i, ok := v.items.find(id)
 	if !ok {
 		v.r.add(KindMissing, id.String(), hintTamper, "custody entry %d records an item that is not in the archive", e.Seq)
 		return
 	}
-	if row.Content != it.sha {
+	if row.Content != v.items.items[i].sha {
 		v.r.add(KindEntry, obj, hintTamper, "committed content digest differs from item %s's SHA-256", id)
 	}
-	vs := it.versions
+	vs := v.items.versions(i)
 	if e.Version < 1 || e.Version > len(vs) {
 		v.r.add(KindMissing, fmt.Sprintf("%s v%d", id, e.Version), hintTamper, "custody entry %d records a version that is not in the archive", e.Seq)
 		return
@@ -730,33 +795,35 @@ func (v *verifier) checkTree(ctx context.Context, rebuilt tlog.HashReader) error
 
 // checkContent decrypts and re-hashes every item (in parallel).
 func (v *verifier) checkContent(ctx context.Context) error {
-	ids := make([]evidence.ID, 0, len(v.items))
+	// Items by index, in storage order, so each pack is read from its start
+	// to its end.
+	order := make([]int32, len(v.items.ids))
 	var total int64
-	for id, it := range v.items {
-		ids = append(ids, id)
-		total += it.size
+	for i := range order {
+		order[i] = int32(i)
+		total += v.items.items[i].size
 	}
-	// In storage order, so each pack is read from its start to its end.
-	slices.SortFunc(ids, func(a, b evidence.ID) int {
-		x, y := v.items[a], v.items[b]
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := v.items.items[a], v.items.items[b]
 		return cmp.Or(strings.Compare(v.packs[x.pack], v.packs[y.pack]), cmp.Compare(x.off, y.off))
 	})
 	hasher := v.in.NewItemHasher()
 	defer hasher.Close()
 	// A job is one item, or, where the store is read best a pack at a time
-	// (S3), all the items of one pack in offset order.
+	// (S3), all the items of one pack in offset order: a range of order.
 	byPack := hasher.ByPack()
-	var batches [][]evidence.ID
-	for i, id := range ids {
-		if i > 0 && byPack && v.items[id].pack == v.items[ids[i-1]].pack {
-			batches[len(batches)-1] = append(batches[len(batches)-1], id)
+	type span struct{ lo, hi int }
+	var batches []span
+	for k := range order {
+		if k > 0 && byPack && v.items.items[order[k]].pack == v.items.items[order[k-1]].pack {
+			batches[len(batches)-1].hi = k + 1
 			continue
 		}
-		batches = append(batches, []evidence.ID{id})
+		batches = append(batches, span{k, k + 1})
 	}
 	var mu sync.Mutex
 	var done int64
-	jobs := make(chan []evidence.ID)
+	jobs := make(chan span)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -764,8 +831,9 @@ func (v *verifier) checkContent(ctx context.Context) error {
 			defer wg.Done()
 			buf := make([]byte, 256<<10)
 			for batch := range jobs {
-				for _, id := range batch {
-					n, err := hasher.Hash(ctx, v.storeItem(id, v.items[id]), buf)
+				for _, i := range order[batch.lo:batch.hi] {
+					id := v.items.ids[i]
+					n, err := hasher.Hash(ctx, v.storeItem(int(i)), buf)
 					mu.Lock()
 					done += n
 					if errors.Is(err, evidence.ErrShredded) {
