@@ -96,6 +96,8 @@ func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, ss *session, er
 		apiError(w, http.StatusUnauthorized, "unauthorized", msg)
 	case errors.Is(err, evidence.ErrInvalid):
 		apiError(w, http.StatusBadRequest, "invalid", msg)
+	case errors.Is(err, evidence.ErrShredded):
+		apiError(w, http.StatusGone, "shredded", msg)
 	case errors.Is(err, evidence.ErrTampered), errors.Is(err, evidence.ErrDamaged):
 		s.log.Error("api: the archive reports damage", "route", r.Pattern, "err", msg)
 		apiError(w, http.StatusInternalServerError, "damaged", "the archive reports damage; run sori verify")

@@ -335,6 +335,7 @@ var messages = map[string][2]string{ // key → {en, ko}
 	"role.analyst":          {"analyst", "분석가"},
 	"role.reader":           {"reader", "열람자"},
 	"yes":                   {"yes", "예"},
+	"err.shredded":          {"This item was crypto-shredded at its witness's request: its key is destroyed and nothing can open it. Its records and custody entries remain.", "이 항목은 증인의 요청으로 암호 파기되었습니다. 키가 없어져 아무도 열 수 없습니다. 기록과 보관 이력은 남아 있습니다."},
 
 	"form.title":       {"Record", "기록"},
 	"form.new":         {"New", "새"},

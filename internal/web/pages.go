@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -177,6 +178,7 @@ type itemData struct {
 	Restrict bool
 	Links    []link
 	Sel      *selView // the text, selectable
+	Shredded bool     // the item's key was destroyed: no text to show
 	Done     string   // a confirmation message key
 	// TimeNotes are an audio or video item's time-coded notes, by time;
 	// CanNote: the user may add one.
@@ -195,7 +197,9 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, ss *session, i
 		return
 	}
 	d := itemData{Info: info, Cur: info.Current, Restrict: info.Current.Witness != ""}
-	if d.Text, d.HasText, err = s.itemText(r, ss, info); err != nil {
+	if d.Text, d.HasText, err = s.itemText(r, ss, info); errors.Is(err, evidence.ErrShredded) {
+		d.Shredded = true // its record and custody are still shown
+	} else if err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}

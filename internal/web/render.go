@@ -160,6 +160,8 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, ss *session, er
 	case errors.Is(err, evidence.ErrInvalid):
 		status, d.Key = http.StatusBadRequest, "err.bad"
 		d.Detail = ss.arch.DiscloseError(err).Error()
+	case errors.Is(err, evidence.ErrShredded):
+		status, d.Key = http.StatusGone, "err.shredded"
 	case errors.Is(err, evidence.ErrPending):
 		status, d.Key = http.StatusConflict, "err.pending"
 		d.Detail = ss.arch.DiscloseError(err).Error()
