@@ -206,21 +206,7 @@ func runUserLs(ctx context.Context, e *env, args []string) error {
 }
 
 func runUserRm(ctx context.Context, e *env, args []string) error {
-	var f archiveFlags
-	fs := newFlags("user rm")
-	f.register(fs, e)
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usagef("give one user name")
-	}
-	name, err := archive.CheckUserName(rest[0])
-	if err != nil {
-		return err
-	}
-	a, err := f.open(ctx, e)
+	a, name, err := openForUser(ctx, e, "user rm", args)
 	if err != nil {
 		return err
 	}
@@ -319,21 +305,7 @@ func newPassphrase(e *env, file, user string) (string, error) {
 }
 
 func runUserRekey(ctx context.Context, e *env, args []string) error {
-	var f archiveFlags
-	fs := newFlags("user rekey")
-	f.register(fs, e)
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usagef("give one user name")
-	}
-	name, err := archive.CheckUserName(rest[0])
-	if err != nil {
-		return err
-	}
-	a, err := f.open(ctx, e)
+	a, name, err := openForUser(ctx, e, "user rekey", args)
 	if err != nil {
 		return err
 	}
@@ -350,21 +322,7 @@ func runUserTOTP(ctx context.Context, e *env, args []string) error {
 		return usagef("give enable or disable, then a user name")
 	}
 	enable := args[0] == "enable"
-	var f archiveFlags
-	fs := newFlags("user totp")
-	f.register(fs, e)
-	rest, err := parse(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usagef("give one user name")
-	}
-	name, err := archive.CheckUserName(rest[0])
-	if err != nil {
-		return err
-	}
-	a, err := f.open(ctx, e)
+	a, name, err := openForUser(ctx, e, "user totp", args[1:])
 	if err != nil {
 		return err
 	}
@@ -380,4 +338,26 @@ func runUserTOTP(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "User %s must now give a one-time code at web login. Give them this URI (shown only now) for their authenticator app:\n", name)
 	_, err = fmt.Fprintln(e.stdout, web.TOTPURI(secret, "sori", name))
 	return err
+}
+
+// openForUser parses the command line of a command that takes the archive
+// flags and one user name (name is the command, for messages), checks the
+// name and opens the archive; the caller closes it.
+func openForUser(ctx context.Context, e *env, name string, args []string) (*archive.Archive, string, error) {
+	var f archiveFlags
+	fs := newFlags(name)
+	f.register(fs, e)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(rest) != 1 {
+		return nil, "", usagef("give one user name")
+	}
+	user, err := archive.CheckUserName(rest[0])
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := f.open(ctx, e)
+	return a, user, err
 }
