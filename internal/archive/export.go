@@ -92,7 +92,7 @@ type exportManifest struct {
 // runs it.
 func (a *Archive) Export(ctx context.Context, refs []string, recipients []string) (*Export, error) {
 	if err := a.allow(OpExport); err != nil {
-		return nil, err
+		return nil, a.denied(ctx, OpExport, len(refs), err)
 	}
 	return a.export(ctx, refs, recipients, "")
 }
@@ -103,7 +103,7 @@ func (a *Archive) Export(ctx context.Context, refs []string, recipients []string
 // transaction: a request runs once.
 func (a *Archive) ExportApproved(ctx context.Context, request string, refs []string, recipients []string) (*Export, error) {
 	if err := a.allow(OpExport); err != nil {
-		return nil, err
+		return nil, a.denied(ctx, OpExport, len(refs), err)
 	}
 	if request == "" {
 		return nil, fmt.Errorf("%w: name the approved request", evidence.ErrInvalid)
@@ -262,4 +262,18 @@ func (a *Archive) export(ctx context.Context, refs []string, recipients []string
 		return nil, fmt.Errorf("%w: the export's own custody entry %d is missing", evidence.ErrTampered, exportSeq)
 	}
 	return x, nil
+}
+
+// denied records in the custody log that the session's role refused it op
+// (export, publish), naming how many items were asked for and nothing of
+// them, and returns refusal as it is. A denial that cannot be recorded
+// (a session whose user was removed meanwhile) leaves the refusal alone.
+func (a *Archive) denied(ctx context.Context, op Op, n int, refusal error) error {
+	_, err := a.change(ctx, opChecked, func(_ store.Tx, l *logger) error {
+		return l.append(ctx, custody.KindDenied, op.String(), n, evidence.Digest{}, evidence.Digest{})
+	})
+	if err != nil {
+		a.log.Warn("a refused attempt could not be logged", "op", op.String(), "err", err)
+	}
+	return refusal
 }

@@ -90,7 +90,7 @@ type ReportExcluded struct {
 // publication with RecordPublication (a dry run does not).
 func (a *Archive) Publish(ctx context.Context, formats []string) (*Publication, error) {
 	if err := a.allow(OpPublish); err != nil {
-		return nil, err
+		return nil, a.denied(ctx, OpPublish, 0, err)
 	}
 	if len(formats) == 0 {
 		return nil, fmt.Errorf("%w: give at least one format", evidence.ErrInvalid)

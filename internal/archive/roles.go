@@ -241,6 +241,9 @@ var entryOps = map[string][]Op{
 	custody.KindPublish:   {OpPublish},
 	custody.KindPurge:     {OpPurge},
 	custody.KindShred:     {OpVaultWrite},
+	// A refused export or publication is logged by whoever tried: every
+	// role lists records.
+	custody.KindDenied: {OpList},
 	// Every role may list records, and so export what it may read; the
 	// export is recorded (exportrecords.go).
 	custody.KindRecordsExport: {OpList},

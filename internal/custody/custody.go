@@ -62,6 +62,10 @@ const (
 	// KindTOTP: an admin required a second factor (TOTP) at a user's web
 	// login, or lifted it (object: user key ID; digest: the setting).
 	KindTOTP = "totp"
+	// KindDenied: a user's role refused them an export or a publication
+	// (object: the operation, "export" or "publish"; version: how many
+	// items were named; digest: zero). What was asked for is not recorded.
+	KindDenied = "denied"
 )
 
 // Entry is one custody entry. Its canonical encoding (Marshal) is signed by
