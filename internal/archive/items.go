@@ -211,16 +211,18 @@ func (a *Archive) guardedText(ctx context.Context, rc io.ReadCloser, it store.It
 }
 
 func (a *Archive) openItem(ctx context.Context, it store.Item) (io.ReadCloser, error) {
-	return a.openItemFrom(ctx, it, nil)
-}
-
-// openItemFrom is openItem with the item's stored bytes already read
-// (stored; nil: read them from the blob store). They are checked as any.
-func (a *Archive) openItemFrom(ctx context.Context, it store.Item, stored []byte) (io.ReadCloser, error) {
 	ik, err := a.itemKey(ctx, it.ID)
 	if err != nil {
 		return nil, err
 	}
+	return a.openItemFrom(ctx, it, nil, ik)
+}
+
+// openItemFrom is openItem with the item's key row ik already looked up
+// (a.itemKey) and, if stored is not nil, its stored bytes already read.
+// They are checked as any.
+func (a *Archive) openItemFrom(ctx context.Context, it store.Item, stored []byte, ik *seal.ItemKey) (io.ReadCloser, error) {
+	var err error
 	var raw io.ReadCloser = io.NopCloser(bytes.NewReader(stored))
 	if stored == nil {
 		if raw, err = a.blobs.Open(ctx, it.Pack, it.Off, it.Len); err != nil {

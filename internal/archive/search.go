@@ -16,6 +16,7 @@ import (
 	"sori/internal/evidence"
 	"sori/internal/hangul"
 	"sori/internal/model"
+	"sori/internal/seal"
 	"sori/internal/store"
 	"sori/internal/textindex"
 	"sori/internal/vocab"
@@ -317,16 +318,20 @@ func shreddedEmpty(s string, err error) (string, error) {
 // It decides from the first chunk whether the item is text, so a
 // recording costs one chunk's decryption, not the whole file's.
 func (a *Archive) itemText(ctx context.Context, it store.Item) (string, error) {
-	return a.itemTextFrom(ctx, it, nil)
+	ik, err := a.itemKey(ctx, it.ID)
+	if err != nil {
+		return "", err
+	}
+	return a.itemTextFrom(ctx, it, nil, ik)
 }
 
-// itemTextFrom is itemText with the item's stored bytes already read (raw;
-// nil: read them from the blob store).
-func (a *Archive) itemTextFrom(ctx context.Context, it store.Item, raw []byte) (string, error) {
+// itemTextFrom is itemText with the item's key row ik already looked up
+// and, if raw is not nil, its stored bytes already read.
+func (a *Archive) itemTextFrom(ctx context.Context, it store.Item, raw []byte, ik *seal.ItemKey) (string, error) {
 	if it.Size > maxIndexText {
 		return "", nil
 	}
-	rc, err := a.openItemFrom(ctx, it, raw)
+	rc, err := a.openItemFrom(ctx, it, raw, ik)
 	if err != nil {
 		return "", err
 	}
@@ -684,13 +689,13 @@ func (a *Archive) analyzeItemFrom(ctx context.Context, p store.PendingItem, guar
 		return r
 	}
 	r.doc = itemDoc(rec)
-	if _, err := a.db.ItemKey(ctx, p.ID); err == nil {
-		r.keyed = true
-	} else if !errors.Is(err, evidence.ErrNotFound) {
+	ik, err := a.itemKey(ctx, p.ID)
+	if err != nil {
 		r.err = err
 		return r
 	}
-	t, err := a.itemTextFrom(ctx, p.Item, raw)
+	r.keyed = ik != nil
+	t, err := a.itemTextFrom(ctx, p.Item, raw, ik)
 	if err != nil {
 		a.log.Warn("item text unreadable; indexed by title only", "item", p.ID.String(), "err", err)
 		return r
