@@ -91,6 +91,10 @@ func WriteExtras(ctx context.Context, x *archive.Export, open func(store.Item) (
 	if err := CheckDir(dir); err != nil {
 		return err
 	}
+	entry, err := checkExport(x)
+	if err != nil {
+		return err
+	}
 	ds, err := newDirSink(dir)
 	if err != nil {
 		return err
@@ -100,7 +104,7 @@ func WriteExtras(ctx context.Context, x *archive.Export, open func(store.Item) (
 			ds.abort()
 		}
 	}()
-	if err := writeTo(ctx, x, open, ds, ex); err != nil {
+	if err := writeTo(ctx, x, entry, open, ds, ex); err != nil {
 		return err
 	}
 	return ds.commit(ctx)
@@ -120,12 +124,8 @@ func checkExport(x *archive.Export) (custody.Entry, error) {
 }
 
 // writeTo writes the bag's files to sink: the payload, then the tag files,
-// the tag manifests last.
-func writeTo(ctx context.Context, x *archive.Export, open func(store.Item) (io.ReadCloser, error), sink sink, ex Extras) error {
-	exportEntry, err := checkExport(x)
-	if err != nil {
-		return err
-	}
+// the tag manifests last. exportEntry is x's entry (checkExport).
+func writeTo(ctx context.Context, x *archive.Export, exportEntry custody.Entry, open func(store.Item) (io.ReadCloser, error), sink sink, ex Extras) error {
 	w := &writer{sink: sink, sums: map[string]sums{}}
 	if err := w.payload(ctx, x, open); err != nil {
 		return err

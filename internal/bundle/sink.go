@@ -118,7 +118,7 @@ func WriteZip(ctx context.Context, x *archive.Export, open func(store.Item) (io.
 	}
 	zw := zip.NewWriter(out)
 	z := &zipSink{zw: zw, root: ZipRoot(x), when: entry.Time.UTC()}
-	if err := writeTo(ctx, x, open, z, ex); err != nil {
+	if err := writeTo(ctx, x, entry, open, z, ex); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

@@ -41,9 +41,6 @@ func (s *Server) exportPage(w http.ResponseWriter, r *http.Request, ss *session)
 	s.render(w, r, ss, http.StatusOK, "export", "export.title", d)
 }
 
-// fields splits a text area into its non-empty lines (or words).
-func fields(s string) []string { return strings.Fields(s) }
-
 // recipientLines splits the recipients' text area by line: an SSH key has
 // spaces in it.
 func recipientLines(s string) []string {
@@ -66,7 +63,7 @@ func (s *Server) exportPost(w http.ResponseWriter, r *http.Request, ss *session)
 		s.render(w, r, ss, http.StatusUnauthorized, "export", "export.title", exportData{Reauth: true})
 		return
 	}
-	ids, recipients := fields(r.PostFormValue("items")), recipientLines(r.PostFormValue("recipients"))
+	ids, recipients := strings.Fields(r.PostFormValue("items")), recipientLines(r.PostFormValue("recipients"))
 	request := strings.TrimSpace(r.PostFormValue("request"))
 	if len(ids) == 0 {
 		s.failErr(w, r, ss, fmt.Errorf("%w: name the items to export, one ID a line", evidence.ErrInvalid))
