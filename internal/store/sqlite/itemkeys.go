@@ -35,23 +35,25 @@ func (db *DB) ensureItemKeys(ctx context.Context) error {
 
 // InsertItemKey stores item k.Item's own key.
 func (t *Tx) InsertItemKey(ctx context.Context, k store.ItemKey) error {
-	if _, err := t.Item(ctx, k.Item); err != nil {
-		return fmt.Errorf("item key for %s: %w", k.Item, err)
-	}
-	if _, err := t.ItemKey(ctx, k.Item); err == nil {
-		return fmt.Errorf("%w: item %s has a key", evidence.ErrExists, k.Item)
-	} else if !errors.Is(err, evidence.ErrNotFound) {
-		return err
-	}
-	ins, err := t.stmt(ctx, `INSERT INTO item_keys (item_id, handle, gen, wrapped) VALUES (?, ?, ?, ?)`)
+	// One statement an item on the intake path: an existing key is seen
+	// by the insert itself (nothing inserted); a failed constraint is then
+	// a missing item, or another item's handle.
+	ins, err := t.stmt(ctx, `INSERT INTO item_keys (item_id, handle, gen, wrapped) VALUES (?, ?, ?, ?) ON CONFLICT (item_id) DO NOTHING`)
 	if err != nil {
 		return err
 	}
-	if _, err := ins.ExecContext(ctx, k.Item.String(), k.Handle, k.Gen, k.Wrapped); err != nil {
-		if isConstraint(err) {
-			return fmt.Errorf("%w: item key %s: %v", evidence.ErrExists, k.Item, err)
+	res, err := ins.ExecContext(ctx, k.Item.String(), k.Handle, k.Gen, k.Wrapped)
+	if err != nil {
+		if !isConstraint(err) {
+			return damaged(err)
 		}
-		return damaged(err)
+		if _, ierr := t.Item(ctx, k.Item); ierr != nil {
+			return fmt.Errorf("item key for %s: %w", k.Item, ierr)
+		}
+		return fmt.Errorf("%w: item key %s: %v", evidence.ErrExists, k.Item, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: item %s has a key", evidence.ErrExists, k.Item)
 	}
 	return nil
 }
