@@ -356,6 +356,13 @@ func (a *Archive) applyRotation(ctx context.Context, tx store.Tx, next *seal.Key
 	if err := l.append(ctx, custody.KindRevoke, changed.ID, 0, userDigest(changed), evidence.Digest{}); err != nil {
 		return cp, chain, err
 	}
+	if c.removal() {
+		// Out of every compartment: each starts a key generation the
+		// removed user never holds.
+		if err := dropFromCompartments(ctx, tx, l, changed.ID); err != nil {
+			return cp, chain, err
+		}
+	}
 	// The handover is the transaction's last entry: the checkpoint that
 	// seals it is the new key's first.
 	if handover {
