@@ -2,11 +2,14 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"sori/internal/evidence"
 	"sori/internal/seal"
+	"sori/internal/store/postgres"
 	"sori/internal/testenv"
 )
 
@@ -101,9 +104,10 @@ func TestRekeyUser(t *testing.T) {
 }
 
 // TestRotationPostgres: on a PostgreSQL store a removal replaces the
-// content, item ID and vault keys in its transaction (the database key,
-// which seals fields in the process, stays); the remaining users open the
-// archive, the removed one does not, and the same bytes are still one item.
+// content, item ID, vault and database keys in its transaction (every
+// field re-sealed under the new database key); the remaining users open
+// the archive, the removed one does not, its old database key opens
+// nothing, and the same bytes are still one item.
 func TestRotationPostgres(t *testing.T) {
 	ctx := context.Background()
 	db := testenv.PostgresSchema(t) // the password, if any, goes to PGPASSWORD
@@ -133,8 +137,16 @@ func TestRotationPostgres(t *testing.T) {
 	if adm.ring.IDKey == oldID || adm.ring.Vault == oldVault || adm.ring.CurrentGen() != 3 {
 		t.Errorf("keys after two removals: ID key replaced %v, vault key replaced %v, generation %d", adm.ring.IDKey != oldID, adm.ring.Vault != oldVault, adm.ring.CurrentGen())
 	}
-	if adm.ring.DB != oldDB {
-		t.Error("the database key changed on PostgreSQL")
+	if adm.ring.DB == oldDB || len(adm.ring.DBOld) != 2 || adm.ring.DBOld[1] != oldDB {
+		t.Errorf("the database key on PostgreSQL: replaced %v, %d earlier keys kept", adm.ring.DB != oldDB, len(adm.ring.DBOld))
+	}
+	if _, err := postgres.Open(ctx, db, oldDB); !errors.Is(err, evidence.ErrDamaged) {
+		t.Errorf("the removed users' database key opens the PostgreSQL store: %v", err)
+	}
+	if s, err := postgres.Open(ctx, db, adm.ring.DB); err != nil {
+		t.Errorf("the new database key: %v", err)
+	} else {
+		s.Close()
 	}
 	if again := addAll(t, adm, []string{p}, AddOptions{})[0]; !again.Duplicate || again.ID != first.ID {
 		t.Errorf("the same bytes after the ID key changed: %+v", again)
