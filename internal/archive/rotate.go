@@ -445,6 +445,48 @@ func (a *Archive) rotateInPlace(ctx context.Context, c keyChange, next *seal.Key
 	return cp, nil
 }
 
+// settleKeyFiles is part of opening a PostgreSQL store: a rotation there
+// deletes the removed user's key files (or, for the protection role taken
+// away, the vault key file) after its transaction commits, and a kill in
+// between leaves them. The users' roles in the database say what is
+// left over: every key file of a removed user, and the vault key file of a
+// user who is not a protection officer. They open nothing written since
+// (a removal re-sealed the database under a new key and started a new
+// content generation; a vault key taken away was replaced), and are
+// deleted here as the rotation would have. Failures are logged only: the
+// archive opens either way.
+func (r *repoState) settleKeyFiles(ctx context.Context, db store.DB) {
+	if r.cfg.DB == "" {
+		return // the embedded store's rotation rolls forward from rotate/commit
+	}
+	users, err := db.Users(ctx)
+	if err != nil {
+		r.log.Warn("listing users for leftover key files", "err", err)
+		return
+	}
+	exists := func(name string) bool {
+		_, err := os.Lstat(filepath.Join(r.dir, keysDir, name))
+		return err == nil
+	}
+	for _, u := range users {
+		loc := locator(r.cfg.ID, u.Name)
+		switch {
+		case u.Role == roleRemoved && (exists(loc+".user") || exists(loc+".ring") || exists(loc+vaultFile)):
+			if err := dropFiles(r.dir, loc, []string{".user", ".ring", vaultFile}); err != nil {
+				r.log.Warn("deleting a removed user's key files left by an interrupted rotation", "err", err)
+			} else {
+				r.log.Info("deleted a removed user's key files left by an interrupted rotation")
+			}
+		case u.Role != roleRemoved && !grantsVault(u.Role) && exists(loc+vaultFile):
+			if err := dropFiles(r.dir, loc+vaultFile, []string{""}); err != nil {
+				r.log.Warn("deleting a vault key file left by an interrupted rotation", "err", err)
+			} else {
+				r.log.Info("deleted a vault key file left by an interrupted rotation")
+			}
+		}
+	}
+}
+
 // setDBKey records key as the one the Repo's store is open under, after
 // the store re-sealed under it (a PostgreSQL rotation).
 func (r *repoState) setDBKey(key [32]byte) {
