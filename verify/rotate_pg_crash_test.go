@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -54,19 +55,23 @@ func TestRotationKilledPostgres(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 2))
-	kills, finished := 0, 0
+	kills, finished, afterCommit := 0, 0, 0
 	for trial := 0; kills < want && trial < 4*want; trial++ {
 		i := trial % len(rotateChanges)
 		dir := base()
 		state := t.TempDir()
 		pause := time.Duration(rng.IntN(5000)) * time.Microsecond
-		_, killed := rotateRun(t, dir, state, i, rng.IntN(nsteps[i]), pause)
+		steps, killed := rotateRun(t, dir, state, i, rng.IntN(nsteps[i]), pause)
 		if killed {
 			kills++
+			if slices.Contains(steps, "committed") {
+				afterCommit++
+			}
 		} else {
 			finished++
 		}
-		checkRotated(t, ctx, dir, state, i, false)
+		// Named after the commit: the change must have happened.
+		checkRotated(t, ctx, dir, state, i, slices.Contains(steps, "committed"))
 		if t.Failed() {
 			t.Fatalf("trial %d (change %d, seed %d) left a broken archive", trial, i, seed)
 		}
@@ -75,5 +80,5 @@ func TestRotationKilledPostgres(t *testing.T) {
 	if kills < want {
 		t.Fatalf("only %d kills landed during a rotation (%d runs finished first)", kills, finished)
 	}
-	t.Logf("%d kills during a rotation, %d runs finished before their kill", kills, finished)
+	t.Logf("%d kills during a rotation (%d of them after its commit), %d runs finished before their kill", kills, afterCommit, finished)
 }
