@@ -487,6 +487,13 @@ func (r *repoState) settleKeyFiles(ctx context.Context, db store.DB) {
 	}
 }
 
+// keySumsReadable reports whether keys/SUMS can be read (so that a file
+// it does not list is really unlisted).
+func keySumsReadable(dir string) bool {
+	_, err := os.ReadFile(filepath.Join(dir, keysDir, keySums))
+	return err == nil
+}
+
 // setDBKey records key as the one the Repo's store is open under, after
 // the store re-sealed under it (a PostgreSQL rotation).
 func (r *repoState) setDBKey(key [32]byte) {

@@ -166,3 +166,60 @@ func TestRotationPostgres(t *testing.T) {
 		t.Error("the remaining reader cannot read the item")
 	}
 }
+
+// TestRotationPostgresLeftoverKeyFiles: a PostgreSQL rotation deletes the
+// removed user's key files, or the vault key file of a role taken away,
+// after its transaction commits; a kill in between leaves them. Put back
+// as such a kill leaves them, they are deleted by the next open, and the
+// archive opens.
+func TestRotationPostgresLeftoverKeyFiles(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.PostgresSchema(t)
+	dir := filepath.Join(t.TempDir(), "a")
+	adm, err := Init(ctx, dir, "admin", testPass, Options{WorkFactor: 10, DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	for name, roles := range map[string]string{"inv-kim": RoleInvestigator, "po-yun": RoleProtection + "," + RoleReader} {
+		if _, err := adm.AddUser(ctx, name, roles, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := filepath.Join(dir, keysDir)
+	kim, yun := locator(adm.cfg.ID, "inv-kim"), locator(adm.cfg.ID, "po-yun")
+	kept := map[string][]byte{}
+	for _, name := range []string{kim + ".user", kim + ".ring", yun + vaultFile} {
+		b, err := os.ReadFile(filepath.Join(keys, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept[name] = b
+	}
+	if err := adm.RemoveUser(ctx, "inv-kim"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := adm.ChangeRole(ctx, "po-yun", "", RoleProtection); err != nil {
+		t.Fatal(err)
+	}
+	adm.Close()
+	for name, b := range kept {
+		if _, err := os.Stat(filepath.Join(keys, name)); !os.IsNotExist(err) {
+			t.Fatalf("%s not deleted by the rotation: %v", name, err)
+		}
+		writeFile(t, filepath.Join(keys, name), b) // as a kill before the deletion leaves it
+	}
+	a, err := openAs(t, dir, "po-yun", testPass)
+	if err != nil {
+		t.Fatalf("open with leftover key files: %v", err)
+	}
+	a.Close()
+	for name := range kept {
+		if _, err := os.Stat(filepath.Join(keys, name)); !os.IsNotExist(err) {
+			t.Errorf("leftover %s not deleted by the next open: %v", name, err)
+		}
+	}
+	if _, err := openAs(t, dir, "inv-kim", testPass); err == nil {
+		t.Error("the removed user opens the archive")
+	}
+}
