@@ -362,6 +362,12 @@ func loadVaultKey(dir, loc string, key *seal.UserKey, ring *seal.Keyring) error 
 	if err != nil {
 		return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
 	}
+	if !listedKeyFile(dir, name) && keySumsReadable(dir) {
+		// Deleted from keys/SUMS but not yet from keys/: a role taken away
+		// whose rotation was interrupted (dropFiles). It opens nothing;
+		// the next open of a PostgreSQL store deletes it (settleKeyFiles).
+		return nil
+	}
 	if err := checkKeyFile(dir, name, sealed); err != nil {
 		return err
 	}
