@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -30,8 +31,29 @@ type compIndex struct {
 }
 
 type compSearch struct {
-	mu  sync.Mutex
-	idx *compIndex
+	mu   sync.Mutex
+	idx  *compIndex
+	docs map[string]*compDoc // by document ID, as analysed for idx
+	// vault identifies the sealed names the docs were masked with
+	// (vaultFingerprint).
+	vault string
+}
+
+// compDoc is one document of a compartment, analysed.
+type compDoc struct {
+	digest [32]byte // of the version analysed
+	d      store.SearchDoc
+	parts  []string
+	title  *textindex.Doc
+	text   *textindex.Doc // nil: no text
+}
+
+func analyzeCompDoc(d store.SearchDoc, parts []string) *compDoc {
+	c := &compDoc{d: d, parts: parts, title: textindex.Analyze([]string{d.Title})}
+	if len(parts) > 0 {
+		c.text = store.AnalyzeText(parts)
+	}
+	return c
 }
 
 // Lists and ListsOf make compIndex a textindex.Source.
@@ -90,41 +112,61 @@ func (a *Archive) compartmentIndex(ctx context.Context) (*compIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	type doc struct {
-		d     store.SearchDoc
-		parts []string
+	// What was analysed before is kept by document and version digest:
+	// a rebuild after a change elsewhere reads and tokenizes only what
+	// changed. A change of the sealed names invalidates everything.
+	vault, err := a.vaultFingerprint(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var docs []doc
+	prev := a.compSearch.docs
+	if a.compSearch.vault != vault {
+		prev = nil
+	}
+	var docs []*compDoc
+	next := map[string]*compDoc{}
+	keep := func(id string, digest [32]byte, make func() (*compDoc, error)) error {
+		if d, ok := prev[id]; ok && d.digest == digest {
+			docs = append(docs, d)
+			next[id] = d
+			return nil
+		}
+		d, err := make()
+		if err != nil || d == nil {
+			return err
+		}
+		d.digest = digest
+		docs = append(docs, d)
+		next[id] = d
+		return nil
+	}
 	err = a.db.EachLatest(ctx, func(it store.Item, v store.Version) error {
 		if storedCompartment(v.Record) == "" {
 			return nil
 		}
-		rec, err := a.decodeVersion(ctx, v)
-		if isRestricted(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		d := itemDoc(rec)
-		d.Title = maskNames(d.Title, guard, Mask)
-		var parts []string
-		ik, err := a.itemKey(ctx, it.ID)
-		if err != nil {
-			return err
-		}
-		t, err := a.itemTextFrom(ctx, it, nil, ik)
-		if err != nil {
-			return nil // unreadable text (shredded): found by title only, as the index does
-		}
-		if t != "" {
-			lines, _, ps := partLines(maskNames(t, guard, " "))
-			for _, p := range ps {
-				parts = append(parts, strings.Join(lines[p[0]:p[1]], "\n"))
+		return keep(it.ID.String(), v.Digest, func() (*compDoc, error) {
+			rec, err := a.decodeVersion(ctx, v)
+			if isRestricted(err) {
+				return nil, nil
 			}
-		}
-		docs = append(docs, doc{d, parts})
-		return nil
+			if err != nil {
+				return nil, err
+			}
+			d := itemDoc(rec)
+			d.Title = maskNames(d.Title, guard, Mask)
+			var parts []string
+			ik, err := a.itemKey(ctx, it.ID)
+			if err != nil {
+				return nil, err
+			}
+			if t, err := a.itemTextFrom(ctx, it, nil, ik); err == nil && t != "" {
+				lines, _, ps := partLines(maskNames(t, guard, " "))
+				for _, p := range ps {
+					parts = append(parts, strings.Join(lines[p[0]:p[1]], "\n"))
+				}
+			} // unreadable text (shredded): found by title only, as the index does
+			return analyzeCompDoc(d, parts), nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -133,39 +175,39 @@ func (a *Archive) compartmentIndex(ctx context.Context) (*compIndex, error) {
 		if storedCompartment(row.Record) == "" {
 			return nil
 		}
-		_, b, err := a.decodeRecordBody(ctx, row)
-		if isRestricted(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		d, parts := recordDoc(row.ID, b)
-		d.Title = maskNames(d.Title, guard, Mask)
-		for i := range parts {
-			parts[i] = maskNames(parts[i], guard, " ")
-		}
-		docs = append(docs, doc{d, parts})
-		return nil
+		return keep(row.ID.String(), row.Digest, func() (*compDoc, error) {
+			_, b, err := a.decodeRecordBody(ctx, row)
+			if isRestricted(err) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			d, parts := recordDoc(row.ID, b)
+			d.Title = maskNames(d.Title, guard, Mask)
+			for i := range parts {
+				parts[i] = maskNames(parts[i], guard, " ")
+			}
+			return analyzeCompDoc(d, parts), nil
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
+	a.compSearch.docs, a.compSearch.vault = next, vault
 	x := &compIndex{size: size, lists: map[string][]byte{}, text: map[string][]string{}}
 	b := textindex.NewBuilder()
 	infos := make([]store.DocInfo, 0, len(docs))
 	total := 0
 	for i, d := range docs {
 		tgen, gen := int64(2*i+1), int64(2*i+2)
-		title := textindex.Analyze([]string{d.d.Title})
-		b.Add(uint64(tgen), title)
-		lens := []uint32{title.Lens[0]}
+		b.Add(uint64(tgen), d.title)
+		lens := []uint32{d.title.Lens[0]}
 		info := store.DocInfo{Doc: d.d.Doc, Kind: d.d.Kind, Title: d.d.Title, YearFrom: d.d.YearFrom, YearTo: d.d.YearTo,
 			Places: store.Spaced(d.d.Places), Violations: store.Spaced(d.d.Violations), TGen: tgen}
-		if len(d.parts) > 0 {
-			text := store.AnalyzeText(d.parts)
-			b.Add(uint64(gen), text)
-			lens = append(lens, text.Lens[1:]...)
+		if d.text != nil {
+			b.Add(uint64(gen), d.text)
+			lens = append(lens, d.text.Lens[1:]...)
 			info.Gen = gen
 			x.text[d.d.Doc] = d.parts
 		}
@@ -241,4 +283,18 @@ func mergeHits(shared, comp []store.Hit, limit int) []store.Hit {
 		all = all[:limit]
 	}
 	return all
+}
+
+// vaultFingerprint changes whenever the sealed names do: a witness added
+// or withdrawn.
+func (a *Archive) vaultFingerprint(ctx context.Context) (string, error) {
+	rows, err := a.db.VaultRows(ctx)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s:%t;", r.ID, r.Withdrawn)
+	}
+	return b.String(), nil
 }
