@@ -88,7 +88,7 @@ var (
 		"AddTimeNote": "write; returns an ID", "Approve": "write; returns the guarded ApprovalOf", "ExportApproved": "court bundle under consent (export tests)",
 		"PublishGate": "returns an error naming a request ID", "RecordPublicationApproved": "write", "SetFourEyes": "write", "FourEyes": "action names",
 		"CreateToken": "write; returns the token and the caller's own label", "RevokeToken": "write; returns the token's row, the label of one's own or (an admin's) anyone's token",
-		"CheckToken":        "the session's own token: an error naming its ID",
+		"CheckToken": "the session's own token: an error naming its ID", "CheckTokenExpiry": "CheckToken, and the token's expiry time", "Current": "a bool: whether the session's user's role changed through this Repo",
 		"CreateCompartment": "write; returns the compartment's name and members (Compartments)", "AddCompartmentMember": "write", "RemoveCompartmentMember": "write",
 		"MoveToCompartment": "write; returns IDs", "AddRecordsIn": "write", "SetTOTP": "write; returns a new secret", "TOTP": "the session's own second-factor secret",
 	}

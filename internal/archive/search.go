@@ -235,8 +235,9 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 		}
 	}
 	text, prefetch := a.partText(ctx)
-	// The safety net's guard is loaded only if a snippet is cut, once.
-	guard := sync.OnceValues(func() (*nameGuard, error) { return a.newNameGuard(ctx, nil) })
+	// The safety net's guard is taken only if a snippet is cut, once: the
+	// disclosure guard's, not the vault read again (disclose.go).
+	guard := sync.OnceValues(func() (*nameGuard, error) { return a.snippetGuard(ctx, d) })
 	q := store.SearchQuery{Match: expr, Kind: opt.Kind, From: opt.From, To: opt.To, Limit: opt.Limit, Open: opt.Open, Shut: opt.Shut,
 		Allow: func(doc string) bool {
 			id, err := evidence.ParseID(doc)
