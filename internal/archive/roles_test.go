@@ -630,8 +630,10 @@ var notOperations = []string{
 	"Archive.Blobs",   // the blob store holds ciphertext only
 	"Archive.Inspect", // every Inspector method checks OpVerify
 	"Inspector.HashReader", "Inspector.PinPath",
-	"Archive.DiscloseError", // the session's own guard over its own error
-	"Archive.CheckToken",    // whether the session's own token still holds
+	"Archive.DiscloseError",    // the session's own guard over its own error
+	"Archive.CheckToken",       // whether the session's own token still holds
+	"Archive.CheckTokenExpiry", // the same, returning when it expires
+	"Archive.Current",          // whether the session is stale
 }
 
 // TestRoleMatrix calls every exported operation as a user of every role,
