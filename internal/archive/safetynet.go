@@ -389,6 +389,9 @@ func (a *Archive) remaskIndexed(ctx context.Context, w Witness) (int, error) {
 			if r.err != nil {
 				return 0, r.err
 			}
+			if r.sealed {
+				continue // in a compartment: never in the shared index
+			}
 			if r.text == nil {
 				r.text = store.AnalyzeText([]string{})
 			}

@@ -404,7 +404,15 @@ func (a *Archive) RebuildIndex(ctx context.Context, progress func(done, total in
 		return 0, err
 	}
 	anns := map[evidence.ID]*model.Annotation{}
-	err = a.eachCurrent(ctx, "", func(id evidence.ID, b model.Body) error {
+	err = a.db.EachRecord(ctx, "", true, func(row store.RecordRow) error {
+		if storedCompartment(row.Record) != "" {
+			return nil // the shared index holds nothing of a compartment, whoever rebuilds it
+		}
+		_, b, err := a.decodeRecordBody(ctx, row)
+		if err != nil {
+			return err
+		}
+		id := row.ID
 		doc, parts := recordDoc(id, b)
 		doc.Title = maskNames(doc.Title, guard, "[…]")
 		for i := range parts {
