@@ -12,6 +12,7 @@ import (
 	"sori/internal/archive"
 	"sori/internal/evidence"
 	"sori/internal/model"
+	"sori/internal/store"
 )
 
 type dashData struct {
@@ -82,6 +83,11 @@ type searchData struct {
 	Hits          []searchHit
 	Total         int
 	Kinds, Langs  []kindCount
+	// Saved is the user's saved searches; Run the one shown, if any;
+	// Done a confirmation key.
+	Saved []archive.SavedSearch
+	Run   *archive.SavedSearch
+	Done  string
 }
 
 type searchHit struct {
@@ -98,19 +104,39 @@ type snippetPart struct {
 // searchLimit bounds the hits one search fetches; the facets count them.
 const searchLimit = 200
 
-// search runs a query and narrows its hits by kind and language facets.
-// The facet counts are of the hits the archive returned (already through
-// its guard), so they tell nothing a hit does not.
+// search runs a query (or the user's saved search ?saved=ID) and narrows
+// its hits by kind and language facets. The facet counts are of the hits
+// the archive returned (already through its guard), so they tell nothing a
+// hit does not.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 	q := r.URL.Query()
-	d := searchData{Q: strings.TrimSpace(q.Get("q")), Kind: q.Get("kind"), Lang: q.Get("lang")}
-	if d.Q != "" {
-		d.Searched = true
-		hits, err := ss.arch.Search(r.Context(), d.Q, archive.SearchOptions{Limit: searchLimit, Open: markOpen, Shut: markShut})
+	d := searchData{Q: strings.TrimSpace(q.Get("q")), Kind: q.Get("kind"), Lang: q.Get("lang"), Done: doneMessage(r)}
+	var hits []store.Hit
+	var err error
+	switch id := savedID(r); {
+	case id != "":
+		var run archive.SavedSearch
+		run, hits, err = s.savedRun(r, ss, id)
 		if err != nil {
 			s.failErr(w, r, ss, err)
 			return
 		}
+		d.Run, d.Searched, d.Q = &run, true, run.Query
+		if d.Kind == "" {
+			d.Kind = run.Kind
+		}
+		if d.Lang == "" {
+			d.Lang = run.Lang
+		}
+	case d.Q != "":
+		d.Searched = true
+		hits, err = ss.arch.Search(r.Context(), d.Q, archive.SearchOptions{Limit: searchLimit, Open: markOpen, Shut: markShut})
+		if err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+	}
+	if d.Searched {
 		kinds, langs := map[string]int{}, map[string]int{}
 		for _, h := range hits {
 			sh := searchHit{ID: h.Doc, Kind: h.Kind, Title: h.Title, Snippet: splitSnippet(h.Snippet)}
@@ -129,6 +155,10 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 		d.Total = len(d.Hits)
 		d.Kinds, d.Langs = sortedCounts(kinds, d.Kind), sortedCounts(langs, d.Lang)
+	}
+	if d.Saved, err = ss.arch.SavedSearches(r.Context()); err != nil {
+		s.failErr(w, r, ss, err)
+		return
 	}
 	s.render(w, r, ss, http.StatusOK, "search", "search.title", d)
 }

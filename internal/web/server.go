@@ -181,6 +181,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /reauth", s.authed(s.reauth))
 	m.HandleFunc("GET /{$}", s.authed(s.dashboard))
 	m.HandleFunc("GET /search", s.authed(s.search))
+	m.HandleFunc("POST /saved", s.authed(s.savedPost))
+	m.HandleFunc("POST /saved/{id}/delete", s.authed(s.savedDelete))
 	m.HandleFunc("GET /show/{id}", s.authed(s.show))
 	m.HandleFunc("GET /records", s.authed(s.recordList))
 	m.HandleFunc("GET /log", s.authed(s.custodyLog))
