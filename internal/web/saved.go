@@ -71,7 +71,6 @@ func (s *Server) savedDelete(w http.ResponseWriter, r *http.Request, ss *session
 // archive's to refuse).
 func savedID(r *http.Request) string { return strings.TrimSpace(r.URL.Query().Get("saved")) }
 
-
 // apiSavedSearches lists the user's own saved searches.
 func (s *Server) apiSavedSearches(w http.ResponseWriter, r *http.Request, ss *session) {
 	list, err := ss.arch.SavedSearches(r.Context())
