@@ -81,6 +81,7 @@ type searchData struct {
 	Q, Kind, Lang string
 	Searched      bool
 	Hits          []searchHit
+	Records       bool // some hits are records (which bulk actions take)
 	Total         int
 	Kinds, Langs  []kindCount
 	// Saved is the user's saved searches; Run the one shown, if any;
@@ -91,6 +92,7 @@ type searchData struct {
 }
 
 type searchHit struct {
+	Record         bool // a record, not an item
 	ID, Kind, Lang string
 	Title          string
 	Snippet        []snippetPart
@@ -144,6 +146,8 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 				if it, err := ss.arch.Show(r.Context(), h.Doc); err == nil {
 					sh.Lang = it.Current.Lang
 				}
+			} else {
+				sh.Record = true
 			}
 			kinds[sh.Kind]++
 			if sh.Lang != "" {
@@ -151,6 +155,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 			}
 			if (d.Kind == "" || d.Kind == sh.Kind) && (d.Lang == "" || d.Lang == sh.Lang) {
 				d.Hits = append(d.Hits, sh)
+				d.Records = d.Records || sh.Record
 			}
 		}
 		d.Total = len(d.Hits)

@@ -198,6 +198,7 @@ func (s *Server) routes() {
 	// Review, four eyes (review.go).
 	m.HandleFunc("GET /review", s.authed(s.reviewQueue))
 	m.HandleFunc("POST /review", s.authed(s.reviewBulk))
+	m.HandleFunc("POST /bulk", s.authed(s.bulkPost))
 	m.HandleFunc("POST /review/{id}", s.authed(s.reviewPost))
 	m.HandleFunc("GET /approvals", s.authed(s.approvals))
 	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))
