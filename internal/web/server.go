@@ -63,10 +63,6 @@ type Server struct {
 	tokens  *sessionStore
 	tokenMu sync.Mutex
 	metrics *metrics
-	// totpUsed is, per user key ID, the last TOTP time step a login used
-	// (totp.go): a code is taken once.
-	totpMu   sync.Mutex
-	totpUsed map[string]int64
 	// unlocking bounds concurrent unlocks: each is a scrypt of tens of MiB.
 	unlocking chan struct{}
 	loginKey  []byte // keys the login form's CSRF token to its pre-session cookie
@@ -113,7 +109,6 @@ func New(cfg Config) (*Server, error) {
 		throttle:  newThrottle(),
 		tokens:    newSessionStore(),
 		metrics:   newMetrics(),
-		totpUsed:  map[string]int64{},
 		unlocking: make(chan struct{}, 2),
 		loginKey:  randomBytes(32),
 		done:      make(chan struct{}),
