@@ -562,6 +562,15 @@ var calls = map[string]call{
 		_, _, err := a.TOTP(t.Context())
 		return err
 	}},
+	"Archive.TagMany": {OpRecordEdit, func(t *testing.T, f *roleFixture, a *Archive) error {
+		f.n++
+		_, err := a.TagMany(t.Context(), []string{f.event}, fmt.Sprintf("matrix %d", f.n), false)
+		return err
+	}},
+	"Archive.Tags": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Tags(t.Context(), f.event)
+		return err
+	}},
 	"Archive.ClaimTOTPStep": {OpPasswd, func(t *testing.T, f *roleFixture, a *Archive) error {
 		f.n++
 		_, err := a.ClaimTOTPStep(t.Context(), int64(f.n))
