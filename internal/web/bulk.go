@@ -17,6 +17,7 @@ import (
 // overwritten. Actions:
 //
 //	review-request, review-approve, review-reject   archive.ReviewMany
+//	tag, untag                                      archive.TagMany (form field tag)
 //
 // Placing records in a compartment (need-to-know keys) is the next
 // action here, once the archive has compartments: it will be one more case
@@ -36,6 +37,12 @@ var bulkMessages = map[string][2]string{
 	"bulk.r.request": {"Review: ask for review", "검토: 검토 요청"},
 	"bulk.r.approve": {"Review: approve", "검토: 승인"},
 	"bulk.r.reject":  {"Review: send back to draft", "검토: 초안으로 반려"},
+	"bulk.tag":       {"Add the tag", "태그 달기"},
+	"bulk.untag":     {"Remove the tag", "태그 떼기"},
+	"bulk.tagfield":  {"Tag (for adding or removing a tag)", "태그 (태그를 달거나 뗄 때)"},
+	"bulk.tagged":    {"tagged", "태그 달림"},
+	"bulk.untagged":  {"tag removed", "태그 떼어짐"},
+	"tags":           {"Tags", "태그"},
 }
 
 func init() {
@@ -43,7 +50,8 @@ func init() {
 		messages[k] = v
 	}
 	funcs["bulkview"] = func(p page) bulkView {
-		return bulkView{L: p.L, CSRF: p.CSRF, Back: p.Path, Actions: bulkActions(p.Roles)}
+		return bulkView{L: p.L, CSRF: p.CSRF, Back: p.Path, Actions: bulkActions(p.Roles),
+			Tags: archive.Permits(p.Roles, archive.OpRecordEdit), Review: archive.Permits(p.Roles, archive.OpReview)}
 	}
 }
 
@@ -53,6 +61,8 @@ type bulkView struct {
 	CSRF    string
 	Back    string
 	Actions []bulkAction
+	// Tags and Review: the form asks a tag, a review note.
+	Tags, Review bool
 }
 
 // bulkAction is one action of the bulk form: its value and message key.
@@ -62,6 +72,9 @@ type bulkAction struct{ Value, Key string }
 // role that may take none (the form is then not shown).
 func bulkActions(roles string) []bulkAction {
 	var out []bulkAction
+	if archive.Permits(roles, archive.OpRecordEdit) {
+		out = append(out, bulkAction{"tag", "bulk.tag"}, bulkAction{"untag", "bulk.untag"})
+	}
 	if archive.Permits(roles, archive.OpReview) {
 		out = append(out,
 			bulkAction{"review-request", "bulk.r.request"},
@@ -71,7 +84,7 @@ func bulkActions(roles string) []bulkAction {
 	return out
 }
 
-var allBulkActions = []string{"review-request", "review-approve", "review-reject"}
+var allBulkActions = []string{"review-request", "review-approve", "review-reject", "tag", "untag"}
 
 type bulkData struct {
 	Action  string
@@ -110,6 +123,22 @@ func (s *Server) bulkPost(w http.ResponseWriter, r *http.Request, ss *session) {
 			row := bulkRow{ID: res.Ref, Error: res.Error}
 			if res.Info != nil {
 				row.ID, row.State = res.Info.Target.String(), res.Info.State
+			}
+			d.Results = append(d.Results, row)
+		}
+	case "tag", "untag":
+		results, err := ss.arch.TagMany(r.Context(), refs, r.PostFormValue("tag"), action == "untag")
+		if err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+		for _, res := range results {
+			row := bulkRow{ID: res.Ref, Error: res.Error}
+			if res.Error == "" {
+				row.ID, row.Done = res.ID.String(), "bulk.tagged"
+				if action == "untag" {
+					row.Done = "bulk.untagged"
+				}
 			}
 			d.Results = append(d.Results, row)
 		}

@@ -70,6 +70,27 @@ func TestBulkActions(t *testing.T) {
 	}
 	a.Close()
 
+	// Tags: on and off, a result per record; the record page shows them,
+	// escaped; a second time is refused for that record only.
+	tagForm := url.Values{"csrf": {csrf}, "ref": {f.ev.String(), f.place.String()}, "action": {"tag"}, "tag": {"check <b>dates</b>"}}
+	if r := lee.post("/bulk", tagForm); r.StatusCode != http.StatusOK || strings.Count(r.body, "tagged") < 2 || strings.Contains(r.body, `class="bad"`) {
+		t.Fatalf("bulk tag: %s\n%s", r.Status, r.body)
+	}
+	if p := lee.get("/show/" + f.ev.String()); !strings.Contains(p.body, "check &lt;b&gt;dates&lt;/b&gt;") {
+		t.Errorf("the record page does not show its tag escaped")
+	}
+	tagForm.Set("ref", f.ev.String())
+	if r := lee.post("/bulk", tagForm); !strings.Contains(r.body, `class="bad"`) {
+		t.Errorf("tagged twice without a refusal")
+	}
+	tagForm.Set("action", "untag")
+	if r := lee.post("/bulk", tagForm); strings.Contains(r.body, `class="bad"`) || !strings.Contains(r.body, "tag removed") {
+		t.Errorf("untag: %s", r.body)
+	}
+	if p := lee.get("/show/" + f.ev.String()); strings.Contains(p.body, "dates") {
+		t.Errorf("the record page still shows the removed tag")
+	}
+
 	// A reader: no form, and refused when posting one.
 	rd := h.browser()
 	rd.mustLogin("reader", readerPass)
