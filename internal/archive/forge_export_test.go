@@ -23,7 +23,7 @@ func (a *Archive) ForgeApprovalStep(ctx context.Context, ref, state string, acti
 		return err
 	}
 	_, err = a.change(ctx, opChecked, func(tx store.Tx, l *logger) error {
-		cur, p, _, err := approvalHistory(ctx, tx, id)
+		cur, p, _, err := a.approvalHistory(ctx, tx, id)
 		if err != nil {
 			return err
 		}

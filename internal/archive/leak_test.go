@@ -70,7 +70,7 @@ func leaked(s string) string {
 // called by readAll. leakNotReads return none (with why).
 var (
 	leakReads = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts",
-		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf", "Tokens", "SaveSearch", "SavedSearches", "SavedSearch", "RunSavedSearch", "Tags"}
+		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf", "Tokens", "RestrictedRecords", "Compartments", "SaveSearch", "SavedSearches", "SavedSearch", "RunSavedSearch", "Tags"}
 	leakNotReads = map[string]string{
 		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public", "LogKeyChain": "public keys and their signed handover notes", "OpenCheckpoint": "checks a checkpoint the caller gives",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
@@ -88,7 +88,9 @@ var (
 		"AddTimeNote": "write; returns an ID", "Approve": "write; returns the guarded ApprovalOf", "ExportApproved": "court bundle under consent (export tests)",
 		"PublishGate": "returns an error naming a request ID", "RecordPublicationApproved": "write", "SetFourEyes": "write", "FourEyes": "action names",
 		"CreateToken": "write; returns the token and the caller's own label", "RevokeToken": "write; returns the token's row, the label of one's own or (an admin's) anyone's token",
-		"CheckToken": "the session's own token: an error naming its ID", "SetTOTP": "write; returns a new secret", "TOTP": "the session's own second-factor secret",
+		"CheckToken":        "the session's own token: an error naming its ID",
+		"CreateCompartment": "write; returns the compartment's name and members (Compartments)", "AddCompartmentMember": "write", "RemoveCompartmentMember": "write",
+		"MoveToCompartment": "write; returns IDs", "AddRecordsIn": "write", "SetTOTP": "write; returns a new secret", "TOTP": "the session's own second-factor secret",
 		"ClaimTOTPStep": "write; returns whether a time step was free", "TagMany": "write; returns IDs and guarded errors", "DeleteSavedSearch": "write; returns an error naming an ID",
 		"ForgeApprovalStep": "test-only forgery (forge_export_test.go)", "ForgeAction": "test-only forgery (forge_export_test.go)",
 	}
@@ -304,6 +306,10 @@ func (f *leakFixture) readAll(t *testing.T, s *Archive) []string {
 	f.readTeamwork(t, s, put)
 	toks, err := s.Tokens(ctx)
 	put("tokens", toks, err)
+	rs, err := s.RestrictedRecords(ctx, "")
+	put("restricted", rs, err)
+	cs, err := s.Compartments(ctx)
+	put("compartments", cs, err)
 	// A saved search is the user's own, but its name and query are free
 	// text that may name someone: each passes the guard too.
 	saved, err := s.SaveSearch(ctx, SavedSearch{Name: "about " + leakPlants[0], Query: leakPlants[4] + " " + leakPlants[0]})

@@ -40,10 +40,15 @@ func CheckTag(tag string) (string, error) {
 
 // tagRows reads the current version of every tag record inside tx, by
 // target, then tag.
-func tagRows(ctx context.Context, each func(context.Context, string, bool, func(store.RecordRow) error) error) (map[evidence.ID]map[string]tagRow, error) {
+// A tag on a record in a compartment is sealed in it (its reference to the
+// record takes it there): a session that is not a member skips it.
+func (a *Archive) tagRows(ctx context.Context, each func(context.Context, string, bool, func(store.RecordRow) error) error) (map[evidence.ID]map[string]tagRow, error) {
 	out := map[evidence.ID]map[string]tagRow{}
 	err := each(ctx, model.KindTag, true, func(row store.RecordRow) error {
-		_, b, err := decodeRecordBody(row)
+		_, b, err := a.decodeRecordBody(ctx, row)
+		if isRestricted(err) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -105,7 +110,7 @@ func (a *Archive) tagOne(ctx context.Context, ref, tag string, remove bool) (evi
 		if !reviewable(cur.Kind) {
 			return fmt.Errorf("%w: %s is %s %s record, which takes no tags", evidence.ErrInvalid, id, article(cur.Kind), cur.Kind)
 		}
-		all, err := tagRows(ctx, tx.EachRecord)
+		all, err := a.tagRows(ctx, tx.EachRecord)
 		if err != nil {
 			return err
 		}
@@ -135,7 +140,7 @@ func (a *Archive) Tags(ctx context.Context, ref string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := tagRows(ctx, a.db.EachRecord)
+	all, err := a.tagRows(ctx, a.db.EachRecord)
 	if err != nil {
 		return nil, err
 	}

@@ -186,7 +186,7 @@ func (t *Tag) Validate() error {
 	return c.err
 }
 
-// A tag is about its target, as a review step is, but not a reference the
-// record graph follows (the archive checks the target when tagging).
-func (t *Tag) Refs() []Ref  { return nil }
+// A tag refers to its target, as a review step does: a tag on a record in
+// a compartment is kept in that compartment.
+func (t *Tag) Refs() []Ref  { return ref("tagged", &t.Target) }
 func (t *Tag) Text() string { return "" }
