@@ -140,3 +140,71 @@ func TestTagOnlyByItsOwnPath(t *testing.T) {
 		t.Errorf("a tag added as a record: %v", err)
 	}
 }
+
+// TestTagsInCompartment: a tag refers to its record, so moving the record
+// into a compartment takes its tags along, sealed: a member sees them, a
+// non-member sees none and cannot tag it; verify accepts the log.
+func TestTagsInCompartment(t *testing.T) {
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "archive")
+	opt := archive.Options{WorkFactor: 10}
+	adm, err := archive.Init(ctx, dir, "kim", repoPass, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, role := range map[string]string{"lee": archive.RoleInvestigator, "ana": archive.RoleAnalyst} {
+		if _, err := adm.AddUser(ctx, name, role, repoPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev, err := adm.AddRecord(ctx, &model.Event{Title: "Crossing", Date: model.Date{From: "1998", Precision: "year"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateCompartment(ctx, "case-1", []string{"kim", "lee"}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := adm.TagMany(ctx, []string{ev.String()}, "confidential lead", false); err != nil || res[0].Error != "" {
+		t.Fatalf("tag: %v %+v", err, res)
+	}
+	if _, err := adm.MoveToCompartment(ctx, "case-1", []string{ev.String()}); err != nil {
+		t.Fatal(err)
+	}
+	adm.Close()
+	repo, err := archive.OpenRepo(ctx, dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	as := func(user string) *archive.Session {
+		s, err := repo.Unlock(ctx, user, repoPass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	lee, ana, kim := as("lee"), as("ana"), as("kim")
+	if tags, err := lee.Tags(ctx, ev.String()); err != nil || !slices.Equal(tags, []string{"confidential lead"}) {
+		t.Errorf("a member sees tags %v %v", tags, err)
+	}
+	if tags, _ := ana.Tags(ctx, ev.String()); len(tags) != 0 {
+		t.Errorf("a non-member sees tags %v", tags)
+	}
+	if res, err := ana.TagMany(ctx, []string{ev.String()}, "x", false); err == nil && res[0].Error == "" {
+		t.Errorf("a non-member tagged a record in a compartment")
+	}
+	if res, err := lee.TagMany(ctx, []string{ev.String()}, "second", false); err != nil || res[0].Error != "" {
+		t.Errorf("a member's tag: %v %+v", err, res)
+	}
+	if tags, _ := ana.Tags(ctx, ev.String()); len(tags) != 0 {
+		t.Errorf("a non-member sees a member's new tag: %v", tags)
+	}
+	rep, err := verify.Archive(ctx, kim, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		t.Errorf("verify: %s", f)
+	}
+}
