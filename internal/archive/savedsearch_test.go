@@ -10,6 +10,7 @@ import (
 
 	"sori/internal/evidence"
 	"sori/internal/model"
+	"sori/internal/testenv"
 )
 
 // TestSavedSearches: a user saves a search under a name, lists, runs,
@@ -18,9 +19,16 @@ import (
 // the database's; a sealed name in a saved query shows as […]; bad input
 // changes nothing.
 func TestSavedSearches(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testSavedSearches(t, Options{WorkFactor: 10}) })
+	t.Run("postgres", func(t *testing.T) {
+		testSavedSearches(t, Options{WorkFactor: 10, DB: testenv.PostgresSchema(t)})
+	})
+}
+
+func testSavedSearches(t *testing.T, opt Options) {
 	ctx := t.Context()
 	dir := filepath.Join(t.TempDir(), "archive")
-	adm, err := Init(ctx, dir, "admin", testPass, Options{WorkFactor: 10})
+	adm, err := Init(ctx, dir, "admin", testPass, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +44,7 @@ func TestSavedSearches(t *testing.T) {
 		t.Fatal(err)
 	}
 	adm.Close()
-	repo, err := OpenRepo(ctx, dir, Options{WorkFactor: 10})
+	repo, err := OpenRepo(ctx, dir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
