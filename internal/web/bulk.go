@@ -20,9 +20,10 @@ import (
 //	tag, untag                                      archive.TagMany (form field tag)
 //
 // Placing records in a compartment (need-to-know keys) is the next
-// action here, once the archive has compartments: it will be one more case
-// in bulkActions, calling the archive's own method for it, with the same
-// result per record.
+// action here: one more case in bulkActions and allBulkActions ("move",
+// with a compartment name), calling the archive's own method
+// (archive.MoveToCompartment, which moves what refers to each record
+// along, tags included), with the same result per record.
 
 // maxBulk bounds the records one bulk action takes.
 const maxBulk = 1000
