@@ -240,6 +240,12 @@ func (v *verifier) checkKeyFiles(files map[string][]byte) {
 			matches = matches || s == sum
 		}
 		switch {
+		case ext == "token" && !matches:
+			// An API token's copy of its user's key (docs/format.md "API
+			// tokens"): listed like every key file; whether it may still
+			// be used is its row's to say, not the file's.
+			v.r.add(KindUser, "keys/"+name, hintTamper, "API token key file does not match keys/SUMS")
+		case ext == "token":
 		case ext != "user" && ext != "ring" && ext != "vault":
 			v.r.Notes = append(v.r.Notes, fmt.Sprintf("keys/%s is not a key file sori writes", name))
 		case !isUser:

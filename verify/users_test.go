@@ -132,3 +132,33 @@ func TestKeyFilesAltered(t *testing.T) {
 		t.Errorf("leftover key file of a removed user: notes %q", r.Notes)
 	}
 }
+
+// TestTokenKeyFile: an API token's key file is listed in keys/SUMS; verify
+// accepts it as it is, with no note, and reports one altered.
+func TestTokenKeyFile(t *testing.T) {
+	ctx := context.Background()
+	f := buildArchive(t).clone(t)
+	a := f.mustOpen(t, archive.Options{WorkFactor: 10})
+	_, info, err := a.CreateToken(ctx, "verify", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, a, verify.Options{})
+	if !r.OK() || len(r.Notes) != 0 {
+		t.Errorf("with a token:\n%s", reportText(r))
+	}
+	p := filepath.Join(f.dir, "keys", info.ID+".token")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, a, verify.Options{})
+	if r.OK() || !strings.Contains(reportText(r), "API token key file does not match keys/SUMS") {
+		t.Errorf("an altered token key file:\n%s", reportText(r))
+	}
+	a.Close()
+}

@@ -172,6 +172,9 @@ type verifier struct {
 	// the two.
 	shredLogged map[evidence.ID]bool
 	shredded    map[evidence.ID]bool
+
+	// tw replays four-eyes requests and settings (approval.go).
+	tw teamwork
 }
 
 // verItem is an item as verification keeps it: 72 bytes, its versions
@@ -573,6 +576,8 @@ func (v *verifier) loadModelRecords(ctx context.Context) error {
 			v.r.add(KindRecord, obj, hintTamper, "record names another record, version or kind")
 		case (prev == nil) != (rec.Prev == nil) || (prev != nil && *prev != *rec.Prev):
 			v.r.add(KindRecord, obj, hintTamper, "record does not chain to the digest of the version before")
+		default:
+			v.keepTeamwork(rec)
 		}
 		return nil
 	})
@@ -632,6 +637,7 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		default:
 			sigs <- sigJob{e, row.Entry, row.Sig, obj}
 			v.checkEntryRecord(e, row)
+			v.replayApproval(e, v.replay.granted[e.Actor])
 			v.replayVault(e, v.replay.granted[e.Actor])
 			v.replayUsers(e)
 		}
@@ -655,6 +661,9 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 		v.r.add(KindMissing, "custody", hintTamper, "%d entries readable of %d", next, size)
 	}
 	v.checkPurges()
+	if next == size {
+		v.finishApprovals()
+	}
 	if n := len(v.a.LogKeyChain().Handovers); v.handovers != n && next == size {
 		v.r.add(KindEntry, "log-key", hintTamper, "the archive's log key chain has %d handovers but the log %d log-key entries", n, v.handovers)
 	}

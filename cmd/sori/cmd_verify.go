@@ -29,7 +29,7 @@ swapped in). --quick checks the database structure and the checkpoints only.
 
 Every finding is printed on its own line: KIND<TAB>OBJECT<TAB>DETAIL<TAB>HINT.
 Kinds: unreadable, database, content, record, entry, signature, tree,
-checkpoint, rollback, missing, user. With --json, one report object:
+checkpoint, rollback, missing, user, approval. With --json, one report object:
 {"mode","items","versions","entries","bytes","tree_size","checkpoint",
  "findings":[{"kind","object","detail","hint"}],"notes":[…]}.
 

@@ -18,6 +18,10 @@ func (f *leakFixture) plantTeamwork(t *testing.T, event evidence.ID) {
 		t.Fatal(err)
 	}
 	f.planted++
+	if res, err := a.TagMany(ctx, []string{event.String()}, f.next(), false); err != nil || res[0].Error != "" {
+		t.Fatalf("tag: %v %+v", err, res)
+	}
+	f.planted++
 	audio := addAudio(t, a)
 	f.timed = append(f.timed, audio)
 	if _, err := a.AddTimeNote(ctx, audio.String(), 751000, f.next(), event.String()); err != nil {
@@ -43,6 +47,8 @@ func (f *leakFixture) readTeamwork(t *testing.T, s *Archive, put func(string, an
 	for _, id := range f.records {
 		r, err := s.ReviewOf(ctx, id.String())
 		put("review show", r, err)
+		tags, err := s.Tags(ctx, id.String())
+		put("tags", tags, err)
 	}
 	q, err := s.Reviews(ctx, "")
 	put("review ls", q, err)

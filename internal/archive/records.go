@@ -23,6 +23,7 @@ var roleKinds = map[string][]string{
 	"testimony":   {model.KindTestimony},
 	"target":      {model.KindEvent, model.KindAct, model.KindPerson, model.KindPlace, model.KindInvolvement, model.KindInformation, model.KindTestimony},
 	"reviewed":    {model.KindTestimony, model.KindEvent, model.KindAct, model.KindInvolvement, model.KindPerson, model.KindPlace, model.KindInformation, model.KindAnnotation, model.KindConsent, model.KindRedaction},
+	"tagged":      {model.KindTestimony, model.KindEvent, model.KindAct, model.KindInvolvement, model.KindPerson, model.KindPlace, model.KindInformation, model.KindAnnotation, model.KindConsent, model.KindRedaction},
 	"voided":      {model.KindTestimony, model.KindEvent, model.KindAct, model.KindInvolvement, model.KindPerson, model.KindPlace, model.KindInformation, model.KindAnnotation, model.KindConsent, model.KindRedaction},
 }
 

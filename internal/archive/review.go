@@ -282,8 +282,8 @@ func (a *Archive) Reviews(ctx context.Context, state string) ([]ReviewInfo, erro
 // those commands check.
 func ownCommandOnly(b model.Body) error {
 	switch b.(type) {
-	case *model.Review, *model.Approval, *model.Setting:
-		return fmt.Errorf("%w: %s records are made by their own command ('sori review', 'sori approve', 'sori settings'), not as records", evidence.ErrInvalid, b.Kind())
+	case *model.Review, *model.Approval, *model.Setting, *model.Tag:
+		return fmt.Errorf("%w: %s records are made by their own command ('sori review', 'sori approve', 'sori settings', the web app's bulk tagging), not as records", evidence.ErrInvalid, b.Kind())
 	}
 	return nil
 }

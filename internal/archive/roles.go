@@ -278,6 +278,8 @@ func EntryPermitted(roles, kind, recordKind string) bool {
 			ops = []Op{OpReview}
 		case model.KindSetting:
 			ops = []Op{OpSetting}
+		case model.KindTag:
+			ops = []Op{OpRecordEdit}
 		case model.KindApproval:
 			// Requests (export, publish), decisions (approve) and the
 			// logged attempts of those refused (any role): the archive

@@ -26,10 +26,16 @@ import (
 // A token is "sori_" + its ID (32 hex digits) + "_" + a fresh age X25519
 // identity. The archive keeps two things of it:
 //
-//   - tokens/<ID>.token: the user's key encrypted to the identity's
+//   - keys/<ID>.token: the user's key encrypted to the identity's
 //     recipient (seal.SealForToken), with a line binding it to this archive,
 //     the token ID and the user name. It is what lets the server unlock the
 //     user's keys without their passphrase; it never contains the token.
+//     It is a key file like the others: listed in keys/SUMS (written as
+//     writeKeyFiles writes every key file, SUMS first), checked against it
+//     on every unlock, copied by sori replicate with the rest of keys/, and
+//     dropped from SUMS before it is deleted on revocation. Tokens made
+//     before this (tokens/<ID>.token, not listed) still open; revoking one
+//     deletes it.
 //   - a row in the encrypted database (meta "api_token/<ID>", listed in
 //     meta "api_tokens"): who, which role, when made, when it expires,
 //     whether revoked. Every unlock by token, and every request a server
@@ -43,7 +49,8 @@ import (
 // remaining users' keyrings to their own keys, which their tokens still
 // open. A removal deletes the user's keyring, and their tokens fail.
 const (
-	tokensDir     = "tokens"
+	legacyTokens  = "tokens" // where token files were kept before they were key files
+	tokenExt      = ".token"
 	tokenPrefix   = "sori_"
 	metaTokens    = "api_tokens" // the IDs of every token, in order made
 	metaTokenRow  = "api_token/" // + ID: the token's row (TokenInfo)
@@ -184,7 +191,7 @@ func (a *Archive) CreateToken(ctx context.Context, label string, ttl time.Durati
 	if err != nil {
 		return "", TokenInfo{}, err
 	}
-	path := filepath.Join(a.dir, tokensDir, id+".token")
+	name := id + tokenExt
 	var info TokenInfo
 	written := false
 	_, err = a.change(ctx, OpPasswd, func(tx store.Tx, l *logger) error {
@@ -213,15 +220,12 @@ func (a *Archive) CreateToken(ctx context.Context, label string, ttl time.Durati
 		if err := l.append(ctx, custody.KindToken, id, 0, tokenDigest(info), evidence.Digest{}); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return err
-		}
 		written = true
-		return writeFileAtomic(path, sealed)
+		return writeKeyFiles(a.dir, map[string][]byte{name: sealed})
 	})
 	if err != nil {
 		if written {
-			os.Remove(path)
+			a.dropTokenFile(id)
 		}
 		return "", TokenInfo{}, err
 	}
@@ -306,15 +310,13 @@ func (a *Archive) RevokeToken(ctx context.Context, id string) (TokenInfo, error)
 	}
 	// The row already refuses it; the key file goes too, so that nothing
 	// the token opens is left on disk.
-	if err := os.Remove(filepath.Join(a.dir, tokensDir, id+".token")); err != nil && !errors.Is(err, os.ErrNotExist) {
-		a.log.Warn("removing a revoked token's key file", "err", err)
-	}
+	a.dropTokenFile(id)
 	a.log.Info("api token revoked")
 	return info, nil
 }
 
 // UnlockToken opens a session with an API token instead of a passphrase:
-// the token opens the user's key from tokens/<ID>.token, then the unlock
+// the token opens the user's key from keys/<ID>.token, then the unlock
 // goes on as Unlock's does. A token that is malformed, unknown, revoked,
 // expired, of a removed user, or made under a role the user no longer
 // holds gives an error wrapping evidence.ErrLocked that says which (and
@@ -329,12 +331,9 @@ func (r *Repo) UnlockToken(ctx context.Context, token string) (*Session, string,
 		return nil, "", err
 	}
 	defer done()
-	sealed, err := os.ReadFile(filepath.Join(r.dir, tokensDir, id+".token"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, "", fmt.Errorf("%w: unknown or revoked API token", evidence.ErrLocked)
-	}
+	sealed, err := readTokenFile(r.dir, id)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+		return nil, "", err
 	}
 	key, bind, err := seal.OpenTokenKey(sealed, secret)
 	if err != nil {
@@ -412,3 +411,45 @@ func (a *Archive) CheckTokenExpiry(ctx context.Context, id string) (time.Time, e
 // session then). A change made by another process is what CheckToken
 // reads the database for.
 func (a *Archive) Current() bool { return !a.stale() }
+
+// readTokenFile reads token id's key file: keys/<id>.token, which must
+// match keys/SUMS (evidence.ErrDamaged otherwise), or a token file made
+// before tokens were key files (tokens/<id>.token, not listed). Neither:
+// evidence.ErrLocked.
+func readTokenFile(dir, id string) ([]byte, error) {
+	name := id + tokenExt
+	sealed, err := os.ReadFile(filepath.Join(dir, keysDir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		sealed, err = os.ReadFile(filepath.Join(dir, legacyTokens, name))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: unknown or revoked API token", evidence.ErrLocked)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+		}
+		return sealed, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
+	}
+	if err := checkKeyFile(dir, name, sealed); err != nil {
+		return nil, err
+	}
+	return sealed, nil
+}
+
+// dropTokenFile deletes token id's key file: first from keys/SUMS, then
+// from keys/ (an interruption leaves an unlisted file, which its row
+// refuses anyway), and a token file of the old place.
+func (a *Archive) dropTokenFile(id string) {
+	name := id + tokenExt
+	if err := writeKeySumsWith(a.dir, nil, name); err != nil {
+		a.log.Warn("updating key sums", "err", err)
+		return
+	}
+	for _, p := range []string{filepath.Join(a.dir, keysDir, name), filepath.Join(a.dir, legacyTokens, name)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			a.log.Warn("removing a token's key file", "err", err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"sori/internal/custody"
 	"sori/internal/evidence"
@@ -126,4 +127,57 @@ func (a *Archive) TOTP(ctx context.Context) ([]byte, bool, error) {
 	}
 	s, ok := t.Users[a.me.ID]
 	return s, ok, nil
+}
+
+// metaTOTPUsed + user key ID is the last TOTP time step a login of that
+// user used: a decimal number.
+const metaTOTPUsed = "totp_used/"
+
+// ClaimTOTPStep records that a login of the acting user used the TOTP
+// time step step (the web server checked the code against the secret),
+// and reports whether it may: false when this step, or a later one, was
+// used before — by any server on this archive, since the step is kept in
+// the archive, not in a process. The check and the write are one
+// transaction, under the archive's writer lock (TreeSize) on a shared
+// database, so that two servers given one code at once accept it once.
+// It is not evidence: no custody entry.
+func (a *Archive) ClaimTOTPStep(ctx context.Context, step int64) (bool, error) {
+	if err := a.allow(OpPasswd); err != nil {
+		return false, err
+	}
+	if step < 0 {
+		return false, fmt.Errorf("%w: TOTP step %d", evidence.ErrInvalid, step)
+	}
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.TreeSize(ctx); err != nil {
+		return false, err
+	}
+	if _, err := a.roleIn(ctx, tx); err != nil {
+		return false, err
+	}
+	key := metaTOTPUsed + a.me.ID
+	v, err := tx.Meta(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	if v != "" {
+		last, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("%w: the last second-factor step is not readable", evidence.ErrDamaged)
+		}
+		if step <= last {
+			return false, nil
+		}
+	}
+	if err := tx.SetMeta(ctx, key, strconv.FormatInt(step, 10)); err != nil {
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	return true, nil
 }

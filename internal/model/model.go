@@ -137,6 +137,8 @@ func NewBody(kind string) (Body, error) {
 		return &Approval{}, nil
 	case KindSetting:
 		return &Setting{}, nil
+	case KindTag:
+		return &Tag{}, nil
 	}
 	return nil, fmt.Errorf("%w: record kind %q: want one of %v", evidence.ErrInvalid, kind, Kinds)
 }

@@ -156,3 +156,37 @@ func (s *Setting) Validate() error {
 
 func (s *Setting) Refs() []Ref  { return nil }
 func (s *Setting) Text() string { return "" }
+
+// KindTag is a tag on a record: a team's own label ("needs translation",
+// "case 3"), set and lifted in bulk from the web app.
+const KindTag = "tag"
+
+// MaxTagLen bounds a tag, in bytes (60 Hangul syllables).
+const MaxTagLen = 180
+
+// Tag is one tag on one record: one record per (target, tag); Removed, as
+// a later version, lifts it, and a later version again puts it back. The
+// tag is the team's free text: it is shown through the disclosure guard
+// and not searched.
+type Tag struct {
+	Target  evidence.ID `json:"target"`
+	Tag     string      `json:"tag"`
+	Removed bool        `json:"removed,omitempty"`
+}
+
+func (*Tag) Kind() string { return KindTag }
+
+func (t *Tag) Validate() error {
+	var c checker
+	c.id("target", t.Target)
+	c.text("tag", t.Tag, MaxTagLen, true)
+	if c.err == nil && strings.ContainsAny(t.Tag, "\x00\r\n\t") {
+		c.err = fmt.Errorf("%w: a tag is one line", evidence.ErrInvalid)
+	}
+	return c.err
+}
+
+// A tag refers to its target, as a review step does: a tag on a record in
+// a compartment is kept in that compartment.
+func (t *Tag) Refs() []Ref  { return ref("tagged", &t.Target) }
+func (t *Tag) Text() string { return "" }

@@ -52,6 +52,8 @@ func (s *Server) apiRoutes() []apiRoute {
 		{"GET", "/api/v1/records", s.apiRecords},
 		{"GET", "/api/v1/records/{id}", s.apiRecord},
 		{"GET", "/api/v1/search", s.apiSearch},
+		{"GET", "/api/v1/saved-searches", s.apiSavedSearches},
+		{"GET", "/api/v1/saved-searches/{id}/hits", s.apiSavedSearchRun},
 		{"GET", "/api/v1/custody", s.apiCustody},
 		{"GET", "/api/v1/verify", s.apiVerifyStatus},
 		{"POST", "/api/v1/verify", s.apiVerifyRun},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"sori/internal/archive"
 	"sori/internal/testenv"
 )
 
@@ -47,6 +48,19 @@ func TestAccessibilityAxe(t *testing.T) {
 		t.Fatalf("%s is not the vendored axe-core 4.14.1 (SHA-256 %x)", axeFile, sum)
 	}
 	f := newTeamFixture(t)
+	// A saved search of the admin's, and a tag, for their pages.
+	adm, err := archive.Open(t.Context(), f.dir, "admin", adminPass, archive.Options{WorkFactor: workFactor()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := adm.SaveSearch(t.Context(), archive.SavedSearch{Name: "river", Query: "두만강"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := adm.TagMany(t.Context(), []string{f.ev.String()}, "check dates", false); err != nil || res[0].Error != "" {
+		t.Fatalf("tag: %v %+v", err, res)
+	}
+	adm.Close()
 	h := newHarness(t, f.fixture)
 	c := startCDP(t, chromium)
 	c.open()
@@ -72,7 +86,7 @@ func TestAccessibilityAxe(t *testing.T) {
 		setTimeout(function () { document.querySelector("form.login button[type=submit]").click() }, 0)`)
 	c.waitFor(`location.pathname == "/" && ` + ready)
 
-	pages := []string{"/", "/search", "/search?q=" + url.QueryEscape("두만강"), "/show/" + f.item.String(), "/show/" + f.audio.String(),
+	pages := []string{"/", "/search", "/search?q=" + url.QueryEscape("두만강"), "/search?saved=" + saved.ID, "/show/" + f.item.String(), "/show/" + f.audio.String(),
 		"/show/" + f.testimony.String(), "/show/" + f.person.String(), "/show/" + f.ev.String(), "/show/" + f.place.String(),
 		"/show/" + f.note.String(), "/records?kind=person", "/records?kind=event", "/log", "/timeline", "/map", "/publish", "/vault",
 		"/review", "/review?state=all", "/approvals", "/intake", "/export", "/records/new?kind=event", "/records/edit/" + f.ev.String(), "/show/00000000000000000000000000000000"}

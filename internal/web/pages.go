@@ -12,6 +12,7 @@ import (
 	"sori/internal/archive"
 	"sori/internal/evidence"
 	"sori/internal/model"
+	"sori/internal/store"
 )
 
 type dashData struct {
@@ -80,11 +81,18 @@ type searchData struct {
 	Q, Kind, Lang string
 	Searched      bool
 	Hits          []searchHit
+	Records       bool // some hits are records (which bulk actions take)
 	Total         int
 	Kinds, Langs  []kindCount
+	// Saved is the user's saved searches; Run the one shown, if any;
+	// Done a confirmation key.
+	Saved []archive.SavedSearch
+	Run   *archive.SavedSearch
+	Done  string
 }
 
 type searchHit struct {
+	Record         bool // a record, not an item
 	ID, Kind, Lang string
 	Title          string
 	Snippet        []snippetPart
@@ -98,19 +106,39 @@ type snippetPart struct {
 // searchLimit bounds the hits one search fetches; the facets count them.
 const searchLimit = 200
 
-// search runs a query and narrows its hits by kind and language facets.
-// The facet counts are of the hits the archive returned (already through
-// its guard), so they tell nothing a hit does not.
+// search runs a query (or the user's saved search ?saved=ID) and narrows
+// its hits by kind and language facets. The facet counts are of the hits
+// the archive returned (already through its guard), so they tell nothing a
+// hit does not.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 	q := r.URL.Query()
-	d := searchData{Q: strings.TrimSpace(q.Get("q")), Kind: q.Get("kind"), Lang: q.Get("lang")}
-	if d.Q != "" {
-		d.Searched = true
-		hits, err := ss.arch.Search(r.Context(), d.Q, archive.SearchOptions{Limit: searchLimit, Open: markOpen, Shut: markShut})
+	d := searchData{Q: strings.TrimSpace(q.Get("q")), Kind: q.Get("kind"), Lang: q.Get("lang"), Done: doneMessage(r)}
+	var hits []store.Hit
+	var err error
+	switch id := savedID(r); {
+	case id != "":
+		var run archive.SavedSearch
+		run, hits, err = s.savedRun(r, ss, id)
 		if err != nil {
 			s.failErr(w, r, ss, err)
 			return
 		}
+		d.Run, d.Searched, d.Q = &run, true, run.Query
+		if d.Kind == "" {
+			d.Kind = run.Kind
+		}
+		if d.Lang == "" {
+			d.Lang = run.Lang
+		}
+	case d.Q != "":
+		d.Searched = true
+		hits, err = ss.arch.Search(r.Context(), d.Q, archive.SearchOptions{Limit: searchLimit, Open: markOpen, Shut: markShut})
+		if err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+	}
+	if d.Searched {
 		kinds, langs := map[string]int{}, map[string]int{}
 		for _, h := range hits {
 			sh := searchHit{ID: h.Doc, Kind: h.Kind, Title: h.Title, Snippet: splitSnippet(h.Snippet)}
@@ -118,6 +146,8 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 				if it, err := ss.arch.Show(r.Context(), h.Doc); err == nil {
 					sh.Lang = it.Current.Lang
 				}
+			} else {
+				sh.Record = true
 			}
 			kinds[sh.Kind]++
 			if sh.Lang != "" {
@@ -125,10 +155,15 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 			}
 			if (d.Kind == "" || d.Kind == sh.Kind) && (d.Lang == "" || d.Lang == sh.Lang) {
 				d.Hits = append(d.Hits, sh)
+				d.Records = d.Records || sh.Record
 			}
 		}
 		d.Total = len(d.Hits)
 		d.Kinds, d.Langs = sortedCounts(kinds, d.Kind), sortedCounts(langs, d.Lang)
+	}
+	if d.Saved, err = ss.arch.SavedSearches(r.Context()); err != nil {
+		s.failErr(w, r, ss, err)
+		return
 	}
 	s.render(w, r, ss, http.StatusOK, "search", "search.title", d)
 }

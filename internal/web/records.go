@@ -34,6 +34,8 @@ type recordData struct {
 	ReviewOK bool
 	// Editable: the session may edit it with a form.
 	Editable bool
+	// Tags are the record's tags (archive.Tags: through the guard).
+	Tags []string
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session, id evidence.ID) {
@@ -54,6 +56,10 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, ss *session,
 		return
 	}
 	if d.Review, d.ReviewOK, err = reviewOf(r, ss, id); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	if d.Tags, err = ss.arch.Tags(ctx, id.String()); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}
@@ -222,6 +228,7 @@ type testimonyData struct {
 	Review         archive.ReviewInfo
 	// ReviewOK: Review holds the testimony's review state.
 	ReviewOK bool
+	Tags     []string
 }
 
 // annotationRow is an annotation of one of the testimony's items. Its span
@@ -322,6 +329,10 @@ func (s *Server) testimonyPage(w http.ResponseWriter, r *http.Request, ss *sessi
 		d.C, _ = c.Record.Current.(*model.Consent)
 	}
 	if d.Review, d.ReviewOK, err = reviewOf(r, ss, info.ID); err != nil {
+		s.failErr(w, r, ss, err)
+		return
+	}
+	if d.Tags, err = ss.arch.Tags(r.Context(), info.ID.String()); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}

@@ -137,6 +137,7 @@ type queueData struct {
 
 type bulkRow struct {
 	ID, Label, State, Error string
+	Done                    string // a message key: what was done (bulk tagging)
 }
 
 // reviewQueue lists the records in one review state (by default those

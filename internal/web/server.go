@@ -67,10 +67,6 @@ type Server struct {
 	tokens  *sessionStore
 	tokenMu sync.Mutex
 	metrics *metrics
-	// totpUsed is, per user key ID, the last TOTP time step a login used
-	// (totp.go): a code is taken once.
-	totpMu   sync.Mutex
-	totpUsed map[string]int64
 	// unlocking bounds concurrent unlocks: each is a scrypt of tens of MiB.
 	unlocking chan struct{}
 	loginKey  []byte // keys the login form's CSRF token to its pre-session cookie
@@ -117,7 +113,6 @@ func New(cfg Config) (*Server, error) {
 		throttle:  newThrottle(),
 		tokens:    newSessionStore(),
 		metrics:   newMetrics(),
-		totpUsed:  map[string]int64{},
 		unlocking: make(chan struct{}, 2),
 		loginKey:  randomBytes(32),
 		done:      make(chan struct{}),
@@ -185,6 +180,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /reauth", s.authed(s.reauth))
 	m.HandleFunc("GET /{$}", s.authed(s.dashboard))
 	m.HandleFunc("GET /search", s.authed(s.search))
+	m.HandleFunc("POST /saved", s.authed(s.savedPost))
+	m.HandleFunc("POST /saved/{id}/delete", s.authed(s.savedDelete))
 	m.HandleFunc("GET /show/{id}", s.authed(s.show))
 	m.HandleFunc("GET /records", s.authed(s.recordList))
 	m.HandleFunc("GET /log", s.authed(s.custodyLog))
@@ -200,6 +197,7 @@ func (s *Server) routes() {
 	// Review, four eyes (review.go).
 	m.HandleFunc("GET /review", s.authed(s.reviewQueue))
 	m.HandleFunc("POST /review", s.authed(s.reviewBulk))
+	m.HandleFunc("POST /bulk", s.authed(s.bulkPost))
 	m.HandleFunc("POST /review/{id}", s.authed(s.reviewPost))
 	m.HandleFunc("GET /approvals", s.authed(s.approvals))
 	m.HandleFunc("POST /approvals/{id}", s.authed(s.approvalPost))

@@ -66,9 +66,10 @@ func TOTPURI(secret []byte, issuer, account string) string {
 }
 
 // secondFactor checks the login's one-time code when the user's archive
-// requires one of them; false means the login is refused. A step a
-// login already used is refused again (this server remembers the last
-// step per user: two servers on one database each remember their own).
+// requires one of them; false means the login is refused. A step a login
+// already used is refused again: the archive keeps the last step used per
+// user (archive.ClaimTOTPStep), so two servers on one database refuse it
+// too.
 func (s *Server) secondFactor(ctx context.Context, a *archive.Archive, code string) (bool, error) {
 	secret, required, err := a.TOTP(ctx)
 	if err != nil || !required {
@@ -78,12 +79,5 @@ func (s *Server) secondFactor(ctx context.Context, a *archive.Archive, code stri
 	if !ok {
 		return false, nil
 	}
-	id := a.User().ID
-	s.totpMu.Lock()
-	defer s.totpMu.Unlock()
-	if last, used := s.totpUsed[id]; used && step <= last {
-		return false, nil
-	}
-	s.totpUsed[id] = step
-	return true, nil
+	return a.ClaimTOTPStep(ctx, step)
 }
