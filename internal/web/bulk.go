@@ -18,12 +18,8 @@ import (
 //
 //	review-request, review-approve, review-reject   archive.ReviewMany
 //	tag, untag                                      archive.TagMany (form field tag)
-//
-// Placing records in a compartment (need-to-know keys) is the next
-// action here: one more case in bulkActions and allBulkActions ("move",
-// with a compartment name), calling the archive's own method
-// (archive.MoveToCompartment, which moves what refers to each record
-// along, tags included), with the same result per record.
+//	move                                            archive.MoveToCompartment, one record at a time
+//	                                                (form field compartment): what refers to it moves along
 
 // maxBulk bounds the records one bulk action takes.
 const maxBulk = 1000
@@ -44,6 +40,9 @@ var bulkMessages = map[string][2]string{
 	"bulk.tagged":    {"tagged", "태그 달림"},
 	"bulk.untagged":  {"tag removed", "태그 떼어짐"},
 	"tags":           {"Tags", "태그"},
+	"bulk.move":      {"Place in the compartment", "제한 구획에 넣기"},
+	"bulk.compfield": {"Compartment (for placing in one; you must be a member)", "제한 구획 (넣을 때; 구성원만)"},
+	"bulk.moved":     {"placed in the compartment", "제한 구획에 넣음"},
 }
 
 func init() {
@@ -74,7 +73,7 @@ type bulkAction struct{ Value, Key string }
 func bulkActions(roles string) []bulkAction {
 	var out []bulkAction
 	if archive.Permits(roles, archive.OpRecordEdit) {
-		out = append(out, bulkAction{"tag", "bulk.tag"}, bulkAction{"untag", "bulk.untag"})
+		out = append(out, bulkAction{"tag", "bulk.tag"}, bulkAction{"untag", "bulk.untag"}, bulkAction{"move", "bulk.move"})
 	}
 	if archive.Permits(roles, archive.OpReview) {
 		out = append(out,
@@ -85,7 +84,7 @@ func bulkActions(roles string) []bulkAction {
 	return out
 }
 
-var allBulkActions = []string{"review-request", "review-approve", "review-reject", "tag", "untag"}
+var allBulkActions = []string{"review-request", "review-approve", "review-reject", "tag", "untag", "move"}
 
 type bulkData struct {
 	Action  string
@@ -140,6 +139,19 @@ func (s *Server) bulkPost(w http.ResponseWriter, r *http.Request, ss *session) {
 				if action == "untag" {
 					row.Done = "bulk.untagged"
 				}
+			}
+			d.Results = append(d.Results, row)
+		}
+	case "move":
+		// One move per record, each its own change: a record refused (not
+		// a member, in another compartment) leaves the others placed.
+		name := r.PostFormValue("compartment")
+		for _, ref := range refs {
+			row := bulkRow{ID: ref}
+			if _, err := ss.arch.MoveToCompartment(r.Context(), name, []string{ref}); err != nil {
+				row.Error = ss.arch.DiscloseError(err).Error()
+			} else {
+				row.Done = "bulk.moved"
 			}
 			d.Results = append(d.Results, row)
 		}

@@ -62,6 +62,22 @@ func TestCompartmentOverHTTP(t *testing.T) {
 	if r := member.get("/search?q=" + url.QueryEscape(secretKo)); !strings.Contains(r.body, item.String()) {
 		t.Errorf("the member's search does not find the item")
 	}
+	// The member places an open record in the compartment by the bulk
+	// form: a result per record; the admin, not a member, is refused.
+	admin := h.browser()
+	admin.mustLogin("admin", adminPass)
+	if r := admin.post("/bulk", url.Values{"csrf": {admin.csrf()}, "ref": {f.place.String()}, "action": {"move"}, "compartment": {"case-w"}}); !strings.Contains(r.body, `class="bad"`) {
+		t.Errorf("a non-member placed a record in the compartment:\n%s", r.body)
+	}
+	r := member.post("/bulk", url.Values{"csrf": {member.csrf()}, "ref": {f.place.String(), "ffffffffffff"}, "action": {"move"}, "compartment": {"case-w"}})
+	if r.StatusCode != http.StatusOK || strings.Count(r.body, `class="bad"`) != 1 || !strings.Contains(r.body, "placed in the compartment") {
+		t.Fatalf("bulk move: %s\n%s", r.Status, r.body)
+	}
+	reader := h.browser()
+	reader.mustLogin("reader", readerPass)
+	if r := reader.get("/show/" + f.place.String()); r.StatusCode != http.StatusForbidden {
+		t.Errorf("the reader still sees the moved place: %s", r.Status)
+	}
 	for _, who := range []struct{ user, pass string }{{"admin", adminPass}, {"reader", readerPass}} {
 		b := h.browser()
 		b.mustLogin(who.user, who.pass)
