@@ -155,6 +155,7 @@ func (t *Tx) ClearSearch(ctx context.Context) error {
 		`DELETE FROM search_links`, `DELETE FROM search_docs`, `DELETE FROM search_queue`,
 		`INSERT INTO search_queue (item) SELECT id FROM items ORDER BY n`,
 		`UPDATE search_state SET value = value + 1 WHERE key = 'version'`,
+		`UPDATE search_state SET value = 0 WHERE key IN ('rows', 'lens')`,
 	} {
 		if _, err := t.tx.Exec(ctx, q); err != nil {
 			return dberr(err)
@@ -295,8 +296,9 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 	if err := t.mergeSegments(ctx); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN $1 WHEN 'next_seg' THEN $2 ELSE value + 1 END
-		WHERE key IN ('next_gen', 'next_seg', 'version')`, s.Next, s.nextSeg)
+	_, err := t.tx.Exec(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN $1 WHEN 'next_seg' THEN $2
+		WHEN 'rows' THEN value + $3 WHEN 'lens' THEN value + $4 ELSE value + 1 END
+		WHERE key IN ('next_gen', 'next_seg', 'version', 'rows', 'lens')`, s.Next, s.nextSeg, s.Rows, s.Len)
 	return dberr(err)
 }
 
@@ -448,20 +450,103 @@ type bodyScanner struct {
 
 func (s bodyScanner) Scan(dest ...any) error { return s.r.Scan(append(dest, s.body)...) }
 
-// searchCache returns the documents as of the index's current version.
+// searchCache returns the cache for the index's current version.
 func (db *DB) searchCache(ctx context.Context) (*store.SearchCache, int64, error) {
-	var version int64
-	if err := db.pool.QueryRow(ctx, `SELECT value FROM search_state WHERE key = 'version'`).Scan(&version); err != nil {
-		return nil, 0, dberr(err)
+	st, err := db.searchCounts(ctx, db.pool)
+	if err != nil {
+		return nil, 0, err
 	}
+	if _, ok := st["rows"]; !ok {
+		if st, err = db.addSearchCounts(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
+	version := st["version"]
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.cache != nil && db.cache.Version() == version {
 		return db.cache, version, nil
 	}
+	db.cache = store.NewSearchCache(version, st["rows"], st["lens"], db.searchDocs)
+	return db.cache, version, nil
+}
+
+// searchCounts reads the index's version and its live rows' count and
+// total length ("rows" and "lens", absent in an index made before them).
+func (db *DB) searchCounts(ctx context.Context, q querier) (map[string]int64, error) {
+	st := map[string]int64{}
+	err := db.each(ctx, q, `SELECT key, value FROM search_state WHERE key IN ('version', 'rows', 'lens')`, nil, func(r pgx.Rows) error {
+		var k string
+		var v int64
+		if err := r.Scan(&k, &v); err != nil {
+			return dberr(err)
+		}
+		st[k] = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := st["version"]; !ok || st["rows"] < 0 || st["lens"] < 0 {
+		return nil, fmt.Errorf("%w: search index state missing", evidence.ErrDamaged)
+	}
+	return st, nil
+}
+
+// addSearchCounts counts the live rows of an index made before the counts
+// were kept, under the writer lock (no commit can change them meanwhile),
+// and stores them.
+func (db *DB) addSearchCounts(ctx context.Context) (map[string]int64, error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	t := tx.(*Tx)
+	if err := t.lockWriter(ctx); err != nil {
+		return nil, err
+	}
+	st, err := db.searchCounts(ctx, t.tx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := st["rows"]; ok {
+		return st, nil // counted meanwhile
+	}
+	var rows, total int64
+	err = db.each(ctx, t.tx, `SELECT doc, body FROM search_docs`, nil, func(r pgx.Rows) error {
+		var doc string
+		var body []byte
+		if err := r.Scan(&doc, &body); err != nil {
+			return dberr(err)
+		}
+		var b docBody
+		if err := openJSON(db.c, ad("search_docs.body", doc), body, &b); err != nil {
+			return err
+		}
+		n, l, err := store.LensSum(b.Lens)
+		rows, total = rows+n, total+l
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO search_state (key, value) VALUES ('rows', $1), ('lens', $2)`, rows, total); err != nil {
+		return nil, dberr(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	st["rows"], st["lens"] = rows, total
+	return st, nil
+}
+
+// searchDocs reads the documents with a generation in [lo, hi)
+// (store.DocLoader), opening each one's sealed body.
+func (db *DB) searchDocs(ctx context.Context, lo, hi int64) ([]store.DocInfo, error) {
 	var docs []store.DocInfo
-	total := 0
-	err := db.each(ctx, db.pool, `SELECT doc, tgen, gen, body FROM search_docs`, nil, func(r pgx.Rows) error {
+	err := db.each(ctx, db.pool, `SELECT doc, tgen, gen, body FROM search_docs WHERE tgen >= $1 AND tgen < $2
+		UNION SELECT doc, tgen, gen, body FROM search_docs WHERE gen >= $1 AND gen < $2`, []any{lo, hi}, func(r pgx.Rows) error {
 		var d store.DocInfo
 		var body []byte
 		if err := r.Scan(&d.Doc, &d.TGen, &d.Gen, &body); err != nil {
@@ -472,19 +557,15 @@ func (db *DB) searchCache(ctx context.Context) (*store.SearchCache, int64, error
 			return err
 		}
 		d.Kind, d.Title, d.YearFrom, d.YearTo, d.Places, d.Violations = b.Kind, b.Title, b.YearFrom, b.YearTo, b.Places, b.Violations
-		lens, n, err := store.DecodeLens(d.Doc, b.Lens)
+		lens, _, err := store.DecodeLens(d.Doc, b.Lens)
 		if err != nil {
 			return err
 		}
-		d.Lens, total = lens, total+n
+		d.Lens = lens
 		docs = append(docs, d)
 		return nil
 	})
-	if err != nil {
-		return nil, 0, err
-	}
-	db.cache = store.NewSearchCache(version, docs, total)
-	return db.cache, version, nil
+	return docs, err
 }
 
 // termDict is every term's name, sorted, for prefix queries (the server
