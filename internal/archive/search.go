@@ -287,14 +287,22 @@ func (a *Archive) partText(ctx context.Context) (text func(doc string, n int, gu
 	}
 	text = func(doc string, n int, guard *nameGuard) (string, error) {
 		if r, ok := rows[doc]; ok {
-			return shreddedEmpty(a.itemPartMasked(ctx, r.Item, r.Starts, n, guard))
+			var ik *seal.ItemKey
+			if r.Key != nil {
+				ik = &seal.ItemKey{Handle: r.Key.Handle, Gen: r.Key.Gen, Wrapped: r.Key.Wrapped}
+			}
+			return shreddedEmpty(a.itemPartMasked(ctx, r.Item, ik, r.Starts, n, guard))
 		}
 		id, err := evidence.ParseID(doc)
 		if err != nil {
 			return "", err
 		}
 		if it, err := a.db.Item(ctx, id); err == nil {
-			return shreddedEmpty(a.itemPartMasked(ctx, it, nil, n, guard))
+			ik, err := a.itemKey(ctx, id)
+			if err != nil {
+				return "", err
+			}
+			return shreddedEmpty(a.itemPartMasked(ctx, it, ik, nil, n, guard))
 		}
 		info, err := a.Record(ctx, doc)
 		if err != nil {

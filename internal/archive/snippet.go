@@ -46,21 +46,26 @@ const maskMargin = 256
 // index built before it kept them) it reads the whole plaintext and cuts
 // the parts again, as the index did.
 func (a *Archive) itemPart(ctx context.Context, it store.Item, starts []int64, n int) (string, error) {
-	return a.itemPartMasked(ctx, it, starts, n, nil)
+	ik, err := a.itemKey(ctx, it.ID)
+	if err != nil {
+		return "", err
+	}
+	return a.itemPartMasked(ctx, it, ik, starts, n, nil)
 }
 
-// itemPartMasked is itemPart with what guard finds (nil: nothing) masked:
-// the part is read with maskMargin bytes more on each side, masked there,
-// and then cut (maskedPart).
-func (a *Archive) itemPartMasked(ctx context.Context, it store.Item, starts []int64, n int, guard *nameGuard) (string, error) {
+// itemPartMasked is itemPart with the item's own key (ik, nil: none)
+// looked up, and what guard finds (nil: nothing) masked: the part is read
+// with maskMargin bytes more on each side, masked there, and then cut
+// (maskedPart).
+func (a *Archive) itemPartMasked(ctx context.Context, it store.Item, ik *seal.ItemKey, starts []int64, n int, guard *nameGuard) (string, error) {
 	if it.Size > maxIndexText || n < 1 {
 		return "", nil
 	}
 	read := func(lo, hi int64) ([]byte, error) {
 		if it.Len <= smallItem {
-			return a.smallItemRange(ctx, it, lo, hi)
+			return a.smallItemRange(ctx, it, ik, lo, hi)
 		}
-		return a.itemRange(ctx, it, lo, hi)
+		return a.itemRange(ctx, it, ik, lo, hi)
 	}
 	if n > len(starts) {
 		b, err := read(0, it.Size)
@@ -142,11 +147,7 @@ func maskedPart(text string, lo, hi int, guard *nameGuard) string {
 
 // smallItemRange decrypts a small item whole, in a pooled buffer, checks
 // it against its length and SHA-256, and returns plaintext [lo, hi).
-func (a *Archive) smallItemRange(ctx context.Context, it store.Item, lo, hi int64) ([]byte, error) {
-	ik, err := a.itemKey(ctx, it.ID)
-	if err != nil {
-		return nil, err
-	}
+func (a *Archive) smallItemRange(ctx context.Context, it store.Item, ik *seal.ItemKey, lo, hi int64) ([]byte, error) {
 	rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
 	if err != nil {
 		return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
@@ -178,11 +179,7 @@ func (a *Archive) smallItemRange(ctx context.Context, it store.Item, lo, hi int6
 
 // itemRange returns plaintext [lo, hi) of an item, decrypting only the
 // chunks that hold it (and the final one).
-func (a *Archive) itemRange(ctx context.Context, it store.Item, lo, hi int64) ([]byte, error) {
-	ik, err := a.itemKey(ctx, it.ID)
-	if err != nil {
-		return nil, err
-	}
+func (a *Archive) itemRange(ctx context.Context, it store.Item, ik *seal.ItemKey, lo, hi int64) ([]byte, error) {
 	var src io.ReaderAt = &blobRange{ctx: ctx, a: a, it: it}
 	if s, ok := a.blobs.(blob.Sequential); !ok || !s.Sequential() {
 		// A local store's reader reads at any offset: one open, not one

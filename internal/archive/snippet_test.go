@@ -306,17 +306,21 @@ func TestSnippetMasksNameAtPartEdge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ik, err := po.itemKey(ctx, it.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if (it.Len > smallItem) != (lines > 100) {
 			t.Fatalf("%d lines: %d stored bytes, small item up to %d", lines, it.Len, smallItem)
 		}
 		for _, cut := range []string{"Pak Ch", "박"} { // the edge falls after it
 			at := int64(strings.Index(text, cut) + len(cut))
 			starts := []int64{0, at}
-			first, err := po.itemPartMasked(ctx, it, starts, 1, guard)
+			first, err := po.itemPartMasked(ctx, it, ik, starts, 1, guard)
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, err := po.itemPartMasked(ctx, it, starts, 2, guard)
+			second, err := po.itemPartMasked(ctx, it, ik, starts, 2, guard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -340,7 +344,7 @@ func TestSnippetMasksNameAtPartEdge(t *testing.T) {
 		}
 		// Without a guard the parts are as before: the text itself.
 		at := int64(strings.Index(text, "Pak Ch") + len("Pak Ch"))
-		if p, err := po.itemPartMasked(ctx, it, []int64{0, at}, 2, nil); err != nil || !strings.HasPrefix(p, "ol-min crossed") {
+		if p, err := po.itemPartMasked(ctx, it, ik, []int64{0, at}, 2, nil); err != nil || !strings.HasPrefix(p, "ol-min crossed") {
 			t.Errorf("unmasked part 2: %.40q, %v", p, err)
 		}
 	}

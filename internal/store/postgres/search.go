@@ -418,10 +418,12 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 	for i := range cols {
 		cols[i] = "i." + cols[i]
 	}
-	err := db.each(ctx, db.pool, `SELECT `+strings.Join(cols, ", ")+`, d.body
-		FROM items i LEFT JOIN search_docs d ON d.doc = i.id WHERE i.id = ANY($1)`, []any{docs}, func(r pgx.Rows) error {
-		var body []byte
-		it, _, err := db.scanItem(bodyScanner{r, &body})
+	err := db.each(ctx, db.pool, `SELECT `+strings.Join(cols, ", ")+`, d.body, k.gen, k.body
+		FROM items i LEFT JOIN search_docs d ON d.doc = i.id LEFT JOIN item_keys k ON k.item_id = i.id
+		WHERE i.id = ANY($1)`, []any{docs}, func(r pgx.Rows) error {
+		var body, sealedKey []byte
+		var keyGen *int64
+		it, _, err := db.scanItem(bodyScanner{r, []any{&body, &keyGen, &sealedKey}})
 		if err != nil {
 			return err
 		}
@@ -436,19 +438,28 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 		if err != nil {
 			return err
 		}
-		out[id] = store.SnippetItem{Item: it, Starts: starts}
+		si := store.SnippetItem{Item: it, Starts: starts}
+		if keyGen != nil {
+			var kb keyBody
+			if err := openJSON(db.c, ad("item_keys.body", id, int(*keyGen)), sealedKey, &kb); err != nil {
+				return err
+			}
+			si.Key = &store.ItemKey{Item: it.ID, Handle: kb.Handle, Gen: int(*keyGen), Wrapped: kb.Wrapped}
+		}
+		out[id] = si
 		return nil
 	})
 	return out, err
 }
 
-// bodyScanner scans a trailing body column after scanItem's.
+// bodyScanner scans trailing columns (the index body, the item key) after
+// scanItem's.
 type bodyScanner struct {
 	r    pgx.Rows
-	body *[]byte
+	more []any
 }
 
-func (s bodyScanner) Scan(dest ...any) error { return s.r.Scan(append(dest, s.body)...) }
+func (s bodyScanner) Scan(dest ...any) error { return s.r.Scan(append(dest, s.more...)...) }
 
 // searchCache returns the cache for the index's current version.
 func (db *DB) searchCache(ctx context.Context) (*store.SearchCache, int64, error) {

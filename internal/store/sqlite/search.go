@@ -690,7 +690,8 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) ([]store.Hit, err
 	return store.RunSearch(ctx, q, cache, func(ctx context.Context) (textindex.Source, error) { return db.searchSource(ctx) })
 }
 
-// SnippetItems reads the item rows and parts' starts of docs in one query.
+// SnippetItems reads the item rows, parts' starts and item keys of docs in
+// one query.
 func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store.SnippetItem, error) {
 	out := make(map[string]store.SnippetItem, len(docs))
 	for len(docs) > 0 {
@@ -705,8 +706,9 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 		for i := range args {
 			args[i] = docs[min(i, n-1)]
 		}
-		st, err := db.stmt(ctx, `SELECT `+prefixed("i.", itemCols)+`, coalesce(d.starts, x'')
-			FROM items i LEFT JOIN search_docs d ON d.doc = i.id WHERE i.id IN (?`+strings.Repeat(", ?", size-1)+`)`)
+		st, err := db.stmt(ctx, `SELECT `+prefixed("i.", itemCols)+`, coalesce(d.starts, x''), k.handle, k.gen, k.wrapped
+			FROM items i LEFT JOIN search_docs d ON d.doc = i.id LEFT JOIN item_keys k ON k.item_id = i.id
+			WHERE i.id IN (?`+strings.Repeat(", ?", size-1)+`)`)
 		if err != nil {
 			return nil, err
 		}
@@ -728,7 +730,11 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 				rows.Close()
 				return nil, err
 			}
-			out[id] = store.SnippetItem{Item: it, Starts: starts}
+			si := store.SnippetItem{Item: it, Starts: starts}
+			if s.handle.Valid {
+				si.Key = &store.ItemKey{Item: it.ID, Handle: s.handle.String, Gen: int(s.gen.Int64), Wrapped: s.wrapped}
+			}
+			out[id] = si
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -739,14 +745,18 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 	return out, nil
 }
 
-// startsScanner scans a trailing starts column after scanItem's.
+// startsScanner scans the trailing starts and item key columns after
+// scanItem's.
 type startsScanner struct {
-	rows   *sql.Rows
-	starts []byte
+	rows    *sql.Rows
+	starts  []byte
+	handle  sql.NullString
+	gen     sql.NullInt64
+	wrapped []byte
 }
 
 func (r *startsScanner) Scan(dest ...any) error {
-	return r.rows.Scan(append(dest, &r.starts)...)
+	return r.rows.Scan(append(dest, &r.starts, &r.handle, &r.gen, &r.wrapped)...)
 }
 
 // prefixed qualifies each of a comma-separated list of columns.
