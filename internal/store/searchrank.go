@@ -192,6 +192,35 @@ func (v *docView) doc(g int64) (*DocInfo, bool) {
 	return &v.last.docs[i-1], true
 }
 
+// one is doc for a lookup on its own (a hit's, in score order): from the
+// cache if it holds g's block, else the document alone, read without
+// reading (or keeping) the block.
+func (v *docView) one(g int64) (*DocInfo, bool) {
+	if g < 0 || v.err != nil {
+		return nil, false
+	}
+	v.c.mu.Lock()
+	blk, ok := v.c.blocks[g>>docBlockBits]
+	v.c.mu.Unlock()
+	if ok {
+		if i := blk.at[g&(docBlockGens-1)]; i > 0 {
+			return &blk.docs[i-1], true
+		}
+		return nil, false
+	}
+	docs, err := v.c.load(v.ctx, g, g+1)
+	if err != nil {
+		v.err = err
+		return nil, false
+	}
+	for i := range docs {
+		if docs[i].TGen == g || docs[i].Gen == g {
+			return &docs[i], true
+		}
+	}
+	return nil, false
+}
+
 // Len is textindex.Stats.Len: a live row's length, else -1.
 func (v *docView) Len(row uint64) int {
 	g := int64(row >> 16)
@@ -247,8 +276,10 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 	type cand struct {
 		row   uint64
 		score float64
+		at    uint16 // where the row's first match starts
 	}
 	var cands []cand
+	filtered := q.filters()
 	for j := 0; j < len(matches); {
 		g := matches[j].Row >> 16
 		best := j
@@ -259,11 +290,15 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 			}
 		}
 		j = k
-		d, ok := docs.doc(int64(g))
-		if !ok || !q.Matches(d) {
-			continue
+		// Every match is of a live row; its document is read here only
+		// if the query filters by one (the cache holds a bounded part of
+		// them: a query on a common word need not read them all again).
+		if filtered {
+			if d, ok := docs.doc(int64(g)); !ok || !q.Matches(d) {
+				continue
+			}
 		}
-		cands = append(cands, cand{matches[best].Row, matches[best].Score})
+		cands = append(cands, cand{matches[best].Row, matches[best].Score, matches[best].At})
 	}
 	if docs.err != nil {
 		return nil, docs.err
@@ -283,11 +318,12 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 	}
 	seen := map[int64]bool{} // by title generation: one hit a document
 	var hits []Hit
+	var ats []int // hits[i]'s first match in its row
 	for _, c := range cands {
 		if len(hits) >= limit {
 			break
 		}
-		d, ok := docs.doc(int64(c.row >> 16))
+		d, ok := docs.one(int64(c.row >> 16))
 		if !ok {
 			if docs.err != nil {
 				return nil, docs.err
@@ -302,16 +338,18 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 			continue
 		}
 		hits = append(hits, Hit{Doc: d.Doc, Kind: d.Kind, Title: d.Title, Part: int(c.row & 0xffff), Score: c.score})
+		ats = append(ats, int(c.at))
 	}
 	if !q.NoSnippets {
-		snippets(ctx, cq, q, hits)
+		snippets(ctx, cq, q, hits, ats)
 	}
 	return hits, nil
 }
 
 // snippets fills in the hits' snippets, on every core: a text part's
-// snippet needs its item decrypted and the passage tokenized.
-func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit) {
+// snippet needs its item decrypted and the passage tokenized (up to the
+// window after ats[i], where the index says its first match is).
+func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit, ats []int) {
 	if q.Prefetch != nil && q.Text != nil {
 		var docs []string
 		for _, h := range hits {
@@ -336,11 +374,17 @@ func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit
 						text, _ = q.Text(h.Doc, h.Part) // a snippet is a courtesy: the hit stands without it
 					}
 				}
-				h.Snippet = textindex.Snippet(cq, text, q.Open, q.Shut, "…", snippetWidth)
+				h.Snippet = textindex.SnippetAt(cq, text, ats[i], q.Open, q.Shut, "…", snippetWidth)
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// filters reports whether the query has filters (Matches looks at the
+// document).
+func (q *SearchQuery) filters() bool {
+	return q.Kind != "" || q.Violation != "" || q.Place != "" || q.From != 0 || q.To != 0
 }
 
 // Matches applies the query's filters to a document.

@@ -51,6 +51,11 @@ func TestSearchCacheBounded(t *testing.T) {
 	if want := 2 * (2*docs/docBlockGens + 1); loads > want {
 		t.Errorf("%d block reads for two passes, want at most %d", loads, want)
 	}
+	// A hit's document alone: read by itself, the cache not grown.
+	fresh := NewSearchCache(4, 1, 1, load)
+	if d, ok := fresh.view(ctx).one(2*777 + 2); !ok || d.Doc != "d777" || len(fresh.blocks) != 0 {
+		t.Errorf("one: %+v %v, %d blocks held", d, ok, len(fresh.blocks))
+	}
 	// A small index stays whole: a second pass reads nothing.
 	loads = 0
 	small := NewSearchCache(2, 30, 100, func(ctx context.Context, lo, hi int64) ([]DocInfo, error) {
