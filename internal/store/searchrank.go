@@ -66,8 +66,13 @@ type DocLoader func(ctx context.Context, lo, hi int64) ([]DocInfo, error)
 const (
 	docBlockBits  = 12
 	docBlockGens  = 1 << docBlockBits
-	maxCachedDocs = 1 << 15
-	maxBlocks     = 128 // blocks of few live documents (generations replaced) count too
+	maxCachedDocs = 1 << 17
+	maxBlocks     = 256 // blocks of few live documents (generations replaced) count too
+	// maxPinnedDocs is how many documents one query keeps of the blocks
+	// it has read (beyond the cache's), so that its phrases, each a pass
+	// over its rows in generation order, read a block once, not once a
+	// pass: a query's memory, given back when it ends.
+	maxPinnedDocs = 1 << 16
 )
 
 // NewSearchCache is an empty cache for queries at index version, whose
@@ -163,14 +168,18 @@ func (c *SearchCache) block(ctx context.Context, b int64) (*docBlock, error) {
 // block used answers most lookups without the cache's lock. The first
 // error reading a block is kept in err (Stats.Len cannot return one).
 type docView struct {
-	c    *SearchCache
-	ctx  context.Context
-	b    int64
-	last *docBlock
-	err  error
+	c      *SearchCache
+	ctx    context.Context
+	b      int64
+	last   *docBlock
+	pinned map[int64]*docBlock // blocks this query has read (maxPinnedDocs)
+	held   int                 // documents in pinned
+	err    error
 }
 
-func (c *SearchCache) view(ctx context.Context) *docView { return &docView{c: c, ctx: ctx, b: -1} }
+func (c *SearchCache) view(ctx context.Context) *docView {
+	return &docView{c: c, ctx: ctx, b: -1, pinned: map[int64]*docBlock{}}
+}
 
 // doc returns the document with generation g (its title's or its text's).
 func (v *docView) doc(g int64) (*DocInfo, bool) {
@@ -178,10 +187,17 @@ func (v *docView) doc(g int64) (*DocInfo, bool) {
 		return nil, false
 	}
 	if b := g >> docBlockBits; b != v.b {
-		blk, err := v.c.block(v.ctx, b)
-		if err != nil {
-			v.err = err
-			return nil, false
+		blk, ok := v.pinned[b]
+		if !ok {
+			var err error
+			if blk, err = v.c.block(v.ctx, b); err != nil {
+				v.err = err
+				return nil, false
+			}
+			if v.held+len(blk.docs) <= maxPinnedDocs {
+				v.pinned[b] = blk
+				v.held += len(blk.docs)
+			}
 		}
 		v.b, v.last = b, blk
 	}
@@ -199,9 +215,12 @@ func (v *docView) one(g int64) (*DocInfo, bool) {
 	if g < 0 || v.err != nil {
 		return nil, false
 	}
-	v.c.mu.Lock()
-	blk, ok := v.c.blocks[g>>docBlockBits]
-	v.c.mu.Unlock()
+	blk, ok := v.pinned[g>>docBlockBits]
+	if !ok {
+		v.c.mu.Lock()
+		blk, ok = v.c.blocks[g>>docBlockBits]
+		v.c.mu.Unlock()
+	}
 	if ok {
 		if i := blk.at[g&(docBlockGens-1)]; i > 0 {
 			return &blk.docs[i-1], true

@@ -557,25 +557,26 @@ func (db *DB) addSearchCounts(ctx context.Context) (map[string]int64, error) {
 func (db *DB) searchDocs(ctx context.Context, lo, hi int64) ([]store.DocInfo, error) {
 	var docs []store.DocInfo
 	err := db.each(ctx, db.pool, `SELECT doc, tgen, gen, body FROM search_docs WHERE tgen >= $1 AND tgen < $2
-		UNION SELECT doc, tgen, gen, body FROM search_docs WHERE gen >= $1 AND gen < $2`, []any{lo, hi}, func(r pgx.Rows) error {
-		var d store.DocInfo
-		var body []byte
-		if err := r.Scan(&d.Doc, &d.TGen, &d.Gen, &body); err != nil {
-			return dberr(err)
-		}
-		var b docBody
-		if err := openJSON(db.c, ad("search_docs.body", d.Doc), body, &b); err != nil {
-			return err
-		}
-		d.Kind, d.Title, d.YearFrom, d.YearTo, d.Places, d.Violations = b.Kind, b.Title, b.YearFrom, b.YearTo, b.Places, b.Violations
-		lens, _, err := store.DecodeLens(d.Doc, b.Lens)
-		if err != nil {
-			return err
-		}
-		d.Lens = lens
-		docs = append(docs, d)
-		return nil
-	})
+		UNION ALL SELECT doc, tgen, gen, body FROM search_docs WHERE gen >= $1 AND gen < $2 AND NOT (tgen >= $1 AND tgen < $2)`,
+		[]any{lo, hi}, func(r pgx.Rows) error {
+			var d store.DocInfo
+			var body []byte
+			if err := r.Scan(&d.Doc, &d.TGen, &d.Gen, &body); err != nil {
+				return dberr(err)
+			}
+			var b docBody
+			if err := openJSON(db.c, ad("search_docs.body", d.Doc), body, &b); err != nil {
+				return err
+			}
+			d.Kind, d.Title, d.YearFrom, d.YearTo, d.Places, d.Violations = b.Kind, b.Title, b.YearFrom, b.YearTo, b.Places, b.Violations
+			lens, _, err := store.DecodeLens(d.Doc, b.Lens)
+			if err != nil {
+				return err
+			}
+			d.Lens = lens
+			docs = append(docs, d)
+			return nil
+		})
 	return docs, err
 }
 

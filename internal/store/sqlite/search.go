@@ -596,9 +596,11 @@ func (db *DB) searchCache(ctx context.Context) (*store.SearchCache, error) {
 // searchDocs reads the documents with a generation in [lo, hi)
 // (store.DocLoader).
 func (db *DB) searchDocs(ctx context.Context, lo, hi int64) ([]store.DocInfo, error) {
+	// Two index ranges, the second without what the first has: no sort to
+	// remove duplicates (UNION's cost a quarter of a block's read).
 	st, err := db.stmt(ctx, `SELECT doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens FROM search_docs
-		WHERE tgen >= ?1 AND tgen < ?2 UNION SELECT doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens
-		FROM search_docs WHERE gen >= ?1 AND gen < ?2`)
+		WHERE tgen >= ?1 AND tgen < ?2 UNION ALL SELECT doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens
+		FROM search_docs WHERE gen >= ?1 AND gen < ?2 AND NOT (tgen >= ?1 AND tgen < ?2)`)
 	if err != nil {
 		return nil, err
 	}
