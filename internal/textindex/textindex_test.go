@@ -558,3 +558,50 @@ func TestSnippetAt(t *testing.T) {
 	}
 	t.Logf("%d rows, %d snippets the same as the whole text's", checked, same)
 }
+
+// BenchmarkSnippetAt compares a snippet of a ~2 KiB passage cut after
+// tokenizing it whole (Snippet) and only up to the window after the first
+// match (SnippetAt, the position as Eval reports it), with the match early,
+// in the middle and at the end of the passage.
+//
+//	go test -run '^$' -bench 'SnippetAt' -benchmem ./internal/textindex
+func BenchmarkSnippetAt(b *testing.B) {
+	var sb strings.Builder
+	for sb.Len() < 2048 {
+		sb.WriteString("그는 두만강을 건너 중국으로 갔다가 강제송환되어 보위부 구류장에서 조사를 받았다. ")
+	}
+	filler := sb.String()
+	q, err := Compile(hangul.MatchExpr("Park Cheol-min"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, where := range []string{"early", "middle", "end"} {
+		var text string
+		switch where {
+		case "early":
+			text = "그때 박철민 씨를 만났다. " + filler
+		case "middle":
+			text = filler[:len(filler)/2/3*3] + " 그때 박철민 씨를 만났다. " + filler[len(filler)/2/3*3:]
+		default:
+			text = filler + "그때 박철민 씨를 만났다."
+		}
+		r, _ := analyzeRow(q, text, new(rowScratch), MaxPos+1)
+		at := firstSpanPos(r)
+		for _, f := range []struct {
+			name string
+			fn   func() string
+		}{
+			{"whole", func() string { return Snippet(q, text, "<", ">", "…", 24) }},
+			{"at", func() string { return SnippetAt(q, text, at, "<", ">", "…", 24) }},
+		} {
+			b.Run(where+"/"+f.name, func(b *testing.B) {
+				b.SetBytes(int64(len(text)))
+				for b.Loop() {
+					if s := f.fn(); !strings.Contains(s, "<박철민>") {
+						b.Fatalf("snippet %q", s)
+					}
+				}
+			})
+		}
+	}
+}
