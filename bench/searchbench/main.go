@@ -9,6 +9,7 @@
 //	searchbench run -corpus DIR -archive DIR -groonga DB [-groonga-file DB]
 //	                [-passes N] [-sori-build SECONDS] [-groonga-build SECONDS]
 //	                [-groonga-file-build SECONDS] [-detail FILE] [-cpuprofile FILE]
+//	searchbench mem -db FILE [-build -docs N] [-queries 'q1,q2,…']   (see mem.go)
 //
 // Groonga holds the corpus in one of two shapes (see shape): -groonga is
 // the database of one record per paragraph, -groonga-file the one of one
@@ -36,7 +37,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: searchbench grn|run [flags] (see the source)")
+		fmt.Fprintln(os.Stderr, "usage: searchbench grn|run|mem [flags] (see the source)")
 		os.Exit(2)
 	}
 	var err error
@@ -45,6 +46,8 @@ func main() {
 		err = runGrn(os.Args[2:])
 	case "run":
 		err = runBench(context.Background(), os.Args[2:])
+	case "mem":
+		err = runMem(context.Background(), os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}

@@ -252,8 +252,7 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 			if err != nil {
 				return "", err // no snippet rather than one that may show a sealed name
 			}
-			t, err := text(doc, n)
-			return maskNames(t, g, Mask), err
+			return text(doc, n, g)
 		}}
 	if opt.Violation != "" {
 		v, err := vocab.Get(vocab.Violations)
@@ -287,28 +286,42 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 // that hold it), a record's is cut from its current body. The index keeps
 // no copy of the text. prefetch reads the rows of a query's hits in one
 // query (store.SearchQuery.Prefetch); text looks a document up on its own
-// when prefetch did not see it.
-func (a *Archive) partText(ctx context.Context) (text func(doc string, n int) (string, error), prefetch func(docs []string)) {
+// when prefetch did not see it. What guard finds is masked (see
+// maskedPart: over the part and a margin around it, then cut).
+func (a *Archive) partText(ctx context.Context) (text func(doc string, n int, guard *nameGuard) (string, error), prefetch func(docs []string)) {
 	var rows map[string]store.SnippetItem // set before the first text call, read only after
 	prefetch = func(docs []string) {
 		rows, _ = a.db.SnippetItems(ctx, docs) // on error each text looks its document up
 	}
-	text = func(doc string, n int) (string, error) {
+	text = func(doc string, n int, guard *nameGuard) (string, error) {
 		if r, ok := rows[doc]; ok {
-			return shreddedEmpty(a.itemPart(ctx, r.Item, r.Starts, n))
+			var ik *seal.ItemKey
+			if r.Key != nil {
+				ik = &seal.ItemKey{Handle: r.Key.Handle, Gen: r.Key.Gen, Wrapped: r.Key.Wrapped}
+			}
+			return shreddedEmpty(a.itemPartMasked(ctx, r.Item, ik, r.Starts, n, guard))
 		}
 		id, err := evidence.ParseID(doc)
 		if err != nil {
 			return "", err
 		}
 		if it, err := a.db.Item(ctx, id); err == nil {
-			return shreddedEmpty(a.itemPart(ctx, it, nil, n))
+			ik, err := a.itemKey(ctx, id)
+			if err != nil {
+				return "", err
+			}
+			return shreddedEmpty(a.itemPartMasked(ctx, it, ik, nil, n, guard))
 		}
 		info, err := a.Record(ctx, doc)
 		if err != nil {
 			return "", err
 		}
-		return paragraph(info.Current.Text(), n), nil
+		t := info.Current.Text()
+		lo, hi, ok := partRange(t, n)
+		if !ok {
+			return "", nil
+		}
+		return maskedPart(t, lo, hi, guard), nil
 	}
 	return text, prefetch
 }

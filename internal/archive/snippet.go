@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"sori/internal/blob"
 	"sori/internal/evidence"
@@ -33,49 +34,120 @@ const smallItem = 2*seal.ChunkBufferSize + 512
 // snippetBufs are chunk buffers (seal.ChunkBufferSize) for small items.
 var snippetBufs = sync.Pool{New: func() any { b := make([]byte, seal.ChunkBufferSize); return &b }}
 
+// maskMargin is how many bytes beyond each edge of a part a snippet reads
+// and searches for sealed names (maskedPart): a name the edge cuts is
+// found whole, and masked, not shown in half. It is longer than any name
+// or contact the guard finds.
+const maskMargin = 256
+
 // itemPart returns the text of part n (from 1) of an item, as the index
 // cut it: the bytes from its start to the next part's (starts, from the
 // index), their lines trimmed and joined (cutPart). Without starts (an
 // index built before it kept them) it reads the whole plaintext and cuts
 // the parts again, as the index did.
 func (a *Archive) itemPart(ctx context.Context, it store.Item, starts []int64, n int) (string, error) {
+	ik, err := a.itemKey(ctx, it.ID)
+	if err != nil {
+		return "", err
+	}
+	return a.itemPartMasked(ctx, it, ik, starts, n, nil)
+}
+
+// itemPartMasked is itemPart with the item's own key (ik, nil: none)
+// looked up, and what guard finds (nil: nothing) masked: the part is read
+// with maskMargin bytes more on each side, masked there, and then cut
+// (maskedPart).
+func (a *Archive) itemPartMasked(ctx context.Context, it store.Item, ik *seal.ItemKey, starts []int64, n int, guard *nameGuard) (string, error) {
 	if it.Size > maxIndexText || n < 1 {
 		return "", nil
 	}
-	lo, hi := int64(0), it.Size
-	whole := n > len(starts)
-	if !whole {
-		lo = starts[n-1]
-		if n < len(starts) {
-			hi = starts[n]
+	read := func(lo, hi int64) ([]byte, error) {
+		if it.Len <= smallItem {
+			return a.smallItemRange(ctx, it, ik, lo, hi)
 		}
-		if lo < 0 || lo > hi || hi > it.Size {
-			return "", fmt.Errorf("%w: search index: part %d of %s lies outside the item", evidence.ErrDamaged, n, it.ID)
+		return a.itemRange(ctx, it, ik, lo, hi)
+	}
+	if n > len(starts) {
+		b, err := read(0, it.Size)
+		if err != nil || !looksLikeText(b) {
+			return "", err
 		}
+		text := string(b)
+		lo, hi, ok := partRange(text, n)
+		if !ok {
+			return "", nil
+		}
+		return maskedPart(text, lo, hi, guard), nil
 	}
-	var b []byte
-	var err error
-	if it.Len <= smallItem {
-		b, err = a.smallItemRange(ctx, it, lo, hi)
-	} else {
-		b, err = a.itemRange(ctx, it, lo, hi)
+	lo, hi := starts[n-1], it.Size
+	if n < len(starts) {
+		hi = starts[n]
 	}
-	if err != nil || !looksLikeText(b) {
+	if lo < 0 || lo > hi || hi > it.Size {
+		return "", fmt.Errorf("%w: search index: part %d of %s lies outside the item", evidence.ErrDamaged, n, it.ID)
+	}
+	wlo, whi := lo, hi
+	if !guard.Empty() {
+		wlo, whi = max(0, lo-maskMargin), min(it.Size, hi+maskMargin)
+	}
+	b, err := read(wlo, whi)
+	if err != nil {
 		return "", err
 	}
-	if whole {
-		return paragraph(string(b), n), nil
+	plo, phi := int(lo-wlo), int(hi-wlo) // the part in b
+	if !looksLikeText(b[plo:phi]) {
+		return "", nil
 	}
-	return cutPart(string(b)), nil
+	// The margins' outer ends may cut a rune: they are dropped from it.
+	from := 0
+	for from < plo && !utf8.RuneStart(b[from]) {
+		from++
+	}
+	to := max(phi, len(trimCutRune(b)))
+	return maskedPart(string(b[from:to]), plo-from, phi-from, guard), nil
+}
+
+// partRange is where part n (from 1) of text, as paragraphs cuts it, lies
+// in text: from its first line's start to the next part's (or the end).
+func partRange(text string, n int) (lo, hi int, ok bool) {
+	_, at, parts := partLines(text)
+	if n < 1 || n > len(parts) {
+		return 0, 0, false
+	}
+	lo, hi = at[parts[n-1][0]], len(text)
+	if n < len(parts) {
+		hi = at[parts[n][0]]
+	}
+	return lo, hi, true
+}
+
+// maskedPart cuts the part text[lo:hi] (cutPart) with every span guard
+// finds in text masked: text holds the part and some of what is around
+// it, so that a sealed name the part's edge cuts is found whole and its
+// half inside the part masked too.
+func maskedPart(text string, lo, hi int, guard *nameGuard) string {
+	spans := guard.Find(text)
+	if len(spans) == 0 {
+		return cutPart(text[lo:hi])
+	}
+	var b strings.Builder
+	at := lo
+	for _, sp := range spans {
+		s, e := max(sp.Start, at), min(sp.End, hi)
+		if s >= e {
+			continue
+		}
+		b.WriteString(text[at:s])
+		b.WriteString(Mask)
+		at = e
+	}
+	b.WriteString(text[at:hi])
+	return cutPart(b.String())
 }
 
 // smallItemRange decrypts a small item whole, in a pooled buffer, checks
 // it against its length and SHA-256, and returns plaintext [lo, hi).
-func (a *Archive) smallItemRange(ctx context.Context, it store.Item, lo, hi int64) ([]byte, error) {
-	ik, err := a.itemKey(ctx, it.ID)
-	if err != nil {
-		return nil, err
-	}
+func (a *Archive) smallItemRange(ctx context.Context, it store.Item, ik *seal.ItemKey, lo, hi int64) ([]byte, error) {
 	rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
 	if err != nil {
 		return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
@@ -107,11 +179,7 @@ func (a *Archive) smallItemRange(ctx context.Context, it store.Item, lo, hi int6
 
 // itemRange returns plaintext [lo, hi) of an item, decrypting only the
 // chunks that hold it (and the final one).
-func (a *Archive) itemRange(ctx context.Context, it store.Item, lo, hi int64) ([]byte, error) {
-	ik, err := a.itemKey(ctx, it.ID)
-	if err != nil {
-		return nil, err
-	}
+func (a *Archive) itemRange(ctx context.Context, it store.Item, ik *seal.ItemKey, lo, hi int64) ([]byte, error) {
 	var src io.ReaderAt = &blobRange{ctx: ctx, a: a, it: it}
 	if s, ok := a.blobs.(blob.Sequential); !ok || !s.Sequential() {
 		// A local store's reader reads at any offset: one open, not one

@@ -276,3 +276,76 @@ func TestSnippetsGoldenCorpus(t *testing.T) {
 		t.Errorf("only %d text hits checked", checked)
 	}
 }
+
+// TestSnippetMasksNameAtPartEdge: a sealed name that a part's edge cuts
+// ("Pak Ch|ol-min") is masked on both sides of the cut, in a small item
+// (decrypted whole) and in a long one (read by range), because the part is
+// masked over a margin around it before it is cut; masking the part alone
+// shows the half inside it.
+func TestSnippetMasksNameAtPartEdge(t *testing.T) {
+	ctx := context.Background()
+	po := newArchive(t)
+	if _, err := po.AddWitness(ctx, vaultW19); err != nil {
+		t.Fatal(err)
+	}
+	guard, err := po.newNameGuard(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lines := range []int{20, 4000} {
+		var b strings.Builder
+		for i := range lines {
+			fmt.Fprintf(&b, "Line %d of the interview: the guards counted the rations.\n", i)
+			if i == lines/2 {
+				b.WriteString("That night Pak Chol-min crossed the river with 박철민의 cousin.\n")
+			}
+		}
+		text := b.String()
+		ad := addText(t, po, fmt.Sprintf("edge-%d.txt", lines), text)
+		it, err := po.db.Item(ctx, ad.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ik, err := po.itemKey(ctx, it.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (it.Len > smallItem) != (lines > 100) {
+			t.Fatalf("%d lines: %d stored bytes, small item up to %d", lines, it.Len, smallItem)
+		}
+		for _, cut := range []string{"Pak Ch", "박"} { // the edge falls after it
+			at := int64(strings.Index(text, cut) + len(cut))
+			starts := []int64{0, at}
+			first, err := po.itemPartMasked(ctx, it, ik, starts, 1, guard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := po.itemPartMasked(ctx, it, ik, starts, 2, guard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasSuffix(first, Mask) || strings.Contains(first, "Pak Ch") || strings.HasSuffix(first, "박") {
+				t.Errorf("%d lines, cut after %q: part 1 ends %q", lines, cut, first[max(0, len(first)-40):])
+			}
+			if !strings.HasPrefix(second, Mask) || strings.Contains(second, "ol-min") || strings.Contains(second, "철민") {
+				t.Errorf("%d lines, cut after %q: part 2 starts %.40q", lines, cut, second)
+			}
+			if !strings.Contains(second, "cousin") {
+				t.Errorf("%d lines, cut after %q: part 2 lost its text: %.60q", lines, cut, second)
+			}
+			// The part alone, masked as snippets were: the half shows.
+			alone, err := po.itemPart(ctx, it, starts, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cut == "Pak Ch" && !strings.HasPrefix(maskNames(alone, guard, Mask), "ol-min") {
+				t.Errorf("the part alone masked is %.40q: the test no longer shows the cut name", maskNames(alone, guard, Mask))
+			}
+		}
+		// Without a guard the parts are as before: the text itself.
+		at := int64(strings.Index(text, "Pak Ch") + len("Pak Ch"))
+		if p, err := po.itemPartMasked(ctx, it, ik, []int64{0, at}, 2, nil); err != nil || !strings.HasPrefix(p, "ol-min crossed") {
+			t.Errorf("unmasked part 2: %.40q, %v", p, err)
+		}
+	}
+}

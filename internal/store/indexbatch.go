@@ -15,6 +15,10 @@ type IndexBatch struct {
 	B    *textindex.Builder
 	Next int64   // next generation
 	Dead []int64 // generations whose rows are replaced
+	// Rows and Len are what the batch changes of the live rows' number
+	// and total length (each driver adds them to its counts, which BM25
+	// reads: SearchCache).
+	Rows, Len int64
 }
 
 // IndexedDoc is a document's row as it stands before it is indexed again.
@@ -47,7 +51,17 @@ func (s *IndexBatch) AddDoc(title string, text *textindex.Doc, old *IndexedDoc) 
 			lens = append(lens, old.Lens[n:]...)
 		}
 	}
+	n, total, err := LensSum(lens)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	s.Rows, s.Len = s.Rows+n, s.Len+total
 	if old != nil {
+		n, total, err := LensSum(old.Lens)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		s.Rows, s.Len = s.Rows-n, s.Len-total
 		s.Dead = append(s.Dead, old.TGen)
 		if old.Gen != 0 && old.Gen != gen {
 			s.Dead = append(s.Dead, old.Gen)
@@ -85,4 +99,17 @@ func DecodeStarts(doc string, b []byte) ([]int64, error) {
 		b = b[k:]
 	}
 	return out, nil
+}
+
+// LensSum is how many row lengths lens holds (uvarints: a document's
+// stored lengths) and their sum.
+func LensSum(lens []byte) (n, total int64, err error) {
+	for len(lens) > 0 {
+		v, k := binary.Uvarint(lens)
+		if k <= 0 {
+			return 0, 0, fmt.Errorf("%w: search index: row lengths", evidence.ErrDamaged)
+		}
+		n, total, lens = n+1, total+int64(v), lens[k:]
+	}
+	return n, total, nil
 }

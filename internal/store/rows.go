@@ -106,6 +106,7 @@ type SearchDoc struct {
 type SnippetItem struct {
 	Item
 	Starts []int64
+	Key    *ItemKey // the item's own key, read with the row; nil: it has none
 }
 
 // PendingItem is an item waiting in the index queue.

@@ -119,10 +119,17 @@ func Analyze(parts []string) *Doc {
 // position and byte span, and returns the number of positions (at most
 // MaxPos+1).
 func Tokens(text string, fn func(term string, pos, start, end int)) int {
-	g := grouper{fn: fn, pos: -1, text: text}
-	_ = hangul.Tokenize(text, g.token)
+	n, _ := tokensUpTo(text, MaxPos+1, fn)
+	return n
+}
+
+// tokensUpTo is Tokens that stops after position limit-1 (limit at most
+// MaxPos+1); cut reports that text holds more positions.
+func tokensUpTo(text string, limit int, fn func(term string, pos, start, end int)) (n int, cut bool) {
+	g := grouper{fn: fn, pos: -1, text: text, limit: limit}
+	err := hangul.Tokenize(text, g.token)
 	g.flush()
-	return g.pos + 1
+	return g.pos + 1, errors.Is(err, errCut)
 }
 
 type tok struct {
@@ -137,13 +144,17 @@ type grouper struct {
 	text  string
 	group []tok
 	pos   int
+	limit int // positions to give: at most MaxPos+1
 }
 
 func (g *grouper) token(s string, b, e int, colocated bool) error {
 	if !colocated {
 		g.flush()
-		if g.pos >= MaxPos {
-			return errFull
+		if g.pos >= g.limit-1 {
+			if g.pos >= MaxPos {
+				return errFull
+			}
+			return errCut
 		}
 		g.pos++
 	}
@@ -237,6 +248,9 @@ func isHyphen(r rune) bool { return r == '-' || r == '\u2010' || r == '\u2011' }
 
 // errFull stops the tokenizer once a row has MaxPos positions.
 var errFull = errors.New("row full")
+
+// errCut stops the tokenizer at a limit short of MaxPos (tokensUpTo).
+var errCut = errors.New("enough positions")
 
 // isSyllables reports whether s is exactly n Hangul syllables.
 func isSyllables(s string, n int) bool {

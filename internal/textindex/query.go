@@ -327,6 +327,7 @@ type Stats interface {
 type Match struct {
 	Row   uint64
 	Score float64
+	At    uint16 // the position in the row where the first match starts
 }
 
 // BM25 parameters, as FTS5's bm25() uses them.
@@ -359,10 +360,12 @@ func Eval(q Query, src Source, st Stats) ([]Match, error) {
 	return acc, nil
 }
 
-// rowTF is a row and how often a phrase occurs in it.
+// rowTF is a row, how often a phrase occurs in it, and where first.
 type rowTF struct {
 	row uint64
 	tf  int
+	at  uint16
+	len int // the row's length (Stats.Len, asked once)
 }
 
 // phraseRows finds the live rows where ph occurs, with its frequency.
@@ -457,22 +460,22 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 		return nil, err
 	}
 	var out []rowTF
-	liveRow, live := uint64(1<<63), false
+	liveRow, rowLen := uint64(1<<63), -1
 	for _, s := range cand {
 		if int(s&0xFFFF)+len(ph)-1 > 0xFFFF {
 			continue // a wildcard at the end would fall past the row
 		}
 		row := s >> 16
 		if row != liveRow {
-			liveRow, live = row, st.Len(row) >= 0
+			liveRow, rowLen = row, st.Len(row)
 		}
-		if !live {
-			continue
+		if rowLen < 0 {
+			continue // not live
 		}
 		if n := len(out); n > 0 && out[n-1].row == row {
 			out[n-1].tf++
 		} else {
-			out = append(out, rowTF{row, 1})
+			out = append(out, rowTF{row, 1, uint16(s & 0xFFFF), rowLen})
 		}
 	}
 	return out, nil
@@ -561,8 +564,8 @@ func score(hits []rowTF, st Stats) []Match {
 	}
 	out := make([]Match, len(hits))
 	for i, h := range hits {
-		tf, dl := float64(h.tf), float64(st.Len(h.row))
-		out[i] = Match{Row: h.row, Score: -idf * tf * (k1 + 1) / (tf + k1*(1-b+b*dl/avg))}
+		tf, dl := float64(h.tf), float64(h.len)
+		out[i] = Match{Row: h.row, Score: -idf * tf * (k1 + 1) / (tf + k1*(1-b+b*dl/avg)), At: h.at}
 	}
 	return out
 }
@@ -583,7 +586,7 @@ func union(a, c []Match) []Match {
 			out = append(out, c[j])
 			j++
 		default:
-			out = append(out, Match{a[i].Row, a[i].Score + c[j].Score})
+			out = append(out, Match{a[i].Row, a[i].Score + c[j].Score, min(a[i].At, c[j].At)})
 			i++
 			j++
 		}
@@ -603,7 +606,7 @@ func intersect(a, c []Match) []Match {
 		case a[i].Row > c[j].Row:
 			j++
 		default:
-			out = append(out, Match{a[i].Row, a[i].Score + c[j].Score})
+			out = append(out, Match{a[i].Row, a[i].Score + c[j].Score, min(a[i].At, c[j].At)})
 			i++
 			j++
 		}
@@ -638,9 +641,9 @@ func (sc *rowScratch) release() {
 // analyzeRow tokenizes text once for Snippet: the positions' byte extents
 // and the spans of text that q's phrases match, in order (a prefix
 // alternative covers only the syllable it names). The row's starts and
-// ends live in sc.
-func analyzeRow(q Query, text string, sc *rowScratch) row {
-	var r row
+// ends live in sc. Only the first limit positions are tokenized (limit at
+// most MaxPos+1); cut reports that text holds more.
+func analyzeRow(q Query, text string, sc *rowScratch, limit int) (r row, cut bool) {
 	// The tokens of every position, flat: position p's are
 	// toks[at[p]:at[p+1]].
 	guess := len(text)/2 + 8
@@ -648,7 +651,7 @@ func analyzeRow(q Query, text string, sc *rowScratch) row {
 	at := slices.Grow(sc.at[:0], guess)
 	r.starts, r.ends = slices.Grow(sc.starts[:0], guess), slices.Grow(sc.ends[:0], guess)
 	defer func() { sc.toks, sc.at, sc.starts, sc.ends = toks, at, r.starts, r.ends }()
-	Tokens(text, func(term string, pos, s, e int) {
+	_, cut = tokensUpTo(text, limit, func(term string, pos, s, e int) {
 		// A position the index keeps nothing at (the keys of a word in
 		// lower case) is empty, at the end of the one before.
 		for pos > len(r.starts) {
@@ -733,7 +736,7 @@ func analyzeRow(q Query, text string, sc *rowScratch) row {
 		}
 		r.spans = append(r.spans, s)
 	}
-	return r
+	return r, cut
 }
 
 // altSet answers quickly whether one of a position's alternatives is

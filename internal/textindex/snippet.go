@@ -9,9 +9,54 @@ import (
 // around the spans that match q, marks the matched spans with open and
 // shut, and puts ellipsis where the passage is cut.
 func Snippet(q Query, text, open, shut, ellipsis string, width int) string {
+	return SnippetAt(q, text, -1, open, shut, ellipsis, width)
+}
+
+// snippetSlack is how many positions past at+width SnippetAt tokenizes:
+// room for the last phrase that starts in the window, and for positions the
+// index counted that the text given here lacks (a name masked since).
+const snippetSlack = 24
+
+// SnippetAt is Snippet for a row whose first match starts at position at
+// (Match.At; -1: unknown). It tokenizes text only up to the window of
+// width positions after at (a ~2 KiB passage is ~600 positions, and
+// tokenizing them is most of a snippet's cost), and shows the window with
+// the most matches among those that hold the first match or start before
+// it. Where the text's own first match lies too far from at for that (the
+// text differs from what the index read), or it finds none there, it
+// tokenizes the whole text as Snippet does.
+func SnippetAt(q Query, text string, at int, open, shut, ellipsis string, width int) string {
 	sc := rowScratches.Get().(*rowScratch)
 	defer sc.release()
-	r := analyzeRow(q, text, sc)
+	if at >= 0 && at+width+snippetSlack <= MaxPos {
+		limit := at + width + snippetSlack
+		r, cut := analyzeRow(q, text, sc, limit)
+		if !cut {
+			return cutSnippet(r, text, -1, false, open, shut, ellipsis, width)
+		}
+		if first := firstSpanPos(r); first >= 0 && first+width <= limit {
+			return cutSnippet(r, text, first, true, open, shut, ellipsis, width)
+		}
+	}
+	r, _ := analyzeRow(q, text, sc, MaxPos+1)
+	return cutSnippet(r, text, -1, false, open, shut, ellipsis, width)
+}
+
+// firstSpanPos is the position where r's first span starts (the last
+// that starts at or before it: a bigram's position overlaps the next), or
+// -1.
+func firstSpanPos(r row) int {
+	if len(r.spans) == 0 {
+		return -1
+	}
+	p, _ := slices.BinarySearch(r.starts, r.spans[0][0]+1)
+	return p - 1
+}
+
+// cutSnippet cuts the snippet from a tokenized row. With maxStart >= 0 the
+// windows considered start at or before it; with more, text holds
+// positions past the row's (it was tokenized only so far).
+func cutSnippet(r row, text string, maxStart int, more bool, open, shut, ellipsis string, width int) string {
 	spans, starts, ends := r.spans, r.starts, r.ends
 	if len(starts) == 0 {
 		return ""
@@ -20,6 +65,9 @@ func Snippet(q Query, text, open, shut, ellipsis string, width int) string {
 	// earliest first.
 	best, bestN := 0, -1
 	for w := 0; w < len(starts); w++ {
+		if maxStart >= 0 && w > maxStart {
+			break
+		}
 		lo, hi := starts[w], ends[min(w+width, len(starts))-1]
 		n := 0
 		for _, s := range spans {
@@ -43,13 +91,14 @@ func Snippet(q Query, text, open, shut, ellipsis string, width int) string {
 		}
 	}
 	hi := min(lo+width, len(starts))
+	last := hi == len(starts) && !more // the window reaches the end of text
 	from, to := starts[lo], ends[hi-1]
 	if lo == 0 {
 		from = 0
 	} else if i := strings.LastIndexAny(text[max(0, from-24):from], " \n\t"); i >= 0 {
 		from = max(0, from-24) + i + 1 // start at the word's beginning
 	}
-	if hi == len(starts) {
+	if last {
 		to = len(text)
 	} else if i := strings.IndexAny(text[to:min(len(text), to+24)], " \n\t"); i >= 0 {
 		to += i // end at the word's end
@@ -76,7 +125,7 @@ func Snippet(q Query, text, open, shut, ellipsis string, width int) string {
 		at = s1
 	}
 	b.WriteString(text[at:to])
-	if hi < len(starts) {
+	if !last {
 		b.WriteString(ellipsis)
 	}
 	return strings.TrimSpace(b.String())

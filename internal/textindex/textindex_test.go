@@ -388,12 +388,14 @@ func FuzzAnalyze(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Compile(MatchExpr(%q)) = %v", query, err)
 			}
-			for _, s := range analyzeRow(q, text, new(rowScratch)).spans {
+			r, _ := analyzeRow(q, text, new(rowScratch), MaxPos+1)
+			for _, s := range r.spans {
 				if s[0] < 0 || s[1] > len(text) || s[0] >= s[1] {
 					t.Fatalf("span %v of %d bytes", s, len(text))
 				}
 			}
 			_ = Snippet(q, text, "<", ">", "…", 16)
+			_ = SnippetAt(q, text, len(text)%40, "<", ">", "…", 16)
 		}
 	})
 }
@@ -496,6 +498,110 @@ func BenchmarkSnippet(b *testing.B) {
 	for b.Loop() {
 		if s := Snippet(q, text, "<", ">", "…", 24); !strings.Contains(s, "<박철민>") {
 			b.Fatalf("snippet %q", s)
+		}
+	}
+}
+
+// TestSnippetAt: Eval reports where each row's first match starts, and the
+// snippet cut from there (tokenizing only up to the window after it) marks
+// a match wherever the whole-text snippet does, is the whole-text snippet
+// when the row has one match, and falls back to the whole text when the
+// position given is wrong.
+func TestSnippetAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	words := []string{"그는", "두만강을", "건너", "중국으로", "갔다.", "the", "guards", "counted", "rations", "at", "Hyesan", "혜산에서", "강제송환되어", "보위부", "Park", "Cheol-min", "박철민"}
+	var docs []string
+	for range 300 {
+		var b strings.Builder
+		for range 50 + rng.IntN(700) {
+			b.WriteString(words[rng.IntN(len(words))])
+			b.WriteByte(' ')
+		}
+		docs = append(docs, b.String())
+	}
+	m, st := index(docs, 50)
+	checked, same := 0, 0
+	for _, query := range []string{"두만강", "rations", "혜산", "Park Cheol-min", "강", "guards counted"} {
+		q, err := Compile(hangul.MatchExpr(query))
+		if err != nil {
+			t.Fatal(err)
+		}
+		matches, err := Eval(q, m, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mt := range matches {
+			text := docs[mt.Row-1]
+			whole, _ := analyzeRow(q, text, new(rowScratch), MaxPos+1)
+			if first := firstSpanPos(whole); first != int(mt.At) {
+				t.Fatalf("%q in row %d: Eval says the first match is at %d, the snippet's tokens at %d", query, mt.Row, mt.At, first)
+			}
+			full := Snippet(q, text, "<", ">", "…", 24)
+			near := SnippetAt(q, text, int(mt.At), "<", ">", "…", 24)
+			if !strings.Contains(near, "<") || strings.Contains(full, "<") != strings.Contains(near, "<") {
+				t.Fatalf("%q in row %d: snippet at %d %q, of the whole text %q", query, mt.Row, mt.At, near, full)
+			}
+			if len(whole.spans) == 1 && near != full {
+				t.Fatalf("%q in row %d, one match: %q, want %q", query, mt.Row, near, full)
+			}
+			if near == full {
+				same++
+			}
+			if wrong := SnippetAt(q, text, len(whole.starts)-1, "<", ">", "…", 24); wrong != full {
+				t.Fatalf("%q in row %d with a wrong position: %q, want %q", query, mt.Row, wrong, full)
+			}
+			checked++
+		}
+	}
+	if checked < 500 || same == 0 {
+		t.Errorf("%d rows checked, %d snippets as the whole text's", checked, same)
+	}
+	t.Logf("%d rows, %d snippets the same as the whole text's", checked, same)
+}
+
+// BenchmarkSnippetAt compares a snippet of a ~2 KiB passage cut after
+// tokenizing it whole (Snippet) and only up to the window after the first
+// match (SnippetAt, the position as Eval reports it), with the match early,
+// in the middle and at the end of the passage.
+//
+//	go test -run '^$' -bench 'SnippetAt' -benchmem ./internal/textindex
+func BenchmarkSnippetAt(b *testing.B) {
+	var sb strings.Builder
+	for sb.Len() < 2048 {
+		sb.WriteString("그는 두만강을 건너 중국으로 갔다가 강제송환되어 보위부 구류장에서 조사를 받았다. ")
+	}
+	filler := sb.String()
+	q, err := Compile(hangul.MatchExpr("Park Cheol-min"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, where := range []string{"early", "middle", "end"} {
+		var text string
+		switch where {
+		case "early":
+			text = "그때 박철민 씨를 만났다. " + filler
+		case "middle":
+			text = filler[:len(filler)/2/3*3] + " 그때 박철민 씨를 만났다. " + filler[len(filler)/2/3*3:]
+		default:
+			text = filler + "그때 박철민 씨를 만났다."
+		}
+		r, _ := analyzeRow(q, text, new(rowScratch), MaxPos+1)
+		at := firstSpanPos(r)
+		for _, f := range []struct {
+			name string
+			fn   func() string
+		}{
+			{"whole", func() string { return Snippet(q, text, "<", ">", "…", 24) }},
+			{"at", func() string { return SnippetAt(q, text, at, "<", ">", "…", 24) }},
+		} {
+			b.Run(where+"/"+f.name, func(b *testing.B) {
+				b.SetBytes(int64(len(text)))
+				for b.Loop() {
+					if s := f.fn(); !strings.Contains(s, "<박철민>") {
+						b.Fatalf("snippet %q", s)
+					}
+				}
+			})
 		}
 	}
 }

@@ -155,6 +155,7 @@ func (t *Tx) ClearSearch(ctx context.Context) error {
 		`DELETE FROM search_links`, `DELETE FROM search_docs`, `DELETE FROM search_queue`,
 		`INSERT INTO search_queue (item) SELECT id FROM items ORDER BY n`,
 		`UPDATE search_state SET value = value + 1 WHERE key = 'version'`,
+		`UPDATE search_state SET value = 0 WHERE key IN ('rows', 'lens')`,
 	} {
 		if _, err := t.tx.Exec(ctx, q); err != nil {
 			return dberr(err)
@@ -295,8 +296,9 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 	if err := t.mergeSegments(ctx); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN $1 WHEN 'next_seg' THEN $2 ELSE value + 1 END
-		WHERE key IN ('next_gen', 'next_seg', 'version')`, s.Next, s.nextSeg)
+	_, err := t.tx.Exec(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN $1 WHEN 'next_seg' THEN $2
+		WHEN 'rows' THEN value + $3 WHEN 'lens' THEN value + $4 ELSE value + 1 END
+		WHERE key IN ('next_gen', 'next_seg', 'version', 'rows', 'lens')`, s.Next, s.nextSeg, s.Rows, s.Len)
 	return dberr(err)
 }
 
@@ -416,10 +418,12 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 	for i := range cols {
 		cols[i] = "i." + cols[i]
 	}
-	err := db.each(ctx, db.pool, `SELECT `+strings.Join(cols, ", ")+`, d.body
-		FROM items i LEFT JOIN search_docs d ON d.doc = i.id WHERE i.id = ANY($1)`, []any{docs}, func(r pgx.Rows) error {
-		var body []byte
-		it, _, err := db.scanItem(bodyScanner{r, &body})
+	err := db.each(ctx, db.pool, `SELECT `+strings.Join(cols, ", ")+`, d.body, k.gen, k.body
+		FROM items i LEFT JOIN search_docs d ON d.doc = i.id LEFT JOIN item_keys k ON k.item_id = i.id
+		WHERE i.id = ANY($1)`, []any{docs}, func(r pgx.Rows) error {
+		var body, sealedKey []byte
+		var keyGen *int64
+		it, _, err := db.scanItem(bodyScanner{r, []any{&body, &keyGen, &sealedKey}})
 		if err != nil {
 			return err
 		}
@@ -434,57 +438,146 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 		if err != nil {
 			return err
 		}
-		out[id] = store.SnippetItem{Item: it, Starts: starts}
+		si := store.SnippetItem{Item: it, Starts: starts}
+		if keyGen != nil {
+			var kb keyBody
+			if err := openJSON(db.c, ad("item_keys.body", id, int(*keyGen)), sealedKey, &kb); err != nil {
+				return err
+			}
+			si.Key = &store.ItemKey{Item: it.ID, Handle: kb.Handle, Gen: int(*keyGen), Wrapped: kb.Wrapped}
+		}
+		out[id] = si
 		return nil
 	})
 	return out, err
 }
 
-// bodyScanner scans a trailing body column after scanItem's.
+// bodyScanner scans trailing columns (the index body, the item key) after
+// scanItem's.
 type bodyScanner struct {
 	r    pgx.Rows
-	body *[]byte
+	more []any
 }
 
-func (s bodyScanner) Scan(dest ...any) error { return s.r.Scan(append(dest, s.body)...) }
+func (s bodyScanner) Scan(dest ...any) error { return s.r.Scan(append(dest, s.more...)...) }
 
-// searchCache returns the documents as of the index's current version.
+// searchCache returns the cache for the index's current version.
 func (db *DB) searchCache(ctx context.Context) (*store.SearchCache, int64, error) {
-	var version int64
-	if err := db.pool.QueryRow(ctx, `SELECT value FROM search_state WHERE key = 'version'`).Scan(&version); err != nil {
-		return nil, 0, dberr(err)
+	st, err := db.searchCounts(ctx, db.pool)
+	if err != nil {
+		return nil, 0, err
 	}
+	if _, ok := st["rows"]; !ok {
+		if st, err = db.addSearchCounts(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
+	version := st["version"]
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.cache != nil && db.cache.Version() == version {
 		return db.cache, version, nil
 	}
-	var docs []store.DocInfo
-	total := 0
-	err := db.each(ctx, db.pool, `SELECT doc, tgen, gen, body FROM search_docs`, nil, func(r pgx.Rows) error {
-		var d store.DocInfo
-		var body []byte
-		if err := r.Scan(&d.Doc, &d.TGen, &d.Gen, &body); err != nil {
+	db.cache = store.NewSearchCache(version, st["rows"], st["lens"], db.searchDocs)
+	return db.cache, version, nil
+}
+
+// searchCounts reads the index's version and its live rows' count and
+// total length ("rows" and "lens", absent in an index made before them).
+func (db *DB) searchCounts(ctx context.Context, q querier) (map[string]int64, error) {
+	st := map[string]int64{}
+	err := db.each(ctx, q, `SELECT key, value FROM search_state WHERE key IN ('version', 'rows', 'lens')`, nil, func(r pgx.Rows) error {
+		var k string
+		var v int64
+		if err := r.Scan(&k, &v); err != nil {
 			return dberr(err)
 		}
-		var b docBody
-		if err := openJSON(db.c, ad("search_docs.body", d.Doc), body, &b); err != nil {
-			return err
-		}
-		d.Kind, d.Title, d.YearFrom, d.YearTo, d.Places, d.Violations = b.Kind, b.Title, b.YearFrom, b.YearTo, b.Places, b.Violations
-		lens, n, err := store.DecodeLens(d.Doc, b.Lens)
-		if err != nil {
-			return err
-		}
-		d.Lens, total = lens, total+n
-		docs = append(docs, d)
+		st[k] = v
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	db.cache = store.NewSearchCache(version, docs, total)
-	return db.cache, version, nil
+	if _, ok := st["version"]; !ok || st["rows"] < 0 || st["lens"] < 0 {
+		return nil, fmt.Errorf("%w: search index state missing", evidence.ErrDamaged)
+	}
+	return st, nil
+}
+
+// addSearchCounts counts the live rows of an index made before the counts
+// were kept, under the writer lock (no commit can change them meanwhile),
+// and stores them.
+func (db *DB) addSearchCounts(ctx context.Context) (map[string]int64, error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	t := tx.(*Tx)
+	if err := t.lockWriter(ctx); err != nil {
+		return nil, err
+	}
+	st, err := db.searchCounts(ctx, t.tx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := st["rows"]; ok {
+		return st, nil // counted meanwhile
+	}
+	var rows, total int64
+	err = db.each(ctx, t.tx, `SELECT doc, body FROM search_docs`, nil, func(r pgx.Rows) error {
+		var doc string
+		var body []byte
+		if err := r.Scan(&doc, &body); err != nil {
+			return dberr(err)
+		}
+		var b docBody
+		if err := openJSON(db.c, ad("search_docs.body", doc), body, &b); err != nil {
+			return err
+		}
+		n, l, err := store.LensSum(b.Lens)
+		rows, total = rows+n, total+l
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO search_state (key, value) VALUES ('rows', $1), ('lens', $2)`, rows, total); err != nil {
+		return nil, dberr(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	st["rows"], st["lens"] = rows, total
+	return st, nil
+}
+
+// searchDocs reads the documents with a generation in [lo, hi)
+// (store.DocLoader), opening each one's sealed body.
+func (db *DB) searchDocs(ctx context.Context, lo, hi int64) ([]store.DocInfo, error) {
+	var docs []store.DocInfo
+	err := db.each(ctx, db.pool, `SELECT doc, tgen, gen, body FROM search_docs WHERE tgen >= $1 AND tgen < $2
+		UNION ALL SELECT doc, tgen, gen, body FROM search_docs WHERE gen >= $1 AND gen < $2 AND NOT (tgen >= $1 AND tgen < $2)`,
+		[]any{lo, hi}, func(r pgx.Rows) error {
+			var d store.DocInfo
+			var body []byte
+			if err := r.Scan(&d.Doc, &d.TGen, &d.Gen, &body); err != nil {
+				return dberr(err)
+			}
+			var b docBody
+			if err := openJSON(db.c, ad("search_docs.body", d.Doc), body, &b); err != nil {
+				return err
+			}
+			d.Kind, d.Title, d.YearFrom, d.YearTo, d.Places, d.Violations = b.Kind, b.Title, b.YearFrom, b.YearTo, b.Places, b.Violations
+			lens, _, err := store.DecodeLens(d.Doc, b.Lens)
+			if err != nil {
+				return err
+			}
+			d.Lens = lens
+			docs = append(docs, d)
+			return nil
+		})
+	return docs, err
 }
 
 // termDict is every term's name, sorted, for prefix queries (the server

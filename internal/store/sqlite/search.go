@@ -66,8 +66,9 @@ CREATE TABLE search_links (                  -- annotations: an item inherits it
 ) STRICT;
 CREATE INDEX search_links_item ON search_links (item);
 CREATE INDEX search_links_target ON search_links (target);
+CREATE INDEX search_docs_gen ON search_docs (gen);
 CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
-INSERT INTO search_state (key, value) VALUES ('next_gen', 1), ('next_seg', 1), ('version', 0);
+INSERT INTO search_state (key, value) VALUES ('next_gen', 1), ('next_seg', 1), ('version', 0), ('rows', 0), ('lens', 0);
 ` + searchQueueSchema
 
 // mergeFanIn is how many segments of one level are merged into one.
@@ -190,6 +191,7 @@ func (t *Tx) ClearSearch(ctx context.Context) error {
 		`DELETE FROM search_terms`, `DELETE FROM search_segs`, `DELETE FROM search_dead`, `DELETE FROM search_links`,
 		`DELETE FROM search_docs`, `DELETE FROM search_queue`, `INSERT INTO search_queue (item) SELECT id FROM items ORDER BY rowid`,
 		`UPDATE search_state SET value = value + 1 WHERE key = 'version'`,
+		`UPDATE search_state SET value = 0 WHERE key IN ('rows', 'lens')`,
 	} {
 		if _, err := t.tx.ExecContext(ctx, q); err != nil {
 			return damaged(err)
@@ -324,8 +326,9 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 	if err := t.mergeSegments(ctx, s); err != nil {
 		return err
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN ? WHEN 'next_seg' THEN ? ELSE value + 1 END
-		WHERE key IN ('next_gen', 'next_seg', 'version')`, s.Next, s.nextSeg)
+	_, err := t.tx.ExecContext(ctx, `UPDATE search_state SET value = CASE key WHEN 'next_gen' THEN ? WHEN 'next_seg' THEN ?
+		WHEN 'rows' THEN value + ? WHEN 'lens' THEN value + ? ELSE value + 1 END
+		WHERE key IN ('next_gen', 'next_seg', 'version', 'rows', 'lens')`, s.Next, s.nextSeg, s.Rows, s.Len)
 	return damaged(err)
 }
 
@@ -556,44 +559,125 @@ func (t *Tx) mergeTerms(ctx context.Context, lo, hi, seg int64, after []byte, li
 
 // searchCache returns the cache for the index's current version.
 func (db *DB) searchCache(ctx context.Context) (*store.SearchCache, error) {
-	var version int64
-	vs, err := db.stmt(ctx, `SELECT value FROM search_state WHERE key = 'version'`)
+	vs, err := db.stmt(ctx, `SELECT key, value FROM search_state WHERE key IN ('version', 'rows', 'lens')`)
 	if err != nil {
 		return nil, err
 	}
-	if err := vs.QueryRowContext(ctx).Scan(&version); err != nil {
+	rows, err := vs.QueryContext(ctx)
+	if err != nil {
 		return nil, damaged(err)
+	}
+	st := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var v int64
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return nil, damaged(err)
+		}
+		st[k] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, damaged(err)
+	}
+	if len(st) != 3 || st["rows"] < 0 || st["lens"] < 0 {
+		return nil, fmt.Errorf("%w: search index state missing", evidence.ErrDamaged)
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if db.cache != nil && db.cache.Version() == version {
+	if db.cache != nil && db.cache.Version() == st["version"] {
 		return db.cache, nil
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens FROM search_docs`)
+	db.cache = store.NewSearchCache(st["version"], st["rows"], st["lens"], db.searchDocs)
+	return db.cache, nil
+}
+
+// searchDocs reads the documents with a generation in [lo, hi)
+// (store.DocLoader).
+func (db *DB) searchDocs(ctx context.Context, lo, hi int64) ([]store.DocInfo, error) {
+	// Two index ranges, the second without what the first has: no sort to
+	// remove duplicates (UNION's cost a quarter of a block's read).
+	st, err := db.stmt(ctx, `SELECT doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens FROM search_docs
+		WHERE tgen >= ?1 AND tgen < ?2 UNION ALL SELECT doc, kind, title, year_from, year_to, places, violations, tgen, gen, lens
+		FROM search_docs WHERE gen >= ?1 AND gen < ?2 AND NOT (tgen >= ?1 AND tgen < ?2)`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, lo, hi)
 	if err != nil {
 		return nil, damaged(err)
 	}
 	defer rows.Close()
 	var docs []store.DocInfo
-	total := 0
 	for rows.Next() {
 		var d store.DocInfo
-		var lens []byte
+		var lens sql.RawBytes
 		if err := rows.Scan(&d.Doc, &d.Kind, &d.Title, &d.YearFrom, &d.YearTo, &d.Places, &d.Violations, &d.TGen, &d.Gen, &lens); err != nil {
 			return nil, damaged(err)
 		}
-		n := 0
-		if d.Lens, n, err = store.DecodeLens(d.Doc, lens); err != nil {
+		if d.Lens, _, err = store.DecodeLens(d.Doc, lens); err != nil {
 			return nil, err
 		}
-		total += n
 		docs = append(docs, d)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, damaged(err)
+	return docs, damaged(rows.Err())
+}
+
+// ensureSearchCounts adds the gen index and the live rows' count and total
+// length (search_state rows and lens, which queries read instead of every
+// document) to an index made before them.
+func (db *DB) ensureSearchCounts(ctx context.Context) error {
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM search_state WHERE key = 'rows'`).Scan(&n); err != nil {
+		return damaged(err)
 	}
-	db.cache = store.NewSearchCache(version, docs, total)
-	return db.cache, nil
+	if n > 0 {
+		return nil
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return damaged(err)
+	}
+	defer tx.Rollback()
+	// Another process may have added them since the check (the
+	// transaction is immediate: it holds the write lock now).
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM search_state WHERE key = 'rows'`).Scan(&n); err != nil {
+		return damaged(err)
+	}
+	if n > 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT doc, lens FROM search_docs`)
+	if err != nil {
+		return damaged(err)
+	}
+	var count, total int64
+	for rows.Next() {
+		var doc string
+		var lens sql.RawBytes
+		if err := rows.Scan(&doc, &lens); err != nil {
+			rows.Close()
+			return damaged(err)
+		}
+		n, t, err := store.LensSum(lens)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		count, total = count+n, total+t
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return damaged(err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS search_docs_gen ON search_docs (gen)`); err != nil {
+		return damaged(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO search_state (key, value) VALUES ('rows', ?), ('lens', ?)`, count, total); err != nil {
+		return damaged(err)
+	}
+	return damaged(tx.Commit())
 }
 
 // Search runs q and returns at most q.Limit documents, best first.
@@ -608,7 +692,8 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) ([]store.Hit, err
 	return store.RunSearch(ctx, q, cache, func(ctx context.Context) (textindex.Source, error) { return db.searchSource(ctx) })
 }
 
-// SnippetItems reads the item rows and parts' starts of docs in one query.
+// SnippetItems reads the item rows, parts' starts and item keys of docs in
+// one query.
 func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store.SnippetItem, error) {
 	out := make(map[string]store.SnippetItem, len(docs))
 	for len(docs) > 0 {
@@ -623,8 +708,9 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 		for i := range args {
 			args[i] = docs[min(i, n-1)]
 		}
-		st, err := db.stmt(ctx, `SELECT `+prefixed("i.", itemCols)+`, coalesce(d.starts, x'')
-			FROM items i LEFT JOIN search_docs d ON d.doc = i.id WHERE i.id IN (?`+strings.Repeat(", ?", size-1)+`)`)
+		st, err := db.stmt(ctx, `SELECT `+prefixed("i.", itemCols)+`, coalesce(d.starts, x''), k.handle, k.gen, k.wrapped
+			FROM items i LEFT JOIN search_docs d ON d.doc = i.id LEFT JOIN item_keys k ON k.item_id = i.id
+			WHERE i.id IN (?`+strings.Repeat(", ?", size-1)+`)`)
 		if err != nil {
 			return nil, err
 		}
@@ -646,7 +732,11 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 				rows.Close()
 				return nil, err
 			}
-			out[id] = store.SnippetItem{Item: it, Starts: starts}
+			si := store.SnippetItem{Item: it, Starts: starts}
+			if s.handle.Valid {
+				si.Key = &store.ItemKey{Item: it.ID, Handle: s.handle.String, Gen: int(s.gen.Int64), Wrapped: s.wrapped}
+			}
+			out[id] = si
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -657,14 +747,18 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 	return out, nil
 }
 
-// startsScanner scans a trailing starts column after scanItem's.
+// startsScanner scans the trailing starts and item key columns after
+// scanItem's.
 type startsScanner struct {
-	rows   *sql.Rows
-	starts []byte
+	rows    *sql.Rows
+	starts  []byte
+	handle  sql.NullString
+	gen     sql.NullInt64
+	wrapped []byte
 }
 
 func (r *startsScanner) Scan(dest ...any) error {
-	return r.rows.Scan(append(dest, &r.starts)...)
+	return r.rows.Scan(append(dest, &r.starts, &r.handle, &r.gen, &r.wrapped)...)
 }
 
 // prefixed qualifies each of a comma-separated list of columns.

@@ -185,3 +185,80 @@ func TestSearchStartsAddedOnOpen(t *testing.T) {
 		t.Errorf("old document after the column was added: %v", got)
 	}
 }
+
+// storedCounts is search_state's count of live rows and their total
+// length, and the same summed afresh over every document.
+func storedCounts(t *testing.T, db *DB) (kept, summed [2]int64) {
+	t.Helper()
+	for i, k := range []string{"rows", "lens"} {
+		if err := db.sql.QueryRow(`SELECT value FROM search_state WHERE key = ?`, k).Scan(&kept[i]); err != nil {
+			t.Fatalf("search_state %s: %v", k, err)
+		}
+	}
+	rows, err := db.sql.Query(`SELECT lens FROM search_docs`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var lens []byte
+		rows.Scan(&lens)
+		n, l, err := store.LensSum(lens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		summed[0], summed[1] = summed[0]+n, summed[1]+l
+	}
+	return kept, summed
+}
+
+// TestSearchCountsKept: the live rows' count and total length that
+// queries read from search_state (instead of every document) follow new
+// documents, re-indexed titles and texts, a title-only re-index and
+// emptying; an index made before them gains them on open.
+func TestSearchCountsKept(t *testing.T) {
+	ctx := context.Background()
+	db, path, key := newDB(t)
+	check := func(step string) {
+		t.Helper()
+		kept, summed := storedCounts(t, db)
+		if kept != summed || summed[0] == 0 && step != "cleared" {
+			t.Errorf("%s: kept %v, summed over the documents %v", step, kept, summed)
+		}
+	}
+	index(t, db, "a", "첫 문서", []string{"두만강을 건넜다", "the guards counted the rations"})
+	index(t, db, "b", "둘째", []string{"혜산"})
+	check("added")
+	index(t, db, "a", "첫 문서, 고친 제목", []string{"하나 둘 셋 넷"})
+	check("text re-indexed")
+	index(t, db, "b", "둘째 문서의 새 제목", nil)
+	check("title re-indexed")
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ClearSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	check("cleared")
+	index(t, db, "c", "셋째", []string{"요덕 수용소에서"})
+	index(t, db, "d", "넷째", []string{"Tumen river", "회령"})
+	if _, err := db.sql.Exec(`DELETE FROM search_state WHERE key IN ('rows', 'lens')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.sql.Exec(`DROP INDEX search_docs_gen`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err = Open(ctx, path, key); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	check("counted on open")
+	if got := searchDocs(t, db, "회령"); !slices.Equal(got, []string{"d"}) {
+		t.Errorf("search after the counts were added: %v", got)
+	}
+}

@@ -141,10 +141,10 @@ func OpenScan(ctx context.Context, path string, key [32]byte, scan bool) (*DB, e
 	// an archive that predates them: the sealed-name hashes, purges, the
 	// checkpoints' time-stamp tokens, the witnesses that cosign checkpoints
 	// and their cosignatures, the list index, the item keys, the index queue,
-	// the search parts' starts.
+	// the search parts' starts, the search index's row counts.
 	for _, ensure := range []func(context.Context) error{db.ensureVaultNames, db.ensurePurge, db.ensureTimestamps,
 		db.ensureLogWitnesses, db.ensureCosignatures, db.ensureListIndex, db.ensureItemKeys, db.ensureSearchQueue,
-		db.ensureSearchStarts} {
+		db.ensureSearchStarts, db.ensureSearchCounts} {
 		if err := ensure(ctx); err != nil {
 			db.Close()
 			return nil, err

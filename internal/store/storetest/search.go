@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -453,7 +454,8 @@ func AddUser(t *testing.T, db store.DB) { addUser(t, db, "u1", "kim") }
 // testSnippetItems: the rows a query's snippets need come in one call, with
 // the starts of the item's text parts as they were indexed; a title-only
 // re-index keeps them, new text replaces them, and a document that is not
-// an item is absent.
+// an item is absent. An item's own key comes with its row (none: nil), and
+// not once it is deleted (shredded).
 func testSnippetItems(t *testing.T, db store.DB) {
 	ctx := ctxT(t)
 	addUser(t, db, "u1", "kim")
@@ -498,5 +500,22 @@ func testSnippetItems(t *testing.T, db store.DB) {
 	}
 	if got, err := db.SnippetItems(ctx, nil); err != nil || len(got) != 0 {
 		t.Errorf("SnippetItems(nil): %v %v", got, err)
+	}
+	if got[a.String()].Key != nil {
+		t.Errorf("key of an item without one: %+v", got[a.String()].Key)
+	}
+	key := store.ItemKey{Item: b, Handle: "h-snippet-b", Gen: 3, Wrapped: []byte("wrapped key of b")}
+	tx = begin(t, db)
+	must(t, tx.InsertItemKey(ctx, key))
+	commit(t, tx)
+	got, err = db.SnippetItems(ctx, []string{a.String(), b.String()})
+	if err != nil || got[a.String()].Key != nil || got[b.String()].Key == nil || !reflect.DeepEqual(*got[b.String()].Key, key) {
+		t.Fatalf("keys with the rows: %+v, %+v (%v)", got[a.String()].Key, got[b.String()].Key, err)
+	}
+	tx = begin(t, db)
+	must(t, tx.DeleteItemKey(ctx, b))
+	commit(t, tx)
+	if got, err = db.SnippetItems(ctx, []string{b.String()}); err != nil || got[b.String()].Key != nil {
+		t.Errorf("key of a shredded item: %+v (%v)", got[b.String()].Key, err)
 	}
 }
