@@ -24,6 +24,7 @@ import (
 // compIndex is a session's in-memory index of the compartments it reads.
 type compIndex struct {
 	size  int64 // custody tree size it was built at
+	docs  int   // how many documents it holds
 	cache *store.SearchCache
 	lists map[string][]byte
 	terms []string            // sorted
@@ -224,7 +225,20 @@ func (a *Archive) compartmentIndex(ctx context.Context) (*compIndex, error) {
 	}); err != nil {
 		return nil, err
 	}
-	x.cache = store.NewSearchCache(size, infos, total)
+	rows := 0
+	for _, d := range infos {
+		rows += len(d.Lens)
+	}
+	x.docs = len(infos)
+	x.cache = store.NewSearchCache(size, int64(rows), int64(total), func(_ context.Context, lo, hi int64) ([]store.DocInfo, error) {
+		var out []store.DocInfo
+		for _, d := range infos {
+			if (d.TGen >= lo && d.TGen < hi) || (d.Gen != 0 && d.Gen >= lo && d.Gen < hi) {
+				out = append(out, d)
+			}
+		}
+		return out, nil
+	})
 	a.compSearch.idx = x
 	return x, nil
 }
@@ -237,7 +251,7 @@ func (a *Archive) compartmentHits(ctx context.Context, q store.SearchQuery, void
 		return nil, err
 	}
 	x, err := a.compartmentIndex(ctx)
-	if err != nil || x.cache.Rows() == 0 {
+	if err != nil || x.docs == 0 {
 		return nil, err
 	}
 	q.Allow = func(doc string) bool {
