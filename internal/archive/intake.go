@@ -606,24 +606,31 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 	// been interrupted: the work is done and the user is told about it.
 	ctx = context.WithoutCancel(ctx)
 	_, err := a.change(ctx, OpAdd, func(tx store.Tx, log *logger) error {
+		// The pack's rows go in a few batches (store.Batcher): items,
+		// then the new ones' keys, versions and custody entries.
 		now := log.now
-		for _, p := range m.items {
-			inserted, err := tx.InsertItem(ctx, store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
-				KeyGen: a.ring.CurrentGen(), CreatedAt: now, CreatedBy: a.me.ID})
-			if err != nil {
-				return err
-			}
-			r := Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted}
-			if inserted {
+		rows := make([]store.Item, len(m.items))
+		for i, p := range m.items {
+			rows[i] = store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
+				KeyGen: a.ring.CurrentGen(), CreatedAt: now, CreatedBy: a.me.ID}
+		}
+		inserted, err := store.InsertItems(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
+		var keys []store.ItemKey
+		var versions []store.Version
+		var entries []pendingEntry
+		for i, p := range m.items {
+			r := Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted[i]}
+			if inserted[i] {
 				r.Names = p.names
 			}
 			out[p.src.idx] = r
-			if !inserted {
+			if !inserted[i] {
 				continue
 			}
-			if err := tx.InsertItemKey(ctx, store.ItemKey{Item: p.id, Handle: p.key.Handle, Gen: p.key.Gen, Wrapped: p.key.Wrapped}); err != nil {
-				return err
-			}
+			keys = append(keys, store.ItemKey{Item: p.id, Handle: p.key.Handle, Gen: p.key.Gen, Wrapped: p.key.Wrapped})
 			rec := tmpl
 			rec.Item, rec.Version, rec.Time, rec.Actor = p.id, 1, now, a.me.ID
 			rec.Filename = p.src.name
@@ -638,16 +645,18 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 			}
 			body := rec.Marshal()
 			digest := evidence.Sum(body)
-			if err := tx.InsertVersion(ctx, store.Version{Item: p.id, Version: 1, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
-				return err
-			}
-			if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
-				return err
-			}
-			// InsertItem queued the item for search: IndexPending (sori
-			// index, the next search, a server's background indexer) takes it.
+			versions = append(versions, store.Version{Item: p.id, Version: 1, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID})
+			entries = append(entries, pendingEntry{object: p.id.String(), version: 1, digest: digest, content: p.sum})
 		}
-		return nil
+		if err := store.InsertItemKeys(ctx, tx, keys); err != nil {
+			return err
+		}
+		if err := store.InsertVersions(ctx, tx, versions); err != nil {
+			return err
+		}
+		// InsertItems queued the new items for search: IndexPending (sori
+		// index, the next search, a server's background indexer) takes them.
+		return log.appendAll(ctx, custody.KindIntake, entries)
 	})
 	if err != nil {
 		return failAll(err)
