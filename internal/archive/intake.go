@@ -184,6 +184,10 @@ func (a *Archive) add(ctx context.Context, srcs []source, opt AddOptions, emit f
 	if guard.Empty() {
 		guard = nil // no names sealed: nothing read for it
 	}
+	earlier, err := a.earlierIDKeys(ctx)
+	if err != nil {
+		return err
+	}
 	if opt.Title != "" && len(srcs) != 1 {
 		return fmt.Errorf("%w: --title applies to a single file; %d files given (directories use file names)", evidence.ErrInvalid, len(srcs))
 	}
@@ -212,7 +216,7 @@ func (a *Archive) add(ctx context.Context, srcs []source, opt AddOptions, emit f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, prog: prog, buf: make([]byte, readBufSize), guard: guard}
+			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, prog: prog, buf: make([]byte, readBufSize), guard: guard, earlier: earlier}
 			w.run()
 		}()
 	}
@@ -325,6 +329,10 @@ type worker struct {
 	off    int64
 	opened time.Time
 	items  []pending
+
+	// earlier are the item ID keys before a rotation (rotate.go), read
+	// once: the same bytes added under one of them are a duplicate too.
+	earlier [][32]byte
 }
 
 func (w *worker) run() {
@@ -433,7 +441,7 @@ func (w *worker) known(s source, small []byte, sum evidence.Digest, n int64) ([]
 	id := w.a.ring.ItemID(sum)
 	if _, err := w.a.db.Item(w.ctx, id); err != nil {
 		var ok bool
-		if id, ok = w.a.earlierItem(w.ctx, sum); !ok { // added before an ID key rotation (rotate.go)
+		if id, ok = w.a.earlierItem(w.ctx, w.earlier, sum); !ok { // added before an ID key rotation (rotate.go)
 			return small, false, nil
 		}
 	}
