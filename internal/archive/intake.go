@@ -184,10 +184,10 @@ func (a *Archive) add(ctx context.Context, srcs []source, opt AddOptions, emit f
 	if guard.Empty() {
 		guard = nil // no names sealed: nothing read for it
 	}
-	earlier, err := a.earlierIDKeys(ctx)
-	if err != nil {
-		return err
-	}
+	// Keys that cannot be read (this session's are stale after a rotation
+	// elsewhere) leave the earlier IDs out, as when they were read for
+	// each file; the commit then refuses the stale keys (currentKeys).
+	earlier, _ := a.earlierIDKeys(ctx)
 	if opt.Title != "" && len(srcs) != 1 {
 		return fmt.Errorf("%w: --title applies to a single file; %d files given (directories use file names)", evidence.ErrInvalid, len(srcs))
 	}
