@@ -4,13 +4,22 @@
 #   1. wrk against GET /api/v1/search with an API token (a reader's),
 #      queries rotating over Korean and English words of the corpus:
 #      requests/s and latency percentiles (wrk --latency); then the same
-#      with snippets=false (hits without snippets);
+#      with snippets=false (hits without snippets); then GET /api/v1/me with
+#      the token: the HTTP path without search (token, session, JSON,
+#      metrics), its floor;
 #   2. bench/servedrive: S sessions logged in through the login form at
 #      once, each doing a random mix of pages and API calls (search, item,
 #      item content, listings) with its cookie and the token, for D
 #      seconds; it fails on any error.
 #
-#   bench/serve.sh [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR]
+#   bench/serve.sh [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR] [-r ROUNDS] [-P]
+#
+# -r repeats the wrk runs (the machine may be shared: several rounds show
+# the spread). -P builds sori with -tags sori_pprof (cmd/sori/pprof_bench.go)
+# and saves, in the work directory, a CPU profile of the server over the
+# first search run (cpu.pprof) and what it allocated meanwhile
+# (allocs-before.pprof, allocs.pprof: go tool pprof -base). Profiles hold
+# function names and counts, nothing of the archive.
 #
 # The token never appears on a command line: wrk's Lua script and the
 # driver read it from a file in the work directory. The test work factor
@@ -24,7 +33,9 @@ secs=30
 sessions=50
 port=18092
 work=""
-while getopts "n:c:d:s:p:w:" opt; do
+rounds=1
+profile=0
+while getopts "n:c:d:s:p:w:r:P" opt; do
 	case $opt in
 	n) items=$OPTARG ;;
 	c) conns=$OPTARG ;;
@@ -32,7 +43,9 @@ while getopts "n:c:d:s:p:w:" opt; do
 	s) sessions=$OPTARG ;;
 	p) port=$OPTARG ;;
 	w) work=$OPTARG ;;
-	*) echo "usage: $0 [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR]" >&2; exit 2 ;;
+	r) rounds=$OPTARG ;;
+	P) profile=1 ;;
+	*) echo "usage: $0 [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR] [-r ROUNDS] [-P]" >&2; exit 2 ;;
 	esac
 done
 command -v wrk > /dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
@@ -54,6 +67,13 @@ printf '%s\n' "$reader_pass" > "$work/reader.pass"
 chmod 600 "$work"/*.pass
 
 go build -o "$work/sori" ./cmd/sori
+if [ "$profile" = 1 ]; then
+	go build -tags sori_pprof -o "$work/sori-pprof" ./cmd/sori
+	serve_bin="$work/sori-pprof"
+	export SORI_BENCH_PPROF="127.0.0.1:$((port + 1))"
+else
+	serve_bin="$work/sori"
+fi
 go build -o "$work/servedrive" ./bench/servedrive
 if [ ! -e "$work/archive/sori.json" ]; then
 	"$work/sori" gen --paragraphs "$items" --per-file 1 --seed 7 --out "$work/corpus" > /dev/null
@@ -70,7 +90,7 @@ fi
 chmod 600 "$work/token"
 echo "archive: $(wc -l < "$work/add.out") items, $(du -sm "$work/archive" | cut -f1) MiB; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 
-"$work/sori" serve --addr "127.0.0.1:$port" > "$work/serve.out" 2> "$work/serve.err" &
+"$serve_bin" serve --addr "127.0.0.1:$port" > "$work/serve.out" 2> "$work/serve.err" &
 server=$!
 for _ in $(seq 100); do grep -q Serving "$work/serve.out" 2> /dev/null && break; sleep 0.1; done
 grep -q Serving "$work/serve.out" || { cat "$work/serve.err" >&2; exit 1; }
@@ -90,16 +110,41 @@ request = function()
 	return wrk.format("GET", "/api/v1/search?q=" .. queries[(i % #queries) + 1] .. extra)
 end
 LUA
+cat > "$work/me.lua" <<LUA
+local f = assert(io.open("$work/token"))
+local token = f:read("*l")
+f:close()
+wrk.headers["Authorization"] = "Bearer " .. token
+wrk.path = "/api/v1/me"
+LUA
 # Warm-up: the first search loads the search cache.
 wrk -t1 -c1 -d3s -s "$work/search.lua" "$url" > /dev/null
-echo "== wrk: GET /api/v1/search, $conns connections, 2 threads, ${secs}s"
-wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s --latency -s "$work/search.lua" "$url" | tee "$work/wrk.out"
-# wrk prints these lines only when there were any. A request slower than
-# --timeout (10 s) counts as a socket error.
-if grep -q -e "Non-2xx or 3xx responses" -e "Socket errors" "$work/wrk.out"; then echo "wrk saw errors" >&2; exit 1; fi
-echo "== wrk: GET /api/v1/search?…&snippets=false (hits only), $conns connections, 2 threads, ${secs}s"
-SEARCH_SUFFIX="&snippets=false" wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s --latency -s "$work/search.lua" "$url" | tee "$work/wrk2.out"
-if grep -q -e "Non-2xx or 3xx responses" -e "Socket errors" "$work/wrk2.out"; then echo "wrk saw errors" >&2; exit 1; fi
+# run NAME TITLE [wrk args]: one wrk run; its output in $work/NAME.out.
+# wrk prints "Non-2xx or 3xx responses" and "Socket errors" only when there
+# were any; a request slower than --timeout (10 s) counts as a socket error.
+run() {
+	local name=$1 title=$2
+	shift 2
+	echo "== wrk: $title, $conns connections, 2 threads, ${secs}s; load $(cut -d' ' -f1-3 /proc/loadavg)"
+	wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s --latency "$@" "$url" | tee "$work/$name.out"
+	if grep -q -e "Non-2xx or 3xx responses" -e "Socket errors" "$work/$name.out"; then echo "wrk saw errors" >&2; exit 1; fi
+}
+for r in $(seq "$rounds"); do
+	[ "$rounds" = 1 ] || echo "=== round $r of $rounds"
+	if [ "$profile" = 1 ] && [ "$r" = 1 ]; then
+		curl -sf -o "$work/allocs-before.pprof" "http://$SORI_BENCH_PPROF/debug/pprof/allocs"
+		curl -sf -o "$work/cpu.pprof" "http://$SORI_BENCH_PPROF/debug/pprof/profile?seconds=$secs" &
+		prof=$!
+	fi
+	run wrk "GET /api/v1/search" -s "$work/search.lua"
+	if [ "$profile" = 1 ] && [ "$r" = 1 ]; then
+		wait "$prof"
+		curl -sf -o "$work/allocs.pprof" "http://$SORI_BENCH_PPROF/debug/pprof/allocs"
+		echo "profiles: $work/cpu.pprof, $work/allocs.pprof (-base $work/allocs-before.pprof), binary $serve_bin"
+	fi
+	SEARCH_SUFFIX="&snippets=false" run wrk2 "GET /api/v1/search?…&snippets=false (hits only)" -s "$work/search.lua"
+	run wrk3 "GET /api/v1/me (the HTTP path without search)" -s "$work/me.lua"
+done
 
 echo "== servedrive: $sessions sessions, mixed work, ${secs}s"
 "$work/servedrive" -url "$url" -user reader -passphrase-file "$work/reader.pass" -token-file "$work/token" -sessions "$sessions" -duration "${secs}s"

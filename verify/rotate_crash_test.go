@@ -77,9 +77,17 @@ func rotateHelper() int {
 // few items; closed, its WAL folded in.
 func rotateBase(t *testing.T) string {
 	t.Helper()
+	return rotateBaseOn(t, archive.Options{WorkFactor: 10})
+}
+
+// rotateBaseOn is rotateBase with the archive's backends in opt (DB: a
+// PostgreSQL store); its items are indexed, so that the search index has
+// rows to re-seal.
+func rotateBaseOn(t *testing.T, opt archive.Options) string {
+	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "a")
-	a, err := archive.Init(ctx, dir, "admin", testPass, archive.Options{WorkFactor: 10})
+	a, err := archive.Init(ctx, dir, "admin", testPass, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +115,9 @@ func rotateBase(t *testing.T) string {
 		paths = append(paths, p)
 	}
 	if err := a.Add(ctx, paths, archive.AddOptions{}, func(r archive.Added) error { return r.Err }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.IndexPending(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Close(); err != nil {

@@ -30,6 +30,7 @@ import (
 	"sori/internal/custody"
 	"sori/internal/evidence"
 	"sori/internal/model"
+	"sori/internal/seal"
 	"sori/internal/store"
 )
 
@@ -161,6 +162,10 @@ type verifier struct {
 	purgeLogged map[string]bool
 	// handovers counts the log-key entries read so far (checkHandoverEntry).
 	handovers int
+	// restricted counts record versions, restrictedItems items, in
+	// compartments the verifying user is not a member of: their seals
+	// cannot be opened, so their digests and content are not re-checked.
+	restricted, restrictedItems int
 
 	// shredLogged are the items a signed shred entry names; shredded, those
 	// whose own key is gone (found while re-hashing). checkShreds matches
@@ -339,6 +344,9 @@ func (v *verifier) checkShreds() {
 			v.r.add(KindEntry, id.String(), hintTamper, "a shred entry names this item, but its key is still there")
 		}
 	}
+	if v.restricted > 0 || v.restrictedItems > 0 {
+		v.r.Notes = append(v.r.Notes, fmt.Sprintf("%d record version(s) and %d item(s) are in compartments you are not a member of: their chain and custody entries were checked, their sealed content was not (a member's verify checks it)", v.restricted, v.restrictedItems))
+	}
 	if n := len(v.shredded); n > 0 {
 		v.r.Notes = append(v.r.Notes, fmt.Sprintf("%d item(s) crypto-shredded at a witness's request: their content can no longer be re-hashed; their intake entries and records stay", n))
 	}
@@ -494,10 +502,14 @@ func (v *verifier) loadRecords(ctx context.Context) error {
 			v.notePurged(obj, ver.Digest)
 			return nil
 		}
-		if evidence.Sum(ver.Record) != ver.Digest {
+		body, ok := v.openSealed(ctx, true, id, ver.Version, ver.Record, obj)
+		if !ok {
+			return nil
+		}
+		if evidence.Sum(body) != ver.Digest {
 			v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
 		}
-		rec, err := evidence.UnmarshalItemRecord(ver.Record)
+		rec, err := evidence.UnmarshalItemRecord(body)
 		switch {
 		case err != nil:
 			v.r.add(KindRecord, obj, hintTamper, "%v", err)
@@ -546,10 +558,14 @@ func (v *verifier) loadModelRecords(ctx context.Context) error {
 			v.notePurged(obj, row.Digest)
 			return nil
 		}
-		if evidence.Sum(row.Record) != row.Digest {
+		body, ok := v.openSealed(ctx, false, id, row.Version, row.Record, obj)
+		if !ok {
+			return nil
+		}
+		if evidence.Sum(body) != row.Digest {
 			v.r.add(KindRecord, obj, hintTamper, "record does not match its digest")
 		}
-		rec, err := model.Unmarshal(row.Record)
+		rec, err := model.Unmarshal(body)
 		switch {
 		case err != nil:
 			v.r.add(KindRecord, obj, hintTamper, "%v", err)
@@ -660,6 +676,27 @@ func (v *verifier) checkEntries(ctx context.Context, size int64) (tlog.HashReade
 }
 
 var errStopTree = errors.New("tree cannot be rebuilt past a gap")
+
+// openSealed returns a stored version's canonical record: itself, or what
+// its compartment's seal holds. A version in a compartment the verifying
+// user is not a member of cannot be checked beyond its place in the chain
+// (its digest is kept for the next version's): it is counted, and ok is
+// false. An envelope that does not open is a finding.
+func (v *verifier) openSealed(ctx context.Context, item bool, id evidence.ID, version int, stored []byte, obj string) ([]byte, bool) {
+	if !seal.IsSealed(stored) {
+		return stored, true
+	}
+	plain, err := v.in.OpenSealed(ctx, item, id, version, stored)
+	switch {
+	case errors.Is(err, evidence.ErrForbidden):
+		v.restricted++
+		return nil, false
+	case err != nil:
+		v.r.add(KindRecord, obj, hintTamper, "%v", err)
+		return nil, false
+	}
+	return plain, true
+}
 
 // notePurged records a version whose body is gone.
 func (v *verifier) notePurged(obj string, d evidence.Digest) {
@@ -836,7 +873,9 @@ func (v *verifier) checkContent(ctx context.Context) error {
 					n, err := hasher.Hash(ctx, v.storeItem(int(i)), buf)
 					mu.Lock()
 					done += n
-					if errors.Is(err, evidence.ErrShredded) {
+					if errors.Is(err, evidence.ErrForbidden) {
+						v.restrictedItems++
+					} else if errors.Is(err, evidence.ErrShredded) {
 						if v.shredded == nil {
 							v.shredded = map[evidence.ID]bool{}
 						}

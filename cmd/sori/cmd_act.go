@@ -30,6 +30,7 @@ Flags:
   --place P           a gazetteer code or name, or a place record's ID
   --status-at-end S   the victim's status at the end of the act (free text)
   --note N            free-text note
+  --compartment NAME  (add) place the record in compartment NAME (sori help compartment)
   --json              JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 

@@ -15,7 +15,7 @@ var addCmd = &command{
 	summary: "add evidence files (encrypted, hashed, deduplicated)",
 	usage: `
 Usage: sori add [--title T] [--lang L] [--kind K] [--witness PSEUDONYM]
-                [--translation-of ID] [--note TEXT] [--json] PATH...
+                [--translation-of ID] [--note TEXT] [--compartment NAME] [--json] PATH...
 
 Adds files as items. Directories are added recursively (regular files only,
 in name order; their file names become titles). "-" reads standard input.
@@ -46,6 +46,9 @@ Flags:
   --kind K             transcript|audio|video|image|document (default: from the extension)
   --witness P          the witness's pseudonym (e.g. W-17), never a name
   --translation-of ID  this file translates item ID (full ID or unique prefix)
+  --compartment NAME   place the items in compartment NAME, sealed under its key
+                       (you must be a member; 'sori help compartment'); a
+                       translation is in its original's compartment anyway
   --note TEXT          free-text note
   --json               JSON lines output
   plus --archive, --user, --passphrase-file (see 'sori help')
@@ -74,6 +77,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&opt.Witness, "witness", "", "")
 	fs.StringVar(&opt.TranslationOf, "translation-of", "", "")
 	fs.StringVar(&opt.Note, "note", "", "")
+	fs.StringVar(&opt.Compartment, "compartment", "", "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	paths, err := parse(fs, args)
 	if err != nil {

@@ -31,6 +31,7 @@ Flags:
   --violation V      a violation (repeatable): code or label, in English or
                      Korean ('sori vocab violations')
   --status S         violation_status code or label ('sori vocab violation_status')
+  --compartment NAME (add) place the record in compartment NAME (sori help compartment)
   --json             JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 

@@ -31,6 +31,7 @@ Flags:
   --credibility C    of the information: 1–6 ('sori vocab admiralty_info')
   --lang L           language the source gave it in: ko, en, …
   --note N           free-text note
+  --compartment NAME (add) place the record in compartment NAME (sori help compartment)
   --json             JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 

@@ -29,6 +29,7 @@ Flags:
   --type T              perpetrator_types code or label, e.g. bowibu
                         ('sori vocab perpetrator_types')
   --note N              free-text note
+  --compartment NAME    (add) place the record in compartment NAME (sori help compartment)
   --json                JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 

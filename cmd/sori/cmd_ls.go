@@ -109,13 +109,33 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		opts = append(opts, archive.IncludeVoided)
 	}
 	if kind != "item" {
-		return a.Records(ctx, kind, func(id evidence.ID, b model.Body) error {
+		err := a.Records(ctx, kind, func(id evidence.ID, b model.Body) error {
 			if asJSON {
 				return enc.Encode(map[string]any{"id": id.String(), "kind": kind, "body": b})
 			}
 			_, err := fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", id, kind, oneLine(recordSummary(b)))
 			return err
 		}, opts...)
+		if err != nil {
+			return err
+		}
+		// Records in compartments you are not a member of: that they
+		// exist, and where, and nothing more.
+		rs, err := a.RestrictedRecords(ctx, kind)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if asJSON {
+				err = enc.Encode(r)
+			} else {
+				_, err = fmt.Fprintf(e.stdout, "%s\t%s\t[restricted: %s]\n", r.ID, r.Kind, oneLine(r.Compartment))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	return a.List(ctx, func(l archive.Listed) error {
 		r := l.Record

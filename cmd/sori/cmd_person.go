@@ -37,6 +37,7 @@ Flags:
   --pseudonym P        what publication calls them instead, e.g. P-3
                        (needs --protected; default: a numbered "Person N")
   --note N             free-text note
+  --compartment NAME   (add) place the record in compartment NAME (sori help compartment)
   --json               JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 

@@ -51,6 +51,7 @@ Flags of add and edit:
   --parent P        the enclosing place: gazetteer code or name, or a place record's ID
   --lat X --lon Y   WGS84 coordinates, both or neither
   --note N          free-text note (say where the coordinates come from)
+  --compartment NAME (add) place the record in compartment NAME (sori help compartment)
   --json            JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 

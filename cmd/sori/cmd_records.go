@@ -117,19 +117,29 @@ func (fv *fieldValues) given(field string) string {
 // parse parses a record command line: the archive flags, --json and
 // the kind's field flags.
 func (k *recordKind) parse(e *env, sub string, args []string) (archiveFlags, fieldValues, bool, []string, error) {
-	var f archiveFlags
-	var fv fieldValues
-	var asJSON bool
-	fs := newFlags(k.cmd + " " + sub)
-	f.register(fs, e)
-	fs.BoolVar(&asJSON, "json", false, "")
-	k.flags(fs, &fv)
-	rest, err := parse(fs, args)
+	f, fv, asJSON, _, rest, err := k.parseIn(e, sub, args)
 	return f, fv, asJSON, rest, err
 }
 
+// parseIn is parse, and for 'add' the --compartment flag too.
+func (k *recordKind) parseIn(e *env, sub string, args []string) (archiveFlags, fieldValues, bool, string, []string, error) {
+	var f archiveFlags
+	var fv fieldValues
+	var asJSON bool
+	var compartment string
+	fs := newFlags(k.cmd + " " + sub)
+	f.register(fs, e)
+	fs.BoolVar(&asJSON, "json", false, "")
+	if sub == "add" {
+		fs.StringVar(&compartment, "compartment", "", "")
+	}
+	k.flags(fs, &fv)
+	rest, err := parse(fs, args)
+	return f, fv, asJSON, compartment, rest, err
+}
+
 func (k *recordKind) add(ctx context.Context, e *env, args []string) error {
-	f, fv, asJSON, rest, err := k.parse(e, "add", args)
+	f, fv, asJSON, compartment, rest, err := k.parseIn(e, "add", args)
 	if err != nil {
 		return err
 	}
@@ -149,10 +159,11 @@ func (k *recordKind) add(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := a.AddRecord(ctx, p.Bodies[0])
+	ids, err := a.AddRecordsIn(ctx, compartment, p.Bodies[:1], nil)
 	if err != nil {
 		return err
 	}
+	id := ids[0]
 	warnSealedRecords(ctx, a, e.stderr, k.cmd+" add", []evidence.ID{id}, p.Bodies[:1])
 	if asJSON {
 		return json.NewEncoder(e.stdout).Encode(map[string]string{"id": id.String(), "kind": k.kind})

@@ -38,6 +38,7 @@ Flags:
                         main original; on edit, the list given replaces all)
   --translation ITEM    an item translating it (repeatable)
   --note N              free-text note
+  --compartment NAME    (add) place the record in compartment NAME (sori help compartment)
   --json                JSON output
   plus --archive, --user, --passphrase-file (see 'sori help')
 

@@ -40,8 +40,8 @@ object per line). No token is ever shown again.
 
 'revoke' revokes token ID (from 'ls'; the token itself is never typed on a
 command line): U may revoke their own, an admin anyone's. It is a signed
-custody entry ("token-revoke"); a running server refuses the token at its
-next request.
+custody entry ("token-revoke"); a running server refuses the token for
+every request made from 0.1 s after it.
 
 A token is refused (HTTP 401) once revoked or expired, when U is removed
 from the archive, and when U's role changes: make a new one. Removing

@@ -43,7 +43,8 @@ already taken, or once used by a removed user, exits 1.
 'rm' removes NAME: their key files are deleted, a signed "revoke" entry is
 logged, and every key NAME held is replaced for the remaining users only
 (docs/roles.md "What a removed user keeps"): meta.db is re-encrypted under
-a new database key, and a new content key, item ID key and name-net key
+a new database key (on PostgreSQL every row is sealed again under it, in
+the removal's transaction), and a new content key, item ID key and name-net key
 (the vault key too, for a protection officer) are made, so that nothing
 added from now on can be read with NAME's old keys. Removing a protection
 officer takes a session holding the vault key (else exit 3, naming who

@@ -59,7 +59,7 @@ func init() {
 	commands = []*command{
 		initCmd, addCmd, lsCmd, showCmd, catCmd, editCmd, searchCmd, indexCmd, logCmd, checkpointCmd, verifyCmd, exportCmd, verifyBundleCmd, demoCmd,
 		testimonyCmd, eventCmd, actCmd, involvementCmd, personCmd, placeCmd, infoCmd, annotateCmd, importCmd, vocabCmd, genCmd,
-		userCmd, passwdCmd, tokenCmd, witnessCmd, consentCmd, redactCmd, publishCmd, exportRecordsCmd, voidCmd, purgeCmd, replicateCmd, witnessLogCmd,
+		userCmd, passwdCmd, tokenCmd, witnessCmd, consentCmd, redactCmd, publishCmd, exportRecordsCmd, voidCmd, purgeCmd, compartmentCmd, replicateCmd, witnessLogCmd,
 		migrateCmd, serveCmd, reviewCmd, approveCmd, settingsCmd, helpCmd,
 	}
 }

@@ -120,7 +120,10 @@ func (a *Archive) setting(ctx context.Context, each func(context.Context, string
 	var row store.RecordRow
 	var found *model.Setting
 	err := each(ctx, model.KindSetting, true, func(r store.RecordRow) error {
-		_, b, err := decodeRecordBody(r)
+		_, b, err := a.decodeRecordBody(ctx, r)
+		if isRestricted(err) {
+			return nil // in a compartment this user is not a member of
+		}
 		if err != nil {
 			return err
 		}
@@ -143,7 +146,7 @@ func (a *Archive) needsApproval(ctx context.Context, tx store.Tx, action string)
 
 // approvalHistory reads request id's versions inside tx: the current
 // body, its row, the effective state and the requester.
-func approvalHistory(ctx context.Context, tx store.Tx, id evidence.ID) (store.RecordRow, *model.Approval, string, error) {
+func (a *Archive) approvalHistory(ctx context.Context, tx store.Tx, id evidence.ID) (store.RecordRow, *model.Approval, string, error) {
 	cur, err := tx.LatestRecord(ctx, id)
 	if err != nil {
 		return cur, nil, "", err
@@ -157,7 +160,7 @@ func approvalHistory(ctx context.Context, tx store.Tx, id evidence.ID) (store.Re
 		if row.ID != id {
 			return nil
 		}
-		_, b, err := decodeRecordBody(row)
+		_, b, err := a.decodeRecordBody(ctx, row)
 		if err != nil {
 			return err
 		}
@@ -205,7 +208,7 @@ func (a *Archive) Approve(ctx context.Context, ref string, deny bool, note strin
 	}
 	var refused error
 	_, err = a.change(ctx, opChecked, func(tx store.Tx, l *logger) error {
-		cur, p, state, err := approvalHistory(ctx, tx, id)
+		cur, p, state, err := a.approvalHistory(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -253,7 +256,7 @@ func (a *Archive) useApproval(ctx context.Context, tx store.Tx, l *logger, id ev
 // checkApproval checks that request id is approved, was made by the
 // acting user for exactly want, and has not run.
 func (a *Archive) checkApproval(ctx context.Context, tx store.Tx, id evidence.ID, want model.Approval) (store.RecordRow, *model.Approval, error) {
-	cur, p, state, err := approvalHistory(ctx, tx, id)
+	cur, p, state, err := a.approvalHistory(ctx, tx, id)
 	if err != nil {
 		return cur, nil, err
 	}
@@ -326,7 +329,7 @@ func (a *Archive) approval(ctx context.Context, id evidence.ID) (ApprovalInfo, e
 	names := a.userNames(ctx)
 	info := ApprovalInfo{ID: id, History: []ApprovalStep{}}
 	for _, row := range rows {
-		r, b, err := decodeRecordBody(row)
+		r, b, err := a.decodeRecordBody(ctx, row)
 		if err != nil {
 			return info, err
 		}

@@ -102,6 +102,11 @@ type Archive struct {
 	gen int
 	// guard is the disclosure guard's cache (disclose.go).
 	guard guardState
+	// comp caches the compartment keys this session opened (compartment.go).
+	comp compKeys
+	// compSearch holds the in-memory index of the compartments this
+	// session reads (compartment_search.go).
+	compSearch compSearch
 	// ownsRepo: the session was made by Open or Init, and closing it
 	// closes the Repo too.
 	ownsRepo bool

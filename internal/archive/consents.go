@@ -33,7 +33,7 @@ func (a *Archive) Consent(ctx context.Context, ref string) (ConsentInfo, error) 
 		return ConsentInfo{}, err
 	}
 	info := ConsentInfo{Testimony: tid}
-	cid, ok, err := consentRecordOf(ctx, a.db.EachRecord, tid, evidence.ID{})
+	cid, ok, err := a.consentRecordOf(ctx, a.db.EachRecord, tid, evidence.ID{})
 	if err != nil || !ok {
 		return info, err
 	}
@@ -64,7 +64,7 @@ func (a *Archive) SetConsent(ctx context.Context, c *model.Consent) (evidence.ID
 		}
 		var found bool
 		var err error
-		id, found, err = consentRecordOf(ctx, tx.EachRecord, c.Testimony, evidence.ID{})
+		id, found, err = a.consentRecordOf(ctx, tx.EachRecord, c.Testimony, evidence.ID{})
 		if err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func (a *Archive) SetConsent(ctx context.Context, c *model.Consent) (evidence.ID
 			if err != nil {
 				return err
 			}
-			old, err := decodeRecordRow(cur)
+			old, err := a.decodeRecordRow(ctx, cur)
 			if err != nil {
 				return err
 			}
@@ -122,14 +122,17 @@ type eachRecordFunc func(ctx context.Context, kind string, latestOnly bool, fn f
 
 // consentRecordOf finds the consent record (other than except) whose
 // current version is about testimony t.
-func consentRecordOf(ctx context.Context, each eachRecordFunc, t, except evidence.ID) (evidence.ID, bool, error) {
+func (a *Archive) consentRecordOf(ctx context.Context, each eachRecordFunc, t, except evidence.ID) (evidence.ID, bool, error) {
 	var found evidence.ID
 	ok := false
 	err := each(ctx, model.KindConsent, true, func(row store.RecordRow) error {
 		if ok || row.ID == except {
 			return nil
 		}
-		_, b, err := decodeRecordBody(row)
+		_, b, err := a.decodeRecordBody(ctx, row)
+		if isRestricted(err) {
+			return nil // in a compartment this user is not a member of
+		}
 		if err != nil {
 			return err
 		}
@@ -152,7 +155,7 @@ func (a *Archive) checkOneConsent(ctx context.Context, tx store.Tx, id evidence.
 	if err := a.allow(OpConsent); err != nil {
 		return err
 	}
-	other, dup, err := consentRecordOf(ctx, tx.EachRecord, c.Testimony, id)
+	other, dup, err := a.consentRecordOf(ctx, tx.EachRecord, c.Testimony, id)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,11 @@ type logger struct {
 	size    int64
 	now     time.Time
 	guard   *nameGuard // loaded on first use: what records' index text must not hold
+	// into, if set, is the compartment (name or ID) that records and items
+	// written in this change are placed in (compartment.go); move makes
+	// the compartment of a new version differ from the one before.
+	into string
+	move bool
 }
 
 // nameGuard returns the safety net's guard for this transaction's records,

@@ -50,6 +50,12 @@ type guardState struct {
 	mu    sync.Mutex
 	d     *discloser
 	count int // vault_names rows the cached guard was built from
+
+	// net and netCount are the same for a session that sees values as
+	// stored, which has no discloser but whose snippets pass the safety
+	// net all the same (snippetGuard).
+	net      *nameGuard
+	netCount int
 }
 
 // sees reports whether the session sees values as stored (it may open the
@@ -87,6 +93,34 @@ func (a *Archive) disclosure(ctx context.Context) (*discloser, error) {
 	}
 	a.guard.d, a.guard.count = &discloser{g: g, who: who}, n
 	return a.guard.d, nil
+}
+
+// snippetGuard returns the safety net that Search masks the snippets it
+// cuts with (the vault's sealed names, as newNameGuard(ctx, nil) loads
+// them), without reading the vault again at every search: for a session
+// the guard applies to, d's own (loaded by disclosure for this state of
+// the vault); for one that sees values as stored, one kept as disclosure
+// keeps d, while the vault's count of hashed forms (only ever added to)
+// stays as it was.
+func (a *Archive) snippetGuard(ctx context.Context, d *discloser) (*nameGuard, error) {
+	if !a.sees() && d != nil && d.g != nil {
+		return d.g, nil
+	}
+	n, err := a.db.VaultNameTotal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.guard.mu.Lock()
+	defer a.guard.mu.Unlock()
+	if a.guard.net != nil && a.guard.netCount == n {
+		return a.guard.net, nil
+	}
+	g, err := a.newNameGuard(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.guard.net, a.guard.netCount = g, n
+	return g, nil
 }
 
 // discloseAs returns v as the session may see it: a deep copy with every

@@ -217,6 +217,13 @@ func (a *Archive) export(ctx context.Context, refs []string, recipients []string
 		if err != nil {
 			return nil, err
 		}
+		for i := range vs {
+			// A court reads the records a member reads: what the seal holds,
+			// whose digest the custody entries name.
+			if vs[i].Record, _, err = a.openStored(ctx, vs[i].Record, itemPlace(id, vs[i].Version)); err != nil {
+				return nil, err
+			}
+		}
 		xi := ExportItem{Item: it, Versions: vs}
 		err = a.db.EachCustody(ctx, id.String(), func(r store.CustodyRow) error {
 			// A purge entry is the tombstone of a version whose body is gone

@@ -65,7 +65,7 @@ func (a *Archive) exportRefused(ctx context.Context, ids []evidence.ID) ([]Expor
 		if len(vs) == 0 {
 			return nil, fmt.Errorf("%w: item %s has no record", evidence.ErrDamaged, id)
 		}
-		rec, err := decodeVersion(vs[len(vs)-1])
+		rec, err := a.decodeVersion(ctx, vs[len(vs)-1])
 		if err != nil {
 			return nil, err
 		}
@@ -164,12 +164,15 @@ func (a *Archive) exportRecord(ctx context.Context, xr ExportRecord, kind string
 			xr.Versions = append(xr.Versions, row)
 			continue
 		}
-		r, err := decodeRecordRow(row)
+		r, err := a.decodeRecordRow(ctx, row)
 		if err != nil {
 			return xr, err
 		}
 		if r.Kind != kind {
 			return xr, fmt.Errorf("%w: record %s is not a %s record", evidence.ErrTampered, id, kind)
+		}
+		if row.Record, _, err = a.openStored(ctx, row.Record, recordPlace(id, row.Version)); err != nil {
+			return xr, err
 		}
 		xr.Versions = append(xr.Versions, row)
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"sori/internal/blob"
+	"sori/internal/evidence"
 	"sori/internal/store"
 )
 
@@ -173,4 +174,21 @@ func (i Inspector) KeyFiles(ctx context.Context) (map[string][]byte, error) {
 		out[de.Name()] = b
 	}
 	return out, nil
+}
+
+// OpenSealed opens a version stored sealed in a compartment (seal.IsSealed)
+// with the session's compartment key: item is true for an item's record
+// version. A compartment the user is not a member of gives an error
+// wrapping evidence.ErrForbidden; an envelope that does not authenticate
+// where it is, one wrapping evidence.ErrTampered.
+func (i Inspector) OpenSealed(ctx context.Context, item bool, id evidence.ID, version int, stored []byte) ([]byte, error) {
+	if err := i.a.allow(OpVerify); err != nil {
+		return nil, err
+	}
+	place := recordPlace(id, version)
+	if item {
+		place = itemPlace(id, version)
+	}
+	plain, _, err := i.a.openStored(ctx, stored, place)
+	return plain, err
 }

@@ -37,6 +37,9 @@ type AddOptions struct {
 	Witness       string // pseudonym
 	TranslationOf string // ID or unique prefix of the item this translates
 	Note          string
+	// Compartment, if set, is the compartment (name) the items are placed
+	// in; a translation is in its original's compartment without it.
+	Compartment string
 	// Progress, if set, is called now and then (from any goroutine, never
 	// concurrently) with plaintext bytes read so far and in all.
 	Progress func(done, total int64)
@@ -104,6 +107,13 @@ type pending struct {
 	off, len int64
 	names    []NameSpan // sealed names in its text
 	key      seal.ItemKey
+}
+
+// sealTo is the compartment key an intake seals its items under.
+type sealTo struct {
+	id  string
+	gen int
+	key [32]byte
 }
 
 // message from a worker to the committer: either a finished pack with its
@@ -177,6 +187,15 @@ func (a *Archive) add(ctx context.Context, srcs []source, opt AddOptions, emit f
 	if err != nil {
 		return err
 	}
+	var into *sealTo
+	if tmpl.Compartment != "" {
+		id, gen, key, err := a.currentCompartment(ctx, a.db.Meta, tmpl.Compartment)
+		if err != nil {
+			return err
+		}
+		into = &sealTo{id: id, gen: gen, key: key}
+		tmpl.Compartment = id
+	}
 	guard, err := a.newNameGuard(ctx, nil)
 	if err != nil {
 		return err
@@ -216,7 +235,7 @@ func (a *Archive) add(ctx context.Context, srcs []source, opt AddOptions, emit f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, prog: prog, buf: make([]byte, readBufSize), guard: guard, earlier: earlier}
+			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, prog: prog, buf: make([]byte, readBufSize), guard: guard, into: into, earlier: earlier}
 			w.run()
 		}()
 	}
@@ -248,6 +267,23 @@ func (a *Archive) recordTemplate(ctx context.Context, opt AddOptions) (evidence.
 			return r, fmt.Errorf("--translation-of: %w", err)
 		}
 		r.TranslationOf = &id
+		v, err := a.db.LatestVersion(ctx, id)
+		if err != nil {
+			return r, err
+		}
+		if c := storedCompartment(v.Record); c != "" {
+			if opt.Compartment != "" {
+				if want, _, _, err := a.currentCompartment(ctx, a.db.Meta, opt.Compartment); err != nil {
+					return r, err
+				} else if want != c {
+					return r, fmt.Errorf("%w: --translation-of %s is in compartment %s, not %s", evidence.ErrInvalid, id, a.compartmentName(ctx, c), opt.Compartment)
+				}
+			}
+			r.Compartment = c
+		}
+	}
+	if opt.Compartment != "" && r.Compartment == "" {
+		r.Compartment = opt.Compartment
 	}
 	if err := r.Validate(); err != nil {
 		return r, err
@@ -323,6 +359,7 @@ type worker struct {
 	buf   []byte
 	guard *nameGuard // nil: no names to look for
 	text  []byte     // a text file's plaintext, gathered for guard
+	into  *sealTo    // the compartment the items go into (nil: none)
 
 	pack   blob.Writer
 	name   string
@@ -482,7 +519,14 @@ func (w *worker) store(s source, small []byte) (pending, error) {
 	cw := &countWriter{w: w.pack, n: &w.off}
 	// Each item has a key of its own, so that it can be shredded alone
 	// (docs/protection.md); the key row is stored with the item.
-	ik, key, err := w.a.ring.NewItemKey()
+	var ik seal.ItemKey
+	var key [32]byte
+	var err error
+	if w.into != nil {
+		ik, key, err = seal.NewItemKeyIn(w.into.key, w.into.id, w.into.gen)
+	} else {
+		ik, key, err = w.a.ring.NewItemKey()
+	}
 	if err != nil {
 		return pending{}, err
 	}
@@ -653,7 +697,11 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 			}
 			body := rec.Marshal()
 			digest := evidence.Sum(body)
-			versions = append(versions, store.Version{Item: p.id, Version: 1, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID})
+			stored, err := a.sealIntake(ctx, tx, rec.Compartment, p, body)
+			if err != nil {
+				return err
+			}
+			versions = append(versions, store.Version{Item: p.id, Version: 1, Record: stored, Digest: digest, CreatedAt: now, Actor: a.me.ID})
 			entries = append(entries, pendingEntry{object: p.id.String(), version: 1, digest: digest, content: p.sum})
 		}
 		if err := store.InsertItemKeys(ctx, tx, keys); err != nil {

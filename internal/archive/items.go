@@ -81,7 +81,7 @@ func (a *Archive) Show(ctx context.Context, ref string) (ItemInfo, error) {
 				ActorName: names(v.Actor), Digest: v.Digest, Purged: true})
 			continue
 		}
-		rec, err := decodeVersion(v)
+		rec, err := a.decodeVersion(ctx, v)
 		if err != nil {
 			return ItemInfo{}, err
 		}
@@ -91,19 +91,38 @@ func (a *Archive) Show(ctx context.Context, ref string) (ItemInfo, error) {
 	return discloseAs(d, info), nil
 }
 
-func decodeVersion(v store.Version) (evidence.ItemRecord, error) {
-	if evidence.Sum(v.Record) != v.Digest {
+// decodeVersion decodes a stored item version, opening it if it is sealed
+// in a compartment. In a compartment the session's user is not a member
+// of, it returns a placeholder (Restricted, with only the envelope's
+// fields) and an error wrapping errRestricted: listings show the
+// placeholder, everything else refuses or skips.
+func (a *Archive) decodeVersion(ctx context.Context, v store.Version) (evidence.ItemRecord, error) {
+	plain, cid, err := a.openStored(ctx, v.Record, itemPlace(v.Item, v.Version))
+	if err != nil {
+		if errors.Is(err, errRestricted) {
+			return evidence.ItemRecord{V: evidence.RecordVersion, Item: v.Item, Version: v.Version, Time: v.CreatedAt, Actor: v.Actor,
+				Kind: kindRestricted, Compartment: cid, Restricted: true}, err
+		}
+		return evidence.ItemRecord{}, fmt.Errorf("item %s version %d: %w", v.Item, v.Version, err)
+	}
+	if evidence.Sum(plain) != v.Digest {
 		return evidence.ItemRecord{}, fmt.Errorf("%w: item %s version %d: record does not match its digest", evidence.ErrTampered, v.Item, v.Version)
 	}
-	rec, err := evidence.UnmarshalItemRecord(v.Record)
+	rec, err := evidence.UnmarshalItemRecord(plain)
 	if err != nil {
 		return rec, err
 	}
 	if rec.Item != v.Item || rec.Version != v.Version {
 		return rec, fmt.Errorf("%w: item %s version %d: record names another item or version", evidence.ErrTampered, v.Item, v.Version)
 	}
+	if rec.Compartment != cid {
+		return rec, fmt.Errorf("%w: item %s version %d: record and its seal name different compartments", evidence.ErrTampered, v.Item, v.Version)
+	}
 	return rec, nil
 }
+
+// kindRestricted is the kind a placeholder of a restricted item shows.
+const kindRestricted evidence.Kind = "restricted"
 
 // userNames returns a lookup from key ID to user name (the key ID itself
 // when unknown).
@@ -150,7 +169,12 @@ func (a *Archive) List(ctx context.Context, fn func(Listed) error, opts ...ReadO
 		if _, ok := voided[it.ID]; ok && !all {
 			return nil
 		}
-		rec, err := decodeVersion(v)
+		rec, err := a.decodeVersion(ctx, v)
+		if isRestricted(err) {
+			// Listed as there, and nothing more: no digest, no size.
+			rec.Title = "[restricted: " + a.compartmentName(ctx, rec.Compartment) + "]"
+			return fn(Listed{ID: it.ID, Version: v.Version, Record: rec})
+		}
 		if err != nil {
 			return err
 		}
@@ -247,7 +271,20 @@ func (a *Archive) itemKey(ctx context.Context, id evidence.ID) (*seal.ItemKey, e
 	if err != nil {
 		return nil, err
 	}
-	return &seal.ItemKey{Handle: k.Handle, Gen: k.Gen, Wrapped: k.Wrapped}, nil
+	ik := seal.ItemKey{Handle: k.Handle, Gen: k.Gen, Wrapped: k.Wrapped}
+	if cid := ik.CompartmentOf(); cid != "" {
+		ck, err := a.compartmentKey(ctx, cid, ik.Gen)
+		if isRestricted(err) {
+			return &ik, nil // opening it says so (evidence.ErrForbidden)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ik, err = seal.OpenItemKeyIn(ck, ik); err != nil {
+			return nil, err
+		}
+	}
+	return &ik, nil
 }
 
 type checkedReader struct {
@@ -300,7 +337,7 @@ func (a *Archive) Edit(ctx context.Context, ref string, e Edit) (version int, ch
 		if err != nil {
 			return err
 		}
-		old, err := decodeVersion(cur)
+		old, err := a.decodeVersion(ctx, cur)
 		if err != nil {
 			return err
 		}
@@ -335,28 +372,45 @@ func (a *Archive) Edit(ctx context.Context, ref string, e Edit) (version int, ch
 		now := log.now
 		rec.Version, rec.Prev, rec.Time, rec.Actor = old.Version+1, &prev, now, a.me.ID
 		version = rec.Version
-		body := rec.Marshal()
-		digest := evidence.Sum(body)
-		if err := tx.InsertVersion(ctx, store.Version{Item: id, Version: rec.Version, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
-			return err
-		}
-		it, err := tx.Item(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := log.append(ctx, custody.KindVersion, id.String(), rec.Version, digest, it.SHA256); err != nil {
-			return err
-		}
-		guard, err := log.nameGuard(ctx)
-		if err != nil {
-			return err
-		}
-		doc := itemDoc(rec)
-		doc.Title = maskNames(doc.Title, guard, Mask)
-		return tx.IndexDoc(ctx, doc, nil)
+		return a.writeItemVersion(ctx, tx, log, rec)
 	})
 	if err != nil {
 		return 0, false, err
 	}
 	return version, changed, nil
+}
+
+// writeItemVersion stores rec, a new version of an item's record, with its
+// custody entry, sealed if the item is in a compartment (and then kept out
+// of the shared index), and re-indexes its title otherwise.
+func (a *Archive) writeItemVersion(ctx context.Context, tx store.Tx, log *logger, rec evidence.ItemRecord) error {
+	body := rec.Marshal()
+	digest := evidence.Sum(body)
+	stored, err := a.sealInto(ctx, tx.Meta, rec.Compartment, itemPlace(rec.Item, rec.Version), body)
+	if err != nil {
+		return err
+	}
+	if err := tx.InsertVersion(ctx, store.Version{Item: rec.Item, Version: rec.Version, Record: stored, Digest: digest, CreatedAt: rec.Time, Actor: a.me.ID}); err != nil {
+		return err
+	}
+	it, err := tx.Item(ctx, rec.Item)
+	if err != nil {
+		return err
+	}
+	if err := log.append(ctx, custody.KindVersion, rec.Item.String(), rec.Version, digest, it.SHA256); err != nil {
+		return err
+	}
+	if rec.Compartment != "" {
+		if log.move {
+			return unindex(ctx, tx, rec.Item.String())
+		}
+		return nil
+	}
+	guard, err := log.nameGuard(ctx)
+	if err != nil {
+		return err
+	}
+	doc := itemDoc(rec)
+	doc.Title = maskNames(doc.Title, guard, Mask)
+	return tx.IndexDoc(ctx, doc, nil)
 }

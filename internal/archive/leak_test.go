@@ -70,7 +70,7 @@ func leaked(s string) string {
 // called by readAll. leakNotReads return none (with why).
 var (
 	leakReads = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts",
-		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf", "Tokens"}
+		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf", "Tokens", "RestrictedRecords", "Compartments"}
 	leakNotReads = map[string]string{
 		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public", "LogKeyChain": "public keys and their signed handover notes", "OpenCheckpoint": "checks a checkpoint the caller gives",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
@@ -88,7 +88,9 @@ var (
 		"AddTimeNote": "write; returns an ID", "Approve": "write; returns the guarded ApprovalOf", "ExportApproved": "court bundle under consent (export tests)",
 		"PublishGate": "returns an error naming a request ID", "RecordPublicationApproved": "write", "SetFourEyes": "write", "FourEyes": "action names",
 		"CreateToken": "write; returns the token and the caller's own label", "RevokeToken": "write; returns the token's row, the label of one's own or (an admin's) anyone's token",
-		"CheckToken": "the session's own token: an error naming its ID", "SetTOTP": "write; returns a new secret", "TOTP": "the session's own second-factor secret",
+		"CheckToken": "the session's own token: an error naming its ID", "CheckTokenExpiry": "CheckToken, and the token's expiry time", "Current": "a bool: whether the session's user's role changed through this Repo",
+		"CreateCompartment": "write; returns the compartment's name and members (Compartments)", "AddCompartmentMember": "write", "RemoveCompartmentMember": "write",
+		"MoveToCompartment": "write; returns IDs", "AddRecordsIn": "write", "SetTOTP": "write; returns a new secret", "TOTP": "the session's own second-factor secret",
 	}
 )
 
@@ -302,6 +304,10 @@ func (f *leakFixture) readAll(t *testing.T, s *Archive) []string {
 	f.readTeamwork(t, s, put)
 	toks, err := s.Tokens(ctx)
 	put("tokens", toks, err)
+	rs, err := s.RestrictedRecords(ctx, "")
+	put("restricted", rs, err)
+	cs, err := s.Compartments(ctx)
+	put("compartments", cs, err)
 	return out
 }
 

@@ -660,7 +660,11 @@ func (b *pubBuilder) transcripts(ctx context.Context, tid evidence.ID, t *model.
 		if err != nil {
 			return err
 		}
-		rec, err := decodeVersion(v)
+		rec, err := b.a.decodeVersion(ctx, v)
+		if isRestricted(err) {
+			b.exclude("item", id, "in a compartment")
+			continue
+		}
 		if err != nil {
 			return err
 		}

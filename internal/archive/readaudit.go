@@ -38,7 +38,7 @@ func (a *Archive) testimonyOfItem(ctx context.Context, id evidence.ID) (evidence
 	if err != nil || len(vs) == 0 {
 		return evidence.ID{}, false, err
 	}
-	rec, err := decodeVersion(vs[len(vs)-1])
+	rec, err := a.decodeVersion(ctx, vs[len(vs)-1])
 	if err != nil {
 		return evidence.ID{}, false, err
 	}
@@ -57,7 +57,10 @@ func (a *Archive) testimonyNaming(ctx context.Context, item evidence.ID) (eviden
 	var found evidence.ID
 	var ok bool
 	err := a.db.EachCurrentRecordContaining(ctx, model.KindTestimony, needle, func(row store.RecordRow) error {
-		r, b, err := decodeRecordBody(row)
+		r, b, err := a.decodeRecordBody(ctx, row)
+		if isRestricted(err) {
+			return nil // in a compartment this user is not a member of
+		}
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"errors"
 
 	"fmt"
 	"time"
@@ -41,9 +42,30 @@ func (a *Archive) AddRecords(ctx context.Context, bodies []model.Body, ids []evi
 	return a.addRecords(ctx, OpRecordAdd, bodies, ids)
 }
 
+// AddRecordsIn is AddRecords into compartment (name): the records are
+// sealed under its key (compartment.go). The acting user must be a member.
+func (a *Archive) AddRecordsIn(ctx context.Context, compartment string, bodies []model.Body, ids []evidence.ID) ([]evidence.ID, error) {
+	if compartment == "" {
+		return a.AddRecords(ctx, bodies, ids)
+	}
+	if err := a.allow(OpRecordAdd); err != nil {
+		return nil, err
+	}
+	for _, b := range bodies {
+		if err := ownCommandOnly(b); err != nil {
+			return nil, err
+		}
+	}
+	return a.addRecordsInto(ctx, OpRecordAdd, compartment, bodies, ids)
+}
+
 // addRecords is AddRecords for an operation op (redact, void) whose role
 // check the change repeats inside its transaction.
 func (a *Archive) addRecords(ctx context.Context, op Op, bodies []model.Body, ids []evidence.ID) ([]evidence.ID, error) {
+	return a.addRecordsInto(ctx, op, "", bodies, ids)
+}
+
+func (a *Archive) addRecordsInto(ctx context.Context, op Op, into string, bodies []model.Body, ids []evidence.ID) ([]evidence.ID, error) {
 	if ids == nil {
 		ids = NewRecordIDs(len(bodies))
 	}
@@ -51,6 +73,7 @@ func (a *Archive) addRecords(ctx context.Context, op Op, bodies []model.Body, id
 		return nil, fmt.Errorf("%w: %d IDs for %d records", evidence.ErrInvalid, len(ids), len(bodies))
 	}
 	_, err := a.change(ctx, op, func(tx store.Tx, log *logger) error {
+		log.into = into
 		for i, b := range bodies {
 			if err := a.writeRecord(ctx, tx, log, ids[i], 1, nil, b, log.now); err != nil {
 				if len(bodies) > 1 {
@@ -143,7 +166,7 @@ func (a *Archive) editRecord(ctx context.Context, op Op, id evidence.ID, edit fu
 		if err != nil {
 			return err
 		}
-		old, err := decodeRecordRow(cur)
+		old, err := a.decodeRecordRow(ctx, cur)
 		if err != nil {
 			return err
 		}
@@ -193,14 +216,30 @@ func (a *Archive) writeRecord(ctx context.Context, tx store.Tx, log *logger, id 
 			return err
 		}
 	}
-	r := model.Record{V: model.RecordVersion, Kind: b.Kind(), ID: id, Version: version, Prev: prev, Time: now, Actor: a.me.ID, Body: model.EncodeBody(b)}
+	cid, err := a.recordCompartment(ctx, tx, log, id, version, b)
+	if err != nil {
+		return err
+	}
+	r := model.Record{V: model.RecordVersion, Kind: b.Kind(), ID: id, Version: version, Prev: prev, Time: now, Actor: a.me.ID, Body: model.EncodeBody(b), Compartment: cid}
 	body := r.Marshal()
 	digest := evidence.Sum(body)
-	if err := tx.InsertRecord(ctx, store.RecordRow{ID: id, Version: version, Kind: r.Kind, Record: body, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
+	stored, err := a.sealInto(ctx, tx.Meta, cid, recordPlace(id, version), body)
+	if err != nil {
+		return err
+	}
+	if err := tx.InsertRecord(ctx, store.RecordRow{ID: id, Version: version, Kind: r.Kind, Record: stored, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
 		return err
 	}
 	if err := log.appendFor(ctx, custody.KindRecord, r.Kind, id.String(), version, digest, evidence.Digest{}); err != nil {
 		return err
+	}
+	if cid != "" {
+		// Nothing of a compartment enters the shared index; a record
+		// moved into one leaves it.
+		if log.move {
+			return unindex(ctx, tx, id.String())
+		}
+		return nil
 	}
 	doc, parts := recordDoc(id, b)
 	guard, err := log.nameGuard(ctx)
@@ -349,7 +388,7 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 			info.Versions = append(info.Versions, RecordVersionInfo{Version: row.Version, Time: row.CreatedAt, Actor: row.Actor, ActorName: names(row.Actor), Digest: row.Digest, Purged: true})
 			continue
 		}
-		r, err := decodeRecordRow(row)
+		r, err := a.decodeRecordRow(ctx, row)
 		if err != nil {
 			return info, err
 		}
@@ -389,7 +428,10 @@ func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID,
 // eachCurrent is Records without the role check, for the archive's own use.
 func (a *Archive) eachCurrent(ctx context.Context, kind string, fn func(evidence.ID, model.Body) error) error {
 	return a.db.EachRecord(ctx, kind, true, func(row store.RecordRow) error {
-		r, b, err := decodeRecordBody(row)
+		r, b, err := a.decodeRecordBody(ctx, row)
+		if isRestricted(err) {
+			return nil // in a compartment this user is not a member of
+		}
 		if err != nil {
 			return err
 		}
@@ -398,8 +440,8 @@ func (a *Archive) eachCurrent(ctx context.Context, kind string, fn func(evidence
 }
 
 // decodeRecordBody is decodeRecordRow and the record's body.
-func decodeRecordBody(row store.RecordRow) (model.Record, model.Body, error) {
-	r, err := decodeRecordRow(row)
+func (a *Archive) decodeRecordBody(ctx context.Context, row store.RecordRow) (model.Record, model.Body, error) {
+	r, err := a.decodeRecordRow(ctx, row)
 	if err != nil {
 		return r, nil, err
 	}
@@ -410,16 +452,30 @@ func decodeRecordBody(row store.RecordRow) (model.Record, model.Body, error) {
 	return r, b, nil
 }
 
-func decodeRecordRow(row store.RecordRow) (model.Record, error) {
-	if evidence.Sum(row.Record) != row.Digest {
+// decodeRecordRow decodes a stored record version, opening it if it is
+// sealed in a compartment. In a compartment the session's user is not a
+// member of, it returns the envelope's fields (no body) and an error
+// wrapping errRestricted.
+func (a *Archive) decodeRecordRow(ctx context.Context, row store.RecordRow) (model.Record, error) {
+	plain, cid, err := a.openStored(ctx, row.Record, recordPlace(row.ID, row.Version))
+	if err != nil {
+		if errors.Is(err, errRestricted) {
+			return model.Record{V: model.RecordVersion, Kind: row.Kind, ID: row.ID, Version: row.Version, Time: row.CreatedAt, Actor: row.Actor, Compartment: cid}, err
+		}
+		return model.Record{}, fmt.Errorf("record %s version %d: %w", row.ID, row.Version, err)
+	}
+	if evidence.Sum(plain) != row.Digest {
 		return model.Record{}, fmt.Errorf("%w: record %s version %d does not match its digest", evidence.ErrTampered, row.ID, row.Version)
 	}
-	r, err := model.Unmarshal(row.Record)
+	r, err := model.Unmarshal(plain)
 	if err != nil {
 		return r, err
 	}
 	if r.ID != row.ID || r.Version != row.Version || r.Kind != row.Kind {
 		return r, fmt.Errorf("%w: record %s version %d names another record", evidence.ErrTampered, row.ID, row.Version)
+	}
+	if r.Compartment != cid {
+		return r, fmt.Errorf("%w: record %s version %d: record and its seal name different compartments", evidence.ErrTampered, row.ID, row.Version)
 	}
 	return r, nil
 }

@@ -86,7 +86,10 @@ func (a *Archive) Redactions(ctx context.Context, ref string) ([]RedactionInfo, 
 func (a *Archive) redactions(ctx context.Context, item evidence.ID) ([]RedactionInfo, error) {
 	out := []RedactionInfo{}
 	err := a.db.EachRecord(ctx, model.KindRedaction, true, func(row store.RecordRow) error {
-		rec, err := decodeRecordRow(row)
+		rec, err := a.decodeRecordRow(ctx, row)
+		if isRestricted(err) {
+			return nil // in a compartment this user is not a member of
+		}
 		if err != nil {
 			return err
 		}
@@ -121,7 +124,7 @@ func (a *Archive) WithdrawRedaction(ctx context.Context, ref string) (RedactionI
 	if len(rows) == 0 {
 		return RedactionInfo{}, fmt.Errorf("%w: no record %s", evidence.ErrNotFound, id)
 	}
-	rec, err := decodeRecordRow(rows[len(rows)-1])
+	rec, err := a.decodeRecordRow(ctx, rows[len(rows)-1])
 	if err != nil {
 		return RedactionInfo{}, err
 	}
@@ -171,7 +174,7 @@ func (a *Archive) checkRedactionSpan(ctx context.Context, tx store.Tx, r *model.
 	if int64(r.End) > it.Size {
 		return fmt.Errorf("%w: span %d:%d lies beyond the end of item %s (%d bytes)", evidence.ErrInvalid, r.Start, r.End, r.Item, it.Size)
 	}
-	kind, err := mediaKind(ctx, tx, r.Item)
+	kind, err := a.mediaKind(ctx, tx, r.Item)
 	if err != nil {
 		return err
 	}
@@ -193,12 +196,12 @@ func (a *Archive) checkRedactionSpan(ctx context.Context, tx store.Tx, r *model.
 
 // mediaKind is the kind of an item by its latest record when it is audio,
 // video or an image, and "" for anything else (text, or unknown bytes).
-func mediaKind(ctx context.Context, tx store.Tx, id evidence.ID) (evidence.Kind, error) {
+func (a *Archive) mediaKind(ctx context.Context, tx store.Tx, id evidence.ID) (evidence.Kind, error) {
 	v, err := tx.LatestVersion(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	rec, err := decodeVersion(v)
+	rec, err := a.decodeVersion(ctx, v)
 	if err != nil {
 		return "", err
 	}
@@ -225,12 +228,12 @@ func checkRuneSpan(b []byte, start, end int, item evidence.ID) error {
 // left as it is). Its errors give offsets only, never the text.
 func (a *Archive) checkAnnotationSpan(ctx context.Context, tx store.Tx, it store.Item, an *model.Annotation) error {
 	if an.At != nil {
-		return checkTimedItem(ctx, tx, it.ID)
+		return a.checkTimedItem(ctx, tx, it.ID)
 	}
 	if it.Size > maxRedactText {
 		return nil // not a transcript
 	}
-	if kind, err := mediaKind(ctx, tx, it.ID); err != nil || kind != "" {
+	if kind, err := a.mediaKind(ctx, tx, it.ID); err != nil || kind != "" {
 		return err
 	}
 	b, err := a.itemBytes(ctx, it)

@@ -160,6 +160,7 @@ func (r *repoState) acquire(ctx context.Context, key [32]byte, display string) (
 		db.Close()
 		return false, err
 	}
+	r.settleKeyFiles(ctx, db) // rotate.go
 	bs, err := openBlobs(ctx, r.dir, r.cfg)
 	if err != nil {
 		db.Close()

@@ -84,10 +84,13 @@ func deriveReview(steps []ReviewStep, cur int) string {
 }
 
 // reviewSteps reads every review step, by target, each list in Seq order.
-func reviewSteps(ctx context.Context, each func(context.Context, string, bool, func(store.RecordRow) error) error) (map[evidence.ID][]ReviewStep, error) {
+func (a *Archive) reviewSteps(ctx context.Context, each func(context.Context, string, bool, func(store.RecordRow) error) error) (map[evidence.ID][]ReviewStep, error) {
 	out := map[evidence.ID][]ReviewStep{}
 	err := each(ctx, model.KindReview, true, func(row store.RecordRow) error {
-		r, b, err := decodeRecordBody(row)
+		r, b, err := a.decodeRecordBody(ctx, row)
+		if isRestricted(err) {
+			return nil // in a compartment this user is not a member of
+		}
 		if err != nil {
 			return err
 		}
@@ -136,7 +139,7 @@ func (a *Archive) reviewStep(ctx context.Context, ref, step, note string) (Revie
 		if !reviewable(cur.Kind) {
 			return fmt.Errorf("%w: %s is %s %s record, which has no review state", evidence.ErrInvalid, id, article(cur.Kind), cur.Kind)
 		}
-		all, err := reviewSteps(ctx, tx.EachRecord)
+		all, err := a.reviewSteps(ctx, tx.EachRecord)
 		if err != nil {
 			return err
 		}
@@ -203,7 +206,7 @@ func (a *Archive) ReviewOf(ctx context.Context, ref string) (ReviewInfo, error) 
 	if !reviewable(rows[0].Kind) {
 		return ReviewInfo{}, fmt.Errorf("%w: %s is %s %s record, which has no review state", evidence.ErrInvalid, id, article(rows[0].Kind), rows[0].Kind)
 	}
-	all, err := reviewSteps(ctx, a.db.EachRecord)
+	all, err := a.reviewSteps(ctx, a.db.EachRecord)
 	if err != nil {
 		return ReviewInfo{}, err
 	}
@@ -244,7 +247,7 @@ func (a *Archive) Reviews(ctx context.Context, state string) ([]ReviewInfo, erro
 	if state != "" && !slices.Contains(ReviewStates(), state) {
 		return nil, fmt.Errorf("%w: review state %q: want one of %v", evidence.ErrInvalid, state, ReviewStates())
 	}
-	all, err := reviewSteps(ctx, a.db.EachRecord)
+	all, err := a.reviewSteps(ctx, a.db.EachRecord)
 	if err != nil {
 		return nil, err
 	}

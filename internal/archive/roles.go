@@ -38,36 +38,37 @@ func Roles() []string {
 type Op int
 
 const (
-	OpList       Op = iota // list items or records (ls)
-	OpShow                 // an item's or a record's metadata and versions; resolving IDs (show)
-	OpCat                  // an item's original bytes (cat)
-	OpSearch               // search
-	OpLog                  // custody entries (log)
-	OpCheckpoint           // the signed checkpoint (checkpoint)
-	OpVerify               // the verification view of every stored row and byte (verify)
-	OpAdd                  // intake of evidence (add)
-	OpEdit                 // a new version of an item's record (edit)
-	OpRecordAdd            // new model records: testimony, event, …, annotation (import too)
-	OpRecordEdit           // a new version of a model record
-	OpExport               // a court bundle (export)
-	OpUserList             // the users and their roles (user ls)
-	OpUserAdd              // a new user, granted the keys of their role (user add)
-	OpUserRemove           // remove a user, revoking their keys (user rm)
-	OpPasswd               // change one's own passphrase (passwd)
-	OpVaultList            // the identity vault's pseudonyms and their status (witness ls)
-	OpVaultOpen            // decrypt a witness's true names and contact (witness show)
-	OpVaultWrite           // put a witness into the vault, or withdraw one (witness add, withdraw)
-	OpConsent              // set a testimony's consent (consent set; consent records by any path)
-	OpUserRole             // give a user a role or take one away (user role)
-	OpRedact               // mark a span of a transcript as never to be published, list or withdraw marks (redact)
-	OpPublish              // build a redacted public dataset of what consent allows (publish)
-	OpVoid                 // hide a stray record or item from every view, or lift that (void)
-	OpPurge                // destroy an old version's body for good (purge): an admin who also holds protection
-	OpWitnessLog           // configure the witnesses that cosign checkpoints (witness-log add)
-	OpReview               // ask for review of a record, approve or reject it (review)
-	OpApprove              // approve or deny another user's export or publication held back by four eyes (approve)
-	OpSetting              // change an archive setting, such as four eyes (settings)
-	OpMigrate              // copy the archive to other backends and switch to them (migrate)
+	OpList        Op = iota // list items or records (ls)
+	OpShow                  // an item's or a record's metadata and versions; resolving IDs (show)
+	OpCat                   // an item's original bytes (cat)
+	OpSearch                // search
+	OpLog                   // custody entries (log)
+	OpCheckpoint            // the signed checkpoint (checkpoint)
+	OpVerify                // the verification view of every stored row and byte (verify)
+	OpAdd                   // intake of evidence (add)
+	OpEdit                  // a new version of an item's record (edit)
+	OpRecordAdd             // new model records: testimony, event, …, annotation (import too)
+	OpRecordEdit            // a new version of a model record
+	OpExport                // a court bundle (export)
+	OpUserList              // the users and their roles (user ls)
+	OpUserAdd               // a new user, granted the keys of their role (user add)
+	OpUserRemove            // remove a user, revoking their keys (user rm)
+	OpPasswd                // change one's own passphrase (passwd)
+	OpVaultList             // the identity vault's pseudonyms and their status (witness ls)
+	OpVaultOpen             // decrypt a witness's true names and contact (witness show)
+	OpVaultWrite            // put a witness into the vault, or withdraw one (witness add, withdraw)
+	OpConsent               // set a testimony's consent (consent set; consent records by any path)
+	OpUserRole              // give a user a role or take one away (user role)
+	OpRedact                // mark a span of a transcript as never to be published, list or withdraw marks (redact)
+	OpPublish               // build a redacted public dataset of what consent allows (publish)
+	OpVoid                  // hide a stray record or item from every view, or lift that (void)
+	OpPurge                 // destroy an old version's body for good (purge): an admin who also holds protection
+	OpWitnessLog            // configure the witnesses that cosign checkpoints (witness-log add)
+	OpReview                // ask for review of a record, approve or reject it (review)
+	OpApprove               // approve or deny another user's export or publication held back by four eyes (approve)
+	OpSetting               // change an archive setting, such as four eyes (settings)
+	OpMigrate               // copy the archive to other backends and switch to them (migrate)
+	OpCompartment           // make a compartment, take a member out of one (compartment); members add members
 	opCount
 )
 
@@ -78,6 +79,7 @@ var opNames = [opCount]string{
 	OpVaultList: "vault-ls", OpVaultOpen: "vault-open", OpVaultWrite: "vault-write", OpConsent: "consent",
 	OpUserRole: "user-role", OpRedact: "redact", OpPublish: "publish", OpVoid: "void", OpPurge: "purge",
 	OpWitnessLog: "witness-log", OpReview: "review", OpApprove: "approve", OpSetting: "setting", OpMigrate: "migrate",
+	OpCompartment: "compartment",
 }
 
 func (o Op) String() string {
@@ -109,36 +111,37 @@ var (
 // matrix lists, for each operation, the roles that may perform it. A row
 // left out is nobody; the matrix test fails on it.
 var matrix = [opCount][]string{
-	OpList:       everyone,
-	OpShow:       everyone,
-	OpCat:        everyone,
-	OpSearch:     everyone,
-	OpLog:        everyone,
-	OpCheckpoint: everyone,
-	OpVerify:     everyone,
-	OpAdd:        intake,
-	OpEdit:       intake,
-	OpRecordAdd:  writers,
-	OpRecordEdit: writers,
-	OpExport:     intake,
-	OpUserList:   admins,
-	OpUserAdd:    admins,
-	OpUserRemove: admins,
-	OpPasswd:     everyone,
-	OpVaultList:  protection,
-	OpVaultOpen:  protection,
-	OpVaultWrite: protection,
-	OpConsent:    intake,
-	OpUserRole:   admins,
-	OpRedact:     writers,
-	OpPublish:    intake,
-	OpVoid:       intake,
-	OpPurge:      admins, // and protection too: see Permits
-	OpWitnessLog: admins,
-	OpReview:     writers,
-	OpApprove:    intake, // and the action's own operation too: see Approve
-	OpSetting:    admins,
-	OpMigrate:    admins,
+	OpList:        everyone,
+	OpShow:        everyone,
+	OpCat:         everyone,
+	OpSearch:      everyone,
+	OpLog:         everyone,
+	OpCheckpoint:  everyone,
+	OpVerify:      everyone,
+	OpAdd:         intake,
+	OpEdit:        intake,
+	OpRecordAdd:   writers,
+	OpRecordEdit:  writers,
+	OpExport:      intake,
+	OpUserList:    admins,
+	OpUserAdd:     admins,
+	OpUserRemove:  admins,
+	OpPasswd:      everyone,
+	OpVaultList:   protection,
+	OpVaultOpen:   protection,
+	OpVaultWrite:  protection,
+	OpConsent:     intake,
+	OpUserRole:    admins,
+	OpRedact:      writers,
+	OpPublish:     intake,
+	OpVoid:        intake,
+	OpPurge:       admins, // and protection too: see Permits
+	OpWitnessLog:  admins,
+	OpReview:      writers,
+	OpApprove:     intake, // and the action's own operation too: see Approve
+	OpSetting:     admins,
+	OpMigrate:     admins,
+	OpCompartment: admins,
 }
 
 // Permits reports whether a user holding roles (as stored: comma-separated)
@@ -217,7 +220,7 @@ func grantsVault(roles string) bool { return Permits(roles, OpVaultOpen) }
 // writeOps are the operations that append custody entries, and so sign
 // checkpoints with the log key. Reading a testimony's item in full (cat)
 // is one: the read is audited, so a reader too holds the log key.
-var writeOps = []Op{OpList, OpCat, OpPasswd, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid, OpPurge, OpReview, OpApprove, OpSetting}
+var writeOps = []Op{OpList, OpCat, OpPasswd, OpAdd, OpEdit, OpRecordAdd, OpRecordEdit, OpExport, OpUserAdd, OpUserRemove, OpVaultOpen, OpVaultWrite, OpConsent, OpUserRole, OpRedact, OpPublish, OpVoid, OpPurge, OpReview, OpApprove, OpSetting, OpCompartment}
 
 // entryOps are, for each kind of custody entry, the operations that append
 // it: a user may sign an entry of a kind only if their role allows one of
@@ -253,6 +256,9 @@ var entryOps = map[string][]Op{
 	custody.KindToken:       {OpPasswd},
 	custody.KindTokenRevoke: {OpPasswd, OpUserRemove},
 	custody.KindTOTP:        {OpUserRole},
+	// An admin makes compartments and takes members out; a member who
+	// writes records may add members (compartment.go).
+	custody.KindCompartment: {OpCompartment, OpRecordAdd},
 }
 
 // EntryPermitted reports whether a user holding roles may sign a custody

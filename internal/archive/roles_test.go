@@ -90,7 +90,65 @@ func each[T any](fn func(func(T) error) error) error { return fn(func(T) error {
 
 // calls names every exported method of Archive and Inspector that checks
 // a role, with the operation it checks.
+// compartmentWith makes a compartment with members, as the first admin,
+// and returns its name.
+func (f *roleFixture) compartmentWith(t *testing.T, members ...string) string {
+	t.Helper()
+	adm := f.open(t, "")
+	defer adm.Close()
+	name := fmt.Sprintf("case-%d", f.unique())
+	if _, err := adm.CreateCompartment(t.Context(), name, members); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
 var calls = map[string]call{
+	"Archive.CreateCompartment": {OpCompartment, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.CreateCompartment(t.Context(), fmt.Sprintf("case-%d", f.unique()), []string{roleUser(RoleReader)})
+		return err
+	}},
+	"Archive.Compartments": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.Compartments(t.Context())
+		return err
+	}},
+	"Archive.RestrictedRecords": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.RestrictedRecords(t.Context(), "")
+		return err
+	}},
+	"Archive.AddRecordsIn": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		name := f.compartmentWith(t, a.me.Name)
+		_, err := a.AddRecordsIn(t.Context(), name, []model.Body{&model.Event{Title: "in a compartment"}}, nil)
+		return err
+	}},
+	"Archive.MoveToCompartment": {OpRecordEdit, func(t *testing.T, f *roleFixture, a *Archive) error {
+		name := f.compartmentWith(t, a.me.Name)
+		adm := f.open(t, "")
+		id, err := adm.AddRecord(t.Context(), &model.Event{Title: fmt.Sprintf("to move %d", f.unique())})
+		adm.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.MoveToCompartment(t.Context(), name, []string{id.String()})
+		return err
+	}},
+	"Archive.AddCompartmentMember": {OpRecordAdd, func(t *testing.T, f *roleFixture, a *Archive) error {
+		other := roleUser(RoleReader)
+		if a.me.Name == other {
+			other = roleUser(RoleAnalyst)
+		}
+		name := f.compartmentWith(t, a.me.Name)
+		return a.AddCompartmentMember(t.Context(), name, other)
+	}},
+	"Archive.RemoveCompartmentMember": {OpCompartment, func(t *testing.T, f *roleFixture, a *Archive) error {
+		name := f.compartmentWith(t, roleUser(RoleReader), roleUser(RoleAnalyst))
+		return a.RemoveCompartmentMember(t.Context(), name, roleUser(RoleAnalyst))
+	}},
+	"Inspector.OpenSealed": {OpVerify, func(t *testing.T, f *roleFixture, a *Archive) error {
+		id, _ := evidence.ParseID(f.event)
+		_, err := a.Inspect().OpenSealed(t.Context(), false, id, 1, []byte(`{"v":1}`))
+		return err
+	}},
 	"Archive.List": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return each(func(fn func(Listed) error) error { return a.List(t.Context(), fn) })
 	}},
@@ -572,8 +630,10 @@ var notOperations = []string{
 	"Archive.Blobs",   // the blob store holds ciphertext only
 	"Archive.Inspect", // every Inspector method checks OpVerify
 	"Inspector.HashReader", "Inspector.PinPath",
-	"Archive.DiscloseError", // the session's own guard over its own error
-	"Archive.CheckToken",    // whether the session's own token still holds
+	"Archive.DiscloseError",    // the session's own guard over its own error
+	"Archive.CheckToken",       // whether the session's own token still holds
+	"Archive.CheckTokenExpiry", // the same, returning when it expires
+	"Archive.Current",          // whether the session is stale
 }
 
 // TestRoleMatrix calls every exported operation as a user of every role,

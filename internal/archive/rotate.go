@@ -356,6 +356,13 @@ func (a *Archive) applyRotation(ctx context.Context, tx store.Tx, next *seal.Key
 	if err := l.append(ctx, custody.KindRevoke, changed.ID, 0, userDigest(changed), evidence.Digest{}); err != nil {
 		return cp, chain, err
 	}
+	if c.removal() {
+		// Out of every compartment: each starts a key generation the
+		// removed user never holds.
+		if err := dropFromCompartments(ctx, tx, l, changed.ID); err != nil {
+			return cp, chain, err
+		}
+	}
 	// The handover is the transaction's last entry: the checkpoint that
 	// seals it is the new key's first.
 	if handover {
@@ -368,41 +375,64 @@ func (a *Archive) applyRotation(ctx context.Context, tx store.Tx, next *seal.Key
 }
 
 // rotateInPlace is rotate on a PostgreSQL store, whose database key seals
-// fields in the process rather than pages of a file: replacing it would
-// mean re-sealing every row, which is not done (docs/format.md "Key
-// rotation"). The other keys are replaced, in the change's transaction,
-// with the new keyrings written before it commits, as sori did before
-// the embedded store had rotation (a keyring ahead of the database is
-// ignored on open).
+// fields in the process rather than pages of a file (docs/format.md "Key
+// rotation"). Everything happens in the change's one transaction: the
+// change itself (applyRotation, its rows sealed under the old key), then
+// the re-seal of every sealed field and keyed hash under the new database
+// key (store.Rekeyer), the new keyrings written before it commits. A
+// keyring ahead of the database holds the old database key in db_old and
+// the log key before the handover in log_old, so a kill at any instant
+// leaves either the old database with keyrings that still open it, or the
+// new one. A driver without the capability keeps its database key, as
+// sori did before.
 func (a *Archive) rotateInPlace(ctx context.Context, c keyChange, next *seal.Keyring, gen int) (custody.Checkpoint, error) {
-	next.DB, next.DBOld = a.ring.DB, a.ring.DBOld
+	rk, rekey := a.db.(store.Rekeyer)
+	if !rekey {
+		next.DB, next.DBOld = a.ring.DB, a.ring.DBOld
+	}
 	tx, err := a.db.Begin(ctx)
 	if err != nil {
 		return custody.Checkpoint{}, err
 	}
 	defer tx.Rollback()
+	rotateStep("begun")
 	cp, chain, err := a.applyRotation(ctx, tx, next, c, gen)
 	if err != nil {
 		return cp, err
+	}
+	rotateStep("recorded")
+	if rekey {
+		if err := rk.Rekey(ctx, tx, next.DB, func(table string) { rotateStep("re-sealed " + table) }); err != nil {
+			return cp, err
+		}
 	}
 	files, mine, err := a.rotatedKeyFiles(next, c)
 	if err != nil {
 		return cp, err
 	}
 	// Keyrings ahead of the database hold the log key in force before
-	// the handover too (seal.Keyring.LogOld), so an interruption here
-	// locks nobody out.
+	// the handover too (seal.Keyring.LogOld), and the database key before
+	// the re-seal (DBOld), so an interruption here locks nobody out.
 	if err := writeKeyFiles(a.dir, files); err != nil {
 		return cp, err
 	}
+	rotateStep("key files written")
 	if err := tx.Commit(); err != nil {
 		return cp, err
+	}
+	rotateStep("committed")
+	if rekey {
+		if err := rk.UseKey(ctx, next.DB); err != nil {
+			return cp, fmt.Errorf("the key rotation is done, but: %w; open the archive again", err)
+		}
+		a.setDBKey(next.DB)
 	}
 	if cur := chain.Current(); cur != a.cfg.LogKey {
 		// Killed before this, the next open publishes it (settleLogKey).
 		if err := writeFileAtomic(filepath.Join(a.dir, configFile), marshalConfig(configWithLogKey(a.cfg, cur))); err != nil {
 			a.log.Warn("publishing the new log key in sori.json; the next open does it", "err", err)
 		}
+		rotateStep("sori.json written")
 	}
 	a.setChain(chain)
 	a.pin(cp)
@@ -412,9 +442,71 @@ func (a *Archive) rotateInPlace(ctx context.Context, c keyChange, next *seal.Key
 	} else if c.losesVault() {
 		a.dropVaultFile(loc)
 	}
+	rotateStep("dropped")
 	a.ring = mine
 	a.userChanged(c.target.ID)
+	// The disclosure guard's cache may hold hashes under the old name-net key.
+	a.guard.mu.Lock()
+	a.guard.d, a.guard.count = nil, 0
+	a.guard.mu.Unlock()
 	return cp, nil
+}
+
+// settleKeyFiles is part of opening a PostgreSQL store: a rotation there
+// deletes the removed user's key files (or, for the protection role taken
+// away, the vault key file) after its transaction commits, and a kill in
+// between leaves them. The users' roles in the database say what is
+// left over: every key file of a removed user, and the vault key file of a
+// user who is not a protection officer. They open nothing written since
+// (a removal re-sealed the database under a new key and started a new
+// content generation; a vault key taken away was replaced), and are
+// deleted here as the rotation would have. Failures are logged only: the
+// archive opens either way.
+func (r *repoState) settleKeyFiles(ctx context.Context, db store.DB) {
+	if r.cfg.DB == "" {
+		return // the embedded store's rotation rolls forward from rotate/commit
+	}
+	users, err := db.Users(ctx)
+	if err != nil {
+		r.log.Warn("listing users for leftover key files", "err", err)
+		return
+	}
+	exists := func(name string) bool {
+		_, err := os.Lstat(filepath.Join(r.dir, keysDir, name))
+		return err == nil
+	}
+	for _, u := range users {
+		loc := locator(r.cfg.ID, u.Name)
+		switch {
+		case u.Role == roleRemoved && (exists(loc+".user") || exists(loc+".ring") || exists(loc+vaultFile)):
+			if err := dropFiles(r.dir, loc, []string{".user", ".ring", vaultFile}); err != nil {
+				r.log.Warn("deleting a removed user's key files left by an interrupted rotation", "err", err)
+			} else {
+				r.log.Info("deleted a removed user's key files left by an interrupted rotation")
+			}
+		case u.Role != roleRemoved && !grantsVault(u.Role) && exists(loc+vaultFile):
+			if err := dropFiles(r.dir, loc+vaultFile, []string{""}); err != nil {
+				r.log.Warn("deleting a vault key file left by an interrupted rotation", "err", err)
+			} else {
+				r.log.Info("deleted a vault key file left by an interrupted rotation")
+			}
+		}
+	}
+}
+
+// keySumsReadable reports whether keys/SUMS can be read (so that a file
+// it does not list is really unlisted).
+func keySumsReadable(dir string) bool {
+	_, err := os.ReadFile(filepath.Join(dir, keysDir, keySums))
+	return err == nil
+}
+
+// setDBKey records key as the one the Repo's store is open under, after
+// the store re-sealed under it (a PostgreSQL rotation).
+func (r *repoState) setDBKey(key [32]byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dbKey = key
 }
 
 // keepIDHistory records the current ID key among the earlier ones, sealed

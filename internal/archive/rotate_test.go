@@ -2,11 +2,14 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"sori/internal/evidence"
 	"sori/internal/seal"
+	"sori/internal/store/postgres"
 	"sori/internal/testenv"
 )
 
@@ -101,9 +104,10 @@ func TestRekeyUser(t *testing.T) {
 }
 
 // TestRotationPostgres: on a PostgreSQL store a removal replaces the
-// content, item ID and vault keys in its transaction (the database key,
-// which seals fields in the process, stays); the remaining users open the
-// archive, the removed one does not, and the same bytes are still one item.
+// content, item ID, vault and database keys in its transaction (every
+// field re-sealed under the new database key); the remaining users open
+// the archive, the removed one does not, its old database key opens
+// nothing, and the same bytes are still one item.
 func TestRotationPostgres(t *testing.T) {
 	ctx := context.Background()
 	db := testenv.PostgresSchema(t) // the password, if any, goes to PGPASSWORD
@@ -133,8 +137,16 @@ func TestRotationPostgres(t *testing.T) {
 	if adm.ring.IDKey == oldID || adm.ring.Vault == oldVault || adm.ring.CurrentGen() != 3 {
 		t.Errorf("keys after two removals: ID key replaced %v, vault key replaced %v, generation %d", adm.ring.IDKey != oldID, adm.ring.Vault != oldVault, adm.ring.CurrentGen())
 	}
-	if adm.ring.DB != oldDB {
-		t.Error("the database key changed on PostgreSQL")
+	if adm.ring.DB == oldDB || len(adm.ring.DBOld) != 2 || adm.ring.DBOld[1] != oldDB {
+		t.Errorf("the database key on PostgreSQL: replaced %v, %d earlier keys kept", adm.ring.DB != oldDB, len(adm.ring.DBOld))
+	}
+	if _, err := postgres.Open(ctx, db, oldDB); !errors.Is(err, evidence.ErrDamaged) {
+		t.Errorf("the removed users' database key opens the PostgreSQL store: %v", err)
+	}
+	if s, err := postgres.Open(ctx, db, adm.ring.DB); err != nil {
+		t.Errorf("the new database key: %v", err)
+	} else {
+		s.Close()
 	}
 	if again := addAll(t, adm, []string{p}, AddOptions{})[0]; !again.Duplicate || again.ID != first.ID {
 		t.Errorf("the same bytes after the ID key changed: %+v", again)
@@ -152,5 +164,62 @@ func TestRotationPostgres(t *testing.T) {
 	}
 	if readItem(t, choi, first.ID) == nil {
 		t.Error("the remaining reader cannot read the item")
+	}
+}
+
+// TestRotationPostgresLeftoverKeyFiles: a PostgreSQL rotation deletes the
+// removed user's key files, or the vault key file of a role taken away,
+// after its transaction commits; a kill in between leaves them. Put back
+// as such a kill leaves them, they are deleted by the next open, and the
+// archive opens.
+func TestRotationPostgresLeftoverKeyFiles(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.PostgresSchema(t)
+	dir := filepath.Join(t.TempDir(), "a")
+	adm, err := Init(ctx, dir, "admin", testPass, Options{WorkFactor: 10, DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	for name, roles := range map[string]string{"inv-kim": RoleInvestigator, "po-yun": RoleProtection + "," + RoleReader} {
+		if _, err := adm.AddUser(ctx, name, roles, testPass); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := filepath.Join(dir, keysDir)
+	kim, yun := locator(adm.cfg.ID, "inv-kim"), locator(adm.cfg.ID, "po-yun")
+	kept := map[string][]byte{}
+	for _, name := range []string{kim + ".user", kim + ".ring", yun + vaultFile} {
+		b, err := os.ReadFile(filepath.Join(keys, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept[name] = b
+	}
+	if err := adm.RemoveUser(ctx, "inv-kim"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := adm.ChangeRole(ctx, "po-yun", "", RoleProtection); err != nil {
+		t.Fatal(err)
+	}
+	adm.Close()
+	for name, b := range kept {
+		if _, err := os.Stat(filepath.Join(keys, name)); !os.IsNotExist(err) {
+			t.Fatalf("%s not deleted by the rotation: %v", name, err)
+		}
+		writeFile(t, filepath.Join(keys, name), b) // as a kill before the deletion leaves it
+	}
+	a, err := openAs(t, dir, "po-yun", testPass)
+	if err != nil {
+		t.Fatalf("open with leftover key files: %v", err)
+	}
+	a.Close()
+	for name := range kept {
+		if _, err := os.Stat(filepath.Join(keys, name)); !os.IsNotExist(err) {
+			t.Errorf("leftover %s not deleted by the next open: %v", name, err)
+		}
+	}
+	if _, err := openAs(t, dir, "inv-kim", testPass); err == nil {
+		t.Error("the removed user opens the archive")
 	}
 }

@@ -401,7 +401,10 @@ func (a *Archive) remaskIndexed(ctx context.Context, w Witness) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		_, b, err := decodeRecordBody(row)
+		if storedCompartment(row.Record) != "" {
+			continue // never indexed: the shared index holds nothing of a compartment
+		}
+		_, b, err := a.decodeRecordBody(ctx, row)
 		if err != nil {
 			return 0, err
 		}

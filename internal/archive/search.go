@@ -235,8 +235,9 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 		}
 	}
 	text, prefetch := a.partText(ctx)
-	// The safety net's guard is loaded only if a snippet is cut, once.
-	guard := sync.OnceValues(func() (*nameGuard, error) { return a.newNameGuard(ctx, nil) })
+	// The safety net's guard is taken only if a snippet is cut, once: the
+	// disclosure guard's, not the vault read again (disclose.go).
+	guard := sync.OnceValues(func() (*nameGuard, error) { return a.snippetGuard(ctx, d) })
 	q := store.SearchQuery{Match: expr, Kind: opt.Kind, From: opt.From, To: opt.To, Limit: opt.Limit, Open: opt.Open, Shut: opt.Shut,
 		Allow: func(doc string) bool {
 			id, err := evidence.ParseID(doc)
@@ -271,7 +272,14 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 		q.Place = placeCodes([]string{opt.Place})[0]
 	}
 	hits, err := a.db.Search(ctx, q)
-	return discloseAs(d, hits), err
+	if err != nil {
+		return nil, err
+	}
+	comp, err := a.compartmentHits(ctx, q, voided)
+	if err != nil {
+		return nil, err
+	}
+	return discloseAs(d, mergeHits(hits, comp, q.Limit)), nil
 }
 
 // partText returns the text of a document's index part n (from 1), for
@@ -432,7 +440,10 @@ type indexed struct {
 	text  *textindex.Doc
 	bytes int64 // text analysed
 	keyed bool  // the item had a key of its own when its text was read
-	err   error
+	// sealed: the item is in a compartment; it leaves the queue and the
+	// shared index gets nothing of it (compartment.go).
+	sealed bool
+	err    error
 }
 
 // IndexPending indexes the items added since it last ran — titles, file
@@ -570,7 +581,7 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, guar
 		if err != nil {
 			return done, err
 		}
-		if taken {
+		if taken && !r.sealed {
 			if err := tx.IndexText(ctx, r.doc, r.text); err != nil {
 				return done, err
 			}
@@ -683,7 +694,11 @@ func (a *Archive) analyzeItemFrom(ctx context.Context, p store.PendingItem, guar
 		r.err = err
 		return r
 	}
-	rec, err := decodeVersion(v)
+	if storedCompartment(v.Record) != "" {
+		r.sealed = true
+		return r
+	}
+	rec, err := a.decodeVersion(ctx, v)
 	if err != nil {
 		r.err = err
 		return r

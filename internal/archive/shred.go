@@ -40,6 +40,10 @@ func (a *Archive) shredPlan(ctx context.Context, pseudonym string) ([]evidence.I
 	if err != nil {
 		return nil, err
 	}
+	if len(m.Unexamined) > 0 {
+		return nil, fmt.Errorf("%w: items in compartments %s could not be examined for witness %s (you are not a member), so not every item of theirs can be shredded; nothing was changed: a member of each who holds protection can run this, or be asked to add you (docs/roles.md)",
+			evidence.ErrForbidden, strings.Join(m.Unexamined, ", "), pseudonym)
+	}
 	var keyed, unkeyed []evidence.ID
 	for _, id := range m.Items {
 		_, err := a.db.ItemKey(ctx, id)

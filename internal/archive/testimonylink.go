@@ -45,7 +45,7 @@ func (a *Archive) LinkTestimonyItem(ctx context.Context, testimony, item, as str
 		if err != nil {
 			return err
 		}
-		old, err := decodeRecordRow(cur)
+		old, err := a.decodeRecordRow(ctx, cur)
 		if err != nil {
 			return err
 		}

@@ -81,8 +81,8 @@ func (a *Archive) TimeNotes(ctx context.Context, ref string) ([]TimeNote, error)
 
 // checkTimedItem refuses a time-coded note on an item that is not audio
 // or video.
-func checkTimedItem(ctx context.Context, tx store.Tx, id evidence.ID) error {
-	kind, err := mediaKind(ctx, tx, id)
+func (a *Archive) checkTimedItem(ctx context.Context, tx store.Tx, id evidence.ID) error {
+	kind, err := a.mediaKind(ctx, tx, id)
 	if err != nil {
 		return err
 	}

@@ -362,37 +362,53 @@ func (r *Repo) UnlockToken(ctx context.Context, token string) (*Session, string,
 
 // CheckToken checks, against the database as it is now, that token id
 // still opens this session: not revoked, not expired, made by this
-// session's user under the role they hold now. A server calls it on every
-// request made with a token, so a revocation by another process holds at
-// once. Failures wrap evidence.ErrLocked.
+// session's user under the role they hold now. A server checks before the
+// requests it serves with a token (one check stands for at most a moment:
+// web/tokencheck.go), so that a revocation by another process holds for
+// every request made after it. Failures wrap evidence.ErrLocked.
 func (a *Archive) CheckToken(ctx context.Context, id string) error {
+	_, err := a.CheckTokenExpiry(ctx, id)
+	return err
+}
+
+// CheckTokenExpiry is CheckToken, and also returns when the token expires
+// (zero: never), so that a server that lets one check stand for a moment
+// checks again once that time has come.
+func (a *Archive) CheckTokenExpiry(ctx context.Context, id string) (time.Time, error) {
 	if a.stale() {
-		return errStale
+		return time.Time{}, errStale
 	}
 	row, ok, err := readToken(ctx, a.db.Meta, id)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	if !ok {
-		return fmt.Errorf("%w: unknown API token %s", evidence.ErrLocked, id)
+		return time.Time{}, fmt.Errorf("%w: unknown API token %s", evidence.ErrLocked, id)
 	}
 	switch {
 	case row.UserID != a.me.ID:
-		return fmt.Errorf("%w: API token %s belongs to another user", evidence.ErrLocked, id)
+		return time.Time{}, fmt.Errorf("%w: API token %s belongs to another user", evidence.ErrLocked, id)
 	case !row.Revoked.IsZero():
-		return fmt.Errorf("%w: API token %s was revoked", evidence.ErrLocked, id)
+		return time.Time{}, fmt.Errorf("%w: API token %s was revoked", evidence.ErrLocked, id)
 	case !row.Active(a.now()):
-		return fmt.Errorf("%w: API token %s expired at %s", evidence.ErrLocked, id, row.Expires.Format(time.RFC3339))
+		return time.Time{}, fmt.Errorf("%w: API token %s expired at %s", evidence.ErrLocked, id, row.Expires.Format(time.RFC3339))
 	}
 	me, err := a.db.UserByID(ctx, a.me.ID)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	if me.Role == roleRemoved {
-		return fmt.Errorf("%w: the user of API token %s was removed", evidence.ErrLocked, id)
+		return time.Time{}, fmt.Errorf("%w: the user of API token %s was removed", evidence.ErrLocked, id)
 	}
 	if me.Role != row.Role {
-		return fmt.Errorf("%w: the role of API token %s's user changed since it was made (%s, now %s); make a new token", evidence.ErrLocked, id, row.Role, me.Role)
+		return time.Time{}, fmt.Errorf("%w: the role of API token %s's user changed since it was made (%s, now %s); make a new token", evidence.ErrLocked, id, row.Role, me.Role)
 	}
-	return nil
+	return row.Expires, nil
 }
+
+// Current reports, without reading the database, whether the session
+// still holds for its user: false once their role was changed, or they
+// were removed, through this process's Repo (every operation refuses the
+// session then). A change made by another process is what CheckToken
+// reads the database for.
+func (a *Archive) Current() bool { return !a.stale() }

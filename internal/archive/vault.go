@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -361,6 +362,12 @@ func loadVaultKey(dir, loc string, key *seal.UserKey, ring *seal.Keyring) error 
 	if err != nil {
 		return fmt.Errorf("%w: %v", evidence.ErrDamaged, err)
 	}
+	if !listedKeyFile(dir, name) && keySumsReadable(dir) {
+		// Deleted from keys/SUMS but not yet from keys/: a role taken away
+		// whose rotation was interrupted (dropFiles). It opens nothing;
+		// the next open of a PostgreSQL store deletes it (settleKeyFiles).
+		return nil
+	}
 	if err := checkKeyFile(dir, name, sealed); err != nil {
 		return err
 	}
@@ -409,6 +416,9 @@ type WitnessMaterial struct {
 	Testimonies []evidence.ID `json:"testimonies"`
 	Items       []evidence.ID `json:"items"`
 	Records     []evidence.ID `json:"records"`
+	// Unexamined names the compartments holding items this user could not
+	// examine (not a member): some of them may be the witness's.
+	Unexamined []string `json:"unexamined,omitempty"`
 }
 
 // MaterialOf lists what falls under witness pseudonym's consent (by ID
@@ -438,7 +448,13 @@ func (a *Archive) MaterialOf(ctx context.Context, pseudonym string) (WitnessMate
 		}
 	}
 	err = a.db.EachLatest(ctx, func(it store.Item, ver store.Version) error {
-		rec, err := decodeVersion(ver)
+		rec, err := a.decodeVersion(ctx, ver)
+		if isRestricted(err) {
+			if name := a.compartmentName(ctx, rec.Compartment); !slices.Contains(m.Unexamined, name) {
+				m.Unexamined = append(m.Unexamined, name)
+			}
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -93,7 +93,7 @@ func (a *Archive) LiftVoid(ctx context.Context, ref string) (VoidInfo, error) {
 	if len(rows) == 0 {
 		return VoidInfo{}, fmt.Errorf("%w: no record %s", evidence.ErrNotFound, id)
 	}
-	r, b, err := decodeRecordBody(rows[len(rows)-1])
+	r, b, err := a.decodeRecordBody(ctx, rows[len(rows)-1])
 	if err != nil {
 		return VoidInfo{}, err
 	}

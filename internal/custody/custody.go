@@ -66,6 +66,10 @@ const (
 	// (object: the operation, "export" or "publish"; version: how many
 	// items were named; digest: zero). What was asked for is not recorded.
 	KindDenied = "denied"
+	// KindCompartment: a compartment was made, or a member added or taken
+	// out (object: compartment ID; version: its key generation; digest:
+	// its name, generation and members).
+	KindCompartment = "compartment"
 )
 
 // Entry is one custody entry. Its canonical encoding (Marshal) is signed by

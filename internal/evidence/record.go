@@ -28,6 +28,13 @@ type ItemRecord struct {
 	Filename      string    `json:"filename,omitempty"` // base name at intake
 	Time          time.Time `json:"time"`
 	Actor         string    `json:"actor"` // user key ID
+	// Compartment is the ID of the compartment the item is in ("" none);
+	// the version is then stored sealed under its key (docs/format.md).
+	Compartment string `json:"compartment,omitempty"`
+	// Restricted marks a placeholder for a version in a compartment the
+	// reader is not a member of: only Item, Version, Time, Actor and
+	// Compartment are known. Never stored.
+	Restricted bool `json:"-"`
 }
 
 // Limits on record fields, so that hostile input cannot bloat the archive.

@@ -55,6 +55,9 @@ type Record struct {
 	Time    time.Time        `json:"time"`
 	Actor   string           `json:"actor"`
 	Body    json.RawMessage  `json:"body"` // canonical JSON of the kind's body type
+	// Compartment is the ID of the compartment the record is in ("" none);
+	// the version is then stored sealed under its key (docs/format.md).
+	Compartment string `json:"compartment,omitempty"`
 }
 
 // Marshal is the canonical encoding (compact JSON, fields in order, UTC).

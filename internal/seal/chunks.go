@@ -74,7 +74,7 @@ func (k *Keyring) DecryptItemChunks(src io.Reader, size int64, buf []byte, ik *I
 	hdr := head[:end+1+eol+1]
 	fileKey, err := k.headerFileKey(hdr, ik)
 	if err != nil {
-		if errors.Is(err, evidence.ErrLocked) || errors.Is(err, evidence.ErrShredded) {
+		if errors.Is(err, evidence.ErrLocked) || errors.Is(err, evidence.ErrShredded) || errors.Is(err, evidence.ErrForbidden) {
 			return 0, err
 		}
 		return 0, tampered("%v", err)

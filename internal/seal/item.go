@@ -104,7 +104,7 @@ func (k *Keyring) EncryptItem(dst io.Writer, gen int) (io.WriteCloser, error) {
 func (k *Keyring) DecryptItem(src io.Reader, ik *ItemKey) (io.Reader, error) {
 	r, err := age.Decrypt(src, contentIdentity{k, ik})
 	if err != nil {
-		if errors.Is(err, evidence.ErrLocked) || errors.Is(err, evidence.ErrShredded) {
+		if errors.Is(err, evidence.ErrLocked) || errors.Is(err, evidence.ErrShredded) || errors.Is(err, evidence.ErrForbidden) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %v", evidence.ErrTampered, err)
@@ -138,7 +138,7 @@ func (t tamperReader) Read(p []byte) (int, error) {
 func (k *Keyring) ItemReaderAt(src io.ReaderAt, size int64, ik *ItemKey) (io.ReaderAt, int64, error) {
 	r, n, err := age.DecryptReaderAt(src, size, contentIdentity{k, ik})
 	if err != nil {
-		if errors.Is(err, evidence.ErrLocked) || errors.Is(err, evidence.ErrShredded) {
+		if errors.Is(err, evidence.ErrLocked) || errors.Is(err, evidence.ErrShredded) || errors.Is(err, evidence.ErrForbidden) {
 			return nil, 0, err
 		}
 		return nil, 0, fmt.Errorf("%w: %v", evidence.ErrTampered, err)

@@ -36,6 +36,9 @@ type ItemKey struct {
 	Handle  string // 32 hex digits, the stanza's argument
 	Gen     int
 	Wrapped []byte
+	// open is the plain key of a row opened by OpenItemKeyIn (a
+	// compartment's), never stored.
+	open *[32]byte
 }
 
 // NewItemKey makes a fresh item key, wrapped under the newest content key,
@@ -66,6 +69,12 @@ func itemKeyAD(handle string) string { return "sori-item-key " + handle }
 // openItemKey unwraps ik under the content key of its generation.
 func (k *Keyring) openItemKey(ik *ItemKey) ([32]byte, error) {
 	var key [32]byte
+	if ik.open != nil {
+		return *ik.open, nil
+	}
+	if ik.CompartmentOf() != "" {
+		return key, fmt.Errorf("%w: the item is in a compartment this user is not a member of", evidence.ErrForbidden)
+	}
 	ck, ok := k.Content[ik.Gen]
 	if !ok {
 		return key, fmt.Errorf("%w: no content key of generation %d", evidence.ErrLocked, ik.Gen)

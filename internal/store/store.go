@@ -217,6 +217,19 @@ type Snapshotter interface {
 	Snapshot(ctx context.Context, path string, key [32]byte) error
 }
 
+// Rekeyer is a driver whose database key seals fields in the process
+// (PostgreSQL), so that replacing the key means sealing every field again:
+// Rekey does it inside tx, a write transaction of the same store, and
+// makes whatever tx writes afterwards sealed under the new key; after tx
+// commits, UseKey makes the store use the new key. If tx does not commit,
+// nothing changed. step, if not nil, is called as the work proceeds with
+// a table's name (the rotation's crash-test trace). A driver whose key
+// encrypts a file (SQLite) is copied under a new key instead (Snapshotter).
+type Rekeyer interface {
+	Rekey(ctx context.Context, tx Tx, key [32]byte, step func(table string)) error
+	UseKey(ctx context.Context, key [32]byte) error
+}
+
 // IntegrityChecker is a driver with a storage-level consistency check.
 type IntegrityChecker interface {
 	IntegrityCheck(ctx context.Context, quick bool) ([]string, error)

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,7 +14,7 @@ import (
 
 // Who an API request is made as: an API token's user, or a web login's
 // (reads only). A token's session is unlocked once and kept as a login's
-// is; every request checks the token against the archive again.
+// is; its requests are checked against the archive (tokencheck.go).
 
 // TokenUnlocker unlocks the archive with an API token: sori serve passes
 // repo.UnlockToken. Any refusal of the token MUST wrap evidence.ErrLocked,
@@ -66,17 +64,11 @@ func (s *Server) api(h apiHandler) http.HandlerFunc {
 	}
 }
 
-// tokenKey is how the server's table of token sessions is keyed: a hash of
-// the whole token, so the table holds no token.
-func tokenKey(tok string) string {
-	h := sha256.Sum256([]byte("sori api token\x00" + tok))
-	return "t:" + hex.EncodeToString(h[:])
-}
-
 // apiWithToken runs h as the user of token tok. The token's session is
 // unlocked once and kept (like a login, until IdleTimeout without a
-// request); every request checks the token against the archive again, so
-// that a revocation, expiry or role change made anywhere holds at once.
+// request); the token is checked against the archive again before the
+// requests it serves (tokencheck.go), so that a revocation, expiry or role
+// change made anywhere holds for the requests made after it.
 func (s *Server) apiWithToken(w http.ResponseWriter, r *http.Request, tok string, h apiHandler) {
 	// Refused tokens are not slowed as failed logins are: a token is 256
 	// random bits, nothing to guess, and refusing one costs a file read
@@ -100,7 +92,7 @@ func (s *Server) apiWithToken(w http.ResponseWriter, r *http.Request, tok string
 		}
 	}
 	served := s.serveOpen(w, r, ss, func(w http.ResponseWriter, r *http.Request, ss *session) {
-		if err := ss.arch.CheckToken(r.Context(), ss.tokenID); err != nil {
+		if err := s.checkToken(r.Context(), ss); err != nil {
 			s.tokens.detach(key)
 			ss.ending.Store(true)
 			if errors.Is(err, evidence.ErrLocked) {

@@ -48,6 +48,10 @@ type Config struct {
 	IndexWake <-chan struct{}
 	// Now overrides the clock (tests).
 	Now func() time.Time
+	// TokenRecheck is how long a check of an API token against the
+	// archive stands for the requests that follow (tokencheck.go; default
+	// 100 ms; negative: every request is checked).
+	TokenRecheck time.Duration
 }
 
 // Server is the web app. Create it with New; it is an http.Handler.

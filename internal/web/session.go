@@ -24,6 +24,8 @@ type session struct {
 	// tokenID is the API token this session was unlocked with ("" for a
 	// web login); every request re-checks it (api.go).
 	tokenID string
+	// check is the last check of that token that passed (tokencheck.go).
+	check tokenCheck
 
 	// mu is held for reading while a request uses arch, and for writing
 	// to close it, so a logout never closes an Archive under a running page.

@@ -11,7 +11,8 @@ const (
 	archiveTables = `schema_migrations, meta, content_gen, users, items, item_versions, records, custody, tlog_hashes,
 		checkpoints, vault, vault_names, purged, timestamps, log_witnesses, cosignatures, search_docs, search_segs,
 		search_terms, search_dict, search_dead, search_links, search_state, search_queue, item_keys`
-	archiveFunctions = `sori_immutable(), sori_purge_only_versions(), sori_purge_only_records(), sori_current_gen()`
+	archiveFunctions = `sori_immutable(), sori_purge_only_versions(), sori_purge_only_records(), sori_current_gen(),
+		sori_resealing(jsonb, jsonb, text[])`
 )
 
 // Drop removes every table and function of the archive in db's schema, in
