@@ -95,16 +95,50 @@ func (l *logger) appendFor(ctx context.Context, kind, recordKind, object string,
 	if !EntryPermitted(l.role, kind, recordKind) {
 		return fmt.Errorf("%w: role %s may not sign a %q custody entry", evidence.ErrForbidden, l.role, kind)
 	}
-	e := custody.Entry{V: custody.EntryVersion, Seq: l.size, Kind: kind, Time: l.now, Actor: l.a.key.KeyID(),
-		Object: object, Version: version, Digest: digest}
-	salt := make([]byte, custody.SaltSize)
-	rand.Read(salt)
-	row := store.CustodyRow{Seq: l.size, Kind: kind, Object: object, Entry: e.Marshal(), Sig: l.a.key.Sign(e.SignedMessage()),
-		Salt: salt, Content: content}
-	if err := l.tx.AppendCustody(ctx, row, custody.LeafData(salt, content, e.Sum())); err != nil {
+	row, leaf := l.entry(l.size, kind, object, version, digest, content)
+	if err := l.tx.AppendCustody(ctx, row, leaf); err != nil {
 		return err
 	}
 	l.size++
+	return nil
+}
+
+// entry signs one entry at seq and gives its row and leaf data.
+func (l *logger) entry(seq int64, kind, object string, version int, digest, content evidence.Digest) (store.CustodyRow, []byte) {
+	e := custody.Entry{V: custody.EntryVersion, Seq: seq, Kind: kind, Time: l.now, Actor: l.a.key.KeyID(),
+		Object: object, Version: version, Digest: digest}
+	salt := make([]byte, custody.SaltSize)
+	rand.Read(salt)
+	row := store.CustodyRow{Seq: seq, Kind: kind, Object: object, Entry: e.Marshal(), Sig: l.a.key.Sign(e.SignedMessage()),
+		Salt: salt, Content: content}
+	return row, custody.LeafData(salt, content, e.Sum())
+}
+
+// pendingEntry is one entry for appendAll.
+type pendingEntry struct {
+	object          string
+	version         int
+	digest, content evidence.Digest
+}
+
+// appendAll appends an entry of kind for each of es, in order, as append
+// would one by one, but in a few round trips where the store can
+// (store.Batcher): intake appends one for each item of a pack.
+func (l *logger) appendAll(ctx context.Context, kind string, es []pendingEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	if !EntryPermitted(l.role, kind, "") {
+		return fmt.Errorf("%w: role %s may not sign a %q custody entry", evidence.ErrForbidden, l.role, kind)
+	}
+	rows, leaves := make([]store.CustodyRow, len(es)), make([][]byte, len(es))
+	for i, e := range es {
+		rows[i], leaves[i] = l.entry(l.size+int64(i), kind, e.object, e.version, e.digest, e.content)
+	}
+	if err := store.AppendCustodyRows(ctx, l.tx, rows, leaves); err != nil {
+		return err
+	}
+	l.size += int64(len(es))
 	return nil
 }
 

@@ -203,6 +203,10 @@ func (a *Archive) add(ctx context.Context, srcs []source, opt AddOptions, emit f
 	if guard.Empty() {
 		guard = nil // no names sealed: nothing read for it
 	}
+	// Keys that cannot be read (this session's are stale after a rotation
+	// elsewhere) leave the earlier IDs out, as when they were read for
+	// each file; the commit then refuses the stale keys (currentKeys).
+	earlier, _ := a.earlierIDKeys(ctx)
 	if opt.Title != "" && len(srcs) != 1 {
 		return fmt.Errorf("%w: --title applies to a single file; %d files given (directories use file names)", evidence.ErrInvalid, len(srcs))
 	}
@@ -231,7 +235,7 @@ func (a *Archive) add(ctx context.Context, srcs []source, opt AddOptions, emit f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, prog: prog, buf: make([]byte, readBufSize), guard: guard, into: into}
+			w := &worker{a: a, ctx: ctx, jobs: jobs, out: msgs, prog: prog, buf: make([]byte, readBufSize), guard: guard, into: into, earlier: earlier}
 			w.run()
 		}()
 	}
@@ -362,6 +366,10 @@ type worker struct {
 	off    int64
 	opened time.Time
 	items  []pending
+
+	// earlier are the item ID keys before a rotation (rotate.go), read
+	// once: the same bytes added under one of them are a duplicate too.
+	earlier [][32]byte
 }
 
 func (w *worker) run() {
@@ -470,7 +478,7 @@ func (w *worker) known(s source, small []byte, sum evidence.Digest, n int64) ([]
 	id := w.a.ring.ItemID(sum)
 	if _, err := w.a.db.Item(w.ctx, id); err != nil {
 		var ok bool
-		if id, ok = w.a.earlierItem(w.ctx, sum); !ok { // added before an ID key rotation (rotate.go)
+		if id, ok = w.a.earlierItem(w.ctx, w.earlier, sum); !ok { // added before an ID key rotation (rotate.go)
 			return small, false, nil
 		}
 	}
@@ -650,24 +658,31 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 	// been interrupted: the work is done and the user is told about it.
 	ctx = context.WithoutCancel(ctx)
 	_, err := a.change(ctx, OpAdd, func(tx store.Tx, log *logger) error {
+		// The pack's rows go in a few batches (store.Batcher): items,
+		// then the new ones' keys, versions and custody entries.
 		now := log.now
-		for _, p := range m.items {
-			inserted, err := tx.InsertItem(ctx, store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
-				KeyGen: a.ring.CurrentGen(), CreatedAt: now, CreatedBy: a.me.ID})
-			if err != nil {
-				return err
-			}
-			r := Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted}
-			if inserted {
+		rows := make([]store.Item, len(m.items))
+		for i, p := range m.items {
+			rows[i] = store.Item{ID: p.id, SHA256: p.sum, Size: p.size, Pack: m.pack, Off: p.off, Len: p.len,
+				KeyGen: a.ring.CurrentGen(), CreatedAt: now, CreatedBy: a.me.ID}
+		}
+		inserted, err := store.InsertItems(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
+		var keys []store.ItemKey
+		var versions []store.Version
+		var entries []pendingEntry
+		for i, p := range m.items {
+			r := Added{Path: p.src.path, ID: p.id, SHA256: p.sum, Size: p.size, Duplicate: !inserted[i]}
+			if inserted[i] {
 				r.Names = p.names
 			}
 			out[p.src.idx] = r
-			if !inserted {
+			if !inserted[i] {
 				continue
 			}
-			if err := tx.InsertItemKey(ctx, store.ItemKey{Item: p.id, Handle: p.key.Handle, Gen: p.key.Gen, Wrapped: p.key.Wrapped}); err != nil {
-				return err
-			}
+			keys = append(keys, store.ItemKey{Item: p.id, Handle: p.key.Handle, Gen: p.key.Gen, Wrapped: p.key.Wrapped})
 			rec := tmpl
 			rec.Item, rec.Version, rec.Time, rec.Actor = p.id, 1, now, a.me.ID
 			rec.Filename = p.src.name
@@ -686,16 +701,18 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 			if err != nil {
 				return err
 			}
-			if err := tx.InsertVersion(ctx, store.Version{Item: p.id, Version: 1, Record: stored, Digest: digest, CreatedAt: now, Actor: a.me.ID}); err != nil {
-				return err
-			}
-			if err := log.append(ctx, custody.KindIntake, p.id.String(), 1, digest, p.sum); err != nil {
-				return err
-			}
-			// InsertItem queued the item for search: IndexPending (sori
-			// index, the next search, a server's background indexer) takes it.
+			versions = append(versions, store.Version{Item: p.id, Version: 1, Record: stored, Digest: digest, CreatedAt: now, Actor: a.me.ID})
+			entries = append(entries, pendingEntry{object: p.id.String(), version: 1, digest: digest, content: p.sum})
 		}
-		return nil
+		if err := store.InsertItemKeys(ctx, tx, keys); err != nil {
+			return err
+		}
+		if err := store.InsertVersions(ctx, tx, versions); err != nil {
+			return err
+		}
+		// InsertItems queued the new items for search: IndexPending (sori
+		// index, the next search, a server's background indexer) takes them.
+		return log.appendAll(ctx, custody.KindIntake, entries)
 	})
 	if err != nil {
 		return failAll(err)

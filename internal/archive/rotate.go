@@ -581,16 +581,19 @@ func (a *Archive) idHistory(meta func(string) (string, error)) ([][32]byte, erro
 	return a.ring.OpenIDHistory(b)
 }
 
-// earlierItem finds an item with plaintext digest sum added under an
-// earlier item ID key (before a rotation): intake's deduplication.
-func (a *Archive) earlierItem(ctx context.Context, sum evidence.Digest) (evidence.ID, bool) {
+// earlierIDKeys reads the earlier item ID keys (none without an ID key),
+// once for an intake rather than once for each of its files.
+func (a *Archive) earlierIDKeys(ctx context.Context) ([][32]byte, error) {
 	if !a.ring.HasIDKey() {
-		return evidence.ID{}, false
+		return nil, nil
 	}
-	old, err := a.idHistory(func(k string) (string, error) { return a.db.Meta(ctx, k) })
-	if err != nil {
-		return evidence.ID{}, false
-	}
+	return a.idHistory(func(k string) (string, error) { return a.db.Meta(ctx, k) })
+}
+
+// earlierItem finds an item with plaintext digest sum added under one of
+// the earlier item ID keys old (before a rotation): intake's
+// deduplication.
+func (a *Archive) earlierItem(ctx context.Context, old [][32]byte, sum evidence.Digest) (evidence.ID, bool) {
 	for _, k := range old {
 		id := seal.ItemIDUnder(k, sum)
 		if _, err := a.db.Item(ctx, id); err == nil {

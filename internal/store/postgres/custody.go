@@ -31,7 +31,14 @@ func (t *Tx) TreeSize(ctx context.Context) (int64, error) {
 	if err := t.lockWriter(ctx); err != nil {
 		return 0, err
 	}
-	return treeSize(ctx, t.tx)
+	if !t.sized {
+		n, err := treeSize(ctx, t.tx)
+		if err != nil {
+			return 0, err
+		}
+		t.size, t.sized = n, true
+	}
+	return t.size, nil
 }
 
 // TreeSize is the number of custody entries.
@@ -74,8 +81,11 @@ func (t *Tx) AppendCustody(ctx context.Context, r store.CustodyRow, leafData []b
 		idx[i], hs[i] = base+int64(i), h[:]
 		t.recent[base+int64(i)] = h
 	}
-	_, err = t.tx.Exec(ctx, `INSERT INTO tlog_hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, idx, hs)
-	return dberr(err)
+	if _, err = t.tx.Exec(ctx, `INSERT INTO tlog_hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, idx, hs); err != nil {
+		return dberr(err)
+	}
+	t.size = r.Seq + 1
+	return nil
 }
 
 // cachedReader reads hashes written in this transaction from memory.

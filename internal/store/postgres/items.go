@@ -19,12 +19,9 @@ func (t *Tx) InsertItem(ctx context.Context, it store.Item) (bool, error) {
 	// generation commits before this reads it or waits for this
 	// transaction, never slips between check and insert. (The lock comes
 	// first for every writer, so that they cannot deadlock on row locks.)
-	if err := t.lockWriter(ctx); err != nil {
+	gen, err := t.contentGen(ctx)
+	if err != nil {
 		return false, err
-	}
-	var gen int
-	if err := t.tx.QueryRow(ctx, `SELECT gen FROM content_gen`).Scan(&gen); err != nil {
-		return false, dberr(err)
 	}
 	if it.KeyGen != gen {
 		return false, fmt.Errorf("%w: item under a retired content key (a user was removed since the archive was opened; open it again)", evidence.ErrInvalid)

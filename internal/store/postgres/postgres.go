@@ -243,6 +243,12 @@ type Tx struct {
 	recent map[int64][32]byte // tree hashes read or written in it
 	search *searchBatch       // what it adds to the search index
 	done   bool
+
+	// Read once under the writer lock, which every writer of them takes:
+	// no other transaction changes them until this one ends.
+	size  int64 // the custody log's size, if sized
+	sized bool
+	gen   int // the content key generation; 0: not read yet
 }
 
 // Begin starts a write transaction (READ COMMITTED; appends to the custody
@@ -452,8 +458,11 @@ func (t *Tx) SetContentGen(ctx context.Context, gen int) error {
 	if err := t.SetMeta(ctx, "content_gen", fmt.Sprint(gen)); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(ctx, `UPDATE content_gen SET gen = $1`, gen)
-	return dberr(err)
+	if _, err := t.tx.Exec(ctx, `UPDATE content_gen SET gen = $1`, gen); err != nil {
+		return dberr(err)
+	}
+	t.gen = gen
+	return nil
 }
 
 // ContentGen is the content key generation new items must use.

@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"VaultNames", testVaultNames},
 		{"Custody", testCustody},
 		{"CustodyConcurrent", func(t *testing.T, db store.DB) { appendConcurrently(t, db, db, 8, 6) }},
+		{"Batches", testBatches},
+		{"CustodyBatchesConcurrent", func(t *testing.T, db store.DB) { appendBatchesConcurrently(t, db, db, 4, 6) }},
 		{"Purge", testPurge},
 		{"ItemKeys", testItemKeys},
 		{"ExpungeText", testExpungeText},
@@ -65,6 +67,10 @@ func RunShared(t *testing.T, open func(t *testing.T) (store.DB, store.DB)) {
 	t.Run("CustodyTwoHandles", func(t *testing.T) {
 		a, b := open(t)
 		appendConcurrently(t, a, b, 8, 6)
+	})
+	t.Run("CustodyBatchesTwoHandles", func(t *testing.T) {
+		a, b := open(t)
+		appendBatchesConcurrently(t, a, b, 4, 6)
 	})
 	t.Run("IndexQueueTwoHandles", func(t *testing.T) {
 		a, b := open(t)
