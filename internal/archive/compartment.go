@@ -598,23 +598,32 @@ func unindex(ctx context.Context, tx store.Tx, doc string) error {
 	return tx.IndexDoc(ctx, store.SearchDoc{Doc: doc}, nil)
 }
 
-// sealIntake seals a new item's first version for its compartment cid (""
-// stores it as it is). The item's key was wrapped under the generation
-// current when intake began; if a member was taken out since, the
-// generation moved on and the item is refused rather than sealed under a
-// key the removed member holds.
-func (a *Archive) sealIntake(ctx context.Context, tx store.Tx, cid string, p pending, body []byte) ([]byte, error) {
+// intakeSeal reads, once per pack, the compartment cid ("" none) that a
+// pack's items are sealed in: its current generation and key, in tx.
+func (a *Archive) intakeSeal(ctx context.Context, tx store.Tx, cid string) (*sealTo, error) {
 	if cid == "" {
-		return body, nil
+		return nil, nil
 	}
 	id, gen, k, err := a.currentCompartment(ctx, tx.Meta, cid)
 	if err != nil {
 		return nil, err
 	}
-	if id != p.key.CompartmentOf() || gen != p.key.Gen {
-		return nil, fmt.Errorf("%w: compartment %s's key changed during intake; add the files again", evidence.ErrBusy, a.compartmentName(ctx, cid))
+	return &sealTo{id: id, gen: gen, key: k}, nil
+}
+
+// sealIntake seals a new item's first version under st (nil stores it as
+// it is). The item's key was wrapped under the generation current when
+// intake began; if a member was taken out since, the generation moved on
+// and the item is refused rather than sealed under a key the removed
+// member holds.
+func (a *Archive) sealIntake(ctx context.Context, st *sealTo, p pending, body []byte) ([]byte, error) {
+	if st == nil {
+		return body, nil
 	}
-	return seal.SealRecordIn(k, id, gen, itemPlace(p.id, 1), body)
+	if st.id != p.key.CompartmentOf() || st.gen != p.key.Gen {
+		return nil, fmt.Errorf("%w: compartment %s's key changed during intake; add the files again", evidence.ErrBusy, a.compartmentName(ctx, st.id))
+	}
+	return seal.SealRecordIn(st.key, st.id, st.gen, itemPlace(p.id, 1), body)
 }
 
 // Moved reports a move into a compartment: what was placed in it, items

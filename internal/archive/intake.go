@@ -670,6 +670,10 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 		if err != nil {
 			return err
 		}
+		st, err := a.intakeSeal(ctx, tx, tmpl.Compartment)
+		if err != nil {
+			return err
+		}
 		var keys []store.ItemKey
 		var versions []store.Version
 		var entries []pendingEntry
@@ -697,7 +701,7 @@ func (a *Archive) commitPack(ctx context.Context, m message, tmpl evidence.ItemR
 			}
 			body := rec.Marshal()
 			digest := evidence.Sum(body)
-			stored, err := a.sealIntake(ctx, tx, rec.Compartment, p, body)
+			stored, err := a.sealIntake(ctx, st, p, body)
 			if err != nil {
 				return err
 			}
