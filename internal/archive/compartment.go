@@ -233,15 +233,7 @@ func (a *Archive) AddCompartmentMember(ctx context.Context, name, user string) e
 	if err := a.allow(OpRecordAdd); err != nil {
 		return err
 	}
-	_, err := a.change(ctx, OpRecordAdd, func(tx store.Tx, l *logger) error {
-		t, err := readCompartments(ctx, tx.Meta)
-		if err != nil {
-			return err
-		}
-		c := t.byName(name)
-		if c == nil {
-			return fmt.Errorf("%w: no compartment %q", evidence.ErrNotFound, name)
-		}
+	return a.changeCompartment(ctx, OpRecordAdd, name, func(tx store.Tx, c *compartmentEntry) error {
 		if !slices.Contains(c.Members, a.me.ID) {
 			return fmt.Errorf("%w: only a member of compartment %q holds its key and can add members; ask one of them", evidence.ErrForbidden, name)
 		}
@@ -270,12 +262,8 @@ func (a *Archive) AddCompartmentMember(ctx context.Context, name, user string) e
 			c.Keys[gs][u.ID] = sealed
 		}
 		c.Members = append(c.Members, u.ID)
-		if err := t.write(ctx, tx); err != nil {
-			return err
-		}
-		return l.append(ctx, custody.KindCompartment, c.ID, c.Gen, c.digest(), evidence.Digest{})
+		return nil
 	})
-	return err
 }
 
 // RemoveCompartmentMember takes user out of compartment name: their copies
@@ -286,15 +274,7 @@ func (a *Archive) RemoveCompartmentMember(ctx context.Context, name, user string
 	if err := a.allow(OpCompartment); err != nil {
 		return err
 	}
-	_, err := a.change(ctx, OpCompartment, func(tx store.Tx, l *logger) error {
-		t, err := readCompartments(ctx, tx.Meta)
-		if err != nil {
-			return err
-		}
-		c := t.byName(name)
-		if c == nil {
-			return fmt.Errorf("%w: no compartment %q", evidence.ErrNotFound, name)
-		}
+	err := a.changeCompartment(ctx, OpCompartment, name, func(tx store.Tx, c *compartmentEntry) error {
 		us, err := tx.Users(ctx)
 		if err != nil {
 			return err
@@ -311,7 +291,28 @@ func (a *Archive) RemoveCompartmentMember(ctx context.Context, name, user string
 		if len(c.Members) == 1 {
 			return fmt.Errorf("%w: %s is the last member of compartment %q; add another member first, or nobody could read it", evidence.ErrInvalid, user, name)
 		}
-		if err := c.dropMember(id, us); err != nil {
+		return c.dropMember(id, us)
+	})
+	if err == nil {
+		a.log.Info("compartment member removed; new key generation", "compartment", name)
+	}
+	return err
+}
+
+// changeCompartment is a change to compartment name in its own
+// transaction: fn changes the compartment, which is then written with its
+// custody entry.
+func (a *Archive) changeCompartment(ctx context.Context, op Op, name string, fn func(tx store.Tx, c *compartmentEntry) error) error {
+	_, err := a.change(ctx, op, func(tx store.Tx, l *logger) error {
+		t, err := readCompartments(ctx, tx.Meta)
+		if err != nil {
+			return err
+		}
+		c := t.byName(name)
+		if c == nil {
+			return fmt.Errorf("%w: no compartment %q", evidence.ErrNotFound, name)
+		}
+		if err := fn(tx, c); err != nil {
 			return err
 		}
 		if err := t.write(ctx, tx); err != nil {
@@ -319,9 +320,6 @@ func (a *Archive) RemoveCompartmentMember(ctx context.Context, name, user string
 		}
 		return l.append(ctx, custody.KindCompartment, c.ID, c.Gen, c.digest(), evidence.Digest{})
 	})
-	if err == nil {
-		a.log.Info("compartment member removed; new key generation", "compartment", name)
-	}
 	return err
 }
 

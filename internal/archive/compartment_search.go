@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -281,15 +282,7 @@ func mergeHits(shared, comp []store.Hit, limit int) []store.Hit {
 		return shared
 	}
 	all := append(slices.Clone(shared), comp...)
-	slices.SortStableFunc(all, func(a, b store.Hit) int {
-		switch {
-		case a.Score < b.Score:
-			return -1
-		case a.Score > b.Score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(all, func(a, b store.Hit) int { return cmp.Compare(a.Score, b.Score) })
 	if limit <= 0 {
 		limit = 20
 	}
