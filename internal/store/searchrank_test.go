@@ -37,7 +37,7 @@ func TestSearchCacheBounded(t *testing.T) {
 			if !ok || d.Doc != fmt.Sprint("d", i) {
 				t.Fatalf("pass %d: generation %d is %+v, %v", pass, 2*i+2, d, ok)
 			}
-			if n := v.Len(uint64(2*i+1)<<16); n != int(i%7+1) {
+			if n := v.Len(uint64(2*i+1) << 16); n != int(i%7+1) {
 				t.Fatalf("title row of d%d: length %d", i, n)
 			}
 			if v.Len(uint64(2*i+2)<<16|2) != 6 || v.Len(uint64(2*i+2)<<16|3) != -1 || v.Len(uint64(2*i+2)<<16) != -1 {
