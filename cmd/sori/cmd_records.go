@@ -263,6 +263,9 @@ func printRecord(w io.Writer, info archive.RecordInfo) {
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	fmt.Fprintf(w, "record    %s\n", info.ID)
 	fmt.Fprintf(w, "kind      %s\n", info.Kind)
+	if info.Compartment != "" {
+		fmt.Fprintf(w, "in        compartment %s (members only)\n", info.Compartment)
+	}
 	for i := len(info.Versions) - 1; i >= 0; i-- {
 		v := info.Versions[i]
 		cur := ""

@@ -21,7 +21,9 @@ every version of its record, newest first. ID is the full ID or a unique
 prefix of at least 6 hex digits. Each record is checked against its digest.
 
 With --json: {"id","sha256","size","added","added_by","versions":[…]},
-versions oldest first, each with all record fields and its digest.
+versions oldest first, each with all record fields and its digest, and
+"compartment" (its name) for an item in a compartment, which the text form
+shows as a line "in compartment NAME (members only)"; a record's too.
 
 ID may also name a model record (testimony, event, act, involvement,
 person, place, information, annotation): then its kind and every version,
@@ -83,6 +85,9 @@ func printItem(w io.Writer, info archive.ItemInfo) {
 	fmt.Fprintf(w, "sha256    %s\n", info.SHA256)
 	fmt.Fprintf(w, "size      %d bytes (%s)\n", info.Size, human(info.Size))
 	fmt.Fprintf(w, "added     %s by %s\n", ts(info.Added), info.AddedBy)
+	if info.Compartment != "" {
+		fmt.Fprintf(w, "in        compartment %s (members only)\n", info.Compartment)
+	}
 	for i := len(info.Versions) - 1; i >= 0; i-- {
 		v := info.Versions[i]
 		cur := ""

@@ -38,6 +38,8 @@ type ItemInfo struct {
 	AddedBy  string              `json:"added_by"`
 	Versions []VersionInfo       `json:"versions"`
 	Current  evidence.ItemRecord `json:"-"`
+	// Compartment is the name of the compartment the item is in ("" none).
+	Compartment string `json:"compartment,omitempty"`
 }
 
 // VersionInfo is one record version as shown to users.
@@ -87,6 +89,9 @@ func (a *Archive) Show(ctx context.Context, ref string) (ItemInfo, error) {
 		}
 		info.Versions = append(info.Versions, VersionInfo{ItemRecord: rec, ActorName: names(rec.Actor), Digest: v.Digest})
 		info.Current = rec
+	}
+	if info.Current.Compartment != "" {
+		info.Compartment = a.compartmentName(ctx, info.Current.Compartment)
 	}
 	return discloseAs(d, info), nil
 }

@@ -347,6 +347,8 @@ type RecordInfo struct {
 	Kind     string              `json:"kind"`
 	Versions []RecordVersionInfo `json:"versions"`
 	Current  model.Body          `json:"-"`
+	// Compartment is the name of the compartment the record is in ("" none).
+	Compartment string `json:"compartment,omitempty"`
 }
 
 // RecordVersionInfo is one version as shown to users.
@@ -399,6 +401,10 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 		}
 		info.Versions = append(info.Versions, RecordVersionInfo{Version: r.Version, Prev: r.Prev, Time: r.Time, Actor: r.Actor, ActorName: names(r.Actor), Digest: row.Digest, Body: b})
 		info.Current = b
+		info.Compartment = r.Compartment
+	}
+	if info.Compartment != "" {
+		info.Compartment = a.compartmentName(ctx, info.Compartment)
 	}
 	return discloseAs(d, info), nil
 }
