@@ -44,3 +44,13 @@ func TestConformanceTwoHandles(t *testing.T) {
 		return a, b
 	})
 }
+
+// TestConformanceSmallMergePages runs the conformance suite with merges
+// that read and write nine posting lists at a time, so that a merge spans
+// many pages and a term's lists run past a page's end.
+func TestConformanceSmallMergePages(t *testing.T) {
+	old := mergePage
+	mergePage = 9
+	t.Cleanup(func() { mergePage = old })
+	storetest.Run(t, func(t *testing.T) store.DB { return create(t, scratch(t)) })
+}

@@ -25,6 +25,9 @@ import (
 
 const mergeFanIn = 8
 
+// mergePage is how many posting lists a merge reads at a time.
+var mergePage = 4096 // a variable so that a test can make pages small
+
 // docBody is a search document's sealed part.
 type docBody struct {
 	Kind       string `json:"kind"`
@@ -355,24 +358,27 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 	}
 	live := func(row uint64) bool { return !dead[row>>16] }
 	c := t.db.c
-	var macs, merged [][]byte
-	var cur []byte
-	var lists [][]byte
-	flush := func() error {
-		if cur == nil {
-			return nil
+	// The merged lists are written as they are made, a page of terms at a
+	// time, under a temporary segment number (-last.seg: no segment has
+	// it), and renumbered once the merged segments' rows are gone: what a
+	// merge holds in memory is one page, not the whole new segment (at a
+	// million items that was most of sori index's peak RSS). Each list is
+	// sealed for its final number.
+	tmp := -last.seg
+	var after []byte // the last term merged and written
+	for {
+		var macs, merged, lists [][]byte
+		var cur []byte
+		var pageMacs [][]byte
+		var pageLists [][]byte
+		n := 0
+		q := `SELECT mac, seg, list FROM search_terms WHERE seg BETWEEN $1 AND $2 ORDER BY mac, seg LIMIT $3`
+		args := []any{first.seg, last.seg, mergePage}
+		if after != nil {
+			q = `SELECT mac, seg, list FROM search_terms WHERE seg BETWEEN $1 AND $2 AND mac > $4 ORDER BY mac, seg LIMIT $3`
+			args = append(args, after)
 		}
-		l, err := textindex.Merge(lists, live)
-		if err != nil {
-			return fmt.Errorf("%w: search index term: %v", evidence.ErrDamaged, err)
-		}
-		if l != nil {
-			macs, merged = append(macs, cur), append(merged, c.seal(listAD(cur, last.seg), l))
-		}
-		return nil
-	}
-	err = t.db.each(ctx, t.tx, `SELECT mac, seg, list FROM search_terms WHERE seg BETWEEN $1 AND $2 ORDER BY mac, seg`, []any{first.seg, last.seg},
-		func(r pgx.Rows) error {
+		err = t.db.each(ctx, t.tx, q, args, func(r pgx.Rows) error {
 			var mac, sealed []byte
 			var seg int64
 			if err := r.Scan(&mac, &seg, &sealed); err != nil {
@@ -382,20 +388,60 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 			if err != nil {
 				return err
 			}
-			if string(mac) != string(cur) {
+			pageMacs, pageLists = append(pageMacs, mac), append(pageLists, list)
+			n++
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		full := n == mergePage
+		// A term's lists (one per merged segment, mergeFanIn at most) may
+		// run past a full page: its rows are read again with the next.
+		upto := len(pageMacs)
+		if full {
+			lastMac := pageMacs[upto-1]
+			for upto > 0 && string(pageMacs[upto-1]) == string(lastMac) {
+				upto--
+			}
+			if upto == 0 {
+				return fmt.Errorf("%w: search index: a term has more lists than a merge page", evidence.ErrDamaged)
+			}
+		}
+		flush := func() error {
+			if cur == nil {
+				return nil
+			}
+			l, err := textindex.Merge(lists, live)
+			if err != nil {
+				return fmt.Errorf("%w: search index term: %v", evidence.ErrDamaged, err)
+			}
+			if l != nil {
+				macs, merged = append(macs, cur), append(merged, c.seal(listAD(cur, last.seg), l))
+			}
+			return nil
+		}
+		for i := range upto {
+			if string(pageMacs[i]) != string(cur) {
 				if err := flush(); err != nil {
 					return err
 				}
-				cur, lists = mac, nil
+				cur, lists = pageMacs[i], nil
 			}
-			lists = append(lists, list)
-			return nil
-		})
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
-		return err
+			lists = append(lists, pageLists[i])
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if len(macs) > 0 {
+			if err := t.insertLists(ctx, tmp, macs, merged); err != nil {
+				return err
+			}
+		}
+		if !full {
+			break
+		}
+		after = pageMacs[upto-1]
 	}
 	for _, q := range []string{`DELETE FROM search_terms WHERE seg BETWEEN $1 AND $2`, `DELETE FROM search_segs WHERE seg BETWEEN $1 AND $2`} {
 		if _, err := t.tx.Exec(ctx, q, first.seg, last.seg); err != nil {
@@ -408,7 +454,8 @@ func (t *Tx) merge(ctx context.Context, segs []segInfo) error {
 	if _, err := t.tx.Exec(ctx, `INSERT INTO search_segs (seg, level, lo, hi) VALUES ($1, $2, $3, $4)`, last.seg, first.level+1, first.lo, last.hi); err != nil {
 		return dberr(err)
 	}
-	return t.insertLists(ctx, last.seg, macs, merged)
+	_, err = t.tx.Exec(ctx, `UPDATE search_terms SET seg = $1 WHERE seg = $2`, last.seg, tmp)
+	return dberr(err)
 }
 
 // SnippetItems reads the item rows and parts' starts of docs in one query.
