@@ -135,6 +135,9 @@ type SearchQuery struct {
 	Prefetch func(docs []string)
 	// NoSnippets leaves every snippet empty (for callers that only count).
 	NoSnippets bool
+	// NoCache ranks the query anew, neither using nor keeping the index's
+	// cached ranking of it (benchmarks that time the evaluation).
+	NoCache bool
 }
 
 // Hit is one document found, with its best-ranked part's snippet.

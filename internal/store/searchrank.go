@@ -99,9 +99,10 @@ type SearchCache struct {
 	load    DocLoader
 
 	mu     sync.Mutex
-	blocks map[int64]*docBlock // by generation >> docBlockBits
-	held   int                 // documents in blocks
-	tick   uint64
+	blocks   map[int64]*docBlock // by generation >> docBlockBits
+	held     int                 // documents in blocks
+	tick     uint64
+	rankings map[rankKey]*ranking // recent queries' rankings (see ranking)
 }
 
 // docBlock is the documents of one block of generations; immutable once
@@ -271,33 +272,106 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 	if strings.TrimSpace(q.Match) == "" {
 		return nil, fmt.Errorf("%w: empty query", evidence.ErrInvalid)
 	}
-	cq, err := textindex.Compile(q.Match)
+	key := rankKey{q.Match, q.Kind, q.Violation, q.Place, q.From, q.To}
+	cq, err := cache.compiled(key, q.NoCache)
 	if err != nil {
 		return nil, fmt.Errorf("%w: query: %v", evidence.ErrInvalid, err)
 	}
+	docs := cache.view(ctx)
+	var cands []textindex.Match // nil until evaluated
+	defer func() { textindex.Recycle(cands) }()
+	// rank returns the k best candidates in rank order (score, then row),
+	// from the cache of rankings or by evaluating the query, and whether
+	// they are all there are.
+	rank := func(k int) ([]textindex.Match, bool, error) {
+		if !q.NoCache {
+			if best, complete, ok := cache.ranked(key, k); ok {
+				return best, complete, nil
+			}
+		}
+		if cands == nil {
+			var err error
+			if cands, err = evaluate(ctx, cq, q, docs, open); err != nil {
+				return nil, false, err
+			}
+		}
+		best := bestOf(cands, k)
+		complete := len(best) == len(cands)
+		if !q.NoCache {
+			cache.keepRanked(key, best, complete)
+		}
+		return best, complete, nil
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	var hits []Hit
+	var ats []int // hits[i]'s first match in its row
+	// The hits are the first limit candidates in rank order that are
+	// distinct documents the session may read. Only the best few are
+	// ranked: a selection of k, widened while the ones taken leave fewer
+	// than limit hits.
+	for k := limit + limit/2 + 8; ; k *= 4 {
+		best, complete, err := rank(k)
+		if err != nil {
+			return nil, err
+		}
+		hits, ats = hits[:0], ats[:0]
+		seen := map[int64]bool{} // by title generation: one hit a document
+		for _, c := range best {
+			if len(hits) >= limit {
+				break
+			}
+			d, ok := docs.one(int64(c.Row >> 16))
+			if !ok {
+				if docs.err != nil {
+					return nil, docs.err
+				}
+				continue
+			}
+			if seen[d.TGen] {
+				continue
+			}
+			seen[d.TGen] = true
+			if q.Allow != nil && !q.Allow(d.Doc) {
+				continue
+			}
+			hits = append(hits, Hit{Doc: d.Doc, Kind: d.Kind, Title: d.Title, Part: int(c.Row & 0xffff), Score: c.Score})
+			ats = append(ats, int(c.At))
+		}
+		if len(hits) >= limit || complete {
+			break
+		}
+	}
+	if !q.NoSnippets {
+		snippets(ctx, cq, q, hits, ats)
+	}
+	return hits, nil
+}
+
+// evaluate returns the query's candidates: the best row of each
+// generation that matches (a document's rows of one kind are
+// consecutive), filtered, in row order. The slice is Eval's, for
+// textindex.Recycle.
+func evaluate(ctx context.Context, cq textindex.Query, q SearchQuery, docs *docView, open func(ctx context.Context) (textindex.Source, error)) ([]textindex.Match, error) {
 	src, err := open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	docs := cache.view(ctx)
 	matches, err := textindex.Eval(cq, src, docs)
 	if err == nil {
 		err = docs.err
 	}
 	if err != nil {
+		textindex.Recycle(matches)
 		if errors.Is(err, textindex.ErrCorrupt) {
 			return nil, fmt.Errorf("%w: search index: %v", evidence.ErrDamaged, err)
 		}
 		return nil, err
 	}
-	// The best row of each generation (a document's rows of one kind are
-	// consecutive), filtered; then those ranked: far fewer than the rows.
-	type cand struct {
-		row   uint64
-		score float64
-		at    uint16 // where the row's first match starts
-	}
-	var cands []cand
+	// Kept in place at the front of matches.
+	cands := matches[:0]
 	filtered := q.filters()
 	for j := 0; j < len(matches); {
 		g := matches[j].Row >> 16
@@ -308,6 +382,7 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 				best = k
 			}
 		}
+		m := matches[best]
 		j = k
 		// Every match is of a live row; its document is read here only
 		// if the query filters by one (the cache holds a bounded part of
@@ -317,52 +392,186 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 				continue
 			}
 		}
-		cands = append(cands, cand{matches[best].Row, matches[best].Score, matches[best].At})
+		cands = append(cands, m)
 	}
 	if docs.err != nil {
+		textindex.Recycle(matches)
 		return nil, docs.err
 	}
-	slices.SortStableFunc(cands, func(a, b cand) int {
-		switch {
-		case a.score < b.score:
-			return -1
-		case a.score > b.score:
-			return 1
-		}
-		return 0
-	})
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 20
+	if cands == nil {
+		cands = []textindex.Match{} // evaluated, and nothing found
 	}
-	seen := map[int64]bool{} // by title generation: one hit a document
-	var hits []Hit
-	var ats []int // hits[i]'s first match in its row
-	for _, c := range cands {
-		if len(hits) >= limit {
-			break
+	return cands, nil
+}
+
+// rankKey is what a ranking depends on besides the index: the query and
+// its filters (not the limit, not who asks).
+type rankKey struct {
+	match, kind, violation, place string
+	from, to                      int
+}
+
+// A SearchCache also keeps, for the index version it holds, the rankings
+// of recent queries: each query's best candidates, in rank order, before
+// the session's access check, the one-hit-a-document rule and the limit,
+// which every search still applies to them. The same query from any
+// session (a page of results asked again, a team looking for the same
+// name) ranks once per index version. A ranking is candidates' row
+// numbers, scores and match positions, nothing of the text; the
+// generation's documents come from the cache's blocks as before.
+const (
+	maxRankings    = 256  // queries kept
+	maxRankingRows = 4096 // candidates kept of one query
+)
+
+type ranking struct {
+	cq       textindex.Query
+	best     []textindex.Match // nil: only the compiled query is known
+	complete bool              // best is every candidate
+	used     uint64
+}
+
+// compiled returns key's compiled query, from the cache's rankings when it
+// holds it (noCache: compiled anew).
+func (c *SearchCache) compiled(key rankKey, noCache bool) (textindex.Query, error) {
+	if !noCache {
+		c.mu.Lock()
+		r, ok := c.rankings[key]
+		c.mu.Unlock()
+		if ok {
+			return r.cq, nil
 		}
-		d, ok := docs.one(int64(c.row >> 16))
-		if !ok {
-			if docs.err != nil {
-				return nil, docs.err
+	}
+	cq, err := textindex.Compile(key.match)
+	if err != nil || noCache {
+		return cq, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.rankings[key]; !ok {
+		c.addRanking(key, &ranking{cq: cq})
+	}
+	return cq, nil
+}
+
+// ranked returns the k best candidates of key's query if the cache holds
+// them, and whether they are all there are.
+func (c *SearchCache) ranked(key rankKey, k int) ([]textindex.Match, bool, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.rankings[key]
+	if !ok || r.best == nil || len(r.best) < k && !r.complete {
+		return nil, false, false
+	}
+	c.tick++
+	r.used = c.tick
+	n := min(k, len(r.best))
+	return r.best[:n], r.complete && n == len(r.best), true
+}
+
+// keepRanked keeps best (immutable from now on) as key's ranking, unless
+// the cache holds a longer one or it is too long to keep.
+func (c *SearchCache) keepRanked(key rankKey, best []textindex.Match, complete bool) {
+	if len(best) > maxRankingRows {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.rankings[key]
+	if !ok {
+		return // dropped since the query was compiled: let it go
+	}
+	if r.best == nil || len(best) > len(r.best) || complete && !r.complete {
+		r.best, r.complete = best, complete
+	}
+}
+
+// addRanking adds r as key's, dropping the least recently used ranking
+// beyond maxRankings. c.mu is held.
+func (c *SearchCache) addRanking(key rankKey, r *ranking) {
+	if c.rankings == nil {
+		c.rankings = map[rankKey]*ranking{}
+	}
+	c.tick++
+	r.used = c.tick
+	c.rankings[key] = r
+	if len(c.rankings) <= maxRankings {
+		return
+	}
+	var old rankKey
+	oldest := uint64(1<<64 - 1)
+	for k, v := range c.rankings {
+		if v.used < oldest {
+			old, oldest = k, v.used
+		}
+	}
+	delete(c.rankings, old)
+}
+
+// bestOf returns the k best of ms (lowest score first; equal scores in
+// row order, as ms has them), in that order: a bounded heap, so a query
+// whose word is in most documents ranks k of them, not all.
+func bestOf(ms []textindex.Match, k int) []textindex.Match {
+	worse := func(a, b textindex.Match) bool { // a ranks after b
+		return a.Score > b.Score || a.Score == b.Score && a.Row > b.Row
+	}
+	if k >= len(ms) {
+		out := slices.Clone(ms)
+		slices.SortFunc(out, func(a, b textindex.Match) int {
+			if worse(a, b) {
+				return 1
 			}
-			continue
-		}
-		if seen[d.TGen] {
-			continue
-		}
-		seen[d.TGen] = true
-		if q.Allow != nil && !q.Allow(d.Doc) {
-			continue
-		}
-		hits = append(hits, Hit{Doc: d.Doc, Kind: d.Kind, Title: d.Title, Part: int(c.row & 0xffff), Score: c.score})
-		ats = append(ats, int(c.at))
+			if worse(b, a) {
+				return -1
+			}
+			return 0
+		})
+		return out
 	}
-	if !q.NoSnippets {
-		snippets(ctx, cq, q, hits, ats)
+	// h is a max-heap by rank: h[0] is the worst of the k kept.
+	h := make([]textindex.Match, 0, k)
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(h) {
+				return
+			}
+			w := l
+			if r := l + 1; r < len(h) && worse(h[r], h[l]) {
+				w = r
+			}
+			if !worse(h[w], h[i]) {
+				return
+			}
+			h[i], h[w] = h[w], h[i]
+			i = w
+		}
 	}
-	return hits, nil
+	for _, m := range ms {
+		switch {
+		case len(h) < k:
+			h = append(h, m)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !worse(h[i], h[p]) {
+					break
+				}
+				h[i], h[p] = h[p], h[i]
+				i = p
+			}
+		case worse(h[0], m):
+			h[0] = m
+			down(0)
+		}
+	}
+	// Move the worst to the back, one at a time: out ends best first.
+	out := h
+	for n := len(out) - 1; n > 0; n-- {
+		out[0], out[n] = out[n], out[0]
+		h = out[:n]
+		down(0)
+	}
+	return out
 }
 
 // snippets fills in the hits' snippets, on every core: a text part's
@@ -380,6 +589,7 @@ func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit
 			q.Prefetch(docs)
 		}
 	}
+	sn := textindex.NewSnippeter(cq)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(hits)) {
@@ -393,7 +603,7 @@ func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit
 						text, _ = q.Text(h.Doc, h.Part) // a snippet is a courtesy: the hit stands without it
 					}
 				}
-				h.Snippet = textindex.SnippetAt(cq, text, ats[i], q.Open, q.Shut, "…", snippetWidth)
+				h.Snippet = sn.At(text, ats[i], q.Open, q.Shut, "…", snippetWidth)
 			}
 		})
 	}

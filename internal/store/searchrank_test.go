@@ -1,9 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"sori/internal/textindex"
@@ -105,4 +109,111 @@ func (l lists) ListsOf(terms []string) ([][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// TestBestOf: the bounded selection gives the first k of a stable sort by
+// score (ties in row order), for every k, with many ties.
+func TestBestOf(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 7, 64, 1000} {
+		ms := make([]textindex.Match, n)
+		for i := range ms {
+			ms[i] = textindex.Match{Row: uint64(i+1) << 16, Score: -float64(r.IntN(12)), At: uint16(i)}
+		}
+		want := slices.Clone(ms)
+		slices.SortStableFunc(want, func(a, b textindex.Match) int { return cmp.Compare(a.Score, b.Score) })
+		for _, k := range []int{1, 2, 3, 10, 38, n - 1, n, n + 5} {
+			if k < 1 {
+				continue
+			}
+			got := bestOf(ms, k)
+			if w := want[:min(k, n)]; !slices.Equal(got, w) {
+				t.Fatalf("n=%d k=%d: got %v, want %v", n, k, got, w)
+			}
+		}
+	}
+}
+
+// TestRankings: a query's ranking is kept for the index version and used
+// again by any search, each of which still applies its own access check,
+// limit and filters; the hits are those of a ranking made anew.
+func TestRankings(t *testing.T) {
+	ctx := context.Background()
+	var docs []DocInfo
+	b := textindex.NewBuilder()
+	total := 0
+	for i := range 300 {
+		text := "강 " + strings.Repeat("물 ", i%7) // seven lengths: seven scores, many ties
+		d := textindex.Analyze([]string{text})
+		g := int64(i + 1)
+		b.Add(uint64(g), d)
+		docs = append(docs, DocInfo{Doc: fmt.Sprintf("d%03d", i), Kind: "note", Title: text, TGen: g, Lens: d.Lens})
+		total += int(d.Lens[0])
+	}
+	src := lists{}
+	if err := b.Each(func(term string, list []byte) error { src[term] = list; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	cache := NewSearchCache(1, int64(len(docs)), int64(total), func(_ context.Context, lo, hi int64) ([]DocInfo, error) {
+		var out []DocInfo
+		for _, d := range docs {
+			if d.TGen >= lo && d.TGen < hi {
+				out = append(out, d)
+			}
+		}
+		return out, nil
+	})
+	evals := 0
+	open := func(context.Context) (textindex.Source, error) { evals++; return src, nil }
+	run := func(q SearchQuery) []string {
+		t.Helper()
+		q.Match, q.NoSnippets = `"강"`, true
+		hits, err := RunSearch(ctx, q, cache, open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, h := range hits {
+			ids = append(ids, h.Doc)
+		}
+		return ids
+	}
+	fresh := run(SearchQuery{NoCache: true})
+	if len(fresh) != 20 {
+		t.Fatalf("%d hits", len(fresh))
+	}
+	evals = 0
+	if a, b := run(SearchQuery{}), run(SearchQuery{}); !slices.Equal(a, fresh) || !slices.Equal(b, fresh) || evals != 1 {
+		t.Fatalf("twice: %v, %v (evaluated %d times), want %v once", a, b, evals, fresh)
+	}
+	// Another session, which may not read the best hit, is not given it.
+	denied := func(doc string) bool { return doc != fresh[0] && doc != fresh[5] }
+	if got, want := run(SearchQuery{Allow: denied}), run(SearchQuery{Allow: denied, NoCache: true}); !slices.Equal(got, want) ||
+		slices.Contains(got, fresh[0]) || len(got) != 20 {
+		t.Fatalf("with access checked: %v, want %v", got, want)
+	}
+	// A limit beyond what the ranking holds ranks again, and keeps that.
+	evals = 0
+	if got, want := run(SearchQuery{Limit: 200}), run(SearchQuery{Limit: 200, NoCache: true}); !slices.Equal(got, want) || len(got) != 200 || evals != 2 {
+		t.Fatalf("200: %d hits, %d evaluations; differ: %v", len(got), evals, !slices.Equal(got, want))
+	}
+	evals = 0
+	if got := run(SearchQuery{Limit: 20}); !slices.Equal(got, fresh) || evals != 0 {
+		t.Fatalf("after the longer ranking: %v, %d evaluations", got, evals)
+	}
+	// Every hit denied: the whole ranking is walked, and nothing returned.
+	if got := run(SearchQuery{Allow: func(string) bool { return false }}); len(got) != 0 {
+		t.Fatalf("all denied: %v", got)
+	}
+	// Filters are part of what is ranked.
+	if got := run(SearchQuery{Kind: "transcript"}); len(got) != 0 {
+		t.Fatalf("kind filter: %v", got)
+	}
+	// Bounded: many distinct queries keep at most maxRankings.
+	for i := range 2 * maxRankings {
+		run(SearchQuery{From: 1000 + i})
+	}
+	if n := len(cache.rankings); n > maxRankings {
+		t.Fatalf("%d rankings kept", n)
+	}
 }

@@ -336,7 +336,9 @@ const (
 	b  = 0.75
 )
 
-// Eval returns every live row that matches q, in row order.
+// Eval returns every live row that matches q, in row order. The slice is
+// the caller's; Recycle hands it back for the next query's use once the
+// caller is done with it (optional).
 func Eval(q Query, src Source, st Stats) ([]Match, error) {
 	var acc []Match
 	for gi, g := range q {
@@ -344,20 +346,87 @@ func Eval(q Query, src Source, st Stats) ([]Match, error) {
 		for _, ph := range g {
 			hits, err := phraseRows(ph, src, st)
 			if err != nil {
+				Recycle(acc)
+				Recycle(grp)
 				return nil, err
 			}
-			grp = union(grp, score(hits, st))
+			s := score(hits, st)
+			putRows(hits)
+			if len(grp) == 0 {
+				Recycle(grp)
+				grp = s
+				continue
+			}
+			u := union(grp, s)
+			Recycle(grp)
+			Recycle(s)
+			grp = u
 		}
 		if gi == 0 {
 			acc = grp
 		} else {
-			acc = intersect(acc, grp)
+			in := intersect(acc, grp)
+			Recycle(acc)
+			Recycle(grp)
+			acc = in
 		}
 		if len(acc) == 0 {
+			Recycle(acc)
 			return nil, nil
 		}
 	}
 	return acc, nil
+}
+
+// A query's intermediate lists (rows, occurrences, scores) are taken from
+// pools and handed back as soon as the next step has read them: a query
+// on a common word passes through several megabytes of them, which
+// otherwise fell to the garbage collector at every query (a fifth of a
+// search server's CPU). Slices larger than maxPooled are not kept.
+const maxPooled = 1 << 20
+
+var matchPool, rowPool, occPool, keepPool sync.Pool
+
+// getMatches returns an empty slice with room for n matches.
+func getMatches(n int) []Match {
+	if p, _ := matchPool.Get().(*[]Match); p != nil {
+		return slices.Grow((*p)[:0], n)
+	}
+	return make([]Match, 0, n)
+}
+
+// Recycle hands back a slice Eval returned (or nil), for reuse: the caller
+// must not use it afterwards.
+func Recycle(m []Match) {
+	if cap(m) > 0 && cap(m) <= maxPooled {
+		matchPool.Put(&m)
+	}
+}
+
+func getRows(n int) []rowTF {
+	if p, _ := rowPool.Get().(*[]rowTF); p != nil {
+		return slices.Grow((*p)[:0], n)
+	}
+	return make([]rowTF, 0, n)
+}
+
+func putRows(r []rowTF) {
+	if cap(r) > 0 && cap(r) <= maxPooled {
+		rowPool.Put(&r)
+	}
+}
+
+func getOcc(n int) []uint64 {
+	if p, _ := occPool.Get().(*[]uint64); p != nil {
+		return slices.Grow((*p)[:0], n)
+	}
+	return make([]uint64, 0, n)
+}
+
+func putOcc(o []uint64) {
+	if cap(o) > 0 && cap(o) <= maxPooled {
+		occPool.Put(&o)
+	}
 }
 
 // rowTF is a row, how often a phrase occurs in it, and where first.
@@ -444,6 +513,7 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 		}
 		return true, nil
 	}
+	defer func() { putOcc(cand) }()
 	if ok, err := decode(exactPos); !ok {
 		return nil, err
 	}
@@ -459,7 +529,7 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	if ok, err := decode(prefixPos); !ok {
 		return nil, err
 	}
-	var out []rowTF
+	out := getRows(len(cand))
 	liveRow, rowLen := uint64(1<<63), -1
 	for _, s := range cand {
 		if int(s&0xFFFF)+len(ph)-1 > 0xFFFF {
@@ -503,18 +573,25 @@ func startsOf(lists [][]byte, i int) ([]uint64, error) {
 // blocks of the lists that hold some s+i are decoded, and nothing is
 // sorted.
 func keepStarts(cand []uint64, lists [][]byte, i int) ([]uint64, error) {
-	targets := make([]uint64, 0, len(cand))
-	idx := make([]int, 0, len(cand)) // targets[k] is cand[idx[k]] + i
+	ks, _ := keepPool.Get().(*keepScratch)
+	if ks == nil {
+		ks = new(keepScratch)
+	}
+	defer ks.put()
+	targets := slices.Grow(ks.targets[:0], len(cand))
+	idx := slices.Grow(ks.idx[:0], len(cand)) // targets[k] is cand[idx[k]] + i
 	for j, s := range cand {
 		if t := s + uint64(i); t>>16 == s>>16 {
 			targets = append(targets, t)
-			idx = append(idx, j)
+			idx = append(idx, int32(j))
 		}
 	}
-	hit := make([]bool, len(targets))
+	hit := slices.Grow(ks.hit[:0], len(targets))[:len(targets)]
+	clear(hit)
+	ks.targets, ks.idx, ks.hit = targets, idx, hit
 	for _, l := range lists {
 		if err := MarkList(l, targets, hit); err != nil {
-			return nil, err
+			return cand[:0], err
 		}
 	}
 	out := cand[:0]
@@ -526,6 +603,19 @@ func keepStarts(cand []uint64, lists [][]byte, i int) ([]uint64, error) {
 	return out, nil
 }
 
+// keepScratch is keepStarts' memory, reused across calls.
+type keepScratch struct {
+	targets []uint64
+	idx     []int32
+	hit     []bool
+}
+
+func (ks *keepScratch) put() {
+	if cap(ks.targets) <= maxPooled {
+		keepPool.Put(ks)
+	}
+}
+
 // unionOf is the sorted union of the occurrences in lists.
 func unionOf(lists [][]byte) ([]uint64, error) {
 	// An occurrence takes a byte and a half or more: room for the whole
@@ -534,7 +624,7 @@ func unionOf(lists [][]byte) ([]uint64, error) {
 	for _, l := range lists {
 		n += len(l)
 	}
-	all := make([]uint64, 0, n*2/3+16)
+	all := getOcc(n*2/3 + 16)
 	for _, l := range lists {
 		var err error
 		if all, err = DecodeList(all, l); err != nil {
@@ -562,7 +652,7 @@ func score(hits []rowTF, st Stats) []Match {
 	if avg <= 0 {
 		avg = 1
 	}
-	out := make([]Match, len(hits))
+	out := getMatches(len(hits))[:len(hits)]
 	for i, h := range hits {
 		tf, dl := float64(h.tf), float64(h.len)
 		out[i] = Match{Row: h.row, Score: -idf * tf * (k1 + 1) / (tf + k1*(1-b+b*dl/avg)), At: h.at}
@@ -575,7 +665,7 @@ func union(a, c []Match) []Match {
 	if len(a) == 0 {
 		return c
 	}
-	out := make([]Match, 0, max(len(a), len(c)))
+	out := getMatches(len(a) + len(c))
 	i, j := 0, 0
 	for i < len(a) && j < len(c) {
 		switch {
@@ -597,7 +687,7 @@ func union(a, c []Match) []Match {
 
 // intersect keeps the rows in both, adding their scores.
 func intersect(a, c []Match) []Match {
-	var out []Match
+	out := getMatches(min(len(a), len(c)))
 	i, j := 0, 0
 	for i < len(a) && j < len(c) {
 		switch {
@@ -638,12 +728,42 @@ func (sc *rowScratch) release() {
 	rowScratches.Put(sc)
 }
 
+// matcher is what analyzeRow needs of a query: every phrase's
+// alternatives as sets, and the union of the first positions' (most row
+// positions start no phrase, and are passed over with one look). It is
+// read only: one serves every snippet of a query, on every core.
+type matcher struct {
+	phrases []Phrase
+	sets    [][]altSet
+	first   altSet
+}
+
+func newMatcher(q Query) *matcher {
+	m := new(matcher)
+	var firsts []Alt
+	for _, g := range q {
+		for i, ph := range g {
+			if i > 0 && isBoost(g[:i], ph) {
+				continue // its rows' spans are the prefix's
+			}
+			ss := make([]altSet, len(ph))
+			for i, alts := range ph {
+				ss[i] = newAltSet(alts)
+			}
+			m.phrases, m.sets = append(m.phrases, ph), append(m.sets, ss)
+			firsts = append(firsts, ph[0]...)
+		}
+	}
+	m.first = newAltSet(firsts)
+	return m
+}
+
 // analyzeRow tokenizes text once for Snippet: the positions' byte extents
 // and the spans of text that q's phrases match, in order (a prefix
 // alternative covers only the syllable it names). The row's starts and
 // ends live in sc. Only the first limit positions are tokenized (limit at
 // most MaxPos+1); cut reports that text holds more.
-func analyzeRow(q Query, text string, sc *rowScratch, limit int) (r row, cut bool) {
+func analyzeRow(m *matcher, text string, sc *rowScratch, limit int) (r row, cut bool) {
 	// The tokens of every position, flat: position p's are
 	// toks[at[p]:at[p+1]].
 	guess := len(text)/2 + 8
@@ -673,26 +793,7 @@ func analyzeRow(q Query, text string, sc *rowScratch, limit int) (r row, cut boo
 	at = append(at, int32(len(toks)))
 	terms := func(p int) []tok { return toks[at[p]:at[p+1]] }
 	npos := len(r.starts)
-	// Every phrase's alternatives as sets, and the union of the first
-	// positions': most row positions start no phrase, and are passed over
-	// with one look.
-	var phrases []Phrase
-	var sets [][]altSet
-	var firsts []Alt
-	for _, g := range q {
-		for i, ph := range g {
-			if i > 0 && isBoost(g[:i], ph) {
-				continue // its rows' spans are the prefix's
-			}
-			ss := make([]altSet, len(ph))
-			for i, alts := range ph {
-				ss[i] = newAltSet(alts)
-			}
-			phrases, sets = append(phrases, ph), append(sets, ss)
-			firsts = append(firsts, ph[0]...)
-		}
-	}
-	first := newAltSet(firsts)
+	phrases, sets, first := m.phrases, m.sets, m.first
 	var spans [][2]int
 	for p := range npos {
 		if !first.maybe(terms(p)) {

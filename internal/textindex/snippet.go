@@ -26,6 +26,20 @@ const snippetSlack = 24
 // text differs from what the index read), or it finds none there, it
 // tokenizes the whole text as Snippet does.
 func SnippetAt(q Query, text string, at int, open, shut, ellipsis string, width int) string {
+	return NewSnippeter(q).At(text, at, open, shut, ellipsis, width)
+}
+
+// A Snippeter cuts snippets for one query: what SnippetAt does, with the
+// query's term sets made once for all its snippets. It is safe for
+// concurrent use.
+type Snippeter struct{ m *matcher }
+
+// NewSnippeter prepares q's snippets.
+func NewSnippeter(q Query) *Snippeter { return &Snippeter{newMatcher(q)} }
+
+// At is SnippetAt for the Snippeter's query.
+func (sn *Snippeter) At(text string, at int, open, shut, ellipsis string, width int) string {
+	q := sn.m
 	sc := rowScratches.Get().(*rowScratch)
 	defer sc.release()
 	if at >= 0 && at+width+snippetSlack <= MaxPos {

@@ -388,7 +388,7 @@ func FuzzAnalyze(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Compile(MatchExpr(%q)) = %v", query, err)
 			}
-			r, _ := analyzeRow(q, text, new(rowScratch), MaxPos+1)
+			r, _ := analyzeRow(newMatcher(q), text, new(rowScratch), MaxPos+1)
 			for _, s := range r.spans {
 				if s[0] < 0 || s[1] > len(text) || s[0] >= s[1] {
 					t.Fatalf("span %v of %d bytes", s, len(text))
@@ -532,7 +532,7 @@ func TestSnippetAt(t *testing.T) {
 		}
 		for _, mt := range matches {
 			text := docs[mt.Row-1]
-			whole, _ := analyzeRow(q, text, new(rowScratch), MaxPos+1)
+			whole, _ := analyzeRow(newMatcher(q), text, new(rowScratch), MaxPos+1)
 			if first := firstSpanPos(whole); first != int(mt.At) {
 				t.Fatalf("%q in row %d: Eval says the first match is at %d, the snippet's tokens at %d", query, mt.Row, mt.At, first)
 			}
@@ -585,7 +585,7 @@ func BenchmarkSnippetAt(b *testing.B) {
 		default:
 			text = filler + "그때 박철민 씨를 만났다."
 		}
-		r, _ := analyzeRow(q, text, new(rowScratch), MaxPos+1)
+		r, _ := analyzeRow(newMatcher(q), text, new(rowScratch), MaxPos+1)
 		at := firstSpanPos(r)
 		for _, f := range []struct {
 			name string

@@ -75,7 +75,7 @@ func (db *DB) RecordVersions(ctx context.Context, id evidence.ID) ([]store.Recor
 // EachRecord calls fn for every record version (kind "" for all kinds),
 // by ID then version; latestOnly skips superseded versions.
 func (db *DB) EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(store.RecordRow) error) error {
-	return eachRecord(ctx, db.sql, kind, latestOnly, fn)
+	return eachRecord(ctx, cachedQuerier{db}, kind, latestOnly, fn)
 }
 
 // EachRecord is DB.EachRecord inside tx: what the transaction sees,
@@ -89,7 +89,7 @@ func (t *Tx) EachRecord(ctx context.Context, kind string, latestOnly bool, fn fu
 // that only those rows are read out): a pre-filter, which the caller
 // confirms by decoding.
 func (db *DB) EachCurrentRecordContaining(ctx context.Context, kind string, needle []byte, fn func(store.RecordRow) error) error {
-	return queryRecords(ctx, db.sql, `SELECT `+recordCols+` FROM records r WHERE kind = ? AND instr(record, ?) > 0
+	return queryRecords(ctx, cachedQuerier{db}, `SELECT `+recordCols+` FROM records r WHERE kind = ? AND instr(record, ?) > 0
 		AND version = (SELECT MAX(version) FROM records WHERE id = r.id) ORDER BY created_at, id, version`, []any{kind, needle}, fn)
 }
 

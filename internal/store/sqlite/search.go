@@ -787,7 +787,7 @@ func (db *DB) ensureSearchStarts(ctx context.Context) error {
 // source reads posting lists for textindex.Eval.
 type source struct {
 	ctx           context.Context
-	db            *sql.DB
+	db            *DB
 	exact, range_ *sql.Stmt
 	// memo keeps what one query has read: a name's phrases (both orders,
 	// and their variants) ask for the same terms again.
@@ -841,13 +841,23 @@ func (s source) ListsOf(terms []string) ([][]byte, error) {
 		return append(out, ls...), err
 	}
 	for len(terms) > 0 {
-		n := min(len(terms), 500)
-		args := make([]any, n)
-		for i, t := range terms[:n] {
-			args[i] = []byte(t)
+		// Batches of 1, 2, 4, … 512 terms (the last padded with a
+		// repeat), so that a few prepared statements serve every query.
+		n := min(len(terms), 512)
+		size := 1
+		for size < n {
+			size *= 2
 		}
-		rows, err := s.db.QueryContext(s.ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term IN (?`+
-			strings.Repeat(", ?", n-1)+`) ORDER BY term, seg, chunk`, args...)
+		args := make([]any, size)
+		for i := range args {
+			args[i] = []byte(terms[min(i, n-1)])
+		}
+		st, err := s.db.stmt(s.ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term IN (?`+
+			strings.Repeat(", ?", size-1)+`) ORDER BY term, seg, chunk`)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := st.QueryContext(s.ctx, args...)
 		if err != nil {
 			return nil, damaged(err)
 		}
@@ -889,5 +899,5 @@ func (db *DB) searchSource(ctx context.Context) (source, error) {
 	if err != nil {
 		return source{}, err
 	}
-	return source{ctx, db.sql, exact, prefix, map[textindex.Alt][][]byte{}}, nil
+	return source{ctx, db, exact, prefix, map[textindex.Alt][][]byte{}}, nil
 }

@@ -64,6 +64,29 @@ func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// cachedQuerier runs queries through the prepared statements db keeps
+// (stmt): a read that runs at every search or request (the void records,
+// meta values, users) is prepared once per process, not at every call. Only
+// constant query texts go through it (the cache is keyed by the text).
+type cachedQuerier struct{ db *DB }
+
+func (c cachedQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.db.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is QueryRowContext through a prepared statement of db's.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.stmt(ctx, query)
+	if err != nil {
+		return db.sql.QueryRowContext(ctx, query, args...) // the same error, from the row
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 // Create makes a new encrypted database at path under key. It refuses to
 // overwrite an existing file.
 func Create(ctx context.Context, path string, key [32]byte) (*DB, error) {

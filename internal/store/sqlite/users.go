@@ -40,7 +40,7 @@ func (t *Tx) Meta(ctx context.Context, key string) (string, error) {
 // Meta reads an archive-wide setting ("" if unset).
 func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 	var v string
-	err := db.sql.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	err := db.queryRow(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -49,7 +49,7 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 
 // UserByID reads a user by key ID.
 func (db *DB) UserByID(ctx context.Context, id string) (store.User, error) {
-	return scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	return scanUser(db.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 }
 
 // UserByName reads a user by (NFC-normalized) name.
@@ -64,7 +64,7 @@ func (db *DB) UserByName(ctx context.Context, name string) (store.User, error) {
 // Users lists all users by name, removed ones included (their public keys
 // still verify the custody entries they signed).
 func (db *DB) Users(ctx context.Context) ([]store.User, error) {
-	return queryUsers(ctx, db.sql)
+	return queryUsers(ctx, cachedQuerier{db})
 }
 
 // Users lists all users inside the transaction.

@@ -122,7 +122,7 @@ func (db *DB) VaultNames(ctx context.Context) (map[string][]store.VaultName, err
 // ever added; a withdrawal keeps its entry's).
 func (db *DB) VaultNameTotal(ctx context.Context) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM vault_names`).Scan(&n)
+	err := db.queryRow(ctx, `SELECT count(*) FROM vault_names`).Scan(&n)
 	return n, damaged(err)
 }
 
