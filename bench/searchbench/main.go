@@ -173,7 +173,7 @@ func benchSori(ctx context.Context, c config, ps []brute.Paragraph, qs []*result
 	fmt.Fprintf(os.Stderr, "searchbench: sori archive unlocked in %.2f s (not counted)\n", time.Since(t0).Seconds())
 	// Untimed pass: every hit, for recall (it also warms the page cache).
 	for _, r := range qs {
-		hits, err := a.Search(ctx, r.q.Text, archive.SearchOptions{Limit: allHits, NoSnippets: true})
+		hits, err := a.Search(ctx, r.q.Text, archive.SearchOptions{Limit: allHits, NoSnippets: true, NoCache: true})
 		if err != nil {
 			return fmt.Errorf("sori: query %q: %w", r.q.Text, err)
 		}
@@ -206,7 +206,7 @@ func benchSori(ctx context.Context, c config, ps []brute.Paragraph, qs []*result
 				t := time.Now()
 				// Like Groonga's two shapes: the top 20 with snippets, every
 				// hit without.
-				_, err := a.Search(ctx, r.q.Text, archive.SearchOptions{Limit: mode.limit, Open: "<b>", Shut: "</b>", NoSnippets: mode.limit == allHits})
+				_, err := a.Search(ctx, r.q.Text, archive.SearchOptions{Limit: mode.limit, Open: "<b>", Shut: "</b>", NoSnippets: mode.limit == allHits, NoCache: true})
 				d := time.Since(t)
 				if err != nil {
 					return err

@@ -199,6 +199,7 @@ type SearchOptions struct {
 	Limit      int    // default 20
 	Open, Shut string // snippet highlight markers
 	NoSnippets bool   // leave snippets empty (counting, benchmarks)
+	NoCache    bool   // rank anew, without the index's cached ranking of the query (benchmarks)
 	All        bool   // voided records and items too
 }
 
@@ -246,7 +247,7 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 			}
 			_, hidden := voided[id]
 			return !hidden && a.canRead(doc)
-		}, NoSnippets: opt.NoSnippets, Prefetch: prefetch,
+		}, NoSnippets: opt.NoSnippets, NoCache: opt.NoCache, Prefetch: prefetch,
 		Text: func(doc string, n int) (string, error) {
 			g, err := guard()
 			if err != nil {
