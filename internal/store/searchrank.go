@@ -98,7 +98,7 @@ type SearchCache struct {
 	avgLen  float64
 	load    DocLoader
 
-	mu     sync.Mutex
+	mu       sync.Mutex
 	blocks   map[int64]*docBlock // by generation >> docBlockBits
 	held     int                 // documents in blocks
 	tick     uint64
