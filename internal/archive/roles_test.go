@@ -152,6 +152,12 @@ var calls = map[string]call{
 	"Archive.List": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return each(func(fn func(Listed) error) error { return a.List(t.Context(), fn) })
 	}},
+	"Archive.ListPage": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return each(func(fn func(Listed) error) error { return a.ListPage(t.Context(), Page{Skip: 1}, fn) })
+	}},
+	"Archive.RecordsPage": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.RecordsPage(t.Context(), "", Page{Skip: 1}, func(evidence.ID, model.Body) error { return nil })
+	}},
 	"Archive.Records": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.Records(t.Context(), "", func(evidence.ID, model.Body) error { return nil })
 	}},
