@@ -203,6 +203,13 @@ var calls = map[string]call{
 		_, err := a.Search(t.Context(), "두만강", SearchOptions{})
 		return err
 	}},
+	"Archive.Snippets": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.Snippets(t.Context(), "두만강", []store.Hit{{Doc: f.item, Part: 1}}, "<", ">")
+	}},
+	"Archive.ItemLangs": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.ItemLangs(t.Context(), []string{f.item, f.event})
+		return err
+	}},
 	// Past the role check, a token that is no token is refused as
 	// tampered, and an archive with none has no time stamp.
 	"Archive.AddTimestamp": {OpCheckpoint, func(t *testing.T, f *roleFixture, a *Archive) error {

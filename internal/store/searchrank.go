@@ -356,7 +356,7 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 		if q.Allow != nil && !q.Allow(d.Doc) {
 			continue
 		}
-		hits = append(hits, Hit{Doc: d.Doc, Kind: d.Kind, Title: d.Title, Part: int(c.row & 0xffff), Score: c.score})
+		hits = append(hits, Hit{Doc: d.Doc, Kind: d.Kind, Title: d.Title, Part: int(c.row & 0xffff), Score: c.score, At: int(c.at)})
 		ats = append(ats, int(c.at))
 	}
 	if !q.NoSnippets {
