@@ -30,6 +30,7 @@ type compIndex struct {
 	lists map[string][]byte
 	terms []string            // sorted
 	text  map[string][]string // doc → its text parts (1-based: text[doc][n-1])
+	held  map[string]bool     // every doc it holds
 }
 
 type compSearch struct {
@@ -197,12 +198,13 @@ func (a *Archive) compartmentIndex(ctx context.Context) (*compIndex, error) {
 		return nil, err
 	}
 	a.compSearch.docs, a.compSearch.vault = next, vault
-	x := &compIndex{size: size, lists: map[string][]byte{}, text: map[string][]string{}}
+	x := &compIndex{size: size, lists: map[string][]byte{}, text: map[string][]string{}, held: map[string]bool{}}
 	b := textindex.NewBuilder()
 	infos := make([]store.DocInfo, 0, len(docs))
 	total := 0
 	for i, d := range docs {
 		tgen, gen := int64(2*i+1), int64(2*i+2)
+		x.held[d.d.Doc] = true
 		b.Add(uint64(tgen), d.title)
 		lens := []uint32{d.title.Lens[0]}
 		info := store.DocInfo{Doc: d.d.Doc, Kind: d.d.Kind, Title: d.d.Title, YearFrom: d.d.YearFrom, YearTo: d.d.YearTo,

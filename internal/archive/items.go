@@ -158,33 +158,7 @@ type Listed struct {
 // List calls fn for every item with its current record, in intake order;
 // voided items only with IncludeVoided.
 func (a *Archive) List(ctx context.Context, fn func(Listed) error, opts ...ReadOption) error {
-	if err := a.allow(OpList); err != nil {
-		return err
-	}
-	d, err := a.disclosure(ctx)
-	if err != nil {
-		return err
-	}
-	voided, err := a.voided(ctx)
-	if err != nil {
-		return err
-	}
-	all := includesVoided(opts)
-	return a.db.EachLatest(ctx, func(it store.Item, v store.Version) error {
-		if _, ok := voided[it.ID]; ok && !all {
-			return nil
-		}
-		rec, err := a.decodeVersion(ctx, v)
-		if isRestricted(err) {
-			// Listed as there, and nothing more: no digest, no size.
-			rec.Title = "[restricted: " + a.compartmentName(ctx, rec.Compartment) + "]"
-			return fn(Listed{ID: it.ID, Version: v.Version, Record: rec})
-		}
-		if err != nil {
-			return err
-		}
-		return fn(discloseAs(d, Listed{ID: it.ID, SHA256: it.SHA256, Size: it.Size, Version: v.Version, Record: rec}))
-	})
+	return a.ListPage(ctx, Page{}, fn, opts...)
 }
 
 // Open returns the original bytes of an item. The reader authenticates

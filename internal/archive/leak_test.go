@@ -70,7 +70,7 @@ func leaked(s string) string {
 // called by readAll. leakNotReads return none (with why).
 var (
 	leakReads = []string{"Voids", "List", "Show", "Record", "Records", "Search", "Log", "Consent", "Redactions", "Open", "DiscloseError", "ResolveAny", "Resolve", "Witnesses", "OpenWitness", "Users", "Checkpoint", "CheckText", "CheckTexts",
-		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf", "Tokens", "RestrictedRecords", "Compartments", "SaveSearch", "SavedSearches", "SavedSearch", "RunSavedSearch", "Tags"}
+		"ReviewOf", "Reviews", "TimeNotes", "Approvals", "ApprovalOf", "Tokens", "RestrictedRecords", "Compartments", "SaveSearch", "SavedSearches", "SavedSearch", "RunSavedSearch", "Tags", "ListPage", "RecordsPage", "Snippets", "ItemLangs"}
 	leakNotReads = map[string]string{
 		"Close": "accessor", "Dir": "accessor", "ID": "accessor", "User": "the session's own user", "LogKey": "public key", "Origin": "public", "LogKeyChain": "public keys and their signed handover notes", "OpenCheckpoint": "checks a checkpoint the caller gives",
 		"Blobs": "ciphertext only", "Inspect": "verification: rows by ID and digest (TestLeakVerify)",
@@ -278,10 +278,39 @@ func (f *leakFixture) readAll(t *testing.T, s *Archive) []string {
 	var bodies []model.Body
 	err = s.Records(ctx, "", func(_ evidence.ID, b model.Body) error { bodies = append(bodies, b); return nil })
 	put("records", bodies, err)
+	// Pages from the second entry on: after an ID, and skipping one.
+	for _, p := range []Page{{Skip: 1}, {After: f.items[0]}} {
+		listed = nil
+		err = s.ListPage(ctx, p, func(l Listed) error { listed = append(listed, l); return nil })
+		put("ls page", listed, err)
+	}
+	for _, p := range []Page{{Skip: 1}, {After: f.records[0]}} {
+		bodies = nil
+		err = s.RecordsPage(ctx, "", p, func(_ evidence.ID, b model.Body) error { bodies = append(bodies, b); return nil })
+		put("records page", bodies, err)
+	}
 	queries := append(slices.Clone(leakPlants), "river", "강을", "crossed", "about", "here", "Witness")
 	for i, q := range queries {
 		hits, err := s.Search(ctx, q, SearchOptions{Limit: 50, Open: "<", Shut: ">"})
 		put(fmt.Sprintf("search #%d", i), hits, err)
+	}
+	// The search page's way: hits without snippets, then the snippets and
+	// the items' languages of those shown.
+	for i, q := range queries {
+		hits, err := s.Search(ctx, q, SearchOptions{Limit: 50, NoSnippets: true})
+		var docs []string
+		for _, h := range hits {
+			docs = append(docs, h.Doc)
+		}
+		if err == nil {
+			err = s.Snippets(ctx, q, hits, "<", ">")
+		}
+		put(fmt.Sprintf("search page #%d", i), hits, err)
+		for _, id := range f.items {
+			docs = append(docs, id.String())
+		}
+		langs, err := s.ItemLangs(ctx, docs)
+		put(fmt.Sprintf("item langs #%d", i), langs, err)
 	}
 	var entries []LogEntry
 	err = s.Log(ctx, "", func(e LogEntry) error { entries = append(entries, e); return nil })

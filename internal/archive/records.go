@@ -412,24 +412,7 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 // Records calls fn with the current version of every record of kind ("" for
 // all), oldest first; voided records only with IncludeVoided.
 func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID, model.Body) error, opts ...ReadOption) error {
-	if err := a.allow(OpList); err != nil {
-		return err
-	}
-	d, err := a.disclosure(ctx)
-	if err != nil {
-		return err
-	}
-	voided, err := a.voided(ctx)
-	if err != nil {
-		return err
-	}
-	all := includesVoided(opts)
-	return a.eachCurrent(ctx, kind, func(id evidence.ID, b model.Body) error {
-		if _, ok := voided[id]; ok && !all {
-			return nil
-		}
-		return fn(id, discloseAs(d, b))
-	})
+	return a.RecordsPage(ctx, kind, Page{}, fn, opts...)
 }
 
 // eachCurrent is Records without the role check, for the archive's own use.

@@ -152,6 +152,12 @@ var calls = map[string]call{
 	"Archive.List": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return each(func(fn func(Listed) error) error { return a.List(t.Context(), fn) })
 	}},
+	"Archive.ListPage": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return each(func(fn func(Listed) error) error { return a.ListPage(t.Context(), Page{Skip: 1}, fn) })
+	}},
+	"Archive.RecordsPage": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.RecordsPage(t.Context(), "", Page{Skip: 1}, func(evidence.ID, model.Body) error { return nil })
+	}},
 	"Archive.Records": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.Records(t.Context(), "", func(evidence.ID, model.Body) error { return nil })
 	}},
@@ -195,6 +201,13 @@ var calls = map[string]call{
 	}},
 	"Archive.Search": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
 		_, err := a.Search(t.Context(), "두만강", SearchOptions{})
+		return err
+	}},
+	"Archive.Snippets": {OpSearch, func(t *testing.T, f *roleFixture, a *Archive) error {
+		return a.Snippets(t.Context(), "두만강", []store.Hit{{Doc: f.item, Part: 1}}, "<", ">")
+	}},
+	"Archive.ItemLangs": {OpShow, func(t *testing.T, f *roleFixture, a *Archive) error {
+		_, err := a.ItemLangs(t.Context(), []string{f.item, f.event})
 		return err
 	}},
 	// Past the role check, a token that is no token is refused as

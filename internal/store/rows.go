@@ -148,6 +148,9 @@ type Hit struct {
 	Snippet string  `json:"snippet"`
 	Part    int     `json:"part"`  // 0 title, n ≥ 1 the nth paragraph
 	Score   float64 `json:"score"` // BM25, negated: lower is better
+	// At is where the first match starts in the hit's part (a token
+	// position), for cutting its snippet later (HitSnippet).
+	At int `json:"-"`
 }
 
 // Timestamp is one stored time-stamp token of a checkpoint.

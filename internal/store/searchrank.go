@@ -337,7 +337,7 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 			if q.Allow != nil && !q.Allow(d.Doc) {
 				continue
 			}
-			hits = append(hits, Hit{Doc: d.Doc, Kind: d.Kind, Title: d.Title, Part: int(c.Row & 0xffff), Score: c.Score})
+			hits = append(hits, Hit{Doc: d.Doc, Kind: d.Kind, Title: d.Title, Part: int(c.Row & 0xffff), Score: c.Score, At: int(c.At)})
 			ats = append(ats, int(c.At))
 		}
 		if len(hits) >= limit || complete {

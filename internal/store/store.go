@@ -54,6 +54,11 @@ type DB interface {
 	// EachLatest calls fn for every item with its newest version, in order
 	// of intake (then ID).
 	EachLatest(ctx context.Context, fn func(Item, Version) error) error
+	// EachLatestAfter is EachLatest from the item after item after in
+	// that order (the zero ID: from the first), reading no row before it:
+	// a listing paged by the last ID of each page reads one page's rows.
+	// An unknown after is evidence.ErrNotFound.
+	EachLatestAfter(ctx context.Context, after evidence.ID, fn func(Item, Version) error) error
 	SizeExists(ctx context.Context, size int64) (bool, error)
 	// EachItem calls fn for every item, in ID order.
 	EachItem(ctx context.Context, fn func(Item) error) error
@@ -64,6 +69,13 @@ type DB interface {
 	// EachRecord calls fn for every record version (kind "" for all), by
 	// time, ID and version; latestOnly skips superseded versions.
 	EachRecord(ctx context.Context, kind string, latestOnly bool, fn func(RecordRow) error) error
+	// EachRecordAfter calls fn for the latest version of every record of
+	// kind ("" for all) that comes after record after in EachRecord's
+	// order (the time of its latest version, then ID; the zero ID: from
+	// the first), reading no row before it. An unknown after is
+	// evidence.ErrNotFound. A record that gets a new version moves to the
+	// end of that order.
+	EachRecordAfter(ctx context.Context, kind string, after evidence.ID, fn func(RecordRow) error) error
 	// EachCurrentRecordContaining calls fn for (at least) the latest
 	// version of every record of kind whose canonical bytes contain
 	// needle: a pre-filter the caller confirms.

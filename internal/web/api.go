@@ -169,24 +169,44 @@ type apiPage[T any] struct {
 	Offset int  `json:"offset"`
 	Limit  int  `json:"limit"`
 	More   bool `json:"more"`
-	Items  []T  `json:"items"`
+	// Next is the last ID of this page when there is more: the next
+	// page is ?after=Next.
+	Next  string `json:"next,omitempty"`
+	Items []T    `json:"items"`
 }
 
+// afterParam reads ?after= (a full item or record ID: where a listing
+// continues), the zero ID if absent.
+func afterParam(r *http.Request) (evidence.ID, error) {
+	v := r.URL.Query().Get("after")
+	if v == "" {
+		return evidence.ID{}, nil
+	}
+	id, err := evidence.ParseID(v)
+	if err != nil {
+		return evidence.ID{}, errBadParam("after", "the full ID of the last entry of the previous page (its \"next\")")
+	}
+	return id, nil
+}
+
+// apiItems lists items in intake order, a page at a time: ?after=ID
+// continues after an item (reading nothing before it), ?offset= skips
+// entries (after the ?after item, if given).
 func (s *Server) apiItems(w http.ResponseWriter, r *http.Request, ss *session) {
 	limit, offset, err := pageParams(r, 100, 1000)
 	if err != nil {
 		s.apiFail(w, r, ss, err)
 		return
 	}
+	after, err := afterParam(r)
+	if err != nil {
+		s.apiFail(w, r, ss, err)
+		return
+	}
 	p := apiPage[apiItemEntry]{Offset: offset, Limit: limit, Items: []apiItemEntry{}}
-	n := 0
-	err = ss.arch.List(r.Context(), func(l archive.Listed) error {
-		n++
-		switch {
-		case n <= offset:
-			return nil
-		case len(p.Items) == limit:
-			p.More = true
+	err = ss.arch.ListPage(r.Context(), archive.Page{After: after, Skip: offset}, func(l archive.Listed) error {
+		if len(p.Items) == limit {
+			p.More, p.Next = true, p.Items[limit-1].ID.String()
 			return errEnough
 		}
 		p.Items = append(p.Items, apiItemEntry{Listed: l, Current: l.Record})
@@ -240,15 +260,15 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, ss *session
 		s.apiFail(w, r, ss, err)
 		return
 	}
+	after, err := afterParam(r)
+	if err != nil {
+		s.apiFail(w, r, ss, err)
+		return
+	}
 	p := apiPage[apiRecordEntry]{Offset: offset, Limit: limit, Items: []apiRecordEntry{}}
-	n := 0
-	err = ss.arch.Records(r.Context(), kind, func(id evidence.ID, b model.Body) error {
-		n++
-		switch {
-		case n <= offset:
-			return nil
-		case len(p.Items) == limit:
-			p.More = true
+	err = ss.arch.RecordsPage(r.Context(), kind, archive.Page{After: after, Skip: offset}, func(id evidence.ID, b model.Body) error {
+		if len(p.Items) == limit {
+			p.More, p.Next = true, p.Items[limit-1].ID.String()
 			return errEnough
 		}
 		p.Items = append(p.Items, apiRecordEntry{ID: id, Kind: b.Kind(), Body: model.EncodeBody(b)})

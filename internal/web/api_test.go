@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -464,3 +466,68 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // apiPathLit finds API paths in a string: /api/v1/ and what follows up to
 // a space, quote or query.
 var apiPathLit = regexp.MustCompile(`/api/v1/[^\s"'?)]*`)
+
+// TestAPIPagesAfter: walking items and records a page at a time by
+// ?after=next gives what walking by ?offset gives, and the whole listing;
+// next is there exactly when more is; a malformed after is 400, an unknown
+// one 404.
+func TestAPIPagesAfter(t *testing.T) {
+	af := newAPIFixture(t)
+	h := af.serve(t)
+	tok := af.tokens[archive.RoleReader]
+	for _, route := range []string{"/api/v1/items", "/api/v1/records"} {
+		type entry struct {
+			ID string `json:"id"`
+		}
+		page := func(q string) apiPage[entry] {
+			var p apiPage[entry]
+			r := h.call("GET", route+"?"+q, tok)
+			if err := json.Unmarshal([]byte(r.body), &p); err != nil || r.StatusCode != 200 {
+				t.Fatalf("%s?%s: %s %v", route, q, r.Status, err)
+			}
+			if p.More != (p.Next != "") || (p.More && p.Next != p.Items[len(p.Items)-1].ID) {
+				t.Errorf("%s?%s: more %v, next %q, last %v", route, q, p.More, p.Next, p.Items)
+			}
+			return p
+		}
+		var whole []string
+		for _, e := range page("limit=1000").Items {
+			whole = append(whole, e.ID)
+		}
+		if len(whole) < 3 {
+			t.Fatalf("%s: %d entries: the walk tests little", route, len(whole))
+		}
+		var byAfter, byOffset []string
+		q := "limit=2"
+		for {
+			p := page(q)
+			for _, e := range p.Items {
+				byAfter = append(byAfter, e.ID)
+			}
+			if !p.More {
+				break
+			}
+			q = "limit=2&after=" + p.Next
+		}
+		for off := 0; ; off += 2 {
+			p := page(fmt.Sprintf("limit=2&offset=%d", off))
+			for _, e := range p.Items {
+				byOffset = append(byOffset, e.ID)
+			}
+			if !p.More {
+				break
+			}
+		}
+		if !slices.Equal(byAfter, whole) || !slices.Equal(byOffset, whole) {
+			t.Errorf("%s: by after %v, by offset %v, whole %v", route, byAfter, byOffset, whole)
+		}
+		// after and offset together: offset counts from after.
+		if p := page("limit=1&offset=1&after=" + whole[0]); len(p.Items) != 1 || p.Items[0].ID != whole[2] {
+			t.Errorf("%s: after the first, offset 1: %v", route, p.Items)
+		}
+		wantError(t, route+" after=x", h.call("GET", route+"?after=x", tok), 400, "invalid")
+		wantError(t, route+" after a short prefix", h.call("GET", route+"?after="+whole[0][:8], tok), 400, "invalid")
+		unknown := strings.Repeat("0", len(whole[0])-1) + "1"
+		wantError(t, route+" after an unknown ID", h.call("GET", route+"?after="+unknown, tok), 404, "not_found")
+	}
+}

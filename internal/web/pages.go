@@ -4,8 +4,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -80,10 +82,14 @@ const markOpen, markShut = "\uE000", "\uE001"
 type searchData struct {
 	Q, Kind, Lang string
 	Searched      bool
-	Hits          []searchHit
-	Records       bool // some hits are records (which bulk actions take)
-	Total         int
+	Hits          []searchHit // the page shown
+	Records       bool        // some hits shown are records (which bulk actions take)
+	Total         int         // hits through the facets, on every page
 	Kinds, Langs  []kindCount
+	// Page is the page shown (from 1) of Pages; PrevHref and NextHref
+	// link to its neighbours ("" at an end).
+	Page, Pages        int
+	PrevHref, NextHref string
 	// Saved is the user's saved searches; Run the one shown, if any;
 	// Done a confirmation key.
 	Saved []archive.SavedSearch
@@ -104,15 +110,30 @@ type snippetPart struct {
 }
 
 // searchLimit bounds the hits one search fetches; the facets count them.
-const searchLimit = 200
+// searchPageSize is how many of them a page shows, each with its snippet.
+const (
+	searchLimit    = 200
+	searchPageSize = 20
+)
 
 // search runs a query (or the user's saved search ?saved=ID) and narrows
-// its hits by kind and language facets. The facet counts are of the hits
-// the archive returned (already through its guard), so they tell nothing a
-// hit does not.
+// its hits by kind and language facets, ?page=N of them at a time. The
+// hits are fetched without snippets and the facets counted over all of
+// them (already through the archive's guard, so they tell nothing a hit
+// does not); only the page shown gets its snippets and, for the language
+// facet, the items' languages are read in one call.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 	q := r.URL.Query()
-	d := searchData{Q: strings.TrimSpace(q.Get("q")), Kind: q.Get("kind"), Lang: q.Get("lang"), Done: doneMessage(r)}
+	d := searchData{Q: strings.TrimSpace(q.Get("q")), Kind: q.Get("kind"), Lang: q.Get("lang"), Done: doneMessage(r), Page: 1}
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.fail(w, r, ss, http.StatusBadRequest, "err.bad")
+			return
+		}
+		d.Page = n
+	}
+	ctx := r.Context()
 	var hits []store.Hit
 	var err error
 	switch id := savedID(r); {
@@ -132,40 +153,77 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 	case d.Q != "":
 		d.Searched = true
-		hits, err = ss.arch.Search(r.Context(), d.Q, archive.SearchOptions{Limit: searchLimit, Open: markOpen, Shut: markShut})
+		hits, err = ss.arch.Search(ctx, d.Q, archive.SearchOptions{Limit: searchLimit, NoSnippets: true})
 		if err != nil {
 			s.failErr(w, r, ss, err)
 			return
 		}
 	}
 	if d.Searched {
-		kinds, langs := map[string]int{}, map[string]int{}
+		var items []string
 		for _, h := range hits {
-			sh := searchHit{ID: h.Doc, Kind: h.Kind, Title: h.Title, Snippet: splitSnippet(h.Snippet)}
 			if _, err := evidence.ParseKind(h.Kind); err == nil {
-				if it, err := ss.arch.Show(r.Context(), h.Doc); err == nil {
-					sh.Lang = it.Current.Lang
-				}
-			} else {
-				sh.Record = true
-			}
-			kinds[sh.Kind]++
-			if sh.Lang != "" {
-				langs[sh.Lang]++
-			}
-			if (d.Kind == "" || d.Kind == sh.Kind) && (d.Lang == "" || d.Lang == sh.Lang) {
-				d.Hits = append(d.Hits, sh)
-				d.Records = d.Records || sh.Record
+				items = append(items, h.Doc)
 			}
 		}
-		d.Total = len(d.Hits)
-		d.Kinds, d.Langs = sortedCounts(kinds, d.Kind), sortedCounts(langs, d.Lang)
+		langs, err := ss.arch.ItemLangs(ctx, items)
+		if err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+		kindN, langN := map[string]int{}, map[string]int{}
+		var kept []store.Hit // through the facets
+		for _, h := range hits {
+			lang := langs[h.Doc]
+			kindN[h.Kind]++
+			if lang != "" {
+				langN[lang]++
+			}
+			if (d.Kind == "" || d.Kind == h.Kind) && (d.Lang == "" || d.Lang == lang) {
+				kept = append(kept, h)
+			}
+		}
+		d.Total = len(kept)
+		d.Kinds, d.Langs = sortedCounts(kindN, d.Kind), sortedCounts(langN, d.Lang)
+		d.Pages = max(1, (d.Total+searchPageSize-1)/searchPageSize)
+		d.Page = min(d.Page, d.Pages)
+		shown := kept[(d.Page-1)*searchPageSize : min(d.Page*searchPageSize, d.Total)]
+		if err := ss.arch.Snippets(ctx, d.Q, shown, markOpen, markShut); err != nil {
+			s.failErr(w, r, ss, err)
+			return
+		}
+		for _, h := range shown {
+			_, err := evidence.ParseKind(h.Kind)
+			d.Hits = append(d.Hits, searchHit{Record: err != nil, ID: h.Doc, Kind: h.Kind, Lang: langs[h.Doc], Title: h.Title, Snippet: splitSnippet(h.Snippet)})
+			d.Records = d.Records || err != nil
+		}
+		if d.Page > 1 {
+			d.PrevHref = searchHref(r, d.Page-1)
+		}
+		if d.Page < d.Pages {
+			d.NextHref = searchHref(r, d.Page+1)
+		}
 	}
-	if d.Saved, err = ss.arch.SavedSearches(r.Context()); err != nil {
+	if d.Saved, err = ss.arch.SavedSearches(ctx); err != nil {
 		s.failErr(w, r, ss, err)
 		return
 	}
 	s.render(w, r, ss, http.StatusOK, "search", "search.title", d)
+}
+
+// searchHref is the search page's own URL (query, saved search and
+// facets as asked) at page n.
+func searchHref(r *http.Request, n int) string {
+	v := url.Values{}
+	for _, k := range []string{"q", "saved", "kind", "lang"} {
+		if x := r.URL.Query().Get(k); x != "" {
+			v.Set(k, x)
+		}
+	}
+	if n > 1 {
+		v.Set("page", strconv.Itoa(n))
+	}
+	return "/search?" + v.Encode()
 }
 
 func splitSnippet(s string) []snippetPart {

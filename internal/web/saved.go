@@ -35,9 +35,10 @@ func init() {
 }
 
 // savedRun runs saved search id for the search page: the query and
-// filters it holds (through the guard) and its hits.
+// filters it holds (through the guard) and its hits, without snippets
+// (the page cuts those of the hits it shows).
 func (s *Server) savedRun(r *http.Request, ss *session, id string) (archive.SavedSearch, []store.Hit, error) {
-	return ss.arch.RunSavedSearch(r.Context(), id, archive.SearchOptions{Limit: searchLimit, Open: markOpen, Shut: markShut})
+	return ss.arch.RunSavedSearch(r.Context(), id, archive.SearchOptions{Limit: searchLimit, NoSnippets: true})
 }
 
 // savedPost saves the search the form names (its query and facets) under

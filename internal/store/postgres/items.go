@@ -224,11 +224,29 @@ func (db *DB) each(ctx context.Context, q querier, sql string, args []any, fn fu
 // EachLatest calls fn for every item with its newest version, in intake
 // order (then ID).
 func (db *DB) EachLatest(ctx context.Context, fn func(store.Item, store.Version) error) error {
+	return db.EachLatestAfter(ctx, evidence.ID{}, fn)
+}
+
+// EachLatestAfter is EachLatest from the item after item after (the zero
+// ID: from the first); the index items_intake takes the query to it.
+func (db *DB) EachLatestAfter(ctx context.Context, after evidence.ID, fn func(store.Item, store.Version) error) error {
+	where, args := ``, []any(nil)
+	if !after.IsZero() {
+		var created int64
+		err := db.pool.QueryRow(ctx, `SELECT created_at FROM items WHERE id = $1`, after.String()).Scan(&created)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: no item %s", evidence.ErrNotFound, after)
+		}
+		if err != nil {
+			return dberr(err)
+		}
+		where, args = ` AND (i.created_at, i.id) > ($1, $2)`, []any{created, after.String()}
+	}
 	return db.each(ctx, db.pool, `SELECT i.id, i.n, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.created_at, i.created_by,
 			v.item_id, v.version, v.record, v.digest, v.created_at, v.actor
 		FROM items i JOIN item_versions v ON v.item_id = i.id
-		WHERE v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)
-		ORDER BY i.created_at, i.id`, nil, func(r pgx.Rows) error {
+		WHERE v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)`+where+`
+		ORDER BY i.created_at, i.id`, args, func(r pgx.Rows) error {
 		vals := make([]any, 16)
 		ptrs := make([]any, 16)
 		for i := range vals {

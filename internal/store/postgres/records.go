@@ -97,6 +97,30 @@ func (t *Tx) EachRecord(ctx context.Context, kind string, latestOnly bool, fn fu
 	return t.db.eachRecord(ctx, t.tx, kind, latestOnly, fn)
 }
 
+// EachRecordAfter calls fn for the latest version of every record of kind
+// ("" for all) after record after in EachRecord's order (the zero ID: from
+// the first); records_time takes the query to it.
+func (db *DB) EachRecordAfter(ctx context.Context, kind string, after evidence.ID, fn func(store.RecordRow) error) error {
+	if after.IsZero() {
+		return db.eachRecord(ctx, db.pool, kind, true, fn)
+	}
+	var created int64
+	err := db.pool.QueryRow(ctx, `SELECT created_at FROM records WHERE id = $1 ORDER BY version DESC LIMIT 1`, after.String()).Scan(&created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: no record %s", evidence.ErrNotFound, after)
+	}
+	if err != nil {
+		return dberr(err)
+	}
+	sql := `SELECT ` + recordCols + ` FROM records r WHERE (created_at, id) > ($1, $2)`
+	args := []any{created, after.String()}
+	if kind != "" {
+		sql, args = sql+` AND kind = $3`, append(args, kind)
+	}
+	sql += ` AND version = (SELECT MAX(version) FROM records WHERE id = r.id) ORDER BY created_at, id, version`
+	return db.queryRecords(ctx, db.pool, sql, args, fn)
+}
+
 func (db *DB) eachRecord(ctx context.Context, q querier, kind string, latestOnly bool, fn func(store.RecordRow) error) error {
 	var where []string
 	var args []any

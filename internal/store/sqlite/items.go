@@ -308,15 +308,38 @@ func scanVersion(row scanner) (store.Version, error) {
 
 // EachLatest calls fn for every item with its newest record version, in
 // order of intake (then ID). It stops at fn's first error.
-// eachLatestQuery reads items in intake order through items_listed.
-const eachLatestQuery = `SELECT i.id, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.created_at, i.created_by,
+// eachLatestQuery reads items in intake order through items_listed;
+// eachLatestAfterQuery starts after a position in it.
+const (
+	eachLatestSelect = `SELECT i.id, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.created_at, i.created_by,
 		v.item_id, v.version, v.record, v.digest, v.created_at, v.actor
 	FROM items i JOIN item_versions v ON v.item_id = i.id
-	WHERE v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)
-	ORDER BY i.created_at, i.id`
+	WHERE v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)`
+	eachLatestQuery      = eachLatestSelect + ` ORDER BY i.created_at, i.id`
+	eachLatestAfterQuery = eachLatestSelect + ` AND (i.created_at, i.id) > (?, ?) ORDER BY i.created_at, i.id`
+)
 
 func (db *DB) EachLatest(ctx context.Context, fn func(store.Item, store.Version) error) error {
-	rows, err := db.sql.QueryContext(ctx, eachLatestQuery)
+	return db.EachLatestAfter(ctx, evidence.ID{}, fn)
+}
+
+// EachLatestAfter is EachLatest from the item after item after (the zero
+// ID: from the first); the index items_listed takes the query straight
+// to it.
+func (db *DB) EachLatestAfter(ctx context.Context, after evidence.ID, fn func(store.Item, store.Version) error) error {
+	q, args := eachLatestQuery, []any(nil)
+	if !after.IsZero() {
+		var created string
+		err := db.sql.QueryRowContext(ctx, `SELECT created_at FROM items WHERE id = ?`, after.String()).Scan(&created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: no item %s", evidence.ErrNotFound, after)
+		}
+		if err != nil {
+			return damaged(err)
+		}
+		q, args = eachLatestAfterQuery, []any{created, after.String()}
+	}
+	rows, err := db.sql.QueryContext(ctx, q, args...)
 	if err != nil {
 		return damaged(err)
 	}

@@ -93,6 +93,30 @@ func (db *DB) EachCurrentRecordContaining(ctx context.Context, kind string, need
 		AND version = (SELECT MAX(version) FROM records WHERE id = r.id) ORDER BY created_at, id, version`, []any{kind, needle}, fn)
 }
 
+// EachRecordAfter calls fn for the latest version of every record of kind
+// ("" for all) after record after in EachRecord's order (the zero ID: from
+// the first).
+func (db *DB) EachRecordAfter(ctx context.Context, kind string, after evidence.ID, fn func(store.RecordRow) error) error {
+	if after.IsZero() {
+		return eachRecord(ctx, db.sql, kind, true, fn)
+	}
+	var created string
+	err := db.sql.QueryRowContext(ctx, `SELECT created_at FROM records WHERE id = ? ORDER BY version DESC LIMIT 1`, after.String()).Scan(&created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: no record %s", evidence.ErrNotFound, after)
+	}
+	if err != nil {
+		return damaged(err)
+	}
+	q := `SELECT ` + recordCols + ` FROM records r WHERE (created_at, id) > (?, ?)`
+	args := []any{created, after.String()}
+	if kind != "" {
+		q, args = q+` AND kind = ?`, append(args, kind)
+	}
+	q += ` AND version = (SELECT MAX(version) FROM records WHERE id = r.id) ORDER BY created_at, id, version`
+	return queryRecords(ctx, db.sql, q, args, fn)
+}
+
 func eachRecord(ctx context.Context, db querier, kind string, latestOnly bool, fn func(store.RecordRow) error) error {
 	// "kind = ?" alone, when a kind is given, lets SQLite read that kind's
 	// rows through records_kind instead of every record.

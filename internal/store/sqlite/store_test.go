@@ -179,26 +179,36 @@ func TestPurgeShreds(t *testing.T) {
 	}
 }
 
-// TestListStreams: listing every item in intake order reads the list index;
-// SQLite does not sort all items in memory first.
+// TestListStreams: listing every item in intake order, from the start or
+// after an item, reads the list index; SQLite does not sort all items in
+// memory first.
 func TestListStreams(t *testing.T) {
 	db, _, _ := newDB(t)
-	rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+eachLatestQuery)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+	for _, q := range []string{eachLatestQuery, eachLatestAfterQuery} {
+		var args []any
+		if q == eachLatestAfterQuery {
+			args = []any{"2026-01-01T00:00:00Z", "00"}
+		}
+		rows, err := db.sql.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
+		if err != nil {
 			t.Fatal(err)
 		}
-		plan = append(plan, detail)
-	}
-	p := strings.Join(plan, "; ")
-	if strings.Contains(p, "TEMP B-TREE") || !strings.Contains(p, "items_listed") {
-		t.Errorf("EachLatest's plan: %s", p)
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		p := strings.Join(plan, "; ")
+		if strings.Contains(p, "TEMP B-TREE") || !strings.Contains(p, "items_listed") {
+			t.Errorf("EachLatest's plan: %s", p)
+		}
+		if q == eachLatestAfterQuery && strings.Contains(p, "SCAN i USING") {
+			t.Errorf("EachLatestAfter scans the index from its start: %s", p)
+		}
 	}
 }

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.DB) {
 		{"SnippetItems", testSnippetItems},
 		{"Rollback", testRollback},
 		{"Listings", testListings},
+		{"Paging", testPaging},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
 	}
