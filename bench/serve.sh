@@ -12,7 +12,14 @@
 #      item content, listings) with its cookie and the token, for D
 #      seconds; it fails on any error.
 #
-#   bench/serve.sh [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR] [-r ROUNDS] [-P]
+#   bench/serve.sh [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR] [-r ROUNDS] [-q DISTINCT] [-P]
+#
+# The search runs rotate over twelve words, whose rankings the server keeps
+# after their first search (store.SearchCache: recent queries' rankings for
+# the index version). A further run asks DISTINCT different queries in turn
+# (default 1,000: words of the archive's own generated corpus, one
+# request each before any comes again), far more than the 256 rankings kept,
+# so that nearly every request ranks anew: the search engine's own cost.
 #
 # -r repeats the wrk runs (the machine may be shared: several rounds show
 # the spread). -P builds sori with -tags sori_pprof (cmd/sori/pprof_bench.go)
@@ -35,7 +42,8 @@ port=18092
 work=""
 rounds=1
 profile=0
-while getopts "n:c:d:s:p:w:r:P" opt; do
+distinct=1000
+while getopts "n:c:d:s:p:w:r:q:P" opt; do
 	case $opt in
 	n) items=$OPTARG ;;
 	c) conns=$OPTARG ;;
@@ -44,8 +52,9 @@ while getopts "n:c:d:s:p:w:r:P" opt; do
 	p) port=$OPTARG ;;
 	w) work=$OPTARG ;;
 	r) rounds=$OPTARG ;;
+	q) distinct=$OPTARG ;;
 	P) profile=1 ;;
-	*) echo "usage: $0 [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR] [-r ROUNDS] [-P]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n ITEMS] [-c CONNECTIONS] [-d SECONDS] [-s SESSIONS] [-p PORT] [-w WORKDIR] [-r ROUNDS] [-q DISTINCT] [-P]" >&2; exit 2 ;;
 	esac
 done
 command -v wrk > /dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
@@ -84,7 +93,6 @@ if [ ! -e "$work/archive/sori.json" ]; then
 		{ grep -v -e 'same bytes as item' -e 'SORI_TEST_KDF_LOGN' "$work/add.err" | grep -q . && { cat "$work/add.err" >&2; exit 1; }; }
 	"$work/sori" index --user bench --passphrase-file "$work/admin.pass" > /dev/null 2>&1
 	SORI_NEW_PASSPHRASE="$reader_pass" "$work/sori" user add reader --role reader --user bench --passphrase-file "$work/admin.pass" > /dev/null 2>&1
-	rm -rf "$work/corpus"
 fi
 "$work/sori" token create --user reader --passphrase-file "$work/reader.pass" --name bench > "$work/token" 2> /dev/null
 chmod 600 "$work/token"
@@ -111,6 +119,38 @@ local i = 0
 request = function()
 	i = i + 1
 	return wrk.format("GET", "/api/v1/search?q=" .. queries[(i % #queries) + 1] .. extra)
+end
+LUA
+# DISTINCT words of the archive's own corpus (regenerated if need be: sori
+# gen is deterministic), in a fixed shuffled order: Korean words as
+# written (with their particles; names among them) and English words, two
+# characters or more.
+if [ ! -s "$work/words.all" ]; then
+	[ -d "$work/corpus" ] || "$work/sori" gen --paragraphs "$items" --per-file 1 --seed 7 --out "$work/corpus" > /dev/null
+	find "$work/corpus" -name '*.txt' -exec cat {} + | tr -s '[:space:][:punct:][:digit:]' '\n' | awk 'length($0) >= 2' | sort -u > "$work/words.all"
+	rm -rf "$work/corpus"
+fi
+shuf --random-source=<(yes) -n "$distinct" "$work/words.all" > "$work/words"
+[ "$(wc -l < "$work/words")" -ge "$distinct" ] || { echo "the corpus has only $(wc -l < "$work/words") distinct words" >&2; exit 1; }
+found=0
+while read -r w; do
+	n=$(curl -s -G -H "Authorization: Bearer $(cat "$work/token")" --data-urlencode "q=$w" --data-urlencode snippets=false "$url/api/v1/search" | { grep -o '"id"' || true; } | wc -l)
+	[ "$n" -eq 0 ] || found=$((found + 1))
+done < "$work/words"
+echo "distinct queries: $found of $distinct find hits"
+cat > "$work/distinct.lua" <<LUA
+local f = assert(io.open("$work/token"))
+local token = f:read("*l")
+f:close()
+wrk.headers["Authorization"] = "Bearer " .. token
+local queries = {}
+for w in io.lines("$work/words") do
+	queries[#queries + 1] = w:gsub("[^%w]", function(c) return string.format("%%%02X", string.byte(c)) end)
+end
+local i = 0
+request = function()
+	i = i + 1
+	return wrk.format("GET", "/api/v1/search?q=" .. queries[(i % #queries) + 1])
 end
 LUA
 cat > "$work/me.lua" <<LUA
@@ -151,6 +191,7 @@ for r in $(seq "$rounds"); do
 		curl -sf -o "$work/allocs.pprof" "http://$SORI_BENCH_PPROF/debug/pprof/allocs"
 		echo "profiles: $work/cpu.pprof, $work/allocs.pprof (-base $work/allocs-before.pprof), binary $serve_bin"
 	fi
+	run wrk4 "GET /api/v1/search, $distinct distinct queries in turn (each ranked anew)" -s "$work/distinct.lua"
 	SEARCH_SUFFIX="&snippets=false" run wrk2 "GET /api/v1/search?…&snippets=false (hits only)" -s "$work/search.lua"
 	run wrk3 "GET /api/v1/me (the HTTP path without search)" -s "$work/me.lua"
 done

@@ -103,6 +103,7 @@ type SearchCache struct {
 	held     int                 // documents in blocks
 	tick     uint64
 	rankings map[rankKey]*ranking // recent queries' rankings (see ranking)
+	lists    listCache            // posting lists read (listcache.go)
 }
 
 // docBlock is the documents of one block of generations; immutable once
@@ -359,7 +360,7 @@ func evaluate(ctx context.Context, cq textindex.Query, q SearchQuery, docs *docV
 	if err != nil {
 		return nil, err
 	}
-	matches, err := textindex.Eval(cq, src, docs)
+	matches, err := textindex.Eval(cq, cachedSource{src, &docs.c.lists}, docs)
 	if err == nil {
 		err = docs.err
 	}

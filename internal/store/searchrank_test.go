@@ -217,3 +217,65 @@ func TestRankings(t *testing.T) {
 		t.Fatalf("%d rankings kept", n)
 	}
 }
+
+// byTerm is lists that also reads by term (TermLister), counting reads.
+type byTerm struct {
+	lists
+	reads *int
+}
+
+func (b byTerm) ListsByTerm(terms []string) (map[string][][]byte, error) {
+	*b.reads++
+	out := map[string][][]byte{}
+	for _, t := range terms {
+		if l, ok := b.lists[t]; ok {
+			out[t] = [][]byte{l}
+		}
+	}
+	return out, nil
+}
+
+// TestListCache: lists read through the cache are the source's, in term
+// order, each term (found or not) read once; the cache keeps within its
+// bytes, the most recent first.
+func TestListCache(t *testing.T) {
+	src := listsOf(t, "강제송환 두만강 market border")
+	var terms []string
+	for term := range src {
+		terms = append(terms, term)
+	}
+	ask := append(slices.Clone(terms), "없는말", terms[0])
+	slices.Reverse(ask)
+	reads := 0
+	c := &listCache{}
+	cs := cachedSource{byTerm{src, &reads}, c}
+	want, _ := src.ListsOf(slices.Sorted(slices.Values(terms)))
+	for range 3 {
+		got, err := cs.ListsOf(ask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(got, want, func(a, b []byte) bool { return string(a) == string(b) }) {
+			t.Fatalf("lists differ from the source's")
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("the source was read %d times", reads)
+	}
+	if _, ok := c.get(textindex.Alt{Term: "없는말"}); !ok {
+		t.Error("a term found nowhere is not remembered")
+	}
+	big := make([]byte, maxListBytes/10)
+	for i := range 40 {
+		c.put(textindex.Alt{Term: fmt.Sprint("t", i)}, [][]byte{big})
+		if c.bytes > maxListBytes {
+			t.Fatalf("%d bytes held", c.bytes)
+		}
+	}
+	if _, ok := c.get(textindex.Alt{Term: "t39"}); !ok {
+		t.Error("the latest list was dropped")
+	}
+	if _, ok := c.get(textindex.Alt{Term: "t0"}); ok {
+		t.Error("the oldest list was kept")
+	}
+}

@@ -723,6 +723,11 @@ func (s source) ListsOf(terms []string) ([][]byte, error) {
 	return out, nil
 }
 
+// ListsByTerm reads terms' lists by term (store.TermLister).
+func (s source) ListsByTerm(terms []string) (map[string][][]byte, error) {
+	return s.listsOf(terms)
+}
+
 // listsOf reads terms' lists, each term's in segment order.
 func (s source) listsOf(terms []string) (map[string][][]byte, error) {
 	found := map[string][][]byte{}

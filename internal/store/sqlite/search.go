@@ -826,20 +826,30 @@ func (s source) lists(a textindex.Alt) ([][]byte, error) {
 
 // ListsOf reads the lists of many exact terms in one query.
 func (s source) ListsOf(terms []string) ([][]byte, error) {
+	found, err := s.ListsByTerm(terms)
+	if err != nil {
+		return nil, err
+	}
 	var out [][]byte
+	for _, t := range slices.Compact(slices.Sorted(slices.Values(terms))) {
+		out = append(out, found[t]...)
+	}
+	return out, nil
+}
+
+// ListsByTerm reads the lists of many exact terms in a few queries, by
+// term (store.TermLister); a term that occurs nowhere has none.
+func (s source) ListsByTerm(terms []string) (map[string][][]byte, error) {
+	out := make(map[string][][]byte, len(terms))
 	var todo []string
 	for _, t := range terms {
 		if ls, ok := s.memo[textindex.Alt{Term: t}]; ok {
-			out = append(out, ls...)
+			out[t] = ls
 		} else {
 			todo = append(todo, t)
 		}
 	}
 	terms = todo
-	if len(terms) == 1 {
-		ls, err := s.Lists(textindex.Alt{Term: terms[0]})
-		return append(out, ls...), err
-	}
 	for len(terms) > 0 {
 		// Batches of 1, 2, 4, … 512 terms (the last padded with a
 		// repeat), so that a few prepared statements serve every query.
@@ -863,7 +873,6 @@ func (s source) ListsOf(terms []string) ([][]byte, error) {
 		}
 		found := map[string][][]byte{}
 		err = eachList(rows, func(tl termList) error {
-			out = append(out, tl.list)
 			found[string(tl.term)] = append(found[string(tl.term)], tl.list)
 			return nil
 		})
@@ -872,6 +881,7 @@ func (s source) ListsOf(terms []string) ([][]byte, error) {
 		}
 		for _, t := range terms[:n] {
 			s.memo[textindex.Alt{Term: t}] = found[t] // nil: the term occurs nowhere
+			out[t] = found[t]
 		}
 		terms = terms[n:]
 	}
