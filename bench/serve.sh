@@ -143,6 +143,14 @@ local f = assert(io.open("$work/token"))
 local token = f:read("*l")
 f:close()
 wrk.headers["Authorization"] = "Bearer " .. token
+-- Each of wrk's threads takes every other query (thread ids from setup):
+-- without it both would ask the same sequence, the second finding the
+-- first's ranking kept.
+local threads = 0
+function setup(thread)
+	thread:set("id", threads)
+	threads = threads + 1
+end
 local queries = {}
 for w in io.lines("$work/words") do
 	queries[#queries + 1] = w:gsub("[^%w]", function(c) return string.format("%%%02X", string.byte(c)) end)
@@ -150,7 +158,7 @@ end
 local i = 0
 request = function()
 	i = i + 1
-	return wrk.format("GET", "/api/v1/search?q=" .. queries[(i % #queries) + 1])
+	return wrk.format("GET", "/api/v1/search?q=" .. queries[((i * 2 + id) % #queries) + 1])
 end
 LUA
 cat > "$work/me.lua" <<LUA
