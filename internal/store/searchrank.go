@@ -273,6 +273,11 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 	if strings.TrimSpace(q.Match) == "" {
 		return nil, fmt.Errorf("%w: empty query", evidence.ErrInvalid)
 	}
+	release, err := searchSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	key := rankKey{q.Match, q.Kind, q.Violation, q.Place, q.From, q.To}
 	cq, err := cache.compiled(key, q.NoCache)
 	if err != nil {
@@ -349,6 +354,26 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 		snippets(ctx, cq, q, hits, ats)
 	}
 	return hits, nil
+}
+
+// searchSlots bounds how many searches run at once in a process: a few
+// more than the cores, the rest waiting their turn in order. A search is
+// CPU work; sixteen at once on two cores each took eight times its own
+// time, and a query on a long name (every romanization, both orders) ten
+// times a word's, so the slowest were the ones everybody waited on. In
+// turn, each waits for those before it and then runs at full speed. The
+// slack is for searches waiting on the network (PostgreSQL, S3).
+var searchSlots = make(chan struct{}, runtime.GOMAXPROCS(0)+2)
+
+// searchSlot waits for a turn to search (or for ctx to end) and returns
+// what gives it back.
+func searchSlot(ctx context.Context) (func(), error) {
+	select {
+	case searchSlots <- struct{}{}:
+		return func() { <-searchSlots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // evaluate returns the query's candidates: the best row of each

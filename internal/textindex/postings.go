@@ -193,6 +193,35 @@ func (blk span) decode(dst []uint64) ([]uint64, error) {
 	return dst, nil
 }
 
+// mark sets hit[k] for each of targets[k:] (ascending) that the block
+// holds, decoding it as decode does (and checking it as strictly) without
+// writing its occurrences anywhere.
+func (blk span) mark(targets []uint64, hit []bool, k int) error {
+	o := blk.first
+	b := blk.body
+	for n := 1; ; n++ {
+		for k < len(targets) && targets[k] < o {
+			k++
+		}
+		if k < len(targets) && targets[k] == o {
+			hit[k] = true
+		}
+		if n == blk.count {
+			break
+		}
+		d, m := binary.Uvarint(b)
+		if m <= 0 || d == 0 || o+d < o {
+			return ErrCorrupt
+		}
+		b = b[m:]
+		o += d
+	}
+	if len(b) != 0 || o != blk.last {
+		return ErrCorrupt
+	}
+	return nil
+}
+
 // DecodeList appends the occurrences of the encoded list b to dst.
 func DecodeList(dst []uint64, b []byte) ([]uint64, error) {
 	var derr, berr error
@@ -214,7 +243,6 @@ func DecodeList(dst []uint64, b []byte) ([]uint64, error) {
 func MarkList(b []byte, targets []uint64, hit []bool) error {
 	var derr, berr error
 	j := 0
-	var tmp []uint64
 	var prev uint64
 	// wants reports whether a target lies in [first, last], moving j to
 	// the first target ≥ first; done when none is left.
@@ -235,22 +263,8 @@ func MarkList(b []byte, targets []uint64, hit []bool) error {
 				if done || !want {
 					return !done
 				}
-				if tmp, derr = blk.decode(tmp[:0]); derr != nil {
-					return false
-				}
-				k := j
-				for _, o := range tmp {
-					for k < len(targets) && targets[k] < o {
-						k++
-					}
-					if k == len(targets) {
-						break
-					}
-					if targets[k] == o {
-						hit[k] = true
-					}
-				}
-				return true
+				derr = blk.mark(targets, hit, j)
+				return derr == nil
 			})
 		}
 		prev = sp.last

@@ -625,17 +625,58 @@ func unionOf(lists [][]byte) ([]uint64, error) {
 		n += len(l)
 	}
 	all := getOcc(n*2/3 + 16)
+	var runs []int // where each list's occurrences end in all
 	for _, l := range lists {
 		var err error
 		if all, err = DecodeList(all, l); err != nil {
 			return nil, err
 		}
+		if len(runs) == 0 || runs[len(runs)-1] < len(all) {
+			runs = append(runs, len(all))
+		}
 	}
-	if len(lists) > 1 {
-		slices.Sort(all)
+	if len(runs) > 1 {
+		all = mergeRuns(all, runs)
 		all = slices.Compact(all)
 	}
 	return all, nil
+}
+
+// mergeRuns sorts all, which is sorted runs ending at runs, by merging
+// neighbouring runs pairwise: each list is already in order, and merging
+// r runs costs log r passes where a sort cost log n.
+func mergeRuns(all []uint64, runs []int) []uint64 {
+	buf := getOcc(len(all))[:len(all)]
+	for len(runs) > 1 {
+		var next []int
+		lo := 0
+		for i := 0; i < len(runs); i += 2 {
+			if i+1 == len(runs) {
+				copy(buf[lo:runs[i]], all[lo:runs[i]])
+				next = append(next, runs[i])
+				break
+			}
+			mid, hi := runs[i], runs[i+1]
+			a, b, o := lo, mid, lo
+			for a < mid && b < hi {
+				if all[b] < all[a] {
+					buf[o] = all[b]
+					b++
+				} else {
+					buf[o] = all[a]
+					a++
+				}
+				o++
+			}
+			o += copy(buf[o:], all[a:mid])
+			copy(buf[o:], all[b:hi])
+			next = append(next, hi)
+			lo = hi
+		}
+		all, buf, runs = buf, all, next
+	}
+	putOcc(buf)
+	return all
 }
 
 // score turns a phrase's rows into BM25 contributions.

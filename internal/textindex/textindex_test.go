@@ -605,3 +605,34 @@ func BenchmarkSnippetAt(b *testing.B) {
 		}
 	}
 }
+
+// TestMergeRuns: merging sorted runs gives what sorting their
+// concatenation gives, for any number of runs, empty ones and
+// duplicates across runs included.
+func TestMergeRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, nruns := range []int{1, 2, 3, 7, 64, 129} {
+		var all []uint64
+		var runs []int
+		for range nruns {
+			n := r.IntN(40)
+			run := make([]uint64, n)
+			for i := range run {
+				run[i] = uint64(r.IntN(500))
+			}
+			slices.Sort(run)
+			all = append(all, run...)
+			if n > 0 {
+				runs = append(runs, len(all))
+			}
+		}
+		want := slices.Clone(all)
+		slices.Sort(want)
+		if len(runs) == 0 {
+			continue
+		}
+		if got := mergeRuns(slices.Clone(all), runs); !slices.Equal(got, want) {
+			t.Fatalf("%d runs: got %v, want %v", nruns, got, want)
+		}
+	}
+}
