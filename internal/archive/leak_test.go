@@ -286,7 +286,7 @@ func (f *leakFixture) readAll(t *testing.T, s *Archive) []string {
 	}
 	for _, p := range []Page{{Skip: 1}, {After: f.records[0]}} {
 		bodies = nil
-		err = s.RecordsPage(ctx, "", p, func(_ evidence.ID, b model.Body) error { bodies = append(bodies, b); return nil })
+		err = s.RecordsPage(ctx, "", p, func(_ evidence.ID, _ int, b model.Body) error { bodies = append(bodies, b); return nil })
 		put("records page", bodies, err)
 	}
 	queries := append(slices.Clone(leakPlants), "river", "강을", "crossed", "about", "here", "Witness")

@@ -14,7 +14,12 @@ import (
 // only the rows from there; Skip passes its rows without decrypting them.
 type Page struct {
 	After evidence.ID
-	Skip  int
+	// AfterVersion, for records, is the version After had when its page
+	// was listed (0: its latest): a record changed since moves to the end
+	// of the order, and the next page starts where it was, passing over
+	// nothing.
+	AfterVersion int
+	Skip         int
 }
 
 // ListPage is List from p: the items after p.After in intake order, the
@@ -58,10 +63,11 @@ func (a *Archive) ListPage(ctx context.Context, p Page, fn func(Listed) error, o
 }
 
 // RecordsPage is Records from p: the current records of kind after
-// p.After in Records' order (the time of their latest version, then ID),
-// the first p.Skip of those left out. An unknown p.After is
-// evidence.ErrNotFound.
-func (a *Archive) RecordsPage(ctx context.Context, kind string, p Page, fn func(evidence.ID, model.Body) error, opts ...ReadOption) error {
+// p.After (at p.AfterVersion) in Records' order (the time of their latest
+// version, then ID), the first p.Skip of those left out; fn is also given
+// each record's version (a next page's AfterVersion). An unknown p.After
+// is evidence.ErrNotFound.
+func (a *Archive) RecordsPage(ctx context.Context, kind string, p Page, fn func(id evidence.ID, version int, b model.Body) error, opts ...ReadOption) error {
 	if err := a.allow(OpList); err != nil {
 		return err
 	}
@@ -75,7 +81,7 @@ func (a *Archive) RecordsPage(ctx context.Context, kind string, p Page, fn func(
 	}
 	all := includesVoided(opts)
 	skip := p.Skip
-	return a.db.EachRecordAfter(ctx, kind, p.After, func(row store.RecordRow) error {
+	return a.db.EachRecordAfter(ctx, kind, p.After, p.AfterVersion, func(row store.RecordRow) error {
 		if _, ok := voided[row.ID]; ok && !all {
 			return nil
 		}
@@ -97,6 +103,6 @@ func (a *Archive) RecordsPage(ctx context.Context, kind string, p Page, fn func(
 			skip--
 			return nil
 		}
-		return fn(r.ID, discloseAs(d, b))
+		return fn(r.ID, row.Version, discloseAs(d, b))
 	})
 }

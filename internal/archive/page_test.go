@@ -98,7 +98,7 @@ func TestPages(t *testing.T) {
 
 		records := func(p Page) ([]evidence.ID, error) {
 			var out []evidence.ID
-			err := s.RecordsPage(ctx, model.KindEvent, p, func(id evidence.ID, _ model.Body) error { out = append(out, id); return nil })
+			err := s.RecordsPage(ctx, model.KindEvent, p, func(id evidence.ID, _ int, _ model.Body) error { out = append(out, id); return nil })
 			return out, err
 		}
 		rall, err := records(Page{})

@@ -412,7 +412,7 @@ func (a *Archive) Record(ctx context.Context, ref string) (RecordInfo, error) {
 // Records calls fn with the current version of every record of kind ("" for
 // all), oldest first; voided records only with IncludeVoided.
 func (a *Archive) Records(ctx context.Context, kind string, fn func(evidence.ID, model.Body) error, opts ...ReadOption) error {
-	return a.RecordsPage(ctx, kind, Page{}, fn, opts...)
+	return a.RecordsPage(ctx, kind, Page{}, func(id evidence.ID, _ int, b model.Body) error { return fn(id, b) }, opts...)
 }
 
 // eachCurrent is Records without the role check, for the archive's own use.

@@ -156,7 +156,7 @@ var calls = map[string]call{
 		return each(func(fn func(Listed) error) error { return a.ListPage(t.Context(), Page{Skip: 1}, fn) })
 	}},
 	"Archive.RecordsPage": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
-		return a.RecordsPage(t.Context(), "", Page{Skip: 1}, func(evidence.ID, model.Body) error { return nil })
+		return a.RecordsPage(t.Context(), "", Page{Skip: 1}, func(evidence.ID, int, model.Body) error { return nil })
 	}},
 	"Archive.Records": {OpList, func(t *testing.T, f *roleFixture, a *Archive) error {
 		return a.Records(t.Context(), "", func(evidence.ID, model.Body) error { return nil })

@@ -72,10 +72,13 @@ type DB interface {
 	// EachRecordAfter calls fn for the latest version of every record of
 	// kind ("" for all) that comes after record after in EachRecord's
 	// order (the time of its latest version, then ID; the zero ID: from
-	// the first), reading no row before it. An unknown after is
-	// evidence.ErrNotFound. A record that gets a new version moves to the
-	// end of that order.
-	EachRecordAfter(ctx context.Context, kind string, after evidence.ID, fn func(RecordRow) error) error
+	// the first), reading no row before it. A record that gets a new
+	// version moves to the end of that order: with version > 0 the walk
+	// goes on from where after's version version stood (a page's last
+	// record, changed since, moves no cursor past the records after it),
+	// with 0 from where its latest version stands. An unknown after or
+	// version is evidence.ErrNotFound.
+	EachRecordAfter(ctx context.Context, kind string, after evidence.ID, version int, fn func(RecordRow) error) error
 	// EachCurrentRecordContaining calls fn for (at least) the latest
 	// version of every record of kind whose canonical bytes contain
 	// needle: a pre-filter the caller confirms.

@@ -169,24 +169,37 @@ type apiPage[T any] struct {
 	Offset int  `json:"offset"`
 	Limit  int  `json:"limit"`
 	More   bool `json:"more"`
-	// Next is the last ID of this page when there is more: the next
-	// page is ?after=Next.
+	// Next is where the next page starts when there is more: ?after=Next.
+	// For items it is the page's last ID; for records its last ID and
+	// that record's version, "ID:N" (a record changed meanwhile moves to
+	// the end of the order; the next page starts where it was).
 	Next  string `json:"next,omitempty"`
 	Items []T    `json:"items"`
 }
 
 // afterParam reads ?after= (a full item or record ID: where a listing
-// continues), the zero ID if absent.
-func afterParam(r *http.Request) (evidence.ID, error) {
+// continues), the zero ID if absent. With versions (records), it also
+// takes "ID:N", a record's ID at its version N, as a records page's next
+// gives it.
+func afterParam(r *http.Request, versions bool) (evidence.ID, int, error) {
 	v := r.URL.Query().Get("after")
 	if v == "" {
-		return evidence.ID{}, nil
+		return evidence.ID{}, 0, nil
+	}
+	bad := errBadParam("after", "the previous page's \"next\" (the full ID of its last entry)")
+	version := 0
+	if s, n, ok := strings.Cut(v, ":"); ok && versions {
+		var err error
+		if version, err = strconv.Atoi(n); err != nil || version < 1 || n != strconv.Itoa(version) {
+			return evidence.ID{}, 0, bad
+		}
+		v = s
 	}
 	id, err := evidence.ParseID(v)
 	if err != nil {
-		return evidence.ID{}, errBadParam("after", "the full ID of the last entry of the previous page (its \"next\")")
+		return evidence.ID{}, 0, bad
 	}
-	return id, nil
+	return id, version, nil
 }
 
 // apiItems lists items in intake order, a page at a time: ?after=ID
@@ -198,7 +211,7 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.apiFail(w, r, ss, err)
 		return
 	}
-	after, err := afterParam(r)
+	after, _, err := afterParam(r, false)
 	if err != nil {
 		s.apiFail(w, r, ss, err)
 		return
@@ -260,18 +273,20 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, ss *session
 		s.apiFail(w, r, ss, err)
 		return
 	}
-	after, err := afterParam(r)
+	after, version, err := afterParam(r, true)
 	if err != nil {
 		s.apiFail(w, r, ss, err)
 		return
 	}
 	p := apiPage[apiRecordEntry]{Offset: offset, Limit: limit, Items: []apiRecordEntry{}}
-	err = ss.arch.RecordsPage(r.Context(), kind, archive.Page{After: after, Skip: offset}, func(id evidence.ID, b model.Body) error {
+	lastVersion := 0
+	err = ss.arch.RecordsPage(r.Context(), kind, archive.Page{After: after, AfterVersion: version, Skip: offset}, func(id evidence.ID, v int, b model.Body) error {
 		if len(p.Items) == limit {
-			p.More, p.Next = true, p.Items[limit-1].ID.String()
+			p.More, p.Next = true, fmt.Sprintf("%s:%d", p.Items[limit-1].ID, lastVersion)
 			return errEnough
 		}
 		p.Items = append(p.Items, apiRecordEntry{ID: id, Kind: b.Kind(), Body: model.EncodeBody(b)})
+		lastVersion = v
 		return nil
 	})
 	if err != nil && !errors.Is(err, errEnough) {

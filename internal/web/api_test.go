@@ -485,7 +485,11 @@ func TestAPIPagesAfter(t *testing.T) {
 			if err := json.Unmarshal([]byte(r.body), &p); err != nil || r.StatusCode != 200 {
 				t.Fatalf("%s?%s: %s %v", route, q, r.Status, err)
 			}
-			if p.More != (p.Next != "") || (p.More && p.Next != p.Items[len(p.Items)-1].ID) {
+			// next is the last ID (items) or the last ID and its
+			// record's version (records).
+			last, _, _ := strings.Cut(p.Next, ":")
+			if p.More != (p.Next != "") || (p.More && last != p.Items[len(p.Items)-1].ID) ||
+				(p.More && strings.Contains(route, "records") != strings.Contains(p.Next, ":")) {
 				t.Errorf("%s?%s: more %v, next %q, last %v", route, q, p.More, p.Next, p.Items)
 			}
 			return p
@@ -529,5 +533,13 @@ func TestAPIPagesAfter(t *testing.T) {
 		wantError(t, route+" after a short prefix", h.call("GET", route+"?after="+whole[0][:8], tok), 400, "invalid")
 		unknown := strings.Repeat("0", len(whole[0])-1) + "1"
 		wantError(t, route+" after an unknown ID", h.call("GET", route+"?after="+unknown, tok), 404, "not_found")
+		if route == "/api/v1/items" {
+			wantError(t, route+" after an ID:version", h.call("GET", route+"?after="+whole[0]+":1", tok), 400, "invalid")
+			continue
+		}
+		for _, v := range []string{"0", "x", "01", "-1", ""} {
+			wantError(t, route+" after version "+v, h.call("GET", route+"?after="+whole[0]+":"+v, tok), 400, "invalid")
+		}
+		wantError(t, route+" after an unknown version", h.call("GET", route+"?after="+whole[0]+":99", tok), 404, "not_found")
 	}
 }

@@ -100,14 +100,15 @@ func (t *Tx) EachRecord(ctx context.Context, kind string, latestOnly bool, fn fu
 // EachRecordAfter calls fn for the latest version of every record of kind
 // ("" for all) after record after in EachRecord's order (the zero ID: from
 // the first); records_time takes the query to it.
-func (db *DB) EachRecordAfter(ctx context.Context, kind string, after evidence.ID, fn func(store.RecordRow) error) error {
+func (db *DB) EachRecordAfter(ctx context.Context, kind string, after evidence.ID, version int, fn func(store.RecordRow) error) error {
 	if after.IsZero() {
 		return db.eachRecord(ctx, db.pool, kind, true, fn)
 	}
 	var created int64
-	err := db.pool.QueryRow(ctx, `SELECT created_at FROM records WHERE id = $1 ORDER BY version DESC LIMIT 1`, after.String()).Scan(&created)
+	err := db.pool.QueryRow(ctx, `SELECT created_at FROM records WHERE id = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1`,
+		after.String(), version).Scan(&created)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%w: no record %s", evidence.ErrNotFound, after)
+		return fmt.Errorf("%w: no record %s (version %d)", evidence.ErrNotFound, after, version)
 	}
 	if err != nil {
 		return dberr(err)

@@ -96,14 +96,15 @@ func (db *DB) EachCurrentRecordContaining(ctx context.Context, kind string, need
 // EachRecordAfter calls fn for the latest version of every record of kind
 // ("" for all) after record after in EachRecord's order (the zero ID: from
 // the first).
-func (db *DB) EachRecordAfter(ctx context.Context, kind string, after evidence.ID, fn func(store.RecordRow) error) error {
+func (db *DB) EachRecordAfter(ctx context.Context, kind string, after evidence.ID, version int, fn func(store.RecordRow) error) error {
 	if after.IsZero() {
 		return eachRecord(ctx, db.sql, kind, true, fn)
 	}
 	var created string
-	err := db.sql.QueryRowContext(ctx, `SELECT created_at FROM records WHERE id = ? ORDER BY version DESC LIMIT 1`, after.String()).Scan(&created)
+	err := db.sql.QueryRowContext(ctx, `SELECT created_at FROM records WHERE id = ?1 AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1`,
+		after.String(), version).Scan(&created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: no record %s", evidence.ErrNotFound, after)
+		return fmt.Errorf("%w: no record %s (version %d)", evidence.ErrNotFound, after, version)
 	}
 	if err != nil {
 		return damaged(err)

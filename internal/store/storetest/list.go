@@ -133,7 +133,7 @@ func testPaging(t *testing.T, db store.DB) {
 
 	records := func(kind string, after evidence.ID) []string {
 		var out []string
-		must(t, db.EachRecordAfter(ctx, kind, after, func(r store.RecordRow) error {
+		must(t, db.EachRecordAfter(ctx, kind, after, 0, func(r store.RecordRow) error {
 			out = append(out, fmt.Sprintf("%s/%d", r.ID.String()[:2], r.Version))
 			return nil
 		}))
@@ -162,6 +162,22 @@ func testPaging(t *testing.T, db store.DB) {
 	if got, want := records("event", p1), []string{"e2/1", "e3/1", "e1/2"}; !slices.Equal(got, want) {
 		t.Errorf("EachRecordAfter(event, a place) = %v, want %v", got, want)
 	}
-	err = db.EachRecordAfter(ctx, "", idFrom("dd"), func(store.RecordRow) error { return nil })
+	err = db.EachRecordAfter(ctx, "", idFrom("dd"), 0, func(store.RecordRow) error { return nil })
 	wantErr(t, "EachRecordAfter an unknown record", err, evidence.ErrNotFound)
+	// A page ended at e1 when it was at version 1 (first); e1 has changed
+	// since. From where its version 1 stood, nothing is passed over, and
+	// e1 comes again at its new place.
+	var got []string
+	must(t, db.EachRecordAfter(ctx, "", e1, 1, func(r store.RecordRow) error {
+		got = append(got, fmt.Sprintf("%s/%d", r.ID.String()[:2], r.Version))
+		return nil
+	}))
+	if want := []string{"f1/1", "e2/1", "e3/1", "e1/2"}; !slices.Equal(got, want) {
+		t.Errorf("EachRecordAfter(e1 at version 1) = %v, want %v", got, want)
+	}
+	if got := records("", e1); len(got) != 0 {
+		t.Errorf("EachRecordAfter(e1 at its latest) = %v, want nothing", got)
+	}
+	err = db.EachRecordAfter(ctx, "", e1, 3, func(store.RecordRow) error { return nil })
+	wantErr(t, "EachRecordAfter an unknown version", err, evidence.ErrNotFound)
 }
