@@ -22,18 +22,25 @@ type Page struct {
 	Skip         int
 }
 
+// listing is what a listing needs after the role check: the session's
+// disclosure guard and the voided items and records.
+func (a *Archive) listing(ctx context.Context) (*discloser, map[evidence.ID]evidence.ID, error) {
+	if err := a.allow(OpList); err != nil {
+		return nil, nil, err
+	}
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	voided, err := a.voided(ctx)
+	return d, voided, err
+}
+
 // ListPage is List from p: the items after p.After in intake order, the
 // first p.Skip of those left out. An unknown p.After is
 // evidence.ErrNotFound.
 func (a *Archive) ListPage(ctx context.Context, p Page, fn func(Listed) error, opts ...ReadOption) error {
-	if err := a.allow(OpList); err != nil {
-		return err
-	}
-	d, err := a.disclosure(ctx)
-	if err != nil {
-		return err
-	}
-	voided, err := a.voided(ctx)
+	d, voided, err := a.listing(ctx)
 	if err != nil {
 		return err
 	}
@@ -68,14 +75,7 @@ func (a *Archive) ListPage(ctx context.Context, p Page, fn func(Listed) error, o
 // each record's version (a next page's AfterVersion). An unknown p.After
 // is evidence.ErrNotFound.
 func (a *Archive) RecordsPage(ctx context.Context, kind string, p Page, fn func(id evidence.ID, version int, b model.Body) error, opts ...ReadOption) error {
-	if err := a.allow(OpList); err != nil {
-		return err
-	}
-	d, err := a.disclosure(ctx)
-	if err != nil {
-		return err
-	}
-	voided, err := a.voided(ctx)
+	d, voided, err := a.listing(ctx)
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"sori/internal/evidence"
 	"sori/internal/hangul"
@@ -152,30 +150,24 @@ func (a *Archive) Snippets(ctx context.Context, query string, hits []store.Hit, 
 	if len(shared) > 0 {
 		prefetch(shared)
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(hits)) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(hits) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				h := &hits[i]
-				if !shown[i] {
-					continue
-				}
-				t := h.Title
-				if h.Part > 0 {
-					t = ""
-					if comp != nil && comp.holds(h.Doc) {
-						t = comp.part(h.Doc, h.Part)
-					} else if g, err := guard(); err == nil {
-						// A snippet is a courtesy: the hit stands without it.
-						t, _ = text(h.Doc, h.Part, g)
-					}
-				}
-				h.Snippet = d.text(store.HitSnippet(cq, *h, t, open, shut))
+	sn := textindex.NewSnippeter(cq)
+	store.EachHit(ctx, len(hits), func(i int) {
+		h := &hits[i]
+		if !shown[i] {
+			return
+		}
+		t := h.Title
+		if h.Part > 0 {
+			t = ""
+			if comp != nil && comp.holds(h.Doc) {
+				t = comp.part(h.Doc, h.Part)
+			} else if g, err := guard(); err == nil {
+				// A snippet is a courtesy: the hit stands without it.
+				t, _ = text(h.Doc, h.Part, g)
 			}
-		})
-	}
-	wg.Wait()
+		}
+		h.Snippet = d.text(store.HitSnippet(sn, *h, t, open, shut))
+	})
 	return ctx.Err()
 }
 

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"sori/internal/evidence"
 	"sori/internal/textindex"
@@ -616,24 +615,17 @@ func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit
 		}
 	}
 	sn := textindex.NewSnippeter(cq)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(hits)) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(hits) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				h := &hits[i]
-				text := h.Title
-				if h.Part > 0 {
-					text = ""
-					if q.Text != nil {
-						text, _ = q.Text(h.Doc, h.Part) // a snippet is a courtesy: the hit stands without it
-					}
-				}
-				h.Snippet = sn.At(text, ats[i], q.Open, q.Shut, "…", snippetWidth)
+	EachHit(ctx, len(hits), func(i int) {
+		h := &hits[i]
+		text := h.Title
+		if h.Part > 0 {
+			text = ""
+			if q.Text != nil {
+				text, _ = q.Text(h.Doc, h.Part) // a snippet is a courtesy: the hit stands without it
 			}
-		})
-	}
-	wg.Wait()
+		}
+		h.Snippet = HitSnippet(sn, *h, text, q.Open, q.Shut)
+	})
 }
 
 // filters reports whether the query has filters (Matches looks at the

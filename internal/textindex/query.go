@@ -385,49 +385,41 @@ func Eval(q Query, src Source, st Stats) ([]Match, error) {
 // search server's CPU). Slices larger than maxPooled are not kept.
 const maxPooled = 1 << 20
 
-var matchPool, rowPool, occPool, keepPool sync.Pool
+// slicePool keeps slices of T for reuse.
+type slicePool[T any] struct{ p sync.Pool }
 
-// getMatches returns an empty slice with room for n matches.
-func getMatches(n int) []Match {
-	if p, _ := matchPool.Get().(*[]Match); p != nil {
+// get returns an empty slice with room for n.
+func (sp *slicePool[T]) get(n int) []T {
+	if p, _ := sp.p.Get().(*[]T); p != nil {
 		return slices.Grow((*p)[:0], n)
 	}
-	return make([]Match, 0, n)
+	return make([]T, 0, n)
 }
+
+// put hands s back; it must no longer be used.
+func (sp *slicePool[T]) put(s []T) {
+	if cap(s) > 0 && cap(s) <= maxPooled {
+		sp.p.Put(&s)
+	}
+}
+
+var (
+	matchPool slicePool[Match]
+	rowPool   slicePool[rowTF]
+	occPool   slicePool[uint64]
+	keepPool  sync.Pool // of *keepScratch
+)
+
+func getMatches(n int) []Match { return matchPool.get(n) }
 
 // Recycle hands back a slice Eval returned (or nil), for reuse: the caller
 // must not use it afterwards.
-func Recycle(m []Match) {
-	if cap(m) > 0 && cap(m) <= maxPooled {
-		matchPool.Put(&m)
-	}
-}
+func Recycle(m []Match) { matchPool.put(m) }
 
-func getRows(n int) []rowTF {
-	if p, _ := rowPool.Get().(*[]rowTF); p != nil {
-		return slices.Grow((*p)[:0], n)
-	}
-	return make([]rowTF, 0, n)
-}
-
-func putRows(r []rowTF) {
-	if cap(r) > 0 && cap(r) <= maxPooled {
-		rowPool.Put(&r)
-	}
-}
-
-func getOcc(n int) []uint64 {
-	if p, _ := occPool.Get().(*[]uint64); p != nil {
-		return slices.Grow((*p)[:0], n)
-	}
-	return make([]uint64, 0, n)
-}
-
-func putOcc(o []uint64) {
-	if cap(o) > 0 && cap(o) <= maxPooled {
-		occPool.Put(&o)
-	}
-}
+func getRows(n int) []rowTF { return rowPool.get(n) }
+func putRows(r []rowTF)     { rowPool.put(r) }
+func getOcc(n int) []uint64 { return occPool.get(n) }
+func putOcc(o []uint64)     { occPool.put(o) }
 
 // rowTF is a row, how often a phrase occurs in it, and where first.
 type rowTF struct {
