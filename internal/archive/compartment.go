@@ -386,6 +386,12 @@ func dropFromCompartments(ctx context.Context, tx store.Tx, l *logger, id string
 type compKeys struct {
 	mu   sync.Mutex
 	keys map[string][32]byte // "cid gen"
+	// names are the compartments' names by ID as of the table whose
+	// SHA-256 is namesOf: a listing names each restricted row's
+	// compartment, and the table (every member's sealed key copies) was
+	// parsed again for each.
+	names   map[string]string
+	namesOf [32]byte
 }
 
 // errRestricted marks what a session may not read because it is in a
@@ -454,11 +460,26 @@ func (a *Archive) currentCompartment(ctx context.Context, meta func(context.Cont
 // compartmentName is the name of compartment cid, for messages (the ID
 // itself if it is unknown).
 func (a *Archive) compartmentName(ctx context.Context, cid string) string {
-	t, err := readCompartments(ctx, a.db.Meta)
-	if err == nil {
-		if c := t.byID(cid); c != nil {
-			return c.Name
+	raw, err := a.db.Meta(ctx, metaCompartments)
+	if err != nil {
+		return cid
+	}
+	sum := sha256.Sum256([]byte(raw))
+	a.comp.mu.Lock()
+	defer a.comp.mu.Unlock()
+	if a.comp.names == nil || a.comp.namesOf != sum {
+		t, err := readCompartments(ctx, func(context.Context, string) (string, error) { return raw, nil })
+		if err != nil {
+			return cid
 		}
+		names := make(map[string]string, len(t.List))
+		for _, c := range t.List {
+			names[c.ID] = c.Name
+		}
+		a.comp.names, a.comp.namesOf = names, sum
+	}
+	if name, ok := a.comp.names[cid]; ok {
+		return name
 	}
 	return cid
 }
