@@ -19,6 +19,12 @@ import (
 // anything is indexed.
 const maxListBytes = 48 << 20
 
+// maxDecodedBytes bounds the prefixes' decoded occurrences a SearchCache
+// keeps (8 bytes each): a syllable of a name stands, at a name's end, for
+// every term that begins with it — hundreds of bigrams, a list each per
+// segment — and decoding them all again was most of a slow name query.
+const maxDecodedBytes = 128 << 20
+
 // listEntryCost is what an entry costs beyond its lists' bytes (map and
 // list nodes, slice headers), counted against maxListBytes.
 const listEntryCost = 128
@@ -35,6 +41,57 @@ type listCache struct {
 	byAlt map[textindex.Alt]*list.Element
 	lru   list.List // of *listEntry, most recent first
 	bytes int
+
+	decoded occCache
+}
+
+// occCache is the prefixes' decoded occurrences, least recently used first
+// out.
+type occCache struct {
+	mu    sync.Mutex
+	byAlt map[textindex.Alt]*list.Element
+	lru   list.List // of *occEntry
+	bytes int
+}
+
+type occEntry struct {
+	alt textindex.Alt
+	occ []uint64
+}
+
+func (c *occCache) get(a textindex.Alt) ([]uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byAlt[a]
+	if !ok {
+		return nil, false
+	}
+	c.lru.MoveToFront(e)
+	return e.Value.(*occEntry).occ, true
+}
+
+func (c *occCache) put(a textindex.Alt, occ []uint64) {
+	cost := listEntryCost + 8*len(occ)
+	if cost > maxDecodedBytes/4 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byAlt == nil {
+		c.byAlt = map[textindex.Alt]*list.Element{}
+	}
+	if _, ok := c.byAlt[a]; ok {
+		return
+	}
+	c.byAlt[a] = c.lru.PushFront(&occEntry{a, occ})
+	c.bytes += cost
+	for c.bytes > maxDecodedBytes {
+		old := c.lru.Back()
+		e := old.Value.(*occEntry)
+		c.lru.Remove(old)
+		delete(c.byAlt, e.alt)
+		c.bytes -= listEntryCost + 8*len(e.occ)
+	}
 }
 
 type listEntry struct {
@@ -97,6 +154,99 @@ func (s cachedSource) Lists(a textindex.Alt) ([][]byte, error) {
 		s.c.put(a, ls)
 	}
 	return ls, err
+}
+
+// Decoded is textindex.Decoder: the sorted union of a's lists, decoded once
+// and kept.
+func (s cachedSource) Decoded(a textindex.Alt) ([]uint64, error) {
+	if occ, ok := s.c.decoded.get(a); ok {
+		return occ, nil
+	}
+	lists, err := s.src.Lists(a) // not kept encoded as well
+	if err != nil {
+		return nil, err
+	}
+	occ, err := decodeUnion(lists)
+	if err != nil {
+		return nil, err
+	}
+	s.c.decoded.put(a, occ)
+	return occ, nil
+}
+
+// longList is the encoded size (all segments) from which ListsOrDecoded
+// gives a term decoded: a few blocks' worth.
+const longList = 4096
+
+// ListsOrDecoded is textindex.Decoder's: terms' lists, those of a long
+// term decoded and kept (Decoded).
+func (s cachedSource) ListsOrDecoded(terms []string) ([][]byte, [][]uint64, error) {
+	var lists [][]byte
+	var occs [][]uint64
+	var todo []string
+	for _, t := range slices.Compact(slices.Sorted(slices.Values(terms))) {
+		if occ, ok := s.c.decoded.get(textindex.Alt{Term: t}); ok {
+			occs = append(occs, occ)
+		} else {
+			todo = append(todo, t)
+		}
+	}
+	if len(todo) == 0 {
+		return nil, occs, nil
+	}
+	by, ok := s.src.(TermLister)
+	if !ok {
+		ls, err := s.ListsOf(todo)
+		return ls, occs, err
+	}
+	var found map[string][][]byte
+	var miss []string
+	for _, t := range todo {
+		if ls, ok := s.c.get(textindex.Alt{Term: t}); ok {
+			if found == nil {
+				found = map[string][][]byte{}
+			}
+			found[t] = ls
+		} else {
+			miss = append(miss, t)
+		}
+	}
+	if len(miss) > 0 {
+		got, err := by.ListsByTerm(miss)
+		if err != nil {
+			return nil, nil, err
+		}
+		if found == nil {
+			found = map[string][][]byte{}
+		}
+		for _, t := range miss {
+			found[t] = got[t]
+		}
+	}
+	for _, t := range todo {
+		ls := found[t]
+		size := 0
+		for _, l := range ls {
+			size += len(l)
+		}
+		if size < longList {
+			s.c.put(textindex.Alt{Term: t}, ls)
+			lists = append(lists, ls...)
+			continue
+		}
+		occ, err := decodeUnion(ls)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.c.decoded.put(textindex.Alt{Term: t}, occ)
+		occs = append(occs, occ)
+	}
+	return lists, occs, nil
+}
+
+// decodeUnion is the sorted union of lists' occurrences.
+func decodeUnion(lists [][]byte) ([]uint64, error) {
+	return textindex.Union(lists)
 }
 
 // ListsOf gives the lists term by term in term order, as the drivers do.

@@ -279,3 +279,65 @@ func TestListCache(t *testing.T) {
 		t.Error("the oldest list was kept")
 	}
 }
+
+// TestListsOrDecoded: terms come back as lists or, long ones, decoded,
+// together the same occurrences as their lists; a decoded term is kept
+// and not read again; the decoded cache keeps within its bytes.
+func TestListsOrDecoded(t *testing.T) {
+	var text strings.Builder
+	for i := range 8000 {
+		fmt.Fprintf(&text, "강제송환 되었다 %d번째 ", i%10) // a long list for 강제, 제송, …
+	}
+	text.WriteString("드문말")
+	src := listsOf(t, text.String())
+	var terms []string
+	for term := range src {
+		terms = append(terms, term)
+	}
+	reads := 0
+	c := &listCache{}
+	cs := cachedSource{byTerm{src, &reads}, c}
+	want, err := textindex.Union(mustLists(t, src, terms))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		lists, occs, err := cs.ListsOrDecoded(terms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(occs) == 0 || len(lists) == 0 {
+			t.Fatalf("%d lists, %d decoded: both kinds expected", len(lists), len(occs))
+		}
+		got, err := textindex.Union(lists)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range occs {
+			got = append(got, o...)
+		}
+		slices.Sort(got)
+		if !slices.Equal(slices.Compact(got), want) {
+			t.Fatal("the occurrences differ from the lists'")
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("the source was read %d times", reads)
+	}
+	big := make([]uint64, maxDecodedBytes/8/10)
+	for i := range 40 {
+		c.decoded.put(textindex.Alt{Term: fmt.Sprint("t", i)}, big)
+		if c.decoded.bytes > maxDecodedBytes {
+			t.Fatalf("%d bytes held", c.decoded.bytes)
+		}
+	}
+}
+
+func mustLists(t *testing.T, src textindex.Source, terms []string) [][]byte {
+	t.Helper()
+	ls, err := src.ListsOf(terms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}

@@ -313,6 +313,20 @@ type Source interface {
 	ListsOf(terms []string) ([][]byte, error)
 }
 
+// Decoder is a Source that also gives a prefix's occurrences decoded: the
+// sorted union of every list Lists would give for it, which the source may
+// keep for the queries after (a name's syllable stands for hundreds of
+// terms, whose lists it otherwise decodes at every query). The slice is
+// read only.
+type Decoder interface {
+	Decoded(a Alt) ([]uint64, error)
+	// ListsOrDecoded is ListsOf with each long term's occurrences decoded
+	// instead (kept by the source like Decoded's): a long list that a
+	// phrase's rarer positions pick a few rows from is otherwise decoded
+	// almost whole at every query.
+	ListsOrDecoded(terms []string) ([][]byte, [][]uint64, error)
+}
+
 // Stats describes the live rows, for liveness and BM25.
 type Stats interface {
 	// Len is the row's length in positions, or -1 if it is not live.
@@ -438,11 +452,24 @@ type rowTF struct {
 func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	raw := make([][][]byte, len(ph))
 	size := make([]int, len(ph))
+	dec := make([][][]uint64, len(ph)) // prefixes' occurrences, decoded by the source
+	decoder, _ := src.(Decoder)
 	fetch := func(i int) error {
 		var exact []string
 		for _, a := range ph[i] {
 			if !a.Prefix {
 				exact = append(exact, a.Term)
+				continue
+			}
+			if decoder != nil {
+				occ, err := decoder.Decoded(a)
+				if err != nil {
+					return err
+				}
+				if len(occ) > 0 {
+					dec[i] = append(dec[i], occ)
+					size[i] += len(occ) * 3 / 2 // about what they take encoded
+				}
 				continue
 			}
 			ls, err := src.Lists(a)
@@ -451,7 +478,17 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 			}
 			raw[i] = append(raw[i], ls...)
 		}
-		if len(exact) > 0 {
+		if len(exact) > 0 && decoder != nil {
+			ls, occs, err := decoder.ListsOrDecoded(exact)
+			if err != nil {
+				return err
+			}
+			raw[i] = append(raw[i], ls...)
+			for _, occ := range occs {
+				dec[i] = append(dec[i], occ)
+				size[i] += len(occ) * 3 / 2
+			}
+		} else if len(exact) > 0 {
 			ls, err := src.ListsOf(exact)
 			if err != nil {
 				return err
@@ -494,10 +531,10 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 		for _, i := range order {
 			var err error
 			if first {
-				cand, err = startsOf(raw[i], i)
+				cand, err = startsOf(raw[i], dec[i], i)
 				first = false
 			} else {
-				cand, err = keepStarts(cand, raw[i], i)
+				cand, err = keepStarts(cand, raw[i], dec[i], i)
 			}
 			if err != nil || len(cand) == 0 {
 				return false, err
@@ -546,8 +583,8 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 // startsOf returns the phrase starts that position i's occurrences (the
 // union of lists) imply: each occurrence less i, where it is at least i
 // into its row. They are sorted and distinct.
-func startsOf(lists [][]byte, i int) ([]uint64, error) {
-	occ, err := unionOf(lists)
+func startsOf(lists [][]byte, decoded [][]uint64, i int) ([]uint64, error) {
+	occ, err := unionOf(lists, decoded)
 	if err != nil {
 		return nil, err
 	}
@@ -564,7 +601,7 @@ func startsOf(lists [][]byte, i int) ([]uint64, error) {
 // one of lists' terms: a start s stays if some list has s+i. Only the
 // blocks of the lists that hold some s+i are decoded, and nothing is
 // sorted.
-func keepStarts(cand []uint64, lists [][]byte, i int) ([]uint64, error) {
+func keepStarts(cand []uint64, lists [][]byte, decoded [][]uint64, i int) ([]uint64, error) {
 	ks, _ := keepPool.Get().(*keepScratch)
 	if ks == nil {
 		ks = new(keepScratch)
@@ -585,6 +622,9 @@ func keepStarts(cand []uint64, lists [][]byte, i int) ([]uint64, error) {
 		if err := MarkList(l, targets, hit); err != nil {
 			return cand[:0], err
 		}
+	}
+	for _, occ := range decoded {
+		markDecoded(occ, targets, hit)
 	}
 	out := cand[:0]
 	for k, j := range idx {
@@ -608,15 +648,20 @@ func (ks *keepScratch) put() {
 	}
 }
 
-// unionOf is the sorted union of the occurrences in lists.
-func unionOf(lists [][]byte) ([]uint64, error) {
+// unionOf is the sorted union of the occurrences in lists and in
+// decoded (each sorted).
+func unionOf(lists [][]byte, decoded [][]uint64) ([]uint64, error) {
 	// An occurrence takes a byte and a half or more: room for the whole
 	// union at once saves growing it (and copying) many times.
 	n := 0
 	for _, l := range lists {
 		n += len(l)
 	}
-	all := getOcc(n*2/3 + 16)
+	n = n*2/3 + 16
+	for _, d := range decoded {
+		n += len(d)
+	}
+	all := getOcc(n)
 	var runs []int // where each list's occurrences end in all
 	for _, l := range lists {
 		var err error
@@ -627,11 +672,59 @@ func unionOf(lists [][]byte) ([]uint64, error) {
 			runs = append(runs, len(all))
 		}
 	}
+	for _, d := range decoded {
+		all = append(all, d...)
+		if len(runs) == 0 || runs[len(runs)-1] < len(all) {
+			runs = append(runs, len(all))
+		}
+	}
 	if len(runs) > 1 {
 		all = mergeRuns(all, runs)
 		all = slices.Compact(all)
 	}
 	return all, nil
+}
+
+// Union is the sorted union of the occurrences of lists, in a slice of its
+// own (not pooled).
+func Union(lists [][]byte) ([]uint64, error) {
+	occ, err := unionOf(lists, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(occ)
+	putOcc(occ)
+	return out, nil
+}
+
+// markDecoded sets hit[k] for every targets[k] (ascending) that occ
+// (ascending) holds: each target found by a search from the last one's
+// place.
+func markDecoded(occ, targets []uint64, hit []bool) {
+	j := 0
+	for k, t := range targets {
+		// Gallop from j, then search the last step.
+		step := 1
+		for j+step < len(occ) && occ[j+step] < t {
+			step *= 2
+		}
+		lo, hi := j, min(j+step+1, len(occ))
+		for lo < hi { // the first of occ[lo:hi] ≥ t
+			m := int(uint(lo+hi) >> 1)
+			if occ[m] < t {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		j = lo
+		if j == len(occ) {
+			return
+		}
+		if occ[j] == t {
+			hit[k] = true
+		}
+	}
 }
 
 // mergeRuns sorts all, which is sorted runs ending at runs, by merging

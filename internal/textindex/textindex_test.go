@@ -636,3 +636,90 @@ func TestMergeRuns(t *testing.T) {
 		}
 	}
 }
+
+// decoding is a Mem that also gives prefixes decoded (Decoder), as the
+// store's cache does.
+type decoding struct{ *Mem }
+
+func (d decoding) Decoded(a Alt) ([]uint64, error) {
+	lists, err := d.Lists(a)
+	if err != nil {
+		return nil, err
+	}
+	var occ []uint64
+	for _, l := range lists {
+		if occ, err = DecodeList(occ, l); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(occ)
+	return slices.Compact(occ), nil
+}
+
+// ListsOrDecoded gives a term of more than a few bytes of lists decoded.
+func (d decoding) ListsOrDecoded(terms []string) ([][]byte, [][]uint64, error) {
+	var lists [][]byte
+	var occs [][]uint64
+	for _, t := range terms {
+		ls, err := d.ListsOf([]string{t})
+		if err != nil {
+			return nil, nil, err
+		}
+		size := 0
+		for _, l := range ls {
+			size += len(l)
+		}
+		if size < 12 {
+			lists = append(lists, ls...)
+			continue
+		}
+		var occ []uint64
+		for _, l := range ls {
+			if occ, err = DecodeList(occ, l); err != nil {
+				return nil, nil, err
+			}
+		}
+		slices.Sort(occ)
+		occs = append(occs, slices.Compact(occ))
+	}
+	return lists, occs, nil
+}
+
+// TestEvalDecoder: a source that gives prefixes decoded gives the same
+// matches, scores and first positions as one that gives their lists.
+func TestEvalDecoder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	words := []string{"강", "두만강", "로동", "리", "관리소", "녀성", "배급", "Kim", "Pak", "Jong-il", "chol", "min",
+		"김정일", "박철민", "이", "에서", "고송남", "Ko Song-nam", "송남은", "남", "Nam"}
+	var docs []string
+	for range 400 {
+		var b strings.Builder
+		for j := range 3 + rng.IntN(12) {
+			if j > 0 && rng.IntN(3) > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(words[rng.IntN(len(words))])
+		}
+		docs = append(docs, b.String())
+	}
+	m, st := index(docs, 41)
+	queries := append(slices.Clone(words), "Ko Song-nam", "Song-nam Ko", "고송", "Park Chol-min", "Lee Ran-gil", "강 리")
+	decoded := 0
+	for _, q := range queries {
+		cq, err := Compile(hangul.MatchExpr(q))
+		if err != nil {
+			continue
+		}
+		want, err1 := Eval(cq, m, st)
+		got, err2 := Eval(cq, decoding{m}, st)
+		if err1 != nil || err2 != nil || !slices.Equal(got, want) {
+			t.Fatalf("%q: decoded %v (%v), lists %v (%v)", q, got, err2, want, err1)
+		}
+		if strings.Contains(fmt.Sprint(cq), "true") {
+			decoded++
+		}
+	}
+	if decoded < 5 {
+		t.Fatalf("only %d queries have prefixes: the test compares little", decoded)
+	}
+}
