@@ -37,87 +37,57 @@ type TermLister interface {
 }
 
 type listCache struct {
-	mu    sync.Mutex
-	byAlt map[textindex.Alt]*list.Element
-	lru   list.List // of *listEntry, most recent first
-	bytes int
-
-	decoded occCache
+	lists   lru[[][]byte] // encoded, by term or prefix (maxListBytes)
+	decoded lru[[]uint64] // long terms' and prefixes' occurrences (maxDecodedBytes)
 }
 
-// occCache is the prefixes' decoded occurrences, least recently used first
-// out.
-type occCache struct {
-	mu    sync.Mutex
-	byAlt map[textindex.Alt]*list.Element
-	lru   list.List // of *occEntry
-	bytes int
-}
-
-type occEntry struct {
-	alt textindex.Alt
-	occ []uint64
-}
-
-func (c *occCache) get(a textindex.Alt) ([]uint64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.byAlt[a]
-	if !ok {
-		return nil, false
-	}
-	c.lru.MoveToFront(e)
-	return e.Value.(*occEntry).occ, true
-}
-
-func (c *occCache) put(a textindex.Alt, occ []uint64) {
-	cost := listEntryCost + 8*len(occ)
-	if cost > maxDecodedBytes/4 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.byAlt == nil {
-		c.byAlt = map[textindex.Alt]*list.Element{}
-	}
-	if _, ok := c.byAlt[a]; ok {
-		return
-	}
-	c.byAlt[a] = c.lru.PushFront(&occEntry{a, occ})
-	c.bytes += cost
-	for c.bytes > maxDecodedBytes {
-		old := c.lru.Back()
-		e := old.Value.(*occEntry)
-		c.lru.Remove(old)
-		delete(c.byAlt, e.alt)
-		c.bytes -= listEntryCost + 8*len(e.occ)
-	}
-}
-
-type listEntry struct {
-	alt   textindex.Alt
-	lists [][]byte
-	cost  int
-}
-
-func (c *listCache) get(a textindex.Alt) ([][]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.byAlt[a]
-	if !ok {
-		return nil, false
-	}
-	c.lru.MoveToFront(e)
-	return e.Value.(*listEntry).lists, true
-}
+func (c *listCache) get(a textindex.Alt) ([][]byte, bool) { return c.lists.get(a) }
 
 func (c *listCache) put(a textindex.Alt, lists [][]byte) {
-	cost := listEntryCost + len(a.Term) + 24*len(lists)
+	cost := len(a.Term) + 24*len(lists)
 	for _, l := range lists {
 		cost += len(l)
 	}
-	if cost > maxListBytes/8 {
-		return // one term may not take the cache
+	c.lists.put(a, lists, cost, maxListBytes)
+}
+
+func (c *listCache) putDecoded(a textindex.Alt, occ []uint64) {
+	c.decoded.put(a, occ, 8*len(occ), maxDecodedBytes)
+}
+
+// lru holds values by term or prefix within a budget of bytes, the least
+// recently used dropped first. Values are never modified once put.
+type lru[V any] struct {
+	mu    sync.Mutex
+	byAlt map[textindex.Alt]*list.Element
+	order list.List // of *lruEntry[V], most recent first
+	bytes int
+}
+
+type lruEntry[V any] struct {
+	alt  textindex.Alt
+	v    V
+	cost int
+}
+
+func (c *lru[V]) get(a textindex.Alt) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byAlt[a]
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*lruEntry[V]).v, true
+}
+
+// put keeps v as a's, costing cost bytes (plus listEntryCost) of max; a
+// value that would take more than an eighth of max is not kept.
+func (c *lru[V]) put(a textindex.Alt, v V, cost, max int) {
+	cost += listEntryCost
+	if cost > max/8 {
+		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -127,12 +97,12 @@ func (c *listCache) put(a textindex.Alt, lists [][]byte) {
 	if _, ok := c.byAlt[a]; ok {
 		return
 	}
-	c.byAlt[a] = c.lru.PushFront(&listEntry{a, lists, cost})
+	c.byAlt[a] = c.order.PushFront(&lruEntry[V]{a, v, cost})
 	c.bytes += cost
-	for c.bytes > maxListBytes {
-		old := c.lru.Back()
-		e := old.Value.(*listEntry)
-		c.lru.Remove(old)
+	for c.bytes > max {
+		old := c.order.Back()
+		e := old.Value.(*lruEntry[V])
+		c.order.Remove(old)
 		delete(c.byAlt, e.alt)
 		c.bytes -= e.cost
 	}
@@ -170,7 +140,7 @@ func (s cachedSource) Decoded(a textindex.Alt) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.c.decoded.put(a, occ)
+	s.c.putDecoded(a, occ)
 	return occ, nil
 }
 
@@ -238,7 +208,7 @@ func (s cachedSource) ListsOrDecoded(terms []string) ([][]byte, [][]uint64, erro
 		if err != nil {
 			return nil, nil, err
 		}
-		s.c.decoded.put(textindex.Alt{Term: t}, occ)
+		s.c.putDecoded(textindex.Alt{Term: t}, occ)
 		occs = append(occs, occ)
 	}
 	return lists, occs, nil

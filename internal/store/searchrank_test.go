@@ -268,8 +268,8 @@ func TestListCache(t *testing.T) {
 	big := make([]byte, maxListBytes/10)
 	for i := range 40 {
 		c.put(textindex.Alt{Term: fmt.Sprint("t", i)}, [][]byte{big})
-		if c.bytes > maxListBytes {
-			t.Fatalf("%d bytes held", c.bytes)
+		if c.lists.bytes > maxListBytes {
+			t.Fatalf("%d bytes held", c.lists.bytes)
 		}
 	}
 	if _, ok := c.get(textindex.Alt{Term: "t39"}); !ok {
@@ -326,7 +326,7 @@ func TestListsOrDecoded(t *testing.T) {
 	}
 	big := make([]uint64, maxDecodedBytes/8/10)
 	for i := range 40 {
-		c.decoded.put(textindex.Alt{Term: fmt.Sprint("t", i)}, big)
+		c.putDecoded(textindex.Alt{Term: fmt.Sprint("t", i)}, big)
 		if c.decoded.bytes > maxDecodedBytes {
 			t.Fatalf("%d bytes held", c.decoded.bytes)
 		}
