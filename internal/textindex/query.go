@@ -701,30 +701,49 @@ func Union(lists [][]byte) ([]uint64, error) {
 // (ascending) holds: each target found by a search from the last one's
 // place.
 func markDecoded(occ, targets []uint64, hit []bool) {
-	j := 0
-	for k, t := range targets {
-		// Gallop from j, then search the last step.
-		step := 1
-		for j+step < len(occ) && occ[j+step] < t {
-			step *= 2
-		}
-		lo, hi := j, min(j+step+1, len(occ))
-		for lo < hi { // the first of occ[lo:hi] ≥ t
-			m := int(uint(lo+hi) >> 1)
-			if occ[m] < t {
-				lo = m + 1
-			} else {
-				hi = m
+	// Walk the shorter of the two, galloping in the longer: a short list
+	// against many candidates costs its own length, not theirs.
+	if len(occ) < len(targets) {
+		k := 0
+		for _, o := range occ {
+			if k = seek(targets, k, o); k == len(targets) {
+				return
+			}
+			if targets[k] == o {
+				hit[k] = true
 			}
 		}
-		j = lo
-		if j == len(occ) {
+		return
+	}
+	j := 0
+	for k, t := range targets {
+		if j = seek(occ, j, t); j == len(occ) {
 			return
 		}
 		if occ[j] == t {
 			hit[k] = true
 		}
 	}
+}
+
+// seek returns the first index at or after from where xs (ascending)
+// holds v or more, or len(xs): a gallop from from, then a binary search of
+// the last step.
+func seek(xs []uint64, from int, v uint64) int {
+	step := 1
+	for from+step < len(xs) && xs[from+step] < v {
+		step *= 2
+	}
+	lo, hi := from, min(from+step+1, len(xs))
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if xs[m] < v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // mergeRuns sorts all, which is sorted runs ending at runs, by merging
