@@ -697,17 +697,8 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) ([]store.Hit, err
 func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store.SnippetItem, error) {
 	out := make(map[string]store.SnippetItem, len(docs))
 	for len(docs) > 0 {
-		// Batches of 1, 2, 4, … 64 (the last padded with a repeat), so that
-		// a few prepared statements serve every query.
-		n := min(len(docs), 64)
-		size := 1
-		for size < n {
-			size *= 2
-		}
-		args := make([]any, size)
-		for i := range args {
-			args[i] = docs[min(i, n-1)]
-		}
+		n, args := padded(docs, 64, func(d string) any { return d })
+		size := len(args)
 		st, err := db.stmt(ctx, `SELECT `+prefixed("i.", itemCols)+`, coalesce(d.starts, x''), k.handle, k.gen, k.wrapped
 			FROM items i LEFT JOIN search_docs d ON d.doc = i.id LEFT JOIN item_keys k ON k.item_id = i.id
 			WHERE i.id IN (?`+strings.Repeat(", ?", size-1)+`)`)
@@ -745,6 +736,22 @@ func (db *DB) SnippetItems(ctx context.Context, docs []string) (map[string]store
 		docs = docs[n:]
 	}
 	return out, nil
+}
+
+// padded takes the first n ≤ most of xs as query arguments, padded with
+// repeats of the last to the next power of two: batches of 1, 2, 4, …
+// most, so that a few prepared statements serve every query.
+func padded(xs []string, most int, arg func(string) any) (n int, args []any) {
+	n = min(len(xs), most)
+	size := 1
+	for size < n {
+		size *= 2
+	}
+	args = make([]any, size)
+	for i := range args {
+		args[i] = arg(xs[min(i, n-1)])
+	}
+	return n, args
 }
 
 // startsScanner scans the trailing starts and item key columns after
@@ -851,17 +858,8 @@ func (s source) ListsByTerm(terms []string) (map[string][][]byte, error) {
 	}
 	terms = todo
 	for len(terms) > 0 {
-		// Batches of 1, 2, 4, … 512 terms (the last padded with a
-		// repeat), so that a few prepared statements serve every query.
-		n := min(len(terms), 512)
-		size := 1
-		for size < n {
-			size *= 2
-		}
-		args := make([]any, size)
-		for i := range args {
-			args[i] = []byte(terms[min(i, n-1)])
-		}
+		n, args := padded(terms, 512, func(t string) any { return []byte(t) })
+		size := len(args)
 		st, err := s.db.stmt(s.ctx, `SELECT term, seg, chunk, list FROM search_terms WHERE term IN (?`+
 			strings.Repeat(", ?", size-1)+`) ORDER BY term, seg, chunk`)
 		if err != nil {
