@@ -56,13 +56,23 @@ func (c *listCache) putDecoded(a textindex.Alt, occ []uint64) {
 }
 
 // lru holds values by term or prefix within a budget of bytes, the least
-// recently used dropped first. Values are never modified once put.
+// recently used dropped first, but only for a value asked for more often
+// than what it would drop: every request, kept or not, is counted (counts
+// halve as they pile up). Plain LRU keeps nothing of a round of queries
+// larger than the budget that comes again (a team going through the same
+// list of names, a benchmark's passes): each value drops the one the round
+// needs next. Values are never modified once put.
 type lru[V any] struct {
 	mu    sync.Mutex
 	byAlt map[textindex.Alt]*list.Element
 	order list.List // of *lruEntry[V], most recent first
 	bytes int
+	asked map[textindex.Alt]uint32 // requests, kept or not
 }
+
+// maxAsked bounds the request counts kept; past it they are halved and
+// those at zero dropped.
+const maxAsked = 1 << 16
 
 type lruEntry[V any] struct {
 	alt  textindex.Alt
@@ -73,6 +83,7 @@ type lruEntry[V any] struct {
 func (c *lru[V]) get(a textindex.Alt) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.count(a)
 	e, ok := c.byAlt[a]
 	if !ok {
 		var zero V
@@ -82,8 +93,28 @@ func (c *lru[V]) get(a textindex.Alt) (V, bool) {
 	return e.Value.(*lruEntry[V]).v, true
 }
 
-// put keeps v as a's, costing cost bytes (plus listEntryCost) of max; a
-// value that would take more than an eighth of max is not kept.
+// count counts a request for a. c.mu is held.
+func (c *lru[V]) count(a textindex.Alt) {
+	if c.asked == nil {
+		c.asked = map[textindex.Alt]uint32{}
+	}
+	c.asked[a]++
+	if len(c.asked) <= maxAsked {
+		return
+	}
+	for k, n := range c.asked {
+		if n /= 2; n == 0 {
+			delete(c.asked, k)
+		} else {
+			c.asked[k] = n
+		}
+	}
+}
+
+// put keeps v as a's, costing cost bytes (plus listEntryCost) of max, if
+// it fits, or if what it must drop to fit (least recently used first) was
+// each asked for less often than a; a value that would take more than an
+// eighth of max is not kept.
 func (c *lru[V]) put(a textindex.Alt, v V, cost, max int) {
 	cost += listEntryCost
 	if cost > max/8 {
@@ -96,6 +127,17 @@ func (c *lru[V]) put(a textindex.Alt, v V, cost, max int) {
 	}
 	if _, ok := c.byAlt[a]; ok {
 		return
+	}
+	need := c.bytes + cost - max
+	for e := c.order.Back(); need > 0; e = e.Prev() {
+		if e == nil {
+			return // cannot happen: cost ≤ max/8
+		}
+		old := e.Value.(*lruEntry[V])
+		if c.asked[old.alt] >= c.asked[a] {
+			return // what it would drop is asked for as often: keep that
+		}
+		need -= old.cost
 	}
 	c.byAlt[a] = c.order.PushFront(&lruEntry[V]{a, v, cost})
 	c.bytes += cost
