@@ -178,7 +178,7 @@ func (s cachedSource) Decoded(a textindex.Alt) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	occ, err := decodeUnion(lists)
+	occ, err := textindex.Union(lists)
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +193,11 @@ const longList = 4096
 // ListsOrDecoded is textindex.Decoder's: terms' lists, those of a long
 // term decoded and kept (Decoded).
 func (s cachedSource) ListsOrDecoded(terms []string) ([][]byte, [][]uint64, error) {
+	by, ok := s.src.(TermLister)
+	if !ok {
+		ls, err := s.src.ListsOf(terms)
+		return ls, nil, err
+	}
 	var lists [][]byte
 	var occs [][]uint64
 	var todo []string
@@ -203,37 +208,9 @@ func (s cachedSource) ListsOrDecoded(terms []string) ([][]byte, [][]uint64, erro
 			todo = append(todo, t)
 		}
 	}
-	if len(todo) == 0 {
-		return nil, occs, nil
-	}
-	by, ok := s.src.(TermLister)
-	if !ok {
-		ls, err := s.ListsOf(todo)
-		return ls, occs, err
-	}
-	var found map[string][][]byte
-	var miss []string
-	for _, t := range todo {
-		if ls, ok := s.c.get(textindex.Alt{Term: t}); ok {
-			if found == nil {
-				found = map[string][][]byte{}
-			}
-			found[t] = ls
-		} else {
-			miss = append(miss, t)
-		}
-	}
-	if len(miss) > 0 {
-		got, err := by.ListsByTerm(miss)
-		if err != nil {
-			return nil, nil, err
-		}
-		if found == nil {
-			found = map[string][][]byte{}
-		}
-		for _, t := range miss {
-			found[t] = got[t]
-		}
+	found, read, err := s.listsByTerm(by, todo)
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, t := range todo {
 		ls := found[t]
@@ -242,11 +219,13 @@ func (s cachedSource) ListsOrDecoded(terms []string) ([][]byte, [][]uint64, erro
 			size += len(l)
 		}
 		if size < longList {
-			s.c.put(textindex.Alt{Term: t}, ls)
+			if read[t] {
+				s.c.put(textindex.Alt{Term: t}, ls)
+			}
 			lists = append(lists, ls...)
 			continue
 		}
-		occ, err := decodeUnion(ls)
+		occ, err := textindex.Union(ls)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -256,11 +235,6 @@ func (s cachedSource) ListsOrDecoded(terms []string) ([][]byte, [][]uint64, erro
 	return lists, occs, nil
 }
 
-// decodeUnion is the sorted union of lists' occurrences.
-func decodeUnion(lists [][]byte) ([]uint64, error) {
-	return textindex.Union(lists)
-}
-
 // ListsOf gives the lists term by term in term order, as the drivers do.
 func (s cachedSource) ListsOf(terms []string) ([][]byte, error) {
 	by, ok := s.src.(TermLister)
@@ -268,28 +242,43 @@ func (s cachedSource) ListsOf(terms []string) ([][]byte, error) {
 		return s.src.ListsOf(terms)
 	}
 	terms = slices.Compact(slices.Sorted(slices.Values(terms)))
-	have := make(map[string][][]byte, len(terms))
-	var todo []string
-	for _, t := range terms {
-		if ls, ok := s.c.get(textindex.Alt{Term: t}); ok {
-			have[t] = ls
-		} else {
-			todo = append(todo, t)
-		}
-	}
-	if len(todo) > 0 {
-		found, err := by.ListsByTerm(todo)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range todo {
-			have[t] = found[t] // nil: the term occurs nowhere, which is kept too
-			s.c.put(textindex.Alt{Term: t}, found[t])
-		}
+	found, read, err := s.listsByTerm(by, terms)
+	if err != nil {
+		return nil, err
 	}
 	var out [][]byte
 	for _, t := range terms {
-		out = append(out, have[t]...)
+		if read[t] {
+			s.c.put(textindex.Alt{Term: t}, found[t]) // nil: the term occurs nowhere, which is kept too
+		}
+		out = append(out, found[t]...)
 	}
 	return out, nil
+}
+
+// listsByTerm gives each of terms' lists from the list cache, and reads
+// the others from the driver in one call; read says which were read (the
+// caller decides whether to keep them).
+func (s cachedSource) listsByTerm(by TermLister, terms []string) (found map[string][][]byte, read map[string]bool, err error) {
+	found = make(map[string][][]byte, len(terms))
+	var miss []string
+	for _, t := range terms {
+		if ls, ok := s.c.get(textindex.Alt{Term: t}); ok {
+			found[t] = ls
+		} else {
+			miss = append(miss, t)
+		}
+	}
+	if len(miss) == 0 {
+		return found, nil, nil
+	}
+	got, err := by.ListsByTerm(miss)
+	if err != nil {
+		return nil, nil, err
+	}
+	read = make(map[string]bool, len(miss))
+	for _, t := range miss {
+		found[t], read[t] = got[t], true
+	}
+	return found, read, nil
 }

@@ -312,7 +312,6 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 		limit = 20
 	}
 	var hits []Hit
-	var ats []int // hits[i]'s first match in its row
 	// The hits are the first limit candidates in rank order that are
 	// distinct documents the session may read. Only the best few are
 	// ranked: a selection of k, widened while the ones taken leave fewer
@@ -322,7 +321,7 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 		if err != nil {
 			return nil, err
 		}
-		hits, ats = hits[:0], ats[:0]
+		hits = hits[:0]
 		seen := map[int64]bool{} // by title generation: one hit a document
 		for _, c := range best {
 			if len(hits) >= limit {
@@ -343,14 +342,13 @@ func RunSearch(ctx context.Context, q SearchQuery, cache *SearchCache, open func
 				continue
 			}
 			hits = append(hits, Hit{Doc: d.Doc, Kind: d.Kind, Title: d.Title, Part: int(c.Row & 0xffff), Score: c.Score, At: int(c.At)})
-			ats = append(ats, int(c.At))
 		}
 		if len(hits) >= limit || complete {
 			break
 		}
 	}
 	if !q.NoSnippets {
-		snippets(ctx, cq, q, hits, ats)
+		snippets(ctx, cq, q, hits)
 	}
 	return hits, nil
 }
@@ -601,8 +599,8 @@ func bestOf(ms []textindex.Match, k int) []textindex.Match {
 
 // snippets fills in the hits' snippets, on every core: a text part's
 // snippet needs its item decrypted and the passage tokenized (up to the
-// window after ats[i], where the index says its first match is).
-func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit, ats []int) {
+// window after the hit's At, where the index says its first match is).
+func snippets(ctx context.Context, cq textindex.Query, q SearchQuery, hits []Hit) {
 	if q.Prefetch != nil && q.Text != nil {
 		var docs []string
 		for _, h := range hits {
