@@ -365,7 +365,7 @@ func Eval(q Query, src Source, st Stats) ([]Match, error) {
 				return nil, err
 			}
 			s := score(hits, st)
-			putRows(hits)
+			rowPool.put(hits)
 			if len(grp) == 0 {
 				Recycle(grp)
 				grp = s
@@ -424,16 +424,9 @@ var (
 	keepPool  sync.Pool // of *keepScratch
 )
 
-func getMatches(n int) []Match { return matchPool.get(n) }
-
 // Recycle hands back a slice Eval returned (or nil), for reuse: the caller
 // must not use it afterwards.
 func Recycle(m []Match) { matchPool.put(m) }
-
-func getRows(n int) []rowTF { return rowPool.get(n) }
-func putRows(r []rowTF)     { rowPool.put(r) }
-func getOcc(n int) []uint64 { return occPool.get(n) }
-func putOcc(o []uint64)     { occPool.put(o) }
 
 // rowTF is a row, how often a phrase occurs in it, and where first.
 type rowTF struct {
@@ -542,7 +535,7 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 		}
 		return true, nil
 	}
-	defer func() { putOcc(cand) }()
+	defer func() { occPool.put(cand) }()
 	if ok, err := decode(exactPos); !ok {
 		return nil, err
 	}
@@ -558,7 +551,7 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	if ok, err := decode(prefixPos); !ok {
 		return nil, err
 	}
-	out := getRows(len(cand))
+	out := rowPool.get(len(cand))
 	liveRow, rowLen := uint64(1<<63), -1
 	for _, s := range cand {
 		if int(s&0xFFFF)+len(ph)-1 > 0xFFFF {
@@ -661,7 +654,7 @@ func unionOf(lists [][]byte, decoded [][]uint64) ([]uint64, error) {
 	for _, d := range decoded {
 		n += len(d)
 	}
-	all := getOcc(n)
+	all := occPool.get(n)
 	var runs []int // where each list's occurrences end in all
 	for _, l := range lists {
 		var err error
@@ -693,7 +686,7 @@ func Union(lists [][]byte) ([]uint64, error) {
 		return nil, err
 	}
 	out := slices.Clone(occ)
-	putOcc(occ)
+	occPool.put(occ)
 	return out, nil
 }
 
@@ -750,7 +743,7 @@ func seek(xs []uint64, from int, v uint64) int {
 // neighbouring runs pairwise: each list is already in order, and merging
 // r runs costs log r passes where a sort cost log n.
 func mergeRuns(all []uint64, runs []int) []uint64 {
-	buf := getOcc(len(all))[:len(all)]
+	buf := occPool.get(len(all))[:len(all)]
 	for len(runs) > 1 {
 		var next []int
 		lo := 0
@@ -779,7 +772,7 @@ func mergeRuns(all []uint64, runs []int) []uint64 {
 		}
 		all, buf, runs = buf, all, next
 	}
-	putOcc(buf)
+	occPool.put(buf)
 	return all
 }
 
@@ -797,7 +790,7 @@ func score(hits []rowTF, st Stats) []Match {
 	if avg <= 0 {
 		avg = 1
 	}
-	out := getMatches(len(hits))[:len(hits)]
+	out := matchPool.get(len(hits))[:len(hits)]
 	for i, h := range hits {
 		tf, dl := float64(h.tf), float64(h.len)
 		out[i] = Match{Row: h.row, Score: -idf * tf * (k1 + 1) / (tf + k1*(1-b+b*dl/avg)), At: h.at}
@@ -810,7 +803,7 @@ func union(a, c []Match) []Match {
 	if len(a) == 0 {
 		return c
 	}
-	out := getMatches(len(a) + len(c))
+	out := matchPool.get(len(a) + len(c))
 	i, j := 0, 0
 	for i < len(a) && j < len(c) {
 		switch {
@@ -832,7 +825,7 @@ func union(a, c []Match) []Match {
 
 // intersect keeps the rows in both, adding their scores.
 func intersect(a, c []Match) []Match {
-	out := getMatches(min(len(a), len(c)))
+	out := matchPool.get(min(len(a), len(c)))
 	i, j := 0, 0
 	for i < len(a) && j < len(c) {
 		switch {
