@@ -214,20 +214,12 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 	if _, err := a.IndexPending(ctx, nil); err != nil {
 		return nil, err
 	}
-	d, err := a.disclosure(ctx)
+	d, expr, err := a.searchExpr(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	// A query that holds a sealed name or contact finds nothing, as a name
-	// written nowhere would: what the index might still hold of it is never
-	// confirmed, and no error tells the query apart.
-	if len(d.g.Find(query)) > 0 {
-		return []store.Hit{}, nil
-	}
-	// A place is also searched by its other names in the gazetteer.
-	expr := hangul.MatchExprPlaces(query, vocab.PlaceSpellings)
 	if expr == "" {
-		return nil, fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
+		return []store.Hit{}, nil
 	}
 	voided := map[evidence.ID]evidence.ID{}
 	if !opt.All {
@@ -280,6 +272,26 @@ func (a *Archive) Search(ctx context.Context, query string, opt SearchOptions) (
 		return nil, err
 	}
 	return discloseAs(d, mergeHits(hits, comp, q.Limit)), nil
+}
+
+// searchExpr returns the session's disclosure guard and the index query
+// for query, or "" for a query that holds a sealed name or contact: it
+// finds nothing, as a name written nowhere would (what the index might
+// still hold of it is never confirmed, and no error tells the query
+// apart). A place is also searched by its other names in the gazetteer.
+func (a *Archive) searchExpr(ctx context.Context, query string) (*discloser, string, error) {
+	d, err := a.disclosure(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(d.g.Find(query)) > 0 {
+		return d, "", nil
+	}
+	expr := hangul.MatchExprPlaces(query, vocab.PlaceSpellings)
+	if expr == "" {
+		return nil, "", fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
+	}
+	return d, expr, nil
 }
 
 // partText returns the text of a document's index part n (from 1), for

@@ -7,10 +7,8 @@ import (
 	"sync"
 
 	"sori/internal/evidence"
-	"sori/internal/hangul"
 	"sori/internal/store"
 	"sori/internal/textindex"
-	"sori/internal/vocab"
 )
 
 // A search page ranks many hits and shows a few: it searches without
@@ -90,16 +88,9 @@ func (a *Archive) Snippets(ctx context.Context, query string, hits []store.Hit, 
 	if len(hits) == 0 {
 		return nil
 	}
-	d, err := a.disclosure(ctx)
-	if err != nil {
-		return err
-	}
-	if len(d.g.Find(query)) > 0 {
-		return nil // Search finds nothing for it either
-	}
-	expr := hangul.MatchExprPlaces(query, vocab.PlaceSpellings)
-	if expr == "" {
-		return fmt.Errorf("%w: nothing to search for in %q", evidence.ErrInvalid, query)
+	d, expr, err := a.searchExpr(ctx, query)
+	if err != nil || expr == "" {
+		return err // a sealed name: Search finds nothing for it either
 	}
 	cq, err := textindex.Compile(expr)
 	if err != nil {
