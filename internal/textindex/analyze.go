@@ -127,7 +127,7 @@ func Tokens(text string, fn func(term string, pos, start, end int)) int {
 // MaxPos+1); cut reports that text holds more positions.
 func tokensUpTo(text string, limit int, fn func(term string, pos, start, end int)) (n int, cut bool) {
 	g := grouper{fn: fn, pos: -1, text: text, limit: limit}
-	err := hangul.Tokenize(text, g.token)
+	err := hangul.TokenizeIndex(text, g.token)
 	g.flush()
 	return g.pos + 1, errors.Is(err, errCut)
 }

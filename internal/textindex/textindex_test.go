@@ -367,6 +367,51 @@ func TestListBlocks(t *testing.T) {
 	}
 }
 
+// fullStreamTokens is what the grouper keeps of hangul.Tokenize's whole
+// stream: what the index kept before it asked the tokenizer for only
+// those tokens (hangul.TokenizeIndex).
+func fullStreamTokens(text string) []string {
+	var out []string
+	g := grouper{fn: func(term string, pos, start, end int) {
+		out = append(out, fmt.Sprintf("%s@%d[%d:%d]", term, pos, start, end))
+	}, pos: -1, text: text, limit: MaxPos + 1}
+	_ = hangul.Tokenize(text, g.token)
+	g.flush()
+	return out
+}
+
+func indexTokens(text string) []string {
+	var out []string
+	Tokens(text, func(term string, pos, start, end int) {
+		out = append(out, fmt.Sprintf("%s@%d[%d:%d]", term, pos, start, end))
+	})
+	return out
+}
+
+// TestIndexStream: the index's tokens, positions and spans are the ones it
+// kept of the full stream, for every kind of text the tests hold.
+func TestIndexStream(t *testing.T) {
+	texts := append(slices.Clone(docs),
+		"로동신문 리설주 녀성", "두만강 ㅋㅋ 강", "Kim Jong-il과 김정일", "Pak Ch'ŏl-min, I was there. A guard",
+		"會寧 회령 Hoeryŏng", "ᄀ\u064Bᅵ 기", "朝鮮 ｶﾀｶﾅ", "Kim's 30kg 2019년", "가\xff나다", "")
+	for _, text := range texts {
+		if got, want := indexTokens(text), fullStreamTokens(text); !slices.Equal(got, want) {
+			t.Errorf("%q:\n index stream %v\n full stream  %v", text, got, want)
+		}
+	}
+}
+
+func FuzzIndexStream(f *testing.F) {
+	for _, d := range docs {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if got, want := indexTokens(text), fullStreamTokens(text); !slices.Equal(got, want) {
+			t.Fatalf("%q:\n index stream %v\n full stream  %v", text, got, want)
+		}
+	})
+}
+
 func FuzzAnalyze(f *testing.F) {
 	for _, d := range docs {
 		f.Add(d, "강")
