@@ -156,6 +156,12 @@ func run(text string, from int, m mode, fn TokenFunc) error {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			t.flushAll()
+		case IsSyllable(r) && !t.comp.active && !slowPath && !jamoAt(text, i+size):
+			// A precomposed syllable that nothing after it can change
+			// (only a conjoining or filler letter can): the composer's
+			// decomposition and composition would give it back as it is.
+			t.flushWord()
+			t.syls = append(t.syls, unit{r, i, i + size, true})
 		case isHangulRune(r):
 			t.flushWord()
 			t.comp.feed(r, i, i+size)
@@ -181,6 +187,21 @@ func run(text string, from int, m mode, fn TokenFunc) error {
 	}
 	t.flushAll()
 	return t.err
+}
+
+// slowPath sends every syllable through the composer (tests compare the
+// two ways).
+var slowPath = false
+
+// jamoAt reports whether text holds, at i, a Hangul rune that is not a
+// precomposed syllable: a letter the composer may join to the syllable
+// before it.
+func jamoAt(text string, i int) bool {
+	if i >= len(text) || text[i] < utf8.RuneSelf {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return isHangulRune(r) && !IsSyllable(r)
 }
 
 func isIdeo(r rune) bool {

@@ -360,7 +360,43 @@ func FuzzTokenize(f *testing.F) {
 		checkStream(t, text, TokenizeQuery, 0)
 		checkStream(t, KeyPrefix+text, TokenizeQuery, len(KeyPrefix))
 		_ = MatchExpr(text)
+		checkSlowPath(t, text)
 	})
+}
+
+// checkSlowPath: every mode gives the same tokens whether syllables take
+// the composer or the fast path past it.
+func checkSlowPath(t *testing.T, text string) {
+	t.Helper()
+	all := func() string {
+		var b strings.Builder
+		fn := func(tok string, s, e int, col bool) error {
+			fmt.Fprintf(&b, "%q %d %d %v|", tok, s, e, col)
+			return nil
+		}
+		for _, tokenize := range []func(string, TokenFunc) error{Tokenize, TokenizeQuery, TokenizeIndex} {
+			_ = tokenize(text, fn)
+			b.WriteString("\n")
+		}
+		_ = TokenizeQuery(KeyPrefix+text, fn)
+		return b.String()
+	}
+	fast := all()
+	slowPath = true
+	slow := all()
+	slowPath = false
+	if fast != slow {
+		t.Errorf("%q: the fast path gives\n%s\nthe composer\n%s", text, fast, slow)
+	}
+}
+
+func TestSlowPath(t *testing.T) {
+	for _, s := range []string{
+		"요덕수용소에서", "가\u11A8\u0301", "가\u11A8나", "가\u3164나", "가ㅋ나", "가ㅏ", "ᄀ\u1160ᅡ", "가\uFFA1",
+		norm.NFD.String("김정일") + "김", "Kim 김정일, 朝鮮 로동당", "가\xff나",
+	} {
+		checkSlowPath(t, s)
+	}
 }
 
 // benchText builds about 1 MB of mixed testimony-like text: Korean
