@@ -41,7 +41,9 @@ package textindex
 
 import (
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -75,17 +77,16 @@ func (d *Doc) Each(fn func(term string, occs []uint64)) {
 // safe to call from many goroutines at once.
 func Analyze(parts []string) *Doc {
 	d := &Doc{Lens: make([]uint32, len(parts))}
-	ids := make(map[string]int32)
-	type occ struct {
-		id int32
-		o  uint64
+	sc, _ := analyzePool.Get().(*analyzeScratch)
+	if sc == nil {
+		sc = &analyzeScratch{ids: make(map[string]int32)}
 	}
+	ids, flat, counts := sc.ids, sc.flat[:0], sc.counts[:0]
 	size := 0
 	for _, p := range parts {
 		size += len(p)
 	}
-	flat := make([]occ, 0, size/2)
-	var counts []int32
+	flat = slices.Grow(flat, size/2)
 	for i, p := range parts {
 		base := uint64(i) << 16
 		d.Lens[i] = uint32(Tokens(p, func(term string, pos, _, _ int) {
@@ -97,7 +98,7 @@ func Analyze(parts []string) *Doc {
 				counts = append(counts, 0)
 			}
 			counts[id]++
-			flat = append(flat, occ{id, base | uint64(pos)})
+			flat = append(flat, termOcc{id, base | uint64(pos)})
 		}))
 	}
 	// Counting sort by term; each term's occurrences stay in text order.
@@ -112,8 +113,35 @@ func Analyze(parts []string) *Doc {
 		d.occ[next[f.id]] = f.o
 		next[f.id]++
 	}
+	// A map cleared keeps its room, and clearing it costs that room: one
+	// that a very large document grew is left to the collector.
+	if cap(flat) <= maxPooled && len(ids) <= maxPooledTerms {
+		clear(ids)
+		sc.flat, sc.counts = flat[:0], counts[:0]
+		analyzePool.Put(sc)
+	}
 	return d
 }
+
+// termOcc is one occurrence of the term numbered id in a document.
+type termOcc struct {
+	id int32
+	o  uint64
+}
+
+// analyzeScratch is Analyze's working memory, reused from document to
+// document: a fresh map grew and rehashed through every document's terms,
+// and the occurrences' slice was allocated (and cleared) anew, a tenth of
+// an index build's analysis.
+type analyzeScratch struct {
+	ids    map[string]int32
+	flat   []termOcc
+	counts []int32
+}
+
+var analyzePool sync.Pool // of *analyzeScratch
+
+const maxPooledTerms = 1 << 15
 
 // Tokens calls fn for every token the index keeps of text, with its
 // position and byte span, and returns the number of positions (at most
