@@ -3,6 +3,7 @@ package textindex
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"slices"
 )
 
@@ -60,9 +61,11 @@ func (e *encoder) seal() {
 		return
 	}
 	first, last := p[0], p[len(p)-1]
-	var body []byte
+	// The body's length goes before it: measured first, so that the
+	// deltas are written once, in place.
+	size := 0
 	for i := 1; i < len(p); i++ {
-		body = binary.AppendUvarint(body, p[i]-p[i-1])
+		size += uvarintLen(p[i] - p[i-1])
 	}
 	if e.sbN == 0 {
 		e.sbFirst, e.sbLo = first, e.last
@@ -70,13 +73,20 @@ func (e *encoder) seal() {
 	e.sb = binary.AppendUvarint(e.sb, first-e.last)
 	e.sb = binary.AppendUvarint(e.sb, uint64(len(p)-1))
 	e.sb = binary.AppendUvarint(e.sb, last-first)
-	e.sb = binary.AppendUvarint(e.sb, uint64(len(body)))
-	e.sb = append(e.sb, body...)
+	e.sb = binary.AppendUvarint(e.sb, uint64(size))
+	for i := 1; i < len(p); i++ {
+		e.sb = binary.AppendUvarint(e.sb, p[i]-p[i-1])
+	}
 	e.last, e.pending = last, p[:0]
 	e.sbN++
 	if e.sbN == superSize {
 		e.sealSuper()
 	}
+}
+
+// uvarintLen is the length of v written as a uvarint.
+func uvarintLen(v uint64) int {
+	return (bits.Len64(v|1) + 6) / 7
 }
 
 func (e *encoder) sealSuper() {

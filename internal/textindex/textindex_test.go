@@ -1,6 +1,7 @@
 package textindex
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -766,5 +767,13 @@ func TestEvalDecoder(t *testing.T) {
 	}
 	if decoded < 5 {
 		t.Fatalf("only %d queries have prefixes: the test compares little", decoded)
+	}
+}
+
+func TestUvarintLen(t *testing.T) {
+	for _, v := range []uint64{0, 1, 127, 128, 16383, 16384, 1<<63 - 1, 1 << 63, ^uint64(0)} {
+		if got, want := uvarintLen(v), len(binary.AppendUvarint(nil, v)); got != want {
+			t.Errorf("uvarintLen(%d) = %d, want %d", v, got, want)
+		}
 	}
 }
