@@ -93,6 +93,15 @@ func (c *lru[V]) get(a textindex.Alt) (V, bool) {
 	return e.Value.(*lruEntry[V]).v, true
 }
 
+// has reports whether a value is kept for a, without counting a request
+// or touching its place.
+func (c *lru[V]) has(a textindex.Alt) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.byAlt[a]
+	return ok
+}
+
 // count counts a request for a. c.mu is held.
 func (c *lru[V]) count(a textindex.Alt) {
 	if c.asked == nil {
@@ -185,6 +194,9 @@ func (s cachedSource) Decoded(a textindex.Alt) ([]uint64, error) {
 	s.c.putDecoded(a, occ)
 	return occ, nil
 }
+
+// Kept is textindex.Decoder's: whether Decoded has a's union kept.
+func (s cachedSource) Kept(a textindex.Alt) bool { return s.c.decoded.has(a) }
 
 // longList is the encoded size (all segments) from which ListsOrDecoded
 // gives a term decoded: a few blocks' worth.

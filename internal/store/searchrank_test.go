@@ -344,6 +344,20 @@ func TestListsOrDecoded(t *testing.T) {
 	if reads != 1 {
 		t.Fatalf("the source was read %d times", reads)
 	}
+	// Kept says which terms Decoded would give without a read, and asking
+	// it counts no request (it does not make a term look popular).
+	kept := 0
+	for _, term := range terms {
+		if cs.Kept(textindex.Alt{Term: term}) {
+			kept++
+		}
+	}
+	if kept == 0 || kept == len(terms) || cs.Kept(textindex.Alt{Term: "드문말"}) {
+		t.Errorf("Kept says %d of %d terms are kept decoded (드문말 %v)", kept, len(terms), cs.Kept(textindex.Alt{Term: "드문말"}))
+	}
+	if n := c.decoded.asked[textindex.Alt{Term: "강제"}]; n != 2 {
+		t.Errorf("강제 counted as asked %d times, want 2", n)
+	}
 	big := make([]uint64, maxDecodedBytes/8/10)
 	for i := range 40 {
 		c.putDecoded(textindex.Alt{Term: fmt.Sprint("t", i)}, big)

@@ -3,6 +3,7 @@ package textindex
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -320,6 +321,9 @@ type Source interface {
 // read only.
 type Decoder interface {
 	Decoded(a Alt) ([]uint64, error)
+	// Kept reports whether the source keeps a's occurrences decoded, so
+	// that Decoded would give them without reading or decoding anything.
+	Kept(a Alt) bool
 	// ListsOrDecoded is ListsOf with each long term's occurrences decoded
 	// instead (kept by the source like Decoded's): a long list that a
 	// phrase's rarer positions pick a few rows from is otherwise decoded
@@ -494,12 +498,15 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 		return nil
 	}
 	// Positions of exact terms are read first and decoded rarest first;
-	// positions with prefixes (whose lists are long) only while rows remain.
+	// positions with prefixes (whose lists are long) only while rows remain
+	// — unless the source keeps every prefix of the position decoded: then
+	// it costs nothing to read, and is often the rarest (a name's last
+	// syllable, whose neighbour is a common one).
 	var exactPos, prefixPos []int
 	for i, alts := range ph {
 		switch {
 		case alts == nil: // a wildcard
-		case slices.ContainsFunc(alts, func(a Alt) bool { return a.Prefix }):
+		case slices.ContainsFunc(alts, func(a Alt) bool { return a.Prefix && (decoder == nil || !decoder.Kept(a)) }):
 			prefixPos = append(prefixPos, i)
 		default:
 			exactPos = append(exactPos, i)
@@ -616,7 +623,16 @@ func keepStarts(cand []uint64, lists [][]byte, decoded [][]uint64, i int) ([]uin
 			return cand[:0], err
 		}
 	}
+	var filter targetFilter
 	for _, occ := range decoded {
+		if useFilter(len(occ), len(targets)) {
+			if filter.words == nil {
+				filter = newTargetFilter(targets, ks.filter)
+				ks.filter = filter.words
+			}
+			filter.mark(occ, targets, hit)
+			continue
+		}
 		markDecoded(occ, targets, hit)
 	}
 	out := cand[:0]
@@ -633,6 +649,73 @@ type keepScratch struct {
 	targets []uint64
 	idx     []int32
 	hit     []bool
+	filter  []uint64
+}
+
+// Marking a long list against many targets by galloping costs a search
+// for every element of the shorter one — a name's common syllables put
+// hundreds of thousands on each side, where that took most of the query.
+// A targetFilter is a bitset of the targets' hashes instead: each element
+// of the list is tested against it (a bit, in memory that stays in the
+// cache) and only the few that pass are looked up among the targets.
+const (
+	filterMinTargets = 1 << 12
+	filterMaxBits    = 1 << 23 // 1 MiB
+)
+
+// useFilter reports whether a decoded list of n occurrences is marked
+// against t targets through a targetFilter: when both sides are long and
+// neither is far longer than the other (a list much longer than the
+// targets costs less galloped through than walked whole).
+func useFilter(n, t int) bool {
+	return t >= filterMinTargets && n >= t/8 && n <= 8*t
+}
+
+type targetFilter struct {
+	words []uint64
+	shift uint
+}
+
+// newTargetFilter sets the bits of targets' hashes, in about sixteen bits
+// a target, in words (reused if it has room).
+func newTargetFilter(targets []uint64, words []uint64) targetFilter {
+	bits := 1 << 10
+	for bits < 16*len(targets) && bits < filterMaxBits {
+		bits <<= 1
+	}
+	n := bits / 64
+	if cap(words) < n {
+		words = make([]uint64, n)
+	}
+	words = words[:n]
+	clear(words)
+	f := targetFilter{words: words, shift: uint(64 - bitsLog2(bits))}
+	for _, t := range targets {
+		h := f.hash(t)
+		f.words[h>>6] |= 1 << (h & 63)
+	}
+	return f
+}
+
+func bitsLog2(n int) int { return bits.Len(uint(n)) - 1 }
+
+func (f targetFilter) hash(o uint64) uint64 { return (o * 0x9E3779B97F4A7C15) >> f.shift }
+
+// mark sets hit[k] for every targets[k] that occ (ascending) holds.
+func (f targetFilter) mark(occ, targets []uint64, hit []bool) {
+	k := 0
+	for _, o := range occ {
+		h := f.hash(o)
+		if f.words[h>>6]&(1<<(h&63)) == 0 {
+			continue
+		}
+		if k = seek(targets, k, o); k == len(targets) {
+			return
+		}
+		if targets[k] == o {
+			hit[k] = true
+		}
+	}
 }
 
 func (ks *keepScratch) put() {

@@ -684,8 +684,14 @@ func TestMergeRuns(t *testing.T) {
 }
 
 // decoding is a Mem that also gives prefixes decoded (Decoder), as the
-// store's cache does.
-type decoding struct{ *Mem }
+// store's cache does; kept says whether it claims to keep every prefix
+// decoded already (Kept), which moves the prefixes' positions forward.
+type decoding struct {
+	*Mem
+	kept bool
+}
+
+func (d decoding) Kept(Alt) bool { return d.kept }
 
 func (d decoding) Decoded(a Alt) ([]uint64, error) {
 	lists, err := d.Lists(a)
@@ -757,9 +763,11 @@ func TestEvalDecoder(t *testing.T) {
 			continue
 		}
 		want, err1 := Eval(cq, m, st)
-		got, err2 := Eval(cq, decoding{m}, st)
-		if err1 != nil || err2 != nil || !slices.Equal(got, want) {
-			t.Fatalf("%q: decoded %v (%v), lists %v (%v)", q, got, err2, want, err1)
+		for _, kept := range []bool{false, true} {
+			got, err2 := Eval(cq, decoding{m, kept}, st)
+			if err1 != nil || err2 != nil || !slices.Equal(got, want) {
+				t.Fatalf("%q (kept %v): decoded %v (%v), lists %v (%v)", q, kept, got, err2, want, err1)
+			}
 		}
 		if strings.Contains(fmt.Sprint(cq), "true") {
 			decoded++
@@ -775,5 +783,47 @@ func TestUvarintLen(t *testing.T) {
 		if got, want := uvarintLen(v), len(binary.AppendUvarint(nil, v)); got != want {
 			t.Errorf("uvarintLen(%d) = %d, want %d", v, got, want)
 		}
+	}
+}
+
+// TestTargetFilter: marking through the targets' bitset marks exactly what
+// galloping marks, for lists shorter, as long as and longer than the
+// targets, with hits, near misses and nothing in common.
+func TestTargetFilter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 15))
+	sorted := func(n int, max uint64) []uint64 {
+		xs := make([]uint64, n)
+		for i := range xs {
+			xs[i] = rng.Uint64N(max)
+		}
+		slices.Sort(xs)
+		return slices.Compact(xs)
+	}
+	var words []uint64
+	for _, c := range []struct {
+		targets, list int
+		space         uint64
+	}{
+		{5000, 700, 1 << 20}, {5000, 5000, 1 << 16}, {20000, 150000, 1 << 22}, {1 << 16, 1 << 16, 1 << 40}, {300000, 200000, 1 << 21},
+	} {
+		targets, occ := sorted(c.targets, c.space), sorted(c.list, c.space)
+		if !useFilter(len(occ), len(targets)) {
+			t.Fatalf("%d against %d targets would not take the filter", len(occ), len(targets))
+		}
+		want, got := make([]bool, len(targets)), make([]bool, len(targets))
+		markDecoded(occ, targets, want)
+		f := newTargetFilter(targets, words)
+		words = f.words
+		f.mark(occ, targets, got)
+		n := 0
+		for k := range want {
+			if want[k] {
+				n++
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%d targets, %d occurrences in %d: the filter marks differently", len(targets), len(occ), c.space)
+		}
+		t.Logf("%d targets, %d occurrences: %d hits", len(targets), len(occ), n)
 	}
 }
