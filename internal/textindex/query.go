@@ -624,12 +624,14 @@ func keepStarts(cand []uint64, lists [][]byte, decoded [][]uint64, i int) ([]uin
 		}
 	}
 	var filter targetFilter
+	if slices.ContainsFunc(decoded, func(occ []uint64) bool { return useFilter(len(occ), len(targets)) }) {
+		filter = newTargetFilter(targets, ks.filter)
+		ks.filter = filter.words
+	}
 	for _, occ := range decoded {
-		if useFilter(len(occ), len(targets)) {
-			if filter.words == nil {
-				filter = newTargetFilter(targets, ks.filter)
-				ks.filter = filter.words
-			}
+		// Once the filter is built, a short list is walked through it too:
+		// only what passes is searched for among the targets.
+		if filter.words != nil && len(occ) <= 8*len(targets) {
 			filter.mark(occ, targets, hit)
 			continue
 		}
@@ -663,9 +665,9 @@ const (
 	filterMaxBits    = 1 << 23 // 1 MiB
 )
 
-// useFilter reports whether a decoded list of n occurrences is marked
-// against t targets through a targetFilter: when both sides are long and
-// neither is far longer than the other (a list much longer than the
+// useFilter reports whether a decoded list of n occurrences against t
+// targets is worth building a targetFilter for: when both sides are long
+// and neither is far longer than the other (a list much longer than the
 // targets costs less galloped through than walked whole).
 func useFilter(n, t int) bool {
 	return t >= filterMinTargets && n >= t/8 && n <= 8*t
