@@ -440,6 +440,11 @@ type rowTF struct {
 	len int // the row's length (Stats.Len, asked once)
 }
 
+// manyStarts is the number of candidate starts past which phraseRows reads
+// a phrase's prefixes before its remaining exact positions (a variable for
+// the tests).
+var manyStarts = 1 << 13
+
 // phraseRows finds the live rows where ph occurs, with its frequency.
 //
 // Positions are decoded rarest first (by encoded size), each after the
@@ -520,43 +525,47 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 			return nil, nil
 		}
 	}
-	slices.SortStableFunc(exactPos, func(a, b int) int { return size[a] - size[b] })
+	bySize := func(a, b int) int { return size[a] - size[b] }
+	slices.SortStableFunc(exactPos, bySize)
 	// cand holds the phrase's possible starts (occurrences of its first
 	// position) that agree with every position decoded so far. The first
 	// position decoded is the rarest, decoded in full; each later one only
 	// where it can meet a candidate, and it only strikes candidates out.
 	var cand []uint64
-	first := true
-	decode := func(order []int) (bool, error) {
-		for _, i := range order {
-			var err error
-			if first {
-				cand, err = startsOf(raw[i], dec[i], i)
-				first = false
-			} else {
-				cand, err = keepStarts(cand, raw[i], dec[i], i)
-			}
-			if err != nil || len(cand) == 0 {
-				return false, err
-			}
-		}
-		return true, nil
-	}
 	defer func() { occPool.put(cand) }()
-	if ok, err := decode(exactPos); !ok {
-		return nil, err
-	}
-	for _, i := range prefixPos {
-		if err := fetch(i); err != nil {
+	first := true
+	todo := exactPos
+	for len(todo) > 0 || len(prefixPos) > 0 {
+		// The prefixes' positions are read when the exact ones are done,
+		// or as soon as the candidates are many: then a long exact list
+		// costs more to mark than the prefixes (which are read anyway
+		// unless the candidates run out) cost to read, and the rarest of
+		// all goes next.
+		if len(prefixPos) > 0 && (len(todo) == 0 || (!first && len(cand) > manyStarts)) {
+			for _, i := range prefixPos {
+				if err := fetch(i); err != nil {
+					return nil, err
+				}
+				if size[i] == 0 {
+					return nil, nil
+				}
+			}
+			todo = append(todo, prefixPos...)
+			slices.SortStableFunc(todo, bySize)
+			prefixPos = nil
+		}
+		i := todo[0]
+		todo = todo[1:]
+		var err error
+		if first {
+			cand, err = startsOf(raw[i], dec[i], i)
+			first = false
+		} else {
+			cand, err = keepStarts(cand, raw[i], dec[i], i)
+		}
+		if err != nil || len(cand) == 0 {
 			return nil, err
 		}
-		if size[i] == 0 {
-			return nil, nil
-		}
-	}
-	slices.SortStableFunc(prefixPos, func(a, b int) int { return size[a] - size[b] })
-	if ok, err := decode(prefixPos); !ok {
-		return nil, err
 	}
 	out := rowPool.get(len(cand))
 	liveRow, rowLen := uint64(1<<63), -1

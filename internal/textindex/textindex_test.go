@@ -202,11 +202,22 @@ func compare(t *testing.T, expr string, m *Mem, st stats, docs []string) (rows, 
 	return rows, want, len(missing) == 0 && (strings.Contains(expr, hangul.KeyPrefix) || slices.Equal(rows, want))
 }
 
-// TestEvalRandom compares Eval with the reference on generated text.
+// TestEvalRandom compares Eval with the reference on generated text, with
+// a phrase's prefixes read after its exact positions and (manyStarts 0)
+// as soon as the first is decoded.
 func TestEvalRandom(t *testing.T) {
+	t.Run("prefixes last", testEvalRandom)
+	t.Run("prefixes early", func(t *testing.T) {
+		defer func(n int) { manyStarts = n }(manyStarts)
+		manyStarts = 0
+		testEvalRandom(t)
+	})
+}
+
+func testEvalRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := []string{"강", "두만강", "로동", "노동", "리", "관리소", "요덕", "녀성", "여성", "배급", "탈출", "Kim", "Pak", "Jong-il",
-		"chol", "min", "camp", "river", "김정일", "박철민", "이", "의", "에서", "조선로동당"}
+		"chol", "min", "camp", "river", "김정일", "박철민", "이", "의", "에서", "조선로동당", "고송남", "Ko Song-nam", "구성", "남쪽", "고", "성남"}
 	var docs []string
 	for range 300 {
 		var b strings.Builder
