@@ -557,9 +557,16 @@ func (c *keyCache) get(k wordNext) ([][]keyID, bool) {
 			return ks, true
 		}
 	}
+	// Under the mutex the published map is looked at again: the word may
+	// have been published from pending since it was loaded above.
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m := c.published.Load(); m != nil {
+		if ks, ok := (*m)[k]; ok {
+			return ks, true
+		}
+	}
 	ks, ok := c.pending[k]
-	c.mu.Unlock()
 	return ks, ok
 }
 
@@ -578,8 +585,10 @@ func (c *keyCache) put(k wordNext, ks [][]keyID) {
 	}
 	c.pending[wordNext{strings.Clone(k.w), k.next}] = ks
 	// Publishing copies the map, so it waits for an eighth of its size
-	// in new words: a word costs a constant number of copies in all.
-	if len(c.pending) < max(64, len(old)/8) {
+	// in new words (a word costs a constant number of copies in all), or
+	// for the cache to be full: words left pending would be read under
+	// the mutex for good.
+	if len(c.pending) < max(64, len(old)/8) && len(old)+len(c.pending) < keyCacheMax {
 		return
 	}
 	m := make(map[wordNext][][]keyID, len(old)+len(c.pending))

@@ -3,6 +3,7 @@ package hangul
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -459,5 +460,44 @@ func TestQueryOneSyllableBothForms(t *testing.T) {
 	// a word-initial 리, e.g. 리학연, is indexed).
 	if strings.Join(got, " ") != "리 +이" {
 		t.Errorf("TokenizeQuery(리) = %v", got)
+	}
+}
+
+// TestKeyCache: every word put is found, by one goroutine or many; words
+// are published to the lock-free map in batches, all of them once the
+// cache is full; past keyCacheMax nothing more is kept.
+func TestKeyCache(t *testing.T) {
+	var c keyCache
+	ks := [][]keyID{{1}}
+	word := func(i int) wordNext { return wordNext{fmt.Sprint("w", i), ""} }
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := g; i < 4000; i += 4 {
+				c.put(word(i), ks)
+				if _, ok := c.get(word(i)); !ok {
+					t.Errorf("word %d not found after put", i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range 4000 {
+		if _, ok := c.get(word(i)); !ok {
+			t.Fatalf("word %d lost", i)
+		}
+	}
+	if m := c.published.Load(); m == nil || len(*m) < 3000 {
+		t.Fatalf("only %d of 4,000 words published", len(*c.published.Load()))
+	}
+	for i := 4000; i < keyCacheMax+100; i++ {
+		c.put(word(i), ks)
+	}
+	if n, p := len(*c.published.Load()), len(c.pending); n != keyCacheMax || p != 0 {
+		t.Errorf("full cache: %d published, %d pending; want %d and 0", n, p, keyCacheMax)
+	}
+	if _, ok := c.get(word(keyCacheMax + 50)); ok {
+		t.Error("a word past the cache's bound was kept")
 	}
 }
