@@ -456,6 +456,12 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	size := make([]int, len(ph))
 	dec := make([][][]uint64, len(ph)) // prefixes' occurrences, decoded by the source
 	decoder, _ := src.(Decoder)
+	addDecoded := func(i int, occ []uint64) {
+		if len(occ) > 0 {
+			dec[i] = append(dec[i], occ)
+			size[i] += len(occ) * 3 / 2 // about what they take encoded
+		}
+	}
 	fetch := func(i int) error {
 		var exact []string
 		for _, a := range ph[i] {
@@ -468,10 +474,7 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 				if err != nil {
 					return err
 				}
-				if len(occ) > 0 {
-					dec[i] = append(dec[i], occ)
-					size[i] += len(occ) * 3 / 2 // about what they take encoded
-				}
+				addDecoded(i, occ)
 				continue
 			}
 			ls, err := src.Lists(a)
@@ -487,8 +490,7 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 			}
 			raw[i] = append(raw[i], ls...)
 			for _, occ := range occs {
-				dec[i] = append(dec[i], occ)
-				size[i] += len(occ) * 3 / 2
+				addDecoded(i, occ)
 			}
 		} else if len(exact) > 0 {
 			ls, err := src.ListsOf(exact)
@@ -690,25 +692,23 @@ type targetFilter struct {
 // newTargetFilter sets the bits of targets' hashes, in about sixteen bits
 // a target, in words (reused if it has room).
 func newTargetFilter(targets []uint64, words []uint64) targetFilter {
-	bits := 1 << 10
-	for bits < 16*len(targets) && bits < filterMaxBits {
-		bits <<= 1
+	nbits := 1 << 10
+	for nbits < 16*len(targets) && nbits < filterMaxBits {
+		nbits <<= 1
 	}
-	n := bits / 64
+	n := nbits / 64
 	if cap(words) < n {
 		words = make([]uint64, n)
 	}
 	words = words[:n]
 	clear(words)
-	f := targetFilter{words: words, shift: uint(64 - bitsLog2(bits))}
+	f := targetFilter{words: words, shift: uint(64 - bits.TrailingZeros(uint(nbits)))}
 	for _, t := range targets {
 		h := f.hash(t)
 		f.words[h>>6] |= 1 << (h & 63)
 	}
 	return f
 }
-
-func bitsLog2(n int) int { return bits.Len(uint(n)) - 1 }
 
 func (f targetFilter) hash(o uint64) uint64 { return (o * 0x9E3779B97F4A7C15) >> f.shift }
 
