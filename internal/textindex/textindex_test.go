@@ -214,12 +214,11 @@ func TestEvalRandom(t *testing.T) {
 	})
 }
 
-func testEvalRandom(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	words := []string{"강", "두만강", "로동", "노동", "리", "관리소", "요덕", "녀성", "여성", "배급", "탈출", "Kim", "Pak", "Jong-il",
-		"chol", "min", "camp", "river", "김정일", "박철민", "이", "의", "에서", "조선로동당", "고송남", "Ko Song-nam", "구성", "남쪽", "고", "성남"}
+// randomDocs makes n documents of 3 to 14 of words, drawn by rng, mostly
+// spaced and sometimes run together.
+func randomDocs(rng *rand.Rand, words []string, n int) []string {
 	var docs []string
-	for range 300 {
+	for range n {
 		var b strings.Builder
 		for j := range 3 + rng.IntN(12) {
 			if j > 0 && rng.IntN(3) > 0 {
@@ -229,6 +228,14 @@ func testEvalRandom(t *testing.T) {
 		}
 		docs = append(docs, b.String())
 	}
+	return docs
+}
+
+func testEvalRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := []string{"강", "두만강", "로동", "노동", "리", "관리소", "요덕", "녀성", "여성", "배급", "탈출", "Kim", "Pak", "Jong-il",
+		"chol", "min", "camp", "river", "김정일", "박철민", "이", "의", "에서", "조선로동당", "고송남", "Ko Song-nam", "구성", "남쪽", "고", "성남"}
+	docs := randomDocs(rng, words, 300)
 	m, st := index(docs, 37)
 	for i := range 300 {
 		n := 1 + i%3
@@ -754,17 +761,7 @@ func TestEvalDecoder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	words := []string{"강", "두만강", "로동", "리", "관리소", "녀성", "배급", "Kim", "Pak", "Jong-il", "chol", "min",
 		"김정일", "박철민", "이", "에서", "고송남", "Ko Song-nam", "송남은", "남", "Nam"}
-	var docs []string
-	for range 400 {
-		var b strings.Builder
-		for j := range 3 + rng.IntN(12) {
-			if j > 0 && rng.IntN(3) > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(words[rng.IntN(len(words))])
-		}
-		docs = append(docs, b.String())
-	}
+	docs := randomDocs(rng, words, 400)
 	m, st := index(docs, 41)
 	queries := append(slices.Clone(words), "Ko Song-nam", "Song-nam Ko", "고송", "Park Chol-min", "Lee Ran-gil", "강 리")
 	decoded := 0
