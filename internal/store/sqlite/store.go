@@ -38,6 +38,7 @@ const SchemaVersion = 3
 type DB struct {
 	sql         *sql.DB
 	cachePragma string // each connection's page cache (pragmaCacheSize, or pragmaScanCacheSize)
+	ckpt        *checkpointer
 
 	mu       sync.Mutex
 	cache    *store.SearchCache // documents of the search index, for queries
@@ -216,6 +217,7 @@ func open(path string, key [32]byte, create, scan bool) (*DB, error) {
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?vfs=adiantum&mode=" + mode + "&_txlock=immediate"
 	hexkey := hex.EncodeToString(key[:])
+	ckpt := newCheckpointer()
 	sdb, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
 		// The key must be the first PRAGMA; it never appears in the DSN.
 		pragmas := []string{
@@ -241,6 +243,7 @@ func open(path string, key [32]byte, create, scan bool) (*DB, error) {
 				return err
 			}
 		}
+		c.WALHook(ckpt.hook)
 		return nil
 	})
 	if err != nil {
@@ -250,7 +253,9 @@ func open(path string, key [32]byte, create, scan bool) (*DB, error) {
 	// connection closed for being idle loses it, and a search's snippets
 	// use a connection per core.
 	sdb.SetMaxIdleConns(8)
-	return &DB{sql: sdb, cachePragma: cacheSize}, nil
+	db := &DB{sql: sdb, cachePragma: cacheSize, ckpt: ckpt}
+	go ckpt.run(db)
+	return db, nil
 }
 
 // pragmaCacheSize sets a connection's page cache: 64 MiB of (decrypted)
@@ -284,6 +289,7 @@ func (db *DB) Close() error {
 	}
 	db.cache, db.prepared = nil, nil
 	db.mu.Unlock()
+	db.ckpt.close()
 	return db.sql.Close()
 }
 
