@@ -15,7 +15,7 @@ Usage: sori index [--rebuild] [--json]
 sori add stores and commits items without waiting for the search index.
 sori index adds the items added since it last ran — titles, file names and
 the text of text items — to the (encrypted) index, decrypting and
-tokenizing on every core, in batches of about 32 MiB of text, each batch in
+tokenizing on every core, in batches of about 24 MiB of text, each batch in
 one transaction; an interrupted run keeps the batches it finished. sori
 search does the same before it answers, so this command is only needed to
 do the work at a time of your choosing (after a large add, from a script).

@@ -122,3 +122,37 @@ func TestRebuildIndex(t *testing.T) {
 		}
 	}
 }
+
+// An item's record edited while an indexer has it in hand (its page read,
+// its text analysed, not yet committed): the indexer does not put the
+// older title back over the edit's, nor take the item off the queue; the
+// next run indexes its text with the new title.
+func TestIndexEditMeanwhile(t *testing.T) {
+	a := newArchive(t)
+	ctx := context.Background()
+	id := addAll(t, a, []string{writeTemp(t, "e.ko.txt", "회령에서 온 편지\n")}, AddOptions{})[0].ID.String()
+	pend, _, err := a.db.PendingItems(ctx, 10)
+	if err != nil || len(pend) != 1 {
+		t.Fatalf("pending: %v %v", pend, err)
+	}
+	guard, err := a.newNameGuard(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := "Letter from W-11"
+	if _, _, err := a.Edit(ctx, id, Edit{Title: &title}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.indexItems(ctx, pend, guard, 0, 1, nil); err != nil || n != 0 {
+		t.Fatalf("indexing the page read before the edit: %d, %v (want none taken)", n, err)
+	}
+	if _, n, err := a.db.PendingItems(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("pending after the stale run: %d, %v", n, err)
+	}
+	ids := func(q string) []string { t.Helper(); return searchIDs(t, a, q, SearchOptions{}) }
+	for _, q := range []string{"W-11", "편지"} {
+		if got := ids(q); !slices.Equal(got, []string{id}) {
+			t.Errorf("%s: %v, want the edited item", q, got)
+		}
+	}
+}

@@ -250,6 +250,11 @@ func (a *Archive) itemKey(ctx context.Context, id evidence.ID) (*seal.ItemKey, e
 	if err != nil {
 		return nil, err
 	}
+	return a.openItemKey(ctx, k)
+}
+
+// openItemKey is itemKey with the stored key already read.
+func (a *Archive) openItemKey(ctx context.Context, k store.ItemKey) (*seal.ItemKey, error) {
 	ik := seal.ItemKey{Handle: k.Handle, Gen: k.Gen, Wrapped: k.Wrapped}
 	if cid := ik.CompartmentOf(); cid != "" {
 		ck, err := a.compartmentKey(ctx, cid, ik.Gen)

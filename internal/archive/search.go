@@ -598,7 +598,7 @@ func (a *Archive) indexItems(ctx context.Context, pend []store.PendingItem, guar
 		}
 		// Another indexer (process) may have taken the item since it was
 		// read: it is indexed once, by whoever takes it off the queue.
-		taken, err := tx.TakeQueued(ctx, r.p.ID)
+		taken, err := tx.TakeQueued(ctx, r.p.ID, r.p.Queued)
 		if err != nil {
 			return done, err
 		}
@@ -784,7 +784,16 @@ func (a *Archive) readRun(ctx context.Context, pend []store.PendingItem, run []i
 // (raw; nil: read them from the blob store).
 func (a *Archive) analyzeItemFrom(ctx context.Context, p store.PendingItem, guard *nameGuard, raw []byte) indexed {
 	r := indexed{p: p}
-	v, err := a.db.LatestVersion(ctx, p.ID)
+	var v store.Version
+	var err error
+	switch {
+	case !p.With:
+		v, err = a.db.LatestVersion(ctx, p.ID)
+	case p.Latest == nil:
+		err = fmt.Errorf("%w: item %s has no record", evidence.ErrNotFound, p.ID)
+	default:
+		v = *p.Latest
+	}
 	if err != nil {
 		r.err = err
 		return r
@@ -799,7 +808,13 @@ func (a *Archive) analyzeItemFrom(ctx context.Context, p store.PendingItem, guar
 		return r
 	}
 	r.doc = itemDoc(rec)
-	ik, err := a.itemKey(ctx, p.ID)
+	var ik *seal.ItemKey
+	switch {
+	case !p.With:
+		ik, err = a.itemKey(ctx, p.ID)
+	case p.Key != nil:
+		ik, err = a.openItemKey(ctx, *p.Key)
+	}
 	if err != nil {
 		r.err = err
 		return r

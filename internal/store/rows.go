@@ -112,6 +112,16 @@ type SnippetItem struct {
 // PendingItem is an item waiting in the index queue.
 type PendingItem struct {
 	Item
+	// Queued is its place in the queue: Tx.TakeQueued takes it from there
+	// only. A new version of its record moves it to the end (InsertVersion),
+	// so an indexer that read the older record does not index it.
+	Queued int64
+	// With (a driver may leave it false), Latest and Key were read with
+	// the page: the item's newest record version (nil: none) and its own
+	// key (nil: none). Without, the indexer reads each itself.
+	With   bool
+	Latest *Version
+	Key    *ItemKey
 }
 
 // SearchQuery is a query against the index.

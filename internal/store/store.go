@@ -168,7 +168,8 @@ type Tx interface {
 	// ItemKey is DB.ItemKey as this transaction sees it.
 	ItemKey(ctx context.Context, id evidence.ID) (ItemKey, error)
 	// InsertVersion appends a version; an existing (item, version) gives
-	// evidence.ErrExists.
+	// evidence.ErrExists. An item waiting in the index queue moves to its
+	// end (TakeQueued).
 	InsertVersion(ctx context.Context, v Version) error
 	Item(ctx context.Context, id evidence.ID) (Item, error)
 	LatestVersion(ctx context.Context, id evidence.ID) (Version, error)
@@ -211,11 +212,14 @@ type Tx interface {
 	ExpungeText(ctx context.Context, doc string) error
 	LinkAnnotation(ctx context.Context, annotation, item, target string) error
 	RefreshLinked(ctx context.Context, target string) error
-	// TakeQueued removes item id from the index queue and reports whether
-	// it was queued. The caller indexes the item in this transaction only
-	// if so: of several indexers (processes) that read the same pending
-	// item, exactly one takes it, and a rolled-back take leaves it queued.
-	TakeQueued(ctx context.Context, id evidence.ID) (bool, error)
+	// TakeQueued removes item id from the index queue if it is still at
+	// place queued (PendingItem.Queued) and reports whether it did. The
+	// caller indexes the item in this transaction only if so: of several
+	// indexers (processes) that read the same pending item, exactly one
+	// takes it; a rolled-back take leaves it queued; and an item whose
+	// record changed since the page was read (InsertVersion moved it) is
+	// left for the next page, read with the new record.
+	TakeQueued(ctx context.Context, id evidence.ID, queued int64) (bool, error)
 }
 
 // Shredder is a driver that can overwrite what a transaction deletes

@@ -174,6 +174,21 @@ func (t *Tx) InsertVersions(ctx context.Context, vs []store.Version) error {
 	if isForeign(err) {
 		return fmt.Errorf("%w: an item version of the batch: no such item or actor", evidence.ErrNotFound)
 	}
+	if err != nil {
+		return dberr(err)
+	}
+	// Items waiting in the index queue whose records gained a version
+	// after the first move to its end (InsertVersion).
+	var later []string
+	for i, v := range versions {
+		if v > 1 {
+			later = append(later, ids[i])
+		}
+	}
+	if len(later) == 0 {
+		return nil
+	}
+	_, err = t.tx.Exec(ctx, `UPDATE search_queue SET n = nextval(pg_get_serial_sequence('search_queue', 'n')) WHERE item = ANY($1)`, later)
 	return dberr(err)
 }
 

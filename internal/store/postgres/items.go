@@ -71,6 +71,11 @@ func (t *Tx) InsertVersion(ctx context.Context, v store.Version) error {
 	if isForeign(err) {
 		return fmt.Errorf("%w: version %d of item %s: no such item or actor", evidence.ErrNotFound, v.Version, v.Item)
 	}
+	if err != nil || v.Version == 1 {
+		return dberr(err) // a first version is written with the item, which is queued behind it
+	}
+	// An item waiting in the index queue moves to its end (TakeQueued).
+	_, err = t.tx.Exec(ctx, `UPDATE search_queue SET n = nextval(pg_get_serial_sequence('search_queue', 'n')) WHERE item = $1`, id)
 	return dberr(err)
 }
 

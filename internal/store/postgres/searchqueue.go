@@ -22,13 +22,14 @@ func (t *Tx) enqueue(ctx context.Context, id string) error {
 	return dberr(err)
 }
 
-// TakeQueued removes id from the index queue and reports whether it was
-// there: the caller indexes it in this transaction only if so.
-func (t *Tx) TakeQueued(ctx context.Context, id evidence.ID) (bool, error) {
+// TakeQueued removes id from the index queue if it is still at place
+// queued and reports whether it did: the caller indexes it in this
+// transaction only if so.
+func (t *Tx) TakeQueued(ctx context.Context, id evidence.ID, queued int64) (bool, error) {
 	if err := t.lockWriter(ctx); err != nil {
 		return false, err
 	}
-	tag, err := t.tx.Exec(ctx, `DELETE FROM search_queue WHERE item = $1`, id.String())
+	tag, err := t.tx.Exec(ctx, `DELETE FROM search_queue WHERE item = $1 AND n = $2`, id.String(), queued)
 	if err != nil {
 		return false, dberr(err)
 	}
@@ -46,14 +47,26 @@ func (db *DB) PendingItems(ctx context.Context, limit int) ([]store.PendingItem,
 		return nil, 0, nil
 	}
 	var out []store.PendingItem
-	err := db.each(ctx, db.pool, `SELECT i.id, i.n, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.created_at, i.created_by
+	// The indexer reads each item's record and key itself (With false).
+	err := db.each(ctx, db.pool, `SELECT i.id, i.n, i.sha256, i.size, i.pack, i.off, i.len, i.key_gen, i.created_at, i.created_by, q.n
 		FROM search_queue q JOIN items i ON i.id = q.item ORDER BY q.n LIMIT $1`, []any{limit}, func(r pgx.Rows) error {
-		it, _, err := db.scanItem(r)
+		var p store.PendingItem
+		it, _, err := db.scanItem(queuedRow{r, &p.Queued})
 		if err != nil {
 			return err
 		}
-		out = append(out, store.PendingItem{Item: it})
+		p.Item = it
+		out = append(out, p)
 		return nil
 	})
 	return out, total, err
 }
+
+// queuedRow scans a row whose last column goes to post, after the columns
+// a scan function expects.
+type queuedRow struct {
+	row  scanner
+	post any
+}
+
+func (q queuedRow) Scan(dest ...any) error { return q.row.Scan(append(dest, q.post)...) }

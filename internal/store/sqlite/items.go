@@ -149,7 +149,10 @@ func (t *Tx) InsertVersion(ctx context.Context, v store.Version) error {
 	if isConstraint(err) {
 		return fmt.Errorf("%w: version %d of item %s", evidence.ErrExists, v.Version, v.Item)
 	}
-	return damaged(err)
+	if err != nil || v.Version == 1 {
+		return damaged(err) // a first version is written with the item, which is queued behind it
+	}
+	return t.requeue(ctx, v.Item)
 }
 
 // Item reads one item (ErrNotFound if absent).

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"sori/internal/evidence"
@@ -67,14 +68,26 @@ func (t *Tx) enqueue(ctx context.Context, id evidence.ID) error {
 	return damaged(err)
 }
 
-// TakeQueued removes id from the index queue and reports whether it was
-// there: the caller indexes it in this transaction only if so.
-func (t *Tx) TakeQueued(ctx context.Context, id evidence.ID) (bool, error) {
-	q, err := t.stmt(ctx, `DELETE FROM search_queue WHERE item = ?`)
+// requeue moves id, if it waits in the index queue, to its end
+// (InsertVersion).
+func (t *Tx) requeue(ctx context.Context, id evidence.ID) error {
+	q, err := t.stmt(ctx, `UPDATE search_queue SET n = (SELECT max(n) FROM search_queue) + 1 WHERE item = ?`)
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, id.String())
+	return damaged(err)
+}
+
+// TakeQueued removes id from the index queue if it is still at place
+// queued and reports whether it did: the caller indexes it in this
+// transaction only if so.
+func (t *Tx) TakeQueued(ctx context.Context, id evidence.ID, queued int64) (bool, error) {
+	q, err := t.stmt(ctx, `DELETE FROM search_queue WHERE item = ? AND n = ?`)
 	if err != nil {
 		return false, err
 	}
-	res, err := q.ExecContext(ctx, id.String())
+	res, err := q.ExecContext(ctx, id.String(), queued)
 	if err != nil {
 		return false, damaged(err)
 	}
@@ -96,19 +109,82 @@ func (db *DB) PendingItems(ctx context.Context, limit int) ([]store.PendingItem,
 	if total == 0 {
 		return nil, 0, nil
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+itemCols+` FROM search_queue q JOIN items i ON i.id = q.item
-		ORDER BY q.n LIMIT ?`, limit)
+	var out []store.PendingItem
+	at := map[evidence.ID]int{}
+	err = db.each(ctx, `SELECT q.n, `+itemCols+` FROM search_queue q JOIN items i ON i.id = q.item ORDER BY q.n LIMIT ?`, limit, func(rows *sql.Rows) error {
+		var p store.PendingItem
+		it, err := scanItem(queuedRow{rows, &p.Queued})
+		if err != nil {
+			return err
+		}
+		p.Item = it
+		at[it.ID] = len(out)
+		out = append(out, p)
+		return nil
+	})
 	if err != nil {
-		return nil, 0, damaged(err)
+		return nil, 0, err
+	}
+	// The page's newest versions and keys, a query each instead of two an
+	// item. Each reads its own snapshot: an item the queue no longer holds
+	// at the same place is missed (and read by the indexer itself), and an
+	// item whose record changed since is not taken (TakeQueued).
+	page := `(SELECT item FROM search_queue ORDER BY n LIMIT ?) p`
+	err = db.each(ctx, `SELECT `+versionCols+` FROM `+page+` JOIN item_versions v ON v.item_id = p.item
+		AND v.version = (SELECT max(version) FROM item_versions WHERE item_id = p.item)`, limit, func(rows *sql.Rows) error {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return err
+		}
+		if i, ok := at[v.Item]; ok {
+			out[i].Latest = &v
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	err = db.each(ctx, `SELECT k.item_id, k.handle, k.gen, k.wrapped FROM `+page+` JOIN item_keys k ON k.item_id = p.item`, limit, func(rows *sql.Rows) error {
+		k, err := scanItemKey(rows)
+		if err != nil {
+			return err
+		}
+		if i, ok := at[k.Item]; ok {
+			out[i].Key = &k
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range out {
+		// An item read without a version may have been taken and its
+		// queue row reused meanwhile: the indexer looks it up itself.
+		out[i].With = out[i].Latest != nil
+	}
+	return out, total, nil
+}
+
+// each runs query with arg and calls fn for every row.
+func (db *DB) each(ctx context.Context, query string, arg any, fn func(*sql.Rows) error) error {
+	rows, err := db.sql.QueryContext(ctx, query, arg)
+	if err != nil {
+		return damaged(err)
 	}
 	defer rows.Close()
-	var out []store.PendingItem
 	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, 0, err
+		if err := fn(rows); err != nil {
+			return err
 		}
-		out = append(out, store.PendingItem{Item: it})
 	}
-	return out, total, damaged(rows.Err())
+	return damaged(rows.Err())
 }
+
+// queuedRow scans a row whose first columns go to pre, then the rest as a
+// scan function expects them.
+type queuedRow struct {
+	rows *sql.Rows
+	pre  any
+}
+
+func (p queuedRow) Scan(dest ...any) error { return p.rows.Scan(append([]any{p.pre}, dest...)...) }

@@ -74,8 +74,8 @@ func testBatches(t *testing.T, db store.DB) {
 	for _, it := range p {
 		queued = append(queued, it.ID)
 	}
-	if want := []evidence.ID{old, c, a, b}; n != 4 || !slices.Equal(queued, want) {
-		t.Errorf("index queue %v (%d), want %v: new items in batch order", queued, n, want)
+	if want := []evidence.ID{old, c, b, a}; n != 4 || !slices.Equal(queued, want) {
+		t.Errorf("index queue %v (%d), want %v: new items in batch order, but a (its record has a second version) at the end", queued, n, want)
 	}
 	if k, err := db.ItemKey(ctx, a); err != nil || k.Handle != key(a, 2).Handle || !bytes.Equal(k.Wrapped, key(a, 2).Wrapped) {
 		t.Errorf("ItemKey: %+v %v", k, err)

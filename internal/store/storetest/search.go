@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -264,8 +265,9 @@ func testSearchPending(t *testing.T, db store.DB) {
 	}
 	// Taking an item off the queue in a transaction rolled back leaves it
 	// queued.
+	q1 := p[1].Queued
 	tx = begin(t, db)
-	if ok, err := tx.TakeQueued(ctx, ids[1]); err != nil || !ok {
+	if ok, err := tx.TakeQueued(ctx, ids[1], q1); err != nil || !ok {
 		t.Fatalf("TakeQueued: %v %v", ok, err)
 	}
 	must(t, tx.Rollback())
@@ -274,7 +276,7 @@ func testSearchPending(t *testing.T, db store.DB) {
 	}
 	// Out of order: the queue is no mark.
 	tx = begin(t, db)
-	if ok, err := tx.TakeQueued(ctx, ids[1]); err != nil || !ok {
+	if ok, err := tx.TakeQueued(ctx, ids[1], q1); err != nil || !ok {
 		t.Fatalf("TakeQueued: %v %v", ok, err)
 	}
 	commit(t, tx)
@@ -284,13 +286,56 @@ func testSearchPending(t *testing.T, db store.DB) {
 	}
 	// Taken once only.
 	tx = begin(t, db)
-	if ok, err := tx.TakeQueued(ctx, ids[1]); err != nil || ok {
+	if ok, err := tx.TakeQueued(ctx, ids[1], q1); err != nil || ok {
 		t.Errorf("TakeQueued of an item taken before: %v %v", ok, err)
 	}
-	if ok, err := tx.TakeQueued(ctx, idFrom("ff")); err != nil || ok {
+	if ok, err := tx.TakeQueued(ctx, idFrom("ff"), q1); err != nil || ok {
 		t.Errorf("TakeQueued of an unknown item: %v %v", ok, err)
 	}
 	commit(t, tx)
+
+	// A new version of a queued item's record moves it to the end of the
+	// queue: an indexer that read the page before does not take it, and
+	// the next page has it with the new record. A page read with records
+	// and keys (With) has each item's newest version and own key.
+	p, _, err = db.PendingItems(ctx, 10)
+	must(t, err)
+	q0 := p[0].Queued
+	k0 := store.ItemKey{Item: ids[0], Handle: fmt.Sprintf("%032x", 7), Gen: 1, Wrapped: bytes.Repeat([]byte{7}, 72)}
+	tx = begin(t, db)
+	must(t, tx.InsertVersion(ctx, version(ids[0], 1, 1)))
+	must(t, tx.InsertVersion(ctx, version(ids[2], 1, 1)))
+	must(t, tx.InsertItemKey(ctx, k0))
+	commit(t, tx)
+	p, _, err = db.PendingItems(ctx, 10)
+	must(t, err)
+	if len(p) != 2 || p[0].ID != ids[0] || p[0].Queued != q0 {
+		t.Fatalf("a first version moved its item in the queue: %+v", p)
+	}
+	if p[0].With && (p[0].Latest == nil || p[0].Latest.Version != 1 || p[0].Key == nil || p[0].Key.Handle != k0.Handle ||
+		!bytes.Equal(p[0].Key.Wrapped, k0.Wrapped) || p[1].Key != nil || p[1].Latest == nil || p[1].Latest.Item != ids[2]) {
+		t.Errorf("page read with records and keys: %+v", p)
+	}
+	tx = begin(t, db)
+	must(t, tx.InsertVersion(ctx, version(ids[0], 2, 2)))
+	commit(t, tx)
+	tx = begin(t, db)
+	if ok, err := tx.TakeQueued(ctx, ids[0], q0); err != nil || ok {
+		t.Errorf("TakeQueued from the place an item had before its record changed: %v %v", ok, err)
+	}
+	commit(t, tx)
+	p, n, err = db.PendingItems(ctx, 10)
+	if err != nil || n != 2 || len(p) != 2 || p[0].ID != ids[2] || p[1].ID != ids[0] || p[1].Queued == q0 {
+		t.Fatalf("an item whose record changed waits at the end of the queue: %+v %d %v", p, n, err)
+	}
+	if p[1].With && (p[1].Latest == nil || p[1].Latest.Version != 2 || !bytes.Equal(p[1].Latest.Record, version(ids[0], 2, 2).Record)) {
+		t.Errorf("the page has the newest version: %+v", p[1].Latest)
+	}
+	tx = begin(t, db)
+	if ok, err := tx.TakeQueued(ctx, ids[0], p[1].Queued); err != nil || !ok {
+		t.Errorf("TakeQueued from its new place: %v %v", ok, err)
+	}
+	must(t, tx.Rollback())
 	tx = begin(t, db)
 	must(t, tx.ClearSearch(ctx))
 	commit(t, tx)
@@ -399,7 +444,7 @@ func IndexUntil(ctx context.Context, db store.DB, done <-chan struct{}) (map[evi
 		}
 		var took []evidence.ID
 		for _, p := range pend {
-			ok, err := tx.TakeQueued(ctx, p.ID)
+			ok, err := tx.TakeQueued(ctx, p.ID, p.Queued)
 			if err == nil && ok {
 				err = tx.IndexDoc(ctx, store.SearchDoc{Doc: p.ID.String(), Kind: "transcript", Title: "item " + p.ID.String()[:8]}, nil)
 				took = append(took, p.ID)
