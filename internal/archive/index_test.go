@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"sori/internal/model"
@@ -153,6 +154,32 @@ func TestIndexEditMeanwhile(t *testing.T) {
 	for _, q := range []string{"W-11", "편지"} {
 		if got := ids(q); !slices.Equal(got, []string{id}) {
 			t.Errorf("%s: %v, want the edited item", q, got)
+		}
+	}
+}
+
+// An item whose stored bytes were damaged is indexed by its title only:
+// none of its text (not even the chunks before the damage) enters the
+// index, the run goes on, and the other items are indexed whole.
+func TestIndexDamagedItem(t *testing.T) {
+	a := newArchive(t)
+	ctx := context.Background()
+	long := strings.Repeat("평양 근처의 마을에서 배급이 끊겼다.\n", 4000) + "마지막 줄은 청진 이야기\n" // over two chunks
+	added := addAll(t, a, []string{writeTemp(t, "damaged.ko.txt", long), writeTemp(t, "whole.ko.txt", "회령 세관 앞에서\n")}, AddOptions{})
+	bad, good := added[0].ID.String(), added[1].ID.String()
+	it, err := a.db.Item(ctx, added[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := filepath.Join(a.dir, blobsDir, it.Pack[:2], it.Pack)
+	flip(t, pack, it.Off+it.Len-20) // in the final chunk
+	if n, err := a.IndexPending(ctx, nil); err != nil || n != 2 {
+		t.Fatalf("IndexPending = %d, %v", n, err)
+	}
+	ids := func(q string) []string { t.Helper(); return searchIDs(t, a, q, SearchOptions{}) }
+	for q, want := range map[string][]string{"배급": nil, "청진": nil, "damaged": {bad}, "세관": {good}} {
+		if got := ids(q); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", q, got, want)
 		}
 	}
 }
