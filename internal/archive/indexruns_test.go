@@ -66,3 +66,59 @@ func TestIndexRunsOnSequentialStore(t *testing.T) {
 
 // word is a two-syllable word of its own for each i.
 func word(i int) string { return string(rune(0xAC00+i*28*3)) + string(rune(0xAC00+i*28*3+28)) }
+
+// counting is a blob store that counts its reads and is not sequential
+// (a local store as it is).
+type counting struct {
+	blob.Store
+	opens atomic.Int64
+}
+
+func (s *counting) Open(ctx context.Context, name string, off, length int64) (io.ReadCloser, error) {
+	s.opens.Add(1)
+	return s.Store.Open(ctx, name, off, length)
+}
+
+// TestIndexRunsOnLocalStore: on a local store the index reads small
+// neighbouring items of a pack with one read a run (a file's open costs
+// more than a paragraph's read), and larger items each alone.
+func TestIndexRunsOnLocalStore(t *testing.T) {
+	ctx := context.Background()
+	a := newArchive(t)
+	var srcs []Source
+	for i := range 70 {
+		text := "증언 " + word(i) + " 두만강"
+		if i%30 == 29 { // three items past localRunItem
+			text += strings.Repeat(" 기록", localRunItem/7+1)
+		}
+		srcs = append(srcs, Source{Name: fmt.Sprintf("n%02d.txt", i), Size: -1, R: strings.NewReader(text)})
+	}
+	ids := map[string]int{}
+	if err := a.AddSources(ctx, srcs, AddOptions{}, func(r Added) error { ids[r.ID.String()] = len(ids); return r.Err }); err != nil {
+		t.Fatal(err)
+	}
+	local := &counting{Store: a.blobs}
+	a.blobs = local
+	n, err := a.IndexPending(ctx, nil)
+	if err != nil || n != 70 {
+		t.Fatalf("indexed %d: %v", n, err)
+	}
+	// 67 small items in at most 6 runs (the large ones cut them), 3 alone.
+	if got := local.opens.Load(); got > 9 {
+		t.Errorf("%d reads for 70 items", got)
+	}
+	for i := range 70 {
+		hits, err := a.Search(ctx, word(i), SearchOptions{NoSnippets: true, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, h := range hits {
+			j, ok := ids[h.Doc]
+			found = found || ok && j == i
+		}
+		if !found {
+			t.Errorf("item %d is not found by its word (%d hits)", i, len(hits))
+		}
+	}
+}
