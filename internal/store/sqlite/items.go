@@ -572,8 +572,12 @@ func (t *Tx) refuseExisting(ctx context.Context, q string, id evidence.ID, versi
 	if version < 1 {
 		return fmt.Errorf("%w: version %d (versions start at 1)", evidence.ErrInvalid, version)
 	}
+	sel, err := t.stmt(ctx, q) // once a transaction: intake runs it for every item
+	if err != nil {
+		return err
+	}
 	var one int
-	err := t.tx.QueryRowContext(ctx, q, id.String(), version).Scan(&one)
+	err = sel.QueryRowContext(ctx, id.String(), version).Scan(&one)
 	switch {
 	case err == nil:
 		return evidence.ErrExists

@@ -136,7 +136,13 @@ func (t *Tx) IndexText(ctx context.Context, d store.SearchDoc, text *textindex.D
 	}
 	var oldT, oldGen int64
 	var oldLens, oldStarts []byte
-	err = t.tx.QueryRowContext(ctx, `SELECT tgen, gen, lens, starts FROM search_docs WHERE doc = ?`, d.Doc).Scan(&oldT, &oldGen, &oldLens, &oldStarts)
+	// Prepared once a transaction, as the insert below: an index batch runs
+	// it for every item.
+	sel, err := t.stmt(ctx, `SELECT tgen, gen, lens, starts FROM search_docs WHERE doc = ?`)
+	if err != nil {
+		return err
+	}
+	err = sel.QueryRowContext(ctx, d.Doc).Scan(&oldT, &oldGen, &oldLens, &oldStarts)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return damaged(err)
