@@ -38,7 +38,6 @@ const SchemaVersion = 3
 type DB struct {
 	sql         *sql.DB
 	cachePragma string // each connection's page cache (pragmaCacheSize, or pragmaScanCacheSize)
-	ckpt        *checkpointer
 
 	mu       sync.Mutex
 	cache    *store.SearchCache // documents of the search index, for queries
@@ -217,7 +216,6 @@ func open(path string, key [32]byte, create, scan bool) (*DB, error) {
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?vfs=adiantum&mode=" + mode + "&_txlock=immediate"
 	hexkey := hex.EncodeToString(key[:])
-	ckpt := newCheckpointer()
 	sdb, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
 		// The key must be the first PRAGMA; it never appears in the DSN.
 		pragmas := []string{
@@ -243,7 +241,6 @@ func open(path string, key [32]byte, create, scan bool) (*DB, error) {
 				return err
 			}
 		}
-		c.WALHook(ckpt.hook)
 		return nil
 	})
 	if err != nil {
@@ -253,9 +250,7 @@ func open(path string, key [32]byte, create, scan bool) (*DB, error) {
 	// connection closed for being idle loses it, and a search's snippets
 	// use a connection per core.
 	sdb.SetMaxIdleConns(8)
-	db := &DB{sql: sdb, cachePragma: cacheSize, ckpt: ckpt}
-	go ckpt.run(db)
-	return db, nil
+	return &DB{sql: sdb, cachePragma: cacheSize}, nil
 }
 
 // pragmaCacheSize sets a connection's page cache: 64 MiB of (decrypted)
@@ -289,7 +284,6 @@ func (db *DB) Close() error {
 	}
 	db.cache, db.prepared = nil, nil
 	db.mu.Unlock()
-	db.ckpt.close()
 	return db.sql.Close()
 }
 

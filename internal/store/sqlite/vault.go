@@ -92,8 +92,6 @@ func (db *DB) VaultRows(ctx context.Context) ([]store.VaultRow, error) {
 // evidence.ErrLocked if a reader keeps the checkpoint from completing.
 func (db *DB) TruncateWAL(ctx context.Context) error {
 	var busy, logPages, done int
-	db.ckpt.mu.Lock()
-	defer db.ckpt.mu.Unlock()
 	if err := db.sql.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &done); err != nil {
 		return damaged(err)
 	}
