@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -148,18 +149,9 @@ func maskedPart(text string, lo, hi int, guard *nameGuard) string {
 // smallItemRange decrypts a small item whole, in a pooled buffer, checks
 // it against its length and SHA-256, and returns plaintext [lo, hi).
 func (a *Archive) smallItemRange(ctx context.Context, it store.Item, ik *seal.ItemKey, lo, hi int64) ([]byte, error) {
-	rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
-	if err != nil {
-		return nil, fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
-	}
-	defer rc.Close()
-	bp := snippetBufs.Get().(*[]byte)
-	defer snippetBufs.Put(bp)
 	out := make([]byte, 0, hi-lo)
-	h := sha256.New()
 	at := int64(0)
-	size, err := a.ring.DecryptItemChunks(rc, it.Len, *bp, ik, func(p []byte) error {
-		h.Write(p)
+	err := a.readChunks(ctx, it, nil, ik, func(p []byte) error {
 		if from, to := max(lo, at), min(hi, at+int64(len(p))); from < to {
 			out = append(out, p[from-at:to-at]...)
 		}
@@ -167,14 +159,47 @@ func (a *Archive) smallItemRange(ctx context.Context, it store.Item, ik *seal.It
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("item %s: %w", it.ID, err)
+		return nil, err
+	}
+	return out, nil
+}
+
+// readChunks decrypts item it whole through seal.DecryptItemChunks in a
+// pooled chunk buffer, reading its stored bytes from raw (nil: the blob
+// store), and passes each chunk of plaintext to fn (which must not keep
+// it); at the end it checks the length and SHA-256 against the item row.
+// An error fn returns is returned as it is.
+func (a *Archive) readChunks(ctx context.Context, it store.Item, raw []byte, ik *seal.ItemKey, fn func(p []byte) error) error {
+	var src io.Reader = bytes.NewReader(raw)
+	if raw == nil {
+		rc, err := a.blobs.Open(ctx, it.Pack, it.Off, it.Len)
+		if err != nil {
+			return fmt.Errorf("%w: item %s: stored bytes unavailable: %v", evidence.ErrTampered, it.ID, err)
+		}
+		defer rc.Close()
+		src = rc
+	}
+	bp := snippetBufs.Get().(*[]byte)
+	defer snippetBufs.Put(bp)
+	h := sha256.New()
+	var fnErr error
+	size, err := a.ring.DecryptItemChunks(src, it.Len, *bp, ik, func(p []byte) error {
+		h.Write(p)
+		fnErr = fn(p)
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("item %s: %w", it.ID, err)
 	}
 	var sum evidence.Digest
 	h.Sum(sum[:0])
 	if size != it.Size || sum != it.SHA256 {
-		return nil, fmt.Errorf("%w: item %s: content does not match its recorded SHA-256", evidence.ErrTampered, it.ID)
+		return fmt.Errorf("%w: item %s: content does not match its recorded SHA-256", evidence.ErrTampered, it.ID)
 	}
-	return out, nil
+	return nil
 }
 
 // itemRange returns plaintext [lo, hi) of an item, decrypting only the
