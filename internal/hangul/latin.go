@@ -515,7 +515,10 @@ func LatinKeys(word string) [][]string {
 func firstRuneLower(s string) string {
 	r, _ := utf8.DecodeRuneInString(s)
 	if r < utf8.RuneSelf && unicode.IsLetter(r) {
-		return string(unicode.ToLower(r))
+		r = unicode.ToLower(r)
+		return lowerLetters[r-'a' : r-'a'+1] // no string made per word
 	}
 	return ""
 }
+
+const lowerLetters = "abcdefghijklmnopqrstuvwxyz"

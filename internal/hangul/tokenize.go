@@ -1,6 +1,7 @@
 package hangul
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -81,17 +82,81 @@ func TokenizeQuery(text string, fn TokenFunc) error {
 	return run(text, 0, modeQuery, fn)
 }
 
-// TokenizeIndex emits the tokens of a document that a positional index
-// built on bigrams keeps: Tokenize's stream without what a query never
-// needs stored. A Hangul syllable's position holds only the bigram it
-// begins, or, for the last syllable of a run, its unigram (두만강 → 두만 |
-// 만강 | 강); its unigram and name key, which Tokenize co-locates there, are
-// left out (a one-syllable query term is a prefix of the bigrams, and a
-// name key is expanded to its syllables). Everything else, and every
-// position, is as in Tokenize. It does the index's work without making
-// and throwing away two tokens of every three.
-func TokenizeIndex(text string, fn TokenFunc) error {
-	return run(text, 0, modeIndex, fn)
+// IndexFunc receives a token the index keeps: its text, its position
+// (from 0) and the byte span [start, end) of the text it came from.
+type IndexFunc func(token string, pos, start, end int)
+
+// TokenizeIndex gives the tokens of a document that a positional index
+// built on bigrams keeps, with their positions: Tokenize's stream without
+// what a query never needs stored.
+//
+//   - A Hangul syllable's position holds only the bigram it begins, or,
+//     for the last syllable of a run, its unigram (두만강 → 두만 | 만강 |
+//     강); its unigram and name key, which Tokenize co-locates there, are
+//     left out (a one-syllable query term is a prefix of the bigrams, and a
+//     name key is expanded to its syllables).
+//   - A romanized word keeps its name keys only where Keyed says a name
+//     can stand; elsewhere the positions of its later syllables are kept,
+//     holding nothing, so that phrases line up whatever the case.
+//
+// Every position is as in Tokenize. Positions stop before limit: n is the
+// number given, and more reports that text holds more.
+func TokenizeIndex(text string, limit int, fn IndexFunc) (n int, more bool) {
+	t := &tokenizer{text: text, mode: modeIndex, ifn: fn, pos: -1, limit: limit}
+	t.start(0)
+	return t.pos + 1, t.err == errMore
+}
+
+// errMore stops TokenizeIndex at its limit of positions.
+var errMore = errors.New("more positions")
+
+// Keyed reports whether the index keeps the name keys of the romanized
+// word that begins at byte start of text: whether the word begins with a
+// capital letter, or follows a hyphen that follows such a word, and is
+// not the one-letter "I" or "A" standing alone before a word in lower
+// case. English words thus keep their keys only at the start of a
+// sentence, which keeps the key lists of common syllables ("~go", "~man",
+// "~i") short; a name written all in lower case is still found by its
+// spelling, but not by another romanization of it.
+func Keyed(text string, start int) bool {
+	r, n := utf8.DecodeRuneInString(text[start:])
+	if unicode.IsUpper(r) {
+		next, nn := utf8.DecodeRuneInString(text[start+n:])
+		if (r != 'I' && r != 'A') || unicode.IsLetter(next) || unicode.IsMark(next) || isHyphen(next) {
+			return true
+		}
+		// A lone I or A is the pronoun or the article ("I was", "A
+		// guard") unless a capitalized word follows, as in the name
+		// I Cheol-eun (이철은 in Revised Romanization).
+		if next != ' ' {
+			return false
+		}
+		after, _ := utf8.DecodeRuneInString(text[start+n+nn:])
+		return unicode.IsUpper(after)
+	}
+	if start == 0 {
+		return false
+	}
+	h, hn := utf8.DecodeLastRuneInString(text[:start])
+	if !isHyphen(h) {
+		return false
+	}
+	// The word before the hyphen: its first letter.
+	i := start - hn
+	first := -1
+	for i > 0 {
+		r, n := utf8.DecodeLastRuneInString(text[:i])
+		if !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '\'' && r != '\u2019' && r != '\u02BC' {
+			break
+		}
+		i -= n
+		first = i
+	}
+	if first < 0 {
+		return false
+	}
+	r, _ = utf8.DecodeRuneInString(text[first:])
+	return unicode.IsUpper(r)
 }
 
 type mode uint8
@@ -116,6 +181,9 @@ type tokenizer struct {
 	err     error
 	started bool
 
+	ifn        IndexFunc // index mode: fn's place
+	pos, limit int       // index mode: the current position, the first not given
+
 	pend    unit // query mode: unigram owed before the next token
 	hasPend bool
 
@@ -128,10 +196,15 @@ type tokenizer struct {
 	scratch      []byte
 }
 
-type wordNext struct{ w, next string }
-
 func run(text string, from int, m mode, fn TokenFunc) error {
 	t := &tokenizer{text: text, mode: m, fn: fn}
+	t.start(from)
+	return t.err
+}
+
+// start tokenizes t.text from byte from.
+func (t *tokenizer) start(from int) {
+	text := t.text
 	t.comp.out = t.jamoOut
 	for i := from; i < len(text) && t.err == nil; {
 		c := text[i]
@@ -186,7 +259,6 @@ func run(text string, from int, m mode, fn TokenFunc) error {
 		i += size
 	}
 	t.flushAll()
-	return t.err
 }
 
 // slowPath sends every syllable through the composer (tests compare the
@@ -212,6 +284,12 @@ func (t *tokenizer) emit(tok string, s, e int, colocated bool) {
 	if t.err != nil {
 		return
 	}
+	if t.mode == modeIndex {
+		if (colocated && t.pos >= 0) || t.advance() {
+			t.ifn(tok, t.pos, s, e)
+		}
+		return
+	}
 	if !colocated && t.hasPend {
 		t.hasPend = false
 		p := t.pend
@@ -225,6 +303,16 @@ func (t *tokenizer) emit(tok string, s, e int, colocated bool) {
 	}
 	t.started = true
 	t.err = t.fn(tok, s, e, colocated)
+}
+
+// advance moves index mode to a new position, or stops it at its limit.
+func (t *tokenizer) advance() bool {
+	if t.pos >= t.limit-1 {
+		t.err = errMore
+		return false
+	}
+	t.pos++
+	return true
 }
 
 func (t *tokenizer) flushAll() {
@@ -497,9 +585,24 @@ func (t *tokenizer) flushWord() {
 		}
 	}
 	switch t.mode {
-	case modeDoc, modeIndex:
+	case modeDoc:
 		t.emit(tok, s, e, false)
 		t.emitKeys(keys, s, e, true)
+	case modeIndex:
+		t.emit(tok, s, e, false)
+		if len(keys) == 0 {
+			break
+		}
+		if Keyed(t.text, s) {
+			t.emitKeys(keys, s, e, true)
+			break
+		}
+		// The later syllables' positions, without their keys.
+		for _, set := range keys[1:] {
+			if len(set) > 0 && !t.advance() {
+				break
+			}
+		}
 	case modeQuery:
 		t.emit(tok, s, e, false)
 		if len(keys) > 1 {
@@ -521,7 +624,12 @@ func (t *tokenizer) emitKeys(keys [][]keyID, s, e int, firstColocated bool) {
 }
 
 func (t *tokenizer) wordKeys(w, next string) [][]keyID {
-	ck := wordNext{w, next}
+	// The cache's key is the word, and the letter after a hyphen that
+	// follows it: "ran-g" for the "Ran" of Ran-gil. A word holds no hyphen.
+	ck := w
+	if next != "" {
+		ck = w + "-" + next
+	}
 	ks, ok := sharedKeys.get(ck)
 	if !ok {
 		ks = latinWordKeys(w, next)
@@ -546,12 +654,12 @@ const keyCacheMax = 1 << 17
 // waits in pending (under the mutex, which only misses take) until there
 // are enough of them to publish a new map with them.
 type keyCache struct {
-	published atomic.Pointer[map[wordNext][][]keyID]
+	published atomic.Pointer[map[string][][]keyID]
 	mu        sync.Mutex
-	pending   map[wordNext][][]keyID
+	pending   map[string][][]keyID
 }
 
-func (c *keyCache) get(k wordNext) ([][]keyID, bool) {
+func (c *keyCache) get(k string) ([][]keyID, bool) {
 	if m := c.published.Load(); m != nil {
 		if ks, ok := (*m)[k]; ok {
 			return ks, true
@@ -570,10 +678,10 @@ func (c *keyCache) get(k wordNext) ([][]keyID, bool) {
 	return ks, ok
 }
 
-func (c *keyCache) put(k wordNext, ks [][]keyID) {
+func (c *keyCache) put(k string, ks [][]keyID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var old map[wordNext][][]keyID
+	var old map[string][][]keyID
 	if m := c.published.Load(); m != nil {
 		old = *m
 	}
@@ -581,9 +689,9 @@ func (c *keyCache) put(k wordNext, ks [][]keyID) {
 		return
 	}
 	if c.pending == nil {
-		c.pending = make(map[wordNext][][]keyID)
+		c.pending = make(map[string][][]keyID)
 	}
-	c.pending[wordNext{strings.Clone(k.w), k.next}] = ks
+	c.pending[strings.Clone(k)] = ks
 	// Publishing copies the map, so it waits for an eighth of its size
 	// in new words (a word costs a constant number of copies in all), or
 	// for the cache to be full: words left pending would be read under
@@ -591,7 +699,7 @@ func (c *keyCache) put(k wordNext, ks [][]keyID) {
 	if len(c.pending) < max(64, len(old)/8) && len(old)+len(c.pending) < keyCacheMax {
 		return
 	}
-	m := make(map[wordNext][][]keyID, len(old)+len(c.pending))
+	m := make(map[string][][]keyID, len(old)+len(c.pending))
 	maps.Copy(m, old)
 	maps.Copy(m, c.pending)
 	c.published.Store(&m)

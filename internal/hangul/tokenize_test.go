@@ -375,10 +375,14 @@ func checkSlowPath(t *testing.T, text string) {
 			fmt.Fprintf(&b, "%q %d %d %v|", tok, s, e, col)
 			return nil
 		}
-		for _, tokenize := range []func(string, TokenFunc) error{Tokenize, TokenizeQuery, TokenizeIndex} {
+		for _, tokenize := range []func(string, TokenFunc) error{Tokenize, TokenizeQuery} {
 			_ = tokenize(text, fn)
 			b.WriteString("\n")
 		}
+		TokenizeIndex(text, 1<<16, func(tok string, pos, s, e int) {
+			fmt.Fprintf(&b, "%q %d %d %d|", tok, pos, s, e)
+		})
+		b.WriteString("\n")
 		_ = TokenizeQuery(KeyPrefix+text, fn)
 		return b.String()
 	}
@@ -469,7 +473,7 @@ func TestQueryOneSyllableBothForms(t *testing.T) {
 func TestKeyCache(t *testing.T) {
 	var c keyCache
 	ks := [][]keyID{{1}}
-	word := func(i int) wordNext { return wordNext{fmt.Sprint("w", i), ""} }
+	word := func(i int) string { return fmt.Sprint("w", i) }
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {

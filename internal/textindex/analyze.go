@@ -28,7 +28,7 @@
 //     their keys only at the start of a sentence, which keeps the key
 //     lists of common syllables ("~go", "~man", "~i") short. A name written
 //     all in lower case is still found by its spelling, but not by another
-//     romanization of it. See Keyed.
+//     romanization of it. See hangul.Keyed.
 //
 // That is about one token per Hangul syllable instead of three.
 //
@@ -40,11 +40,8 @@
 package textindex
 
 import (
-	"errors"
 	"slices"
-	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"sori/internal/hangul"
@@ -154,131 +151,15 @@ func Tokens(text string, fn func(term string, pos, start, end int)) int {
 // tokensUpTo is Tokens that stops after position limit-1 (limit at most
 // MaxPos+1); cut reports that text holds more positions.
 func tokensUpTo(text string, limit int, fn func(term string, pos, start, end int)) (n int, cut bool) {
-	g := grouper{fn: fn, pos: -1, text: text, limit: limit}
-	err := hangul.TokenizeIndex(text, g.token)
-	g.flush()
-	return g.pos + 1, errors.Is(err, errCut)
+	n, more := hangul.TokenizeIndex(text, limit, fn)
+	return n, more && limit <= MaxPos
 }
 
+// tok is a token and its byte span.
 type tok struct {
 	s    string
 	b, e int
 }
-
-// grouper gathers the tokens of one position and keeps what the index
-// stores (see the package documentation).
-type grouper struct {
-	fn    func(term string, pos, start, end int)
-	text  string
-	group []tok
-	pos   int
-	limit int // positions to give: at most MaxPos+1
-}
-
-func (g *grouper) token(s string, b, e int, colocated bool) error {
-	if !colocated {
-		g.flush()
-		if g.pos >= g.limit-1 {
-			if g.pos >= MaxPos {
-				return errFull
-			}
-			return errCut
-		}
-		g.pos++
-	}
-	g.group = append(g.group, tok{s, b, e})
-	return nil
-}
-
-func (g *grouper) flush() {
-	grp := g.group
-	if len(grp) == 0 {
-		return
-	}
-	g.group = grp[:0]
-	if isSyllables(grp[0].s, 1) {
-		keep := grp[0]
-		for _, t := range grp[1:] {
-			if isSyllables(t.s, 2) {
-				keep = t
-				break
-			}
-		}
-		g.fn(keep.s, g.pos, keep.b, keep.e)
-		return
-	}
-	keyed := -1 // unknown yet
-	for _, t := range grp {
-		if strings.HasPrefix(t.s, hangul.KeyPrefix) {
-			if keyed < 0 {
-				keyed = 0
-				if Keyed(g.text, t.b) {
-					keyed = 1
-				}
-			}
-			if keyed == 0 {
-				continue
-			}
-		}
-		g.fn(t.s, g.pos, t.b, t.e)
-	}
-}
-
-// Keyed reports whether the index keeps the name keys of the romanized
-// word that begins at byte start of text: whether the word begins with a
-// capital letter, or follows a hyphen that follows such a word, and is
-// not the one-letter "I" or "A" standing alone before a word in lower
-// case. Its positions are kept either way, so phrases line up whatever
-// the case.
-func Keyed(text string, start int) bool {
-	r, n := utf8.DecodeRuneInString(text[start:])
-	if unicode.IsUpper(r) {
-		next, nn := utf8.DecodeRuneInString(text[start+n:])
-		if (r != 'I' && r != 'A') || unicode.IsLetter(next) || unicode.IsMark(next) || isHyphen(next) {
-			return true
-		}
-		// A lone I or A is the pronoun or the article ("I was", "A
-		// guard") unless a capitalized word follows, as in the name
-		// I Cheol-eun (이철은 in Revised Romanization).
-		if next != ' ' {
-			return false
-		}
-		after, _ := utf8.DecodeRuneInString(text[start+n+nn:])
-		return unicode.IsUpper(after)
-	}
-	if start == 0 {
-		return false
-	}
-	h, hn := utf8.DecodeLastRuneInString(text[:start])
-	if !isHyphen(h) {
-		return false
-	}
-	// The word before the hyphen: its first letter.
-	i := start - hn
-	first := -1
-	for i > 0 {
-		r, n := utf8.DecodeLastRuneInString(text[:i])
-		if !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '\'' && r != '\u2019' && r != '\u02BC' {
-			break
-		}
-		i -= n
-		first = i
-	}
-	if first < 0 {
-		return false
-	}
-	r, _ = utf8.DecodeRuneInString(text[first:])
-	return unicode.IsUpper(r)
-}
-
-// isHyphen is hangul's hyphen: -, U+2010 or U+2011.
-func isHyphen(r rune) bool { return r == '-' || r == '\u2010' || r == '\u2011' }
-
-// errFull stops the tokenizer once a row has MaxPos positions.
-var errFull = errors.New("row full")
-
-// errCut stops the tokenizer at a limit short of MaxPos (tokensUpTo).
-var errCut = errors.New("enough positions")
 
 // isSyllables reports whether s is exactly n Hangul syllables.
 func isSyllables(s string, n int) bool {

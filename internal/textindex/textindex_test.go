@@ -2,6 +2,7 @@ package textindex
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -74,7 +75,7 @@ func reference(t *testing.T, expr string, docs []string) []uint64 {
 			}
 			// The keys of romanized words the index does not key (lower
 			// case) are not there; their positions are.
-			if !strings.HasPrefix(tok, hangul.KeyPrefix) || hangul.IsSyllable([]rune(d[start:])[0]) || Keyed(d, start) {
+			if !strings.HasPrefix(tok, hangul.KeyPrefix) || hangul.IsSyllable([]rune(d[start:])[0]) || hangul.Keyed(d, start) {
 				poss[len(poss)-1][tok] = true
 			}
 			return nil
@@ -386,16 +387,51 @@ func TestListBlocks(t *testing.T) {
 	}
 }
 
-// fullStreamTokens is what the grouper keeps of hangul.Tokenize's whole
-// stream: what the index kept before it asked the tokenizer for only
-// those tokens (hangul.TokenizeIndex).
+// fullStreamTokens is what the index keeps of hangul.Tokenize's whole
+// stream, worked out token by token the way the index did before it asked
+// the tokenizer for only those tokens (hangul.TokenizeIndex): of the
+// tokens of a position, a Hangul syllable's unigram gives way to the
+// bigram it begins, and a romanized word's name keys stay only where
+// hangul.Keyed says so; an emptied position still counts.
 func fullStreamTokens(text string) []string {
 	var out []string
-	g := grouper{fn: func(term string, pos, start, end int) {
-		out = append(out, fmt.Sprintf("%s@%d[%d:%d]", term, pos, start, end))
-	}, pos: -1, text: text, limit: MaxPos + 1}
-	_ = hangul.Tokenize(text, g.token)
-	g.flush()
+	pos := -1
+	var group []tok
+	flush := func() {
+		defer func() { group = group[:0] }()
+		if len(group) == 0 {
+			return
+		}
+		if isSyllables(group[0].s, 1) {
+			keep := group[0]
+			for _, t := range group[1:] {
+				if isSyllables(t.s, 2) {
+					keep = t
+					break
+				}
+			}
+			out = append(out, fmt.Sprintf("%s@%d[%d:%d]", keep.s, pos, keep.b, keep.e))
+			return
+		}
+		for _, t := range group {
+			if strings.HasPrefix(t.s, hangul.KeyPrefix) && !hangul.Keyed(text, t.b) {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s@%d[%d:%d]", t.s, pos, t.b, t.e))
+		}
+	}
+	_ = hangul.Tokenize(text, func(s string, b, e int, co bool) error {
+		if !co {
+			flush()
+			if pos >= MaxPos {
+				return errors.New("full")
+			}
+			pos++
+		}
+		group = append(group, tok{s, b, e})
+		return nil
+	})
+	flush()
 	return out
 }
 
@@ -518,7 +554,7 @@ func TestKeyed(t *testing.T) {
 		{"(Ko)", "Ko", true},
 	} {
 		i := strings.Index(c.text, c.word)
-		if got := Keyed(c.text, i); got != c.want {
+		if got := hangul.Keyed(c.text, i); got != c.want {
 			t.Errorf("Keyed(%q at %q) = %v, want %v", c.text, c.word, got, c.want)
 		}
 	}
