@@ -560,7 +560,15 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 		todo = todo[1:]
 		var err error
 		if first {
-			cand, err = startsOf(raw[i], dec[i], i)
+			// A long first position whose next one is decoded too (a
+			// name's syllables, each a union of many prefixes) keeps only
+			// the starts that the next one may agree with; keepStarts
+			// then checks them against it exactly.
+			if len(todo) > 0 && nearWorthIt(raw[i], dec[i], raw[todo[0]], dec[todo[0]]) {
+				cand, err = startsNear(raw[i], dec[i], i, dec[todo[0]], todo[0])
+			} else {
+				cand, err = startsOf(raw[i], dec[i], i)
+			}
 			first = false
 		} else {
 			cand, err = keepStarts(cand, raw[i], dec[i], i)
@@ -606,6 +614,91 @@ func startsOf(lists [][]byte, decoded [][]uint64, i int) ([]uint64, error) {
 		}
 	}
 	return out, nil
+}
+
+// nearWorthIt reports whether startsNear should take the first position
+// (lists, decoded) with the next one (next, nextDecoded): when the next is
+// decoded whole, and both are long and neither far longer than the other,
+// as for useFilter.
+func nearWorthIt(lists [][]byte, decoded [][]uint64, next [][]byte, nextDecoded [][]uint64) bool {
+	if len(next) > 0 || len(nextDecoded) == 0 {
+		return false
+	}
+	n := 0
+	for _, l := range lists {
+		n += len(l) * 2 / 3
+	}
+	for _, d := range decoded {
+		n += len(d)
+	}
+	m := 0
+	for _, d := range nextDecoded {
+		m += len(d)
+	}
+	return useFilter(m, n)
+}
+
+// startsNear is startsOf(lists, decoded, i) less most of the starts at
+// which position k holds none of kDecoded's occurrences: a start stays if
+// a targetFilter of kDecoded passes its occurrence at k, so a few stay
+// that keepStarts(…, k) must still strike out, and none that it would
+// keep is lost. The union of a long position is thus merged from what
+// passes, not built whole and then marked: a name's common syllables
+// made that the most of a name query.
+func startsNear(lists [][]byte, decoded [][]uint64, i int, kDecoded [][]uint64, k int) ([]uint64, error) {
+	ks, _ := keepPool.Get().(*keepScratch)
+	if ks == nil {
+		ks = new(keepScratch)
+	}
+	defer ks.put()
+	m := 0
+	for _, d := range kDecoded {
+		m += len(d)
+	}
+	filter := newFilterFor(m, ks.filter)
+	ks.filter = filter.words
+	for _, d := range kDecoded {
+		for _, o := range d {
+			filter.set(o)
+		}
+	}
+	n := 0
+	for _, d := range decoded {
+		n += len(d)
+	}
+	all := occPool.get(n/4 + 16)
+	var runs []int // where each list's survivors end in all
+	keep := func(occ []uint64) {
+		for _, o := range occ {
+			if o&0xFFFF < uint64(i) {
+				continue
+			}
+			if s := o - uint64(i); filter.has(s + uint64(k)) {
+				all = append(all, s)
+			}
+		}
+		if len(runs) == 0 || runs[len(runs)-1] < len(all) {
+			runs = append(runs, len(all))
+		}
+	}
+	var buf []uint64
+	for _, l := range lists {
+		var err error
+		if buf, err = DecodeList(buf[:0], l); err != nil {
+			occPool.put(all)
+			return nil, err
+		}
+		keep(buf)
+	}
+	occPool.put(buf)
+	for _, d := range decoded {
+		keep(d)
+	}
+	if len(runs) > 1 {
+		all = mergeRuns(all, runs)
+		all = slices.Compact(all)
+	}
+	return all, nil
 }
 
 // keepStarts keeps the starts in cand (sorted) at which position i holds
@@ -692,22 +785,37 @@ type targetFilter struct {
 // newTargetFilter sets the bits of targets' hashes, in about sixteen bits
 // a target, in words (reused if it has room).
 func newTargetFilter(targets []uint64, words []uint64) targetFilter {
-	nbits := 1 << 10
-	for nbits < 16*len(targets) && nbits < filterMaxBits {
-		nbits <<= 1
-	}
-	n := nbits / 64
-	if cap(words) < n {
-		words = make([]uint64, n)
-	}
-	words = words[:n]
-	clear(words)
-	f := targetFilter{words: words, shift: uint(64 - bits.TrailingZeros(uint(nbits)))}
+	f := newFilterFor(len(targets), words)
 	for _, t := range targets {
-		h := f.hash(t)
-		f.words[h>>6] |= 1 << (h & 63)
+		f.set(t)
 	}
 	return f
+}
+
+// newFilterFor is an empty targetFilter sized for n targets, in words (reused
+// if it has room).
+func newFilterFor(n int, words []uint64) targetFilter {
+	nbits := 1 << 10
+	for nbits < 16*n && nbits < filterMaxBits {
+		nbits <<= 1
+	}
+	w := nbits / 64
+	if cap(words) < w {
+		words = make([]uint64, w)
+	}
+	words = words[:w]
+	clear(words)
+	return targetFilter{words: words, shift: uint(64 - bits.TrailingZeros(uint(nbits)))}
+}
+
+func (f targetFilter) set(o uint64) {
+	h := f.hash(o)
+	f.words[h>>6] |= 1 << (h & 63)
+}
+
+func (f targetFilter) has(o uint64) bool {
+	h := f.hash(o)
+	return f.words[h>>6]&(1<<(h&63)) != 0
 }
 
 func (f targetFilter) hash(o uint64) uint64 { return (o * 0x9E3779B97F4A7C15) >> f.shift }
