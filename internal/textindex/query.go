@@ -640,65 +640,102 @@ func nearWorthIt(lists [][]byte, decoded [][]uint64, next [][]byte, nextDecoded 
 
 // startsNear is startsOf(lists, decoded, i) less most of the starts at
 // which position k holds none of kDecoded's occurrences: a start stays if
-// a targetFilter of kDecoded passes its occurrence at k, so a few stay
-// that keepStarts(…, k) must still strike out, and none that it would
-// keep is lost. The union of a long position is thus merged from what
-// passes, not built whole and then marked: a name's common syllables
-// made that the most of a name query.
+// a bit filter of kDecoded passes its occurrence at k, so a few stay that
+// keepStarts(…, k) must still strike out, and none that it would keep is
+// lost. The union of a long position is thus merged from what passes, not
+// built whole and then marked: a name's common syllables made that the
+// most of a name query.
+//
+// The occurrences go through in ranges of about nearChunk of kDecoded's,
+// every list read in order, with a filter of that range only: one filter
+// of them all was a bit at random in half a megabyte for every
+// occurrence, a cache miss each.
 func startsNear(lists [][]byte, decoded [][]uint64, i int, kDecoded [][]uint64, k int) ([]uint64, error) {
 	ks, _ := keepPool.Get().(*keepScratch)
 	if ks == nil {
 		ks = new(keepScratch)
 	}
 	defer ks.put()
-	m := 0
-	for _, d := range kDecoded {
-		m += len(d)
-	}
-	filter := newFilterFor(m, ks.filter)
-	ks.filter = filter.words
-	for _, d := range kDecoded {
-		for _, o := range d {
-			filter.set(o)
-		}
-	}
-	n := 0
-	for _, d := range decoded {
-		n += len(d)
-	}
-	all := occPool.get(n/4 + 16)
-	var runs []int // where each list's survivors end in all
-	keep := func(occ []uint64) {
-		for _, o := range occ {
-			if o&0xFFFF < uint64(i) {
-				continue
-			}
-			if s := o - uint64(i); filter.has(s + uint64(k)) {
-				all = append(all, s)
-			}
-		}
-		if len(runs) == 0 || runs[len(runs)-1] < len(all) {
-			runs = append(runs, len(all))
-		}
-	}
-	var buf []uint64
+	as := make([][]uint64, 0, len(lists)+len(decoded)) // lists' first, decoded here
 	for _, l := range lists {
-		var err error
-		if buf, err = DecodeList(buf[:0], l); err != nil {
-			occPool.put(all)
+		a, err := DecodeList(occPool.get(len(l)), l)
+		as = append(as, a)
+		if err != nil {
+			putAll(as)
 			return nil, err
 		}
-		keep(buf)
 	}
-	occPool.put(buf)
+	defer putAll(as[:len(lists)])
+	n, m := 0, 0
+	var guide []uint64 // kDecoded's longest list, whose occurrences mark the ranges
 	for _, d := range decoded {
-		keep(d)
+		as = append(as, d)
+		n += len(d)
 	}
-	if len(runs) > 1 {
-		all = mergeRuns(all, runs)
-		all = slices.Compact(all)
+	for _, d := range kDecoded {
+		m += len(d)
+		if len(d) > len(guide) {
+			guide = d
+		}
 	}
-	return all, nil
+	filter := newFilterFor(2*nearChunk, ks.filter)
+	ks.filter = filter.words
+	step := max(1, len(guide)*nearChunk/max(m, 1))
+	aAt, kAt := make([]int, len(as)), make([]int, len(kDecoded))
+	out := occPool.get(n/8 + 16)
+	for g := step; ; g += step {
+		hi := uint64(math.MaxUint64) // the range's end (at k), exclusive
+		if g < len(guide) {
+			hi = guide[g]
+		}
+		clear(filter.words)
+		for j, d := range kDecoded {
+			c := kAt[j]
+			for ; c < len(d) && d[c] < hi; c++ {
+				filter.set(d[c])
+			}
+			kAt[j] = c
+		}
+		from := len(out)
+		for j, a := range as {
+			c := aAt[j]
+			for ; c < len(a); c++ {
+				o := a[c]
+				if o&0xFFFF < uint64(i) {
+					continue // no start: too near its row's beginning
+				}
+				s := o - uint64(i)
+				if s+uint64(k) >= hi {
+					break
+				}
+				if filter.has(s + uint64(k)) {
+					out = append(out, s)
+				}
+			}
+			aAt[j] = c
+		}
+		// Each range's starts are sorted apart: the ranges follow each
+		// other, so the whole is sorted.
+		if len(as) > 1 {
+			slices.Sort(out[from:])
+		}
+		if hi == math.MaxUint64 {
+			break
+		}
+	}
+	return slices.Compact(out), nil
+}
+
+// nearChunk is about how many of the next position's occurrences
+// startsNear takes at a time: its filter, 32 bits for each, is 16 KiB and
+// stays in the processor's first-level cache.
+const nearChunk = 1 << 12
+
+// putAll hands back slices of occurrences taken from occPool.
+func putAll(occs [][]uint64) {
+	for _, o := range occs {
+		occPool.put(o)
+	}
 }
 
 // keepStarts keeps the starts in cand (sorted) at which position i holds
