@@ -764,19 +764,24 @@ func keepStarts(cand []uint64, lists [][]byte, decoded [][]uint64, i int) ([]uin
 			return cand[:0], err
 		}
 	}
-	var filter targetFilter
 	if slices.ContainsFunc(decoded, func(occ []uint64) bool { return useFilter(len(occ), len(targets)) }) {
-		filter = newTargetFilter(targets, ks.filter)
-		ks.filter = filter.words
-	}
-	for _, occ := range decoded {
-		// Once the filter is built, a short list is walked through it too:
-		// only what passes is searched for among the targets.
-		if filter.words != nil && len(occ) <= 8*len(targets) {
-			filter.mark(occ, targets, hit)
-			continue
+		// Once a filter is worth building, a short list is walked through
+		// it too: only what passes is searched for among the targets.
+		walk := ks.walk[:0]
+		for _, occ := range decoded {
+			if len(occ) <= 8*len(targets) {
+				walk = append(walk, occ)
+			} else {
+				markDecoded(occ, targets, hit)
+			}
 		}
-		markDecoded(occ, targets, hit)
+		ks.filter = markFiltered(walk, targets, hit, ks.filter)
+		clear(walk)
+		ks.walk = walk[:0]
+	} else {
+		for _, occ := range decoded {
+			markDecoded(occ, targets, hit)
+		}
 	}
 	out := cand[:0]
 	for k, j := range idx {
@@ -793,6 +798,7 @@ type keepScratch struct {
 	idx     []int32
 	hit     []bool
 	filter  []uint64
+	walk    [][]uint64
 }
 
 // Marking a long list against many targets by galloping costs a search
@@ -817,16 +823,6 @@ func useFilter(n, t int) bool {
 type targetFilter struct {
 	words []uint64
 	shift uint
-}
-
-// newTargetFilter sets the bits of targets' hashes, in about sixteen bits
-// a target, in words (reused if it has room).
-func newTargetFilter(targets []uint64, words []uint64) targetFilter {
-	f := newFilterFor(len(targets), words)
-	for _, t := range targets {
-		f.set(t)
-	}
-	return f
 }
 
 // newFilterFor is an empty targetFilter sized for n targets, in words (reused
@@ -857,21 +853,41 @@ func (f targetFilter) has(o uint64) bool {
 
 func (f targetFilter) hash(o uint64) uint64 { return (o * 0x9E3779B97F4A7C15) >> f.shift }
 
-// mark sets hit[k] for every targets[k] that occ (ascending) holds.
-func (f targetFilter) mark(occ, targets []uint64, hit []bool) {
-	k := 0
-	for _, o := range occ {
-		h := f.hash(o)
-		if f.words[h>>6]&(1<<(h&63)) == 0 {
-			continue
+// markFiltered sets hit[k] for every targets[k] (ascending) that one of
+// lists (each ascending) holds, with a targetFilter in words (reused if it
+// has room), which it returns. The targets go a range of nearChunk at a
+// time, with a filter of that range only, and the lists are read along
+// (as in startsNear): one filter of many targets was a cache miss for
+// every occurrence tested.
+func markFiltered(lists [][]uint64, targets []uint64, hit []bool, words []uint64) []uint64 {
+	f := newFilterFor(2*nearChunk, words)
+	at := make([]int, len(lists))
+	for lo := 0; lo < len(targets); lo += nearChunk {
+		end := min(lo+nearChunk, len(targets))
+		hi := uint64(math.MaxUint64) // the range's end, exclusive
+		if end < len(targets) {
+			hi = targets[end]
 		}
-		if k = seek(targets, k, o); k == len(targets) {
-			return
+		clear(f.words)
+		for _, t := range targets[lo:end] {
+			f.set(t)
 		}
-		if targets[k] == o {
-			hit[k] = true
+		chunk := targets[:end]
+		for j, occ := range lists {
+			c, k := at[j], lo
+			for ; c < len(occ) && occ[c] < hi; c++ {
+				o := occ[c]
+				if !f.has(o) {
+					continue
+				}
+				if k = seek(chunk, k, o); k < end && chunk[k] == o {
+					hit[k] = true
+				}
+			}
+			at[j] = c
 		}
 	}
+	return f.words
 }
 
 func (ks *keepScratch) put() {

@@ -830,9 +830,10 @@ func TestUvarintLen(t *testing.T) {
 	}
 }
 
-// TestTargetFilter: marking through the targets' bitset marks exactly what
-// galloping marks, for lists far shorter, shorter, as long as and longer
-// than the targets, with hits, near misses and nothing in common.
+// TestTargetFilter: marking through the targets' bitset (markFiltered,
+// three lists at once) marks exactly what galloping marks, for lists far
+// shorter, shorter, as long as and longer than the targets, with hits,
+// near misses and nothing in common.
 func TestTargetFilter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 15))
 	sorted := func(n int, max uint64) []uint64 {
@@ -850,12 +851,14 @@ func TestTargetFilter(t *testing.T) {
 	}{
 		{5000, 40, 1 << 14}, {5000, 700, 1 << 20}, {5000, 5000, 1 << 16}, {20000, 150000, 1 << 22}, {1 << 16, 1 << 16, 1 << 40}, {300000, 200000, 1 << 21},
 	} {
-		targets, occ := sorted(c.targets, c.space), sorted(c.list, c.space)
+		targets := sorted(c.targets, c.space)
+		lists := [][]uint64{sorted(c.list, c.space), sorted(c.list/3, c.space), sorted(c.list/7, c.space)}
 		want, got := make([]bool, len(targets)), make([]bool, len(targets))
-		markDecoded(occ, targets, want)
-		f := newTargetFilter(targets, words)
-		words = f.words
-		f.mark(occ, targets, got)
+		for _, occ := range lists {
+			markDecoded(occ, targets, want)
+		}
+		words = markFiltered(lists, targets, got, words)
+		occ := lists[0]
 		n := 0
 		for k := range want {
 			if want[k] {
