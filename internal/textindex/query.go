@@ -678,7 +678,7 @@ func startsNear(lists [][]byte, decoded [][]uint64, i int, kDecoded [][]uint64, 
 			guide = d
 		}
 	}
-	filter := newFilterFor(2*nearChunk, ks.filter)
+	filter := rangeFilter(ks.filter)
 	ks.filter = filter.words
 	step := max(1, len(guide)*nearChunk/max(m, 1))
 	aAt, kAt := make([]int, len(as)), make([]int, len(kDecoded))
@@ -807,10 +807,7 @@ type keepScratch struct {
 // A targetFilter is a bitset of the targets' hashes instead: each element
 // of the list is tested against it (a bit, in memory that stays in the
 // cache) and only the few that pass are looked up among the targets.
-const (
-	filterMinTargets = 1 << 12
-	filterMaxBits    = 1 << 23 // 1 MiB
-)
+const filterMinTargets = 1 << 12
 
 // useFilter reports whether a decoded list of n occurrences against t
 // targets is worth building a targetFilter for: when both sides are long
@@ -825,20 +822,15 @@ type targetFilter struct {
 	shift uint
 }
 
-// newFilterFor is an empty targetFilter sized for n targets, in words (reused
-// if it has room).
-func newFilterFor(n int, words []uint64) targetFilter {
-	nbits := 1 << 10
-	for nbits < 16*n && nbits < filterMaxBits {
-		nbits <<= 1
+// rangeFilter is the targetFilter of one range of about nearChunk
+// occurrences (startsNear, markFiltered): 32 bits for each, 16 KiB, in
+// words (reused if it has room). Each range clears it before use.
+func rangeFilter(words []uint64) targetFilter {
+	const nbits = 32 * nearChunk
+	if cap(words) < nbits/64 {
+		words = make([]uint64, nbits/64)
 	}
-	w := nbits / 64
-	if cap(words) < w {
-		words = make([]uint64, w)
-	}
-	words = words[:w]
-	clear(words)
-	return targetFilter{words: words, shift: uint(64 - bits.TrailingZeros(uint(nbits)))}
+	return targetFilter{words: words[:nbits/64], shift: uint(64 - bits.TrailingZeros(nbits))}
 }
 
 func (f targetFilter) set(o uint64) {
@@ -860,7 +852,7 @@ func (f targetFilter) hash(o uint64) uint64 { return (o * 0x9E3779B97F4A7C15) >>
 // (as in startsNear): one filter of many targets was a cache miss for
 // every occurrence tested.
 func markFiltered(lists [][]uint64, targets []uint64, hit []bool, words []uint64) []uint64 {
-	f := newFilterFor(2*nearChunk, words)
+	f := rangeFilter(words)
 	at := make([]int, len(lists))
 	for lo := 0; lo < len(targets); lo += nearChunk {
 		end := min(lo+nearChunk, len(targets))
