@@ -25,6 +25,14 @@ const maxListBytes = 48 << 20
 // segment — and decoding them all again was most of a slow name query.
 const maxDecodedBytes = 128 << 20
 
+// maxPackedBytes bounds the prefixes' unions a SearchCache keeps encoded
+// again as one list each (a byte and a half an occurrence, not eight):
+// what a prefix costs when the decoded ones have dropped it is then one
+// list's decoding, not its many lists' reading, decoding and merging
+// (4-13 ms for a common syllable), and a round of name queries whose
+// prefixes do not all fit in maxDecodedBytes fits here several times over.
+const maxPackedBytes = 32 << 20
+
 // listEntryCost is what an entry costs beyond its lists' bytes (map and
 // list nodes, slice headers), counted against maxListBytes.
 const listEntryCost = 128
@@ -39,6 +47,14 @@ type TermLister interface {
 type listCache struct {
 	lists   lru[[][]byte] // encoded, by term or prefix (maxListBytes)
 	decoded lru[[]uint64] // long terms' and prefixes' occurrences (maxDecodedBytes)
+	packed  lru[packed]   // prefixes' occurrences, encoded as one list (maxPackedBytes)
+}
+
+// packed is a prefix's union as textindex.EncodeList wrote it, and how
+// many occurrences it holds.
+type packed struct {
+	list []byte
+	n    int
 }
 
 func (c *listCache) get(a textindex.Alt) ([][]byte, bool) { return c.lists.get(a) }
@@ -53,6 +69,15 @@ func (c *listCache) put(a textindex.Alt, lists [][]byte) {
 
 func (c *listCache) putDecoded(a textindex.Alt, occ []uint64) {
 	c.decoded.put(a, occ, 8*len(occ), maxDecodedBytes)
+}
+
+// putPacked keeps occ (a's union) encoded, if the bound lets it.
+func (c *listCache) putPacked(a textindex.Alt, occ []uint64) {
+	if len(occ) > maxPackedBytes/8 {
+		return // too long to be kept: an occurrence takes a byte or more
+	}
+	l := textindex.EncodeList(occ)
+	c.packed.put(a, packed{l, len(occ)}, len(a.Term)+len(l), maxPackedBytes)
 }
 
 // lru holds values by term or prefix within a budget of bytes, the least
@@ -183,7 +208,15 @@ func (s cachedSource) Decoded(a textindex.Alt) ([]uint64, error) {
 	if occ, ok := s.c.decoded.get(a); ok {
 		return occ, nil
 	}
-	lists, err := s.src.Lists(a) // not kept encoded as well
+	if p, ok := s.c.packed.get(a); ok {
+		occ, err := textindex.DecodeList(make([]uint64, 0, p.n), p.list)
+		if err != nil {
+			return nil, err
+		}
+		s.c.putDecoded(a, occ)
+		return occ, nil
+	}
+	lists, err := s.src.Lists(a) // not kept in the list cache as well
 	if err != nil {
 		return nil, err
 	}
@@ -192,11 +225,15 @@ func (s cachedSource) Decoded(a textindex.Alt) ([]uint64, error) {
 		return nil, err
 	}
 	s.c.putDecoded(a, occ)
+	s.c.putPacked(a, occ)
 	return occ, nil
 }
 
-// Kept is textindex.Decoder's: whether Decoded has a's union kept.
-func (s cachedSource) Kept(a textindex.Alt) bool { return s.c.decoded.has(a) }
+// Kept is textindex.Decoder's: whether Decoded has a's union kept, decoded
+// or packed (one list to decode is as cheap as a rare term's).
+func (s cachedSource) Kept(a textindex.Alt) bool {
+	return s.c.decoded.has(a) || s.c.packed.has(a)
+}
 
 // longList is the encoded size (all segments) from which ListsOrDecoded
 // gives a term decoded: a few blocks' worth.

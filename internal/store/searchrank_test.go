@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -374,4 +375,84 @@ func mustLists(t *testing.T, src textindex.Source, terms []string) [][]byte {
 		t.Fatal(err)
 	}
 	return ls
+}
+
+// prefixLists gives a prefix's lists as the drivers do (every term that
+// begins with it), counting the reads.
+type prefixLists struct {
+	lists
+	reads *int
+}
+
+func (p prefixLists) Lists(a textindex.Alt) ([][]byte, error) {
+	*p.reads++
+	if !a.Prefix {
+		return p.lists.Lists(a)
+	}
+	var out [][]byte
+	for _, t := range slices.Sorted(maps.Keys(p.lists)) {
+		if strings.HasPrefix(t, a.Term) {
+			out = append(out, p.lists[t])
+		}
+	}
+	return out, nil
+}
+
+// TestPackedPrefix: a prefix's union that the decoded cache dropped comes
+// back from the copy kept packed, the same occurrences, without reading
+// the source again; Kept counts the packed copy as kept.
+func TestPackedPrefix(t *testing.T) {
+	var text strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&text, "강제송환 강물 강가에서 %d번 ", i%7)
+	}
+	src := listsOf(t, text.String())
+	reads := 0
+	c := &listCache{}
+	cs := cachedSource{prefixLists{src, &reads}, c}
+	a := textindex.Alt{Term: "강", Prefix: true}
+	all, _ := prefixLists{src, new(int)}.Lists(a)
+	want, err := textindex.Union(all)
+	if err != nil || len(all) < 3 || len(want) < 9000 {
+		t.Fatalf("%d lists, %d occurrences, %v", len(all), len(want), err)
+	}
+	got, err := cs.Decoded(a)
+	if err != nil || !slices.Equal(got, want) || reads != 1 {
+		t.Fatalf("first read: %d occurrences, %d reads, %v", len(got), reads, err)
+	}
+	// Values asked for more often fill the decoded cache, the last one
+	// just too big for what is left, which drops 강 (the least recently
+	// used).
+	for i := 0; c.decoded.has(a) && i < 20; i++ {
+		b := textindex.Alt{Term: fmt.Sprint("t", i), Prefix: true}
+		for range 3 {
+			c.decoded.get(b)
+		}
+		free := maxDecodedBytes - c.decoded.bytes
+		c.putDecoded(b, make([]uint64, min(maxDecodedBytes/8/10, (free-listEntryCost)/8+1)))
+	}
+	if c.decoded.has(a) {
+		t.Fatal("강 is still kept decoded")
+	}
+	if !cs.Kept(a) {
+		t.Error("Kept: 강's packed union does not count")
+	}
+	got, err = cs.Decoded(a)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("from the packed copy: %d of %d occurrences, %v", len(got), len(want), err)
+	}
+	if reads != 1 {
+		t.Errorf("the source was read %d times", reads)
+	}
+	// The packed cache keeps within its bytes.
+	for i := range 100 {
+		occ := make([]uint64, 200_000)
+		for j := range occ {
+			occ[j] = uint64(i)<<40 + uint64(j)*70_001
+		}
+		c.putPacked(textindex.Alt{Term: fmt.Sprint("p", i), Prefix: true}, occ)
+		if c.packed.bytes > maxPackedBytes {
+			t.Fatalf("%d bytes held", c.packed.bytes)
+		}
+	}
 }

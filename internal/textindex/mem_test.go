@@ -73,12 +73,3 @@ func (m *Mem) ListsOf(terms []string) ([][]byte, error) {
 	}
 	return out, nil
 }
-
-// AppendList encodes occs (ascending, no duplicates) as a list.
-func AppendList(dst []byte, occs []uint64) []byte {
-	e := encoder{buf: dst}
-	for _, o := range occs {
-		e.add(o)
-	}
-	return e.bytes()
-}
