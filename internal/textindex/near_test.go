@@ -22,14 +22,6 @@ func randomOccs(rng *rand.Rand, n, rows int) []uint64 {
 	return out
 }
 
-func encodeOccs(occ []uint64) []byte {
-	var e encoder
-	for _, o := range occ {
-		e.add(o)
-	}
-	return e.bytes()
-}
-
 // TestStartsNear: the starts startsNear keeps, once keepStarts has checked
 // them against the next position, are exactly those of startsOf and
 // keepStarts, and it keeps no start startsOf would not give; with lists
@@ -41,10 +33,13 @@ func TestStartsNear(t *testing.T) {
 		var lists [][]byte
 		var decoded, kDecoded [][]uint64
 		for range rng.IntN(3) {
-			lists = append(lists, encodeOccs(randomOccs(rng, 1+rng.IntN(3000), rows)))
+			lists = append(lists, EncodeList(randomOccs(rng, 1+rng.IntN(3000), rows)))
 		}
 		for range 1 + rng.IntN(4) {
 			decoded = append(decoded, randomOccs(rng, 1+rng.IntN(6000), rows))
+		}
+		if rng.IntN(4) == 0 {
+			decoded = append(decoded, slices.Clone(decoded[0])) // two keys, the same occurrences
 		}
 		for range 1 + rng.IntN(4) {
 			kDecoded = append(kDecoded, randomOccs(rng, 1+rng.IntN(6000), rows))
@@ -85,5 +80,28 @@ func TestStartsNear(t *testing.T) {
 		if len(near) > len(all) {
 			t.Fatalf("trial %d: startsNear kept more than startsOf", trial)
 		}
+	}
+}
+
+// TestSameOccs: lists are the same only element for element.
+func TestSameOccs(t *testing.T) {
+	a := []uint64{1, 5, 9, 1 << 20}
+	for _, c := range []struct {
+		b    []uint64
+		same bool
+	}{
+		{slices.Clone(a), true},
+		{a, true},
+		{[]uint64{1, 6, 9, 1 << 20}, false}, // the ends agree
+		{a[:3], false},
+		{[]uint64{1, 5, 9, 1<<20 + 1}, false},
+		{nil, false},
+	} {
+		if got := sameOccs(a, c.b); got != c.same {
+			t.Errorf("sameOccs(%v, %v) = %v", a, c.b, got)
+		}
+	}
+	if !sameOccs(nil, []uint64{}) {
+		t.Error("two empty lists differ")
 	}
 }

@@ -457,7 +457,11 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	dec := make([][][]uint64, len(ph)) // prefixes' occurrences, decoded by the source
 	decoder, _ := src.(Decoder)
 	addDecoded := func(i int, occ []uint64) {
-		if len(occ) > 0 {
+		// A romanized word is indexed under the key of each reading it may
+		// have, and a query's word asks for several keys, so two of them
+		// often hold the very same occurrences ("Ko" under ~go and ~ko):
+		// marked or merged twice, they cost twice and find nothing more.
+		if len(occ) > 0 && !slices.ContainsFunc(dec[i], func(d []uint64) bool { return sameOccs(d, occ) }) {
 			dec[i] = append(dec[i], occ)
 			size[i] += len(occ) * 3 / 2 // about what they take encoded
 		}
@@ -599,6 +603,13 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 	return out, nil
 }
 
+// sameOccs reports whether a and b (each sorted) hold the same
+// occurrences; most lists differ in length or at an end.
+func sameOccs(a, b []uint64) bool {
+	n := len(a)
+	return n == len(b) && (n == 0 || a[0] == b[0] && a[n-1] == b[n-1] && slices.Equal(a, b))
+}
+
 // startsOf returns the phrase starts that position i's occurrences (the
 // union of lists) imply: each occurrence less i, where it is at least i
 // into its row. They are sorted and distinct.
@@ -682,6 +693,7 @@ func startsNear(lists [][]byte, decoded [][]uint64, i int, kDecoded [][]uint64, 
 	ks.filter = filter.words
 	step := max(1, len(guide)*nearChunk/max(m, 1))
 	aAt, kAt := make([]int, len(as)), make([]int, len(kDecoded))
+	runs := make([]int, 0, len(as)) // where each list's starts in the range end
 	out := occPool.get(n/8 + 16)
 	for g := step; ; g += step {
 		hi := uint64(math.MaxUint64) // the range's end (at k), exclusive
@@ -697,6 +709,7 @@ func startsNear(lists [][]byte, decoded [][]uint64, i int, kDecoded [][]uint64, 
 			kAt[j] = c
 		}
 		from := len(out)
+		runs = runs[:0]
 		for j, a := range as {
 			c := aAt[j]
 			for ; c < len(a); c++ {
@@ -713,11 +726,14 @@ func startsNear(lists [][]byte, decoded [][]uint64, i int, kDecoded [][]uint64, 
 				}
 			}
 			aAt[j] = c
+			if n := len(out) - from; n > 0 && (len(runs) == 0 || runs[len(runs)-1] < n) {
+				runs = append(runs, n)
+			}
 		}
-		// Each range's starts are sorted apart: the ranges follow each
-		// other, so the whole is sorted.
-		if len(as) > 1 {
-			slices.Sort(out[from:])
+		// Each range's starts are merged apart, a sorted run from each
+		// list: the ranges follow each other, so the whole is sorted.
+		if len(runs) > 1 {
+			mergeInPlace(out[from:], runs)
 		}
 		if hi == math.MaxUint64 {
 			break
@@ -1021,6 +1037,15 @@ func mergeRuns(all []uint64, runs []int) []uint64 {
 	}
 	occPool.put(buf)
 	return all
+}
+
+// mergeInPlace sorts seg, which is sorted runs ending at runs, as
+// mergeRuns does, leaving the result in seg.
+func mergeInPlace(seg []uint64, runs []int) {
+	all := append(occPool.get(len(seg)), seg...)
+	all = mergeRuns(all, runs)
+	copy(seg, all)
+	occPool.put(all)
 }
 
 // score turns a phrase's rows into BM25 contributions.
