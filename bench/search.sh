@@ -39,7 +39,9 @@
 #     returns one hit per document; Groonga's paragraphs are mapped to their
 #     file, and its paragraph-level figures are shown as well (per-paragraph
 #     shape). The
-#     brute-force reference is bench/searchbench/brute.
+#     brute-force reference is bench/searchbench/brute, loaded and run
+#     after the timed passes: its corpus is most of a gigabyte of strings,
+#     whose collection took a core in the middle of them.
 set -euo pipefail
 
 paras=1000000
