@@ -26,7 +26,7 @@ const maxListBytes = 48 << 20
 const maxDecodedBytes = 128 << 20
 
 // maxPackedBytes bounds the prefixes' unions a SearchCache keeps encoded
-// again as one list each (a byte and a half an occurrence, not eight):
+// again as one list each (about two bytes an occurrence, not eight):
 // what a prefix costs when the decoded ones have dropped it is then one
 // list's decoding, not its many lists' reading, decoding and merging
 // (4-13 ms for a common syllable), and a round of name queries whose

@@ -284,7 +284,7 @@ func MarkList(b []byte, targets []uint64, hit []bool) error {
 }
 
 // EncodeList encodes occ (ascending, distinct) as a posting list, which
-// DecodeList gives back: a decoded union kept in a fifth of the memory.
+// DecodeList gives back: a decoded union kept in a quarter of the memory.
 func EncodeList(occ []uint64) []byte {
 	var e encoder
 	e.pending = make([]uint64, 0, blockSize)
