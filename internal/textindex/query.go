@@ -564,11 +564,12 @@ func phraseRows(ph Phrase, src Source, st Stats) ([]rowTF, error) {
 		todo = todo[1:]
 		var err error
 		if first {
-			// A long first position whose next one is decoded too (a
-			// name's syllables, each a union of many prefixes) keeps only
+			// A long first position whose next one is decoded whole (a
+			// name's syllables, each a union of many prefixes), both of a
+			// size for a filter (sizes back in occurrences), keeps only
 			// the starts that the next one may agree with; keepStarts
 			// then checks them against it exactly.
-			if len(todo) > 0 && nearWorthIt(raw[i], dec[i], raw[todo[0]], dec[todo[0]]) {
+			if len(todo) > 0 && len(raw[todo[0]]) == 0 && len(dec[todo[0]]) > 0 && useFilter(size[todo[0]]*2/3, size[i]*2/3) {
 				cand, err = startsNear(raw[i], dec[i], i, dec[todo[0]], todo[0])
 			} else {
 				cand, err = startsOf(raw[i], dec[i], i)
@@ -625,28 +626,6 @@ func startsOf(lists [][]byte, decoded [][]uint64, i int) ([]uint64, error) {
 		}
 	}
 	return out, nil
-}
-
-// nearWorthIt reports whether startsNear should take the first position
-// (lists, decoded) with the next one (next, nextDecoded): when the next is
-// decoded whole, and both are long and neither far longer than the other,
-// as for useFilter.
-func nearWorthIt(lists [][]byte, decoded [][]uint64, next [][]byte, nextDecoded [][]uint64) bool {
-	if len(next) > 0 || len(nextDecoded) == 0 {
-		return false
-	}
-	n := 0
-	for _, l := range lists {
-		n += len(l) * 2 / 3
-	}
-	for _, d := range decoded {
-		n += len(d)
-	}
-	m := 0
-	for _, d := range nextDecoded {
-		m += len(d)
-	}
-	return useFilter(m, n)
 }
 
 // startsNear is startsOf(lists, decoded, i) less most of the starts at
@@ -726,8 +705,8 @@ func startsNear(lists [][]byte, decoded [][]uint64, i int, kDecoded [][]uint64, 
 				}
 			}
 			aAt[j] = c
-			if n := len(out) - from; n > 0 && (len(runs) == 0 || runs[len(runs)-1] < n) {
-				runs = append(runs, n)
+			if end := len(out) - from; end > 0 && (len(runs) == 0 || runs[len(runs)-1] < end) {
+				runs = append(runs, end)
 			}
 		}
 		// Each range's starts are merged apart, a sorted run from each
