@@ -24,6 +24,7 @@ type Tx struct {
 	stmts  map[string]*sql.Stmt
 	recent map[int64]tlog.Hash // tree hashes read or written in this transaction
 	search *searchBatch        // what it adds to the search index
+	chunk  int                 // the database's listChunk
 	conn   *sql.Conn           // its own connection (BeginShredding), else nil
 }
 
@@ -50,7 +51,7 @@ func (db *DB) Begin(ctx context.Context) (store.Tx, error) {
 	if err != nil {
 		return nil, damaged(err)
 	}
-	return &Tx{tx: tx}, nil
+	return &Tx{tx: tx, chunk: db.listChunk}, nil
 }
 
 // BeginShredding starts a write transaction on a connection of its own
@@ -73,7 +74,7 @@ func (db *DB) BeginShredding(ctx context.Context) (store.Tx, error) {
 		conn.Close()
 		return nil, damaged(err)
 	}
-	return &Tx{tx: tx, conn: conn}, nil
+	return &Tx{tx: tx, conn: conn, chunk: db.listChunk}, nil
 }
 
 // release gives a BeginShredding connection back, as the others are.

@@ -338,11 +338,18 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 	return damaged(err)
 }
 
-// listChunk is the most bytes of a posting list one row holds. A row
-// that does not fit its page spills into overflow pages, which SQLite
-// reads past its page cache (and so decrypts again) on every query; rows
-// of a rowid table up to ~4 KiB stay on their page.
-const listChunk = 3800
+// listChunkFor is the most bytes of a posting list one row holds in a
+// database of pages of pageSize bytes: 3800 of 4 KiB, 16088 of 16 KiB. A
+// row that does not fit its page spills into overflow pages, which SQLite
+// reads past its page cache (and so decrypts again) on every query; a row
+// of a rowid table a little smaller than its page stays on it, with room
+// for the term and the row's header.
+func listChunkFor(pageSize int) int {
+	if pageSize <= blockSize {
+		return 3800 // what every 4 KiB database was written with
+	}
+	return pageSize - 296
+}
 
 // insertList writes a term's list in segment seg as chunks.
 func (t *Tx) insertList(ctx context.Context, term []byte, seg int64, list []byte) error {
@@ -351,7 +358,7 @@ func (t *Tx) insertList(ctx context.Context, term []byte, seg int64, list []byte
 		return err
 	}
 	for c := 0; len(list) > 0; c++ {
-		n := min(len(list), listChunk)
+		n := min(len(list), t.chunk)
 		if _, err := ins.ExecContext(ctx, term, seg, c, list[:n]); err != nil {
 			return damaged(err)
 		}

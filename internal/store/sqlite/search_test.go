@@ -66,7 +66,7 @@ func TestSearchSegmentsMergeAndReindex(t *testing.T) {
 	want := map[string][]string{} // query → docs
 	var all []string
 	// A list longer than a chunk (listChunk): split over rows, joined back.
-	index(t, db, "big", "big", []string{strings.Repeat("산 ", 3*listChunk)})
+	index(t, db, "big", "big", []string{strings.Repeat("산 ", 3*db.listChunk)})
 	want["산"] = []string{"big"}
 	all = append(all, "big")
 	var chunks int

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -102,6 +103,47 @@ func countCommits(wal []byte, pageSize int, salt []byte, off int) int {
 	return n
 }
 
+// decryptBlocks decrypts raw, a file of the adiantum VFS, block by block as
+// the VFS does (a partial block at the end is left out).
+func decryptBlocks(raw []byte, key [32]byte) []byte {
+	c := adiantum.New(key[:])
+	var tweak [8]byte
+	plain := make([]byte, 0, len(raw))
+	for off := 0; off+blockSize <= len(raw); off += blockSize {
+		binary.LittleEndian.PutUint64(tweak[:], uint64(off))
+		plain = append(plain, c.Decrypt(bytes.Clone(raw[off:off+blockSize]), tweak[:])...)
+	}
+	return plain
+}
+
+// dbPageSize is the page size the header of the database at path gives
+// (16 KiB for a database sori makes now, 4 KiB for an older one), or 4096
+// when its first block does not read as an SQLite header: SQLite itself
+// then refuses the file, with a better message than the WAL's.
+func dbPageSize(path string, key [32]byte) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return blockSize
+	}
+	defer f.Close()
+	raw := make([]byte, blockSize)
+	if _, err := io.ReadFull(f, raw); err != nil {
+		return blockSize
+	}
+	h := decryptBlocks(raw, key)
+	if string(h[:16]) != "SQLite format 3\x00" {
+		return blockSize
+	}
+	ps := int(binary.BigEndian.Uint16(h[16:18]))
+	if ps == 1 {
+		ps = 1 << 16
+	}
+	if ps < blockSize || ps > 1<<16 || ps&(ps-1) != 0 {
+		return blockSize
+	}
+	return ps
+}
+
 // checkWAL refuses to open a database whose WAL would lose committed
 // transactions. The WAL is read twice, a moment apart, when it looks
 // damaged: another process appending or resetting it mid-read is not
@@ -119,14 +161,7 @@ func checkWAL(path string, key [32]byte) error {
 		if err != nil {
 			return fmt.Errorf("%w: write-ahead log: %v", evidence.ErrDamaged, err)
 		}
-		c := adiantum.New(key[:])
-		var tweak [8]byte
-		plain := make([]byte, 0, len(raw))
-		for off := 0; off+pageSize <= len(raw); off += pageSize {
-			binary.LittleEndian.PutUint64(tweak[:], uint64(off))
-			plain = append(plain, c.Decrypt(bytes.Clone(raw[off:off+pageSize]), tweak[:])...)
-		}
-		if verdict = walDamage(plain, pageSize); verdict == "" {
+		if verdict = walDamage(decryptBlocks(raw, key), dbPageSize(path, key)); verdict == "" {
 			return nil
 		}
 	}
