@@ -117,31 +117,47 @@ func decryptBlocks(raw []byte, key [32]byte) []byte {
 }
 
 // dbPageSize is the page size the header of the database at path gives
-// (16 KiB for a database sori makes now, 4 KiB for an older one), or 4096
+// (16 KiB for a database sori makes now, 4 KiB for an older one), or 0
 // when its first block does not read as an SQLite header: SQLite itself
-// then refuses the file, with a better message than the WAL's.
+// then refuses the file, and says why.
 func dbPageSize(path string, key [32]byte) int {
 	f, err := os.Open(path)
 	if err != nil {
-		return blockSize
+		return 0
 	}
 	defer f.Close()
 	raw := make([]byte, blockSize)
 	if _, err := io.ReadFull(f, raw); err != nil {
-		return blockSize
+		return 0
 	}
 	h := decryptBlocks(raw, key)
 	if string(h[:16]) != "SQLite format 3\x00" {
-		return blockSize
+		return 0
 	}
-	ps := int(binary.BigEndian.Uint16(h[16:18]))
+	return validPageSize(int(binary.BigEndian.Uint16(h[16:18])))
+}
+
+// validPageSize is ps as a page size the adiantum VFS can hold (1 stands
+// for 65536 in a database header), or 0.
+func validPageSize(ps int) int {
 	if ps == 1 {
 		ps = 1 << 16
 	}
 	if ps < blockSize || ps > 1<<16 || ps&(ps-1) != 0 {
-		return blockSize
+		return 0
 	}
 	return ps
+}
+
+// walPageSize is the page size a WAL's header gives, for a database whose
+// own header does not read: the WAL is then judged on its own terms.
+func walPageSize(wal []byte) int {
+	if len(wal) >= walHeaderSize {
+		if ps := validPageSize(int(binary.BigEndian.Uint32(wal[8:12]))); ps != 0 {
+			return ps
+		}
+	}
+	return blockSize
 }
 
 // checkWAL refuses to open a database whose WAL would lose committed
@@ -161,7 +177,12 @@ func checkWAL(path string, key [32]byte) error {
 		if err != nil {
 			return fmt.Errorf("%w: write-ahead log: %v", evidence.ErrDamaged, err)
 		}
-		if verdict = walDamage(decryptBlocks(raw, key), dbPageSize(path, key)); verdict == "" {
+		wal := decryptBlocks(raw, key)
+		ps := dbPageSize(path, key)
+		if ps == 0 {
+			ps = walPageSize(wal)
+		}
+		if verdict = walDamage(wal, ps); verdict == "" {
 			return nil
 		}
 	}
