@@ -340,10 +340,7 @@ func TestDatabaseEveryPage(t *testing.T) {
 // A read that fails is in the dump, as its error.
 func dumpDB(t testing.TB, dir string, dbKey [32]byte) string {
 	t.Helper()
-	dsn := "file:" + (&url.URL{Path: filepath.Join(dir, "meta.db")}).EscapedPath() + "?vfs=adiantum&mode=rw"
-	db, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
-		return c.Exec("PRAGMA hexkey='" + hex.EncodeToString(dbKey[:]) + "'")
-	})
+	db, err := keyedDB(dir, dbKey)
 	if err != nil {
 		return "open: " + err.Error()
 	}
@@ -417,10 +414,7 @@ func unlock(t testing.TB, dir string) (*seal.UserKey, *seal.Keyring) {
 // triggers dropped.
 func rawDB(t testing.TB, dir string, dbKey [32]byte) *sql.DB {
 	t.Helper()
-	dsn := "file:" + (&url.URL{Path: filepath.Join(dir, "meta.db")}).EscapedPath() + "?vfs=adiantum&mode=rw"
-	db, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
-		return c.Exec("PRAGMA hexkey='" + hex.EncodeToString(dbKey[:]) + "'")
-	})
+	db, err := keyedDB(dir, dbKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,6 +425,14 @@ func rawDB(t testing.TB, dir string, dbKey [32]byte) *sql.DB {
 		mustExec(t, db, "DROP TRIGGER IF EXISTS "+tr)
 	}
 	return db
+}
+
+// keyedDB opens the archive's database at dir under dbKey, as plain SQL.
+func keyedDB(dir string, dbKey [32]byte) (*sql.DB, error) {
+	dsn := "file:" + (&url.URL{Path: filepath.Join(dir, "meta.db")}).EscapedPath() + "?vfs=adiantum&mode=rw"
+	return driver.Open(dsn, func(c *sqlite3.Conn) error {
+		return c.Exec("PRAGMA hexkey='" + hex.EncodeToString(dbKey[:]) + "'")
+	})
 }
 
 func mustExec(t testing.TB, db *sql.DB, q string, args ...any) {

@@ -345,9 +345,6 @@ func (t *Tx) flushSearch(ctx context.Context) error {
 // of a rowid table a little smaller than its page stays on it, with room
 // for the term and the row's header.
 func listChunkFor(pageSize int) int {
-	if pageSize <= blockSize {
-		return 3800 // what every 4 KiB database was written with
-	}
 	return pageSize - 296
 }
 

@@ -33,7 +33,7 @@ import (
 // the WAL, are encrypted 4 KiB at a time.
 const blockSize = 4096
 
-// newPageSize is the page size of a database sori creates: four of
+// pageSizeOnCreate is the page size of a database sori creates: four of
 // adiantum's blocks. A WAL frame is a 24-byte header and a page, so no frame
 // lies on the blocks and each costs the VFS a read, decryption and
 // rewrite of the block at either end; with 16 KiB pages there is a quarter
@@ -41,12 +41,9 @@ const blockSize = 4096
 // default 4 KiB. sori index of 10,000 transcripts (113 MiB) took 0.87 of
 // the time and 0.92 of the CPU, and queries were no slower. A database
 // made with another page size (sori before 2026-12) keeps it: SQLite fixes
-// the page size of a database in WAL mode when it is created.
-const newPageSize = 16384
-
-// pageSizeOnCreate is newPageSize, but for tests that make a database as
-// older versions did.
-var pageSizeOnCreate = newPageSize
+// the page size of a database in WAL mode when it is created. (A variable
+// only so that tests can make a database as older versions did.)
+var pageSizeOnCreate = 16384
 
 // SchemaVersion is the version of the schema this package writes and reads.
 const SchemaVersion = 3
